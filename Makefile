@@ -1,0 +1,34 @@
+# Two commands: `make run` and `make test`. Everything they need is installed from here.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+
+.PHONY: run test install install-test bench demo clean-state
+
+$(VENV)/.app: requirements.txt constraints.txt
+	@scripts/install.sh "$(PYTHON)" requirements.txt
+	@touch $@
+
+$(VENV)/.test: $(VENV)/.app requirements-test.txt
+	@scripts/install.sh "$(PYTHON)" requirements-test.txt
+	@touch $@
+
+install: $(VENV)/.app
+install-test: $(VENV)/.test
+
+## Serve the app at http://localhost:$(PORT); the first start builds the demo book and model.
+run: $(VENV)/.app
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false
+
+## Install test dependencies (Chromium, PostgreSQL from Debian) and run the whole suite.
+test: $(VENV)/.test
+	@scripts/test.sh
+
+## Quick benchmark smoke run; figures go to bench/out/.
+bench: $(VENV)/.app
+	$(PY) -m cb_core bench --quick
+
+clean-state:
+	rm -rf .state

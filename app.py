@@ -1,0 +1,34 @@
+"""Merchant CB: routes and frames. Page config, language, first-start build, navigation."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from cb_core import workspace
+from ui.common import LANG_KEY, engine_errors, tr
+from ui.nav import pages_for
+
+HERE = Path(__file__).resolve().parent
+
+st.set_page_config(page_title="Merchant CB", page_icon=":material/credit_score:", layout="wide")
+
+with st.sidebar:
+    st.radio("Language / 언어", options=["ko", "en"], key=LANG_KEY, horizontal=True,
+             format_func=lambda code: {"ko": "한국어", "en": "English"}[code])
+
+if workspace.current_fingerprint() is None:
+    with engine_errors(), st.status(tr("first_start_title"), expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(fraction: float, message_key: str) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=tr(message_key))
+
+        workspace.ensure_demo_book(progress=progress)
+        bar.progress(1.0, text=tr("progress_done"))
+        status.update(label=tr("first_start_done"), state="complete", expanded=False)
+
+role = "admin"  # until login lands, every page is shown
+pages = [st.Page(str(HERE / p.file), title=tr(p.title_key), icon=p.icon, url_path=p.url_path)
+         for p in pages_for(role)]
+st.navigation(pages).run()

@@ -1,0 +1,77 @@
+"""The merchant book: the input tables of the data contract, held together.
+
+Column lists here are the contract's single source; ``schema.py`` turns them into validation
+rules, ``synth.py`` produces them and ``sources.py`` reads them.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+MERCHANT_COLUMNS: tuple[str, ...] = (
+    "merchant_id", "business_name", "owner_name", "business_reg_no", "category", "region",
+    "opened_on", "joined_platform_on", "bureau_score", "owner_has_credit_card",
+    "region_income_index",
+)
+ACTIVITY_COLUMNS: tuple[str, ...] = (
+    "merchant_id", "month", "gmv_krw", "orders", "returns", "refund_krw", "unique_buyers",
+    "repeat_buyer_rate", "active_listings", "inventory_turnover", "avg_rating", "reviews",
+    "disputes", "ship_delay_rate", "settlement_krw", "search_clicks", "ad_spend_krw",
+)
+OUTCOME_COLUMNS: tuple[str, ...] = ("merchant_id", "snapshot_month", "defaulted_12m")
+#: Optional outcome column: the generator's true probability of default (demo books only).
+OUTCOME_OPTIONAL_COLUMNS: tuple[str, ...] = ("true_pd",)
+
+PERSONAL_COLUMNS: tuple[str, ...] = ("owner_name", "business_reg_no")
+SENSITIVE_COLUMNS: tuple[str, ...] = ("region_income_index",)
+
+TABLES: tuple[str, ...] = ("merchants", "monthly_activity", "outcomes")
+REQUIRED_TABLES: tuple[str, ...] = ("merchants", "monthly_activity")
+
+
+@dataclass
+class Book:
+    """Validated input tables plus where they came from.
+
+    Attributes
+    ----------
+    merchants, activity : DataFrame
+        The ``merchants`` and ``monthly_activity`` tables.
+    outcomes : DataFrame or None
+        The optional ``outcomes`` table.
+    source : str
+        Human-readable origin (folder, URL, "demo").
+    """
+
+    merchants: pd.DataFrame
+    activity: pd.DataFrame
+    outcomes: pd.DataFrame | None = None
+    source: str = ""
+    _fingerprint: str | None = field(default=None, repr=False)
+
+    @property
+    def fingerprint(self) -> str:
+        """Content hash of the tables (16 hex digits); same data, same fingerprint."""
+        if self._fingerprint is None:
+            h = hashlib.sha256()
+            for frame in (self.merchants, self.activity, self.outcomes):
+                if frame is None:
+                    h.update(b"none")
+                    continue
+                h.update(",".join(map(str, frame.columns)).encode())
+                h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+            self._fingerprint = h.hexdigest()[:16]
+        return self._fingerprint
+
+    @property
+    def last_month(self) -> str:
+        """Latest month present in the activity table (YYYY-MM)."""
+        return str(self.activity["month"].max())
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        out = {"merchants": self.merchants, "monthly_activity": self.activity}
+        if self.outcomes is not None:
+            out["outcomes"] = self.outcomes
+        return out

@@ -1,0 +1,7 @@
+"""model report: filled by a later issue; says what it will hold."""
+import streamlit as st
+
+from ui.common import tr
+
+st.title(tr("nav_model_report"))
+st.info(tr("placeholder_intro") + " " + tr("placeholder_model_report"))

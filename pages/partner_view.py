@@ -1,0 +1,7 @@
+"""partner view: filled by a later issue; says what it will hold."""
+import streamlit as st
+
+from ui.common import tr
+
+st.title(tr("nav_partner_view"))
+st.info(tr("placeholder_intro") + " " + tr("placeholder_partner_view"))

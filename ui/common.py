@@ -1,0 +1,73 @@
+"""Session language, labels, the engine-error boundary and cached engine objects."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import pandas as pd
+import streamlit as st
+
+from cb_core.book import Book
+from cb_core.errors import CBError, SchemaError
+from cb_core.i18n import format_krw, t
+
+LANG_KEY = "lang"
+
+
+def lang() -> str:
+    """The session's language, ``ko`` by default."""
+    return st.session_state.get(LANG_KEY, "ko")
+
+
+def tr(key: str, **fmt: object) -> str:
+    """A label from the catalog in the session's language."""
+    return t(key, lang(), **fmt)
+
+
+def krw(amount: float | int | None) -> str:
+    return format_krw(amount, lang())
+
+
+@contextmanager
+def engine_errors() -> Iterator[None]:
+    """Show the engine's own errors as ``st.error`` with what to do; let bugs propagate."""
+    try:
+        yield
+    except SchemaError as exc:
+        st.error(tr("error_schema", n=len(exc.problems)), icon="⚠️")
+        st.dataframe(problems_frame(exc), width="stretch", hide_index=True)
+        st.stop()
+    except CBError as exc:
+        st.error(tr("error_title"), icon="⚠️")
+        st.code(str(exc), language=None, wrap_lines=True)
+        st.stop()
+
+
+def problems_frame(exc: SchemaError) -> pd.DataFrame:
+    """A validation report as a table (plain text cells; nothing is rendered as HTML)."""
+    return pd.DataFrame(
+        [{tr("problem_table"): p.table, tr("problem_column"): p.column, tr("problem_rule"): p.rule,
+          tr("problem_rows"): ", ".join(map(str, p.rows)) + (f" (+{p.n_rows - len(p.rows)})" if p.n_rows > len(p.rows) else ""),
+          tr("problem_example"): p.example} for p in exc.problems])
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _book_by_fingerprint(fingerprint: str) -> Book | None:
+    from cb_core import workspace
+
+    return workspace.current_book()
+
+
+def current_book() -> Book | None:
+    """The book in use, cached by its fingerprint (reloaded only when another is installed)."""
+    from cb_core import workspace
+
+    fingerprint = workspace.current_fingerprint()
+    return None if fingerprint is None else _book_by_fingerprint(fingerprint)
+
+
+def show_table(frame: pd.DataFrame, file_name: str, key: str) -> None:
+    """A dataframe plus a CSV download of exactly what is shown."""
+    st.dataframe(frame, width="stretch", hide_index=True)
+    st.download_button(tr("download_csv"), frame.to_csv(index=False).encode("utf-8-sig"),
+                       file_name=file_name, mime="text/csv", key=key)
