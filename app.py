@@ -17,14 +17,14 @@ with st.sidebar:
     st.radio("Language / 언어", options=["ko", "en"], key=LANG_KEY, horizontal=True,
              format_func=lambda code: {"ko": "한국어", "en": "English"}[code])
 
-if workspace.current_fingerprint() is None:
+if workspace.current_fingerprint() is None or workspace.current_model_dir() is None:
     with engine_errors(), st.status(tr("first_start_title"), expanded=True) as status:
         bar = st.progress(0.0)
 
         def progress(fraction: float, message_key: str) -> None:
             bar.progress(min(max(fraction, 0.0), 1.0), text=tr(message_key))
 
-        workspace.ensure_demo_book(progress=progress)
+        workspace.ensure_demo(progress=progress)
         bar.progress(1.0, text=tr("progress_done"))
         status.update(label=tr("first_start_done"), state="complete", expanded=False)
 

@@ -36,6 +36,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("base_odds", float, 50.0, "Good:bad odds that map to base_score."),
     Setting("max_report_rows", int, 20, "Row numbers listed per problem in a validation report."),
     Setting("max_upload_mb", int, 200, "Largest upload the Data page accepts, in MB."),
+    Setting("approve_cutoff", float, 590.0, "Default approval cutoff (score) until a policy is published."),
+    Setting("refer_cutoff", float, 550.0, "Default refer cutoff (score): between it and approve_cutoff goes to an officer."),
+    Setting("reason_band", float, 20.0, "Reason codes compare with merchants scoring within this many points above the cutoff."),
     Setting("lgd", float, 0.6, "Loss given default used for expected loss."),
     Setting("session_timeout_minutes", int, 30, "Minutes of inactivity after which a login ends."),
 )

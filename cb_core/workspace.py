@@ -53,6 +53,12 @@ def ensure_demo_book(settings: dict[str, Any] | None = None, progress: Progress 
     return current_book(settings) or book
 
 
+def ensure_demo(settings: dict[str, Any] | None = None, progress: Progress | None = None):
+    """First start: the demo book and a model trained on it, each built only if missing."""
+    book = ensure_demo_book(settings, progress)
+    return book, ensure_model(book, settings, progress)
+
+
 def current_fingerprint(settings: dict[str, Any] | None = None) -> str | None:
     """Fingerprint of the book in use (cheap: reads the pointer file only), None before the first load."""
     import json
@@ -61,3 +67,146 @@ def current_fingerprint(settings: dict[str, Any] | None = None) -> str | None:
     if not pointer.exists():
         return None
     return json.loads(pointer.read_text(encoding="utf-8")).get("fingerprint")
+
+
+# ---------------------------------------------------------------- the model in use
+
+def _write_json_atomic(path: Path, payload: dict) -> None:
+    import json
+    import os
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def current_model_dir(settings: dict[str, Any] | None = None) -> Path | None:
+    """Folder of the model in use, None before the first training."""
+    import json
+
+    pointer = state_dir(settings) / "current_model.json"
+    if not pointer.exists():
+        return None
+    folder = state_dir(settings) / "models" / json.loads(pointer.read_text(encoding="utf-8"))["version"]
+    return folder if folder.exists() else None
+
+
+def current_model(settings: dict[str, Any] | None = None):
+    """The model in use (``CreditModel``) or None."""
+    from .model import load_model
+
+    folder = current_model_dir(settings)
+    return None if folder is None else load_model(folder)
+
+
+def install_model(model, report=None, settings: dict[str, Any] | None = None) -> Path:
+    """Save a model (and its training report) under ``models/<version>`` and make it the one in use.
+
+    The folder is complete before the pointer moves, so a crash leaves the previous model in use.
+    """
+    import json
+    import shutil
+    import tempfile
+
+    models = state_dir(settings) / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    final = models / model.version
+    if not final.exists():
+        with tempfile.TemporaryDirectory(dir=models, prefix=".incoming-") as tmp:
+            staged = model.save(Path(tmp) / "model")
+            if report is not None:
+                report.validation.to_parquet(staged / "validation.parquet", index=False)
+                np_scores = {"training_scores": report.training_scores.tolist()}
+                (staged / "report.json").write_text(json.dumps({**report.to_json(), **np_scores}),
+                                                    encoding="utf-8")
+                if report.training_sample is not None:
+                    report.training_sample.to_parquet(staged / "training_sample.parquet")
+                if report.scorecard_table is not None:
+                    report.scorecard_table.astype(str).to_csv(staged / "scorecard.csv", index=False)
+            try:
+                staged.rename(final)
+            except OSError:
+                if not final.exists():
+                    raise
+                shutil.rmtree(staged, ignore_errors=True)
+    _write_json_atomic(state_dir(settings) / "current_model.json", {"version": model.version})
+    return final
+
+
+def ensure_model(book: Book, settings: dict[str, Any] | None = None, progress: Progress | None = None):
+    """The model in use; on first start, train one on the book (with its report) and install it."""
+    model = current_model(settings)
+    if model is not None:
+        return model
+    from .report import train_with_report
+
+    progress = progress or _noop
+    progress(0.65, "progress_training")
+    model, report = train_with_report(book, progress=progress)
+    install_model(model, report, settings)
+    progress(0.98, "progress_model_ready")
+    return model
+
+
+def _cached_parquet(path: Path, build: Callable[[], "pd.DataFrame"]) -> "pd.DataFrame":
+    import os
+
+    import pandas as pd
+
+    if path.exists():
+        return pd.read_parquet(path)
+    frame = build()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_parquet(tmp)
+    os.replace(tmp, path)
+    return frame
+
+
+def book_snapshot(book: Book, settings: dict[str, Any] | None = None) -> "pd.DataFrame":
+    """Features of every merchant as of the book's last month (cached per book)."""
+    from .pipeline import current_snapshot
+
+    path = state_dir(settings) / "cache" / f"snapshot-{book.fingerprint}-{book.last_month}.parquet"
+    return _cached_parquet(path, lambda: current_snapshot(book))
+
+
+def book_scores(book: Book, model, settings: dict[str, Any] | None = None) -> "pd.DataFrame":
+    """``pd``, ``score``, ``grade`` of every merchant under ``model`` (cached per book and model)."""
+    path = state_dir(settings) / "cache" / f"scores-{book.fingerprint}-{model.version}.parquet"
+    return _cached_parquet(path, lambda: model.score(book_snapshot(book, settings)))
+
+
+def book_category_bands(book: Book, settings: dict[str, Any] | None = None) -> "pd.DataFrame":
+    """Category median bands of the review page's monthly metrics (cached per book)."""
+    from .review import category_bands
+
+    path = state_dir(settings) / "cache" / f"bands-{book.fingerprint}.parquet"
+    return _cached_parquet(path, lambda: category_bands(book))
+
+
+def model_report_data(model_dir: Path) -> dict[str, Any]:
+    """What ``install_model`` saved beside a model: validation rows, challenger, training reference.
+
+    Returns
+    -------
+    dict
+        ``validation`` (DataFrame or None), ``challenger`` and ``without_sensitive`` (dicts),
+        ``training_scores`` (list), ``training_sample`` (DataFrame or None), ``scorecard``
+        (DataFrame or None).
+    """
+    import json
+
+    import pandas as pd
+
+    out: dict[str, Any] = {"validation": None, "challenger": {}, "without_sensitive": {}, "training_scores": [],
+                           "training_sample": None, "scorecard": None}
+    if (model_dir / "validation.parquet").exists():
+        out["validation"] = pd.read_parquet(model_dir / "validation.parquet")
+    if (model_dir / "report.json").exists():
+        out.update(json.loads((model_dir / "report.json").read_text(encoding="utf-8")))
+    if (model_dir / "training_sample.parquet").exists():
+        out["training_sample"] = pd.read_parquet(model_dir / "training_sample.parquet")
+    if (model_dir / "scorecard.csv").exists():
+        out["scorecard"] = pd.read_csv(model_dir / "scorecard.csv")
+    return out

@@ -1,7 +1,103 @@
-"""merchant review: filled by a later issue; says what it will hold."""
+"""Merchant review: find a merchant; profile, score and why; trends; what-if."""
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-from ui.common import tr
+from cb_core.catalog import categories, feature_catalog, regions
+from cb_core.config import get_settings
+from cb_core.explain import what_if
+from cb_core.privacy import mask_frame
+from cb_core.review import TREND_METRICS, explain_merchant, find_merchants, merchant_trends, waterfall_table
+from ui import engine
+from ui.charts import trends_figure, waterfall_figure
+from ui.common import engine_errors, lang, role, show_table, tr
 
 st.title(tr("nav_merchant_review"))
-st.info(tr("placeholder_intro") + " " + tr("placeholder_merchant_review"))
+book, model = engine.book_and_model()
+if book is None or model is None:
+    st.info(tr("review_no_model"))
+    st.stop()
+settings = get_settings()
+
+query = st.text_input(tr("review_search"), key="review_query", placeholder=tr("review_search_hint"),
+                      value=st.query_params.get("merchant", ""))
+matches = find_merchants(book.merchants, query) if query else book.merchants.head(20)
+if matches.empty:
+    st.warning(tr("review_no_match", query=query))
+    st.stop()
+labels = dict(zip(matches["merchant_id"], matches["merchant_id"] + " · " + matches["business_name"]))
+merchant_id = st.selectbox(tr("review_merchant"), list(labels), format_func=labels.get, key="review_merchant")
+
+snap = engine.snapshot(book)
+with engine_errors():
+    reference = engine.reference(book, model, settings["approve_cutoff"], settings["reason_band"])
+    ex = explain_merchant(model, snap, merchant_id, reference, lang=lang())
+
+profile = mask_frame(book.merchants.loc[book.merchants["merchant_id"] == merchant_id], role()).iloc[0]
+c = st.columns(4)
+c[0].metric(tr("review_score"), f"{ex.score}")
+c[1].metric(tr("review_grade"), f"{ex.grade}")
+c[2].metric(tr("review_pd"), f"{ex.pd:.2%}")
+decision = ("approve" if ex.score >= settings["approve_cutoff"]
+            else "refer" if ex.score >= settings["refer_cutoff"] else "decline")
+c[3].metric(tr("review_indicative"), tr(f"decision_{decision}"))
+facts = {
+    tr("review_business_name"): profile["business_name"], tr("review_owner"): profile["owner_name"],
+    tr("review_reg_no"): profile["business_reg_no"],
+    tr("review_category"): categories()[profile["category"]][lang()],
+    tr("review_region"): regions()[profile["region"]][lang()],
+    tr("review_opened"): profile["opened_on"], tr("review_joined"): profile["joined_platform_on"],
+    tr("review_bureau"): tr("review_thin_file") if pd.isna(profile["bureau_score"]) else str(profile["bureau_score"]),
+}
+st.dataframe(pd.DataFrame({tr("review_field"): list(facts), tr("review_value"): [str(v) for v in facts.values()]}),
+             hide_index=True, width="stretch")
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(tr("review_waterfall"))
+    st.plotly_chart(waterfall_figure(waterfall_table(model, ex.points, lang()), ""), width="stretch")
+with right:
+    st.subheader(tr("review_reasons"))
+    st.caption(tr("review_reasons_help", cutoff=int(settings["approve_cutoff"]), band=int(settings["reason_band"])))
+    reasons = ex.reasons.assign(value=ex.reasons["value"].map(lambda v: f"{v:,.3g}" if isinstance(v, float) else str(v)))
+    reasons = reasons.rename(columns={"label": tr("col_feature"), "reason": tr("col_reason"), "value": tr("col_value"),
+                                      "peer_percentile": tr("col_peer_pct"), "delta_points": tr("col_delta_points"),
+                                      "actionable": tr("col_actionable")})
+    show_table(reasons[[tr("col_feature"), tr("col_reason"), tr("col_value"), tr("col_peer_pct"),
+                        tr("col_delta_points"), tr("col_actionable")]].round(1), f"reasons_{merchant_id}.csv", "dl_reasons")
+    if ex.reasons.empty:
+        st.success(tr("review_no_reasons"))
+
+st.subheader(tr("review_trends"))
+trends = merchant_trends(book, merchant_id)
+bands = engine.category_bands(book)
+bands = bands[bands["category"] == profile["category"]]
+st.plotly_chart(trends_figure(trends, bands, list(TREND_METRICS), {m: tr(f"metric_{m}") for m in TREND_METRICS},
+                              tr("chart_band"), tr("chart_median"), tr("chart_merchant")), width="stretch")
+
+
+@st.fragment
+def what_if_panel() -> None:
+    st.subheader(tr("review_what_if"))
+    catalog = feature_catalog()
+    options = [f for f in model.features if catalog.get(f) and catalog[f].actionable]
+    chosen = st.multiselect(tr("review_what_if_features"), options, max_selections=4, key="wi_features",
+                            format_func=lambda f: model.feature_label(f, lang()))
+    changes = {}
+    for f in chosen:
+        current = ex.values[f]
+        changes[f] = st.number_input(model.feature_label(f, lang()), value=float(0 if pd.isna(current) else current),
+                                     key=f"wi_{f}", format="%.4f")
+    if changes:
+        with engine_errors():
+            result = what_if(model, ex.values, changes)
+        cols = st.columns(3)
+        cols[0].metric(tr("review_score"), result["score"], delta=result["score_change"])
+        cols[1].metric(tr("review_grade"), result["grade"], delta=result["grade"] - result["grade_before"],
+                       delta_color="inverse")
+        cols[2].metric(tr("review_pd"), f"{result['pd']:.2%}", delta=f"{result['pd'] - result['pd_before']:+.2%}",
+                       delta_color="inverse")
+
+
+what_if_panel()

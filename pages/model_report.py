@@ -1,7 +1,78 @@
-"""model report: filled by a later issue; says what it will hold."""
+"""Model report: out-of-time performance, challenger, governance cost, importance, stability."""
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-from ui.common import tr
+from cb_core import metrics as M
+from cb_core.explain import dependence, importance, peer_percentiles
+from ui import engine
+from ui.charts import (beeswarm_figure, calibration_figure, dependence_figure, importance_figure, ks_figure,
+                       roc_figure)
+from ui.common import lang, show_table, tr
 
 st.title(tr("nav_model_report"))
-st.info(tr("placeholder_intro") + " " + tr("placeholder_model_report"))
+book, model = engine.book_and_model()
+if book is None or model is None:
+    st.info(tr("review_no_model"))
+    st.stop()
+card, extra = model.card, engine.model_report(model)
+m = card["metrics"]
+val = card["validation"]
+st.caption(tr("report_caption", version=model.version, created=card["created"][:10],
+              train=", ".join(val["train"]["periods"]) or "–", valid=", ".join(val["valid"]["periods"]) or "–",
+              rows=f"{val['valid']['rows']:,}", bads=f"{val['valid']['bads']:,}"))
+c = st.columns(5)
+for col, key in zip(c, ("auc", "gini", "ks", "brier")):
+    col.metric(tr(f"metric_name_{key}"), f"{m[key]:.3f}" if key != "brier" else f"{m[key]:.4f}")
+if m.get("oracle_auc") is not None:
+    c[4].metric(tr("metric_name_oracle_auc"), f"{m['oracle_auc']:.3f}", delta=f"{m['auc'] - m['oracle_auc']:+.3f}",
+                help=tr("oracle_help"))
+
+st.subheader(tr("report_compare"))
+rows = {tr("model_lightgbm"): m, tr("model_challenger"): extra.get("challenger") or {},
+        tr("model_no_sensitive"): extra.get("without_sensitive") or {}}
+compare = pd.DataFrame([{tr("report_model"): name, **{k.upper(): r.get(k) for k in ("auc", "gini", "ks", "brier")}}
+                        for name, r in rows.items()])
+show_table(compare.round(4), "model_comparison.csv", "dl_compare")
+if extra.get("without_sensitive"):
+    st.caption(tr("report_sensitive_cost", cost=f"{m['auc'] - extra['without_sensitive']['auc']:+.4f}"))
+
+v = extra.get("validation")
+if v is not None and len(v):
+    tabs = st.tabs([tr("tab_roc"), tr("tab_ks"), tr("tab_calibration"), tr("tab_gains")])
+    with tabs[0]:
+        st.plotly_chart(roc_figure(M.roc_table(v["pd"], v["defaulted_12m"]), m["auc"],
+                                   {"x": tr("roc_x"), "y": tr("roc_y")}), width="stretch")
+    with tabs[1]:
+        st.plotly_chart(ks_figure(M.ks_table(v["pd"], v["defaulted_12m"]),
+                                  {"bad": tr("ks_bad"), "good": tr("ks_good"), "x": tr("ks_x")}), width="stretch")
+    with tabs[2]:
+        cal = M.calibration_table(v["pd"], v["defaulted_12m"])
+        st.plotly_chart(calibration_figure(cal, {"observed": tr("cal_observed"), "x": tr("cal_x"), "y": tr("cal_y")}),
+                        width="stretch")
+        show_table(cal.round(4), "calibration.csv", "dl_cal")
+    with tabs[3]:
+        show_table(M.gains_table(v["score"], v["defaulted_12m"], kind="score").round(4), "gains.csv", "dl_gains")
+
+st.subheader(tr("report_importance"))
+sample, points = engine.sample_points(book, model)
+imp = importance(points)
+label_of = lambda f: model.feature_label(f, lang())  # noqa: E731
+left, right = st.columns(2)
+left.plotly_chart(importance_figure(imp, label_of, tr("mean_abs_points")), width="stretch")
+top = imp["feature"].head(10).tolist()
+right.plotly_chart(beeswarm_figure(points, peer_percentiles(sample[top]), top, label_of, tr("points")),
+                   width="stretch")
+feature = st.selectbox(tr("report_dependence"), model.features, format_func=label_of, key="dep_feature")
+st.plotly_chart(dependence_figure(dependence(points, sample, feature), label_of(feature), tr("points")),
+                width="stretch")
+
+st.subheader(tr("report_stability"))
+current = engine.scores(book, model)
+score_psi = M.psi_table(pd.Series(extra.get("training_scores") or [], dtype=float), current["score"])
+st.metric(tr("report_score_psi"), f"{score_psi['psi'].sum():.3f}", help=tr("psi_help"))
+if extra.get("training_sample") is not None:
+    feats = [f for f in model.features if f in extra["training_sample"].columns]
+    show_table(M.psi_by_column(extra["training_sample"], engine.snapshot(book), columns=feats).round(4),
+               "feature_psi.csv", "dl_psi")

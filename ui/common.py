@@ -19,6 +19,11 @@ def lang() -> str:
     return st.session_state.get(LANG_KEY, "ko")
 
 
+def role() -> str:
+    """The signed-in role (every page is open to ``admin`` until login lands)."""
+    return st.session_state.get("role", "admin")
+
+
 def tr(key: str, **fmt: object) -> str:
     """A label from the catalog in the session's language."""
     return t(key, lang(), **fmt)

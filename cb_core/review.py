@@ -1,0 +1,145 @@
+"""One merchant under review: search, monthly trends against category bands, the explanation.
+
+Everything here touches one merchant (or a small sample near the cutoff), never the whole book's
+explanations, so it stays fast at a million merchants.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .book import Book
+from .errors import ConfigError
+from .i18n import t
+from .explain import peer_percentiles, points_by_feature, reason_codes, reference_points
+
+#: Monthly series shown on the review page: name -> how it is computed from an activity frame.
+TREND_METRICS: tuple[str, ...] = ("gmv_krw", "orders", "return_rate", "inventory_turnover",
+                                  "repeat_buyer_rate", "avg_rating", "disputes")
+
+
+def find_merchants(merchants: pd.DataFrame, query: str, limit: int = 50) -> pd.DataFrame:
+    """Merchants whose id starts with ``query`` or whose business name contains it (case-insensitive)."""
+    q = (query or "").strip()
+    if not q:
+        return merchants.iloc[:0][["merchant_id", "business_name", "category", "region"]]
+    ids = merchants["merchant_id"].astype(str)
+    hit = ids.str.upper().str.startswith(q.upper()) | merchants["business_name"].astype(str).str.contains(
+        q, case=False, regex=False)
+    return merchants.loc[hit, ["merchant_id", "business_name", "category", "region"]].head(limit)
+
+
+def _with_rates(activity: pd.DataFrame) -> pd.DataFrame:
+    out = activity[["merchant_id", "month", "gmv_krw", "orders", "inventory_turnover", "repeat_buyer_rate",
+                    "avg_rating", "disputes"]].copy()
+    orders = activity["orders"].to_numpy(dtype=float)
+    out["return_rate"] = np.divide(activity["returns"].to_numpy(dtype=float), orders,
+                                   out=np.full(len(orders), np.nan), where=orders > 0)
+    return out
+
+
+def activity_of(book: Book, merchant_id: str) -> pd.DataFrame:
+    """One merchant's monthly rows (uses a sorted index built once per book)."""
+    index = getattr(book, "_activity_index", None)
+    if index is None:
+        order = np.argsort(book.activity["merchant_id"].to_numpy(dtype=str), kind="stable")
+        index = (pd.Index(book.activity["merchant_id"].to_numpy(dtype=str)[order]), order)
+        book._activity_index = index  # type: ignore[attr-defined]
+    keys, order = index
+    lo, hi = keys.searchsorted(merchant_id, "left"), keys.searchsorted(merchant_id, "right")
+    return book.activity.iloc[np.sort(order[lo:hi])].sort_values("month")
+
+
+def merchant_trends(book: Book, merchant_id: str) -> pd.DataFrame:
+    """The merchant's monthly series (``TREND_METRICS``), one row per month."""
+    return _with_rates(activity_of(book, merchant_id)).drop(columns="merchant_id").reset_index(drop=True)
+
+
+def category_bands(book: Book) -> pd.DataFrame:
+    """Per category and month, the 25th/50th/75th percentile of each trend metric.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``category, month, metric, p25, p50, p75``.
+    """
+    frame = _with_rates(book.activity)
+    frame["category"] = frame["merchant_id"].map(book.merchants.set_index("merchant_id")["category"])
+    long = frame.melt(id_vars=["category", "month"], value_vars=list(TREND_METRICS), var_name="metric")
+    q = long.groupby(["category", "month", "metric"], observed=True)["value"].quantile([0.25, 0.5, 0.75])
+    out = q.unstack().reset_index()
+    out.columns = ["category", "month", "metric", "p25", "p50", "p75"]
+    return out
+
+
+def cutoff_reference(model, snapshot: pd.DataFrame, scores: pd.DataFrame, cutoff: float, band: float = 20,
+                     sample: int = 400, seed: int = 0) -> pd.Series:
+    """Mean points of (a sample of) the merchants scoring just above ``cutoff``.
+
+    Only up to ``sample`` merchants are explained, so this costs well under a second at any book size.
+    """
+    s = scores["score"]
+    near = s.index[(s >= cutoff) & (s <= cutoff + band)]
+    pool = near if len(near) else s.index  # empty band: reference_points falls back to the mean
+    if len(pool) > sample:
+        pool = pd.Index(np.random.default_rng(seed).choice(pool.to_numpy(), sample, replace=False))
+    pts = points_by_feature(model, snapshot.loc[pool])
+    return reference_points(pts, s.loc[pool].to_numpy(), cutoff=cutoff, band=band)
+
+
+@dataclass
+class MerchantExplanation:
+    """Score and reasons of one merchant."""
+
+    merchant_id: str
+    values: pd.Series
+    pd: float
+    score: int
+    grade: int
+    points: pd.Series          # base_points and points__<feature>
+    reasons: pd.DataFrame      # see explain.reason_codes
+    percentiles: pd.Series     # peer percentile of each feature within the category
+
+
+def explain_merchant(model, snapshot: pd.DataFrame, merchant_id: str, reference: pd.Series,
+                     lang: str = "ko", k: int = 4) -> MerchantExplanation:
+    """Points, reason codes and peer percentiles of one merchant."""
+    if merchant_id not in snapshot.index:
+        raise ConfigError(f"merchant {merchant_id!r} has no activity up to the book's last month")
+    row = snapshot.loc[[merchant_id]]
+    points = points_by_feature(model, row).iloc[0]
+    scored = model.score(row).iloc[0]
+    peers = snapshot.loc[snapshot["category"] == row["category"].iloc[0]]
+    pct = peer_percentiles(peers).loc[merchant_id]
+    reasons = reason_codes(model, points, row.iloc[0], reference_points=reference, peer_percentiles=pct,
+                           lang=lang, k=k)
+    return MerchantExplanation(merchant_id, row.iloc[0], float(scored["pd"]), int(scored["score"]),
+                               int(scored["grade"]), points, reasons, pct)
+
+
+def waterfall_table(model, points: pd.Series, lang: str = "ko", top: int = 8) -> pd.DataFrame:
+    """Steps from base points to the score: the ``top`` features by |points|, the rest summed.
+
+    Returns
+    -------
+    DataFrame
+        ``label, points, measure`` with measure ``absolute`` (base), ``relative`` (steps) and
+        ``total`` (the score before rounding and clipping).
+    """
+    feats = [c for c in points.index if c.startswith("points__")]
+    contrib = points[feats].astype(float)
+    order = contrib.abs().sort_values(ascending=False).index
+    shown, rest = order[:top], order[top:]
+    rows = [{"label": t("wf_base", lang), "points": float(points["base_points"]),
+             "measure": "absolute"}]
+    for c in shown:
+        rows.append({"label": model.feature_label(c[len("points__"):], lang), "points": float(contrib[c]),
+                     "measure": "relative"})
+    if len(rest):
+        rows.append({"label": t("wf_others", lang, n=len(rest)),
+                     "points": float(contrib[rest].sum()), "measure": "relative"})
+    rows.append({"label": t("wf_score", lang),
+                 "points": float(points["base_points"] + contrib.sum()), "measure": "total"})
+    return pd.DataFrame(rows)

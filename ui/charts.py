@@ -1,0 +1,107 @@
+"""Plotly figure builders: they take the engine's frames and draw; no computation of risk here."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+BAND = "rgba(99, 110, 250, 0.15)"
+MERCHANT = "#EF553B"
+MEDIAN = "#636EFA"
+
+
+def trends_figure(trends: pd.DataFrame, bands: pd.DataFrame, metrics: list[str], titles: dict[str, str],
+                  band_label: str, median_label: str, merchant_label: str) -> go.Figure:
+    """Small multiples: the merchant's monthly series over its category's p25–p75 band and median."""
+    rows = (len(metrics) + 1) // 2
+    fig = make_subplots(rows=rows, cols=2, subplot_titles=[titles[m] for m in metrics],
+                        vertical_spacing=0.08, horizontal_spacing=0.08)
+    months = trends["month"].tolist()
+    for i, metric in enumerate(metrics):
+        r, c = i // 2 + 1, i % 2 + 1
+        b = bands[(bands["metric"] == metric) & bands["month"].isin(months)].sort_values("month")
+        first = i == 0
+        fig.add_trace(go.Scatter(x=b["month"], y=b["p75"], line=dict(width=0), showlegend=False,
+                                 hoverinfo="skip"), r, c)
+        fig.add_trace(go.Scatter(x=b["month"], y=b["p25"], line=dict(width=0), fill="tonexty", fillcolor=BAND,
+                                 name=band_label, showlegend=first, legendgroup="band"), r, c)
+        fig.add_trace(go.Scatter(x=b["month"], y=b["p50"], line=dict(color=MEDIAN, dash="dot", width=1),
+                                 name=median_label, showlegend=first, legendgroup="median"), r, c)
+        fig.add_trace(go.Scatter(x=trends["month"], y=trends[metric], line=dict(color=MERCHANT, width=2),
+                                 mode="lines+markers", marker=dict(size=4), name=merchant_label,
+                                 showlegend=first, legendgroup="merchant"), r, c)
+    fig.update_layout(height=260 * rows, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    return fig
+
+
+def waterfall_figure(table: pd.DataFrame, title: str) -> go.Figure:
+    """Points from base to score (``review.waterfall_table``)."""
+    fig = go.Figure(go.Waterfall(
+        orientation="h", y=table["label"], x=table["points"], measure=table["measure"],
+        text=[f"{v:+.1f}" if m == "relative" else f"{v:.1f}" for v, m in zip(table["points"], table["measure"])],
+        increasing=dict(marker=dict(color="#00A86B")), decreasing=dict(marker=dict(color="#D62728")),
+        totals=dict(marker=dict(color="#636EFA"))))
+    fig.update_layout(title=title, height=60 + 34 * len(table), margin=dict(l=10, r=10, t=40, b=10),
+                      yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def roc_figure(roc: pd.DataFrame, auc: float, labels: dict[str, str]) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=roc["fpr"], y=roc["tpr"], name=f"AUC {auc:.3f}", line=dict(color=MEDIAN)))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], line=dict(dash="dot", color="grey"), showlegend=False))
+    fig.update_layout(xaxis_title=labels["x"], yaxis_title=labels["y"], height=380, margin=dict(t=30, b=10))
+    return fig
+
+
+def ks_figure(ks: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=ks["bin"], y=ks["cum_bad_share"], name=labels["bad"], line=dict(color=MERCHANT)))
+    fig.add_trace(go.Scatter(x=ks["bin"], y=ks["cum_good_share"], name=labels["good"], line=dict(color=MEDIAN)))
+    fig.add_trace(go.Bar(x=ks["bin"], y=ks["ks"], name="KS", opacity=0.3))
+    fig.update_layout(xaxis_title=labels["x"], height=380, margin=dict(t=30, b=10))
+    return fig
+
+
+def calibration_figure(cal: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
+    top = float(max(cal["mean_pd"].max(), cal["bad_rate"].max())) * 1.05
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=cal["mean_pd"], y=cal["bad_rate"], mode="lines+markers", name=labels["observed"]))
+    fig.add_trace(go.Scatter(x=[0, top], y=[0, top], line=dict(dash="dot", color="grey"), showlegend=False))
+    fig.update_layout(xaxis_title=labels["x"], yaxis_title=labels["y"], height=380, margin=dict(t=30, b=10),
+                      xaxis_tickformat=".1%", yaxis_tickformat=".1%")
+    return fig
+
+
+def importance_figure(imp: pd.DataFrame, label_of, x_title: str) -> go.Figure:
+    top = imp.head(15).iloc[::-1]
+    fig = go.Figure(go.Bar(x=top["mean_abs_points"], y=[label_of(f) for f in top["feature"]], orientation="h"))
+    fig.update_layout(xaxis_title=x_title, height=80 + 24 * len(top), margin=dict(t=20, b=10))
+    return fig
+
+
+def beeswarm_figure(points: pd.DataFrame, percentiles: pd.DataFrame, features: list[str], label_of,
+                    x_title: str, seed: int = 0) -> go.Figure:
+    """Each dot a merchant: its points for a feature (x), jittered per feature row, coloured by
+    the feature value's percentile (red = high)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    fig = go.Figure()
+    for i, f in enumerate(reversed(features)):
+        x = points[f"points__{f}"].to_numpy()
+        fig.add_trace(go.Scattergl(
+            x=x, y=i + rng.uniform(-0.3, 0.3, len(x)), mode="markers", showlegend=False,
+            marker=dict(size=4, color=percentiles[f].to_numpy(), colorscale="RdBu_r", cmin=0, cmax=100,
+                        showscale=i == 0, colorbar=dict(title="%ile")),
+            hovertemplate=f"{label_of(f)}: %{{x:.1f}}<extra></extra>"))
+    fig.update_layout(yaxis=dict(tickvals=list(range(len(features))), ticktext=[label_of(f) for f in reversed(features)]),
+                      xaxis_title=x_title, height=80 + 32 * len(features), margin=dict(t=20, b=10))
+    return fig
+
+
+def dependence_figure(dep: pd.DataFrame, x_title: str, y_title: str) -> go.Figure:
+    fig = go.Figure(go.Scattergl(x=dep["value"], y=dep["points"], mode="markers", marker=dict(size=4, opacity=0.5)))
+    fig.update_layout(xaxis_title=x_title, yaxis_title=y_title, height=380, margin=dict(t=20, b=10))
+    return fig

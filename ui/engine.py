@@ -1,0 +1,86 @@
+"""Engine objects cached by version, not by object: model by version, frames by fingerprint."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from cb_core import workspace
+from cb_core.book import Book
+from ui.common import current_book
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _model(version: str):
+    return workspace.current_model()
+
+
+def current_model():
+    """The model in use (cached by its version), or None."""
+    folder = workspace.current_model_dir()
+    return None if folder is None else _model(folder.name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _snapshot(fingerprint: str, _book: Book) -> pd.DataFrame:
+    return workspace.book_snapshot(_book)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _scores(fingerprint: str, version: str, _book: Book, _model) -> pd.DataFrame:
+    return workspace.book_scores(_book, _model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _bands(fingerprint: str, _book: Book) -> pd.DataFrame:
+    return workspace.book_category_bands(_book)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _reference(fingerprint: str, version: str, cutoff: float, band: float, _model, _snap, _scores) -> pd.Series:
+    from cb_core.review import cutoff_reference
+
+    return cutoff_reference(_model, _snap, _scores, cutoff, band)
+
+
+def book_and_model() -> tuple[Book | None, object | None]:
+    return current_book(), current_model()
+
+
+def snapshot(book: Book) -> pd.DataFrame:
+    return _snapshot(book.fingerprint, book)
+
+
+def scores(book: Book, model) -> pd.DataFrame:
+    return _scores(book.fingerprint, model.version, book, model)
+
+
+def category_bands(book: Book) -> pd.DataFrame:
+    return _bands(book.fingerprint, book)
+
+
+def reference(book: Book, model, cutoff: float, band: float) -> pd.Series:
+    return _reference(book.fingerprint, model.version, float(cutoff), float(band), model,
+                      snapshot(book), scores(book, model))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _sample_points(fingerprint: str, version: str, n: int, _model, _snap) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from cb_core.explain import points_by_feature
+
+    sample = _snap.sample(min(n, len(_snap)), random_state=0)
+    return sample, points_by_feature(_model, sample)
+
+
+def sample_points(book: Book, model, n: int = 2000) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A fixed random sample of merchants' features and their points (never the whole book)."""
+    return _sample_points(book.fingerprint, model.version, n, model, snapshot(book))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _report(version: str) -> dict:
+    folder = workspace.current_model_dir()
+    return workspace.model_report_data(folder)
+
+
+def model_report(model) -> dict:
+    return _report(model.version)
