@@ -36,6 +36,100 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_table(path: Path):
+    import pandas as pd
+
+    from .errors import DataSourceError
+
+    if not path.is_file():
+        raise DataSourceError(f"{path}: no such file")
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        if path.suffix.lower() == ".csv":
+            return pd.read_csv(path)
+    except Exception as exc:  # pandas/pyarrow raise many types for unreadable files
+        raise DataSourceError(f"{path}: cannot be read as {path.suffix[1:]}: {exc}") from None
+    raise DataSourceError(f"{path}: use a .csv or .parquet file; got {path.suffix or 'no extension'}")
+
+
+def _write_table(frame, path: Path) -> None:
+    import os
+
+    from .errors import ConfigError
+
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise ConfigError(f"--out must end in .csv or .parquet; got {path.name}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    if suffix == ".csv":
+        frame.to_csv(tmp, index=False)
+    else:
+        frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _metrics_line(model) -> str:
+    keys = ("auc", "gini", "ks", "brier", "oracle_auc")
+    metrics = {k: round(float(model.card["metrics"][k]), 6) for k in keys if model.card["metrics"].get(k) is not None}
+    return json.dumps({**metrics, "version": model.version,
+                       "validation": model.card["validation"]["method"]}, ensure_ascii=False)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .errors import ConfigError
+    from .report import save_bundle
+
+    if bool(args.data) == bool(args.table):
+        raise ConfigError("give exactly one of --data DIR (a merchant book) or --table FILE (a feature table)")
+    if args.data:
+        from .report import train_with_report
+        from .sources import read_book
+
+        model, report = train_with_report(read_book(args.data), exclude_sensitive=args.exclude_sensitive)
+    else:
+        from .model import train_model
+
+        if not args.target:
+            raise ConfigError("--table needs --target COL (the 0/1 outcome column)")
+        table = _read_table(Path(args.table))
+        needed = [c for c in (args.target, args.id, args.time) if c]
+        missing = [c for c in needed if c not in table.columns]
+        if missing:
+            raise ConfigError(f"{args.table}: no column(s) {', '.join(missing)}; columns are {', '.join(map(str, table.columns))}")
+        X = table.drop(columns=needed)
+        if args.id:
+            X.index = table[args.id].astype(str)
+        model = train_model(X, table[args.target], time=table[args.time].astype(str) if args.time else None,
+                            exclude_sensitive=args.exclude_sensitive)
+        report = None
+    save_bundle(model, report, Path(args.out))
+    print(_metrics_line(model))
+    return 0
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from .model import load_model
+    from .pipeline import current_snapshot, score_frame
+
+    model = load_model(args.model)
+    source = Path(args.data)
+    if source.is_file():
+        table = _read_table(source)
+        features = table.set_index(args.id) if args.id else table
+    else:
+        from .sources import read_book
+
+        features = current_snapshot(read_book(source), args.as_of)
+    model.check_features(features)
+    scores = score_frame(model, features, explain=args.explain)
+    scores.index.name = args.id or "merchant_id"
+    _write_table(scores.reset_index(), Path(args.out))
+    print(json.dumps({"out": args.out, "rows": len(scores), "model": model.version}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cb_core", description="Merchant CB engine")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -53,6 +147,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="validate a book folder (CSV or Parquet) or a SQLAlchemy URL")
     p.add_argument("source", help="folder with merchants / monthly_activity / outcomes files, or a URL")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("train", help="train a model on a merchant book or on any labelled feature table")
+    p.add_argument("--data", help="merchant book folder (with an outcomes table)")
+    p.add_argument("--table", help="feature table (CSV/Parquet) with an outcome column")
+    p.add_argument("--target", help="0/1 outcome column of --table (1 = default)")
+    p.add_argument("--id", help="id column of --table (not a feature)")
+    p.add_argument("--time", help="period column of --table for out-of-time validation; without it, stratified k-fold")
+    p.add_argument("--exclude-sensitive", action="store_true", help="train without features flagged sensitive")
+    p.add_argument("--out", required=True, help="model folder to write")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("score", help="score a book (or a feature table) with a model folder")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True, help="merchant book folder, or a feature table file")
+    p.add_argument("--id", help="id column when --data is a feature table")
+    p.add_argument("--as-of", help="snapshot month YYYY-MM (default: the book's last month)")
+    p.add_argument("--out", required=True, help="output .csv or .parquet")
+    p.add_argument("--explain", action="store_true", help="add base_points and points__<feature> columns")
+    p.set_defaults(func=_cmd_score)
     return parser
 
 

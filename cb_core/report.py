@@ -7,6 +7,7 @@ predictions so curves and tables can be drawn later without retraining.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -92,3 +93,31 @@ def train_with_report(book: Book, *, exclude_sensitive: bool = False, params: di
                                 data_fingerprint=book.fingerprint)
             report.without_sensitive = dict(other.card["metrics"])
     return model, report
+
+
+def save_bundle(model: CreditModel, report: TrainingReport | None, path: str | Path) -> Path:
+    """Write a model folder with its report files beside it, atomically (temp folder, then rename).
+
+    Files: ``booster.txt``, ``card.json`` (the model), and with a report ``validation.parquet``,
+    ``report.json``, ``training_sample.parquet``, ``scorecard.csv``.
+    """
+    import json
+    import tempfile
+
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=final.parent, prefix=f".{final.name}.incoming-") as tmp:
+        staged = model.save(Path(tmp) / "model")
+        if report is not None:
+            report.validation.to_parquet(staged / "validation.parquet", index=False)
+            payload = {**report.to_json(), "training_scores": report.training_scores.tolist()}
+            (staged / "report.json").write_text(json.dumps(payload), encoding="utf-8")
+            if report.training_sample is not None:
+                report.training_sample.to_parquet(staged / "training_sample.parquet")
+            if report.scorecard_table is not None:
+                report.scorecard_table.astype(str).to_csv(staged / "scorecard.csv", index=False)
+        if final.exists():
+            old = Path(tmp) / "previous"
+            final.rename(old)  # removed with the temp folder once the new one is in place
+        staged.rename(final)
+    return final

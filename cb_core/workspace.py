@@ -104,31 +104,11 @@ def install_model(model, report=None, settings: dict[str, Any] | None = None) ->
 
     The folder is complete before the pointer moves, so a crash leaves the previous model in use.
     """
-    import json
-    import shutil
-    import tempfile
+    from .report import save_bundle
 
-    models = state_dir(settings) / "models"
-    models.mkdir(parents=True, exist_ok=True)
-    final = models / model.version
+    final = state_dir(settings) / "models" / model.version
     if not final.exists():
-        with tempfile.TemporaryDirectory(dir=models, prefix=".incoming-") as tmp:
-            staged = model.save(Path(tmp) / "model")
-            if report is not None:
-                report.validation.to_parquet(staged / "validation.parquet", index=False)
-                np_scores = {"training_scores": report.training_scores.tolist()}
-                (staged / "report.json").write_text(json.dumps({**report.to_json(), **np_scores}),
-                                                    encoding="utf-8")
-                if report.training_sample is not None:
-                    report.training_sample.to_parquet(staged / "training_sample.parquet")
-                if report.scorecard_table is not None:
-                    report.scorecard_table.astype(str).to_csv(staged / "scorecard.csv", index=False)
-            try:
-                staged.rename(final)
-            except OSError:
-                if not final.exists():
-                    raise
-                shutil.rmtree(staged, ignore_errors=True)
+        save_bundle(model, report, final)
     _write_json_atomic(state_dir(settings) / "current_model.json", {"version": model.version})
     return final
 
