@@ -13,6 +13,11 @@ HERE = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="Merchant CB", page_icon=":material/credit_score:", layout="wide")
 
+role = "admin"  # until login lands, every page is shown
+pages = [st.Page(str(HERE / p.file), title=tr(p.title_key), icon=p.icon)
+         for p in pages_for(role)]
+# Widgets of the entrypoint must come after st.navigation, or they reset on every page run.
+navigation = st.navigation(pages)
 with st.sidebar:
     st.radio("Language / 언어", options=["ko", "en"], key=LANG_KEY, horizontal=True,
              format_func=lambda code: {"ko": "한국어", "en": "English"}[code])
@@ -28,7 +33,4 @@ if workspace.current_fingerprint() is None or workspace.current_model_dir() is N
         bar.progress(1.0, text=tr("progress_done"))
         status.update(label=tr("first_start_done"), state="complete", expanded=False)
 
-role = "admin"  # until login lands, every page is shown
-pages = [st.Page(str(HERE / p.file), title=tr(p.title_key), icon=p.icon, url_path=p.url_path)
-         for p in pages_for(role)]
-st.navigation(pages).run()
+navigation.run()

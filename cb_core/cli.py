@@ -98,9 +98,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         missing = [c for c in needed if c not in table.columns]
         if missing:
             raise ConfigError(f"{args.table}: no column(s) {', '.join(missing)}; columns are {', '.join(map(str, table.columns))}")
-        X = table.drop(columns=needed)
         if args.id:
-            X.index = table[args.id].astype(str)
+            table = table.set_index(table[args.id].astype(str))
+        X = table.drop(columns=needed)
         model = train_model(X, table[args.target], time=table[args.time].astype(str) if args.time else None,
                             exclude_sensitive=args.exclude_sensitive)
         report = None

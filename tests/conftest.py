@@ -42,13 +42,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def streamlit_server(app_state):
+def streamlit_server(app_state_with_model):
     """A real ``streamlit run app.py`` on 127.0.0.1 over the small book; yields its base URL."""
     import subprocess
     import sys
     import time
     import urllib.request
 
+    app_state = app_state_with_model
     port = _free_port()
     env = dict(os.environ, CB_STATE_DIR=str(app_state))
     log = open(app_state / "streamlit.log", "wb")
@@ -91,7 +92,9 @@ def chromium():
         if os.environ.get("CB_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{CHROMIUM} is missing but browser tests are required (apt-get install chromium)")
         pytest.skip(f"{CHROMIUM} not installed")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=30_000)  # reruns of a loaded machine can take seconds
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -106,3 +109,21 @@ def page(chromium):
     pg.set_default_timeout(30_000)
     yield pg
     context.close()
+
+
+@pytest.fixture(scope="session")
+def trained(small_book):
+    """(model, report) trained on the small book with the production pipeline."""
+    from cb_core.report import train_with_report
+
+    return train_with_report(small_book)
+
+
+@pytest.fixture(scope="session")
+def app_state_with_model(app_state, trained):
+    """The app state folder with the small book and its model installed."""
+    from cb_core.config import get_settings
+    from cb_core.workspace import install_model
+
+    install_model(*trained, settings=get_settings(state_dir=str(app_state)))
+    return app_state

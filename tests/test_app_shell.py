@@ -4,13 +4,14 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cb_core.i18n import t
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
 
 
 @pytest.fixture
-def at(app_state):
+def at(app_state_with_model):
     app = AppTest.from_file(APP, default_timeout=90)
     app.run()
     assert not app.exception, app.exception
@@ -24,20 +25,24 @@ def _texts(app) -> str:
     return "\n".join(parts)
 
 
-def test_every_page_renders_in_both_languages(at):
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_every_page_renders_in_both_languages(at, lang):
     from ui.nav import PAGES
 
-    for lang in ("ko", "en"):
-        at.radio(key="lang").set_value(lang).run()
-        for page in PAGES:
-            at.switch_page(page.file).run()
-            assert not at.exception, (page.file, at.exception)
-            assert at.title, page.file
+    titles = {}
+    for page in PAGES:
+        at.session_state["lang"] = lang
+        at.switch_page(page.file).run()
+        assert not at.exception, (page.file, at.exception)
+        titles[lang, page.file] = at.title[0].value
+        assert titles[lang, page.file] == t(page.title_key, lang)
+    assert titles[lang, "views/data.py"] == {"ko": "데이터", "en": "Data"}[lang]
 
 
 def test_data_page_shows_the_book(at, small_book):
-    at.radio(key="lang").set_value("en").run()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("views/data.py").run()
+    at.session_state["lang"] = "en"
+    at.run()
     text = _texts(at)
     assert small_book.fingerprint in text
     assert f"{len(small_book.merchants):,}" in text
@@ -52,5 +57,5 @@ def test_data_page_shows_the_book(at, small_book):
 
 
 def test_korean_is_the_default(at):
-    at.switch_page("pages/data.py").run()
+    at.switch_page("views/data.py").run()
     assert at.title[0].value == "데이터"

@@ -9,22 +9,29 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class PageDef:
+    """A page; its URL is its file name (``/merchant_review``).
+
+    Pages live in ``views/``, not ``pages/``: Streamlit still gives a ``pages/`` folder its
+    legacy meaning, so a deep link would run that file outside ``app.py``'s navigation and role
+    checks. Streamlit 1.67 also shows a spurious "Page not found" dialog on deep links to pages
+    with a custom ``url_path``, so none is set.
+    """
+
     file: str
     title_key: str
     icon: str
     roles: tuple[str, ...]
-    url_path: str
 
 
 PAGES: tuple[PageDef, ...] = (
-    PageDef("pages/portfolio.py", "nav_portfolio", ":material/dashboard:", ("admin", "pm", "officer"), "portfolio"),
-    PageDef("pages/merchant_review.py", "nav_merchant_review", ":material/storefront:", ("admin", "officer"), "merchant"),
-    PageDef("pages/decisions.py", "nav_decisions", ":material/gavel:", ("admin", "officer"), "decisions"),
-    PageDef("pages/model_report.py", "nav_model_report", ":material/monitoring:", ("admin", "pm"), "model"),
-    PageDef("pages/cutoffs.py", "nav_cutoffs", ":material/tune:", ("admin", "pm"), "cutoffs"),
-    PageDef("pages/products.py", "nav_products", ":material/inventory_2:", ("admin", "pm"), "products"),
-    PageDef("pages/partner_view.py", "nav_partner_view", ":material/handshake:", ("admin", "partner"), "partner"),
-    PageDef("pages/data.py", "nav_data", ":material/database:", ("admin",), "data"),
+    PageDef("views/portfolio.py", "nav_portfolio", ":material/dashboard:", ("admin", "pm", "officer")),
+    PageDef("views/merchant_review.py", "nav_merchant_review", ":material/storefront:", ("admin", "officer")),
+    PageDef("views/decisions.py", "nav_decisions", ":material/gavel:", ("admin", "officer")),
+    PageDef("views/model_report.py", "nav_model_report", ":material/monitoring:", ("admin", "pm")),
+    PageDef("views/cutoffs.py", "nav_cutoffs", ":material/tune:", ("admin", "pm")),
+    PageDef("views/products.py", "nav_products", ":material/inventory_2:", ("admin", "pm")),
+    PageDef("views/partner_view.py", "nav_partner_view", ":material/handshake:", ("admin", "partner")),
+    PageDef("views/data.py", "nav_data", ":material/database:", ("admin",)),
 )
 
 

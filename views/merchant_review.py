@@ -50,8 +50,8 @@ facts = {
     tr("review_opened"): profile["opened_on"], tr("review_joined"): profile["joined_platform_on"],
     tr("review_bureau"): tr("review_thin_file") if pd.isna(profile["bureau_score"]) else str(profile["bureau_score"]),
 }
-st.dataframe(pd.DataFrame({tr("review_field"): list(facts), tr("review_value"): [str(v) for v in facts.values()]}),
-             hide_index=True, width="stretch")
+st.table(pd.DataFrame({tr("review_field"): list(facts), tr("review_value"): [str(v) for v in facts.values()]}),
+         hide_index=True)
 
 left, right = st.columns([3, 2])
 with left:
@@ -80,10 +80,10 @@ st.plotly_chart(trends_figure(trends, bands, list(TREND_METRICS), {m: tr(f"metri
 @st.fragment
 def what_if_panel() -> None:
     st.subheader(tr("review_what_if"))
-    catalog = feature_catalog()
+    catalog, language = feature_catalog(), lang()
     options = [f for f in model.features if catalog.get(f) and catalog[f].actionable]
     chosen = st.multiselect(tr("review_what_if_features"), options, max_selections=4, key="wi_features",
-                            format_func=lambda f: model.feature_label(f, lang()))
+                            format_func=lambda f: model.feature_label(f, language))
     changes = {}
     for f in chosen:
         current = ex.values[f]

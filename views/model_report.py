@@ -58,7 +58,14 @@ if v is not None and len(v):
 st.subheader(tr("report_importance"))
 sample, points = engine.sample_points(book, model)
 imp = importance(points)
-label_of = lambda f: model.feature_label(f, lang())  # noqa: E731
+language = lang()
+
+
+def label_of(feature: str) -> str:
+    return model.feature_label(feature, language)
+
+
+
 left, right = st.columns(2)
 left.plotly_chart(importance_figure(imp, label_of, tr("mean_abs_points")), width="stretch")
 top = imp["feature"].head(10).tolist()
