@@ -1,7 +1,8 @@
 """One catalog of user-facing strings in Korean and English, and KRW formatting.
 
-Strings live in ``data/i18n.json`` as ``{key: {"ko": ..., "en": ...}}``. A test checks that every
-key has both languages and that every ``t("...")`` used in the code exists.
+Strings live in ``data/i18n/*.json`` (one file per area of the app, merged) as
+``{key: {"ko": ..., "en": ...}}``. A key defined in two files is an error. A test checks that every
+key has both languages and that every ``tr("...")`` used in the pages exists.
 """
 from __future__ import annotations
 
@@ -17,8 +18,16 @@ LANGUAGES = ("ko", "en")
 
 @lru_cache(maxsize=1)
 def strings() -> dict[str, dict[str, str]]:
-    with (DATA_DIR / "i18n.json").open(encoding="utf-8") as fh:
-        return json.load(fh)
+    """All labels, merged from ``data/i18n/*.json``."""
+    merged: dict[str, dict[str, str]] = {}
+    for path in sorted((DATA_DIR / "i18n").glob("*.json")):
+        with path.open(encoding="utf-8") as fh:
+            part = json.load(fh)
+        twice = sorted(set(part) & set(merged))
+        if twice:
+            raise ConfigError(f"label(s) defined twice, again in {path.name}: {', '.join(twice)}")
+        merged.update(part)
+    return merged
 
 
 def t(key: str, lang: str = "ko", **fmt: object) -> str:
@@ -34,7 +43,7 @@ def t(key: str, lang: str = "ko", **fmt: object) -> str:
     try:
         text = strings()[key][lang]
     except KeyError:
-        raise ConfigError(f"no {lang} text for label {key!r} in data/i18n.json") from None
+        raise ConfigError(f"no {lang} text for label {key!r} in data/i18n/*.json") from None
     return text.format(**fmt) if fmt else text
 
 

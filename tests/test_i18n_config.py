@@ -22,7 +22,7 @@ def test_every_label_used_in_code_exists():
     for path in [ROOT / "app.py", *ROOT.glob("views/*.py"), *ROOT.glob("ui/*.py")]:
         used |= set(re.findall(r"\btr\(\s*[\"']([a-z0-9_]+)[\"']", path.read_text(encoding="utf-8")))
     missing = used - set(strings())
-    assert not missing, f"labels used but not in data/i18n.json: {sorted(missing)}"
+    assert not missing, f"labels used but not in data/i18n/*.json: {sorted(missing)}"
     assert len(used) > 20
 
 
