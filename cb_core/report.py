@@ -20,6 +20,10 @@ from .pipeline import training_table
 
 log = logging.getLogger(__name__)
 
+#: Features that do not come from the platform's own data (bureau, owner, address): the stage-2
+#: platform-only model of the two-stage rescue is trained without them.
+NON_PLATFORM_FEATURES: tuple[str, ...] = ("bureau_score", "thin_file", "owner_has_credit_card", "region_income_index")
+
 
 @dataclass
 class TrainingReport:
@@ -40,6 +44,9 @@ class TrainingReport:
         The challenger's binning summary.
     training_sample : DataFrame or None
         Up to 20,000 training rows' features (reference distributions for feature stability).
+    platform_only : CreditModel or None
+        The same model on platform data only (no bureau score, owner or address features): the
+        stage-2 score of the two-stage rescue.
     """
 
     validation: pd.DataFrame
@@ -48,6 +55,7 @@ class TrainingReport:
     training_scores: np.ndarray = field(default_factory=lambda: np.empty(0))
     scorecard_table: pd.DataFrame | None = None
     training_sample: pd.DataFrame | None = None
+    platform_only: CreditModel | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"challenger": self.challenger, "without_sensitive": self.without_sensitive}
@@ -92,6 +100,10 @@ def train_with_report(book: Book, *, exclude_sensitive: bool = False, params: di
             other = train_model(X, y, time=time, oracle_pd=true_pd, exclude_sensitive=True, params=params,
                                 data_fingerprint=book.fingerprint)
             report.without_sensitive = dict(other.card["metrics"])
+        step(0.95, "progress_platform_only")
+        platform_X = X.drop(columns=[c for c in NON_PLATFORM_FEATURES if c in X.columns])
+        report.platform_only = train_model(platform_X, y, time=time, oracle_pd=true_pd, params=params,
+                                           data_fingerprint=book.fingerprint)
     return model, report
 
 
@@ -116,6 +128,8 @@ def save_bundle(model: CreditModel, report: TrainingReport | None, path: str | P
                 report.training_sample.to_parquet(staged / "training_sample.parquet")
             if report.scorecard_table is not None:
                 report.scorecard_table.astype(str).to_csv(staged / "scorecard.csv", index=False)
+            if report.platform_only is not None:
+                report.platform_only.save(staged / "platform_only")
         if final.exists():
             old = Path(tmp) / "previous"
             final.rename(old)  # removed with the temp folder once the new one is in place

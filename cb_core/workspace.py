@@ -190,3 +190,16 @@ def model_report_data(model_dir: Path) -> dict[str, Any]:
     if (model_dir / "scorecard.csv").exists():
         out["scorecard"] = pd.read_csv(model_dir / "scorecard.csv")
     return out
+
+
+def platform_only_scores(book: Book, model, settings: dict[str, Any] | None = None) -> "pd.Series | None":
+    """Scores of the book under the platform-data-only model trained beside ``model`` (stage 2 of
+    the two-stage rescue), or None when the model folder has none. Cached per book and model."""
+    from .model import load_model
+
+    folder = state_dir(settings) / "models" / model.version / "platform_only"
+    if not folder.exists():
+        return None
+    path = state_dir(settings) / "cache" / f"platform-{book.fingerprint}-{model.version}.parquet"
+    frame = _cached_parquet(path, lambda: load_model(folder).score(book_snapshot(book, settings))[["score"]])
+    return frame["score"]

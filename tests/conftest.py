@@ -8,6 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+from tests.pg import db_url, pg_cluster  # noqa: E402,F401  (store fixtures: SQLite + PostgreSQL)
+
 
 @pytest.fixture(scope="session")
 def small_book():

@@ -105,3 +105,38 @@ def dependence_figure(dep: pd.DataFrame, x_title: str, y_title: str) -> go.Figur
     fig = go.Figure(go.Scattergl(x=dep["value"], y=dep["points"], mode="markers", marker=dict(size=4, opacity=0.5)))
     fig.update_layout(xaxis_title=x_title, yaxis_title=y_title, height=380, margin=dict(t=20, b=10))
     return fig
+
+
+def score_histogram_figure(scores: pd.Series, approve: float, refer: float, x_title: str, y_title: str) -> go.Figure:
+    fig = go.Figure(go.Histogram(x=scores, nbinsx=60, marker_color=MEDIAN))
+    fig.add_vline(x=approve, line=dict(color="#00A86B", width=2))
+    fig.add_vline(x=refer, line=dict(color="#FFA15A", width=2, dash="dash"))
+    fig.update_layout(xaxis_title=x_title, yaxis_title=y_title, height=320, margin=dict(t=20, b=10), bargap=0.02)
+    return fig
+
+
+def grade_bar_figure(grades: pd.Series, x_title: str, y_title: str) -> go.Figure:
+    counts = grades.value_counts().reindex(range(1, 11), fill_value=0)
+    fig = go.Figure(go.Bar(x=list(counts.index), y=counts.to_numpy(), marker_color=MEDIAN))
+    fig.update_layout(xaxis=dict(title=x_title, dtick=1), yaxis_title=y_title, height=320, margin=dict(t=20, b=10))
+    return fig
+
+
+def curves_figure(table: pd.DataFrame, cutoff: float, labels: dict[str, str]) -> go.Figure:
+    """Approval and bad rate (left) and profit and loss (right) over every approve cutoff."""
+    fig = make_subplots(rows=1, cols=2, specs=[[{"secondary_y": True}, {}]], horizontal_spacing=0.1)
+    fig.add_trace(go.Scatter(x=table["approve_cutoff"], y=table["approval_rate"], name=labels["approval"],
+                             line=dict(color=MEDIAN)), 1, 1, secondary_y=False)
+    fig.add_trace(go.Scatter(x=table["approve_cutoff"], y=table["expected_bad_rate"], name=labels["bad"],
+                             line=dict(color=MERCHANT)), 1, 1, secondary_y=True)
+    fig.add_trace(go.Scatter(x=table["approve_cutoff"], y=table["profit_krw"], name=labels["profit"],
+                             line=dict(color="#00A86B")), 1, 2)
+    fig.add_trace(go.Scatter(x=table["approve_cutoff"], y=table["expected_loss_krw"], name=labels["loss"],
+                             line=dict(color="#D62728", dash="dot")), 1, 2)
+    for col in (1, 2):
+        fig.add_vline(x=cutoff, line=dict(color="black", width=1, dash="dash"), row=1, col=col)
+    fig.update_yaxes(tickformat=".0%", row=1, col=1, secondary_y=False)
+    fig.update_yaxes(tickformat=".1%", row=1, col=1, secondary_y=True)
+    fig.update_xaxes(title_text=labels["x"], range=[300, 800])
+    fig.update_layout(height=360, margin=dict(t=20, b=10), legend=dict(orientation="h", y=1.08))
+    return fig

@@ -84,3 +84,37 @@ def _report(version: str) -> dict:
 
 def model_report(model) -> dict:
     return _report(model.version)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _strategy_frame(fingerprint: str, version: str, _book: Book, _model) -> pd.DataFrame:
+    from cb_core.strategy import strategy_frame
+
+    return strategy_frame(snapshot(_book), scores(_book, _model), _book.merchants, _book.outcomes)
+
+
+def strategy_frame(book: Book, model) -> pd.DataFrame:
+    """One row per merchant: score, PD, grade, exposure, segments, outcome (cached per book and model)."""
+    return _strategy_frame(book.fingerprint, model.version, book, model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _curves(fingerprint: str, version: str, _frame: pd.DataFrame):
+    from cb_core.strategy import CutoffCurves
+
+    return CutoffCurves.precompute(_frame)
+
+
+def cutoff_curves(book: Book, model):
+    """Sorted scores and cumulative sums, precomputed once per book and model."""
+    return _curves(book.fingerprint, model.version, strategy_frame(book, model))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _platform_scores(fingerprint: str, version: str, _book: Book, _model):
+    return workspace.platform_only_scores(_book, _model)
+
+
+def platform_only_scores(book: Book, model):
+    """Stage-2 (platform data only) scores, or None when the model has no platform-only sibling."""
+    return _platform_scores(book.fingerprint, model.version, book, model)

@@ -1,7 +1,72 @@
-"""portfolio: filled by a later issue; says what it will hold."""
+"""Portfolio: the book under the policy in force — scores, grades, decisions, segments, loss."""
+from __future__ import annotations
+
 import streamlit as st
 
-from ui.common import tr
+from cb_core.catalog import categories, regions
+from cb_core.strategy import decisions, evaluate
+from ui import engine
+from ui.charts import grade_bar_figure, score_histogram_figure
+from ui.common import krw, lang, show_table, tr
+from ui.policy import current_policy
 
 st.title(tr("nav_portfolio"))
-st.info(tr("placeholder_intro") + " " + tr("placeholder_portfolio"))
+book, model = engine.book_and_model()
+if book is None or model is None:
+    st.info(tr("review_no_model"))
+    st.stop()
+policy, policy_label = current_policy()
+st.caption(tr("portfolio_policy", policy=policy_label, approve=int(policy.approve_cutoff), refer=int(policy.refer_cutoff)))
+
+frame = engine.strategy_frame(book, model)
+lg = lang()
+with st.expander(tr("filters"), expanded=False):
+    c = st.columns(4)
+    cats = c[0].multiselect(tr("review_category"), list(categories()), key="pf_cat",
+                            format_func=lambda k: categories()[k][lg])
+    regs = c[1].multiselect(tr("review_region"), list(regions()), key="pf_region",
+                            format_func=lambda k: regions()[k][lg])
+    thin = c[2].selectbox(tr("portfolio_thin"), ["all", "thin", "thick"], key="pf_thin",
+                          format_func=lambda k: tr(f"portfolio_thin_{k}"))
+    grades = c[3].slider(tr("review_grade"), 1, 10, (1, 10), key="pf_grades")
+mask = frame["grade"].between(*grades)
+if cats:
+    mask &= frame["category"].isin(cats)
+if regs:
+    mask &= frame["region"].isin(regs)
+if thin != "all":
+    mask &= frame["thin_file"] == (1 if thin == "thin" else 0)
+view = frame.loc[mask]
+if view.empty:
+    st.warning(tr("portfolio_empty"))
+    st.stop()
+
+result = evaluate(view, policy)
+k = st.columns(5)
+k[0].metric(tr("data_merchants"), f"{len(view):,}")
+k[1].metric(tr("approval_rate"), f"{result.approval_rate:.1%}")
+k[2].metric(tr("expected_bad_rate"), f"{result.expected_bad_rate:.2%}")
+k[3].metric(tr("thin_file_share"), f"{view['thin_file'].mean():.1%}")
+k[4].metric(tr("expected_loss"), krw(result.expected_loss_krw))
+
+left, right = st.columns(2)
+left.plotly_chart(score_histogram_figure(view["score"], policy.approve_cutoff, policy.refer_cutoff,
+                                         tr("review_score"), tr("count")), width="stretch")
+right.plotly_chart(grade_bar_figure(view["grade"], tr("review_grade"), tr("count")), width="stretch")
+
+st.subheader(tr("portfolio_by_segment"))
+by = st.radio(tr("portfolio_group_by"), ["category", "region"], horizontal=True, key="pf_by",
+              format_func=lambda k: tr(f"review_{k}"))
+labels = categories() if by == "category" else regions()
+table = (view.assign(decision=decisions(view, policy).astype(str))
+         .groupby(by, observed=True)
+         .agg(merchants=("score", "size"), mean_score=("score", "mean"), mean_pd=("pd", "mean"),
+              thin_file_share=("thin_file", "mean"),
+              approved=("decision", lambda d: (d == "approve").mean()),
+              referred=("decision", lambda d: (d == "refer").mean()))
+         .reset_index())
+table[by] = table[by].map(lambda v: labels.get(v, {}).get(lg, v))
+table = table.rename(columns={by: tr(f"review_{by}"), "merchants": tr("data_merchants"), "mean_score": tr("mean_score"),
+                              "mean_pd": tr("mean_pd"), "thin_file_share": tr("thin_file_share"),
+                              "approved": tr("approval_rate"), "referred": tr("refer_rate")})
+show_table(table.round(4), f"portfolio_by_{by}.csv", "dl_portfolio")
