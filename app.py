@@ -6,21 +6,30 @@ from pathlib import Path
 import streamlit as st
 
 from cb_core import workspace
+from ui.auth import logout, require_login
 from ui.common import LANG_KEY, engine_errors, tr
-from ui.nav import pages_for
+from ui.nav import PAGES, pages_for
 
 HERE = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="Merchant CB", page_icon=":material/credit_score:", layout="wide")
 
-role = "admin"  # until login lands, every page is shown
-pages = [st.Page(str(HERE / p.file), title=tr(p.title_key), icon=p.icon)
-         for p in pages_for(role)]
+
+def _pages(defs) -> list:
+    return [st.Page(str(HERE / p.file), title=tr(p.title_key), icon=p.icon) for p in defs]
+
+
+user = require_login(_pages(PAGES))
+pages = _pages(pages_for(user.role))
 # Widgets of the entrypoint must come after st.navigation, or they reset on every page run.
 navigation = st.navigation(pages)
 with st.sidebar:
     st.radio("Language / 언어", options=["ko", "en"], key=LANG_KEY, horizontal=True,
              format_func=lambda code: {"ko": "한국어", "en": "English"}[code])
+    st.caption(tr("signed_in_as", user=user.name, role=tr(f"role_{user.role}")))
+    if st.button(tr("logout"), key="logout"):
+        logout()
+        st.rerun()
 
 if workspace.current_fingerprint() is None or workspace.current_model_dir() is None:
     with engine_errors(), st.status(tr("first_start_title"), expanded=True) as status:

@@ -44,7 +44,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def streamlit_server(app_state_with_model):
+def streamlit_server(app_state_with_model, app_users):
     """A real ``streamlit run app.py`` on 127.0.0.1 over the small book; yields its base URL."""
     import subprocess
     import sys
@@ -129,3 +129,44 @@ def app_state_with_model(app_state, trained):
 
     install_model(*trained, settings=get_settings(state_dir=str(app_state)))
     return app_state
+
+
+#: Test users of the app state: name -> (role, partner). Passwords are PASSWORD.
+USERS = {"admin": ("admin", None), "kim": ("pm", None), "lee": ("officer", None), "park": ("partner", "Hanbit Bank")}
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def app_users(app_state_with_model):
+    """The app state's store with one user per role (password PASSWORD)."""
+    from cb_core.config import get_settings
+    from cb_core.store import Store, default_url
+
+    store = Store(default_url(get_settings(state_dir=str(app_state_with_model))))
+    for name, (role, partner) in USERS.items():
+        if store.get_user(name) is None:
+            store.add_user(name, role, partner=partner, password=PASSWORD)
+    yield store
+    store.close()
+
+
+def app_as(name: str, store, timeout: int = 180):
+    """An AppTest of app.py signed in as ``name`` (a real session in the store), after its first run."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    app.session_state["token"] = store.start_session(name)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def browser_open(page, base_url: str, path: str = "", user: str = "admin") -> None:
+    """Open ``base_url/path`` in the browser and sign in as ``user`` on the login form it shows."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base_url}/{path}")
+    page.get_by_label("사용자 이름").fill(user)
+    page.get_by_label("비밀번호", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="로그인").click()
+    expect(page.get_by_test_id("stSidebarNav")).to_be_visible()

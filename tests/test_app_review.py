@@ -7,15 +7,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, app_as
 
 
 @pytest.fixture
-def at(app_state_with_model):
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.run()
-    assert not app.exception, app.exception
-    return app
+def at(app_users):
+    return app_as("admin", app_users)
 
 
 def _array(value) -> list:
@@ -61,9 +58,9 @@ def test_review_shows_score_grade_pd_and_reasons_of_the_chosen_merchant(at, smal
     assert _array(mine[0]["y"]) == activity["gmv_krw"].astype(float).tolist()
 
 
-def test_review_masks_personal_data_for_non_admin_roles(at, small_book):
+def test_review_masks_personal_data_for_non_admin_roles(app_users, small_book):
     merchant = small_book.merchants.iloc[0]
-    at.session_state["role"] = "officer"
+    at = app_as("lee", app_users)  # an officer
     at.switch_page("views/merchant_review.py").run()
     profile = at.table[0].value
     shown = " ".join(profile.iloc[:, 1].astype(str))

@@ -5,17 +5,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cb_core.i18n import t
-from tests.conftest import ROOT
+from tests.conftest import ROOT, app_as
 
 APP = str(ROOT / "app.py")
 
 
 @pytest.fixture
-def at(app_state_with_model):
-    app = AppTest.from_file(APP, default_timeout=90)
-    app.run()
-    assert not app.exception, app.exception
-    return app
+def at(app_users):
+    return app_as("admin", app_users)
 
 
 def _texts(app) -> str:

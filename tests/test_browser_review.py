@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import browser_open
+
 pytestmark = pytest.mark.browser
 
 
@@ -13,7 +15,7 @@ def test_review_a_merchant_in_the_browser(page, streamlit_server, small_book, tr
     model, _ = trained
     scores = model.score(current_snapshot(small_book))
     merchant_id = scores["score"].idxmin()
-    page.goto(f"{streamlit_server}/merchant_review")
+    browser_open(page, streamlit_server, "merchant_review")
     search = page.get_by_label("가맹점 ID 또는 상호 검색")
     search.fill(merchant_id)
     search.press("Enter")
@@ -28,7 +30,7 @@ def test_review_a_merchant_in_the_browser(page, streamlit_server, small_book, tr
 
 def test_model_report_in_the_browser(page, streamlit_server, trained):
     model, _ = trained
-    page.goto(f"{streamlit_server}/model_report")
+    browser_open(page, streamlit_server, "model_report")
     expect(page.get_by_test_id("stMetric").filter(has_text="AUC").first).to_contain_text(
         f"{model.card['metrics']['auc']:.3f}")
     expect(page.get_by_test_id("stSidebarNav").get_by_text("모형 보고서")).to_be_visible()

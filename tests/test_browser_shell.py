@@ -6,12 +6,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import browser_open
+
 pytestmark = pytest.mark.browser
 
 
 def _open(page, url: str, path: str = "") -> None:
-    page.goto(f"{url}/{path}")
-    expect(page.get_by_test_id("stApp")).to_be_visible()
+    browser_open(page, url, path)
     expect(page.locator("h1").first).to_be_visible(timeout=60_000)
 
 

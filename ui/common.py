@@ -20,13 +20,25 @@ def lang() -> str:
 
 
 def role() -> str:
-    """The signed-in role (every page is open to ``admin`` until login lands)."""
-    return st.session_state.get("role", "admin")
+    """The signed-in user's role."""
+    return st.session_state.get("role", "")
+
+
+def user_name() -> str:
+    """The signed-in user's name (recorded with every decision, draft and audit entry)."""
+    return st.session_state.get("user", "")
 
 
 def tr(key: str, **fmt: object) -> str:
     """A label from the catalog in the session's language."""
     return t(key, lang(), **fmt)
+
+
+def label_func(prefix: str):
+    """``format_func`` for choice widgets: label key ``prefix + option`` in the language of this run
+    (bound now: Streamlit may call format functions outside the script run)."""
+    language = lang()
+    return lambda option: t(f"{prefix}{option}", language)
 
 
 def krw(amount: float | int | None) -> str:
@@ -76,3 +88,13 @@ def show_table(frame: pd.DataFrame, file_name: str, key: str) -> None:
     st.dataframe(frame, width="stretch", hide_index=True)
     st.download_button(tr("download_csv"), frame.to_csv(index=False).encode("utf-8-sig"),
                        file_name=file_name, mime="text/csv", key=key)
+
+
+def flash(message: str) -> None:
+    """Keep a success message for the next run (use before ``st.rerun()``)."""
+    st.session_state["_flash"] = message
+
+
+def show_flash() -> None:
+    if message := st.session_state.pop("_flash", None):
+        st.success(message)

@@ -118,3 +118,17 @@ def _platform_scores(fingerprint: str, version: str, _book: Book, _model):
 def platform_only_scores(book: Book, model):
     """Stage-2 (platform data only) scores, or None when the model has no platform-only sibling."""
     return _platform_scores(book.fingerprint, model.version, book, model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _store(url: str):
+    from cb_core.store import Store
+
+    return Store(url)
+
+
+def store():
+    """The app database (one Store per URL per server process; it reconnects by itself)."""
+    from cb_core.store import default_url
+
+    return _store(default_url())

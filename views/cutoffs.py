@@ -7,10 +7,11 @@ from cb_core.strategy import (Policy, bureau_only_scores, compare_policies, resc
                               swap_sets, thin_file_uplift)
 from ui import engine
 from ui.charts import curves_figure
-from ui.common import engine_errors, krw, show_table, tr
+from ui.common import engine_errors, krw, label_func, show_flash, show_table, tr
 from ui.policy import current_policy, policy_actions
 
 st.title(tr("nav_cutoffs"))
+show_flash()
 book, model = engine.book_and_model()
 if book is None or model is None:
     st.info(tr("review_no_model"))
@@ -62,7 +63,7 @@ policy_actions(draft)
 
 st.subheader(tr("swap_title"))
 match = st.radio(tr("swap_match"), ["approval", "bad_rate"], horizontal=True, key="swap_match",
-                 format_func=lambda k: tr(f"swap_match_{k}"))
+                 format_func=label_func("swap_match_"))
 with engine_errors():
     swaps = swap_sets(frame, draft, match=match)
     bureau_pts = bureau_only_scores(frame, model.scale)
@@ -83,5 +84,5 @@ show_table(rescue.summary.reset_index().round(4), "rescue.csv", "dl_rescue")
 
 st.subheader(tr("segments_title"))
 by = st.selectbox(tr("portfolio_group_by"), ["thin_file", "tenure_lt_12m", "category", "region"], key="seg_by",
-                  format_func=lambda k: tr(f"segment_{k}"))
+                  format_func=label_func("segment_"))
 show_table(segment_table(frame, draft, by=by, n_boot=200).round(4), f"segments_{by}.csv", "dl_segments")

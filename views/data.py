@@ -5,12 +5,11 @@ import streamlit as st
 
 from cb_core import workspace
 from cb_core.quality import column_summary
-from ui.common import current_book, engine_errors, show_table, tr
+from ui.common import current_book, engine_errors, flash, show_flash, show_table, tr
 
 st.title(tr("nav_data"))
 book = current_book()
-if flash := st.session_state.pop("data_flash", None):
-    st.success(flash)
+show_flash()
 
 if book is None:
     st.info(tr("data_no_book"))
@@ -46,6 +45,5 @@ if submitted:
             new_book = read_uploaded({f.name: f.getvalue() for f in files})
             new_book.source = "upload: " + ", ".join(sorted(f.name for f in files))
             workspace.install_book(new_book)
-        st.session_state["data_flash"] = tr("data_loaded", merchants=f"{len(new_book.merchants):,}",
-                                            fingerprint=new_book.fingerprint)
+        flash(tr("data_loaded", merchants=f"{len(new_book.merchants):,}", fingerprint=new_book.fingerprint))
         st.rerun()

@@ -11,9 +11,11 @@ from cb_core.privacy import mask_frame
 from cb_core.review import TREND_METRICS, explain_merchant, find_merchants, merchant_trends, waterfall_table
 from ui import engine
 from ui.charts import trends_figure, waterfall_figure
-from ui.common import engine_errors, lang, role, show_table, tr
+from ui.common import engine_errors, lang, role, show_flash, show_table, tr
+from ui.decision_panel import render_decision
 
 st.title(tr("nav_merchant_review"))
+show_flash()
 book, model = engine.book_and_model()
 if book is None or model is None:
     st.info(tr("review_no_model"))
@@ -101,3 +103,4 @@ def what_if_panel() -> None:
 
 
 what_if_panel()
+render_decision(merchant_id, ex, model.version)

@@ -7,7 +7,7 @@ from cb_core.catalog import categories, regions
 from cb_core.strategy import decisions, evaluate
 from ui import engine
 from ui.charts import grade_bar_figure, score_histogram_figure
-from ui.common import krw, lang, show_table, tr
+from ui.common import krw, label_func, lang, show_table, tr
 from ui.policy import current_policy
 
 st.title(tr("nav_portfolio"))
@@ -27,7 +27,7 @@ with st.expander(tr("filters"), expanded=False):
     regs = c[1].multiselect(tr("review_region"), list(regions()), key="pf_region",
                             format_func=lambda k: regions()[k][lg])
     thin = c[2].selectbox(tr("portfolio_thin"), ["all", "thin", "thick"], key="pf_thin",
-                          format_func=lambda k: tr(f"portfolio_thin_{k}"))
+                          format_func=label_func("portfolio_thin_"))
     grades = c[3].slider(tr("review_grade"), 1, 10, (1, 10), key="pf_grades")
 mask = frame["grade"].between(*grades)
 if cats:
@@ -56,7 +56,7 @@ right.plotly_chart(grade_bar_figure(view["grade"], tr("review_grade"), tr("count
 
 st.subheader(tr("portfolio_by_segment"))
 by = st.radio(tr("portfolio_group_by"), ["category", "region"], horizontal=True, key="pf_by",
-              format_func=lambda k: tr(f"review_{k}"))
+              format_func=label_func("review_"))
 labels = categories() if by == "category" else regions()
 table = (view.assign(decision=decisions(view, policy).astype(str))
          .groupby(by, observed=True)

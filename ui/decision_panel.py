@@ -1,0 +1,48 @@
+"""The decision form and the merchant's decision history (Merchant review)."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from cb_core.review import MerchantExplanation
+from ui.common import engine_errors, flash, label_func, role, show_table, tr, user_name
+from ui.engine import store
+from ui.policy import POLICY_NAME, published_version
+
+DECISIONS = ("approve", "refer", "decline")
+
+
+def render_decision(merchant_id: str, ex: MerchantExplanation, model_version: str) -> None:
+    """Record a decision (officers and admins) with the score, reasons and policy version now in force;
+    a new decision supersedes the current one, nothing is edited or deleted."""
+    st.subheader(tr("decision_title"))
+    with engine_errors():
+        history = store().decisions_for(merchant_id)
+    current = next((d for d in reversed(history) if d.superseded_by_id is None), None)
+    if role() in ("officer", "admin"):
+        with st.form(f"decision_{merchant_id}", clear_on_submit=True):
+            choice = st.radio(tr("decision_choice"), DECISIONS, horizontal=True, key="decision_choice",
+                              format_func=label_func("decision_"))
+            note = st.text_area(tr("decision_note"), key="decision_note", max_chars=2000)
+            if current is not None:
+                st.caption(tr("decision_supersedes", id=current.id, decision=tr(f"decision_{current.decision}")))
+            submitted = st.form_submit_button(tr("decision_save"), type="primary")
+        if submitted:
+            published = published_version()
+            reasons = [{"feature": r.feature, "delta_points": round(float(r.delta_points), 2), "reason": r.reason}
+                       for r in ex.reasons.itertuples()]
+            with engine_errors():
+                saved = store().save_decision(
+                    merchant_id, choice, note.strip(), user_name(), ex.score, ex.grade, ex.pd, reasons,
+                    POLICY_NAME if published else None, published.version if published else None, model_version,
+                    supersedes=current.id if current else None)
+            flash(tr("decision_saved", id=saved.id))
+            st.rerun()
+    if history:
+        table = pd.DataFrame([{tr("decision_id"): d.id, tr("decision_at"): f"{d.created_at:%Y-%m-%d %H:%M}",
+                               tr("decision_user"): d.user, tr("decision_choice"): tr(f"decision_{d.decision}"),
+                               tr("review_score"): d.score, tr("review_grade"): d.grade,
+                               tr("decision_policy"): "–" if d.policy_version is None else f"v{d.policy_version}",
+                               tr("decision_note"): d.note,
+                               tr("decision_superseded_by"): d.superseded_by_id or ""} for d in reversed(history)])
+        show_table(table, f"decisions_{merchant_id}.csv", "dl_decisions")
