@@ -19,6 +19,7 @@ install-test: $(VENV)/.test
 
 ## Serve the app at http://localhost:$(PORT); the first start builds the demo book and model.
 run: $(VENV)/.app
+	@$(PY) -m cb_core users ensure-admin
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 

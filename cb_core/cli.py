@@ -130,6 +130,41 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_users(args: argparse.Namespace) -> int:
+    from .store import Store
+
+    store = Store(args.database_url or None)
+    try:
+        if args.users_command == "add":
+            password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+            if args.password_stdin and not password:
+                from .errors import ConfigError
+
+                raise ConfigError("--password-stdin was given but standard input had no password")
+            user, generated = store.add_user(args.name, args.role, partner=args.partner, password=password,
+                                             actor="cli")
+            print(json.dumps({"user": user.name, "role": user.role, "partner": user.partner}, ensure_ascii=False))
+            if generated:
+                print(f"password (shown once): {generated}")
+        elif args.users_command == "list":
+            for u in store.list_users():
+                print(json.dumps({"user": u.name, "role": u.role, "partner": u.partner, "disabled": u.disabled,
+                                  "locked_until": u.locked_until.isoformat() if u.locked_until else None},
+                                 ensure_ascii=False))
+        elif args.users_command == "disable":
+            store.disable_user(args.name, actor="cli")
+            print(json.dumps({"user": args.name, "disabled": True}))
+        elif args.users_command == "reset-password":
+            print(f"new password for {args.name} (shown once): {store.reset_password(args.name, actor='cli')}")
+        elif args.users_command == "ensure-admin":
+            created = store.ensure_first_admin()
+            if created:
+                print(f"first start: created user '{created[0].name}' (admin), password (shown once): {created[1]}")
+    finally:
+        store.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cb_core", description="Merchant CB engine")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -166,6 +201,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output .csv or .parquet")
     p.add_argument("--explain", action="store_true", help="add base_points and points__<feature> columns")
     p.set_defaults(func=_cmd_score)
+
+    p = sub.add_parser("users", help="manage app users (stored with argon2 hashes)")
+    p.add_argument("--database-url", help="SQLAlchemy URL (default: CB_DATABASE_URL or the SQLite file in the state folder)")
+    users = p.add_subparsers(dest="users_command", required=True)
+    u = users.add_parser("add", help="add a user; without --password-stdin a random password is printed once")
+    u.add_argument("name")
+    u.add_argument("--role", required=True, choices=("admin", "pm", "officer", "partner"))
+    u.add_argument("--partner", help="the partner a partner user belongs to")
+    u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    users.add_parser("list", help="list users")
+    u = users.add_parser("disable", help="disable a user (its sessions end)")
+    u.add_argument("name")
+    u = users.add_parser("reset-password", help="set a new random password, printed once")
+    u.add_argument("name")
+    users.add_parser("ensure-admin", help="on an empty store, create 'admin' with a random password printed once")
+    p.set_defaults(func=_cmd_users)
     return parser
 
 
