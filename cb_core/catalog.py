@@ -1,8 +1,9 @@
 """The feature catalog and the other small shipped reference tables (categories, regions).
 
 The catalog (``data/feature_catalog.csv``) is data, not code: name, kind, unit, expected direction
-of risk (the monotone constraint), source table, ``sensitive`` and ``actionable`` flags, and Korean
-and English labels, descriptions and reason-code texts.
+of risk (the monotone constraint), source table, ``sensitive`` and ``actionable`` flags, the category
+of information it belongs to (``info_group``: what an explanation under the Credit Information Act
+reports weights by), and Korean and English labels, descriptions and reason-code texts.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class FeatureSpec:
     source: str
     sensitive: bool
     actionable: bool
+    info_group: str
     label_ko: str
     label_en: str
     description_ko: str
@@ -60,6 +62,7 @@ def feature_catalog(path: str | None = None) -> dict[str, FeatureSpec]:
         out[r["name"]] = FeatureSpec(
             name=r["name"], kind=r["kind"], unit=r["unit"], risk_direction=int(r["risk_direction"]),
             source=r["source"], sensitive=r["sensitive"] == "1", actionable=r["actionable"] == "1",
+            info_group=r["info_group"],
             label_ko=r["label_ko"], label_en=r["label_en"],
             description_ko=r["description_ko"], description_en=r["description_en"],
             reason_ko=r["reason_ko"], reason_en=r["reason_en"],

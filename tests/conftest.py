@@ -169,4 +169,4 @@ def browser_open(page, base_url: str, path: str = "", user: str = "admin") -> No
     page.get_by_label("사용자 이름").fill(user)
     page.get_by_label("비밀번호", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="로그인").click()
-    expect(page.get_by_test_id("stSidebarNav")).to_be_visible()
+    expect(page.get_by_role("button", name="로그아웃")).to_be_visible()

@@ -12,9 +12,10 @@ from ui.policy import POLICY_NAME, published_version
 DECISIONS = ("approve", "refer", "decline")
 
 
-def render_decision(merchant_id: str, ex: MerchantExplanation, model_version: str) -> None:
+def render_decision(merchant_id: str, ex: MerchantExplanation, model_version: str):
     """Record a decision (officers and admins) with the score, reasons and policy version now in force;
-    a new decision supersedes the current one, nothing is edited or deleted."""
+    a new decision supersedes the current one, nothing is edited or deleted. Returns the current
+    decision (or None)."""
     st.subheader(tr("decision_title"))
     with engine_errors():
         history = store().decisions_for(merchant_id)
@@ -46,3 +47,4 @@ def render_decision(merchant_id: str, ex: MerchantExplanation, model_version: st
                                tr("decision_note"): d.note,
                                tr("decision_superseded_by"): d.superseded_by_id or ""} for d in reversed(history)])
         show_table(table, f"decisions_{merchant_id}.csv", "dl_decisions")
+    return current

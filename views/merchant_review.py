@@ -13,6 +13,7 @@ from ui import engine
 from ui.charts import trends_figure, waterfall_figure
 from ui.common import engine_errors, lang, role, show_flash, show_table, tr
 from ui.decision_panel import render_decision
+from ui.explanation_panel import render_explanation
 
 st.title(tr("nav_merchant_review"))
 show_flash()
@@ -103,4 +104,6 @@ def what_if_panel() -> None:
 
 
 what_if_panel()
-render_decision(merchant_id, ex, model.version)
+current = render_decision(merchant_id, ex, model.version)
+render_explanation(ex, profile["business_name"], book.last_month, model.version,
+                   None if current is None else current.decision, None if current is None else current.policy_version)

@@ -1,0 +1,26 @@
+"""The explanation record of a merchant's automated evaluation (Merchant review)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from cb_core.compliance import explanation_record, explanation_text
+from ui.common import engine_errors, lang, show_table, tr, user_name
+from ui.engine import store
+
+
+def render_explanation(ex, business_name: str, data_month: str, model_version: str, decision: str | None,
+                       policy_version: int | None) -> None:
+    """Show the record and offer it as a plain-text download (the download is audited)."""
+    with st.expander(tr("expl_title")):
+        record = explanation_record(ex, business_name, data_month, model_version, lang(), decision, policy_version)
+        weights = record.weights.assign(weight=(record.weights["weight"] * 100).round(1), points=record.weights["points"].round(1))
+        show_table(weights[["label", "weight", "points", "features"]].rename(columns={
+            "label": tr("expl_col_group"), "weight": tr("expl_col_weight"), "points": tr("expl_col_points"),
+            "features": tr("expl_col_features")}), f"information_weights_{ex.merchant_id}.csv", "dl_weights")
+        text = explanation_text(record, lang())
+        st.code(text, language=None, wrap_lines=True)
+        if st.download_button(tr("expl_download"), text.encode("utf-8"), file_name=f"explanation_{ex.merchant_id}.txt",
+                              mime="text/plain", key="dl_explanation"):
+            with engine_errors():
+                store().audit(user_name(), "export.explanation", "merchant", ex.merchant_id, None,
+                              {"score": ex.score, "model_version": model_version})
