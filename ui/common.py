@@ -84,10 +84,20 @@ def current_book() -> Book | None:
 
 
 def show_table(frame: pd.DataFrame, file_name: str, key: str) -> None:
-    """A dataframe plus a CSV download of exactly what is shown."""
+    """A dataframe plus a CSV download of exactly what is shown (formula-safe; the export is audited)."""
+    from cb_core.exports import csv_bytes
+
     st.dataframe(frame, width="stretch", hide_index=True)
-    st.download_button(tr("download_csv"), frame.to_csv(index=False).encode("utf-8-sig"),
-                       file_name=file_name, mime="text/csv", key=key)
+    if st.download_button(tr("download_csv"), csv_bytes(frame), file_name=file_name, mime="text/csv", key=key):
+        audit("export.csv", "download", file_name, {"rows": len(frame), "columns": [str(c) for c in frame.columns]})
+
+
+def audit(action: str, entity: str, entity_id: str | None, after: dict | None = None) -> None:
+    """Record an action of the signed-in user in the append-only audit log."""
+    from ui.engine import store
+
+    with engine_errors():
+        store().audit(user_name(), action, entity, entity_id, None, after)
 
 
 def flash(message: str) -> None:

@@ -32,6 +32,7 @@ PAGES: tuple[PageDef, ...] = (
     PageDef("views/products.py", "nav_products", ":material/inventory_2:", ("admin", "pm")),
     PageDef("views/partner_view.py", "nav_partner_view", ":material/handshake:", ("admin", "partner")),
     PageDef("views/data.py", "nav_data", ":material/database:", ("admin",)),
+    PageDef("views/admin.py", "nav_admin", ":material/admin_panel_settings:", ("admin",)),
 )
 
 

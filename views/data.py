@@ -5,7 +5,7 @@ import streamlit as st
 
 from cb_core import workspace
 from cb_core.quality import column_summary
-from ui.common import current_book, engine_errors, flash, show_flash, show_table, tr
+from ui.common import audit, current_book, engine_errors, flash, show_flash, show_table, tr
 
 st.title(tr("nav_data"))
 book = current_book()
@@ -45,5 +45,7 @@ if submitted:
             new_book = read_uploaded({f.name: f.getvalue() for f in files})
             new_book.source = "upload: " + ", ".join(sorted(f.name for f in files))
             workspace.install_book(new_book)
+        audit("data.load", "book", new_book.fingerprint,
+              {"source": new_book.source, "merchants": len(new_book.merchants), "previous": None if book is None else book.fingerprint})
         flash(tr("data_loaded", merchants=f"{len(new_book.merchants):,}", fingerprint=new_book.fingerprint))
         st.rerun()
