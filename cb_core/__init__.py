@@ -21,7 +21,8 @@ _EXPORTS: dict[str, str] = {
     # policies and offers
     "Policy": "strategy", "evaluate": "strategy", "CutoffCurves": "strategy", "swap_sets": "strategy",
     "load_products": "offers", "offers_for": "offers", "match_book": "offers", "recourse": "offers",
-    "simulate": "offers",
+    "simulate": "offers", "partner_pool": "partner_report", "report_html": "partner_report",
+    "explanation_record": "compliance", "explanation_text": "compliance", "Store": "store",
     # errors
     "CBError": "errors", "SchemaError": "errors", "DataSourceError": "errors", "ConfigError": "errors",
     "ModelError": "errors", "MissingFeaturesError": "errors", "PolicyError": "errors",

@@ -15,6 +15,7 @@ The verbs live in one module per concern, mixed into :class:`Store`:
                         policy_history, draft_for, list_policies
 ``store_decisions``     save_decision, decisions_for, list_decisions, audit, audit_log
 ``store_requests``      open_request, update_request, list_requests
+``store_products``      save_products, current_products, product_version, product_history
 ``store_gateway``       engine, transactions and retries, error translation, migrate, close
 ``store_schema``        the SQLAlchemy models; ``migrations/`` the Alembic revisions
 ======================  =====================================================================
@@ -33,13 +34,14 @@ from .config import get_settings
 from .errors import ConfigError
 from .store_gateway import DEFAULT_BUSY_TIMEOUT_S, DEFAULT_RETRIES, default_url
 from .store_records import AuditEntry, Decision, MerchantRequest, PolicyVersion, User
+from .store_products import ProductVerbs
 from .store_requests import RequestVerbs
 from .store_users import LOCKOUT_MINUTES, MAX_FAILED_LOGINS
 
 __all__ = ["AuditEntry", "Decision", "MerchantRequest", "PolicyVersion", "Store", "User", "default_url"]
 
 
-class Store(RequestVerbs):
+class Store(ProductVerbs, RequestVerbs):
     """The app database behind verbs; opening one upgrades the schema to the newest revision.
 
     Parameters

@@ -62,10 +62,10 @@ def test_fresh_database_is_migrated_to_head_and_matches_the_models(db_url):
     from cb_core.store_schema import Base
 
     first = Store(db_url)
-    assert first.revision == "0001"
+    assert first.revision == "0002"
     again = Store(db_url)  # opening an up-to-date database changes nothing
-    assert again.revision == "0001"
-    assert _rows(first, "SELECT version_num FROM alembic_version") == [("0001",)]
+    assert again.revision == "0002"
+    assert _rows(first, "SELECT version_num FROM alembic_version") == [("0002",)]
     with first._engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata) == []
     first.close()

@@ -14,6 +14,7 @@ from ui.charts import trends_figure, waterfall_figure
 from ui.common import engine_errors, lang, role, show_flash, show_table, tr
 from ui.decision_panel import render_decision
 from ui.explanation_panel import render_explanation
+from ui.offers_panel import render_offers
 
 st.title(tr("nav_merchant_review"))
 show_flash()
@@ -104,6 +105,7 @@ def what_if_panel() -> None:
 
 
 what_if_panel()
+render_offers(book, model, merchant_id, ex.values, ex.score, ex.grade)
 current = render_decision(merchant_id, ex, model.version)
 render_explanation(ex, profile["business_name"], book.last_month, model.version,
                    None if current is None else current.decision, None if current is None else current.policy_version)

@@ -1,7 +1,83 @@
-"""partner view: filled by a later issue; says what it will hold."""
+"""Partner view: one partner's products, its eligible pool, a masked sample, a take-away report.
+
+A partner user sees its own partner only (``st.session_state["partner"]``); an admin chooses. Only
+that partner's products are matched and shown, never another partner's products or terms.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
 import streamlit as st
 
-from ui.common import tr
+from cb_core.partner_report import (by_product_table, kpis, partners, products_table, report_html,
+                                    sample_merchants)
+from ui import engine
+from ui.brokerage import catalog_in_use, partner_pool_for, record_export
+from ui.charts_offers import grade_mix_figure
+from ui.common import engine_errors, lang, role, tr
+from ui.policy import current_policy
 
 st.title(tr("nav_partner_view"))
-st.info(tr("placeholder_intro") + " " + tr("placeholder_partner_view"))
+book, model = engine.book_and_model()
+if book is None or model is None:
+    st.info(tr("review_no_model"))
+    st.stop()
+version, products = catalog_in_use()
+lg = lang()
+
+if role() == "partner":
+    partner = st.session_state.get("partner")
+    if not partner or partner not in set(products["partner"]):
+        st.error(tr("pview_no_partner"))
+        st.stop()
+elif role() == "admin":
+    table = partners(products)
+    names = dict(zip(table["partner"], table["partner_ko"] if lg == "ko" else table["partner"]))
+    partner = st.selectbox(tr("pview_choose"), list(names), format_func=names.get, key="pv_partner")
+else:
+    st.error(tr("pview_not_allowed"))
+    st.stop()
+
+policy, _ = current_policy()
+pool = partner_pool_for(book, model, partner, policy.lgd)
+st.caption(tr("pview_caption", lgd=f"{pool.lgd:.0%}", merchants=f"{pool.n_merchants:,}",
+              catalog=tr("offers_catalog_version", version=version) if version is not None
+              else tr("offers_catalog_shipped")))
+
+st.subheader(tr("pview_products"))
+st.dataframe(products_table(pool, lg), hide_index=True, width="stretch")
+
+st.subheader(tr("pview_pool"))
+figures = kpis(pool, lg)
+for row in (figures[:3], figures[3:]):  # two rows: won amounts need the width
+    for column, (label, value) in zip(st.columns(3), row):
+        column.metric(label, value)
+left, right = st.columns(2)
+with left:
+    st.markdown(f"**{tr('pview_grade_mix')}**")
+    st.plotly_chart(grade_mix_figure(pool.grade_mix, {"x": tr("pview_col_grade"), "y": tr("pview_eligible"),
+                                                      "volume": tr("pview_volume")}), width="stretch")
+with right:
+    st.markdown(f"**{tr('pview_by_product')}**")
+    st.dataframe(by_product_table(pool, lg), hide_index=True, width="stretch")
+
+st.subheader(tr("pview_sample"))
+st.caption(tr("pview_sample_help"))
+with engine_errors():
+    sample = sample_merchants(pool, book.merchants, lg)
+if sample.empty:
+    st.info(tr("pview_empty"))
+else:
+    st.dataframe(sample, hide_index=True, width="stretch")
+
+report = report_html(pool, sample, lang=lg, generated_at=datetime.now(timezone.utc), model_version=model.version,
+                     book_label=book.fingerprint[:12])
+st.download_button(tr("pview_download"), report.encode("utf-8"), mime="text/html", type="primary",
+                   file_name=f"partner_report_{re.sub(r'[^A-Za-z0-9]+', '_', partner).strip('_')}.html",
+                   key="pv_download", on_click=record_export,
+                   args=(partner, {"catalog_version": version, "model_version": model.version,
+                                   "book": book.fingerprint, "eligible": pool.n_eligible,
+                                   "products": pool.products["product_id"].tolist()}))
+if "pv_export_error" in st.session_state:
+    st.error(tr("pview_export_not_recorded") + " " + st.session_state.pop("pv_export_error"))
