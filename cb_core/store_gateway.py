@@ -289,3 +289,13 @@ def _is_transient(exc: DBAPIError) -> bool:
         return True
     message = str(orig).lower()
     return "database is locked" in message or "database table is locked" in message
+
+
+def head_revision() -> str:
+    """The newest Alembic revision shipped in ``migrations/`` (what ``migrate()`` upgrades to)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    return str(ScriptDirectory.from_config(config).get_current_head())
