@@ -66,3 +66,21 @@ def test_engine_never_imports_streamlit():
     offenders = [p.name for p in (ROOT / "cb_core").rglob("*.py")
                  if re.search(r"^\s*(import|from)\s+streamlit", p.read_text(encoding="utf-8"), re.M)]
     assert offenders == []
+
+
+def test_no_page_renders_html():
+    """User text (business names, notes) is never rendered as HTML: no page or helper opts into it."""
+    offenders = []
+    for path in [ROOT / "app.py", *ROOT.glob("views/*.py"), *ROOT.glob("ui/*.py")]:
+        text = path.read_text(encoding="utf-8")
+        for needle in ("unsafe_allow_html", "st.html(", "components.v1.html", "st.components"):
+            if needle in text:
+                offenders.append(f"{path.name}: {needle}")
+    assert offenders == []
+
+
+def test_public_api_resolves():
+    import cb_core
+
+    missing = [name for name in cb_core.__all__ if getattr(cb_core, name, None) is None]
+    assert missing == [] and len(cb_core.__all__) > 40
