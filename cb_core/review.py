@@ -103,6 +103,22 @@ def cutoff_reference(model, snapshot: pd.DataFrame, scores: pd.DataFrame, cutoff
     return reference_points(pts, s.loc[pool].to_numpy(), cutoff=cutoff, band=band)
 
 
+def percentiles_of_row(peers: pd.DataFrame, row: pd.Series) -> pd.Series:
+    """Percentile (0–100) of each numeric value of ``row`` among ``peers`` (which include it), the
+    same average-rank definition as :func:`explain.peer_percentiles`, without ranking the whole group."""
+    numeric = [c for c in peers.columns if pd.api.types.is_numeric_dtype(peers[c].dtype)
+               and not pd.api.types.is_bool_dtype(peers[c].dtype)]
+    values = peers[numeric].to_numpy(dtype=float)
+    mine = row[numeric].to_numpy(dtype=float)
+    present = ~np.isnan(values)
+    less = (values < mine).sum(axis=0)
+    equal = (values == mine).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = (less + (equal + 1) / 2) / present.sum(axis=0) * 100
+    pct = np.where(np.isnan(mine), np.nan, pct)
+    return pd.Series(pct, index=numeric).reindex(peers.columns)
+
+
 @dataclass
 class MerchantExplanation:
     """Score and reasons of one merchant."""
@@ -126,7 +142,7 @@ def explain_merchant(model, snapshot: pd.DataFrame, merchant_id: str, reference:
     points = points_by_feature(model, row).iloc[0]
     scored = model.score(row).iloc[0]
     peers = snapshot.loc[snapshot["category"] == row["category"].iloc[0]]
-    pct = peer_percentiles(peers).loc[merchant_id]
+    pct = percentiles_of_row(peers, row.iloc[0])
     reasons = reason_codes(model, points, row.iloc[0], reference_points=reference, peer_percentiles=pct,
                            lang=lang, k=k)
     return MerchantExplanation(merchant_id, row.iloc[0], float(scored["pd"]), int(scored["score"]),

@@ -150,3 +150,15 @@ def test_invariants_on_random_activity(data, as_of):
         assert ((v >= 0) & (v <= 1)).all(), col
     assert (snap["months_active"] <= as_of + 1).all()
     assert (snap["zero_sales_months_12m"].between(0, 12)).all()
+
+
+def test_one_row_percentiles_equal_the_group_ranking(small_book):
+    from cb_core.explain import peer_percentiles
+    from cb_core.review import percentiles_of_row
+
+    snap = snapshot(small_book.merchants, small_book.activity, small_book.last_month)
+    peers = snap[snap["category"] == "fashion"]
+    full = peer_percentiles(peers)
+    for merchant_id in peers.index[:25]:
+        pd.testing.assert_series_equal(percentiles_of_row(peers, peers.loc[merchant_id]), full.loc[merchant_id],
+                                       check_names=False)
