@@ -13,7 +13,7 @@ import pandas as pd
 from .book import Book
 from .errors import ConfigError
 from .i18n import t
-from .explain import peer_percentiles, points_by_feature, reason_codes, reference_points
+from .explain import points_by_feature, reason_codes, reference_points
 
 #: Monthly series shown on the review page: name -> how it is computed from an activity frame.
 TREND_METRICS: tuple[str, ...] = ("gmv_krw", "orders", "return_rate", "inventory_turnover",
