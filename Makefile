@@ -27,7 +27,7 @@ run: $(VENV)/.app
 test: $(VENV)/.test
 	@scripts/test.sh
 
-## Quick benchmark smoke run; figures go to bench/out/.
+## Quick benchmark smoke run; figures are appended to bench/RESULTS.md (bench/README.md explains them).
 bench: $(VENV)/.app
 	$(PY) -m cb_core bench --quick
 

@@ -5,8 +5,14 @@ LightGBM and a notebook can ``from cb_core import train_model`` as usual.
 """
 from __future__ import annotations
 
+import os
 from importlib import import_module
 from typing import Any
+
+# LightGBM's OpenMP threads spin while they wait by default; on a 2-core machine shared with the app
+# server that made training 3x slower (bench/RESULTS.md: 222 s vs 77 s at 1M merchants). It must be
+# set before LightGBM loads, and cb_core is imported first everywhere.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _EXPORTS: dict[str, str] = {
     # data

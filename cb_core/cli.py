@@ -217,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("name")
     users.add_parser("ensure-admin", help="on an empty store, create 'admin' with a random password printed once")
     p.set_defaults(func=_cmd_users)
+
+    from .bench import add_command as add_bench_command
+
+    add_bench_command(sub)
     return parser
 
 
