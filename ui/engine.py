@@ -11,7 +11,12 @@ from ui.common import current_book
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _model(version: str):
-    return workspace.current_model()
+    from cb_core.fastshap import explainer_for
+
+    model = workspace.current_model()
+    if model is not None:
+        explainer_for(model)  # build the explainer once, not on the first page view
+    return model
 
 
 def current_model():
