@@ -23,7 +23,7 @@ _EXPORTS: dict[str, str] = {
     "train_model": "model", "load_model": "model", "CreditModel": "model", "train_scorecard": "model",
     "ScoreScale": "scoring", "GradeBands": "scoring", "score_from_pd": "scoring", "pd_from_score": "scoring",
     "grade_of": "scoring", "points_by_feature": "explain", "reason_codes": "explain", "what_if": "explain",
-    "training_table": "pipeline", "FastTreeShap": "fastshap", "current_snapshot": "pipeline", "train_with_report": "report",
+    "training_table": "pipeline", "FastTreeShap": "fastshap", "run_batch": "batch", "current_snapshot": "pipeline", "train_with_report": "report",
     # policies and offers
     "Policy": "strategy", "evaluate": "strategy", "CutoffCurves": "strategy", "swap_sets": "strategy",
     "load_products": "offers", "offers_for": "offers", "match_book": "offers", "recourse": "offers",

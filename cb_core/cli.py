@@ -221,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .bench import add_command as add_bench_command
 
     add_bench_command(sub)
+    from .batch import add_batch_parser
+
+    add_batch_parser(sub)
     return parser
 
 
