@@ -21,7 +21,7 @@ def test_review_a_merchant_in_the_browser(page, streamlit_server, small_book, tr
     search.press("Enter")
     metric = page.get_by_test_id("stMetric").filter(has_text="신용점수").first
     expect(metric).to_contain_text(str(int(scores.loc[merchant_id, "score"])))
-    expect(page.get_by_text("주요 사유")).to_be_visible()
+    expect(page.get_by_text("주요 사유", exact=True)).to_be_visible()
     expect(page.locator(".js-plotly-plot").first).to_be_visible()
     # personal data: admin sees the owner's name (masking for other roles is tested in AppTest)
     owner = small_book.merchants.set_index("merchant_id").loc[merchant_id, "owner_name"]
