@@ -51,6 +51,17 @@ def book_and_model() -> tuple[Book | None, object | None]:
     return current_book(), current_model()
 
 
+def require_book_and_model() -> tuple[Book, object]:
+    """The book and model in use; without them, say where to load a book and stop the page."""
+    from ui.common import tr
+
+    book, model = book_and_model()
+    if book is None or model is None:
+        st.info(tr("review_no_model"))
+        st.stop()
+    return book, model
+
+
 def snapshot(book: Book) -> pd.DataFrame:
     return _snapshot(book.fingerprint, book)
 

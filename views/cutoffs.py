@@ -12,10 +12,7 @@ from ui.policy import current_policy, policy_actions
 
 st.title(tr("nav_cutoffs"))
 show_flash()
-book, model = engine.book_and_model()
-if book is None or model is None:
-    st.info(tr("review_no_model"))
-    st.stop()
+book, model = engine.require_book_and_model()
 published, published_label = current_policy()
 frame = engine.strategy_frame(book, model)
 curves = engine.cutoff_curves(book, model)

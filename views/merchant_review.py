@@ -18,10 +18,7 @@ from ui.offers_panel import render_offers
 
 st.title(tr("nav_merchant_review"))
 show_flash()
-book, model = engine.book_and_model()
-if book is None or model is None:
-    st.info(tr("review_no_model"))
-    st.stop()
+book, model = engine.require_book_and_model()
 settings = get_settings()
 
 query = st.text_input(tr("review_search"), key="review_query", placeholder=tr("review_search_hint"),

@@ -12,10 +12,7 @@ from ui.charts import (beeswarm_figure, calibration_figure, dependence_figure, i
 from ui.common import lang, show_table, tr
 
 st.title(tr("nav_model_report"))
-book, model = engine.book_and_model()
-if book is None or model is None:
-    st.info(tr("review_no_model"))
-    st.stop()
+book, model = engine.require_book_and_model()
 card, extra = model.card, engine.model_report(model)
 m = card["metrics"]
 val = card["validation"]

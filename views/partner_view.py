@@ -19,10 +19,7 @@ from ui.common import engine_errors, lang, role, tr
 from ui.policy import current_policy
 
 st.title(tr("nav_partner_view"))
-book, model = engine.book_and_model()
-if book is None or model is None:
-    st.info(tr("review_no_model"))
-    st.stop()
+book, model = engine.require_book_and_model()
 version, products = catalog_in_use()
 lg = lang()
 

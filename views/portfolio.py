@@ -11,10 +11,7 @@ from ui.common import krw, label_func, lang, show_table, tr
 from ui.policy import current_policy
 
 st.title(tr("nav_portfolio"))
-book, model = engine.book_and_model()
-if book is None or model is None:
-    st.info(tr("review_no_model"))
-    st.stop()
+book, model = engine.require_book_and_model()
 policy, policy_label = current_policy()
 st.caption(tr("portfolio_policy", policy=policy_label, approve=int(policy.approve_cutoff), refer=int(policy.refer_cutoff)))
 
