@@ -83,10 +83,12 @@ def annuity_payment(principal: Any, apr_pct: Any, months: Any) -> Any:
 
 
 def _annuity_factor(r: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(1 - (1+r)^-n) / r and its derivative in r, for r > 0."""
-    disc = np.exp(-n * np.log1p(r))
-    factor = -np.expm1(-n * np.log1p(r)) / r
-    slope = (n * disc / (1 + r) - factor) / r
+    """(1 - (1+r)^-n) / r and its derivative in r, for r > 0 (NaN elsewhere, without warnings:
+    callers mask those entries)."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        disc = np.exp(-n * np.log1p(r))
+        factor = -np.expm1(-n * np.log1p(r)) / r
+        slope = (n * disc / (1 + r) - factor) / r
     return factor, slope
 
 
