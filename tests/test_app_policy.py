@@ -91,3 +91,15 @@ def test_decision_is_recorded_with_score_and_superseded_not_edited(at, app_store
     assert second.note == "3개월 매출 증빙 확인" and second.user == "admin"
     actions = [e.action for e in app_store.audit_log({"entity_id": str(second.id)})]
     assert actions, "the decision is audited"
+
+
+def test_cutoff_page_reports_no_broken_promise_or_constraint(at, small_book, trained):
+    from cb_core.pipeline import current_snapshot
+    from cb_core.strategy import check_monotone
+
+    at.switch_page("views/cutoffs.py").run()
+    assert not at.exception, at.exception
+    assert _metric(at, "약속 위반 가맹점 (대안정보로 점수 하락)") == "0"
+    model, _ = trained
+    expected = check_monotone(model, current_snapshot(small_book), n_rows=200, grid=15)
+    assert _metric(at, "단조성 위반 항목") == f"{len(expected):,}" == "0"

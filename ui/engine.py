@@ -148,3 +148,15 @@ def store():
     from cb_core.store import default_url
 
     return _store(default_url())
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _monotone(fingerprint: str, version: str, _model, _snap) -> pd.DataFrame:
+    from cb_core.strategy import check_monotone
+
+    return check_monotone(_model, _snap, n_rows=200, grid=15)
+
+
+def monotone_violations(book: Book, model) -> pd.DataFrame:
+    """Features whose score moves against their catalog direction on sample merchants (empty = none)."""
+    return _monotone(book.fingerprint, model.version, model, snapshot(book))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cb_core.strategy import (Policy, bureau_only_scores, compare_policies, rescue_view, segment_table,
-                              swap_sets, thin_file_uplift)
+from cb_core.strategy import (Policy, bureau_only_scores, check_positive_only, compare_policies, rescue_view,
+                              segment_table, swap_sets, thin_file_uplift)
 from ui import engine
 from ui.charts import curves_figure
 from ui.common import engine_errors, krw, label_func, show_flash, show_table, tr
@@ -78,6 +78,14 @@ with engine_errors():
     platform = engine.platform_only_scores(book, model)
     rescue = rescue_view(frame, draft, bureau_pts, platform)
 show_table(rescue.summary.reset_index().round(4), "rescue.csv", "dl_rescue")
+broken_promise = check_positive_only(rescue.merchants["positive_only_score"], rescue.merchants["bureau_only_score"])
+broken_monotone = engine.monotone_violations(book, model)
+c = st.columns(2)
+c[0].metric(tr("check_positive_only"), f"{len(broken_promise):,}", help=tr("check_positive_only_help"))
+c[1].metric(tr("check_monotone"), f"{len(broken_monotone):,}", help=tr("check_monotone_help"))
+for found, name in ((broken_promise, "positive_only_violations.csv"), (broken_monotone, "monotone_violations.csv")):
+    if len(found):
+        show_table(found.head(1000), name, f"dl_{name}")
 
 st.subheader(tr("segments_title"))
 by = st.selectbox(tr("portfolio_group_by"), ["thin_file", "tenure_lt_12m", "category", "region"], key="seg_by",
