@@ -7,7 +7,7 @@ import streamlit as st
 
 from cb_core import workspace
 from ui.auth import logout, require_login
-from ui.common import LANG_KEY, engine_errors, tr
+from ui.common import engine_errors, language_switch, tr
 from ui.nav import PAGES, pages_for
 
 HERE = Path(__file__).resolve().parent
@@ -23,9 +23,8 @@ user = require_login(_pages(PAGES))
 pages = _pages(pages_for(user.role))
 # Widgets of the entrypoint must come after st.navigation, or they reset on every page run.
 navigation = st.navigation(pages)
+language_switch()
 with st.sidebar:
-    st.radio("Language / 언어", options=["ko", "en"], key=LANG_KEY, horizontal=True,
-             format_func=lambda code: {"ko": "한국어", "en": "English"}[code])
     st.caption(tr("signed_in_as", user=user.name, role=tr(f"role_{user.role}")))
     if st.button(tr("logout"), key="logout"):
         logout()

@@ -6,7 +6,7 @@ import logging
 import streamlit as st
 
 from cb_core.store import User
-from ui.common import engine_errors, tr
+from ui.common import engine_errors, language_switch, tr
 from ui.engine import store
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ def require_login(all_pages: list | None = None) -> User:
             st.warning(tr("login_expired"))
     if all_pages:
         st.navigation(all_pages, position="hidden")
+    language_switch()
     st.title(tr("login_title"))
     with st.form("login"):
         name = st.text_input(tr("login_user"), key="login_user")

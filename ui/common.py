@@ -14,6 +14,14 @@ from cb_core.i18n import format_krw, t
 LANG_KEY = "lang"
 
 
+def language_switch() -> None:
+    """한국어 / English in the sidebar (call after ``st.navigation``: entrypoint widgets made before
+    it reset on every page run)."""
+    with st.sidebar:
+        st.radio("Language / 언어", options=["ko", "en"], key=LANG_KEY, horizontal=True,
+                 format_func=lambda code: {"ko": "한국어", "en": "English"}[code])
+
+
 def lang() -> str:
     """The session's language, ``ko`` by default."""
     return st.session_state.get(LANG_KEY, "ko")
