@@ -15,17 +15,19 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
-from typing import Callable
 
-import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from . import catalog
+from . import catalog  # noqa: F401
 from .book import REQUIRED_TABLES, TABLES, Book
 from .errors import ConfigError, Problem, SchemaError
+from .schema_checks import (  # noqa: F401  (re-exported: kept importable from here)
+    _check, _column_checks, _number_checks, _range_rule)
+from .schema_parse import (  # noqa: F401  (re-exported: kept importable from here)
+    _FALSE_WORDS, _MAX_WHOLE, _NON_FINITE_WORDS, _STR, _TRUE_WORDS, _Column, _as_str, _blank, _booleans,
+    _dates, _month_text, _months, _numbers, _one_number, _one_text, _per_unique, _to_text)
 
 __all__ = ["CONTRACT", "CANONICAL_SCHEMAS", "MAX_PROBLEMS", "ROW_NUMBERS_NOTE", "ColumnSpec",
            "validate_tables"]
@@ -35,13 +37,8 @@ MAX_PROBLEMS = 200
 #: How row numbers in a report count; the first line of every report says it.
 ROW_NUMBERS_NOTE = "row numbers count data rows from 1, the first row after the header"
 
-_MAX_WHOLE = 2 ** 53  # whole numbers beyond this are not exact once parsed
-_NON_FINITE_WORDS = ("nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity")
-_TRUE_WORDS = ("true", "1", "1.0")
-_FALSE_WORDS = ("false", "0", "0.0")
 _EXAMPLE_CHARS = 60
 _MONTHS_LISTED = 12
-_STR = pd.StringDtype(na_value=np.nan)  # pandas' default string dtype
 
 
 @dataclass(frozen=True)
@@ -118,247 +115,6 @@ CANONICAL_SCHEMAS: dict[str, pa.DataFrameSchema] = {
 }
 
 
-# ---------------------------------------------------------------------------------------------
-# Parsing: every function takes a column as received and never raises on odd values.
-
-def _numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """The column as float64 (NaN where missing or not a number) and the mask of wrong types."""
-    present = s.notna()
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return pd.Series(np.nan, index=s.index), present
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_complex_dtype(s.dtype):
-        return pd.Series(s.to_numpy(dtype="float64", na_value=np.nan), index=s.index), present & False
-    try:  # fast path when every value is a number, the usual case
-        values = s.astype("float64") if s.dtype == _STR else None
-    except (TypeError, ValueError, OverflowError):
-        values = None
-    if values is None:
-        try:
-            values = pd.Series(np.asarray(pd.to_numeric(s, errors="coerce"), dtype="float64"), index=s.index)
-        except (TypeError, ValueError, OverflowError):
-            values = s.map(_one_number).astype("float64")
-    wrong = present & values.isna()
-    if wrong.any():  # "nan" and "inf" are numbers, just not finite ones: a different rule says so
-        words = _as_str(s[wrong]).str.strip().str.lower().isin(_NON_FINITE_WORDS)
-        wrong[words.index[words]] = False
-    return values, wrong
-
-
-def _one_number(value: object) -> float:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return np.nan
-
-
-def _booleans(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """The column as nullable booleans and the mask of values that are not true/false/1/0."""
-    present = s.notna()
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return s.astype("boolean"), present & False
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_complex_dtype(s.dtype):
-        values = _numbers(s)[0]
-        yes, no = values.eq(1), values.eq(0)
-    else:
-        words = _as_str(s).str.lower()
-        yes, no = words.isin(_TRUE_WORDS), words.isin(_FALSE_WORDS)
-    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
-    out[yes] = True
-    out[no] = False
-    return out, present & ~(yes | no)
-
-
-def _per_unique(parse: Callable[[pd.Series], tuple[pd.Series, pd.Series]]
-                ) -> Callable[[pd.Series], tuple[pd.Series, pd.Series]]:
-    """Run a text parser once per distinct value: months and dates repeat a lot."""
-    def parse_column(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-        codes, uniques = pd.factorize(s)
-        if 2 * len(uniques) > len(s):
-            return parse(s)
-        values, wrong = parse(pd.Series(uniques, dtype=s.dtype))
-        known = pd.Series(codes >= 0, index=s.index)
-        at = np.maximum(codes, 0)
-        if len(uniques) == 0:
-            return values.reindex(s.index), known
-        return (values.take(at).set_axis(s.index).where(known),
-                wrong.take(at).set_axis(s.index) & known)
-    return parse_column
-
-
-@_per_unique
-def _dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """A text column as timestamps (NaT where missing or invalid) and the mask of non-dates."""
-    shaped = s.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fillna(False).astype(bool)
-    parsed = pd.to_datetime(s.where(shaped), format="%Y-%m-%d", errors="coerce")
-    return parsed, s.notna() & parsed.isna()
-
-
-@_per_unique
-def _months(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """A text column as month numbers (year * 12 + month - 1; NaN where invalid), mask of non-months."""
-    shaped = s.str.fullmatch(r"[0-9]{4}-(?:0[1-9]|1[0-2])").fillna(False).astype(bool)
-    year = pd.to_numeric(s.str.slice(0, 4).where(shaped), errors="coerce")
-    month = pd.to_numeric(s.str.slice(5, 7).where(shaped), errors="coerce")
-    return (year * 12 + month - 1).astype("float64"), s.notna() & ~shaped
-
-
-def _month_text(period: int) -> str:
-    return f"{period // 12:04d}-{period % 12 + 1:02d}"
-
-
-def _blank(s: pd.Series) -> pd.Series:
-    return _as_str(s).str.strip().eq("").fillna(False).astype(bool)
-
-
-def _to_text(s: pd.Series, kind: str) -> pd.Series:
-    """A text column as strings, whatever it arrived as; blank cells become missing."""
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        midnight = s.dt.normalize().eq(s)
-        text = s.dt.strftime("%Y-%m-%d %H:%M:%S")
-        text = text.where(~midnight, s.dt.strftime("%Y-%m-%d"))
-        if kind == "month":
-            text = text.where(~(midnight & s.dt.day.eq(1)), s.dt.strftime("%Y-%m"))
-        out = text.astype(_STR)
-    elif pd.api.types.is_float_dtype(s.dtype):
-        values = s.to_numpy(dtype="float64", na_value=np.nan)
-        finite = values[np.isfinite(values)]
-        whole = len(finite) == np.count_nonzero(~np.isnan(values)) and np.all(finite == np.floor(finite))
-        if len(finite) and whole and np.all(np.abs(finite) < _MAX_WHOLE):
-            out = s.astype("Int64").astype(_STR)  # ids that went through a float column
-        else:
-            out = s.astype(_STR)
-    elif s.dtype == _STR:
-        out = s
-    else:
-        out = _as_str(s)
-    return out.mask(_blank(out))
-
-
-def _as_str(s: pd.Series) -> pd.Series:
-    """Any column as strings, value by value (bytes, dates and odd objects included)."""
-    if s.dtype == _STR:
-        return s
-    return s.astype(object).map(_one_text, na_action="ignore").astype(_STR)
-
-
-def _one_text(value: object) -> str:
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    return value.isoformat() if isinstance(value, date) else str(value)
-
-
-class _Column:
-    """One column as checked (text kinds as strings, blanks missing) and its parsed forms.
-
-    Each parsed form is computed once and shared by every check and by the canonical conversion.
-    """
-
-    def __init__(self, values: pd.Series, spec: ColumnSpec) -> None:
-        if spec.dtype == _STR:
-            values = _to_text(values, spec.kind)
-        elif values.dtype == _STR and spec.kind in ("whole", "number", "flag"):
-            try:  # a column of clean numbers, the usual case, needs nothing more
-                self.__dict__["numbers"] = (values.astype("float64"), pd.Series(False, index=values.index))
-            except (TypeError, ValueError, OverflowError):
-                values = values.mask(_blank(values))
-        elif not (pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype)):
-            values = values.mask(_blank(values))
-        self.values = values
-
-    @cached_property
-    def numbers(self) -> tuple[pd.Series, pd.Series]:
-        return _numbers(self.values)
-
-    @cached_property
-    def booleans(self) -> tuple[pd.Series, pd.Series]:
-        return _booleans(self.values)
-
-    @cached_property
-    def dates(self) -> tuple[pd.Series, pd.Series]:
-        return _dates(self.values)
-
-    @cached_property
-    def months(self) -> tuple[pd.Series, pd.Series]:
-        return _months(self.values)
-
-
-# ---------------------------------------------------------------------------------------------
-# Checks: pandera checks over a column's parsed forms. Each flags only values that no earlier
-# check flags, so one bad cell gives one problem.
-
-def _check(rule: str, bad: Callable[[], pd.Series]) -> pa.Check:
-    def passes(s: pd.Series) -> pd.Series:
-        return ~bad().fillna(False).astype(bool).reindex(s.index, fill_value=False)
-    return pa.Check(passes, error=rule)
-
-
-def _range_rule(spec: ColumnSpec) -> str:
-    if spec.low is not None and spec.high is not None:
-        return f"must be within [{spec.low:g}, {spec.high:g}]"
-    return f"must be {'>' if spec.low_open else '≥'} {spec.low:g}"
-
-
-def _number_checks(spec: ColumnSpec, col: _Column) -> list[pa.Check]:
-    def finite() -> pd.Series:
-        values, wrong = col.numbers
-        return col.values.notna() & ~wrong & ~np.isfinite(values)
-
-    def fraction() -> pd.Series:
-        v = col.numbers[0]
-        return np.isfinite(v) & ((v != np.floor(v)) | (v.abs() >= _MAX_WHOLE))
-
-    def out_of_range() -> pd.Series:
-        v = col.numbers[0]
-        bad = (v <= spec.low) if spec.low_open else (v < spec.low)
-        if spec.high is not None:
-            bad |= v > spec.high
-        return bad & np.isfinite(v) & ~(fraction() if spec.kind == "whole" else False)
-
-    noun = "a whole number" if spec.kind == "whole" else "a number"
-    checks = [_check(f"wrong type: expected {noun}{spec.unit}", lambda: col.numbers[1]),
-              _check("must be a finite number (not NaN or infinity)", finite)]
-    if spec.kind == "whole":
-        checks.append(_check(f"must be a whole number{spec.unit}", fraction))
-    if spec.low is not None:
-        checks.append(_check(_range_rule(spec), out_of_range))
-    return checks
-
-
-def _column_checks(spec: ColumnSpec, col: _Column, today: date) -> list[pa.Check]:
-    kind, s = spec.kind, col.values
-    if kind == "id":
-        return [_check("must not start or end with spaces", lambda: s.notna() & s.ne(s.str.strip()))]
-    if kind == "reg_no":
-        return [_check("must be a business number NNN-NN-NNNNN (e.g. '123-45-67890')",
-                       lambda: s.notna() & ~s.str.fullmatch(r"[0-9]{3}-[0-9]{2}-[0-9]{5}"))]
-    if kind == "category":
-        codes = list(catalog.categories())
-        return [pa.Check.isin(codes, error=f"unknown category; expected one of {', '.join(codes)}")]
-    if kind == "region":
-        names = list(catalog.regions())
-        return [pa.Check.isin(names, error=(
-            f"unknown region; expected the official name of one of the {len(names)} "
-            f"provinces/metropolitan cities, e.g. '{names[0]}' (not '{catalog.regions()[names[0]]['ko']}')"))]
-    if kind == "date":
-        checks = [_check("wrong type: expected a date YYYY-MM-DD", lambda: col.dates[1])]
-        if spec.not_future:
-            checks.append(_check(f"must not be in the future (after {today.isoformat()})",
-                                 lambda: col.dates[0] > pd.Timestamp(today)))
-        return checks
-    if kind == "month":
-        current = today.year * 12 + today.month - 1
-        checks = [_check("wrong type: expected a month YYYY-MM", lambda: col.months[1])]
-        if spec.not_future:
-            checks.append(_check(f"must not be after the current month ({_month_text(current)})",
-                                 lambda: col.months[0] > current))
-        return checks
-    if kind == "bool":
-        return [_check("wrong type: expected true/false (or 1/0)", lambda: col.booleans[1])]
-    if kind == "flag":
-        return [_check("must be 0 or 1", lambda: s.notna() & ~col.numbers[0].isin([0.0, 1.0]))]
-    if kind in ("whole", "number"):
-        return _number_checks(spec, col)
-    return []  # plain text: present and not blank is all there is to check
 
 
 def _table_schema(table: str, columns: dict[str, _Column], today: date) -> pa.DataFrameSchema:
