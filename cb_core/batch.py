@@ -36,7 +36,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import CBError, ConfigError, DataSourceError, SchemaError
+from .errors import ConfigError, DataSourceError
 
 __all__ = ["MERCHANTS_PER_PARTITION", "SUCCESS_FILE", "MODEL_DIR", "BatchResult", "cluster_client",
            "read_tables", "partition_by_merchant", "run_batch", "read_output", "add_batch_parser", "main"]
@@ -380,21 +380,10 @@ def add_batch_parser(sub: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m cb_core.batch ...``: the ``batch`` command on its own; exit codes as the CLI's."""
-    parser = argparse.ArgumentParser(prog="python -m cb_core.batch", description="Merchant CB batch on Dask")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
-    _add_arguments(parser)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        return _cmd_batch(args)
-    except SchemaError as exc:
-        print(exc.report(), file=sys.stderr)
-        return 2
-    except CBError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    """``python -m cb_core.batch ...``: the same as ``python -m cb_core batch ...`` (one error handling)."""
+    from .cli import main as cli_main
+
+    return cli_main(["batch", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
