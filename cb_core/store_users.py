@@ -26,6 +26,7 @@ LOCKOUT_MINUTES = 15
 MIN_PASSWORD_LENGTH = 8
 _NAME = re.compile(r"[^\s\x00-\x1f\x7f]+")
 _WRONG = "wrong user name or password"
+_SEEN_REFRESH = timedelta(seconds=60)  # last_seen is written at most this often per session
 
 
 def _user_name(user: User | str) -> str:
@@ -251,7 +252,8 @@ class UserVerbs(Gateway):
 
     def session_user(self, token: str | None, now: datetime | None = None,
                      timeout_minutes: float | None = None) -> User | None:
-        """The user of a live session, refreshing its last activity; None when unknown or over.
+        """The user of a live session, refreshing its last activity (at most once a minute); None when
+        unknown or over.
 
         A session is over once ended, once its user is disabled, or after ``timeout_minutes``
         (default: the store's ``session_timeout_minutes``) without activity; the timed-out session
@@ -262,19 +264,35 @@ class UserVerbs(Gateway):
         now = aware(now)
         timeout = timedelta(minutes=self.session_timeout_minutes if timeout_minutes is None else timeout_minutes)
 
-        def work(session: Session) -> User | None:
-            row = session.scalars(select(SessionRow).where(SessionRow.token_sha256 == _token_hash(token))
-                                  .with_for_update()).one_or_none()
+        def look(session: Session, lock: bool) -> tuple[SessionRow | None, UserRow | None]:
+            query = select(SessionRow).where(SessionRow.token_sha256 == _token_hash(token))
+            row = session.scalars(query.with_for_update() if lock else query).one_or_none()
+            return row, (None if row is None else session.get(UserRow, row.user_id))
+
+        def fresh(session: Session) -> User | None | bool:
+            """The user when nothing needs writing; None when the session is over for good; False
+            when last_seen must be refreshed or the session ended (the write path below)."""
+            row, user = look(session, lock=False)
             if row is None or row.ended_at is not None:
                 return None
-            user = session.get(UserRow, row.user_id)
+            if user is None or user.disabled or now - row.last_seen > timeout:
+                return False
+            return User.of(user) if now - row.last_seen < _SEEN_REFRESH else False
+
+        def work(session: Session) -> User | None:
+            row, user = look(session, lock=True)
+            if row is None or row.ended_at is not None:
+                return None
             if user is None or user.disabled or now - row.last_seen > timeout:
                 row.ended_at = now
                 return None
             row.last_seen = max(row.last_seen, now)
             return User.of(user)
 
-        return self._run(work)
+        # Every page run asks; only a stale last_seen (or an ending session) takes the write lock, so
+        # many users clicking at once do not queue on SQLite's single writer.
+        seen = self._run(fresh, write=False)
+        return self._run(work) if seen is False else seen
 
     def end_session(self, token: str | None, now: datetime | None = None) -> None:
         """Log out: the session ends for good (unknown or already ended tokens are ignored)."""

@@ -222,6 +222,22 @@ def test_sessions_end_after_inactivity_and_on_logout(people):
         store.session_user(token, now=T0.replace(tzinfo=None))
 
 
+def test_page_runs_within_a_minute_do_not_write_last_seen(people):
+    store = people
+    token = store.start_session("oh", now=T0)
+    seen = lambda: _rows(store, "SELECT last_seen FROM sessions")[0][0]  # noqa: E731
+    first = seen()
+    assert store.session_user(token, now=T0 + timedelta(seconds=59)).name == "oh"
+    assert seen() == first  # a read only: no write lock taken for a page run
+    assert store.session_user(token, now=T0 + timedelta(seconds=61)).name == "oh"
+    assert seen() != first  # refreshed once a minute has passed
+    refreshed = seen()
+    # Idle time counts from the refresh: 30 minutes after second 61 it is still alive, not after.
+    assert store.session_user(token, now=T0 + timedelta(minutes=30, seconds=60)).name == "oh"
+    assert seen() != refreshed
+    assert store.session_user(token, now=T0 + timedelta(minutes=61, seconds=1)) is None  # 30 min idle
+
+
 def test_session_timeout_defaults_to_the_setting(db_url, monkeypatch):
     monkeypatch.setenv("CB_SESSION_TIMEOUT_MINUTES", "10")
     with Store(db_url, password_hasher=FAST_HASHER) as store:

@@ -12,9 +12,15 @@ from ui.engine import store
 log = logging.getLogger(__name__)
 
 
+_HAS_USERS: set[str] = set()  # store URLs known to have users (checked once per server process)
+
+
 def _first_start_admin() -> None:
     """A fresh install gets an admin with a random password, printed once to the server console."""
+    if store().url in _HAS_USERS:
+        return
     created = store().ensure_first_admin()
+    _HAS_USERS.add(store().url)
     if created is not None:
         user, password = created
         message = (f"\n  Merchant CB: first start created user '{user.name}' (admin) with password: {password}\n"

@@ -12,14 +12,19 @@ from cb_core.errors import CBError, SchemaError
 from cb_core.i18n import format_krw, t
 
 LANG_KEY = "lang"
+_LANG_WIDGET = "lang_radio"
 
 
 def language_switch() -> None:
     """한국어 / English in the sidebar (call after ``st.navigation``: entrypoint widgets made before
     it reset on every page run)."""
+    # The choice lives in a plain session key: a widget's own state is dropped by any run that does
+    # not draw it (an error page, e.g. while the database is down), and the language with it.
+    st.session_state[_LANG_WIDGET] = lang()
     with st.sidebar:
-        st.radio("Language / 언어", options=["ko", "en"], key=LANG_KEY, horizontal=True,
-                 format_func=lambda code: {"ko": "한국어", "en": "English"}[code])
+        st.radio("Language / 언어", options=["ko", "en"], key=_LANG_WIDGET, horizontal=True,
+                 format_func=lambda code: {"ko": "한국어", "en": "English"}[code],
+                 on_change=lambda: st.session_state.update({LANG_KEY: st.session_state[_LANG_WIDGET]}))
 
 
 def lang() -> str:
