@@ -71,7 +71,11 @@ class ConflictError(CBError):
 
 
 class StoreUnavailableError(CBError):
-    """The database cannot be reached; nothing was written."""
+    """The database cannot be reached, or is full; nothing was written."""
+
+
+class StorageError(CBError):
+    """A file could not be written (disk full, read-only, no permission); what was in use stays."""
 
 
 class AuthError(CBError):

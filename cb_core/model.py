@@ -29,6 +29,7 @@ from scipy.special import expit
 
 from . import metrics as M
 from .catalog import FeatureSpec, feature_catalog
+from .diskio import disk_errors
 from .errors import ConfigError, MissingFeaturesError, ModelError
 from .scoring import GradeBands, ScoreScale, grade_of, score_from_logit
 
@@ -170,21 +171,22 @@ class CreditModel:
         target = Path(path)
         if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / CARD_FILE).exists())):
             raise ModelError(f"refusing to overwrite {target}: it exists and is not a model folder")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        try:
-            (tmp / BOOSTER_FILE).write_text(self.booster_text, encoding="utf-8")
-            (tmp / CARD_FILE).write_text(json.dumps(self.card, indent=2, ensure_ascii=False), encoding="utf-8")
-            old = None
-            if target.exists():
-                old = target.parent / f".{target.name}.old-{os.getpid()}-{tmp.name[-8:]}"
-                os.replace(target, old)
-            os.replace(tmp, target)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        with disk_errors(target, "the model"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+            try:
+                (tmp / BOOSTER_FILE).write_text(self.booster_text, encoding="utf-8")
+                (tmp / CARD_FILE).write_text(json.dumps(self.card, indent=2, ensure_ascii=False), encoding="utf-8")
+                old = None
+                if target.exists():
+                    old = target.parent / f".{target.name}.old-{os.getpid()}-{tmp.name[-8:]}"
+                    os.replace(target, old)
+                os.replace(tmp, target)
+                if old is not None:
+                    shutil.rmtree(old, ignore_errors=True)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
         return target
 
 
@@ -213,7 +215,8 @@ def load_model(path: str | Path) -> CreditModel:
     """
     folder = Path(path)
     if not folder.is_dir():
-        raise ModelError(f"model folder not found: {folder}")
+        raise ModelError(f"{folder} is a file, not a model folder" if folder.exists()
+                         else f"model folder not found: {folder}")
     for name in (BOOSTER_FILE, CARD_FILE):
         if not (folder / name).is_file():
             raise ModelError(f"model folder {folder} has no {name}")
@@ -221,6 +224,8 @@ def load_model(path: str | Path) -> CreditModel:
         card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelError(f"{folder / CARD_FILE} is not valid JSON: {exc}") from None
+    except OSError as exc:
+        raise ModelError(f"cannot read {folder / CARD_FILE}: {exc.strerror or exc}") from None
     if not isinstance(card, dict):
         raise ModelError(f"{folder / CARD_FILE} must hold a JSON object; got {type(card).__name__}")
     missing = [k for k in _REQUIRED_CARD_KEYS if k not in card]
@@ -231,6 +236,8 @@ def load_model(path: str | Path) -> CreditModel:
         text = booster_path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ModelError(f"{booster_path} is corrupted: not a LightGBM model text") from None
+    except OSError as exc:
+        raise ModelError(f"cannot read {booster_path}: {exc.strerror or exc}") from None
     # LightGBM aborts the whole process on some malformed model strings, so nothing reaches it
     # before the text is known to be whole and to be the one the card describes
     names = re.search(r"^feature_names=(.*)$", text, flags=re.MULTILINE)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .book import Book
+from .diskio import disk_errors
 from .model import CreditModel, train_model, train_scorecard
 from .pipeline import training_table
 
@@ -117,21 +118,27 @@ def save_bundle(model: CreditModel, report: TrainingReport | None, path: str | P
     import tempfile
 
     final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=final.parent, prefix=f".{final.name}.incoming-") as tmp:
-        staged = model.save(Path(tmp) / "model")
-        if report is not None:
-            report.validation.to_parquet(staged / "validation.parquet", index=False)
-            payload = {**report.to_json(), "training_scores": report.training_scores.tolist()}
-            (staged / "report.json").write_text(json.dumps(payload), encoding="utf-8")
-            if report.training_sample is not None:
-                report.training_sample.to_parquet(staged / "training_sample.parquet")
-            if report.scorecard_table is not None:
-                report.scorecard_table.astype(str).to_csv(staged / "scorecard.csv", index=False)
-            if report.platform_only is not None:
-                report.platform_only.save(staged / "platform_only")
-        if final.exists():
-            old = Path(tmp) / "previous"
-            final.rename(old)  # removed with the temp folder once the new one is in place
-        staged.rename(final)
+    with disk_errors(final, "the model folder"):
+        final.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=final.parent, prefix=f".{final.name}.incoming-") as tmp:
+            staged = model.save(Path(tmp) / "model")
+            if report is not None:
+                report.validation.to_parquet(staged / "validation.parquet", index=False)
+                payload = {**report.to_json(), "training_scores": report.training_scores.tolist()}
+                (staged / "report.json").write_text(json.dumps(payload), encoding="utf-8")
+                if report.training_sample is not None:
+                    report.training_sample.to_parquet(staged / "training_sample.parquet")
+                if report.scorecard_table is not None:
+                    report.scorecard_table.astype(str).to_csv(staged / "scorecard.csv", index=False)
+                if report.platform_only is not None:
+                    report.platform_only.save(staged / "platform_only")
+            old = Path(tmp) / "previous"  # removed with the temp folder once the new one is in place
+            if final.exists():
+                final.rename(old)
+            try:
+                staged.rename(final)
+            except OSError:
+                if old.exists():
+                    old.rename(final)
+                raise
     return final

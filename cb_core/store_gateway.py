@@ -258,6 +258,8 @@ class Gateway:
         reason = _hide_password(_reason(exc))
         if self._url.password:
             reason = reason.replace(str(self._url.password), "***")
+        if "disk is full" in reason or "No space left" in reason:
+            return StoreUnavailableError(f"the database at {self.url} is full: {reason}; nothing was saved")
         return StoreUnavailableError(f"the database at {self.url} cannot be reached: {reason}; nothing was saved")
 
     def _audit(self, session: Session, user: str, action: str, entity: str, entity_id: Any,

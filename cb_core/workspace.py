@@ -6,12 +6,15 @@ start and reuses them afterwards. Progress is reported through an optional callb
 """
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any, Callable
 
 from .book import Book
 from .config import get_settings, state_dir
+from .diskio import write_frame_atomic, write_text_atomic
+from .errors import StorageError
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
@@ -71,15 +74,6 @@ def current_fingerprint(settings: dict[str, Any] | None = None) -> str | None:
 
 # ---------------------------------------------------------------- the model in use
 
-def _write_json_atomic(path: Path, payload: dict) -> None:
-    import json
-    import os
-
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def current_model_dir(settings: dict[str, Any] | None = None) -> Path | None:
     """Folder of the model in use, None before the first training."""
     import json
@@ -107,10 +101,21 @@ def install_model(model, report=None, settings: dict[str, Any] | None = None) ->
     from .report import save_bundle
 
     final = state_dir(settings) / "models" / model.version
-    if not final.exists():
+    if not final.exists() or not _loads_as(final, model.version):  # a damaged copy is written again
         save_bundle(model, report, final)
-    _write_json_atomic(state_dir(settings) / "current_model.json", {"version": model.version})
+    write_text_atomic(state_dir(settings) / "current_model.json", json.dumps({"version": model.version}, indent=1),
+                      "the current-model pointer")
     return final
+
+
+def _loads_as(folder: Path, version: str) -> bool:
+    from .errors import ModelError
+    from .model import load_model
+
+    try:
+        return load_model(folder).version == version
+    except ModelError:
+        return False
 
 
 def ensure_model(book: Book, settings: dict[str, Any] | None = None, progress: Progress | None = None):
@@ -129,17 +134,17 @@ def ensure_model(book: Book, settings: dict[str, Any] | None = None, progress: P
 
 
 def _cached_parquet(path: Path, build: Callable[[], "pd.DataFrame"]) -> "pd.DataFrame":
-    import os
-
+    """``build()``, kept in ``path`` for the next process. A cache that cannot be written (full disk)
+    costs only speed: the frame is returned all the same and the failure is logged."""
     import pandas as pd
 
     if path.exists():
         return pd.read_parquet(path)
     frame = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(tmp)
-    os.replace(tmp, path)
+    try:
+        write_frame_atomic(frame, path, "a cache file")
+    except StorageError as exc:
+        log.warning("cache not saved (it will be computed again next time): %s", exc)
     return frame
 
 
