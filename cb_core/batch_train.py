@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timezone
 from typing import Any, Mapping
 
 import lightgbm as lgb
@@ -38,8 +37,8 @@ from .catalog import FeatureSpec, feature_catalog
 from .errors import ConfigError, ModelError
 from .features import feature_names
 from .model import (
-    CARD_FORMAT, DEFAULT_EARLY_STOPPING_ROUNDS, DEFAULT_NUM_BOOST_ROUND, DEFAULT_PARAMS, CreditModel, _content_hash,
-    _layout, _matrix, _metrics, fit_platt, out_of_time_split,
+    DEFAULT_EARLY_STOPPING_ROUNDS, DEFAULT_NUM_BOOST_ROUND, DEFAULT_PARAMS, CreditModel, _layout, _matrix,
+    _metrics, assemble_model, fit_platt, out_of_time_split,
 )
 from .scoring import GradeBands, ScoreScale, score_from_logit
 
@@ -224,35 +223,18 @@ def train_on_cluster(client: Any, merchants: Any, activity: Any, outcomes: Any, 
         return {"periods": periods, "rows": int(windows.loc[periods, "rows"].sum()),
                 "bads": int(windows.loc[periods, "bads"].sum())}
 
-    card: dict[str, Any] = {
-        "format": CARD_FORMAT,
-        "version": "",
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "model_type": "lightgbm_binary",
-        "lightgbm_version": lgb.__version__,
-        "features": entries,
-        "categorical_levels": levels,
-        "monotone_constraints": {e["name"]: e["monotone"] for e in entries},
-        "excluded_sensitive": excluded,
-        "unused_features": [f for f, n in zip(features, final.feature_importance("split")) if n == 0],
-        "params": {**{k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in merged.items()
-                      if k != "num_threads"},
-                   **_effective_params(booster_text, ("tree_learner", "monotone_constraints_method"))},
-        "num_boost_round": num_boost_round,
-        "early_stopping_rounds": early_stopping_rounds,
-        "best_iteration": best,
-        "validation": {"method": "out_of_time", "train": window(train_periods), "valid": window(valid_periods),
-                       "valid_share": valid_share, "trainer": TRAINER, "workers": workers,
-                       "valid_logloss": float(losses[best - 1])},
-        "data_fingerprint": data_fingerprint,
-        "metrics": result,
-        "calibration": {"a": a, "b": b, "fitted_on": "validation window"},
-        "scale": scale.to_dict(),
-        "grade_boundaries": list(bands.boundaries),
-        "score_quantiles": {f"p{q}": float(np.quantile(train_scores, q / 100)) for q in range(0, 101, 10)},
-    }
-    card["version"] = _content_hash(booster_text, card)
-    model = CreditModel(booster_text, card)
+    model = assemble_model(
+        final, booster_text, entries=entries, levels=levels, excluded=excluded,
+        params={**{k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in merged.items()
+                   if k != "num_threads"},
+                **_effective_params(booster_text, ("tree_learner", "monotone_constraints_method"))},
+        num_boost_round=num_boost_round, early_stopping_rounds=early_stopping_rounds, best=best,
+        validation={"method": "out_of_time", "train": window(train_periods), "valid": window(valid_periods),
+                    "valid_share": valid_share, "trainer": TRAINER, "workers": workers,
+                    "valid_logloss": float(losses[best - 1])},
+        data_fingerprint=data_fingerprint, metrics=result,
+        calibration={"a": a, "b": b, "fitted_on": "validation window"},
+        scale=scale, bands=bands, train_scores=train_scores)
     log.info("trained model %s on the cluster: %d features, %d trees, auc %.3f", model.version, len(features),
              best, result["auc"])
     return model

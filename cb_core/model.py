@@ -265,6 +265,44 @@ def load_model(path: str | Path) -> CreditModel:
 
 
 
+
+def assemble_model(booster: lgb.Booster, booster_text: str, *, entries: list[dict[str, Any]],
+                   levels: dict[str, list[Any]], excluded: list[str], params: dict[str, Any],
+                   num_boost_round: int, early_stopping_rounds: int, best: int, validation: dict[str, Any],
+                   data_fingerprint: str, metrics: dict[str, Any], calibration: dict[str, Any],
+                   scale: ScoreScale, bands: GradeBands, train_scores: np.ndarray) -> CreditModel:
+    """A trained booster and what was measured about it, as a model with its card: the one place a
+    card is put together (``train_model`` and the Dask trainer in ``batch_train`` both end here)."""
+    features = [e["name"] for e in entries]
+    card: dict[str, Any] = {
+        "format": CARD_FORMAT,
+        "version": "",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model_type": "lightgbm_binary",
+        "lightgbm_version": lgb.__version__,
+        "features": entries,
+        "categorical_levels": levels,
+        "monotone_constraints": {e["name"]: e["monotone"] for e in entries},
+        "excluded_sensitive": excluded,
+        # features no tree splits on (e.g. empty in the training rows): they always get 0 points
+        "unused_features": [f for f, n in zip(features, booster.feature_importance("split")) if n == 0],
+        "params": params,
+        "num_boost_round": num_boost_round,
+        "early_stopping_rounds": early_stopping_rounds,
+        "best_iteration": best,
+        "validation": validation,
+        "data_fingerprint": data_fingerprint,
+        "metrics": metrics,
+        "calibration": calibration,
+        "scale": scale.to_dict(),
+        "grade_boundaries": list(bands.boundaries),
+        # score distribution of the training rows, for the report and drift checks
+        "score_quantiles": {f"p{q}": float(np.quantile(train_scores, q / 100)) for q in range(0, 101, 10)},
+    }
+    card["version"] = _content_hash(booster_text, card)
+    return CreditModel(booster_text, card)
+
+
 def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
                 exclude_sensitive: bool = False, params: dict[str, Any] | None = None,
                 scale: ScoreScale | None = None, bands: GradeBands | None = None,
@@ -355,35 +393,14 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
     train_margin = final.predict(matrix[fit.train_rows], raw_score=True)
     result["train_auc"] = M.auc(train_margin, target[fit.train_rows])
     train_scores = score_from_logit(a * train_margin + b, scale)
-    clean_params = {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in merged.items()}
-    card: dict[str, Any] = {
-        "format": CARD_FORMAT,
-        "version": "",
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "model_type": "lightgbm_binary",
-        "lightgbm_version": lgb.__version__,
-        "features": entries,
-        "categorical_levels": levels,
-        "monotone_constraints": {e["name"]: e["monotone"] for e in entries},
-        "excluded_sensitive": excluded,
-        # features no tree splits on (e.g. empty in the training rows): they always get 0 points
-        "unused_features": [f for f, n in zip(features, final.feature_importance("split")) if n == 0],
-        "params": clean_params,
-        "num_boost_round": num_boost_round,
-        "early_stopping_rounds": early_stopping_rounds,
-        "best_iteration": best,
-        "validation": fit.validation,
-        "data_fingerprint": data_fingerprint,
-        "metrics": result,
-        "calibration": {"a": a, "b": b,
-                        "fitted_on": "validation window" if time is not None else "out-of-fold margins"},
-        "scale": scale.to_dict(),
-        "grade_boundaries": list(bands.boundaries),
-        # score distribution of the training rows, for the report and drift checks
-        "score_quantiles": {f"p{q}": float(np.quantile(train_scores, q / 100)) for q in range(0, 101, 10)},
-    }
-    card["version"] = _content_hash(booster_text, card)
-    model = CreditModel(booster_text, card)
+    model = assemble_model(
+        final, booster_text, entries=entries, levels=levels, excluded=excluded,
+        params={k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in merged.items()},
+        num_boost_round=num_boost_round, early_stopping_rounds=early_stopping_rounds, best=best,
+        validation=fit.validation, data_fingerprint=data_fingerprint, metrics=result,
+        calibration={"a": a, "b": b,
+                     "fitted_on": "validation window" if time is not None else "out-of-fold margins"},
+        scale=scale, bands=bands, train_scores=train_scores)
     log.info("trained model %s: %d features, %d trees, auc %.3f", model.version, len(features), best, result["auc"])
     return model
 
