@@ -254,6 +254,19 @@ class Gateway:
                 raise
         raise AssertionError("unreachable")  # the loop returns or raises
 
+    def _run_versioned(self, work: Callable[[Session], T], conflict: Callable[[Session], CBError],
+                       constraints: tuple[str, ...]) -> T:
+        """``work`` for a versioned record (optimistic locking): ``work`` raises ``conflict(session)``
+        when the newest version is not the one the user started from; a race that slips past that
+        check ends on one of the unique ``constraints`` (names as SQLite and PostgreSQL report them),
+        and becomes the same ``conflict``, read afresh."""
+        def on_integrity(exc: IntegrityError) -> CBError | None:
+            if not any(name in str(exc.orig) for name in constraints):
+                return None
+            return self._run(conflict, write=False)
+
+        return self._run(work, on_integrity=on_integrity)
+
     def _unavailable(self, exc: DBAPIError) -> StoreUnavailableError:
         reason = _hide_password(_reason(exc))
         if self._url.password:

@@ -155,12 +155,8 @@ class PolicyVerbs(UserVerbs):
                         {"version": draft.version, "payload": draft.payload, "draft_id": draft.id})
             return PolicyVersion.of(draft, policy_name)
 
-        def on_integrity(exc: IntegrityError) -> ConflictError | None:
-            if "uq_policy_versions_version" not in str(exc.orig) and "policy_versions.policy_id" not in str(exc.orig):
-                return None
-            return self._run(lambda s: conflict(s, self._policy_row(s, policy_name)), write=False)
-
-        return self._run(work, on_integrity=on_integrity)
+        return self._run_versioned(work, lambda s: conflict(s, self._policy_row(s, policy_name)),
+                                   ("uq_policy_versions_version", "policy_versions.policy_id"))
 
     def published_policy(self, name: str) -> PolicyVersion | None:
         """The newest published version of policy ``name``, or None before the first publication."""

@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, UniqueConstraint, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .errors import ConfigError, ConflictError
@@ -157,12 +156,7 @@ class ProductVerbs(UserVerbs):
                          "changes": catalog_changes(latest.catalog if latest else None, catalog)})
             return version
 
-        def on_integrity(exc: IntegrityError) -> ConflictError | None:
-            if "uq_product_versions_version" not in str(exc.orig) and "product_versions.version" not in str(exc.orig):
-                return None
-            return self._run(conflict, write=False)
-
-        return self._run(work, on_integrity=on_integrity)
+        return self._run_versioned(work, conflict, ("uq_product_versions_version", "product_versions.version"))
 
     def current_products(self) -> tuple[int, list[dict[str, Any]]] | None:
         """``(version, catalog)`` of the newest saved version, or None when none was saved yet."""

@@ -72,6 +72,33 @@ def test_next_version_needs_the_newest_as_its_base(store, shipped):
         store.save_products(shipped, "kim", expected_version=0)
 
 
+def test_a_race_past_the_check_is_still_a_conflict(store, shipped, monkeypatch):
+    """The unique version number is the last line of defence: a save that read a stale "latest
+    version" (as if the lock were missing) still gets a ConflictError naming the winner."""
+    from cb_core.store_products import ProductVerbs
+
+    store.save_products(shipped, "kim", None)
+    shipped[2]["limit_cap_krw"] = 25_000_000
+    store.save_products(shipped, "park", expected_version=1)
+    real_latest, calls = ProductVerbs._latest_products, []
+
+    def latest_reading_stale_once(session):
+        calls.append(1)
+        row = real_latest(session)
+        return session.get(type(row), 1) if len(calls) == 1 else row  # row id 1 holds version 1
+
+    monkeypatch.setattr(ProductVerbs, "_latest_products", staticmethod(latest_reading_stale_once))
+    stale = copy.deepcopy(shipped)
+    stale[3]["broker_fee_pct"] = 3.0
+    with pytest.raises(ConflictError, match=r"saved as version 2 by park at .* while you edited version 1; "
+                                            r"nothing was saved"):
+        store.save_products(stale, "kim", expected_version=1)
+    monkeypatch.undo()
+    assert len(calls) == 2  # the stale read passed the check; the conflict was read afresh
+    assert [v.version for v in store.product_history()] == [1, 2]
+    assert len(store.audit_log({"action": "products.save"})) == 2
+
+
 def test_a_bad_catalog_names_product_and_field_and_saves_nothing(store, shipped):
     shipped[0]["limit_cap_krw"] = -1
     del shipped[4]["apr_by_grade"]["3"]
