@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -34,3 +35,34 @@ def test_officer_logs_a_request_and_downloads_an_explanation(page, streamlit_ser
     assert merchant_id in text and "신용점수" in text and "30일" in text
     owner = small_book.merchants.set_index("merchant_id").loc[merchant_id, "owner_name"]
     assert owner not in text
+
+
+def test_csv_download_is_the_shown_table_audited_once_and_the_toolbar_has_no_export(
+        page, streamlit_server, small_book, app_users, trained):
+    from cb_core.pipeline import current_snapshot
+
+    scores = trained[0].score(current_snapshot(small_book))
+    merchant_id = scores["score"].idxmin()  # well below the cutoff: it has reasons to download
+    before = len(app_users.audit_log({"action": "export.csv", "user": "lee"}))
+    browser_open(page, streamlit_server, "merchant_review", user="lee")
+    search = page.get_by_label("가맹점 ID 또는 상호 검색")
+    search.fill(merchant_id)
+    search.press("Enter")
+    table = page.get_by_test_id("stDataFrame").first
+    expect(table).to_be_visible()
+    table.hover()  # the toolbar shows on hover: search and fullscreen, but no download
+    expect(page.get_by_test_id("stElementToolbar").first).to_be_attached()
+    assert page.get_by_role("button", name=re.compile("Download as CSV|CSV로 다운로드")).count() == 0
+    with page.expect_download() as download:
+        page.get_by_role("button", name="CSV 다운로드").first.click()
+    assert download.value.suggested_filename == f"reasons_{merchant_id}.csv"
+    lines = open(download.value.path(), encoding="utf-8-sig").read().splitlines()
+    assert 2 <= len(lines) <= 5  # header + 1..4 reason codes
+    deadline = time.monotonic() + 30  # the click's rerun records it: wait for that run, then once more
+    while len(app_users.audit_log({"action": "export.csv", "user": "lee"})) == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    entries = app_users.audit_log({"action": "export.csv", "user": "lee"})  # newest first
+    assert len(entries) == before + 1  # exactly once
+    assert entries[0].entity_id == f"reasons_{merchant_id}.csv"
+    assert entries[0].after["rows"] == len(lines) - 1
