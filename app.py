@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from cb_core import workspace
-from ui.auth import logout, require_login
+from ui.auth import keep_cookie, logout, require_login
 from ui.common import engine_errors, language_switch, tr
 from ui.nav import PAGES, pages_for
 
@@ -29,6 +29,7 @@ with st.sidebar:
     if st.button(tr("logout"), key="logout"):
         logout()
         st.rerun()
+    keep_cookie()
 
 if workspace.current_fingerprint() is None or workspace.current_model_dir() is None:
     with engine_errors(), st.status(tr("first_start_title"), expanded=True) as status:

@@ -165,6 +165,7 @@ def browser_open(page, base_url: str, path: str = "", user: str = "admin") -> No
     """Open ``base_url/path`` in the browser and sign in as ``user`` on the login form it shows."""
     from playwright.sync_api import expect
 
+    page.context.clear_cookies()  # a fresh sign-in each time, even where the session cookie would do
     page.goto(f"{base_url}/{path}")
     page.get_by_label("사용자 이름").fill(user)
     page.get_by_label("비밀번호", exact=True).fill(PASSWORD)

@@ -41,3 +41,25 @@ def test_bad_upload_is_rejected_and_the_book_stays(page, streamlit_server, small
     # the book in use did not change
     _open(page, streamlit_server, "data")
     expect(page.get_by_text(small_book.fingerprint)).to_be_visible()
+
+
+def test_a_reload_stays_signed_in_until_logout(page, streamlit_server):
+    _open(page, streamlit_server, "data")
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "cb_session"]
+    assert cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+    page.reload()  # a new connection: the cookie's session, no login form
+    expect(page.locator("h1", has_text="데이터")).to_be_visible()
+    expect(page.get_by_role("button", name="로그아웃")).to_be_visible()
+    assert page.get_by_label("비밀번호", exact=True).count() == 0
+
+    page.get_by_role("button", name="로그아웃").click()
+    expect(page.get_by_role("button", name="로그인")).to_be_visible()
+    page.wait_for_function("() => !document.cookie.includes('cb_session=')")
+    page.reload()  # signed out for good: the old token is ended in the store and the cookie is gone
+    expect(page.get_by_role("button", name="로그인")).to_be_visible()
+    assert page.get_by_role("button", name="로그아웃").count() == 0
+
+    page.context.add_cookies([cookie])  # replaying the ended token
+    page.reload()
+    expect(page.get_by_role("button", name="로그인")).to_be_visible()
+    assert page.get_by_role("button", name="로그아웃").count() == 0

@@ -1,4 +1,10 @@
-"""Login before anything else; the session lives in the store (token kept in session state)."""
+"""Login before anything else; the session lives in the store.
+
+The session token is kept in session state and in a cookie (set by a tiny script component), so
+a reload or a new tab of the same browser stays signed in. The store keeps only the token's
+sha256, and the server ends a session after ``session_timeout_minutes`` without activity or on
+logout, whatever the browser still holds.
+"""
 from __future__ import annotations
 
 import logging
@@ -29,6 +35,33 @@ def _first_start_admin() -> None:
         log.warning("first start: created admin user %r", user.name)
 
 
+COOKIE = "cb_session"
+_COOKIE_JS = """
+export default function(component) {
+  const { data } = component;
+  const attrs = "; Path=/; SameSite=Strict" + (location.protocol === "https:" ? "; Secure" : "");
+  document.cookie = data.token ? `${data.name}=${data.token}; Max-Age=${data.max_age}${attrs}`
+                               : `${data.name}=; Max-Age=0${attrs}`;
+}
+"""
+_cookie = st.components.v2.component("cb_session_cookie", js=_COOKIE_JS)
+
+
+def keep_cookie() -> None:
+    """Mount the cookie script: the signed-in session's token, or clearing it after a logout."""
+    token = st.session_state.get("token")
+    if token or st.session_state.pop("_clear_cookie", False):
+        _cookie(data={"name": COOKIE, "token": token or "", "max_age": 12 * 3600}, key="cb_cookie")
+
+
+def _cookie_token() -> str | None:
+    try:
+        value = st.context.cookies.get(COOKIE)
+    except Exception:  # no browser request (bare mode)
+        return None
+    return value if isinstance(value, str) and value else None  # AppTest gives a mock object
+
+
 def _remember(user: User, token: str) -> None:
     st.session_state.update({"token": token, "user": user.name, "role": user.role, "partner": user.partner})
 
@@ -37,6 +70,9 @@ def logout() -> None:
     store().end_session(st.session_state.get("token"))
     for key in ("token", "user", "role", "partner"):
         st.session_state.pop(key, None)
+    # The cookie this connection was opened with stays readable until a reload: never use it again.
+    st.session_state["_clear_cookie"] = True
+    st.session_state["_cookie_spent"] = _cookie_token()
 
 
 def require_login(all_pages: list | None = None) -> User:
@@ -56,9 +92,20 @@ def require_login(all_pages: list | None = None) -> User:
                 return user
             for key in ("token", "user", "role", "partner"):
                 st.session_state.pop(key, None)
+            st.session_state["_clear_cookie"] = True
             st.warning(tr("login_expired"))
+        else:
+            token = _cookie_token()
+            if token and token != st.session_state.get("_cookie_spent"):
+                user = store().session_user(token)  # a reload or another tab of a signed-in browser
+                if user is not None:
+                    _remember(user, token)
+                    return user
+                st.session_state["_clear_cookie"] = True
+                st.session_state["_cookie_spent"] = token
     if all_pages:
         st.navigation(all_pages, position="hidden")
+    keep_cookie()
     language_switch()
     st.title(tr("login_title"))
     with st.form("login"):
