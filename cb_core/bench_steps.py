@@ -207,7 +207,6 @@ def _group_score(spec: dict[str, Any], records: list) -> None:
 def _group_points(spec: dict[str, Any], records: list) -> None:
     import importlib
 
-    import numpy as np
 
     from .explain import points_by_feature
     from .model import load_model

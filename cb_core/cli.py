@@ -54,20 +54,13 @@ def _read_table(path: Path):
 
 
 def _write_table(frame, path: Path) -> None:
-    import os
-
+    from .diskio import write_frame_atomic
     from .errors import ConfigError
 
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise ConfigError(f"--out must end in .csv or .parquet; got {path.name}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if suffix == ".csv":
-        frame.to_csv(tmp, index=False)
-    else:
-        frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    write_frame_atomic(frame, path, "the output", index=False)
 
 
 def _metrics_line(model) -> str:
@@ -127,6 +120,49 @@ def _cmd_score(args: argparse.Namespace) -> int:
     scores.index.name = args.id or "merchant_id"
     _write_table(scores.reset_index(), Path(args.out))
     print(json.dumps({"out": args.out, "rows": len(scores), "model": model.version}))
+    return 0
+
+
+def _cmd_model(args: argparse.Namespace) -> int:
+    from .catalog import feature_catalog
+    from .model import load_model
+    from .model_inputs import check_book_features
+
+    # Everything is checked before anything is written: a bad folder never becomes the model in use.
+    model = load_model(args.folder)
+    check_book_features(model.card["features"], feature_catalog(), str(args.folder))
+    out = {"valid": True, "model": model.version, "features": len(model.features)}
+    if args.model_command == "install":
+        from .workspace import current_model_dir, install_model
+
+        previous = current_model_dir()
+        out.update(installed=str(install_model(model)), previous=None if previous is None else previous.name)
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+def _cmd_products(args: argparse.Namespace) -> int:
+    from .offers_catalog import load_products, products_to_records
+
+    products = load_products(args.file)  # checked before the store is opened: a bad file changes nothing
+    out = {"valid": True, "products": len(products), "product_ids": products["product_id"].tolist()}
+    if args.products_command == "install":
+        from .store import Store
+
+        store = Store(args.database_url or None)
+        try:
+            user = store.get_user(args.user)
+            if user is not None and user.role not in ("pm", "admin"):
+                from .errors import AuthError
+
+                raise AuthError(f"user {args.user!r} is a {user.role}; only pm and admin users may change the "
+                                "product catalog")
+            current = store.current_products()
+            out["version"] = store.save_products(products_to_records(products), args.user,
+                                                 None if current is None else current[0])
+        finally:
+            store.close()
+    print(json.dumps(out, ensure_ascii=False))
     return 0
 
 
@@ -202,6 +238,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--explain", action="store_true", help="add base_points and points__<feature> columns")
     p.set_defaults(func=_cmd_score)
 
+    p = sub.add_parser("model", help="check a model folder, or check it and make it the model in use")
+    models = p.add_subparsers(dest="model_command", required=True)
+    for name, text in (("validate", "check that a model folder loads and fits the merchant book's features"),
+                       ("install", "check a model folder, then make it the model in use (state folder)")):
+        m = models.add_parser(name, help=text)
+        m.add_argument("folder", help="model folder (booster.txt and card.json)")
+    p.set_defaults(func=_cmd_model)
+
+    p = sub.add_parser("products", help="check a partner product catalog file, or check it and save it as the "
+                                        "catalog in use")
+    products = p.add_subparsers(dest="products_command", required=True)
+    m = products.add_parser("validate", help="check a catalog JSON file (every problem listed)")
+    m.add_argument("file", help="catalog JSON file (a list of products, as data/loan_products.json)")
+    m = products.add_parser("install", help="check a catalog JSON file, then save it as the next catalog version")
+    m.add_argument("file", help="catalog JSON file (a list of products, as data/loan_products.json)")
+    m.add_argument("--user", required=True, help="the app user (pm or admin) the new version is recorded under")
+    m.add_argument("--database-url", help="SQLAlchemy URL (default: CB_DATABASE_URL or the SQLite file in the "
+                                          "state folder)")
+    p.set_defaults(func=_cmd_products)
+
     p = sub.add_parser("users", help="manage app users (stored with argon2 hashes)")
     p.add_argument("--database-url", help="SQLAlchemy URL (default: CB_DATABASE_URL or the SQLite file in the state folder)")
     users = p.add_subparsers(dest="users_command", required=True)
@@ -234,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except SchemaError as exc:
-        print(exc.report(), file=sys.stderr)
+        print(str(exc), file=sys.stderr)  # the report as raised: it names the source
         return 2
     except CBError as exc:
         print(f"error: {exc}", file=sys.stderr)

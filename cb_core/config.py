@@ -6,7 +6,7 @@ README's "Settings" section documents each one (a test checks it).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 

@@ -164,3 +164,28 @@ def _frame(matrix: np.ndarray, features: list[str], levels: dict[str, list[Any]]
         else:
             cols[f] = matrix[:, j]
     return pd.DataFrame(cols)
+
+
+def check_book_features(features: list[dict[str, Any]], catalog: Mapping[str, FeatureSpec], where: str) -> None:
+    """Raise :class:`ModelError` unless a model reads only features a merchant book gives, each of
+    the kind the book gives it (a model trained on another feature table cannot score a book).
+
+    Parameters
+    ----------
+    features : list of dict
+        The card's ``features`` entries (``name`` and ``kind``).
+    catalog : dict
+        The feature catalog: the features :func:`cb_core.features.snapshot` builds from a book.
+    where : str
+        The model folder, named in the message.
+    """
+    unknown = [f["name"] for f in features if f["name"] not in catalog]
+    if unknown:
+        raise ModelError(f"the model in {where} was trained on another feature set: a merchant book gives no "
+                         f"{', '.join(unknown)} ({len(unknown)} of its {len(features)} features); train it on a "
+                         "merchant book (python -m cb_core train --data DIR)")
+    kinds = [f"{f['name']} is {f['kind']} in the model but {catalog[f['name']].kind} in a merchant book"
+             for f in features if f.get("kind") != catalog[f["name"]].kind]
+    if kinds:
+        raise ModelError(f"the model in {where} was trained on another feature set: {'; '.join(kinds)}")
+

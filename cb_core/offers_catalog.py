@@ -22,6 +22,7 @@ the product and the field. Nothing is returned half-checked: callers keep their 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -100,6 +101,7 @@ def validate_products(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame([{f: None if missing(rec.get(f)) else rec.get(f) for f in scalar} for rec in records],
                          columns=scalar, dtype=object)
     check_scalars(frame, labels, report)
+    _check_magnitudes(frame, labels, report)
 
     apr_tables: list[dict[int, float] | None] = []
     grade_lists: list[tuple[int, ...] | None] = []
@@ -117,6 +119,21 @@ def validate_products(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         cats.append(check_categories(rec.get("eligible_categories"), label, pos, report))
     report.raise_if_any()
     return _canonical(frame, apr_tables, grade_lists, cats)
+
+
+#: Whole numbers at or beyond this are not exact as floats (and would wrap around as int64).
+_MAX_WHOLE = 2 ** 53
+
+
+def _check_magnitudes(frame: pd.DataFrame, labels: list[str], report: Report) -> None:
+    """Whole-number fields without an upper bound (amounts in won) must stay exact."""
+    for field, spec in PRODUCT_FIELDS.items():
+        if spec.kind != "whole" or spec.high is not None:
+            continue  # a bounded field already reports a value above its bound
+        for pos, value in enumerate(frame[field]):
+            v = None if value is None else number(value)
+            if v is not None and abs(v) >= _MAX_WHOLE:
+                report.add(labels[pos], pos, field, f"is too large: at most {_MAX_WHOLE - 1:,}", value)
 
 
 def _canonical(frame: pd.DataFrame, apr_tables: list, grade_lists: list, cats: list) -> pd.DataFrame:
@@ -141,6 +158,10 @@ def _canonical(frame: pd.DataFrame, apr_tables: list, grade_lists: list, cats: l
 def load_products(path: str | Path | None = None) -> pd.DataFrame:
     """The product catalog from a JSON file (default: the shipped ``data/loan_products.json``).
 
+    The file is UTF-8 JSON (a BOM, as Windows editors write, is allowed). JSON's own rules are
+    kept strictly: ``NaN``/``Infinity`` are not numbers (reported per product and field) and a
+    product that names a field twice is refused rather than one of the two values kept.
+
     Returns
     -------
     DataFrame
@@ -149,21 +170,81 @@ def load_products(path: str | Path | None = None) -> pd.DataFrame:
     Raises
     ------
     DataSourceError
-        The file is missing or not JSON.
+        The file is missing, not a file, unreadable, too large, empty or not UTF-8 JSON.
     SchemaError
         The catalog breaks a rule (every problem listed).
     """
     file = Path(path) if path is not None else PRODUCTS_FILE
     try:
-        records = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataSourceError(f"product catalog not found: {file}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        if not file.is_file():
+            raise DataSourceError(f"product catalog not found: {file}" if not file.exists()
+                                  else f"product catalog {file} is a folder, not a JSON file")
+        if file.stat().st_size > MAX_CATALOG_BYTES:
+            raise DataSourceError(f"product catalog {file} is {file.stat().st_size:,} bytes, more than the "
+                                  f"{MAX_CATALOG_BYTES:,} a catalog may have; is it the right file?")
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise DataSourceError(f"cannot read product catalog {file}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DataSourceError(f"product catalog {file}: byte 0x{raw[exc.start]:02x} at byte offset {exc.start} "
+                              f"(line {line}) is not valid UTF-8 text; save it as UTF-8") from None
+    if not text.strip():
+        raise DataSourceError(f"product catalog {file} is empty: expected a JSON list of products")
+    try:
+        records = json.loads(text, parse_constant=_NotANumber, parse_float=_finite_float,
+                             object_pairs_hook=_fields_once)
+    except json.JSONDecodeError as exc:
         raise DataSourceError(f"product catalog {file} is not valid JSON: {exc}") from None
+    except _RepeatedField as exc:
+        raise DataSourceError(f"product catalog {file}: {exc}") from None
     if not isinstance(records, list):
         raise SchemaError([Problem(TABLE, "*", "the catalog must be a JSON list of products")],
                           f"product catalog {file} must be a JSON list of products; got {type(records).__name__}")
-    return validate_products(records)
+    try:
+        return validate_products(records)
+    except SchemaError as exc:  # the same report, naming the file
+        raise SchemaError(exc.problems, str(exc).replace("in the product catalog", f"in the product catalog {file}",
+                                                         1)) from None
+
+
+#: Largest catalog file read; the shipped one has a few kB.
+MAX_CATALOG_BYTES = 10 * 1024 ** 2
+
+
+class _NotANumber:
+    """``NaN``/``Infinity`` in a catalog file: kept as a token that no field accepts, so the field
+    that holds it is reported (with the token as written) instead of taking a non-finite value."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __str__(self) -> str:
+        return self.token
+
+    __repr__ = __str__
+
+
+def _finite_float(token: str) -> float | _NotANumber:
+    value = float(token)
+    return value if math.isfinite(value) else _NotANumber(token)  # 1e400: beyond any float
+
+
+class _RepeatedField(ValueError):
+    pass
+
+
+def _fields_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            pid = dict(pairs).get("product_id")
+            where = f"product {pid}" if isinstance(pid, str) else "a product"
+            raise _RepeatedField(f"{where} lists the field {key!r} twice; keep one value")
+        seen[key] = value
+    return seen
 
 
 def products_to_records(products: pd.DataFrame) -> list[dict[str, Any]]:

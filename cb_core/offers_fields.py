@@ -88,6 +88,7 @@ PRODUCT_FIELDS: dict[str, FieldSpec] = {
 }
 SCALAR_KINDS = ("id", "text", "whole", "number", "choice")
 _ID_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")  # "50,000,000" as Excel writes it
 
 # ------------------------------------------------------------------ parsing single values
 
@@ -106,8 +107,11 @@ def number(value: Any) -> float | None:
     if isinstance(value, (int, float, np.integer, np.floating)):
         v = float(value)
     elif isinstance(value, str):
+        text = value.strip()
+        if "," in text and not _GROUPED.fullmatch(text):
+            return None  # "1,20,0": separators not in groups of three are not guessed at
         try:
-            v = float(value.strip().replace(",", ""))
+            v = float(text.replace(",", ""))
         except ValueError:
             return None
     else:

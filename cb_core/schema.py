@@ -26,7 +26,7 @@ from .errors import ConfigError, Problem, SchemaError
 from .schema_checks import (  # noqa: F401  (re-exported: kept importable from here)
     _check, _column_checks, _number_checks, _range_rule)
 from .schema_parse import (  # noqa: F401  (re-exported: kept importable from here)
-    _FALSE_WORDS, _MAX_WHOLE, _NON_FINITE_WORDS, _STR, _TRUE_WORDS, _Column, _as_str, _blank, _booleans,
+    _FALSE_WORDS, _INVISIBLE, _MAX_WHOLE, _NON_FINITE_WORDS, _STR, _TRUE_WORDS, _Column, _as_str, _blank, _booleans,
     _dates, _month_text, _months, _numbers, _one_number, _one_text, _per_unique, _to_text)
 
 __all__ = ["CONTRACT", "CANONICAL_SCHEMAS", "MAX_PROBLEMS", "ROW_NUMBERS_NOTE", "ColumnSpec",
@@ -231,13 +231,15 @@ def _cross_problems(tables: dict[str, dict[str, _Column]], today: date, max_rows
                 f"{joined.values[first]} < {opened.values[first]}",
                 max_rows, (0, 2, _column_position("merchants", "joined_platform_on"))))
     if "merchant_id" in merchants and len(merchants["merchant_id"].values):
-        # Compared without surrounding spaces: an id with spaces is reported once, where it is.
-        known = merchants["merchant_id"].values.dropna().str.strip().unique()
+        # Compared without surrounding spaces, and ids with invisible characters left out: an id
+        # with either is reported once, where it is.
+        known = merchants["merchant_id"].values.dropna().str.replace(_INVISIBLE, "", regex=True).str.strip().unique()
         for table in ("monthly_activity", "outcomes"):
             ids = tables.get(table, {}).get("merchant_id")
             if ids is None:
                 continue
-            bad = ids.values.notna() & ~ids.values.str.strip().isin(known)
+            invisible = ids.values.str.contains(_INVISIBLE).fillna(False).astype(bool)
+            bad = ids.values.notna() & ~ids.values.str.strip().isin(known) & ~invisible
             if bad.any():
                 found.append(_rows_problem(
                     table, "merchant_id", "merchant_id not found in merchants", bad.index[bad],
@@ -256,9 +258,11 @@ def _cross_problems(tables: dict[str, dict[str, _Column]], today: date, max_rows
     if {"merchant_id", "month"} <= set(activity):
         ids, months = activity["merchant_id"].values, activity["month"].values
         periods = _valid_months(activity["month"], today)
-        # A merchant with a month that is itself reported (malformed, future) is not also a gap.
-        reported = ids[months.notna() & periods.isna()].unique()
-        found += _gap_problems(ids.where(~ids.isin(reported)), periods, max_rows)
+        # A merchant with a month that is itself reported (malformed, future), or with a row whose
+        # id is reported (spaces, invisible characters), is not also a gap.
+        clean_ids = ids.str.replace(_INVISIBLE, "", regex=True).str.strip()
+        reported = pd.concat([ids[months.notna() & periods.isna()], clean_ids[ids.ne(clean_ids).fillna(False)]])
+        found += _gap_problems(ids.where(~ids.isin(reported.unique())), periods, max_rows)
     return found
 
 

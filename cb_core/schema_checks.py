@@ -12,7 +12,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import catalog
-from .schema_parse import _MAX_WHOLE, _Column, _month_text
+from .schema_parse import _INVISIBLE, _MAX_WHOLE, _Column, _month_text
 
 if TYPE_CHECKING:
     from .schema import ColumnSpec
@@ -34,25 +34,47 @@ def _range_rule(spec: ColumnSpec) -> str:
     return f"must be {'>' if spec.low_open else '≥'} {spec.low:g}"
 
 
+def _too_large_rule(spec: ColumnSpec) -> str:
+    if spec.kind == "whole":
+        return f"too large: at most {_MAX_WHOLE - 1:,} (larger whole numbers are not exact)"
+    return "too large: beyond the largest number a computer can hold (about 1.8e308)"
+
+
 def _number_checks(spec: ColumnSpec, col: _Column) -> list[pa.Check]:
+    def wrong_type() -> pd.Series:
+        bad_grouping, korean, _ = col.number_text
+        return col.numbers[1] & ~bad_grouping & ~korean
+
     def finite() -> pd.Series:
         values, wrong = col.numbers
-        return col.values.notna() & ~wrong & ~np.isfinite(values)
+        return col.values.notna() & ~wrong & ~np.isfinite(values) & ~col.number_text[2]
+
+    def too_large() -> pd.Series:
+        v = col.numbers[0]
+        big = col.number_text[2]
+        if spec.kind == "whole":
+            big = big | (np.isfinite(v) & (v.abs() >= _MAX_WHOLE))
+        return big
 
     def fraction() -> pd.Series:
         v = col.numbers[0]
-        return np.isfinite(v) & ((v != np.floor(v)) | (v.abs() >= _MAX_WHOLE))
+        return np.isfinite(v) & (v != np.floor(v)) & (v.abs() < _MAX_WHOLE)
 
     def out_of_range() -> pd.Series:
         v = col.numbers[0]
         bad = (v <= spec.low) if spec.low_open else (v < spec.low)
         if spec.high is not None:
             bad |= v > spec.high
-        return bad & np.isfinite(v) & ~(fraction() if spec.kind == "whole" else False)
+        return bad & np.isfinite(v) & ~too_large() & ~(fraction() if spec.kind == "whole" else False)
 
     noun = "a whole number" if spec.kind == "whole" else "a number"
-    checks = [_check(f"wrong type: expected {noun}{spec.unit}", lambda: col.numbers[1]),
-              _check("must be a finite number (not NaN or infinity)", finite)]
+    checks = [_check(f"wrong type: expected {noun}{spec.unit}", wrong_type),
+              _check("thousands separators in the wrong places: write digits (1200000 or 1,200,000)",
+                     lambda: col.number_text[0]),
+              _check("Korean number words or units: write the amount in digits (120만원 → 1200000)",
+                     lambda: col.number_text[1]),
+              _check("must be a finite number (not NaN or infinity)", finite),
+              _check(_too_large_rule(spec), too_large)]
     if spec.kind == "whole":
         checks.append(_check(f"must be a whole number{spec.unit}", fraction))
     if spec.low is not None:
@@ -63,7 +85,12 @@ def _number_checks(spec: ColumnSpec, col: _Column) -> list[pa.Check]:
 def _column_checks(spec: ColumnSpec, col: _Column, today: date) -> list[pa.Check]:
     kind, s = spec.kind, col.values
     if kind == "id":
-        return [_check("must not start or end with spaces", lambda: s.notna() & s.ne(s.str.strip()))]
+        def spaces() -> pd.Series:
+            return s.notna() & s.ne(s.str.strip())
+
+        return [_check("must not start or end with spaces", spaces),
+                _check("must not contain tabs, line breaks or other control or invisible characters",
+                       lambda: s.notna() & s.str.contains(_INVISIBLE).fillna(False).astype(bool) & ~spaces())]
     if kind == "reg_no":
         return [_check("must be a business number NNN-NN-NNNNN (e.g. '123-45-67890')",
                        lambda: s.notna() & ~s.str.fullmatch(r"[0-9]{3}-[0-9]{2}-[0-9]{5}"))]

@@ -4,6 +4,7 @@ Split out of :mod:`cb_core.schema`; every name here is re-exported from there.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable
@@ -19,13 +20,26 @@ _NON_FINITE_WORDS = ("nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-in
 _TRUE_WORDS = ("true", "1", "1.0")
 _FALSE_WORDS = ("false", "0", "0.0")
 _STR = pd.StringDtype(na_value=np.nan)  # pandas' default string dtype
+# Control and invisible format characters (tab, line breaks, NUL, zero-width space, BOM) in an id.
+_INVISIBLE = r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff]"
+# Thousands separators as Excel writes them ("1,200,000", "-1,250.5"): accepted.
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+# Digits and commas that are not grouped in threes ("1,20,0", "12,00,000"): refused, never guessed.
+_BAD_GROUPING = re.compile(r"[+-]?[0-9,]*[0-9][0-9,]*(?:\.[0-9]+)?")
+# Korean numerals and units ("120만원", "백만", "1억 2천만"): refused with a hint to write digits.
+_KOREAN_NUMERALS = "영공일이삼사오육칠팔구십백천만억조원"
+_KOREAN_NUMBER = re.compile(rf"[0-9\s.,+\-{_KOREAN_NUMERALS}]*[{_KOREAN_NUMERALS}][0-9\s.,+\-{_KOREAN_NUMERALS}]*")
 
 
 # ---------------------------------------------------------------------------------------------
 # Parsing: every function takes a column as received and never raises on odd values.
 
 def _numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """The column as float64 (NaN where missing or not a number) and the mask of wrong types."""
+    """The column as float64 (NaN where missing or not a number) and the mask of wrong types.
+
+    Text with thousands separators in groups of three ("1,200,000", as Excel writes amounts) is a
+    number; any other comma makes the value wrong (:func:`_number_text_problems` says how).
+    """
     present = s.notna()
     if pd.api.types.is_bool_dtype(s.dtype):
         return pd.Series(np.nan, index=s.index), present
@@ -41,16 +55,49 @@ def _numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         except (TypeError, ValueError, OverflowError):
             values = s.map(_one_number).astype("float64")
     wrong = present & values.isna()
-    if wrong.any():  # "nan" and "inf" are numbers, just not finite ones: a different rule says so
-        words = _as_str(s[wrong]).str.strip().str.lower().isin(_NON_FINITE_WORDS)
+    if wrong.any():
+        text = _as_str(s[wrong]).str.strip()
+        grouped = text.str.fullmatch(_GROUPED).fillna(False).astype(bool)
+        if grouped.any():
+            values = values.copy()
+            values[grouped.index[grouped]] = text[grouped].str.replace(",", "", regex=False).astype("float64")
+            wrong[grouped.index[grouped]] = False
+        # "nan" and "inf" are numbers, just not finite ones: a different rule says so
+        words = text.str.lower().isin(_NON_FINITE_WORDS)
         wrong[words.index[words]] = False
     return values, wrong
+
+
+def _number_text_problems(s: pd.Series, wrong: pd.Series, values: pd.Series
+                          ) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Masks of values that are numbers written the wrong way, each with its own rule.
+
+    Returns ``(bad_grouping, korean, overflow)``: thousands separators not in groups of three,
+    Korean numerals or units, and numbers too large for a float (``1e400``; not "inf" itself).
+    """
+    bad_grouping = pd.Series(False, index=s.index)
+    korean = pd.Series(False, index=s.index)
+    if wrong.any():
+        text = _as_str(s[wrong]).str.strip()
+        grouping = text.str.fullmatch(_BAD_GROUPING).fillna(False).astype(bool) & text.str.contains(",",
+                                                                                                   regex=False)
+        words = text.str.fullmatch(_KOREAN_NUMBER).fillna(False).astype(bool)
+        bad_grouping[grouping.index[grouping]] = True
+        korean[words.index[words]] = True
+    infinite = s.notna() & pd.Series(np.isinf(values.to_numpy(dtype="float64")), index=s.index)
+    overflow = pd.Series(False, index=s.index)
+    if infinite.any():
+        said = _as_str(s[infinite]).str.strip().str.lower().isin(_NON_FINITE_WORDS)
+        overflow[said.index[~said]] = True
+    return bad_grouping, korean, overflow
 
 
 def _one_number(value: object) -> float:
     try:
         return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
+    except OverflowError:  # a whole number beyond any float: reported as too large
+        return np.inf if value > 0 else -np.inf  # type: ignore[operator]
+    except (TypeError, ValueError):
         return np.nan
 
 
@@ -171,6 +218,12 @@ class _Column:
     @cached_property
     def numbers(self) -> tuple[pd.Series, pd.Series]:
         return _numbers(self.values)
+
+    @cached_property
+    def number_text(self) -> tuple[pd.Series, pd.Series, pd.Series]:
+        """``(bad_grouping, korean, overflow)`` masks, see :func:`_number_text_problems`."""
+        values, wrong = self.numbers
+        return _number_text_problems(self.values, wrong, values)
 
     @cached_property
     def booleans(self) -> tuple[pd.Series, pd.Series]:

@@ -3,8 +3,10 @@
 Every reader hands the raw tables to :func:`cb_core.schema.validate_tables`, so a book is either
 loaded whole and valid or not at all. CSV is read as all-strings, so that a bad value is reported
 at its row instead of failing the whole read; UTF-8 (with or without BOM) and CP949 (Korean Excel
-exports) are recognised. Writes are atomic: a book folder is written next to its destination and
-renamed into place, and the current-book pointer is replaced with ``os.replace``.
+exports) are recognised. A CSV line longer than :data:`MAX_LINE_BYTES` (a file that is not a table,
+or a "zip bomb" of one endless line) is refused as soon as it is seen, and a file larger than
+:data:`MAX_FILE_BYTES` before it is opened. Writes are atomic: a book folder is written next to
+its destination and renamed into place, and the current-book pointer is replaced with ``os.replace``.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from pandera.errors import SchemaError as PanderaSchemaError
 
 from .book import REQUIRED_TABLES, TABLES, Book
 from .config import get_settings
+from .diskio import disk_errors, fsync_path, write_text_atomic
 from .errors import ConfigError, DataSourceError
 from .schema import CANONICAL_SCHEMAS, _validate, validate_tables
 
@@ -42,6 +45,14 @@ _EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 _PARQUET_MAGIC = b"PAR1"
 _UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optionally outcomes, "
                  "each as .csv or .parquet")
+#: Longest physical line read from a CSV file, in bytes. A row of this contract is a few hundred
+#: bytes; a longer line is a broken export or a file that is not a table, refused before it is
+#: read any further.
+MAX_LINE_BYTES = 1_000_000
+#: Largest table file read from a book folder, in bytes; larger books go through ``python -m
+#: cb_core batch``, which reads them in partitions.
+MAX_FILE_BYTES = 2 * 1024 ** 3
+_FIELDS_ERROR = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -86,12 +97,9 @@ def read_book(source: str | Path, *, tables: dict[str, str] | None = None,
     problems: list[tuple[str, str, str]] = []
     for table in TABLES:
         stem = names[table]
-        path = next((p for p in (folder / f"{stem}.parquet", folder / f"{stem}.csv") if p.is_file()), None)
+        path = next((p for p in (folder / f"{stem}.parquet", folder / f"{stem}.csv") if p.exists()), None)
         if path is not None:
-            try:
-                files[table] = (str(path), path.read_bytes())
-            except OSError as exc:
-                raise DataSourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+            files[table] = (str(path), _read_file(path))
         elif table in REQUIRED_TABLES:
             problems.append((table, "*", f"required table is missing: no {stem}.parquet or {stem}.csv "
                                          f"in {folder}"))
@@ -120,6 +128,71 @@ def read_uploaded(files: dict[str, bytes], *, today: date | None = None) -> Book
     source = "upload: " + ", ".join(sorted(bases))
     return _validate(_read_files(chosen), today=today, max_rows=_max_rows(), source=source,
                      problems=tuple(problems))
+
+
+def _read_file(path: Path) -> bytes:
+    """A table file's bytes; a CSV file is refused at its first over-long line, before the rest is read."""
+    try:
+        if not path.is_file():
+            kind = "a folder" if path.is_dir() else "not a regular file"
+            hint = (" (a partitioned Parquet dataset? read it with python -m cb_core batch)"
+                    if path.is_dir() and path.suffix == ".parquet" else "")
+            raise DataSourceError(f"cannot read {path}: it is {kind}, not a table file{hint}")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise DataSourceError(f"{path} is {size / 1024 ** 2:,.0f} MiB, more than the "
+                                  f"{MAX_FILE_BYTES / 1024 ** 3:g} GiB a book file may have here; load a book this "
+                                  "size with python -m cb_core batch")
+        if path.suffix.lower() == ".parquet":
+            return path.read_bytes()
+        guard = _LineLength(str(path))
+        parts = []
+        with open(path, "rb") as fh:
+            while chunk := fh.read(guard.chunk_bytes):
+                guard.feed(chunk)
+                parts.append(chunk)
+        return b"".join(parts)
+    except OSError as exc:
+        raise DataSourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+class _LineLength:
+    """Fed a CSV file chunk by chunk, refuses it at the first line longer than :data:`MAX_LINE_BYTES`.
+
+    Chunks are at most that long, so only a line that spans chunks can be longer: the bytes
+    since the last line break are carried over. LF, CR LF and a lone CR all end a line.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.limit = MAX_LINE_BYTES
+        self.chunk_bytes = max(1, min(1 << 20, self.limit))
+        self.since_break = 0
+        self.line = 1
+
+    def feed(self, chunk: bytes) -> None:
+        breaks = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
+        if not breaks:
+            self.since_break += len(chunk)
+            if self.since_break > self.limit:
+                raise self._too_long()
+            return
+        if self.since_break + min(breaks) > self.limit:
+            raise self._too_long()
+        self.line += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+        self.since_break = len(chunk) - 1 - max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+
+    def _too_long(self) -> DataSourceError:
+        return DataSourceError(
+            f"{self.name}: line {self.line} is longer than {self.limit:,} bytes; a row of a book table is a few "
+            "hundred bytes, so this is not a CSV table of merchants, monthly_activity or outcomes: export it "
+            "again with one row per line")
+
+
+def _check_lines(name: str, content: bytes) -> None:
+    guard = _LineLength(name)
+    for start in range(0, len(content), guard.chunk_bytes):
+        guard.feed(content[start:start + guard.chunk_bytes])
 
 
 def _max_rows() -> int:
@@ -157,9 +230,14 @@ def _parse_csv(name: str, content: bytes) -> pd.DataFrame:
         raise DataSourceError(f"{name} is a Parquet file, not CSV: name it .parquet")
     if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise DataSourceError(f"{name} is UTF-16 text (Excel's 'Unicode Text'), not CSV: save it as CSV (UTF-8)")
+    _check_lines(name, content)
     text = _decode(name, content)
     if not text.strip():
         return pd.DataFrame()  # reported as an empty table, next to any other problem
+    if (nul := text.find("\x00")) >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise DataSourceError(f"{name}: NUL bytes at line {line}: not a CSV text file (a binary or damaged "
+                              "file?); save it as CSV (UTF-8)")
     try:
         header = next(csv.reader(io.StringIO(text)), [])
     except csv.Error as exc:
@@ -171,6 +249,13 @@ def _parse_csv(name: str, content: bytes) -> pd.DataFrame:
     try:
         return pd.read_csv(io.StringIO(text), dtype="str", keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, ValueError) as exc:
+        fields = _FIELDS_ERROR.search(str(exc))
+        if fields:
+            expected, line, saw = fields.groups()
+            raise DataSourceError(
+                f"{name} is not a well-formed CSV table: line {line} has {saw} fields but the header has "
+                f"{expected}; a value that contains a comma (such as 1,200,000 or a name) must be in double "
+                "quotes") from None
         raise DataSourceError(f"{name} is not a well-formed CSV table: {exc}".strip()) from None
 
 
@@ -277,30 +362,23 @@ def write_book(book: Book, out_dir: Path, fmt: str = "parquet") -> Path:
         if not out_dir.is_dir() or strangers:
             raise DataSourceError(f"will not replace {out_dir}: it is not a book folder "
                                   f"({', '.join(strangers[:5]) or 'a file'})")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.with_name(f".{out_dir.name}.tmp-{uuid.uuid4().hex[:12]}")
-    staging.mkdir()
-    try:
-        for table, frame in book.tables().items():
-            path = staging / f"{table}.{fmt}"
-            if fmt == "parquet":
-                frame.to_parquet(path, index=False, engine="pyarrow")
-            else:
-                frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
-            _fsync(path)
-        _swap_into_place(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with disk_errors(out_dir, "the book"):
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = out_dir.with_name(f".{out_dir.name}.tmp-{uuid.uuid4().hex[:12]}")
+        staging.mkdir()
+        try:
+            for table, frame in book.tables().items():
+                path = staging / f"{table}.{fmt}"
+                if fmt == "parquet":
+                    frame.to_parquet(path, index=False, engine="pyarrow")
+                else:
+                    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+                fsync_path(path)
+            _swap_into_place(staging, out_dir)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     return out_dir
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:
@@ -318,7 +396,7 @@ def _swap_into_place(staging: Path, target: Path) -> None:
             os.rename(retired, target)
             raise
         shutil.rmtree(retired, ignore_errors=True)
-    _fsync(target.parent)
+    fsync_path(target.parent)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -355,7 +433,8 @@ def save_current(book: Book, state_dir: Path) -> Path:
         write_book(book, folder, "parquet")
     pointer = {"fingerprint": book.fingerprint, "source": book.source,
                "loaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    _write_text_atomic(state_dir / POINTER_FILE, json.dumps(pointer, ensure_ascii=False, indent=2) + "\n")
+    write_text_atomic(state_dir / POINTER_FILE, json.dumps(pointer, ensure_ascii=False, indent=2) + "\n",
+                      "the current-book pointer")
     return folder
 
 
@@ -403,17 +482,3 @@ def load_current(state_dir: Path) -> Book | None:
     book.source = str(pointer.get("source", ""))
     return book
 
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:12]}")
-    try:
-        with open(staging, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(staging, path)
-    except BaseException:
-        staging.unlink(missing_ok=True)
-        raise
-    _fsync(path.parent)

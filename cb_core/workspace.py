@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .book import Book
 from .config import get_settings, state_dir
 from .diskio import write_frame_atomic, write_text_atomic
 from .errors import StorageError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT, app_as
+from tests.conftest import app_as
 
 
 @pytest.fixture

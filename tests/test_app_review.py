@@ -5,9 +5,8 @@ import json
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT, app_as
+from tests.conftest import app_as
 
 
 @pytest.fixture

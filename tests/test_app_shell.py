@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from cb_core.i18n import t
 from tests.conftest import ROOT, app_as

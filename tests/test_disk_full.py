@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import re
 import resource
 import subprocess
 import sys
@@ -61,6 +62,28 @@ def test_cli_training_into_a_full_disk_keeps_the_previous_model_folder(tmp_path)
                                   "than this process may write (File too large); nothing was changed"), full.stderr
     assert _digests(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "one.csv", "two.csv"]  # no leftovers
+
+
+def _cli(args: list[str], max_file_bytes: int | None = None) -> subprocess.CompletedProcess:
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
+    return subprocess.run([sys.executable, "-m", "cb_core", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, preexec_fn=limit if max_file_bytes else None)
+
+
+def test_cli_book_export_into_a_full_disk_keeps_the_previous_book(tmp_path):
+    out = tmp_path / "book"
+    first = _cli(["demo-data", "--merchants", "300", "--seed", "1", "--format", "csv", "--out", str(out)])
+    assert first.returncode == 0, first.stderr
+    before = _digests(out)
+    full = _cli(["demo-data", "--merchants", "300", "--seed", "2", "--format", "csv", "--out", str(out)],
+                max_file_bytes=65_536)
+    assert full.returncode == 2 and "Traceback" not in full.stderr, full.stderr
+    assert full.stderr.startswith(f"error: cannot write the book to {out}: the file would be larger than this "
+                                  "process may write"), full.stderr
+    assert _digests(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book"]  # the staging folder is gone
 
 
 def test_atomic_writes_leave_the_old_file_and_no_temporary_one(tmp_path, monkeypatch):
@@ -174,3 +197,34 @@ def test_caches_that_cannot_be_written_cost_speed_not_the_page(fresh_state, trai
     assert not app.error and app.metric
     assert not (state / "cache").exists() or not any((state / "cache").iterdir())
     assert "cache not saved (it will be computed again next time): cannot write a cache file" in caplog.text
+
+
+def test_uploading_a_book_onto_a_full_disk_keeps_the_book_in_use(fresh_state, trained, small_book, monkeypatch):
+    import streamlit
+
+    from cb_core import workspace
+    from cb_core.i18n import t
+    from tests.test_bad_inputs import _Upload, _upload
+
+    state, store = fresh_state
+    workspace.install_model(*trained)
+    real_to_parquet = pd.DataFrame.to_parquet
+
+    def full_books(self, path, *args, **kwargs):
+        if "books" in Path(path).parts:
+            raise ENOSPC
+        return real_to_parquet(self, path, *args, **kwargs)
+
+    files = [_Upload(name, content) for name, content in _upload("excel_export_valid").items()]
+    monkeypatch.setattr(streamlit, "file_uploader", lambda *args, **kwargs: list(files))
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_books)
+    app = app_as("admin", store)
+    app.session_state["lang"] = "en"
+    app.switch_page("views/data.py").run()
+    app.button[[b.label for b in app.button].index(t("data_validate_and_load", "en"))].click().run()
+    assert not app.exception, app.exception
+    assert [e.value for e in app.error] == [t("error_title", "en")]
+    assert re.search(rf"^cannot write the book to {re.escape(str(state / 'books'))}/\w+: the disk is full",
+                     app.code[-1].value), app.code[-1].value
+    assert workspace.current_fingerprint() == small_book.fingerprint  # the book in use stays
+    assert [p.name for p in (state / "books").iterdir()] == [small_book.fingerprint]  # no half-written book

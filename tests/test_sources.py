@@ -1,8 +1,10 @@
 """Reading books from folders, uploads and SQLite; writing them; the current-book pointer."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -12,10 +14,9 @@ import pytest
 
 from cb_core import sources
 from cb_core.book import Book
-from cb_core.errors import ConfigError, DataSourceError, Problem, SchemaError
+from cb_core.errors import ConfigError, DataSourceError, Problem, SchemaError, StorageError
 from cb_core.schema import validate_tables
 from cb_core.sources import load_current, read_book, read_uploaded, save_current, write_book
-from tests.bad_inputs import make_bad_inputs
 from tests.conftest_book import TODAY, good_tables
 
 BAD = Path(__file__).resolve().parent / "bad_inputs"
@@ -39,107 +40,7 @@ def _assert_same_book(got: Book, expected: Book) -> None:
     assert got.fingerprint == expected.fingerprint
 
 
-# --- the bad-input corpus ------------------------------------------------------------------------
-
-def _one(table, column, rule, rows=(), example=""):
-    return [Problem(table, column, rule, tuple(rows), len(rows), example)]
-
-
-CORPUS = {
-    # case: (error type, regex the message must match, exact problems for a SchemaError)
-    "empty_file": (SchemaError, r"merchants\.\*: table is empty",
-                   _one("merchants", "*", "table is empty: no header and no rows")),
-    "header_only": (SchemaError, r"monthly_activity\.\*: table is empty: header only",
-                    _one("monthly_activity", "*", "table is empty: header only, no data rows")),
-    "missing_table": (SchemaError, r"monthly_activity\.\*: required table is missing: no monthly_activity"
-                                   r"\.parquet or monthly_activity\.csv in .*missing_table", None),
-    "missing_column": (SchemaError, r"monthly_activity\.orders: missing column",
-                       _one("monthly_activity", "orders", "missing column")),
-    "extra_column": (SchemaError, r"merchants\.email: unknown column 'email'",
-                     _one("merchants", "email", "unknown column 'email' (not in the data contract)")),
-    "wrong_type": (SchemaError, r"monthly_activity\.gmv_krw: rows 5: wrong type: expected a whole number of "
-                                r"KRW e\.g\. '1,250,000'",
-                   _one("merchants", "bureau_score", "wrong type: expected a whole number", [2], "unknown")
-                   + _one("monthly_activity", "gmv_krw", "wrong type: expected a whole number of KRW", [5],
-                          "1,250,000")),
-    "fractional_amount": (SchemaError, r"monthly_activity\.refund_krw: rows 7: must be a whole number of KRW",
-                          _one("monthly_activity", "refund_krw", "must be a whole number of KRW", [7], "1500.5")),
-    "duplicate_key": (SchemaError, r"merchants\.merchant_id: rows 1, 5: duplicate value",
-                      _one("merchants", "merchant_id", "duplicate value: must be unique", [1, 5], "M001")
-                      + _one("monthly_activity", "merchant_id+month",
-                             "duplicate merchant_id + month: one row per merchant_id and month", [3, 17],
-                             "M001 2026-03")),
-    "negative_amount": (SchemaError, r"monthly_activity\.refund_krw: rows 6: must be ≥ 0 e\.g\. '-5000'",
-                        _one("monthly_activity", "refund_krw", "must be ≥ 0", [6], "-5000")),
-    "rate_out_of_range": (SchemaError, r"monthly_activity\.repeat_buyer_rate: rows 2: must be within \[0, 1\]",
-                          _one("monthly_activity", "repeat_buyer_rate", "must be within [0, 1]", [2], "1.3")
-                          + _one("monthly_activity", "ship_delay_rate", "must be within [0, 1]", [9], "-0.1")),
-    "unknown_merchant": (SchemaError, r"monthly_activity\.merchant_id: rows 17, 18: merchant_id not found",
-                         _one("monthly_activity", "merchant_id", "merchant_id not found in merchants", [17, 18],
-                              "M999")),
-    "month_in_future": (SchemaError, r"monthly_activity\.month: rows 17: must not be after the current month",
-                        _one("monthly_activity", "month", "must not be after the current month (2026-06)", [17],
-                             "2099-01")),
-    "undecodable_bytes": (DataSourceError, r"undecodable_bytes/merchants\.csv: byte 0xff at byte offset 361 "
-                                           r"\(line 4\) is not valid UTF-8 text", None),
-    "excel_renamed_csv": (DataSourceError, r"excel_renamed_csv/merchants\.csv is an Excel workbook, not CSV: "
-                                           r"save it as CSV \(UTF-8\)", None),
-    "bad_reg_no": (SchemaError, r"merchants\.business_reg_no: rows 2: must be a business number",
-                   _one("merchants", "business_reg_no",
-                        "must be a business number NNN-NN-NNNNN (e.g. '123-45-67890')", [2], "234-5678-901")),
-    "unknown_region": (SchemaError, r"merchants\.region: rows 1: unknown region",
-                       _one("merchants", "region", "unknown region; expected the official name of one of the 17 "
-                            "provinces/metropolitan cities, e.g. '서울특별시' (not '서울')", [1], "Seoul")),
-    "id_with_spaces": (SchemaError, r"merchants\.merchant_id: rows 3: must not start or end with spaces",
-                       _one("merchants", "merchant_id", "must not start or end with spaces", [3], "M003 ")),
-    "joined_before_opened": (SchemaError, r"merchants\.joined_platform_on: rows 4: must not be before opened_on",
-                             _one("merchants", "joined_platform_on", "must not be before opened_on", [4],
-                                  "2023-01-31 < 2023-09-09")),
-    "gap_in_months": (SchemaError, r"monthly_activity\.month: rows 6: months not contiguous for merchant M002: "
-                                   r"missing 2026-02, 2026-03",
-                      _one("monthly_activity", "month", "months not contiguous for merchant M002: missing "
-                           "2026-02, 2026-03 (add a row for every month, with zeros where nothing was sold)", [6],
-                           "M002")),
-    "outcome_not_binary": (SchemaError, r"outcomes\.defaulted_12m: rows 2: must be 0 or 1",
-                           _one("outcomes", "defaulted_12m", "must be 0 or 1", [2], "2")),
-    "utf8_bom_valid": (None, None, None),
-    "cp949_valid": (None, None, None),
-}
-
-
-def test_every_corpus_case_has_an_expectation():
-    assert set(CORPUS) == set(make_bad_inputs.CASES)
-
-
-@pytest.mark.parametrize("case", sorted(CORPUS))
-def test_corpus_case(case, book):
-    error, message, problems = CORPUS[case]
-    if error is None:
-        _assert_same_book(read_book(BAD / case, today=TODAY), book)
-        return
-    with pytest.raises(error, match=message) as info:
-        read_book(BAD / case, today=TODAY)
-    if problems is not None:
-        assert info.value.problems == problems
-    if error is SchemaError:
-        assert str(info.value).splitlines()[0].endswith(
-            f"in {BAD / case} (row numbers count data rows from 1, the first row after the header):")
-
-
-def test_corpus_on_disk_is_what_the_generator_writes(tmp_path):
-    make_bad_inputs.write_cases(tmp_path)
-    committed = {p.relative_to(BAD): p.read_bytes() for p in BAD.rglob("*")
-                 if p.is_file() and p.parent != BAD and "__pycache__" not in p.parts}
-    generated = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
-    assert sorted(committed) == sorted(generated)
-    assert [k for k in committed if committed[k] != generated[k]] == []
-    assert sum(map(len, committed.values())) < 200_000  # the corpus stays small
-
-
-def test_cp949_book_keeps_korean_names():
-    loaded = read_book(BAD / "cp949_valid", today=TODAY)
-    assert loaded.merchants["business_name"].tolist() == ["한빛상회", "바다식품", "Green Pet Shop", "소담가구"]
-    assert (BAD / "cp949_valid" / "merchants.csv").read_bytes().decode("cp949").count("서울특별시") == 1
+# The bad-input corpus (tests/bad_inputs) is exercised in tests/test_bad_inputs.py.
 
 
 # --- CSV and Parquet details -------------------------------------------------------------------------
@@ -271,12 +172,13 @@ def test_a_crash_while_writing_leaves_the_previous_book(tmp_path, book, monkeypa
     def crash_on_second_table(self, path, **kwargs):
         calls.append(path)
         if len(calls) == 2:
-            raise OSError("disk full")
+            raise OSError(errno.ENOSPC, "No space left on device")
         return original(self, path, **kwargs)
 
     original = pd.DataFrame.to_parquet
     monkeypatch.setattr(pd.DataFrame, "to_parquet", crash_on_second_table)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StorageError, match=rf"^cannot write the book to {re.escape(str(tmp_path / 'b'))}: the disk "
+                                           r"is full \(No space left on device\); nothing was changed"):
         write_book(book, tmp_path / "b")
     assert _digests(tmp_path / "b") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b"]

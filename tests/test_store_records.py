@@ -2,21 +2,15 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import inspect
 import re
-import sqlite3
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
-from cb_core.store_gateway import head_revision
-from argon2 import PasswordHasher
-from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from cb_core.errors import AuthError, ConfigError, ConflictError, PolicyError, StoreUnavailableError
+from cb_core.errors import AuthError, ConfigError, ConflictError, PolicyError
 from cb_core.store import Store
 from tests.pg import db_url  # noqa: F401  (fixture; conftest.py will import it for every test file)
 from tests.store_support import (FAST_HASHER, PASSWORD, ROOT, T0, _decide, _rows, _rows_write, exact, people,  # noqa: F401

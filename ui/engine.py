@@ -53,9 +53,19 @@ def book_and_model() -> tuple[Book | None, object | None]:
 
 def require_book_and_model() -> tuple[Book, object]:
     """The book and model in use; without them, say where to load a book and stop the page."""
+    from cb_core.catalog import feature_catalog
+    from cb_core.errors import ModelError
+    from cb_core.model_inputs import check_book_features
     from ui.common import tr
 
-    book, model = book_and_model()
+    try:  # an unreadable model, or one from another feature set: say so, change nothing
+        book, model = book_and_model()
+        if model is not None:
+            check_book_features(model.card["features"], feature_catalog(), str(workspace.current_model_dir()))
+    except ModelError as exc:
+        st.error(tr("error_model_unusable"), icon="⚠️")
+        st.code(str(exc), language=None, wrap_lines=True)
+        st.stop()
     if book is None or model is None:
         st.info(tr("review_no_model"))
         st.stop()
