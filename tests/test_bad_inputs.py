@@ -24,7 +24,7 @@ import pytest
 import streamlit
 from argon2 import PasswordHasher
 
-from cb_core import schema, sources
+from cb_core import schema, sources, sources_files
 from cb_core.book import Book
 from cb_core.cli import main
 from cb_core.errors import DataSourceError, ModelError, Problem, SchemaError
@@ -430,7 +430,7 @@ def bytes_read(monkeypatch):
         counter["opened"] += 1
         return Counting(open(path, mode, *args, **kwargs))
 
-    monkeypatch.setattr(sources, "open", counting_open, raising=False)
+    monkeypatch.setattr(sources_files, "open", counting_open, raising=False)
     return counter
 
 
@@ -493,7 +493,7 @@ def test_an_unreadable_file_is_named(tmp_path, monkeypatch):
     def refuse(path, *args, **kwargs):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(sources, "open", refuse, raising=False)
+    monkeypatch.setattr(sources_files, "open", refuse, raising=False)
     with pytest.raises(DataSourceError, match=rf"^cannot read {re.escape(str(folder / 'merchants.csv'))}: "
                                               r"Permission denied$"):
         read_book(folder, today=TODAY)
