@@ -132,6 +132,17 @@ def test_a_full_sqlite_database_refuses_the_decision_and_keeps_the_others(tmp_pa
     store.close()
 
 
+def _full_under(folder: str, write, *, path_is_self: bool = False):
+    """``write`` (Path.write_text, or DataFrame.to_parquet taking the path first) raising ENOSPC
+    for every path inside a folder named ``folder``."""
+    def full(self, *args, **kwargs):
+        if folder in Path(self if path_is_self else args[0]).parts:
+            raise ENOSPC
+        return write(self, *args, **kwargs)
+
+    return full
+
+
 @pytest.fixture
 def fresh_state(tmp_path, small_book, monkeypatch):
     """A state folder with the small book and no model; an admin in its store."""
@@ -159,13 +170,7 @@ def test_app_first_start_on_a_full_disk_says_so_and_recovers(fresh_state, traine
     state, store = fresh_state
     monkeypatch.setattr("cb_core.report.train_with_report", lambda book, progress=None, **kw: trained)
     real_write_text = Path.write_text
-
-    def full_under_models(self, *args, **kwargs):
-        if "models" in self.parts:
-            raise ENOSPC
-        return real_write_text(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "write_text", full_under_models)
+    monkeypatch.setattr(Path, "write_text", _full_under("models", real_write_text, path_is_self=True))
     app = app_as("admin", store)
     shown = "\n".join([e.value for e in app.error] + [c.value for c in app.code])
     assert f"cannot write the model folder to {state / 'models' / trained[0].version}: the disk is full" in shown
@@ -185,14 +190,7 @@ def test_caches_that_cannot_be_written_cost_speed_not_the_page(fresh_state, trai
 
     state, store = fresh_state
     workspace.install_model(*trained)
-    real_to_parquet = pd.DataFrame.to_parquet
-
-    def full_cache(self, path, *args, **kwargs):
-        if "cache" in Path(path).parts:
-            raise ENOSPC
-        return real_to_parquet(self, path, *args, **kwargs)
-
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_cache)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", _full_under("cache", pd.DataFrame.to_parquet))
     app = app_as("admin", store)  # the portfolio scores the whole book
     assert not app.error and app.metric
     assert not (state / "cache").exists() or not any((state / "cache").iterdir())
@@ -208,16 +206,9 @@ def test_uploading_a_book_onto_a_full_disk_keeps_the_book_in_use(fresh_state, tr
 
     state, store = fresh_state
     workspace.install_model(*trained)
-    real_to_parquet = pd.DataFrame.to_parquet
-
-    def full_books(self, path, *args, **kwargs):
-        if "books" in Path(path).parts:
-            raise ENOSPC
-        return real_to_parquet(self, path, *args, **kwargs)
-
     files = [_Upload(name, content) for name, content in _upload("excel_export_valid").items()]
     monkeypatch.setattr(streamlit, "file_uploader", lambda *args, **kwargs: list(files))
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_books)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", _full_under("books", pd.DataFrame.to_parquet))
     app = app_as("admin", store)
     app.session_state["lang"] = "en"
     app.switch_page("views/data.py").run()
