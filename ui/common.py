@@ -98,9 +98,14 @@ def current_book() -> Book | None:
 
 def show_table(frame: pd.DataFrame, file_name: str, key: str) -> None:
     """A dataframe plus a CSV download of exactly what is shown (formula-safe; the export is audited)."""
+    st.dataframe(frame, width="stretch", hide_index=True)
+    download_csv(frame, file_name, key)
+
+
+def download_csv(frame: pd.DataFrame, file_name: str, key: str) -> None:
+    """The one way a table leaves the app: formula-safe CSV (UTF-8 with BOM), each download audited."""
     from cb_core.exports import csv_bytes
 
-    st.dataframe(frame, width="stretch", hide_index=True)
     if st.download_button(tr("download_csv"), csv_bytes(frame), file_name=file_name, mime="text/csv", key=key):
         audit("export.csv", "download", file_name, {"rows": len(frame), "columns": [str(c) for c in frame.columns]})
 

@@ -12,7 +12,7 @@ from cb_core.offers import AMORTIZING, SCENARIOS, offers_for, recourse, simulate
 from cb_core.review import activity_of
 from ui.brokerage import catalog_in_use, catalog_key
 from ui.charts_offers import repayment_figure
-from ui.common import engine_errors, krw, label_func, lang, tr
+from ui.common import download_csv, engine_errors, krw, label_func, lang, tr
 
 
 def _name(row: pd.Series, language: str) -> tuple[str, str]:
@@ -129,8 +129,7 @@ def simulator_panel(book, merchant_id: str, eligible: pd.DataFrame) -> None:
     st.dataframe(table, hide_index=True, width="stretch", height=280,
                  column_config={c: st.column_config.NumberColumn(format="localized")
                                 for c in table.columns if table[c].dtype.kind in "if"})
-    st.download_button(tr("download_csv"), table.to_csv(index=False).encode("utf-8-sig"), mime="text/csv",
-                       file_name=f"schedule_{merchant_id}_{chosen}_{scenario}.csv", key="offers_sim_download")
+    download_csv(table, f"schedule_{merchant_id}_{chosen}_{scenario}.csv", "offers_sim_download")
 
 
 def render_offers(book, model, merchant_id: str, values: pd.Series, score: int, grade: int) -> None:
