@@ -274,11 +274,31 @@ def test_save_and_load_current(tmp_path, book):
     assert folder == state / "books" / book.fingerprint
     pointer = json.loads((state / "current_book.json").read_text(encoding="utf-8"))
     assert pointer["fingerprint"] == book.fingerprint and pointer["source"] == "hand-made"
-    assert set(pointer) == {"fingerprint", "source", "loaded_at"}
+    assert set(pointer) == {"fingerprint", "source", "loaded_at", "files"}
+    assert pointer["files"] == _digests(folder)
     loaded = load_current(state)
     _assert_same_book(loaded, book)
     assert loaded.source == "hand-made"
     assert sorted(p.name for p in state.iterdir()) == ["books", "current_book.json"]  # no temp files
+
+
+def test_the_stored_book_is_trusted_by_its_fingerprint_not_validated_again(tmp_path, book, monkeypatch):
+    state = tmp_path / "state"
+    folder = save_current(book, state)
+
+    def no_validation(*args, **kwargs):
+        raise AssertionError("the stored book was validated again")
+
+    monkeypatch.setattr(sources, "_validate", no_validation)
+    _assert_same_book(load_current(state), book)  # read as stored: same frames, same dtypes
+    # Same columns and dtypes, other content: not trusted; read in full, and refused by its fingerprint.
+    monkeypatch.undo()
+    changed = book.merchants.copy()
+    changed.loc[0, "business_name"] = "Someone Else"
+    changed.to_parquet(folder / "merchants.parquet", index=False)
+    with pytest.raises(DataSourceError, match=rf"the stored book in .* no longer matches its fingerprint "
+                                              rf"{book.fingerprint}"):
+        load_current(state)
 
 
 def test_failed_validation_keeps_the_previous_current_book(tmp_path, book):
