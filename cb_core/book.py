@@ -50,6 +50,7 @@ class Book:
     outcomes: pd.DataFrame | None = None
     source: str = ""
     _fingerprint: str | None = field(default=None, repr=False)
+    _last_month: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def fingerprint(self) -> str:
@@ -67,8 +68,11 @@ class Book:
 
     @property
     def last_month(self) -> str:
-        """Latest month present in the activity table (YYYY-MM)."""
-        return str(self.activity["month"].max())
+        """Latest month present in the activity table (YYYY-MM); computed once (a Book's tables are
+        not changed after it is made)."""
+        if self._last_month is None:
+            self._last_month = str(self.activity["month"].max())
+        return self._last_month
 
     def tables(self) -> dict[str, pd.DataFrame]:
         out = {"merchants": self.merchants, "monthly_activity": self.activity}

@@ -19,6 +19,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 from pandera.errors import SchemaError as PanderaSchemaError
 
 from .book import REQUIRED_TABLES, TABLES, Book
@@ -313,6 +314,19 @@ def load_current(state_dir: Path) -> Book | None:
     return book
 
 
+def _one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as one Arrow chunk each. Parquet hands them over in one chunk per batch (140
+    for a 1M-merchant activity table), and then picking one merchant's 24 rows costs a take over
+    every chunk: 0.17 s instead of 1 ms on the review page. Same values, same dtype."""
+    for column in frame.columns:
+        values = frame[column].array
+        chunked = getattr(values, "_pa_array", None)
+        if isinstance(values, pd.arrays.ArrowStringArray) and chunked is not None and chunked.num_chunks > 1:
+            frame[column] = pd.arrays.ArrowStringArray(pa.chunked_array([chunked.combine_chunks()]),
+                                                       dtype=values.dtype)
+    return frame
+
+
 def _digests(folder: Path) -> dict[str, str]:
     """sha256 of each file of a stored book folder."""
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
@@ -332,7 +346,8 @@ def _stored_book(folder: Path, fingerprint: str, digests: dict[str, str] | None 
         return None
     same_bytes = isinstance(digests, dict) and digests == _digests(folder)
     try:
-        frames = {t: pd.read_parquet(folder / f"{t}.parquet") for t in TABLES if f"{t}.parquet" in present}
+        frames = {t: _one_chunk(pd.read_parquet(folder / f"{t}.parquet")) for t in TABLES
+                  if f"{t}.parquet" in present}
         for name, frame in frames.items():
             CANONICAL_SCHEMAS[name].validate(frame.head(0))  # columns, order and dtypes; no data scan
     except (PanderaSchemaError, OSError, ValueError):

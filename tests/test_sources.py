@@ -301,6 +301,17 @@ def test_the_stored_book_is_trusted_by_its_fingerprint_not_validated_again(tmp_p
         load_current(state)
 
 
+def test_a_stored_book_in_many_parquet_chunks_loads_with_one_chunk_per_text_column(tmp_path, book):
+    state = tmp_path / "state"
+    folder = save_current(book, state)
+    book.activity.to_parquet(folder / "monthly_activity.parquet", index=False, row_group_size=3)  # 6 chunks
+    loaded = load_current(state)
+    _assert_same_book(loaded, book)
+    for column in ("merchant_id", "month"):
+        assert loaded.activity[column].dtype == book.activity[column].dtype
+        assert loaded.activity[column].array._pa_array.num_chunks == 1
+
+
 def test_failed_validation_keeps_the_previous_current_book(tmp_path, book):
     state = tmp_path / "state"
     save_current(book, state)
