@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create bench/.venv with the benchmark-only extras of bench/requirements.txt.
 # The app's .venv is never touched: the runner (python -m cb_core.bench) runs in the app's venv and
-# starts bench/.venv/bin/python only for the reference aggregation (polars, DuckDB).
+# starts bench/.venv/bin/python only for the reference aggregation (polars, DuckDB); bench/bench_app.py
+# starts it for the explainerdashboard comparison (explainerdashboard is no dependency of the app).
 # uv when it can be had (seconds), pip otherwise.
 set -euo pipefail
 PYTHON="${1:-python3.11}"

@@ -307,6 +307,11 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", choices=list(GROUPS), help="profile one group (report in bench/out/)")
     p.add_argument("--child-env", action="append", default=[], metavar="KEY=VALUE",
                    help="extra environment variable of the step processes (repeatable), e.g. OMP_WAIT_POLICY=PASSIVE")
+    p.add_argument("--app", action="store_true",
+                   help="then run bench/bench_app.py (app start, Merchant review in Chromium, explainerdashboard) "
+                        "on the same book sizes, in its own process")
+    p.add_argument("--app-args", default="", metavar="ARGS",
+                   help="extra options of bench/bench_app.py, e.g. \"--visits 40 --no-explainerdashboard\"")
     p.add_argument("--child", help=argparse.SUPPRESS)
 
 
@@ -359,7 +364,23 @@ def run_args(args: argparse.Namespace) -> int:
         section = results_section(records, machine_facts(), command, load_start, os.getloadavg(), started,
                                   time.perf_counter() - wall0, child_env)
         append_results(args.results, section)
-    return 0 if all(r["status"] in ("ok", "skipped") for r in records) else 1
+    ok = all(r["status"] in ("ok", "skipped") for r in records)
+    if args.app:
+        ok = run_app_bench(sizes, args) == 0 and ok
+    return 0 if ok else 1
+
+
+def run_app_bench(sizes: list[int], args: argparse.Namespace) -> int:
+    """Run ``bench/bench_app.py`` as a subprocess (this package never imports Streamlit or
+    Playwright); the explainerdashboard comparison is at 100,000 merchants when that size is run,
+    else at the smallest. Returns its exit code."""
+    extra = shlex.split(args.app_args)
+    command = [sys.executable, str(BENCH_DIR / "bench_app.py"), "--merchants", *map(str, sizes)]
+    if "--ed-merchants" not in extra:
+        command += ["--ed-merchants", str(100_000 if 100_000 in sizes else min(sizes))]
+    command += ["--no-results"] if args.no_results else ["--results", str(args.results)]
+    log.info("app benchmarks: %s", shlex.join(command + extra))
+    return subprocess.run(command + extra, cwd=ROOT).returncode
 
 
 __all__ = ["GROUPS", "RECORD_KEYS", "add_command", "append_results", "machine_facts", "main", "results_section", "run",
