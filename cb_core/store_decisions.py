@@ -7,10 +7,11 @@ created by the first migration).
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -48,13 +49,16 @@ class DecisionVerbs(PolicyVerbs):
     def save_decision(self, merchant_id: str, decision: str, note: str, user: User | str, score: float,
                       grade: int, pd: float, reason_codes: Any, policy_name: str | None,
                       policy_version: int | None, model_version: str,
-                      supersedes: int | Decision | None = None) -> Decision:
+                      supersedes: int | Decision | None = None, *, require_current: bool = False) -> Decision:
         """Record an officer's decision with the score, reasons and policy version at this moment.
 
         ``policy_name``/``policy_version`` name a published version, or are both None while no
         policy is published (the default cutoffs from the settings were in force).
         ``supersedes`` (a decision id) replaces that decision of the same merchant; a decision can
-        be superseded once, so corrections form a chain. Returns the stored decision.
+        be superseded once, so corrections form a chain. ``require_current=True`` also refuses a first
+        decision (``supersedes=None``) when the merchant already has a current one, so two officers
+        deciding at once cannot start two chains; the app passes the decision the officer saw.
+        Returns the stored decision.
 
         Raises ConfigError for a bad value (naming it and what was received), PolicyError for an
         unknown policy version, AuthError for an unknown or disabled user, ConflictError when the
@@ -82,6 +86,12 @@ class DecisionVerbs(PolicyVerbs):
 
         def work(session: Session) -> Decision:
             self._user_row(session, author)
+            if require_current and supersedes_id is None:
+                current = self._current_decision(session, merchant_id)
+                if current is not None:
+                    raise ConflictError(f"merchant {merchant_id!r} already has decision {current.id} "
+                                        f"({current.decision}, by {current.user_name}) recorded after you opened "
+                                        f"it; review it and decide again")
             policy_id = None
             if policy_name is not None:
                 policy_id = session.scalar(select(PolicyRow.id).join(PolicyVersionRow).where(
@@ -116,6 +126,18 @@ class DecisionVerbs(PolicyVerbs):
                                  f"reload the merchant's decisions")
 
         return self._run(work, on_integrity=on_integrity)
+
+    def _current_decision(self, session: Session, merchant_id: str) -> DecisionRow | None:
+        """The merchant's newest decision that nothing supersedes, read under a per-merchant lock: the
+        write lock on SQLite (``BEGIN IMMEDIATE``), a transaction advisory lock on PostgreSQL (a row
+        lock cannot cover a decision that does not exist yet)."""
+        if self.dialect == "postgresql":
+            key = int.from_bytes(hashlib.sha256(f"decision:{merchant_id}".encode()).digest()[:8], "big", signed=True)
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        successor = aliased(DecisionRow)
+        return session.scalars(select(DecisionRow).outerjoin(successor, successor.supersedes_id == DecisionRow.id)
+                               .where(DecisionRow.merchant_id == merchant_id, successor.id.is_(None))
+                               .order_by(DecisionRow.id.desc()).limit(1)).one_or_none()
 
     @staticmethod
     def _decision_query() -> tuple[Select, Any]:

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.postgres
 
 
 def _save(app, choice: str, note: str) -> None:
-    app.radio(key="decision_choice").set_value(choice)
-    app.text_area(key="decision_note").set_value(note)
+    next(r for r in app.radio if str(r.key).startswith("decision_choice_")).set_value(choice)
+    next(t for t in app.text_area if str(t.key).startswith("decision_note_")).set_value(note)
     app.button[[b.label for b in app.button].index("Save decision")].click().run()
 
 

@@ -77,9 +77,12 @@ def test_decision_is_recorded_with_score_and_superseded_not_edited(at, app_store
     at.switch_page("views/merchant_review.py").run()
     at.text_input(key="review_query").set_value(merchant_id).run()
     score = int(_metric(at, "신용점수"))
-    for choice, note in (("refer", "매출 추이 확인 필요"), ("approve", "3개월 매출 증빙 확인")):
-        at.radio(key="decision_choice").set_value(choice)
-        at.text_area(key="decision_note").set_value(note)
+    for generation, (choice, note) in enumerate((("refer", "매출 추이 확인 필요"), ("approve", "3개월 매출 증빙 확인"))):
+        # a fresh form after each saved decision: nothing of the last one is carried over
+        assert at.radio(key=f"decision_choice_{merchant_id}_{generation}").value == "approve"
+        assert at.text_area(key=f"decision_note_{merchant_id}_{generation}").value == ""
+        at.radio(key=f"decision_choice_{merchant_id}_{generation}").set_value(choice)
+        at.text_area(key=f"decision_note_{merchant_id}_{generation}").set_value(note)
         at.button[[b.label for b in at.button].index("결정 저장")].click().run()
         assert not at.exception, at.exception
     history = app_store.decisions_for(merchant_id)
@@ -102,3 +105,21 @@ def test_cutoff_page_reports_no_broken_promise_or_constraint(at, small_book, tra
     model, _ = trained
     expected = check_monotone(model, current_snapshot(small_book), n_rows=200, grid=15)
     assert _metric(at, "단조성 위반 항목") == f"{len(expected):,}" == "0"
+
+
+def test_a_decision_recorded_meanwhile_by_someone_else_is_a_conflict_and_the_note_stays(at, app_store, small_book):
+    merchant_id = small_book.merchants["merchant_id"].iloc[11]
+    at.switch_page("views/merchant_review.py").run()
+    at.text_input(key="review_query").set_value(merchant_id).run()
+    assert app_store.decisions_for(merchant_id) == []
+    # another officer decides on this merchant while this one is filling in the form
+    theirs = app_store.save_decision(merchant_id, "decline", "their note", "lee", 500, 9, 0.3, [], None, None, "m")
+    at.radio(key=f"decision_choice_{merchant_id}_0").set_value("approve")
+    at.text_area(key=f"decision_note_{merchant_id}_0").set_value("my careful note")
+    at.button[[b.label for b in at.button].index("결정 저장")].click().run()
+    assert not at.exception, at.exception
+    assert any(f"already has decision {theirs.id}" in c.value for c in at.code), [c.value for c in at.code]
+    assert [d.id for d in app_store.decisions_for(merchant_id)] == [theirs.id]  # nothing of mine was saved
+    at.run()  # the next run shows their decision, and my form still holds what I typed
+    assert at.text_area(key=f"decision_note_{merchant_id}_0").value == "my careful note"
+    assert at.radio(key=f"decision_choice_{merchant_id}_0").value == "approve"

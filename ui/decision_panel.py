@@ -15,16 +15,29 @@ DECISIONS = ("approve", "refer", "decline")
 def render_decision(merchant_id: str, ex: MerchantExplanation, model_version: str):
     """Record a decision (officers and admins) with the score, reasons and policy version now in force;
     a new decision supersedes the current one, nothing is edited or deleted. Returns the current
-    decision (or None)."""
+    decision (or None).
+
+    The decision superseded is the one the form showed when the officer filled it in (kept in session
+    state from the previous run), and the store refuses it with a conflict if another officer decided
+    in between; re-reading it at submit time silently replaced decisions nobody had seen, and two
+    first decisions at once started two chains (seen under load, bench/bench_load.py)."""
     st.subheader(tr("decision_title"))
     with engine_errors():
         history = store().decisions_for(merchant_id)
     current = next((d for d in reversed(history) if d.superseded_by_id is None), None)
+    shown_key = f"decision_shown_{merchant_id}"
+    shown = st.session_state.get(shown_key, None if current is None else current.id)
+    st.session_state[shown_key] = None if current is None else current.id
     if role() in ("officer", "admin"):
-        with st.form(f"decision_{merchant_id}", clear_on_submit=True):
-            choice = st.radio(tr("decision_choice"), DECISIONS, horizontal=True, key="decision_choice",
+        # Fresh widgets per merchant and per saved decision (keys carry both): a keyed widget's state
+        # outlives its form, and one shared radio across merchants once stored another choice than
+        # the form showed under load. A refused save keeps what the officer typed.
+        generation = st.session_state.get(f"decision_gen_{merchant_id}", 0)
+        suffix = f"{merchant_id}_{generation}"
+        with st.form(f"decision_{suffix}"):
+            choice = st.radio(tr("decision_choice"), DECISIONS, horizontal=True, key=f"decision_choice_{suffix}",
                               format_func=label_func("decision_"))
-            note = st.text_area(tr("decision_note"), key="decision_note", max_chars=2000)
+            note = st.text_area(tr("decision_note"), key=f"decision_note_{suffix}", max_chars=2000)
             if current is not None:
                 st.caption(tr("decision_supersedes", id=current.id, decision=tr(f"decision_{current.decision}")))
             submitted = st.form_submit_button(tr("decision_save"), type="primary")
@@ -36,7 +49,8 @@ def render_decision(merchant_id: str, ex: MerchantExplanation, model_version: st
                 saved = store().save_decision(
                     merchant_id, choice, note.strip(), user_name(), ex.score, ex.grade, ex.pd, reasons,
                     POLICY_NAME if published else None, published.version if published else None, model_version,
-                    supersedes=current.id if current else None)
+                    supersedes=shown, require_current=True)
+            st.session_state[f"decision_gen_{merchant_id}"] = generation + 1
             flash(tr("decision_saved", id=saved.id))
             st.rerun()
     if history:

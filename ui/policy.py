@@ -26,9 +26,12 @@ def current_policy() -> tuple[Policy, str]:
 def policy_actions(draft: Policy) -> None:
     """Save the draft and publish it (pm and admin). The base version is the published version the
     user saw when they started; if someone publishes meanwhile, publishing is refused with the
-    store's conflict message and the draft is kept."""
+    store's conflict message and the draft is kept. The refused user now sees the newer version, so
+    it becomes their base: publishing again (after reviewing) goes through unless someone publishes
+    yet again."""
     import streamlit as st
 
+    from cb_core.errors import ConflictError
     from ui.engine import store
 
     if role() not in ("pm", "admin"):
@@ -42,7 +45,13 @@ def policy_actions(draft: Policy) -> None:
         with engine_errors():
             saved = store().save_draft(POLICY_NAME, draft.to_dict(), user_name(), base_version=base)
             if publish:
-                version = store().publish(POLICY_NAME, saved.id, user_name(), expected_base_version=base)
+                try:
+                    version = store().publish(POLICY_NAME, saved.id, user_name(), expected_base_version=base)
+                except ConflictError:
+                    # Without this the session kept the stale base and every later publish conflicted.
+                    latest = published_version()
+                    st.session_state["cut_base_version"] = None if latest is None else latest.version
+                    raise
                 st.session_state["cut_base_version"] = version.version
                 flash(tr("policy_published", version=version.version))
             else:
