@@ -11,12 +11,10 @@ from ui.common import current_book
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _model(version: str):
-    from cb_core.fastshap import explainer_for
-
-    model = workspace.current_model()
-    if model is not None:
-        explainer_for(model)  # build the explainer once, not on the first page view
-    return model
+    # The exact explainer (cb_core.fastshap, 1.6 s at 100,000 merchants with its numba import) is
+    # built on the first explanation and kept per model version: the pages that do not explain
+    # (Portfolio, the landing page) do not wait for it.
+    return workspace.current_model()
 
 
 def current_model():
