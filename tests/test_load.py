@@ -7,6 +7,7 @@ shared); the bench records them.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import importlib.util
 import os
 import sys
@@ -36,6 +37,13 @@ def _bench():
     return sys.modules["bench_load"]
 
 
+def _run(coroutine):
+    """``asyncio.run`` in a thread of its own: the sync Playwright of the other browser tests keeps an
+    event loop running in this thread for the whole session, and asyncio.run refuses to nest."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 @pytest.fixture(scope="module")
 def crowd(tmp_path_factory, small_book, trained):
     """Its own state folder and SQLite store (small book, model, 20 officers, 2 PMs, an admin), a warmed-up
@@ -53,10 +61,10 @@ def crowd(tmp_path_factory, small_book, trained):
     merchants = {u: [pool[i % SHARED_MERCHANTS]] for i, u in enumerate(users.officers)}
     since = datetime.now(timezone.utc)
     with bench.streamlit_server(state, url) as server:
-        warm = asyncio.run(bench.warm_up(server.url, users.rss, pool[-1]))
+        warm = _run(bench.warm_up(server.url, users.rss, pool[-1]))
         assert warm.problems == []
-        run = asyncio.run(bench.run_load(server.url, users, merchants, publish_rounds=1, run_id="t", timeout_s=150,
-                                         deadline_s=420))
+        run = _run(bench.run_load(server.url, users, merchants, publish_rounds=1, run_id="t", timeout_s=150,
+                                  deadline_s=420))
     yield bench, users, run, bench.verify(url, users, run, since, extra_sign_ins=warm.sign_ins)
 
 
