@@ -29,7 +29,6 @@ from typing import Any, Mapping
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from . import metrics as M
 from .batch_partition import training_meta, training_partition
@@ -38,7 +37,7 @@ from .errors import ConfigError, ModelError
 from .features import feature_names
 from .model import (
     DEFAULT_EARLY_STOPPING_ROUNDS, DEFAULT_NUM_BOOST_ROUND, DEFAULT_PARAMS, CreditModel, _layout, _matrix,
-    _metrics, assemble_model, fit_platt, out_of_time_split,
+    assemble_model, calibrate, out_of_time_split,
 )
 from .scoring import GradeBands, ScoreScale, score_from_logit
 
@@ -201,17 +200,7 @@ def train_on_cluster(client: Any, merchants: Any, activity: Any, outcomes: Any, 
     client.cancel(rows)
     valid = scored["valid"].to_numpy()
     oos_margin, oos_y = scored["margin"].to_numpy()[valid], scored["y"].to_numpy()[valid]
-    a, b = fit_platt(oos_margin, oos_y)
-    if not a > 0:
-        raise ModelError(f"calibration slope must be positive; got {a:.4g}: the model does not rank the "
-                         "validation rows (too little data or no signal)")
-    oos_pd = expit(a * oos_margin + b)
-    result = _metrics(oos_pd, oos_y)
-    result["bad_rate"] = float(oos_y.mean())
-    result["mean_pd"] = float(oos_pd.mean())
-    oracle = scored["true_pd"].to_numpy()[valid]
-    if not np.isnan(oracle).any():
-        result["oracle_auc"] = M.auc(oracle, oos_y)
+    a, b, result = calibrate(oos_margin, oos_y, scored["true_pd"].to_numpy()[valid])
     train_margin, train_y = scored["margin"].to_numpy()[~valid], scored["y"].to_numpy()[~valid]
     result["train_auc"] = M.auc(train_margin, train_y)
 

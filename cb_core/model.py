@@ -266,6 +266,24 @@ def load_model(path: str | Path) -> CreditModel:
 
 
 
+
+def calibrate(oos_margin: np.ndarray, oos_y: np.ndarray, oracle: np.ndarray | None = None
+              ) -> tuple[float, float, dict[str, Any]]:
+    """Platt scaling on the out-of-sample margins and the metrics of the calibrated PD: ``(a, b,
+    metrics)``; ``oracle_auc`` when a true PD without gaps is given. Shared by both trainers."""
+    a, b = fit_platt(oos_margin, oos_y)
+    if not a > 0:
+        raise ModelError(f"calibration slope must be positive; got {a:.4g}: the model does not rank the "
+                         "validation rows (too little data or no signal)")
+    oos_pd = expit(a * oos_margin + b)
+    result = _metrics(oos_pd, oos_y)
+    result["bad_rate"] = float(oos_y.mean())
+    result["mean_pd"] = float(oos_pd.mean())
+    if oracle is not None and not np.isnan(oracle).any():
+        result["oracle_auc"] = M.auc(oracle, oos_y)
+    return a, b, result
+
+
 def assemble_model(booster: lgb.Booster, booster_text: str, *, entries: list[dict[str, Any]],
                    levels: dict[str, list[Any]], excluded: list[str], params: dict[str, Any],
                    num_boost_round: int, early_stopping_rounds: int, best: int, validation: dict[str, Any],
@@ -377,16 +395,7 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
     booster, best, oos_margin, oos_rows = fit.booster, fit.best, fit.oos_margin, fit.oos_rows
     oos_y = target[oos_rows]
 
-    a, b = fit_platt(oos_margin, oos_y)
-    if not a > 0:
-        raise ModelError(f"calibration slope must be positive; got {a:.4g}: the model does not rank the "
-                         "validation rows (too little data or no signal)")
-    oos_pd = expit(a * oos_margin + b)
-    result = _metrics(oos_pd, oos_y)
-    result["bad_rate"] = float(oos_y.mean())
-    result["mean_pd"] = float(oos_pd.mean())
-    if oracle is not None:
-        result["oracle_auc"] = M.auc(oracle[oos_rows], oos_y)
+    a, b, result = calibrate(oos_margin, oos_y, None if oracle is None else oracle[oos_rows])
 
     booster_text = booster.model_to_string(num_iteration=best)
     final = lgb.Booster(model_str=booster_text)
