@@ -202,7 +202,7 @@ def test_uploading_a_book_onto_a_full_disk_keeps_the_book_in_use(fresh_state, tr
 
     from cb_core import workspace
     from cb_core.i18n import t
-    from tests.test_bad_inputs import _Upload, _upload
+    from tests.bad_input_cases import _Upload, _upload
 
     state, store = fresh_state
     workspace.install_model(*trained)
