@@ -6,7 +6,7 @@ Usage::
 
 Not timed: the demo book of ``--merchants`` merchants x 24 months (seed 7) written as Parquet, and
 the model (trained on the default 20,000-merchant demo book, or ``--model DIR``). Timed, each on a
-fresh ``LocalCluster(processes=True, threads_per_worker=1)``: :func:`cb_core.batch.run_batch` with
+fresh ``LocalCluster(processes=True, threads_per_worker=1)``: :func:`cb_core.batch.run.run_batch` with
 explanations and offers on 1 worker, then on 2 workers, with the same partitions. Also timed, as a
 reference: the single-machine path in this process (``read_book``, ``current_snapshot``,
 ``score_frame(explain=True)``, ``match_book``), step by step.
@@ -35,10 +35,10 @@ PROJECT_CORES = (2, 16, 64, 256)
 
 
 def _build(args: argparse.Namespace, work: Path) -> tuple[Path, Path]:
-    from cb_core.model import train_model
-    from cb_core.pipeline import training_table
-    from cb_core.sources import write_book
-    from cb_core.synth import generate_book
+    from cb_core.model.credit_model import train_model
+    from cb_core.features.pipeline import training_table
+    from cb_core.data.sources import write_book
+    from cb_core.synth.generate import generate_book
 
     book_dir = write_book(generate_book(args.merchants, args.months, args.seed), work / "book")
     if args.model:
@@ -50,11 +50,11 @@ def _build(args: argparse.Namespace, work: Path) -> tuple[Path, Path]:
 
 def _reference(book_dir: Path, model_dir: Path) -> dict[str, float]:
     """The single-machine path in this process, step by step (LightGBM on every core)."""
-    from cb_core.model import load_model
+    from cb_core.model.credit_model import load_model
     from cb_core.offers import load_products, match_book
-    from cb_core.pipeline import current_snapshot
-    from cb_core.explain import points_by_feature
-    from cb_core.sources import read_book
+    from cb_core.features.pipeline import current_snapshot
+    from cb_core.explain.points import points_by_feature
+    from cb_core.data.sources import read_book
 
     steps: dict[str, float] = {}
     t = time.perf_counter()
@@ -78,7 +78,7 @@ def _reference(book_dir: Path, model_dir: Path) -> dict[str, float]:
 
 
 def _warm_up() -> None:
-    import cb_core.batch_partition  # noqa: F401  (pandas, LightGBM, pandera and the engine)
+    import cb_core.batch._partition  # noqa: F401  (pandas, LightGBM, pandera and the engine)
 
 
 def _cpu_seconds() -> float:
@@ -93,7 +93,7 @@ def _dask_run(book_dir: Path, model_dir: Path, out: Path, workers: int, partitio
     """One timed batch on a fresh local cluster: wall seconds and the workers' CPU seconds."""
     from distributed import Client, LocalCluster
 
-    from cb_core.batch import run_batch
+    from cb_core.batch.run import run_batch
 
     load_before = os.getloadavg()[0]
     t = time.perf_counter()

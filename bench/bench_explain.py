@@ -1,4 +1,4 @@
-"""Benchmark: exact TreeSHAP explanations, ``cb_core.fastshap`` against ``shap.TreeExplainer`` and
+"""Benchmark: exact TreeSHAP explanations, ``cb_core.explain.fastshap`` against ``shap.TreeExplainer`` and
 LightGBM's ``pred_contrib``, on the same model and the same rows, in one run.
 
 Usage::
@@ -83,9 +83,9 @@ def reference_model(args: argparse.Namespace) -> tuple[Any, np.ndarray, dict[str
 
 
 def demo_model(args: argparse.Namespace) -> tuple[Any, np.ndarray, dict[str, Any]]:
-    from cb_core.model import load_model, train_model
-    from cb_core.pipeline import current_snapshot, training_table
-    from cb_core.synth import generate_book
+    from cb_core.model.credit_model import load_model, train_model
+    from cb_core.features.pipeline import current_snapshot, training_table
+    from cb_core.synth.generate import generate_book
 
     started = time.perf_counter()
     book = generate_book(args.demo_merchants, 24, seed=7)
@@ -158,7 +158,7 @@ def compile_child() -> None:
     import lightgbm as lgb
 
     started = time.perf_counter()
-    from cb_core.fastshap import SERIAL_ROWS, FastTreeShap
+    from cb_core.explain.fastshap import SERIAL_ROWS, FastTreeShap
     marks = {"import": time.perf_counter() - started}
     X, y = synthetic_rows(2000, 10, seed=0)
     params = {"objective": "binary", "num_leaves": 7, "verbose": -1, "num_threads": 1}
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     import numba
     import shap
 
-    from cb_core.fastshap import FastTreeShap
+    from cb_core.explain.fastshap import FastTreeShap
 
     load_start = load_1m()
     booster, X, info = (reference_model if args.shape == "reference" else demo_model)(args)

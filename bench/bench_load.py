@@ -146,7 +146,7 @@ class Users:
 def install_state(folder: Path, book, trained) -> None:
     """Make ``book`` and the trained ``(model, report)`` the state folder's current book and model."""
     from cb_core.config import get_settings
-    from cb_core.sources import save_current
+    from cb_core.data.sources import save_current
     from cb_core.workspace import install_model
 
     save_current(book, folder)
@@ -155,8 +155,8 @@ def install_state(folder: Path, book, trained) -> None:
 
 def build_state(folder: Path, merchants: int, months: int, seed: int):
     """A seeded demo book and a model trained on it, installed in ``folder``; returns the book."""
-    from cb_core.report import train_with_report
-    from cb_core.synth import generate_book
+    from cb_core.model.report import train_with_report
+    from cb_core.synth.generate import generate_book
 
     book = generate_book(merchants, months, seed=seed)
     install_state(folder, book, train_with_report(book))
@@ -182,7 +182,7 @@ def create_users(url: str, officers: int, pms: int) -> Users:
 
 def pick_merchants(book, n: int, seed: int) -> list[str]:
     """``n`` merchants whose id typed into the search box selects exactly that merchant."""
-    from cb_core.review import find_merchants
+    from cb_core.explain.review import find_merchants
 
     ids = book.merchants["merchant_id"].tolist()
     random.Random(seed).shuffle(ids)

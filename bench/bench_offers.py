@@ -24,9 +24,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cb_core.catalog import categories  # noqa: E402
+from cb_core.data.catalog import categories  # noqa: E402
 from cb_core.offers import load_products, match_book  # noqa: E402
-from cb_core.scoring import grade_of  # noqa: E402
+from cb_core.model.scale import grade_of  # noqa: E402
 
 
 def synthetic_frame(n: int, seed: int = 7) -> pd.DataFrame:

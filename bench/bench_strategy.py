@@ -31,7 +31,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cb_core.scoring import score_from_logit  # noqa: E402
+from cb_core.model.scale import score_from_logit  # noqa: E402
 from cb_core.strategy import CutoffCurves, Policy, evaluate  # noqa: E402
 
 

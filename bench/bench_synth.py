@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cb_core.synth import generate_book  # noqa: E402
+from cb_core.synth.generate import generate_book  # noqa: E402
 
 
 def _peak_rss_mib() -> float:

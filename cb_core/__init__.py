@@ -16,19 +16,19 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _EXPORTS: dict[str, str] = {
     # data
-    "Book": "book", "validate_tables": "schema", "read_book": "sources", "write_book": "sources",
-    "read_uploaded": "sources", "generate_book": "synth", "true_pd_at": "synth",
-    "snapshot": "features", "feature_names": "features", "feature_catalog": "catalog",
+    "Book": "data.book", "validate_tables": "data.schema", "read_book": "data.sources", "write_book": "data.sources",
+    "read_uploaded": "data.sources", "generate_book": "synth.generate", "true_pd_at": "synth.generate",
+    "snapshot": "features.snapshot", "feature_names": "features.snapshot", "feature_catalog": "data.catalog",
     # model and explanations
-    "train_model": "model", "load_model": "model", "CreditModel": "model", "train_scorecard": "model",
-    "ScoreScale": "scoring", "GradeBands": "scoring", "score_from_pd": "scoring", "pd_from_score": "scoring",
-    "grade_of": "scoring", "points_by_feature": "explain", "reason_codes": "explain", "what_if": "explain",
-    "training_table": "pipeline", "FastTreeShap": "fastshap", "run_batch": "batch", "current_snapshot": "pipeline", "train_with_report": "report",
+    "train_model": "model.credit_model", "load_model": "model.credit_model", "CreditModel": "model.credit_model", "train_scorecard": "model.credit_model",
+    "ScoreScale": "model.scale", "GradeBands": "model.scale", "score_from_pd": "model.scale", "pd_from_score": "model.scale",
+    "grade_of": "model.scale", "points_by_feature": "explain.points", "reason_codes": "explain.points", "what_if": "explain.points",
+    "training_table": "features.pipeline", "FastTreeShap": "explain.fastshap", "run_batch": "batch.run", "current_snapshot": "features.pipeline", "train_with_report": "model.report",
     # policies and offers
     "Policy": "strategy", "evaluate": "strategy", "CutoffCurves": "strategy", "swap_sets": "strategy",
     "load_products": "offers", "offers_for": "offers", "match_book": "offers", "recourse": "offers",
-    "simulate": "offers", "partner_pool": "partner_report", "report_html": "partner_report",
-    "explanation_record": "compliance", "explanation_text": "compliance", "Store": "store",
+    "simulate": "offers", "partner_pool": "reports.partner", "report_html": "reports.partner",
+    "explanation_record": "reports.explanation", "explanation_text": "reports.explanation", "Store": "store",
     # errors
     "CBError": "errors", "SchemaError": "errors", "DataSourceError": "errors", "ConfigError": "errors",
     "ModelError": "errors", "MissingFeaturesError": "errors", "PolicyError": "errors",

@@ -25,7 +25,7 @@ train      ``training_table`` (one snapshot per outcome month) and ``train_model
 score      ``CreditModel.score`` on the whole book
 points     ``points_by_feature`` (LightGBM ``pred_contrib``) on the whole book, or on a random
            sample extrapolated linearly when the book is larger than ``--points-full-max``;
-           also ``cb_core.fastshap`` when it is importable
+           also ``cb_core.explain.fastshap`` when it is importable
 explain    ``cutoff_reference`` once, then the median of 50 ``explain_merchant`` calls
 curves     ``strategy_frame``, ``CutoffCurves.precompute`` and the median of 200 ``at()`` calls
 offers     ``match_book`` over every merchant x every shipped product
@@ -175,7 +175,7 @@ def run(sizes: tuple[int, ...] | list[int] = DEFAULT_SIZES, *, steps: list[str] 
                 else:
                     python = Path(bench_python) if group == "reference" else Path(sys.executable)
                     if group == "reference":
-                        from .features import _SUM_FIELDS
+                        from .features.snapshot import _SUM_FIELDS
 
                         spec["sum_fields"] = list(_SUM_FIELDS)
                     records, passed = _run_group(group, {**spec, "profile": profile == group}, python, child_env)

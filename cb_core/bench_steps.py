@@ -106,7 +106,7 @@ def _read(work: Path, name: str, **kwargs: Any):
 
 
 def _group_generate(spec: dict[str, Any], records: list) -> None:
-    from .synth import generate_book
+    from .synth.generate import generate_book
 
     n = spec["merchants"]
     with _Meter(records, "generate_book", n, n) as m:
@@ -120,7 +120,7 @@ def _group_generate(spec: dict[str, Any], records: list) -> None:
 
 
 def _group_snapshot(spec: dict[str, Any], records: list) -> None:
-    from .features import snapshot
+    from .features.snapshot import snapshot
 
     work = Path(spec["work"])
     merchants, activity = _read(work, "merchants"), _read(work, "activity")
@@ -173,9 +173,9 @@ def _group_reference(spec: dict[str, Any], records: list) -> None:
 
 
 def _group_train(spec: dict[str, Any], records: list) -> None:
-    from .book import Book
-    from .model import train_model
-    from .pipeline import training_table
+    from .data.book import Book
+    from .model.credit_model import train_model
+    from .features.pipeline import training_table
 
     work, n = Path(spec["work"]), spec["merchants"]
     book = Book(_read(work, "merchants"), _read(work, "activity"), _read(work, "outcomes"))
@@ -194,7 +194,7 @@ def _group_train(spec: dict[str, Any], records: list) -> None:
 
 
 def _group_score(spec: dict[str, Any], records: list) -> None:
-    from .model import load_model
+    from .model.credit_model import load_model
 
     work = Path(spec["work"])
     snap, model = _read(work, "snapshot"), load_model(work / "model")
@@ -208,8 +208,8 @@ def _group_points(spec: dict[str, Any], records: list) -> None:
     import importlib
 
 
-    from .explain import points_by_feature
-    from .model import load_model
+    from .explain.points import points_by_feature
+    from .model.credit_model import load_model
 
     work, n = Path(spec["work"]), spec["merchants"]
     snap, model = _read(work, "snapshot"), load_model(work / "model")
@@ -227,20 +227,20 @@ def _group_points(spec: dict[str, Any], records: list) -> None:
     except ImportError:
         return
     if not hasattr(fast, "pred_contrib"):
-        m.note("cb_core.fastshap is importable but has no pred_contrib(model, X): not measured")
+        m.note("cb_core.explain.fastshap is importable but has no pred_contrib(model, X): not measured")
         return
     try:  # another engineer's module in progress: its failure is reported, not fatal to the run
         _fastshap_points(fast, model, rows, pts, m, len(snap), records)
     except Exception as exc:  # noqa: BLE001
-        m.note(f"cb_core.fastshap failed: {type(exc).__name__}: {exc}")
+        m.note(f"cb_core.explain.fastshap failed: {type(exc).__name__}: {exc}")
 
 
 def _fastshap_points(fast: Any, model: Any, rows: Any, pts: Any, lgb_meter: _Meter, book_rows: int,
                      records: list) -> None:
-    """``cb_core.fastshap.pred_contrib`` on the rows ``points_by_feature`` explained, as points."""
+    """``cb_core.explain.fastshap.pred_contrib`` on the rows ``points_by_feature`` explained, as points."""
     import numpy as np
 
-    from .explain import _to_points
+    from .explain.points import _to_points
 
     n = lgb_meter.record["merchants"]
     import hashlib
@@ -249,7 +249,7 @@ def _fastshap_points(fast: Any, model: Any, rows: Any, pts: Any, lgb_meter: _Met
     with _Meter(records, "fastshap_build", n, 10) as b:
         fast.explainer_for(model)
         fast.pred_contrib(model, rows.iloc[:10])
-    b.note("cb_core.fastshap.explainer_for (parse the booster, build the tables) and a first call on 10 rows "
+    b.note("cb_core.explain.fastshap.explainer_for (parse the booster, build the tables) and a first call on 10 rows "
            f"(loads or compiles the numba kernels), once per model; source of cb_core/fastshap*.py "
            f"sha256 {digest.hexdigest()[:12]} (work in progress)")
     with _Meter(records, "points_fastshap", n, len(rows)) as f:
@@ -257,7 +257,7 @@ def _fastshap_points(fast: Any, model: Any, rows: Any, pts: Any, lgb_meter: _Met
     diff = float(np.nanmax(np.abs(fast_pts.to_numpy(dtype=float) - pts.to_numpy(dtype=float))))
     f.record["speedup_over_pred_contrib"] = lgb_meter.record["seconds"] / f.record["seconds"]
     cpu_ratio = lgb_meter.record["cpu_seconds"] / max(f.record["cpu_seconds"], 1e-9)
-    f.note(f"cb_core.fastshap.pred_contrib -> points on the same rows: {f.record['speedup_over_pred_contrib']:.2f}x "
+    f.note(f"cb_core.explain.fastshap.pred_contrib -> points on the same rows: {f.record['speedup_over_pred_contrib']:.2f}x "
            f"faster than LightGBM pred_contrib by wall time, {cpu_ratio:.2f}x by CPU time; "
            f"max |difference| {diff:.3g} points")
     if len(rows) < book_rows:
@@ -269,8 +269,8 @@ def _fastshap_points(fast: Any, model: Any, rows: Any, pts: Any, lgb_meter: _Met
 def _group_explain(spec: dict[str, Any], records: list) -> None:
     import numpy as np
 
-    from .model import load_model
-    from .review import cutoff_reference, explain_merchant
+    from .model.credit_model import load_model
+    from .explain.review import cutoff_reference, explain_merchant
     from .strategy import Policy
 
     work, n = Path(spec["work"]), spec["merchants"]

@@ -6,15 +6,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
-from tests.pg import db_url, pg_cluster  # noqa: E402,F401  (store fixtures: SQLite + PostgreSQL)
+from tests.support.app import CHROMIUM, CHROMIUM_ARGS, PASSWORD, ROOT, USERS, free_port
+from tests.support.pg import db_url, pg_cluster  # noqa: F401  (store fixtures: SQLite + PostgreSQL)
 
 
 @pytest.fixture(scope="session")
 def small_book():
     """A 1,500-merchant x 24-month demo book (seeded; built once per test session)."""
-    from cb_core.synth import generate_book
+    from cb_core.synth.generate import generate_book
 
     return generate_book(1_500, 24, seed=11)
 
@@ -22,7 +21,7 @@ def small_book():
 @pytest.fixture(scope="session")
 def app_state(tmp_path_factory, small_book):
     """A state folder holding the small book as the current one; CB_STATE_DIR points at it."""
-    from cb_core.sources import save_current
+    from cb_core.data.sources import save_current
 
     state = tmp_path_factory.mktemp("state")
     save_current(small_book, state)
@@ -35,14 +34,6 @@ def app_state(tmp_path_factory, small_book):
         os.environ["CB_STATE_DIR"] = old
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def streamlit_server(app_state_with_model, app_users):
     """A real ``streamlit run app.py`` on 127.0.0.1 over the small book; yields its base URL."""
@@ -52,7 +43,7 @@ def streamlit_server(app_state_with_model, app_users):
     import urllib.request
 
     app_state = app_state_with_model
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, CB_STATE_DIR=str(app_state))
     log = open(app_state / "streamlit.log", "wb")
     proc = subprocess.Popen(
@@ -80,11 +71,6 @@ def streamlit_server(app_state_with_model, app_users):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +102,7 @@ def page(chromium):
 @pytest.fixture(scope="session")
 def trained(small_book):
     """(model, report) trained on the small book with the production pipeline."""
-    from cb_core.report import train_with_report
+    from cb_core.model.report import train_with_report
 
     return train_with_report(small_book)
 
@@ -131,11 +117,6 @@ def app_state_with_model(app_state, trained):
     return app_state
 
 
-#: Test users of the app state: name -> (role, partner). Passwords are PASSWORD.
-USERS = {"admin": ("admin", None), "kim": ("pm", None), "lee": ("officer", None), "park": ("partner", "Hanbit Bank")}
-PASSWORD = "correct horse battery staple"
-
-
 @pytest.fixture(scope="session")
 def app_users(app_state_with_model):
     """The app state's store with one user per role (password PASSWORD)."""
@@ -148,26 +129,3 @@ def app_users(app_state_with_model):
             store.add_user(name, role, partner=partner, password=PASSWORD)
     yield store
     store.close()
-
-
-def app_as(name: str, store, timeout: int = 180):
-    """An AppTest of app.py signed in as ``name`` (a real session in the store), after its first run."""
-    from streamlit.testing.v1 import AppTest
-
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
-    app.session_state["token"] = store.start_session(name)
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
-def browser_open(page, base_url: str, path: str = "", user: str = "admin") -> None:
-    """Open ``base_url/path`` in the browser and sign in as ``user`` on the login form it shows."""
-    from playwright.sync_api import expect
-
-    page.context.clear_cookies()  # a fresh sign-in each time, even where the session cookie would do
-    page.goto(f"{base_url}/{path}")
-    page.get_by_label("사용자 이름").fill(user)
-    page.get_by_label("비밀번호", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="로그인").click()
-    expect(page.get_by_role("button", name="로그아웃")).to_be_visible()

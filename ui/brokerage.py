@@ -17,7 +17,7 @@ import streamlit as st
 from cb_core.errors import CBError, ConflictError, SchemaError
 from cb_core.offers import (PRODUCT_FIELDS, PRODUCTS_FILE, REPAYMENT_TYPES, load_products, products_to_records,
                             validate_products)
-from cb_core.partner_report import PartnerPool, partner_pool, pool_input
+from cb_core.reports.partner import PartnerPool, partner_pool, pool_input
 from ui import engine
 from ui.common import engine_errors, lang, tr, user_name
 

@@ -7,7 +7,7 @@ from typing import Iterator
 import pandas as pd
 import streamlit as st
 
-from cb_core.book import Book
+from cb_core.data.book import Book
 from cb_core.errors import CBError, SchemaError
 from cb_core.i18n import format_krw, t
 
@@ -104,7 +104,7 @@ def show_table(frame: pd.DataFrame, file_name: str, key: str) -> None:
 
 def download_csv(frame: pd.DataFrame, file_name: str, key: str) -> None:
     """The one way a table leaves the app: formula-safe CSV (UTF-8 with BOM), each download audited."""
-    from cb_core.exports import csv_bytes
+    from cb_core.reports.safe_csv import csv_bytes
 
     if st.download_button(tr("download_csv"), csv_bytes(frame), file_name=file_name, mime="text/csv", key=key):
         audit("export.csv", "download", file_name, {"rows": len(frame), "columns": [str(c) for c in frame.columns]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cb_core.review import MerchantExplanation
+from cb_core.explain.review import MerchantExplanation
 from ui.common import engine_errors, flash, label_func, role, show_table, tr, user_name
 from ui.engine import store
 from ui.policy import POLICY_NAME, published_version

@@ -5,13 +5,13 @@ import pandas as pd
 import streamlit as st
 
 from cb_core import workspace
-from cb_core.book import Book
+from cb_core.data.book import Book
 from ui.common import current_book
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _model(version: str):
-    # The exact explainer (cb_core.fastshap, 1.6 s at 100,000 merchants with its numba import) is
+    # The exact explainer (cb_core.explain.fastshap, 1.6 s at 100,000 merchants with its numba import) is
     # built on the first explanation and kept per model version: the pages that do not explain
     # (Portfolio, the landing page) do not wait for it.
     return workspace.current_model()
@@ -40,7 +40,7 @@ def _bands(fingerprint: str, _book: Book) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _reference(fingerprint: str, version: str, cutoff: float, band: float, _model, _snap, _scores) -> pd.Series:
-    from cb_core.review import cutoff_reference
+    from cb_core.explain.review import cutoff_reference
 
     return cutoff_reference(_model, _snap, _scores, cutoff, band)
 
@@ -51,9 +51,9 @@ def book_and_model() -> tuple[Book | None, object | None]:
 
 def require_book_and_model() -> tuple[Book, object]:
     """The book and model in use; without them, say where to load a book and stop the page."""
-    from cb_core.catalog import feature_catalog
+    from cb_core.data.catalog import feature_catalog
     from cb_core.errors import ModelError
-    from cb_core.model_inputs import check_book_features
+    from cb_core.model._inputs import check_book_features
     from ui.common import tr
 
     try:  # an unreadable model, or one from another feature set: say so, change nothing
@@ -89,7 +89,7 @@ def reference(book: Book, model, cutoff: float, band: float) -> pd.Series:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _sample_points(fingerprint: str, version: str, n: int, _model, _snap) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from cb_core.explain import points_by_feature
+    from cb_core.explain.points import points_by_feature
 
     sample = _snap.sample(min(n, len(_snap)), random_state=0)
     return sample, points_by_feature(_model, sample)

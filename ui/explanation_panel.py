@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cb_core.compliance import explanation_record, explanation_text
+from cb_core.reports.explanation import explanation_record, explanation_text
 from ui.common import engine_errors, lang, show_table, tr, user_name
 from ui.engine import store
 

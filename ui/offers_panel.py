@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from cb_core.offers import AMORTIZING, SCENARIOS, offers_for, recourse, simulate
-from cb_core.review import activity_of
+from cb_core.explain.review import activity_of
 from ui.brokerage import catalog_in_use, catalog_key
 from ui.charts_offers import repayment_figure
 from ui.common import download_csv, engine_errors, krw, label_func, lang, tr

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cb_core import workspace
-from cb_core.quality import column_summary
+from cb_core.data.quality import column_summary
 from ui.common import audit, current_book, engine_errors, flash, show_flash, show_table, tr
 
 st.title(tr("nav_data"))
@@ -39,7 +39,7 @@ if submitted:
     if not files:
         st.warning(tr("data_no_files"))
     else:
-        from cb_core.sources import read_uploaded
+        from cb_core.data.sources import read_uploaded
 
         with engine_errors():
             new_book = read_uploaded({f.name: f.getvalue() for f in files})

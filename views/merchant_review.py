@@ -4,11 +4,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cb_core.catalog import categories, feature_catalog, regions
+from cb_core.data.catalog import categories, feature_catalog, regions
 from cb_core.config import get_settings
-from cb_core.explain import what_if
-from cb_core.privacy import mask_frame
-from cb_core.review import TREND_METRICS, explain_merchant, find_merchants, merchant_trends, waterfall_table
+from cb_core.explain.points import what_if
+from cb_core.reports.masking import mask_frame
+from cb_core.explain.review import TREND_METRICS, explain_merchant, find_merchants, merchant_trends, waterfall_table
 from ui import engine
 from ui.charts import trends_figure, waterfall_figure
 from ui.common import engine_errors, lang, role, show_flash, show_table, tr

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cb_core import metrics as M
-from cb_core.explain import dependence, importance, peer_percentiles
+from cb_core.model import metrics as M
+from cb_core.explain.points import dependence, importance, peer_percentiles
 from ui import engine
 from ui.charts import (beeswarm_figure, calibration_figure, dependence_figure, importance_figure, ks_figure,
                        roc_figure)

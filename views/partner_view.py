@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from cb_core.partner_report import (by_product_table, kpis, partners, products_table, report_html,
+from cb_core.reports.partner import (by_product_table, kpis, partners, products_table, report_html,
                                     sample_merchants)
 from ui import engine
 from ui.brokerage import catalog_in_use, partner_pool_for, record_export

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cb_core.catalog import categories, regions
+from cb_core.data.catalog import categories, regions
 from cb_core.strategy import decisions, evaluate
 from ui import engine
 from ui.charts import grade_bar_figure, score_histogram_figure

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from cb_core.offers import products_to_records
-from cb_core.store_products import catalog_changes
+from cb_core.store.products import catalog_changes
 from ui import engine
 from ui.brokerage import (catalog_in_use, catalog_version_products, editor_columns, editor_table,
                           records_from_editor, save_catalog)

@@ -3,7 +3,7 @@
 Three kinds of case are written to disk and committed (``CASES``):
 
 - book cases: a book folder (``merchants``, ``monthly_activity``, optionally ``outcomes``), made
-  from the hand-built valid book in ``tests/conftest_book.py`` with one thing changed;
+  from the hand-built valid book in ``tests/support/books.py`` with one thing changed;
 - product cases (``products_*``): a folder holding one ``loan_products.json``, made from the small
   valid catalog :data:`PRODUCTS` here.
 
@@ -40,7 +40,7 @@ import pandas as pd
 
 if str(Path(__file__).resolve().parents[2]) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.conftest_book import good_tables  # noqa: E402
+from tests.support.books import good_tables  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 Files = dict[str, bytes]

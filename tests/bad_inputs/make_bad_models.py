@@ -16,7 +16,7 @@ def _tiny_model(features: dict[str, object], seed: int = 0):
     """A tiny model on a seeded synthetic feature table (400 rows, 3 folds, one thread)."""
     import numpy as np
 
-    from cb_core.model import train_model
+    from cb_core.model.credit_model import train_model
 
     rng = np.random.default_rng(seed)
     n = 400

@@ -1,0 +1,6 @@
+"""``python -m cb_core.batch ...`` is ``python -m cb_core batch ...`` (one parser, one error handling)."""
+import sys
+
+from cb_core.cli import main
+
+sys.exit(main(["batch", *sys.argv[1:]]))

@@ -1,0 +1,294 @@
+"""``python -m cb_core ...``: the engine from the command line.
+
+Exit codes: 0 success, 2 bad input (the report goes to stderr), 1 anything unexpected.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ..errors import CBError, SchemaError
+from . import batch, bench
+
+
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    from ..data.sources import write_book
+    from ..synth.generate import generate_book
+
+    book = generate_book(args.merchants, args.months, args.seed, args.end_month)
+    out = write_book(book, Path(args.out), fmt=args.format)
+    print(json.dumps({"out": str(out), "merchants": len(book.merchants), "activity_rows": len(book.activity),
+                      "outcome_rows": 0 if book.outcomes is None else len(book.outcomes),
+                      "fingerprint": book.fingerprint}, ensure_ascii=False))
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from ..data.sources import read_book
+
+    book = read_book(args.source)
+    print(json.dumps({"valid": True, "source": book.source, "merchants": len(book.merchants),
+                      "activity_rows": len(book.activity),
+                      "outcome_rows": 0 if book.outcomes is None else len(book.outcomes),
+                      "last_month": book.last_month, "fingerprint": book.fingerprint}, ensure_ascii=False))
+    return 0
+
+
+def _read_table(path: Path):
+    import pandas as pd
+
+    from ..errors import DataSourceError
+
+    if not path.is_file():
+        raise DataSourceError(f"{path}: no such file")
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        if path.suffix.lower() == ".csv":
+            return pd.read_csv(path)
+    except Exception as exc:  # pandas/pyarrow raise many types for unreadable files
+        raise DataSourceError(f"{path}: cannot be read as {path.suffix[1:]}: {exc}") from None
+    raise DataSourceError(f"{path}: use a .csv or .parquet file; got {path.suffix or 'no extension'}")
+
+
+def _write_table(frame, path: Path) -> None:
+    from ..diskio import write_frame_atomic
+    from ..errors import ConfigError
+
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise ConfigError(f"--out must end in .csv or .parquet; got {path.name}")
+    write_frame_atomic(frame, path, "the output", index=False)
+
+
+def _metrics_line(model) -> str:
+    keys = ("auc", "gini", "ks", "brier", "oracle_auc")
+    metrics = {k: round(float(model.card["metrics"][k]), 6) for k in keys if model.card["metrics"].get(k) is not None}
+    return json.dumps({**metrics, "version": model.version,
+                       "validation": model.card["validation"]["method"]}, ensure_ascii=False)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
+    from ..model.report import save_bundle
+
+    if bool(args.data) == bool(args.table):
+        raise ConfigError("give exactly one of --data DIR (a merchant book) or --table FILE (a feature table)")
+    if args.data:
+        from ..model.report import train_with_report
+        from ..data.sources import read_book
+
+        model, report = train_with_report(read_book(args.data), exclude_sensitive=args.exclude_sensitive)
+    else:
+        from ..model.credit_model import train_model
+
+        if not args.target:
+            raise ConfigError("--table needs --target COL (the 0/1 outcome column)")
+        table = _read_table(Path(args.table))
+        needed = [c for c in (args.target, args.id, args.time) if c]
+        missing = [c for c in needed if c not in table.columns]
+        if missing:
+            raise ConfigError(f"{args.table}: no column(s) {', '.join(missing)}; columns are {', '.join(map(str, table.columns))}")
+        if args.id:
+            table = table.set_index(table[args.id].astype(str))
+        X = table.drop(columns=needed)
+        model = train_model(X, table[args.target], time=table[args.time].astype(str) if args.time else None,
+                            exclude_sensitive=args.exclude_sensitive)
+        report = None
+    save_bundle(model, report, Path(args.out))
+    print(_metrics_line(model))
+    return 0
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from ..model.credit_model import load_model
+    from ..features.pipeline import current_snapshot, score_frame
+
+    model = load_model(args.model)
+    source = Path(args.data)
+    if source.is_file():
+        table = _read_table(source)
+        features = table.set_index(args.id) if args.id else table
+    else:
+        from ..data.sources import read_book
+
+        features = current_snapshot(read_book(source), args.as_of)
+    model.check_features(features)
+    scores = score_frame(model, features, explain=args.explain)
+    scores.index.name = args.id or "merchant_id"
+    _write_table(scores.reset_index(), Path(args.out))
+    print(json.dumps({"out": args.out, "rows": len(scores), "model": model.version}))
+    return 0
+
+
+def _cmd_model(args: argparse.Namespace) -> int:
+    from ..data.catalog import feature_catalog
+    from ..model.credit_model import load_model
+    from ..model._inputs import check_book_features
+
+    # Everything is checked before anything is written: a bad folder never becomes the model in use.
+    model = load_model(args.folder)
+    check_book_features(model.card["features"], feature_catalog(), str(args.folder))
+    out = {"valid": True, "model": model.version, "features": len(model.features)}
+    if args.model_command == "install":
+        from ..workspace import current_model_dir, install_model
+
+        previous = current_model_dir()
+        out.update(installed=str(install_model(model)), previous=None if previous is None else previous.name)
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+def _cmd_products(args: argparse.Namespace) -> int:
+    from ..offers.catalog import load_products, products_to_records
+
+    products = load_products(args.file)  # checked before the store is opened: a bad file changes nothing
+    out = {"valid": True, "products": len(products), "product_ids": products["product_id"].tolist()}
+    if args.products_command == "install":
+        from ..store import Store
+
+        store = Store(args.database_url or None)
+        try:
+            user = store.get_user(args.user)
+            if user is not None and user.role not in ("pm", "admin"):
+                from ..errors import AuthError
+
+                raise AuthError(f"user {args.user!r} is a {user.role}; only pm and admin users may change the "
+                                "product catalog")
+            current = store.current_products()
+            out["version"] = store.save_products(products_to_records(products), args.user,
+                                                 None if current is None else current[0])
+        finally:
+            store.close()
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    from ..store import Store
+
+    store = Store(args.database_url or None)
+    try:
+        if args.users_command == "add":
+            password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+            if args.password_stdin and not password:
+                from ..errors import ConfigError
+
+                raise ConfigError("--password-stdin was given but standard input had no password")
+            user, generated = store.add_user(args.name, args.role, partner=args.partner, password=password,
+                                             actor="cli")
+            print(json.dumps({"user": user.name, "role": user.role, "partner": user.partner}, ensure_ascii=False))
+            if generated:
+                print(f"password (shown once): {generated}")
+        elif args.users_command == "list":
+            for u in store.list_users():
+                print(json.dumps({"user": u.name, "role": u.role, "partner": u.partner, "disabled": u.disabled,
+                                  "locked_until": u.locked_until.isoformat() if u.locked_until else None},
+                                 ensure_ascii=False))
+        elif args.users_command == "disable":
+            store.disable_user(args.name, actor="cli")
+            print(json.dumps({"user": args.name, "disabled": True}))
+        elif args.users_command == "reset-password":
+            print(f"new password for {args.name} (shown once): {store.reset_password(args.name, actor='cli')}")
+        elif args.users_command == "ensure-admin":
+            created = store.ensure_first_admin()
+            if created:
+                print(f"first start: created user '{created[0].name}' (admin), password (shown once): {created[1]}")
+    finally:
+        store.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m cb_core", description="Merchant CB engine")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo-data", help="write a reproducible synthetic merchant book")
+    p.add_argument("--merchants", type=int, default=20_000)
+    p.add_argument("--months", type=int, default=24)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--end-month", default="2026-10", help="last month of activity, YYYY-MM")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    p.set_defaults(func=_cmd_demo_data)
+
+    p = sub.add_parser("validate", help="validate a book folder (CSV or Parquet) or a SQLAlchemy URL")
+    p.add_argument("source", help="folder with merchants / monthly_activity / outcomes files, or a URL")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("train", help="train a model on a merchant book or on any labelled feature table")
+    p.add_argument("--data", help="merchant book folder (with an outcomes table)")
+    p.add_argument("--table", help="feature table (CSV/Parquet) with an outcome column")
+    p.add_argument("--target", help="0/1 outcome column of --table (1 = default)")
+    p.add_argument("--id", help="id column of --table (not a feature)")
+    p.add_argument("--time", help="period column of --table for out-of-time validation; without it, stratified k-fold")
+    p.add_argument("--exclude-sensitive", action="store_true", help="train without features flagged sensitive")
+    p.add_argument("--out", required=True, help="model folder to write")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("score", help="score a book (or a feature table) with a model folder")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True, help="merchant book folder, or a feature table file")
+    p.add_argument("--id", help="id column when --data is a feature table")
+    p.add_argument("--as-of", help="snapshot month YYYY-MM (default: the book's last month)")
+    p.add_argument("--out", required=True, help="output .csv or .parquet")
+    p.add_argument("--explain", action="store_true", help="add base_points and points__<feature> columns")
+    p.set_defaults(func=_cmd_score)
+
+    p = sub.add_parser("model", help="check a model folder, or check it and make it the model in use")
+    models = p.add_subparsers(dest="model_command", required=True)
+    for name, text in (("validate", "check that a model folder loads and fits the merchant book's features"),
+                       ("install", "check a model folder, then make it the model in use (state folder)")):
+        m = models.add_parser(name, help=text)
+        m.add_argument("folder", help="model folder (booster.txt and card.json)")
+    p.set_defaults(func=_cmd_model)
+
+    p = sub.add_parser("products", help="check a partner product catalog file, or check it and save it as the "
+                                        "catalog in use")
+    products = p.add_subparsers(dest="products_command", required=True)
+    m = products.add_parser("validate", help="check a catalog JSON file (every problem listed)")
+    m.add_argument("file", help="catalog JSON file (a list of products, as data/loan_products.json)")
+    m = products.add_parser("install", help="check a catalog JSON file, then save it as the next catalog version")
+    m.add_argument("file", help="catalog JSON file (a list of products, as data/loan_products.json)")
+    m.add_argument("--user", required=True, help="the app user (pm or admin) the new version is recorded under")
+    m.add_argument("--database-url", help="SQLAlchemy URL (default: CB_DATABASE_URL or the SQLite file in the "
+                                          "state folder)")
+    p.set_defaults(func=_cmd_products)
+
+    p = sub.add_parser("users", help="manage app users (stored with argon2 hashes)")
+    p.add_argument("--database-url", help="SQLAlchemy URL (default: CB_DATABASE_URL or the SQLite file in the state folder)")
+    users = p.add_subparsers(dest="users_command", required=True)
+    u = users.add_parser("add", help="add a user; without --password-stdin a random password is printed once")
+    u.add_argument("name")
+    u.add_argument("--role", required=True, choices=("admin", "pm", "officer", "partner"))
+    u.add_argument("--partner", help="the partner a partner user belongs to")
+    u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    users.add_parser("list", help="list users")
+    u = users.add_parser("disable", help="disable a user (its sessions end)")
+    u.add_argument("name")
+    u = users.add_parser("reset-password", help="set a new random password, printed once")
+    u.add_argument("name")
+    users.add_parser("ensure-admin", help="on an empty store, create 'admin' with a random password printed once")
+    p.set_defaults(func=_cmd_users)
+
+    batch.add_parser(sub)
+    bench.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except SchemaError as exc:
+        print(str(exc), file=sys.stderr)  # the report as raised: it names the source
+        return 2
+    except CBError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

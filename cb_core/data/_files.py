@@ -1,0 +1,190 @@
+"""Reading one table file: CSV or Parquet bytes into an all-string (CSV) or typed (Parquet) frame.
+
+A CSV file is read chunk by chunk and refused at its first line longer than
+:data:`MAX_LINE_BYTES` (a file that is not a table, or a "zip bomb" of one endless line), and a
+file larger than :data:`MAX_FILE_BYTES` before it is opened. UTF-8 (with or without BOM) and
+CP949 (Korean Excel exports) are recognised; Excel workbooks, UTF-16 text and Parquet in a .csv
+name are named for what they are. Every failure is a :class:`~cb_core.errors.DataSourceError`
+naming the file.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from ..errors import DataSourceError
+
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+_UTF8_BOM = b"\xef\xbb\xbf"
+_EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+_PARQUET_MAGIC = b"PAR1"
+#: Longest physical line read from a CSV file, in bytes. A row of this contract is a few hundred
+#: bytes; a longer line is a broken export or a file that is not a table, refused before it is
+#: read any further.
+MAX_LINE_BYTES = 1_000_000
+#: Largest table file read from a book folder, in bytes; larger books go through ``python -m
+#: cb_core batch``, which reads them in partitions.
+MAX_FILE_BYTES = 2 * 1024 ** 3
+_FIELDS_ERROR = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _read_file(path: Path) -> bytes:
+    """A table file's bytes; a CSV file is refused at its first over-long line, before the rest is read."""
+    try:
+        if not path.is_file():
+            kind = "a folder" if path.is_dir() else "not a regular file"
+            hint = (" (a partitioned Parquet dataset? read it with python -m cb_core batch)"
+                    if path.is_dir() and path.suffix == ".parquet" else "")
+            raise DataSourceError(f"cannot read {path}: it is {kind}, not a table file{hint}")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise DataSourceError(f"{path} is {size / 1024 ** 2:,.0f} MiB, more than the "
+                                  f"{MAX_FILE_BYTES / 1024 ** 3:g} GiB a book file may have here; load a book this "
+                                  "size with python -m cb_core batch")
+        if path.suffix.lower() == ".parquet":
+            return path.read_bytes()
+        guard = _LineLength(str(path))
+        parts = []
+        with open(path, "rb") as fh:
+            while chunk := fh.read(guard.chunk_bytes):
+                guard.feed(chunk)
+                parts.append(chunk)
+        return b"".join(parts)
+    except OSError as exc:
+        raise DataSourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+class _LineLength:
+    """Fed a CSV file chunk by chunk, refuses it at the first line longer than :data:`MAX_LINE_BYTES`.
+
+    Chunks are at most that long, so only a line that spans chunks can be longer: the bytes
+    since the last line break are carried over. LF, CR LF and a lone CR all end a line.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.limit = MAX_LINE_BYTES
+        self.chunk_bytes = max(1, min(1 << 20, self.limit))
+        self.since_break = 0
+        self.line = 1
+
+    def feed(self, chunk: bytes) -> None:
+        breaks = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
+        if not breaks:
+            self.since_break += len(chunk)
+            if self.since_break > self.limit:
+                raise self._too_long()
+            return
+        if self.since_break + min(breaks) > self.limit:
+            raise self._too_long()
+        self.line += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+        self.since_break = len(chunk) - 1 - max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+
+    def _too_long(self) -> DataSourceError:
+        return DataSourceError(
+            f"{self.name}: line {self.line} is longer than {self.limit:,} bytes; a row of a book table is a few "
+            "hundred bytes, so this is not a CSV table of merchants, monthly_activity or outcomes: export it "
+            "again with one row per line")
+
+
+def _check_lines(name: str, content: bytes) -> None:
+    guard = _LineLength(name)
+    for start in range(0, len(content), guard.chunk_bytes):
+        guard.feed(content[start:start + guard.chunk_bytes])
+
+
+def _read_files(files: dict[str, tuple[str, bytes]]) -> dict[str, pd.DataFrame]:
+    """Parse each table's file; every file that cannot be read is named in one error."""
+    frames: dict[str, pd.DataFrame] = {}
+    errors: list[str] = []
+    for table, (name, content) in files.items():
+        try:
+            if name.lower().endswith(".parquet"):
+                frames[table] = _parse_parquet(name, content)
+            else:
+                frames[table] = _parse_csv(name, content)
+        except DataSourceError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise DataSourceError("\n".join(errors))
+    return frames
+
+
+def _parse_csv(name: str, content: bytes) -> pd.DataFrame:
+    if content[:4] in _EXCEL_MAGIC:
+        raise DataSourceError(f"{name} is an Excel workbook, not CSV: save it as CSV (UTF-8)")
+    if content[:4] == _PARQUET_MAGIC:
+        raise DataSourceError(f"{name} is a Parquet file, not CSV: name it .parquet")
+    if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise DataSourceError(f"{name} is UTF-16 text (Excel's 'Unicode Text'), not CSV: save it as CSV (UTF-8)")
+    _check_lines(name, content)
+    text = _decode(name, content)
+    if not text.strip():
+        return pd.DataFrame()  # reported as an empty table, next to any other problem
+    if (nul := text.find("\x00")) >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise DataSourceError(f"{name}: NUL bytes at line {line}: not a CSV text file (a binary or damaged "
+                              "file?); save it as CSV (UTF-8)")
+    try:
+        header = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error as exc:
+        raise DataSourceError(f"{name} is not a well-formed CSV table: {exc}") from None
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise DataSourceError(f"{name}: column(s) {', '.join(map(repr, repeated))} appear more than once "
+                              "in the header")
+    try:
+        return pd.read_csv(io.StringIO(text), dtype="str", keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, ValueError) as exc:
+        fields = _FIELDS_ERROR.search(str(exc))
+        if fields:
+            expected, line, saw = fields.groups()
+            raise DataSourceError(
+                f"{name} is not a well-formed CSV table: line {line} has {saw} fields but the header has "
+                f"{expected}; a value that contains a comma (such as 1,200,000 or a name) must be in double "
+                "quotes") from None
+        raise DataSourceError(f"{name} is not a well-formed CSV table: {exc}".strip()) from None
+
+
+def _decode(name: str, content: bytes) -> str:
+    """UTF-8 (BOM or not), else CP949; never a lossy guess."""
+    if content.startswith(_UTF8_BOM):
+        try:
+            return content[len(_UTF8_BOM):].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _undecodable(name, content, exc.start + len(_UTF8_BOM), "UTF-8") from None
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        utf8_error = exc.start
+    # Text that was valid UTF-8 Korean before the bad byte is a damaged UTF-8 file, not CP949.
+    if _HANGUL.search(content[:utf8_error].decode("utf-8")):
+        raise _undecodable(name, content, utf8_error, "UTF-8")
+    try:
+        return content.decode("cp949")
+    except UnicodeDecodeError as exc:
+        raise _undecodable(name, content, max(utf8_error, exc.start), "UTF-8 or CP949") from None
+
+
+def _undecodable(name: str, content: bytes, offset: int, encodings: str) -> DataSourceError:
+    line = content.count(b"\n", 0, offset) + 1
+    return DataSourceError(f"{name}: byte 0x{content[offset]:02x} at byte offset {offset} (line {line}) "
+                           f"is not valid {encodings} text; save the file as CSV (UTF-8)")
+
+
+def _parse_parquet(name: str, content: bytes) -> pd.DataFrame:
+    if len(content) < 12 or content[:4] != _PARQUET_MAGIC or content[-4:] != _PARQUET_MAGIC:
+        kind = "an Excel workbook" if content[:4] in _EXCEL_MAGIC else "not a complete Parquet file"
+        raise DataSourceError(f"{name} is {kind} (truncated, corrupt or another format)")
+    try:
+        frame = pd.read_parquet(io.BytesIO(content), engine="pyarrow")
+    except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
+        raise DataSourceError(f"{name}: cannot read Parquet: {exc}") from None
+    if any(n is not None for n in frame.index.names):
+        frame = frame.reset_index()  # written with a named index: it holds a column
+    return frame.reset_index(drop=True)

@@ -1,0 +1,198 @@
+"""As-of feature snapshots: one row per merchant from months up to and including ``as_of``.
+
+Monthly activity is laid into dense (merchant x month) arrays over the last 15 months before
+``as_of`` (12 months plus 3 for the year-over-year comparison), so every feature is a vectorised
+reduction; nothing after ``as_of`` is ever read. Months between a merchant's first row and
+``as_of`` that have no row count as months without sales (the store closed); months before its
+first row are unobserved (NaN).
+
+The catalog (``data/feature_catalog.csv``) names and documents every feature built here.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..data.catalog import categories, feature_catalog
+from ..errors import ConfigError
+
+WINDOW = 15
+_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+_SUM_FIELDS = ("gmv_krw", "orders", "returns", "refund_krw", "unique_buyers", "active_listings",
+               "reviews", "disputes", "settlement_krw", "search_clicks", "ad_spend_krw")
+_RATE_FIELDS = ("repeat_buyer_rate", "inventory_turnover", "ship_delay_rate")
+
+
+def month_index(months: pd.Series | np.ndarray | str) -> np.ndarray | int:
+    """'YYYY-MM' -> months since year 0 (vectorised)."""
+    if isinstance(months, str):
+        return int(months[:4]) * 12 + int(months[5:7]) - 1
+    s = pd.Series(months).astype(str)
+    return s.str.slice(0, 4).astype(int).to_numpy() * 12 + s.str.slice(5, 7).astype(int).to_numpy() - 1
+
+
+def month_label(index: int) -> str:
+    """Inverse of :func:`month_index` for one month."""
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def feature_names(include_sensitive: bool = True) -> list[str]:
+    """Catalog feature names in catalog order."""
+    return [n for n, s in feature_catalog().items() if include_sensitive or not s.sensitive]
+
+
+def _date_month_index(dates: pd.Series) -> np.ndarray:
+    d = pd.to_datetime(dates.astype(str), format="%Y-%m-%d", errors="coerce")
+    return (d.dt.year * 12 + d.dt.month - 1).to_numpy(dtype=float)
+
+
+def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def _trend(last: np.ndarray, prior: np.ndarray, prior_seen: np.ndarray) -> np.ndarray:
+    """last/prior - 1, clipped to [-1, 3]; growth from zero counts as +3; NaN when prior unseen."""
+    out = np.where(prior > 0, _safe_div(last, np.where(prior > 0, prior, 1.0)) - 1.0,
+                   np.where(last > 0, 3.0, 0.0))
+    out = np.clip(out, -1.0, 3.0)
+    return np.where(prior_seen, out, np.nan)
+
+
+def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str) -> pd.DataFrame:
+    """Features of every merchant with activity up to ``as_of``.
+
+    Parameters
+    ----------
+    merchants, activity : DataFrame
+        Validated ``merchants`` and ``monthly_activity`` tables.
+    as_of : str
+        Snapshot month ``YYYY-MM``; only months up to and including it are used.
+
+    Returns
+    -------
+    DataFrame
+        Index ``merchant_id`` (merchants with at least one activity row up to ``as_of``, in
+        ``merchants`` order), one column per catalog feature; ``category`` is categorical with the
+        shipped category list.
+    """
+    if not isinstance(as_of, str) or not _MONTH_RE.match(as_of):
+        raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}")
+    end = month_index(as_of)
+    ids = merchants["merchant_id"].astype(str).to_numpy()
+    code_of = pd.Index(ids)
+    act_codes = code_of.get_indexer(activity["merchant_id"].astype(str))
+    act_month = month_index(activity["month"])
+    keep = (act_month <= end) & (act_codes >= 0)
+    codes, mon = act_codes[keep], act_month[keep]
+    n = len(ids)
+
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, codes, mon)
+    has_rows = first <= end
+    gmv_all = activity["gmv_krw"].to_numpy(dtype=float)[keep]
+    months_active = np.bincount(codes, weights=(gmv_all > 0).astype(float), minlength=n)
+
+    start = end - WINDOW + 1
+    in_win = mon >= start
+    flat = codes[in_win] * WINDOW + (mon[in_win] - start)
+    col = np.arange(WINDOW) + start
+    # observed: on or after the merchant's first month (closed months count as zero sales)
+    observed = col[None, :] >= first[:, None]
+
+    arrays: dict[str, np.ndarray] = {}
+    for name in _SUM_FIELDS:
+        a = np.zeros(n * WINDOW)
+        a[flat] = activity[name].to_numpy(dtype=float)[keep][in_win]
+        a = a.reshape(n, WINDOW)
+        a[~observed] = np.nan
+        arrays[name] = a
+    for name in _RATE_FIELDS + ("avg_rating",):
+        a = np.full(n * WINDOW, np.nan)
+        a[flat] = activity[name].to_numpy(dtype=float)[keep][in_win]
+        arrays[name] = a.reshape(n, WINDOW)
+
+    W = WINDOW
+    last3, prior3, last6, last12 = slice(W - 3, W), slice(W - 6, W - 3), slice(W - 6, W), slice(W - 12, W)
+    yoy3 = slice(0, 3)
+
+    def s(field: str, sl: slice) -> np.ndarray:
+        return np.nansum(arrays[field][:, sl], axis=1)
+
+    def seen(sl: slice) -> np.ndarray:
+        return observed[:, sl].any(axis=1)
+
+    def nanmean(a: np.ndarray) -> np.ndarray:
+        cnt = np.sum(~np.isnan(a), axis=1)
+        return _safe_div(np.nansum(a, axis=1), cnt.astype(float))
+
+    gmv = arrays["gmv_krw"]
+    orders = arrays["orders"]
+    n_seen3 = observed[:, last3].sum(axis=1).astype(float)
+    f: dict[str, np.ndarray] = {}
+    f["gmv_3m_avg_krw"] = _safe_div(s("gmv_krw", last3), n_seen3)
+    f["gmv_12m_total_krw"] = s("gmv_krw", last12)
+    f["gmv_trend_3m"] = _trend(s("gmv_krw", last3), s("gmv_krw", prior3), seen(prior3))
+    f["gmv_yoy"] = _trend(s("gmv_krw", last3), s("gmv_krw", yoy3), observed[:, yoy3].all(axis=1))
+    g12 = gmv[:, last12]
+    cnt12 = np.sum(~np.isnan(g12), axis=1)
+    mean12 = _safe_div(np.nansum(g12, axis=1), cnt12.astype(float))
+    with np.errstate(invalid="ignore"):
+        var12 = _safe_div(np.nansum((g12 - mean12[:, None]) ** 2, axis=1), cnt12.astype(float))
+    f["gmv_volatility_12m"] = np.where(cnt12 >= 3, _safe_div(np.sqrt(var12), mean12), np.nan)
+    peak = np.where(cnt12 > 0, np.nanmax(np.where(np.isnan(g12), -np.inf, g12), axis=1), np.nan)
+    f["gmv_max_drop_12m"] = np.where(peak > 0, 1.0 - _safe_div(np.nan_to_num(gmv[:, -1]), peak), np.nan)
+    f["orders_3m_avg"] = _safe_div(s("orders", last3), n_seen3)
+    f["orders_trend_3m"] = _trend(s("orders", last3), s("orders", prior3), seen(prior3))
+    f["avg_ticket_krw"] = _safe_div(s("gmv_krw", last6), s("orders", last6))
+    f["months_active"] = months_active
+    f["zero_sales_months_12m"] = np.sum(g12 == 0, axis=1).astype(float)
+
+    as_of_days = end
+    f["tenure_months"] = np.clip(as_of_days - _date_month_index(merchants["joined_platform_on"]), 0, None)
+    f["business_age_months"] = np.clip(as_of_days - _date_month_index(merchants["opened_on"]), 0, None)
+
+    o6, o3, op3 = s("orders", last6), s("orders", last3), s("orders", prior3)
+    f["return_rate_6m"] = _safe_div(s("returns", last6), o6)
+    f["return_rate_trend"] = _safe_div(s("returns", last3), o3) - _safe_div(s("returns", prior3), op3)
+    f["refund_ratio_6m"] = _safe_div(s("refund_krw", last6), s("gmv_krw", last6))
+    f["inventory_turnover_6m"] = nanmean(arrays["inventory_turnover"][:, last6])
+    f["active_listings_3m"] = nanmean(arrays["active_listings"][:, last3])
+    f["unique_buyers_3m_avg"] = _safe_div(s("unique_buyers", last3), n_seen3)
+    selling = orders > 0
+    f["repeat_buyer_rate_6m"] = nanmean(np.where(selling, arrays["repeat_buyer_rate"], np.nan)[:, last6])
+
+    rv = arrays["reviews"]
+    rating_x_reviews = np.where(rv > 0, arrays["avg_rating"] * rv, 0.0)
+
+    def weighted_rating(sl: slice) -> np.ndarray:
+        return _safe_div(np.nansum(rating_x_reviews[:, sl], axis=1), np.nansum(rv[:, sl], axis=1))
+
+    f["avg_rating_6m"] = weighted_rating(last6)
+    f["rating_trend"] = weighted_rating(last3) - weighted_rating(prior3)
+    f["reviews_per_order_6m"] = _safe_div(s("reviews", last6), o6)
+    f["dispute_rate_6m"] = _safe_div(s("disputes", last6), o6)
+    f["dispute_trend"] = _safe_div(s("disputes", last3), o3) - _safe_div(s("disputes", prior3), op3)
+    f["ship_delay_rate_6m"] = nanmean(np.where(selling, arrays["ship_delay_rate"], np.nan)[:, last6])
+    f["search_clicks_trend"] = _trend(s("search_clicks", last3), s("search_clicks", prior3), seen(prior3))
+    f["search_clicks_per_listing"] = _safe_div(s("search_clicks", last3), s("active_listings", last3))
+    f["ad_spend_ratio_6m"] = _safe_div(s("ad_spend_krw", last6), s("gmv_krw", last6))
+    f["settlement_ratio_6m"] = _safe_div(s("settlement_krw", last6), s("gmv_krw", last6))
+
+    bureau = pd.to_numeric(merchants["bureau_score"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    f["bureau_score"] = bureau
+    f["thin_file"] = np.isnan(bureau).astype(float)
+    card = merchants["owner_has_credit_card"].astype("boolean")
+    f["owner_has_credit_card"] = card.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    f["region_income_index"] = pd.to_numeric(merchants["region_income_index"]).to_numpy(dtype=float)
+
+    names = feature_names()
+    frame = pd.DataFrame({k: f[k] for k in names if k != "category"}, index=pd.Index(ids, name="merchant_id"))
+    frame["category"] = pd.Categorical(merchants["category"].astype(str).to_numpy(),
+                                       categories=list(categories()))
+    frame = frame[names]
+    return frame.loc[has_rows]

@@ -1,0 +1,144 @@
+"""Training on a book plus everything the Model report shows about it.
+
+``train_with_report`` trains the production model and, on the same snapshots and split, the
+challenger scorecard and a model without the sensitive features, and keeps the out-of-time
+predictions so curves and tables can be drawn later without retraining.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from ..data.book import Book
+from ..diskio import disk_errors
+from .credit_model import CreditModel, train_model, train_scorecard
+from ..features.pipeline import training_table
+
+log = logging.getLogger(__name__)
+
+#: Features that do not come from the platform's own data (bureau, owner, address): the stage-2
+#: platform-only model of the two-stage rescue is trained without them.
+NON_PLATFORM_FEATURES: tuple[str, ...] = ("bureau_score", "thin_file", "owner_has_credit_card", "region_income_index")
+
+
+@dataclass
+class TrainingReport:
+    """What the Model report needs besides the model card.
+
+    Attributes
+    ----------
+    validation : DataFrame
+        Out-of-time rows: ``merchant_id, snapshot_month, defaulted_12m, pd, score`` and
+        ``true_pd`` when known.
+    challenger : dict
+        Out-of-sample metrics of the WoE logistic scorecard on the same split.
+    without_sensitive : dict
+        Out-of-sample metrics of the same model trained without sensitive features.
+    training_scores : ndarray
+        Scores of the training rows (reference distribution for stability).
+    scorecard_table : DataFrame or None
+        The challenger's binning summary.
+    training_sample : DataFrame or None
+        Up to 20,000 training rows' features (reference distributions for feature stability).
+    platform_only : CreditModel or None
+        The same model on platform data only (no bureau score, owner or address features): the
+        stage-2 score of the two-stage rescue.
+    """
+
+    validation: pd.DataFrame
+    challenger: dict[str, Any] = field(default_factory=dict)
+    without_sensitive: dict[str, Any] = field(default_factory=dict)
+    training_scores: np.ndarray = field(default_factory=lambda: np.empty(0))
+    scorecard_table: pd.DataFrame | None = None
+    training_sample: pd.DataFrame | None = None
+    platform_only: CreditModel | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"challenger": self.challenger, "without_sensitive": self.without_sensitive}
+
+
+def train_with_report(book: Book, *, exclude_sensitive: bool = False, params: dict | None = None,
+                      challenger: bool = True,
+                      progress: Callable[[float, str], None] | None = None) -> tuple[CreditModel, TrainingReport]:
+    """Train on a book's outcome snapshots; also the challenger and the no-sensitive model.
+
+    Returns
+    -------
+    (CreditModel, TrainingReport)
+    """
+    step = progress or (lambda f, m: None)
+    X, y, time, true_pd, merchant_id = training_table(book)
+    step(0.7, "progress_training")
+    model = train_model(X, y, time=time, oracle_pd=true_pd, exclude_sensitive=exclude_sensitive,
+                        params=params, data_fingerprint=book.fingerprint)
+    valid_periods = set(model.card["validation"]["valid"]["periods"])
+    rows = time.isin(valid_periods).to_numpy()
+    scored = model.score(X.loc[rows])
+    validation = pd.DataFrame({"merchant_id": merchant_id[rows].to_numpy(), "snapshot_month": time[rows].to_numpy(),
+                               "defaulted_12m": y[rows].to_numpy(), "pd": scored["pd"].to_numpy(),
+                               "score": scored["score"].to_numpy()})
+    if true_pd is not None:
+        validation["true_pd"] = true_pd[rows].to_numpy()
+    train_X = X.loc[~rows]
+    report = TrainingReport(validation=validation, training_scores=model.score(train_X)["score"].to_numpy(),
+                            training_sample=train_X.sample(min(len(train_X), 20_000), random_state=0))
+    if challenger:
+        step(0.8, "progress_challenger")
+        try:
+            sc = train_scorecard(X, y, time, exclude_sensitive=exclude_sensitive)
+            report.challenger = dict(sc.metrics)
+            report.scorecard_table = sc.table
+        except Exception as exc:  # the challenger is informative; its failure must not block the model
+            log.warning("challenger scorecard failed: %s", exc)
+            report.challenger = {"error": str(exc)}
+        step(0.9, "progress_sensitive")
+        if not exclude_sensitive:
+            other = train_model(X, y, time=time, oracle_pd=true_pd, exclude_sensitive=True, params=params,
+                                data_fingerprint=book.fingerprint)
+            report.without_sensitive = dict(other.card["metrics"])
+        step(0.95, "progress_platform_only")
+        platform_X = X.drop(columns=[c for c in NON_PLATFORM_FEATURES if c in X.columns])
+        report.platform_only = train_model(platform_X, y, time=time, oracle_pd=true_pd, params=params,
+                                           data_fingerprint=book.fingerprint)
+    return model, report
+
+
+def save_bundle(model: CreditModel, report: TrainingReport | None, path: str | Path) -> Path:
+    """Write a model folder with its report files beside it, atomically (temp folder, then rename).
+
+    Files: ``booster.txt``, ``card.json`` (the model), and with a report ``validation.parquet``,
+    ``report.json``, ``training_sample.parquet``, ``scorecard.csv``.
+    """
+    import json
+    import tempfile
+
+    final = Path(path)
+    with disk_errors(final, "the model folder"):
+        final.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=final.parent, prefix=f".{final.name}.incoming-") as tmp:
+            staged = model.save(Path(tmp) / "model")
+            if report is not None:
+                report.validation.to_parquet(staged / "validation.parquet", index=False)
+                payload = {**report.to_json(), "training_scores": report.training_scores.tolist()}
+                (staged / "report.json").write_text(json.dumps(payload), encoding="utf-8")
+                if report.training_sample is not None:
+                    report.training_sample.to_parquet(staged / "training_sample.parquet")
+                if report.scorecard_table is not None:
+                    report.scorecard_table.astype(str).to_csv(staged / "scorecard.csv", index=False)
+                if report.platform_only is not None:
+                    report.platform_only.save(staged / "platform_only")
+            old = Path(tmp) / "previous"  # removed with the temp folder once the new one is in place
+            if final.exists():
+                final.rename(old)
+            try:
+                staged.rename(final)
+            except OSError:
+                if old.exists():
+                    old.rename(final)
+                raise
+    return final

@@ -1,0 +1,316 @@
+"""The store's plumbing: one engine per :class:`~cb_core.store.Store`, one transaction per verb.
+
+* Every verb runs ``work(session)`` inside :meth:`Gateway._run`: one transaction, committed whole or
+  rolled back whole. Transient lock errors (SQLite "database is locked", PostgreSQL serialization
+  failures and deadlocks) are retried; a database that cannot be reached becomes
+  :class:`~cb_core.errors.StoreUnavailableError` with the URL's password hidden and no chained
+  driver traceback.
+* SQLite: WAL journal, a busy timeout, foreign keys on, and ``BEGIN IMMEDIATE`` for writing
+  transactions so two writers queue on the lock instead of failing half-way through.
+* PostgreSQL: ``pool_pre_ping`` so connections broken by a server restart are replaced on the
+  next checkout; rows that decide a conflict are read ``FOR UPDATE``.
+* :meth:`Gateway.migrate` upgrades the schema to Alembic's head, serialised between processes.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import (ArgumentError, DBAPIError, IntegrityError, InterfaceError, NoSuchModuleError,
+                            OperationalError)
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..config import get_settings, state_dir
+from ..errors import CBError, ConfigError, StoreUnavailableError
+from .tables import AuditRow
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+DEFAULT_BUSY_TIMEOUT_S = 30.0
+DEFAULT_RETRIES = 8
+PG_CONNECT_TIMEOUT_S = 5
+# pg_advisory_xact_lock key that serialises concurrent migrate() calls ("CBMIGRAT" as an int64).
+_MIGRATE_LOCK_KEY = 0x43424D4947524154
+_ALEMBIC_LOCK = threading.Lock()
+_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+
+
+def default_url(settings: Mapping[str, Any] | None = None) -> str:
+    """``database_url`` from the settings, or the SQLite file ``<state_dir>/cb.sqlite`` when it is empty."""
+    settings = settings or get_settings()
+    return settings["database_url"] or f"sqlite:///{state_dir(dict(settings)) / 'cb.sqlite'}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def aware(now: datetime | None, name: str = "now") -> datetime:
+    """``now`` (or the current time) as an aware UTC datetime; a naive one is refused, never guessed."""
+    if now is None:
+        return utcnow()
+    if not isinstance(now, datetime):
+        raise ConfigError(f"{name} must be a datetime; got {type(now).__name__} {now!r}")
+    if now.tzinfo is None:
+        raise ConfigError(f"{name} must be timezone-aware (e.g. datetime.now(timezone.utc)); "
+                          f"got naive {now.isoformat()}")
+    return now.astimezone(timezone.utc)
+
+
+def clean_text(value: Any, name: str, *, max_length: int, allow_empty: bool = False) -> str:
+    """``value`` stripped; a str of at most ``max_length`` characters, non-empty unless allowed."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{name} must be text; got {type(value).__name__} {value!r}")
+    value = value.strip()
+    if not value and not allow_empty:
+        raise ConfigError(f"{name} must not be empty")
+    if len(value) > max_length:
+        raise ConfigError(f"{name} must be at most {max_length} characters; got {len(value)}")
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if hasattr(value, "item") and callable(value.item):  # numpy / pandas scalars
+        return value.item()
+    if hasattr(value, "tolist") and callable(value.tolist):  # numpy arrays
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def json_document(value: Any, name: str) -> Any:
+    """``value`` as plain JSON data (dates as ISO text, numpy scalars as numbers); NaN is refused."""
+    try:
+        return json.loads(json.dumps(value, default=_jsonable, allow_nan=False, ensure_ascii=False))
+    except (TypeError, ValueError) as exc:
+        reason = "NaN and infinity are not numbers JSON can hold" if "Out of range float" in str(exc) else str(exc)
+        raise ConfigError(f"{name} must be JSON data (dicts, lists, text, finite numbers); {reason}") from None
+
+
+def finite_number(value: Any, name: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) and not hasattr(value, "__float__"):
+        raise ConfigError(f"{name} must be a number; got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not (math.isfinite(number) and low <= number <= high):
+        raise ConfigError(f"{name} must be within {low:g}–{high:g}; got {value!r}")
+    return number
+
+
+def _is_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite"
+
+
+def _make_engine(url: URL, busy_timeout_s: float) -> Engine:
+    if _is_sqlite(url):
+        engine = create_engine(url, pool_pre_ping=True,
+                               connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
+        busy_ms = int(busy_timeout_s * 1000)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
+            # Let SQLAlchemy's "begin" event emit BEGIN (pysqlite's own handling skips it for SELECT).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            for pragma in (f"busy_timeout = {busy_ms}", "journal_mode = WAL", "synchronous = NORMAL",
+                           "foreign_keys = ON"):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # A writer takes the write lock up front: waiting for it honours the busy timeout, whereas
+            # upgrading a read lock later fails at once with "database is locked".
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("cb_write") else "BEGIN")
+
+        return engine
+    connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S} if url.get_backend_name() == "postgresql" else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+class Gateway:
+    """Engine, transactions, error translation and migrations shared by every verb of the store."""
+
+    def __init__(self, url: str | None = None, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+                 retries: int = DEFAULT_RETRIES) -> None:
+        raw = url or default_url()  # "" is what an unset database_url setting holds
+        try:
+            self._url = make_url(raw)
+        except ArgumentError:
+            raise ConfigError(f"database_url is not a SQLAlchemy URL (like sqlite:///path/cb.sqlite or "
+                              f"postgresql+psycopg://user@host/db); got {_hide_password(str(raw))!r}") from None
+        try:
+            self._engine = _make_engine(self._url, busy_timeout_s)
+        except (NoSuchModuleError, ImportError) as exc:
+            raise ConfigError(f"no database driver for {self.url}: {exc}") from None
+        self._retries = retries
+        self._readers = sessionmaker(self._engine, expire_on_commit=False)
+        self._writers = sessionmaker(self._engine.execution_options(cb_write=True), expire_on_commit=False)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """The database URL with its password hidden (safe to show and to log)."""
+        return self._url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"`` (or another SQLAlchemy backend name)."""
+        return self._url.get_backend_name()
+
+    def close(self) -> None:
+        """Close every pooled connection (the store can still be used; it reconnects on demand)."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
+
+    def migrate(self) -> str:
+        """Upgrade the schema to the newest Alembic revision; returns that revision.
+
+        Safe to call from several processes at once: the upgrade runs in one transaction holding
+        the write lock (SQLite) or an advisory lock (PostgreSQL), so the second caller finds the
+        schema current. Nothing is changed when it already is.
+        """
+        from alembic import command
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+        config.set_main_option("path_separator", "os")
+
+        def upgrade(session: Session) -> str:
+            connection = session.connection()
+            if self.dialect == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK_KEY})
+            config.attributes["connection"] = connection
+            with _ALEMBIC_LOCK:  # alembic.context is one proxy per process: one command at a time
+                command.upgrade(config, "head")
+            return ScriptDirectory.from_config(config).get_current_head() or ""
+
+        return self._run(upgrade)
+
+    # -- transactions ----------------------------------------------------------------------------
+    def _run(self, work: Callable[[Session], T], *, write: bool = True,
+             on_integrity: Callable[[IntegrityError], CBError | None] | None = None) -> T:
+        """``work(session)`` in one transaction: all of it is committed, or none of it.
+
+        Parameters
+        ----------
+        work
+            Does the reads and writes; its return value is returned. It must not commit.
+        write
+            False for read-only verbs (SQLite then does not take the write lock).
+        on_integrity
+            Turns a constraint violation (the database's last word in a race) into the engine's
+            error, e.g. :class:`~cb_core.errors.ConflictError`; None re-raises it.
+        """
+        sessions = self._writers if write else self._readers
+        for attempt in range(self._retries + 1):
+            try:
+                with sessions() as session, session.begin():
+                    return work(session)
+            except IntegrityError as exc:
+                mapped = on_integrity(exc) if on_integrity else None
+                if mapped is None:
+                    raise
+                raise mapped from None
+            except DBAPIError as exc:
+                if _is_transient(exc) and attempt < self._retries:
+                    delay = min(0.5, 0.01 * 2 ** attempt) * (0.5 + random.random())
+                    log.info("store: transient %s, retry %d in %.3f s", _reason(exc), attempt + 1, delay)
+                    time.sleep(delay)
+                    continue
+                if isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated:
+                    raise self._unavailable(exc) from None
+                raise
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _run_versioned(self, work: Callable[[Session], T], conflict: Callable[[Session], CBError],
+                       constraints: tuple[str, ...]) -> T:
+        """``work`` for a versioned record (optimistic locking): ``work`` raises ``conflict(session)``
+        when the newest version is not the one the user started from; a race that slips past that
+        check ends on one of the unique ``constraints`` (names as SQLite and PostgreSQL report them),
+        and becomes the same ``conflict``, read afresh."""
+        def on_integrity(exc: IntegrityError) -> CBError | None:
+            if not any(name in str(exc.orig) for name in constraints):
+                return None
+            return self._run(conflict, write=False)
+
+        return self._run(work, on_integrity=on_integrity)
+
+    def _unavailable(self, exc: DBAPIError) -> StoreUnavailableError:
+        reason = _hide_password(_reason(exc))
+        if self._url.password:
+            reason = reason.replace(str(self._url.password), "***")
+        if "disk is full" in reason or "No space left" in reason:
+            return StoreUnavailableError(f"the database at {self.url} is full: {reason}; nothing was saved")
+        return StoreUnavailableError(f"the database at {self.url} cannot be reached: {reason}; nothing was saved")
+
+    def _audit(self, session: Session, user: str, action: str, entity: str, entity_id: Any,
+               before: Any = None, after: Any = None, at: datetime | None = None) -> AuditRow:
+        """Add an audit entry to ``session``'s transaction, so it commits or rolls back with the change."""
+        row = AuditRow(at=aware(at), user_name=clean_text(user, "audit user", max_length=64),
+                       action=clean_text(action, "audit action", max_length=64),
+                       entity=clean_text(entity, "audit entity", max_length=64),
+                       entity_id=None if entity_id is None else clean_text(str(entity_id), "audit entity_id",
+                                                                            max_length=64),
+                       before=json_document(before, "audit before"), after=json_document(after, "audit after"))
+        session.add(row)
+        return row
+
+
+def _reason(exc: DBAPIError) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    return lines[0] if lines else type(orig).__name__
+
+
+def _hide_password(value: str) -> str:
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", value)
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+        return True
+    message = str(orig).lower()
+    return "database is locked" in message or "database table is locked" in message
+
+
+def head_revision() -> str:
+    """The newest Alembic revision shipped in ``migrations/`` (what ``migrate()`` upgrades to)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    return str(ScriptDirectory.from_config(config).get_current_head())

@@ -1,0 +1,42 @@
+"""Cutoff analytics: what a credit policy approves, at what risk, loss, revenue and profit.
+
+The public face of the ``strategy_*`` modules; import from here.
+
+- :mod:`cb_core.strategy._inputs` — the scored book frame (:func:`strategy_frame`) and the default
+  limit rule (:func:`default_exposure`).
+- :mod:`cb_core.strategy.policy` — :class:`Policy`, :func:`decisions`, :func:`evaluate` ->
+  :class:`PolicyResult`, :func:`compare_policies`.
+- :mod:`cb_core.strategy.curves` — :class:`CutoffCurves`: every cutoff at once, O(log n) a slider move.
+- :mod:`cb_core.strategy.bureau` — swap sets against the bureau score, thin-file uplift, the
+  positive-only two-stage rescue.
+- :mod:`cb_core.strategy.checks` — checkers of the positive-only promise and monotone constraints.
+- :mod:`cb_core.strategy.segments` — inclusion metrics by segment with bootstrap intervals.
+
+Typical use on a page::
+
+    frame = strategy_frame(snapshot, model.score(snapshot), book.merchants, book.outcomes)
+    curves = CutoffCurves.precompute(frame, policy)      # once per book and overrides
+    result = curves.at(slider_value)                     # every slider move
+"""
+from __future__ import annotations
+
+from .bureau import (
+    RescueView, SwapSets, ThinFileUplift, bureau_only_scores, matched_bureau_cutoff, rescue_view, swap_sets,
+    thin_file_uplift,
+)
+from .checks import check_monotone, check_positive_only
+from .curves import CutoffCurves
+from ._inputs import default_exposure, frame_arrays, segment_values, strategy_frame
+from .policy import (
+    DECISIONS, Policy, PolicyComparison, PolicyResult, SegmentCutoff, compare_policies, decisions, evaluate,
+    policy_grades, with_cutoffs,
+)
+from .segments import segment_table
+
+__all__ = [
+    "DECISIONS", "CutoffCurves", "Policy", "PolicyComparison", "PolicyResult", "RescueView", "SegmentCutoff",
+    "SwapSets", "ThinFileUplift", "bureau_only_scores", "check_monotone", "check_positive_only", "compare_policies",
+    "decisions", "default_exposure", "evaluate", "frame_arrays", "matched_bureau_cutoff", "policy_grades",
+    "rescue_view", "segment_table", "segment_values", "strategy_frame", "swap_sets", "thin_file_uplift",
+    "with_cutoffs",
+]

@@ -1,0 +1,91 @@
+"""Labels in both languages, KRW formatting, settings documented and validated."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cb_core.config import SETTINGS, get_settings
+from cb_core.errors import ConfigError
+from cb_core.i18n import format_krw, strings, t
+from tests.support.app import ROOT
+
+
+def test_every_label_has_both_languages():
+    for key, texts in strings().items():
+        assert set(texts) == {"ko", "en"}, key
+        assert texts["ko"].strip() and texts["en"].strip(), key
+
+
+def test_every_label_used_in_code_exists():
+    used = set()
+    for path in [ROOT / "app.py", *ROOT.glob("views/*.py"), *ROOT.glob("ui/*.py")]:
+        used |= set(re.findall(r"\btr\(\s*[\"']([a-z0-9_]+)[\"']", path.read_text(encoding="utf-8")))
+    missing = used - set(strings())
+    assert not missing, f"labels used but not in data/i18n/*.json: {sorted(missing)}"
+    assert len(used) > 20
+
+
+def test_unknown_label_and_language_are_errors():
+    with pytest.raises(ConfigError, match="no en text for label 'nope'"):
+        t("nope", "en")
+    with pytest.raises(ConfigError, match="language must be one of ko, en; got 'fr'"):
+        t("nav_data", "fr")
+    assert t("data_loaded", "en", merchants="1,000", fingerprint="abc") == \
+        "Loaded a new book of 1,000 merchants (fingerprint abc)."
+
+
+@pytest.mark.parametrize("amount, ko, en", [
+    (0, "0원", "₩0"), (5_000, "5,000원", "₩5,000"), (12_500_000, "1,250만원", "₩12.5M"),
+    (12_345_678, "1,235만원", "₩12.3M"), (250_000_000, "2억 5,000만원", "₩250M"),
+    (1_234_567_890, "12억 3,457만원", "₩1.2B"), (-3_000_000, "-300만원", "-₩3.0M"), (None, "–", "–"),
+])
+def test_format_krw(amount, ko, en):
+    assert format_krw(amount, "ko") == ko
+    assert format_krw(amount, "en") == en
+
+
+def test_readme_documents_every_setting():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for s in SETTINGS:
+        assert f"| `{s.name}` |" in readme, f"README does not document setting {s.name}"
+
+
+def test_settings_from_environment(monkeypatch):
+    monkeypatch.setenv("CB_DEMO_MERCHANTS", "1234")
+    assert get_settings()["demo_merchants"] == 1234
+    monkeypatch.setenv("CB_DEMO_MERCHANTS", "many")
+    with pytest.raises(ConfigError, match="CB_DEMO_MERCHANTS must be a int; got 'many'"):
+        get_settings()
+    monkeypatch.setenv("CB_DEMO_MERCHANTS", "0")
+    with pytest.raises(ConfigError, match="demo_merchants must be at least 1; got 0"):
+        get_settings()
+
+
+def test_engine_never_imports_streamlit():
+    offenders = [p.name for p in (ROOT / "cb_core").rglob("*.py")
+                 if re.search(r"^\s*(import|from)\s+streamlit", p.read_text(encoding="utf-8"), re.M)]
+    assert offenders == []
+
+
+def test_no_page_renders_html():
+    """User text (business names, notes) is never rendered as HTML: no page or helper opts into it."""
+    offenders = []
+    for path in [ROOT / "app.py", *ROOT.glob("views/*.py"), *ROOT.glob("ui/*.py")]:
+        text = path.read_text(encoding="utf-8")
+        for needle in ("unsafe_allow_html", "st.html(", "components.v1.html", "st.components"):
+            if needle in text:
+                offenders.append(f"{path.name}: {needle}")
+    # The one component: the session cookie's script (ui/auth.py). It has no HTML and is given only
+    # the server-made token, never user text.
+    assert offenders == ["auth.py: st.components"]
+    auth = (ROOT / "ui" / "auth.py").read_text(encoding="utf-8")
+    assert auth.count("st.components") == 1 and 'component("cb_session_cookie", js=_COOKIE_JS)' in auth
+    assert "innerHTML" not in auth and "html=" not in auth
+
+
+def test_public_api_resolves():
+    import cb_core
+
+    missing = [name for name in cb_core.__all__ if getattr(cb_core, name, None) is None]
+    assert missing == [] and len(cb_core.__all__) > 40

@@ -1,0 +1,58 @@
+"""bench/bench_app.py in its smallest mode against a real server and Chromium: well-formed records,
+every step present. Times are never asserted (the machine is shared)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.app import CHROMIUM, ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+VISITS = 2
+
+
+@pytest.fixture(scope="module")
+def app_run(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CB_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing but browser tests are required (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} not installed")
+    work = tmp_path_factory.mktemp("bench_app")
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_app.py"), "--merchants", "2000",
+                           "--visits", str(VISITS), "--no-explainerdashboard", "--no-results", "--workdir", str(work),
+                           "--timeout", "240"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    records = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    return done, records, work
+
+
+def test_smallest_run_reports_every_step_well_formed(app_run):
+    done, records, work = app_run
+    assert done.returncode == 0, done.stderr[-3000:]
+    by_step = {r["step"]: r for r in records}
+    assert [r["step"] for r in records] == ["prepare", *[f"{s}_cold" for s in ("server_up", "login_form", "first_page",
+                                                                              "app_ready")],
+                                            *[f"{s}_warm" for s in ("server_up", "login_form", "first_page", "app_ready")],
+                                            "review_first_visit", "review_warm_visit"]
+    for r in records:
+        assert r["status"] == "ok", r
+        assert r["merchants"] == 2000
+        assert isinstance(r["seconds"], float) and r["seconds"] > 0, r
+        assert isinstance(r["load_1m_end"], float) and r["notes"], r
+    for mode in ("cold", "warm"):
+        steps = [by_step[f"{s}_{mode}"]["seconds"] for s in ("server_up", "login_form", "app_ready")]
+        assert steps == sorted(steps), steps  # one timeline from the launch
+        assert by_step[f"first_page_{mode}"]["seconds"] < by_step[f"app_ready_{mode}"]["seconds"]
+        assert by_step[f"app_ready_{mode}"]["peak_rss_mb"] > 0
+    assert "cache/ deleted first" in by_step["app_ready_cold"]["notes"]
+    assert "snapshot" in by_step["app_ready_warm"]["notes"]  # the cold run left the snapshot cache behind
+    warm = by_step["review_warm_visit"]
+    assert warm["visits"] == VISITS == len(warm["all_seconds"]) == len(set(warm["merchant_ids"]))
+    assert warm["min_seconds"] <= warm["seconds"] <= warm["p95_seconds"] <= warm["max_seconds"]
+    assert 0 < warm["ws_bytes_median"] <= warm["ws_bytes_max"]
+    assert (work / "n2000" / "prepared.json").exists()

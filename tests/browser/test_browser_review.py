@@ -1,0 +1,38 @@
+"""Real browser: Merchant review and Model report over the small book and its model."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support.app import browser_open
+
+pytestmark = pytest.mark.browser
+
+
+def test_review_a_merchant_in_the_browser(page, streamlit_server, small_book, trained):
+    from cb_core.features.pipeline import current_snapshot
+
+    model, _ = trained
+    scores = model.score(current_snapshot(small_book))
+    merchant_id = scores["score"].idxmin()
+    browser_open(page, streamlit_server, "merchant_review")
+    search = page.get_by_label("가맹점 ID 또는 상호 검색")
+    search.fill(merchant_id)
+    search.press("Enter")
+    metric = page.get_by_test_id("stMetric").filter(has_text="신용점수").first
+    expect(metric).to_contain_text(str(int(scores.loc[merchant_id, "score"])))
+    expect(page.get_by_text("주요 사유", exact=True)).to_be_visible()
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    # personal data: admin sees the owner's name (masking for other roles is tested in AppTest)
+    owner = small_book.merchants.set_index("merchant_id").loc[merchant_id, "owner_name"]
+    expect(page.get_by_text(owner, exact=True)).to_be_visible()
+
+
+def test_model_report_in_the_browser(page, streamlit_server, trained):
+    model, _ = trained
+    browser_open(page, streamlit_server, "model_report")
+    expect(page.get_by_test_id("stMetric").filter(has_text="AUC").first).to_contain_text(
+        f"{model.card['metrics']['auc']:.3f}")
+    expect(page.get_by_test_id("stSidebarNav").get_by_text("모형 보고서")).to_be_visible()
+    expect(page.get_by_text("모형 비교 (같은 표본 외 기간)")).to_be_visible()
+    expect(page.get_by_role("tab", name="ROC")).to_be_visible()

@@ -1,0 +1,385 @@
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+from cb_core.model import metrics as M
+from cb_core.errors import ConfigError, MissingFeaturesError, ModelError
+from cb_core.model.credit_model import (
+    BOOSTER_FILE, CARD_FILE, fit_platt, load_model, out_of_time_split, train_model, train_scorecard,
+)
+from cb_core.model.scale import ScoreScale, grade_of, score_from_logit
+
+# one thread: on a busy 2-core machine two OpenMP threads can make LightGBM 100x slower
+FAST = {"learning_rate": 0.1, "num_boost_round": 120, "early_stopping_rounds": 20, "num_threads": 1}
+MONTHS = [f"2024-{m:02d}" for m in range(1, 7)]
+
+
+def make_table(n=3000, seed=1):
+    """Features with known monotone effects on a logistic target; catalog names where they exist.
+
+    return_rate_6m raises risk (+1 in the catalog), gmv_3m_avg_krw lowers it (-1),
+    region_income_index is sensitive, my_signal is not in the catalog, category is categorical.
+    Six months of 500 rows each, rows not in time order.
+    """
+    rng = np.random.default_rng(seed)
+    ret = rng.beta(2, 20, n)
+    gmv = np.exp(rng.normal(15, 1, n))
+    income = rng.normal(100, 15, n)
+    own = rng.normal(0, 1, n)
+    cat = rng.choice(["fashion", "food", "digital", "beauty"], n)
+    cat_effect = pd.Series(cat).map({"fashion": 0.0, "food": -0.4, "digital": 0.5, "beauty": 0.2}).to_numpy()
+    z = -3.0 + 12 * (ret - 0.09) - 0.8 * (np.log(gmv) - 15) - 0.01 * (income - 100) + 0.3 * own + cat_effect
+    true_pd = expit(z)
+    y = (rng.random(n) < true_pd).astype(int)
+    ret[rng.random(n) < 0.05] = np.nan
+    index = pd.Index([f"m{i:05d}" for i in range(n)], name="merchant_id")
+    X = pd.DataFrame({"return_rate_6m": ret, "gmv_3m_avg_krw": gmv, "region_income_index": income,
+                      "my_signal": own, "category": pd.Categorical(cat)}, index=index)
+    time = pd.Series(rng.permutation(np.repeat(MONTHS, n // len(MONTHS))), index=index, name="month")
+    return X, pd.Series(y, index=index, name="defaulted_12m"), time, pd.Series(true_pd, index=index)
+
+
+@pytest.fixture(scope="module")
+def table():
+    return make_table()
+
+
+@pytest.fixture(scope="module")
+def oot_model(table):
+    X, y, time, true_pd = table
+    return train_model(X, y, time=time, params=FAST, oracle_pd=true_pd, data_fingerprint="fp-123")
+
+
+@pytest.fixture(scope="module")
+def cv_model(table):
+    X, y, _, _ = table
+    return train_model(X, y, params=FAST, n_folds=3)
+
+
+# ------------------------------------------------------------------ split and validation
+
+def test_out_of_time_split_takes_latest_periods_without_shuffling():
+    time = np.array(["2024-03", "2024-01", "2024-04", "2024-02", "2024-04", "2024-03", "2024-01", "2024-02",
+                     "2024-04", "2024-02"])
+    split = out_of_time_split(time, valid_share=0.3)
+    assert split.valid_periods == ["2024-04"]
+    assert split.train_periods == ["2024-01", "2024-02", "2024-03"]
+    assert split.valid_mask.tolist() == [t == "2024-04" for t in time]
+    assert (split.train_mask == ~split.valid_mask).all()
+    # 0.5 of rows: the last two periods (5 rows) are closest
+    assert out_of_time_split(time, valid_share=0.5).valid_periods == ["2024-03", "2024-04"]
+
+
+def test_out_of_time_split_errors():
+    with pytest.raises(ConfigError, match="needs at least 2 periods in time; got 1"):
+        out_of_time_split(["2024-01"] * 5)
+    with pytest.raises(ConfigError, match="valid_share must be between 0 and 1; got 1.5"):
+        out_of_time_split(["2024-01", "2024-02"], valid_share=1.5)
+
+
+def test_oot_model_validates_on_the_latest_periods_only(oot_model, table):
+    X, y, time, _ = table
+    v = oot_model.card["validation"]
+    assert v["method"] == "out_of_time"
+    assert v["train"]["periods"] == MONTHS[:4]
+    assert v["valid"]["periods"] == MONTHS[4:]
+    assert (v["train"]["rows"], v["valid"]["rows"]) == (2000, 1000)
+    assert v["valid"]["bads"] == int(y[time.isin(MONTHS[4:])].sum())
+    # the kept model is the one trained before the window: its metrics are reproducible on it
+    valid = time.isin(MONTHS[4:])
+    pd_valid = oot_model.predict_pd(X[valid])
+    m = oot_model.card["metrics"]
+    assert m["auc"] == pytest.approx(M.auc(pd_valid, y[valid]), abs=1e-12)
+    assert m["brier"] == pytest.approx(M.brier(pd_valid, y[valid]), abs=1e-12)
+    assert m["ks"] == pytest.approx(M.ks(pd_valid, y[valid]), abs=1e-12)
+    assert m["gini"] == pytest.approx(2 * m["auc"] - 1)
+
+
+def test_model_ranks_clearly_better_than_chance(oot_model, cv_model, table):
+    X, y, time, true_pd = table
+    assert oot_model.card["metrics"]["auc"] > 0.70
+    assert cv_model.card["metrics"]["auc"] > 0.70
+    valid = time.isin(MONTHS[4:])
+    assert oot_model.card["metrics"]["oracle_auc"] == pytest.approx(M.auc(true_pd[valid], y[valid]))
+    assert "oracle_auc" not in cv_model.card["metrics"]
+
+
+def test_calibration_is_platt_on_the_validation_window(oot_model, table):
+    X, y, time, _ = table
+    valid = time.isin(MONTHS[4:])
+    a, b = oot_model.calibration
+    margin = oot_model.margin(X[valid]).to_numpy()
+    p = expit(a * margin + b)
+    # maximum-likelihood conditions of a logistic fit: both score equations vanish
+    assert np.sum(p - y[valid]) == pytest.approx(0, abs=1e-6)
+    assert np.sum((p - y[valid]) * margin) == pytest.approx(0, abs=1e-6)
+    assert oot_model.card["calibration"]["fitted_on"] == "validation window"
+
+
+def test_fit_platt_recovers_known_slope_and_intercept():
+    rng = np.random.default_rng(0)
+    margin = rng.normal(0, 2, 40_000)
+    y = (rng.random(40_000) < expit(0.7 * margin - 1.2)).astype(int)
+    a, b = fit_platt(margin, y)
+    assert a == pytest.approx(0.7, abs=0.03)
+    assert b == pytest.approx(-1.2, abs=0.05)
+
+
+def test_kfold_model_card(cv_model):
+    v = cv_model.card["validation"]
+    assert v["method"] == "stratified_kfold"
+    assert v["n_folds"] == 3 and len(v["fold_best_iterations"]) == 3
+    assert cv_model.card["best_iteration"] == max(1, round(np.mean(v["fold_best_iterations"])))
+    assert cv_model.booster.num_trees() == cv_model.card["best_iteration"]
+    assert cv_model.card["calibration"]["fitted_on"] == "out-of-fold margins"
+
+
+# ------------------------------------------------------------------ constraints and catalog
+
+@pytest.mark.parametrize("which", ["oot", "cv"])
+def test_monotone_constraints_hold_on_swept_rows(which, oot_model, cv_model, table):
+    model = oot_model if which == "oot" else cv_model
+    X = table[0].iloc[:150]
+    for feature, grid, direction in [("return_rate_6m", np.linspace(0, 0.5, 26), +1),
+                                     ("gmv_3m_avg_krw", np.exp(np.linspace(12, 18, 26)), -1),
+                                     ("region_income_index", np.linspace(40, 160, 26), -1)]:
+        scores = np.column_stack([
+            score_from_logit(model.logit(X.assign(**{feature: v})).to_numpy(), model.scale, clip=False)
+            for v in grid])
+        steps = np.diff(scores, axis=1)
+        if direction > 0:   # more risk never raises the score
+            assert (steps <= 1e-9).all(), feature
+        else:
+            assert (steps >= -1e-9).all(), feature
+        assert np.abs(scores[:, -1] - scores[:, 0]).max() > 1, feature   # and the feature is used
+
+
+def test_constraints_and_labels_come_from_the_catalog(oot_model):
+    assert oot_model.card["monotone_constraints"] == {
+        "return_rate_6m": 1, "gmv_3m_avg_krw": -1, "region_income_index": -1, "my_signal": 0, "category": 0}
+    assert oot_model.card["params"]["monotone_constraints"] == [1, -1, -1, 0, 0]
+    assert oot_model.feature_label("return_rate_6m") == "반품률"
+    assert oot_model.feature_label("return_rate_6m", "en") == "Return rate"
+    assert oot_model.feature_label("my_signal", "en") == "my_signal"       # bring-your-own feature
+    assert oot_model.feature_actionable("return_rate_6m") is True
+    assert oot_model.feature_actionable("my_signal") is False
+    entry = next(f for f in oot_model.card["features"] if f["name"] == "region_income_index")
+    assert entry["catalog"]["sensitive"] is True
+    assert oot_model.categorical_levels == {"category": ["beauty", "digital", "fashion", "food"]}
+
+
+def test_exclude_sensitive_drops_flagged_features(table):
+    X, y, time, _ = table
+    model = train_model(X, y, time=time, params=FAST, exclude_sensitive=True)
+    assert "region_income_index" not in model.features
+    assert model.card["excluded_sensitive"] == ["region_income_index"]
+    assert model.features == ["return_rate_6m", "gmv_3m_avg_krw", "my_signal", "category"]
+
+
+def test_custom_catalog_is_used_for_own_tables(table):
+    X, y, time, _ = table
+    renamed = X.rename(columns={"return_rate_6m": "x_up"})
+    model = train_model(renamed, y, time=time, params=FAST, catalog={})
+    assert set(model.card["monotone_constraints"].values()) == {0}
+    assert model.feature_label("x_up") == "x_up"
+
+
+# ------------------------------------------------------------------ predictions
+
+def test_score_frame_preserves_index_and_is_consistent(oot_model, table):
+    X = table[0].iloc[[5, 1, 900]]
+    got = oot_model.score(X)
+    assert list(got.index) == list(X.index)
+    assert list(got.columns) == ["pd", "score", "grade"]
+    logit = oot_model.logit(X).to_numpy()
+    assert got["pd"].to_numpy() == pytest.approx(expit(logit))
+    expected = np.clip(np.round(ScoreScale().offset - ScoreScale().factor * logit), 1, 1000)
+    assert got["score"].tolist() == expected.astype(int).tolist()
+    assert got["grade"].tolist() == grade_of(expected).tolist()
+    assert got["score"].dtype == np.int64
+
+
+def test_one_merchant_as_series_scores_like_the_frame(oot_model, table):
+    X = table[0]
+    one = oot_model.score(X.iloc[7])
+    assert list(one.index) == [X.index[7]]
+    assert one.iloc[0].tolist() == oot_model.score(X.iloc[[7]]).iloc[0].tolist()
+
+
+def test_coercion_of_column_order_types_and_unseen_categories(oot_model, table):
+    X = table[0].iloc[:200]
+    base = oot_model.predict_pd(X).to_numpy()
+    shuffled = X[["category", "my_signal", "gmv_3m_avg_krw", "region_income_index", "return_rate_6m"]].assign(extra=1)
+    assert np.array_equal(oot_model.predict_pd(shuffled).to_numpy(), base)
+    as_text = X.assign(category=X["category"].astype(str))
+    assert np.array_equal(oot_model.predict_pd(as_text).to_numpy(), base)
+    reordered = X.assign(category=X["category"].cat.reorder_categories(["food", "fashion", "digital", "beauty"]))
+    assert np.array_equal(oot_model.predict_pd(reordered).to_numpy(), base)
+    unseen = X.assign(category="toys")
+    missing = X.assign(category=pd.Categorical([np.nan] * len(X), categories=["beauty"]))
+    assert np.array_equal(oot_model.predict_pd(unseen).to_numpy(), oot_model.predict_pd(missing).to_numpy())
+
+
+def test_missing_features_are_named(oot_model, table):
+    X = table[0].drop(columns=["gmv_3m_avg_krw", "category"])
+    message = "model needs features missing from the data: gmv_3m_avg_krw, category"
+    with pytest.raises(MissingFeaturesError, match=message):
+        oot_model.score(X)
+
+
+def test_non_numeric_value_in_numeric_feature(oot_model, table):
+    X = table[0].iloc[:3].astype({"my_signal": object})
+    X.loc[X.index[0], "my_signal"] = "high"
+    with pytest.raises(ModelError, match="feature my_signal must be numeric"):
+        oot_model.predict_pd(X)
+
+
+# ------------------------------------------------------------------ artifact
+
+def test_save_load_round_trip(oot_model, table, tmp_path):
+    X = table[0]
+    folder = oot_model.save(tmp_path / "model")
+    assert sorted(p.name for p in folder.iterdir()) == [BOOSTER_FILE, CARD_FILE]
+    loaded = load_model(folder)
+    assert loaded.version == oot_model.version
+    assert re.fullmatch(r"[0-9a-f]{12}", loaded.version)
+    assert np.array_equal(loaded.predict_pd(X).to_numpy(), oot_model.predict_pd(X).to_numpy())
+    assert loaded.score(X).equals(oot_model.score(X))
+    assert loaded.card == json.loads(json.dumps(oot_model.card))
+    card = loaded.card
+    assert card["data_fingerprint"] == "fp-123"
+    assert card["scale"] == {"pdo": 40.0, "base_score": 600.0, "base_odds": 50.0}
+    assert card["grade_boundaries"] == [680.0, 660.0, 640.0, 620.0, 600.0, 580.0, 560.0, 540.0, 500.0]
+    assert set(card["metrics"]) >= {"auc", "gini", "ks", "brier", "oracle_auc"}
+    # overwrite in place leaves no temporary folders behind
+    oot_model.save(tmp_path / "model")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_version_is_a_content_hash(table, oot_model):
+    X, y, time, true_pd = table
+    again = train_model(X, y, time=time, params=FAST, oracle_pd=true_pd, data_fingerprint="other")
+    assert again.version == oot_model.version          # deterministic training, same content
+    other = train_model(X, y, time=time, params={**FAST, "num_leaves": 7})
+    assert other.version != oot_model.version
+
+
+def test_save_refuses_to_replace_a_folder_that_is_not_a_model(oot_model, tmp_path):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("keep me")
+    with pytest.raises(ModelError, match="refusing to overwrite .*notes"):
+        oot_model.save(tmp_path / "notes")
+    assert (tmp_path / "notes" / "todo.txt").read_text() == "keep me"
+
+
+@pytest.fixture()
+def saved(oot_model, tmp_path):
+    return oot_model.save(tmp_path / "m")
+
+
+def test_load_missing_folder_and_files(saved, tmp_path):
+    with pytest.raises(ModelError, match="model folder not found: .*nowhere"):
+        load_model(tmp_path / "nowhere")
+    (saved / BOOSTER_FILE).unlink()
+    with pytest.raises(ModelError, match="has no booster.txt"):
+        load_model(saved)
+
+
+def test_load_card_not_json(saved):
+    (saved / CARD_FILE).write_text("{not json")
+    with pytest.raises(ModelError, match="card.json is not valid JSON"):
+        load_model(saved)
+
+
+def test_load_card_without_entries(saved):
+    card = json.loads((saved / CARD_FILE).read_text())
+    del card["calibration"]
+    (saved / CARD_FILE).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="card.json lacks calibration"):
+        load_model(saved)
+
+
+def test_load_corrupted_booster(saved):
+    (saved / BOOSTER_FILE).write_text("this is not a LightGBM model\n")
+    with pytest.raises(ModelError, match="booster.txt is corrupted"):
+        load_model(saved)
+
+
+def test_load_truncated_or_edited_booster(saved):
+    text = (saved / BOOSTER_FILE).read_text()
+    (saved / BOOSTER_FILE).write_text(text[: len(text) // 2])
+    with pytest.raises(ModelError, match="corrupted"):
+        load_model(saved)
+    edited = re.sub(r"leaf_value=(\S+)", lambda m: "leaf_value=0.5", text, count=1)
+    (saved / BOOSTER_FILE).write_text(edited)
+    with pytest.raises(ModelError, match="does not match its card: content hash [0-9a-f]{12}"):
+        load_model(saved)
+
+
+def test_load_feature_list_mismatch(saved):
+    card = json.loads((saved / CARD_FILE).read_text())
+    card["features"][1]["name"] = "gmv_12m_total_krw"
+    (saved / CARD_FILE).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match=r"feature list of .*card.json \(.*gmv_12m_total_krw.*\) does not match"):
+        load_model(saved)
+
+
+# ------------------------------------------------------------------ input checks
+
+def test_training_input_errors(table):
+    X, y, time, _ = table
+    with pytest.raises(ConfigError, match=r"y must be 0/1; got \[2.0\]"):
+        train_model(X, y.replace({1: 2}), params=FAST)
+    with pytest.raises(ConfigError, match=r"y must contain both goods \(0\) and bads \(1\); got only 0"):
+        train_model(X, y * 0, params=FAST)
+    with pytest.raises(ConfigError, match="y must have the same index as X"):
+        train_model(X, y.reset_index(drop=True), params=FAST)
+    with pytest.raises(ConfigError, match="feature names must be text without spaces"):
+        train_model(X.rename(columns={"my_signal": "my signal"}), y, params=FAST)
+    with pytest.raises(ConfigError, match="needs at least 2 periods in time; got 1"):
+        train_model(X, y, time=time.where(time == "x", "2024-01"), params=FAST)
+    with pytest.raises(ConfigError, match="n_folds must be a whole number of at least 2; got 1"):
+        train_model(X, y, n_folds=1, params=FAST)
+    no_bads_late = y.where(~time.isin(MONTHS[4:]), 0)
+    with pytest.raises(ConfigError, match=r"the validation window \(2024-05, 2024-06\) has only goods; it needs both"):
+        train_model(X, no_bads_late, time=time, params=FAST)
+
+
+# ------------------------------------------------------------------ challenger
+
+def test_scorecard_challenger_on_the_same_split(table, oot_model):
+    X, y, time, _ = table
+    result = train_scorecard(X, y, time=time)
+    assert result.validation["valid"] == oot_model.card["validation"]["valid"]
+    valid = time.isin(MONTHS[4:])
+    assert result.metrics["auc"] == pytest.approx(M.auc(result.predict_pd(X[valid]), y[valid]), abs=1e-12)
+    assert set(result.metrics) == {"auc", "gini", "ks", "brier"}
+    assert result.metrics["auc"] > 0.65
+    assert list(result.table.columns) == ["Variable", "Bin", "Points"]
+    assert set(result.table["Variable"]) == set(X.columns)
+    # catalog direction: a higher return rate never earns more points
+    ret = result.table[(result.table["Variable"] == "return_rate_6m")
+                       & ~result.table["Bin"].astype(str).isin(["Special", "Missing"])]["Points"].to_numpy()
+    assert len(ret) >= 2 and (np.diff(ret) <= 1e-9).all()
+
+
+def test_scorecard_challenger_without_time_uses_k_folds(table):
+    X, y, _, _ = table
+    result = train_scorecard(X, y, n_folds=2)
+    assert result.validation == {"method": "stratified_kfold", "n_folds": 2}
+    assert result.metrics["auc"] > 0.65
+    assert result.metrics["gini"] == pytest.approx(2 * result.metrics["auc"] - 1)
+
+
+def test_empty_feature_is_unused_by_the_model_and_dropped_by_the_scorecard(table):
+    X, y, time, _ = table
+    with_empty = X.assign(empty_feature=np.nan)
+    model = train_model(with_empty, y, time=time, params=FAST)
+    assert model.card["unused_features"] == ["empty_feature"]
+    result = train_scorecard(with_empty, y, time=time)
+    assert result.dropped_features == {"empty_feature": "0 distinct value(s) in the training rows"}
+    assert "empty_feature" not in result.features

@@ -1,0 +1,48 @@
+"""What app, browser and load tests share: the repository root, the test users, Chromium's
+launch arguments, an AppTest signed in as a user, and a browser sign-in."""
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+#: Test users of the app state: name -> (role, partner). Passwords are PASSWORD.
+USERS = {"admin": ("admin", None), "kim": ("pm", None), "lee": ("officer", None), "park": ("partner", "Hanbit Bank")}
+PASSWORD = "correct horse battery staple"
+
+
+def app_as(name: str, store, timeout: int = 180):
+    """An AppTest of app.py signed in as ``name`` (a real session in the store), after its first run."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    app.session_state["token"] = store.start_session(name)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def browser_open(page, base_url: str, path: str = "", user: str = "admin") -> None:
+    """Open ``base_url/path`` in the browser and sign in as ``user`` on the login form it shows."""
+    from playwright.sync_api import expect
+
+    page.context.clear_cookies()  # a fresh sign-in each time, even where the session cookie would do
+    page.goto(f"{base_url}/{path}")
+    page.get_by_label("사용자 이름").fill(user)
+    page.get_by_label("비밀번호", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="로그인").click()
+    expect(page.get_by_role("button", name="로그아웃")).to_be_visible()
