@@ -175,9 +175,9 @@ def run(sizes: tuple[int, ...] | list[int] = DEFAULT_SIZES, *, steps: list[str] 
                 else:
                     python = Path(bench_python) if group == "reference" else Path(sys.executable)
                     if group == "reference":
-                        from .features.snapshot import _SUM_FIELDS
+                        from .features import SUM_FIELDS
 
-                        spec["sum_fields"] = list(_SUM_FIELDS)
+                        spec["sum_fields"] = list(SUM_FIELDS)
                     records, passed = _run_group(group, {**spec, "profile": profile == group}, python, child_env)
                     if passed:
                         ok.add(group)

@@ -106,7 +106,7 @@ def _read(work: Path, name: str, **kwargs: Any):
 
 
 def _group_generate(spec: dict[str, Any], records: list) -> None:
-    from .synth.generate import generate_book
+    from .synth import generate_book
 
     n = spec["merchants"]
     with _Meter(records, "generate_book", n, n) as m:
@@ -120,7 +120,7 @@ def _group_generate(spec: dict[str, Any], records: list) -> None:
 
 
 def _group_snapshot(spec: dict[str, Any], records: list) -> None:
-    from .features.snapshot import snapshot
+    from .features import snapshot
 
     work = Path(spec["work"])
     merchants, activity = _read(work, "merchants"), _read(work, "activity")
@@ -173,9 +173,9 @@ def _group_reference(spec: dict[str, Any], records: list) -> None:
 
 
 def _group_train(spec: dict[str, Any], records: list) -> None:
-    from .data.book import Book
-    from .model.credit_model import train_model
-    from .features.pipeline import training_table
+    from .data import Book
+    from .model import train_model
+    from .features import training_table
 
     work, n = Path(spec["work"]), spec["merchants"]
     book = Book(_read(work, "merchants"), _read(work, "activity"), _read(work, "outcomes"))
@@ -194,7 +194,7 @@ def _group_train(spec: dict[str, Any], records: list) -> None:
 
 
 def _group_score(spec: dict[str, Any], records: list) -> None:
-    from .model.credit_model import load_model
+    from .model import load_model
 
     work = Path(spec["work"])
     snap, model = _read(work, "snapshot"), load_model(work / "model")
@@ -208,8 +208,8 @@ def _group_points(spec: dict[str, Any], records: list) -> None:
     import importlib
 
 
-    from .explain.points import points_by_feature
-    from .model.credit_model import load_model
+    from .explain import points_by_feature
+    from .model import load_model
 
     work, n = Path(spec["work"]), spec["merchants"]
     snap, model = _read(work, "snapshot"), load_model(work / "model")
@@ -240,7 +240,7 @@ def _fastshap_points(fast: Any, model: Any, rows: Any, pts: Any, lgb_meter: _Met
     """``cb_core.explain.fastshap.pred_contrib`` on the rows ``points_by_feature`` explained, as points."""
     import numpy as np
 
-    from .explain.points import _to_points
+    from .explain import contributions_to_points
 
     n = lgb_meter.record["merchants"]
     import hashlib
@@ -253,7 +253,7 @@ def _fastshap_points(fast: Any, model: Any, rows: Any, pts: Any, lgb_meter: _Met
            f"(loads or compiles the numba kernels), once per model; source of cb_core/fastshap*.py "
            f"sha256 {digest.hexdigest()[:12]} (work in progress)")
     with _Meter(records, "points_fastshap", n, len(rows)) as f:
-        fast_pts = _to_points(model, fast.pred_contrib(model, rows), rows.index)
+        fast_pts = contributions_to_points(model, fast.pred_contrib(model, rows), rows.index)
     diff = float(np.nanmax(np.abs(fast_pts.to_numpy(dtype=float) - pts.to_numpy(dtype=float))))
     f.record["speedup_over_pred_contrib"] = lgb_meter.record["seconds"] / f.record["seconds"]
     cpu_ratio = lgb_meter.record["cpu_seconds"] / max(f.record["cpu_seconds"], 1e-9)
@@ -269,8 +269,8 @@ def _fastshap_points(fast: Any, model: Any, rows: Any, pts: Any, lgb_meter: _Met
 def _group_explain(spec: dict[str, Any], records: list) -> None:
     import numpy as np
 
-    from .model.credit_model import load_model
-    from .explain.review import cutoff_reference, explain_merchant
+    from .model import load_model
+    from .explain import cutoff_reference, explain_merchant
     from .strategy import Policy
 
     work, n = Path(spec["work"]), spec["merchants"]

@@ -3,6 +3,9 @@
 ``ensure_demo`` builds the demo book (and, once a model can be trained, the model) on first
 start and reuses them afterwards. Progress is reported through an optional callback
 ``progress(fraction, message_key)`` so the app can show it without this module knowing Streamlit.
+
+A face of the engine beside ``store``: it may import every package below it (data, synth, features,
+model, explain, strategy, offers, reports), never ``store``, ``batch`` or ``cli``.
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from .data.book import Book
+from .data import Book
 from .config import get_settings, state_dir
 from .diskio import write_frame_atomic, write_text_atomic
 from .errors import StorageError
@@ -29,14 +32,14 @@ def _noop(fraction: float, message: str) -> None:
 
 def current_book(settings: dict[str, Any] | None = None) -> Book | None:
     """The book in use, or None before the first load."""
-    from .data.sources import load_current
+    from .data import load_current
 
     return load_current(state_dir(settings))
 
 
 def install_book(book: Book, settings: dict[str, Any] | None = None) -> Path:
     """Make a validated book the one in use (atomically); the previous one stays until then."""
-    from .data.sources import save_current
+    from .data import save_current
 
     return save_current(book, state_dir(settings))
 
@@ -48,7 +51,7 @@ def ensure_demo_book(settings: dict[str, Any] | None = None, progress: Progress 
     book = current_book(settings)
     if book is not None:
         return book
-    from .synth.generate import generate_book
+    from .synth import generate_book
 
     progress(0.05, "progress_generating")
     book = generate_book(settings["demo_merchants"], settings["demo_months"], settings["demo_seed"],
@@ -90,7 +93,7 @@ def current_model_dir(settings: dict[str, Any] | None = None) -> Path | None:
 
 def current_model(settings: dict[str, Any] | None = None):
     """The model in use (``CreditModel``) or None."""
-    from .model.credit_model import load_model
+    from .model import load_model
 
     folder = current_model_dir(settings)
     return None if folder is None else load_model(folder)
@@ -101,7 +104,7 @@ def install_model(model, report=None, settings: dict[str, Any] | None = None) ->
 
     The folder is complete before the pointer moves, so a crash leaves the previous model in use.
     """
-    from .model.report import save_bundle
+    from .model import save_bundle
 
     final = state_dir(settings) / "models" / model.version
     if not final.exists() or not _loads_as(final, model.version):  # a damaged copy is written again
@@ -113,7 +116,7 @@ def install_model(model, report=None, settings: dict[str, Any] | None = None) ->
 
 def _loads_as(folder: Path, version: str) -> bool:
     from .errors import ModelError
-    from .model.credit_model import load_model
+    from .model import load_model
 
     try:
         return load_model(folder).version == version
@@ -126,7 +129,7 @@ def ensure_model(book: Book, settings: dict[str, Any] | None = None, progress: P
     model = current_model(settings)
     if model is not None:
         return model
-    from .model.report import train_with_report
+    from .model import train_with_report
 
     progress = progress or _noop
     progress(0.65, "progress_training")
@@ -153,7 +156,7 @@ def _cached_parquet(path: Path, build: Callable[[], "pd.DataFrame"]) -> "pd.Data
 
 def book_snapshot(book: Book, settings: dict[str, Any] | None = None) -> "pd.DataFrame":
     """Features of every merchant as of the book's last month (cached per book)."""
-    from .features.pipeline import current_snapshot
+    from .features import current_snapshot
 
     path = state_dir(settings) / "cache" / f"snapshot-{book.fingerprint}-{book.last_month}.parquet"
     return _cached_parquet(path, lambda: current_snapshot(book))
@@ -167,7 +170,7 @@ def book_scores(book: Book, model, settings: dict[str, Any] | None = None) -> "p
 
 def book_category_bands(book: Book, settings: dict[str, Any] | None = None) -> "pd.DataFrame":
     """Category median bands of the review page's monthly metrics (cached per book)."""
-    from .explain.review import category_bands
+    from .explain import category_bands
 
     path = state_dir(settings) / "cache" / f"bands-{book.fingerprint}.parquet"
     return _cached_parquet(path, lambda: category_bands(book))
@@ -203,7 +206,7 @@ def model_report_data(model_dir: Path) -> dict[str, Any]:
 def platform_only_scores(book: Book, model, settings: dict[str, Any] | None = None) -> "pd.Series | None":
     """Scores of the book under the platform-data-only model trained beside ``model`` (stage 2 of
     the two-stage rescue), or None when the model folder has none. Cached per book and model."""
-    from .model.credit_model import load_model
+    from .model import load_model
 
     folder = state_dir(settings) / "models" / model.version / "platform_only"
     if not folder.exists():

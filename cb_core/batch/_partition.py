@@ -6,7 +6,7 @@ A partition holds every row of the merchants whose ``merchant_id`` hashes to its
 month, contiguous months, ids that exist in ``merchants``) and each feature of the snapshot can be
 computed without seeing any other partition. :func:`score_partition` then validates the tables
 with :func:`~cb_core.data.schema.validate_tables`, builds the snapshot with
-:func:`~cb_core.features.snapshot.snapshot`, scores with :meth:`~cb_core.model.credit_model.CreditModel.score`,
+:func:`~cb_core.features.asof.snapshot`, scores with :meth:`~cb_core.model.credit_model.CreditModel.score`,
 explains with :func:`~cb_core.explain.points.points_by_feature` and matches offers with
 :func:`~cb_core.offers.match.match_book`: the same functions, hence the same numbers, as the
 single-machine path.
@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.catalog import categories
+from ..data import categories
 from ..errors import ModelError
-from ..explain.points import BASE_COLUMN, points_by_feature, points_column
-from ..features.snapshot import feature_names, snapshot
-from ..model.credit_model import CreditModel
-from ..offers.match import BOOK_FIELDS, match_book
-from ..features.pipeline import training_table
-from ..data.schema import validate_tables
+from ..explain import BASE_COLUMN, points_by_feature, points_column
+from ..features import feature_names, snapshot
+from ..model import CreditModel
+from ..offers import BOOK_FIELDS, match_book
+from ..features import training_table
+from ..data import validate_tables
 
 __all__ = ["BUCKET_COLUMN", "OFFER_PREFIX", "category_dtype", "with_bucket", "offer_column",
            "flatten_offers", "output_meta", "score_partition", "training_meta", "training_partition"]

@@ -284,7 +284,7 @@ def run_batch(data: str | Path, out: str | Path, *, model: str | Path | None = N
     import dask.dataframe as dd
 
     from ._partition import output_meta, score_partition
-    from ..model.credit_model import load_model
+    from ..model import load_model
     from ..offers import load_products
 
     started = time.perf_counter()

@@ -32,14 +32,13 @@ import pandas as pd
 
 from ..model import metrics as M
 from ._partition import training_meta, training_partition
-from ..data.catalog import FeatureSpec, feature_catalog
+from ..data import FeatureSpec, feature_catalog
 from ..errors import ConfigError, ModelError
-from ..features.snapshot import feature_names
-from ..model.credit_model import (
-    DEFAULT_EARLY_STOPPING_ROUNDS, DEFAULT_NUM_BOOST_ROUND, DEFAULT_PARAMS, CreditModel, _layout, _matrix,
-    assemble_model, calibrate, out_of_time_split,
+from ..features import feature_names
+from ..model import (
+    DEFAULT_EARLY_STOPPING_ROUNDS, DEFAULT_NUM_BOOST_ROUND, DEFAULT_PARAMS, CreditModel, feature_layout, feature_matrix, assemble_model, calibrate, out_of_time_split,
 )
-from ..model.scale import GradeBands, ScoreScale, score_from_logit
+from ..model import GradeBands, ScoreScale, score_from_logit
 
 __all__ = ["TRAINER", "train_on_cluster", "early_stopping_iteration"]
 
@@ -81,7 +80,7 @@ def _valid_loss_sums(rows: pd.DataFrame, booster_text: str, features: list[str],
     if len(rows) == 0:
         return sums
     codes = {f: {v: i for i, v in enumerate(lv)} for f, lv in levels.items()}
-    matrix = _matrix(rows, features, levels, codes)
+    matrix = feature_matrix(rows, features, levels, codes)
     y = rows["defaulted_12m"].to_numpy(dtype=float)
     for start in range(0, len(rows), _ROWS_PER_BLOCK):
         block = slice(start, start + _ROWS_PER_BLOCK)
@@ -96,7 +95,7 @@ def _margins(rows: pd.DataFrame, booster_text: str, features: list[str], levels:
              valid_periods: list[str]) -> pd.DataFrame:
     booster = lgb.Booster(model_str=booster_text)
     codes = {f: {v: i for i, v in enumerate(lv)} for f, lv in levels.items()}
-    margin = booster.predict(_matrix(rows, features, levels, codes), raw_score=True, num_threads=1) \
+    margin = booster.predict(feature_matrix(rows, features, levels, codes), raw_score=True, num_threads=1) \
         if len(rows) else np.empty(0)
     return pd.DataFrame({"margin": margin, "y": rows["defaulted_12m"].to_numpy(dtype=np.int64),
                          "true_pd": rows["true_pd"].to_numpy(dtype=float),
@@ -173,7 +172,7 @@ def train_on_cluster(client: Any, merchants: Any, activity: Any, outcomes: Any, 
                          "merchant_id, snapshot_month, defaulted_12m")
     train_periods, valid_periods = _split(windows, valid_share)
 
-    entries, levels, excluded = _layout(training_meta()[feature_names()].reindex([0]), catalog, exclude_sensitive)
+    entries, levels, excluded = feature_layout(training_meta()[feature_names()].reindex([0]), catalog, exclude_sensitive)
     features = [e["name"] for e in entries]
     merged = {**DEFAULT_PARAMS, **(params or {})}
     num_boost_round = int(merged.pop("num_boost_round", DEFAULT_NUM_BOOST_ROUND))

@@ -1,1 +1,17 @@
-"""data"""
+"""The input side: the Book, the data contract and its validation, readers and writers, the shipped
+catalogs (features, categories, regions) and column summaries.
+
+Validation names every problem (table, column, rows, rule, an example) and never half-loads a book.
+May import only the base modules (errors, config, i18n, diskio, access, lazy). The front loads
+lazily: the feature catalog alone does not load pandera or pyarrow.
+"""
+from ..lazy import lazy_exports
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "book": ("ACTIVITY_COLUMNS", "MERCHANT_COLUMNS", "OUTCOME_COLUMNS", "OUTCOME_OPTIONAL_COLUMNS",
+             "PERSONAL_COLUMNS", "REQUIRED_TABLES", "SENSITIVE_COLUMNS", "TABLES", "Book"),
+    "catalog": ("FeatureSpec", "categories", "feature_catalog", "regions"),
+    "quality": ("column_summary",),
+    "schema": ("CANONICAL_SCHEMAS", "CONTRACT", "MAX_PROBLEMS", "ROW_NUMBERS_NOTE", "ColumnSpec", "validate_tables"),
+    "sources": ("FORMATS", "load_current", "read_book", "read_uploaded", "save_current", "write_book"),
+})

@@ -5,7 +5,7 @@ Split out of :mod:`cb_core.data.schema`; every name here is re-exported from the
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -13,9 +13,8 @@ import pandera.pandas as pa
 
 from . import catalog
 from ._schema_parse import _INVISIBLE, _MAX_WHOLE, _Column, _month_text
+from ._spec import ColumnSpec
 
-if TYPE_CHECKING:
-    from .schema import ColumnSpec
 
 
 # ---------------------------------------------------------------------------------------------

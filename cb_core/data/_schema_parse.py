@@ -7,19 +7,18 @@ from __future__ import annotations
 import re
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from .schema import ColumnSpec
+from ._spec import _STR, ColumnSpec
+
 
 _MAX_WHOLE = 2 ** 53  # whole numbers beyond this are not exact once parsed
 _NON_FINITE_WORDS = ("nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity")
 _TRUE_WORDS = ("true", "1", "1.0")
 _FALSE_WORDS = ("false", "0", "0.0")
-_STR = pd.StringDtype(na_value=np.nan)  # pandas' default string dtype
 # Control and invisible format characters (tab, line breaks, NUL, zero-width space, BOM) in an id.
 _INVISIBLE = r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff]"
 # Thousands separators as Excel writes them ("1,200,000", "-1,250.5"): accepted.

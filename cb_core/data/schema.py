@@ -20,14 +20,11 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from . import catalog  # noqa: F401
 from .book import REQUIRED_TABLES, TABLES, Book
 from ..errors import ConfigError, Problem, SchemaError
-from ._schema_checks import (  # noqa: F401  (re-exported: kept importable from here)
-    _check, _column_checks, _number_checks, _range_rule)
-from ._schema_parse import (  # noqa: F401  (re-exported: kept importable from here)
-    _FALSE_WORDS, _INVISIBLE, _MAX_WHOLE, _NON_FINITE_WORDS, _STR, _TRUE_WORDS, _Column, _as_str, _blank, _booleans,
-    _dates, _month_text, _months, _numbers, _one_number, _one_text, _per_unique, _to_text)
+from ._schema_checks import _column_checks
+from ._schema_parse import _INVISIBLE, _Column, _month_text
+from ._spec import _STR, ColumnSpec
 
 __all__ = ["CONTRACT", "CANONICAL_SCHEMAS", "MAX_PROBLEMS", "ROW_NUMBERS_NOTE", "ColumnSpec",
            "validate_tables"]
@@ -39,32 +36,6 @@ ROW_NUMBERS_NOTE = "row numbers count data rows from 1, the first row after the 
 
 _EXAMPLE_CHARS = 60
 _MONTHS_LISTED = 12
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    """What one contract column holds.
-
-    ``kind`` is one of ``id``, ``text``, ``reg_no``, ``category``, ``region``, ``date``,
-    ``month``, ``whole``, ``number``, ``bool``, ``flag``; ``low``/``high`` bound numbers
-    (``low_open`` makes the lower bound strict); ``unit`` ends the whole-number rule.
-    """
-
-    kind: str
-    nullable: bool = False
-    required: bool = True
-    unique: bool = False
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    unit: str = ""
-    not_future: bool = True
-
-    @property
-    def dtype(self) -> object:
-        if self.kind == "whole":
-            return "Int64" if self.nullable else "int64"
-        return {"number": "float64", "bool": "boolean", "flag": "int64"}.get(self.kind, _STR)
 
 
 _MONEY = ColumnSpec("whole", low=0, unit=" of KRW")

@@ -27,7 +27,7 @@ from ..config import get_settings
 from ..diskio import disk_errors, fsync_path, write_text_atomic
 from ..errors import ConfigError, DataSourceError
 from .schema import CANONICAL_SCHEMAS, _validate, validate_tables
-from ._files import MAX_FILE_BYTES, MAX_LINE_BYTES, _read_file, _read_files  # noqa: F401
+from ._files import _read_file, _read_files
 
 __all__ = ["FORMATS", "load_current", "read_book", "read_uploaded", "save_current", "write_book"]
 

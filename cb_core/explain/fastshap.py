@@ -32,7 +32,7 @@ from ._fastshap_parse import parse_booster
 if TYPE_CHECKING:
     import lightgbm as lgb
 
-    from ..model.credit_model import CreditModel
+    from ..model import CreditModel
 
 __all__ = ["FastTreeShap", "pred_contrib", "explainer_for"]
 

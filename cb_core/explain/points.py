@@ -14,8 +14,8 @@ import pandas as pd
 from scipy.special import expit
 
 from ..errors import ConfigError, MissingFeaturesError
-from ..model.credit_model import CreditModel
-from ..model.scale import grade_of, score_from_logit
+from ..model import CreditModel
+from ..model import grade_of, score_from_logit
 
 POINTS_PREFIX = "points__"
 BASE_COLUMN = "base_points"
@@ -47,7 +47,7 @@ def _index(X: pd.DataFrame | pd.Series) -> pd.Index:
     return pd.Index([X.name]) if isinstance(X, pd.Series) else X.index
 
 
-def _to_points(model: CreditModel, contrib: np.ndarray, index: pd.Index) -> pd.DataFrame:
+def contributions_to_points(model: CreditModel, contrib: np.ndarray, index: pd.Index) -> pd.DataFrame:
     a, b = model.calibration
     factor, offset = model.scale.factor, model.scale.offset
     values = np.empty_like(contrib)
@@ -84,7 +84,7 @@ def points_by_feature(model: CreditModel, X: pd.DataFrame | pd.Series) -> pd.Dat
         before rounding and clipping. Negative points lower the score.
     """
     contrib = _contrib(model, X)
-    return _to_points(model, contrib, _index(X))
+    return contributions_to_points(model, contrib, _index(X))
 
 
 def reference_points(points_frame: pd.DataFrame, scores: Any, cutoff: float, band: float = 20) -> pd.Series:
@@ -252,7 +252,7 @@ def what_if(model: CreditModel, x_row: pd.Series, changes: dict[str, Any]) -> di
     logit = a * contrib.sum(axis=1) + b
     scores = score_from_logit(logit, model.scale, rounded=True)
     grades = grade_of(scores, model.bands)
-    points = _to_points(model, contrib[1:], pd.Index([row.name])).iloc[0]
+    points = contributions_to_points(model, contrib[1:], pd.Index([row.name])).iloc[0]
     return {
         "pd": float(expit(logit[1])), "score": int(scores[1]), "grade": int(grades[1]), "points": points,
         "pd_before": float(expit(logit[0])), "score_before": int(scores[0]), "grade_before": int(grades[0]),
@@ -296,3 +296,11 @@ def dependence(points_frame: pd.DataFrame, X: pd.DataFrame, feature: str) -> pd.
     if not X.index.equals(points_frame.index):
         raise ConfigError("X must have the same index as the points frame")
     return pd.DataFrame({"value": X[feature], "points": points_frame[col]}, index=points_frame.index)
+
+
+def score_frame(model, features: pd.DataFrame, explain: bool = False) -> pd.DataFrame:
+    """``pd``, ``score``, ``grade`` per merchant; with ``explain``, ``base_points`` and ``points__*``."""
+    scores = model.score(features)
+    if not explain:
+        return scores
+    return scores.join(points_by_feature(model, features))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..data.book import Book
+from ..data import Book
 from ..errors import ConfigError
 from ..i18n import t
 from .points import points_by_feature, reason_codes, reference_points

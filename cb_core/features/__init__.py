@@ -1,1 +1,10 @@
-"""features"""
+"""As-of feature snapshots (nothing after the as-of month is read) and the tables built from them:
+the training table (one snapshot per outcome month) and the current snapshot that is scored.
+
+May import the base modules and ``data``.
+"""
+from .pipeline import current_snapshot, training_table
+from .asof import RATE_FIELDS, SUM_FIELDS, WINDOW, feature_names, month_index, month_label, snapshot
+
+__all__ = ["RATE_FIELDS", "SUM_FIELDS", "WINDOW", "current_snapshot", "feature_names", "month_index", "month_label",
+           "snapshot", "training_table"]

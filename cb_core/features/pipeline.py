@@ -1,11 +1,12 @@
-"""Book -> training table -> model -> scores: the flow the CLI, the app and batch jobs share."""
+"""Book -> feature tables: the training table (one as-of snapshot per outcome month) and the current
+snapshot the CLI, the app and batch jobs score."""
 from __future__ import annotations
 
 import pandas as pd
 
-from ..data.book import Book
+from ..data import Book
 from ..errors import ModelError
-from .snapshot import snapshot
+from .asof import snapshot
 
 
 def training_table(book: Book) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series | None, pd.Series]:
@@ -46,21 +47,4 @@ def current_snapshot(book: Book, as_of: str | None = None) -> pd.DataFrame:
     return snapshot(book.merchants, book.activity, as_of or book.last_month)
 
 
-def score_frame(model, features: pd.DataFrame, explain: bool = False) -> pd.DataFrame:
-    """``pd``, ``score``, ``grade`` per merchant; with ``explain``, ``base_points`` and ``points__*``."""
-    scores = model.score(features)
-    if not explain:
-        return scores
-    from ..explain.points import points_by_feature
-
-    return scores.join(points_by_feature(model, features))
-
-
-def oracle_auc_gap(metrics: dict) -> float | None:
-    """Oracle AUC minus model AUC on the out-of-time window, when both are known."""
-    if metrics.get("oracle_auc") is None or metrics.get("auc") is None:
-        return None
-    return float(metrics["oracle_auc"]) - float(metrics["auc"])
-
-
-__all__ = ["training_table", "current_snapshot", "score_frame", "oracle_auc_gap"]
+__all__ = ["training_table", "current_snapshot"]

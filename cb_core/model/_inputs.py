@@ -9,7 +9,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..data.catalog import FeatureSpec
+from ..data import FeatureSpec
 from ..errors import ConfigError, ModelError
 
 #: LightGBM parameters for small-to-medium tabular credit data; ``params`` in
@@ -82,7 +82,7 @@ def _is_categorical(series: pd.Series) -> bool:
             or pd.api.types.is_object_dtype(dtype))
 
 
-def _layout(X: pd.DataFrame, catalog: Mapping[str, FeatureSpec], exclude_sensitive: bool
+def feature_layout(X: pd.DataFrame, catalog: Mapping[str, FeatureSpec], exclude_sensitive: bool
             ) -> tuple[list[dict[str, Any]], dict[str, list[Any]], list[str]]:
     """Feature entries for the card, fixed category levels, and features dropped as sensitive."""
     if not isinstance(X, pd.DataFrame):
@@ -121,7 +121,7 @@ def _layout(X: pd.DataFrame, catalog: Mapping[str, FeatureSpec], exclude_sensiti
     return entries, levels, excluded
 
 
-def _matrix(X: pd.DataFrame | pd.Series, features: list[str], levels: dict[str, list[Any]],
+def feature_matrix(X: pd.DataFrame | pd.Series, features: list[str], levels: dict[str, list[Any]],
             level_codes: dict[str, dict[Any, int]]) -> np.ndarray:
     """Float matrix in model column order; categories become their code (unseen or missing: NaN)."""
     if isinstance(X, pd.Series):  # one merchant: plain Python is faster than pandas here
@@ -175,7 +175,7 @@ def check_book_features(features: list[dict[str, Any]], catalog: Mapping[str, Fe
     features : list of dict
         The card's ``features`` entries (``name`` and ``kind``).
     catalog : dict
-        The feature catalog: the features :func:`cb_core.features.snapshot.snapshot` builds from a book.
+        The feature catalog: the features :func:`cb_core.features.asof.snapshot` builds from a book.
     where : str
         The model folder, named in the message.
     """

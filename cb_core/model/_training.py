@@ -11,7 +11,7 @@ import pandas as pd
 from scipy.special import expit
 
 from . import metrics as M
-from ..errors import ConfigError
+from ..errors import ConfigError, ModelError
 from ._inputs import _aligned, _frame
 
 
@@ -178,3 +178,19 @@ def _metrics(pd_: np.ndarray, y: np.ndarray) -> dict[str, float]:
 def _window(mask: np.ndarray, y: np.ndarray, periods: list[Any]) -> dict[str, Any]:
     return {"periods": [str(p) for p in periods], "rows": int(mask.sum()), "bads": int(y[mask].sum())}
 
+
+def calibrate(oos_margin: np.ndarray, oos_y: np.ndarray, oracle: np.ndarray | None = None
+              ) -> tuple[float, float, dict[str, Any]]:
+    """Platt scaling on the out-of-sample margins and the metrics of the calibrated PD: ``(a, b,
+    metrics)``; ``oracle_auc`` when a true PD without gaps is given. Shared by both trainers."""
+    a, b = fit_platt(oos_margin, oos_y)
+    if not a > 0:
+        raise ModelError(f"calibration slope must be positive; got {a:.4g}: the model does not rank the "
+                         "validation rows (too little data or no signal)")
+    oos_pd = expit(a * oos_margin + b)
+    result = _metrics(oos_pd, oos_y)
+    result["bad_rate"] = float(oos_y.mean())
+    result["mean_pd"] = float(oos_pd.mean())
+    if oracle is not None and not np.isnan(oracle).any():
+        result["oracle_auc"] = M.auc(oracle, oos_y)
+    return a, b, result

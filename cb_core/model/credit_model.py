@@ -28,21 +28,17 @@ import pandas as pd
 from scipy.special import expit
 
 from . import metrics as M
-from ..data.catalog import FeatureSpec, feature_catalog
+from ..data import FeatureSpec, feature_catalog
 from ..diskio import disk_errors
 from ..errors import ConfigError, MissingFeaturesError, ModelError
 from .scale import GradeBands, ScoreScale, grade_of, score_from_logit
 
-from ._inputs import (  # noqa: F401  (re-exported: other modules import these from cb_core.model.credit_model)
-    _BAD_NAME, _REQUIRED_CARD_KEYS, BOOSTER_FILE, CARD_FILE, CARD_FORMAT, DEFAULT_EARLY_STOPPING_ROUNDS,
-    DEFAULT_NUM_BOOST_ROUND, DEFAULT_PARAMS, SINGLE_THREAD_ROWS, _aligned, _check_target, _frame, _is_categorical,
-    _isna, _layout, _matrix,
+from ._inputs import (
+    _REQUIRED_CARD_KEYS, BOOSTER_FILE, CARD_FILE, CARD_FORMAT, DEFAULT_EARLY_STOPPING_ROUNDS,
+    DEFAULT_NUM_BOOST_ROUND, DEFAULT_PARAMS, SINGLE_THREAD_ROWS, _aligned, _check_target, _frame, feature_layout,
+    feature_matrix,
 )
-from ._training import (  # noqa: F401
-    TimeSplit, _check_folds, _checked_split, _Fit, _fit_kfold, _fit_out_of_time, _metrics, _train_booster, _window,
-    fit_platt, out_of_time_split,
-)
-from .scorecard import ScorecardResult, _fit_scorecard, _scorecard_frame, train_scorecard  # noqa: F401
+from ._training import _check_folds, _checked_split, _fit_kfold, _fit_out_of_time, calibrate
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +90,7 @@ class CreditModel:
         """``X`` (a frame, or one merchant as a Series) as the float matrix the booster reads:
         model column order, categories as their training code, unseen categories missing."""
         self.check_features(X)
-        return _matrix(X, self.features, self.categorical_levels, self._level_codes)
+        return feature_matrix(X, self.features, self.categorical_levels, self._level_codes)
 
     def frame(self, X: pd.DataFrame) -> pd.DataFrame:
         """``X`` coerced to the model's columns and dtypes (categoricals with the training levels;
@@ -264,26 +260,6 @@ def load_model(path: str | Path) -> CreditModel:
     return model
 
 
-
-
-
-def calibrate(oos_margin: np.ndarray, oos_y: np.ndarray, oracle: np.ndarray | None = None
-              ) -> tuple[float, float, dict[str, Any]]:
-    """Platt scaling on the out-of-sample margins and the metrics of the calibrated PD: ``(a, b,
-    metrics)``; ``oracle_auc`` when a true PD without gaps is given. Shared by both trainers."""
-    a, b = fit_platt(oos_margin, oos_y)
-    if not a > 0:
-        raise ModelError(f"calibration slope must be positive; got {a:.4g}: the model does not rank the "
-                         "validation rows (too little data or no signal)")
-    oos_pd = expit(a * oos_margin + b)
-    result = _metrics(oos_pd, oos_y)
-    result["bad_rate"] = float(oos_y.mean())
-    result["mean_pd"] = float(oos_pd.mean())
-    if oracle is not None and not np.isnan(oracle).any():
-        result["oracle_auc"] = M.auc(oracle, oos_y)
-    return a, b, result
-
-
 def assemble_model(booster: lgb.Booster, booster_text: str, *, entries: list[dict[str, Any]],
                    levels: dict[str, list[Any]], excluded: list[str], params: dict[str, Any],
                    num_boost_round: int, early_stopping_rounds: int, best: int, validation: dict[str, Any],
@@ -367,10 +343,10 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
         (and ``oracle_auc`` when given).
     """
     catalog = feature_catalog() if catalog is None else catalog
-    entries, levels, excluded = _layout(X, catalog, exclude_sensitive)
+    entries, levels, excluded = feature_layout(X, catalog, exclude_sensitive)
     target = _check_target(y, X)
     features = [e["name"] for e in entries]
-    matrix = _matrix(X, features, levels, {f: {v: i for i, v in enumerate(lv)} for f, lv in levels.items()})
+    matrix = feature_matrix(X, features, levels, {f: {v: i for i, v in enumerate(lv)} for f, lv in levels.items()})
     oracle = None
     if oracle_pd is not None:
         oracle = pd.to_numeric(pd.Series(_aligned(oracle_pd, X, "oracle_pd")), errors="raise").to_numpy(dtype=float)

@@ -14,10 +14,11 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from ..data.book import Book
+from ..data import Book
 from ..diskio import disk_errors
-from .credit_model import CreditModel, train_model, train_scorecard
-from ..features.pipeline import training_table
+from .credit_model import CreditModel, train_model
+from .scorecard import train_scorecard
+from ..features import training_table
 
 log = logging.getLogger(__name__)
 

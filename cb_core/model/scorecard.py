@@ -9,9 +9,9 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..data.catalog import FeatureSpec, feature_catalog
+from ..data import FeatureSpec, feature_catalog
 from ..errors import ConfigError
-from ._inputs import _check_target, _isna, _layout
+from ._inputs import _check_target, _isna, feature_layout
 from ._training import _check_folds, _checked_split, _metrics, _window
 from .scale import ScoreScale
 
@@ -98,7 +98,7 @@ def train_scorecard(X: pd.DataFrame, y: pd.Series, time: pd.Series | None = None
     ScorecardResult
     """
     catalog = feature_catalog() if catalog is None else catalog
-    entries, levels, _ = _layout(X, catalog, exclude_sensitive)
+    entries, levels, _ = feature_layout(X, catalog, exclude_sensitive)
     target = _check_target(y, X)
     split = _checked_split(time, X, target, valid_share) if time is not None else None
     fit_rows = split.train_mask if split is not None else np.ones(len(X), dtype=bool)

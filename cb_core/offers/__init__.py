@@ -1,36 +1,24 @@
-"""Partner loan products and the brokerage: catalog, matching, recourse, repayment simulation.
+"""Partner loan products and the brokerage: the catalog, matching, recourse and repayment simulation.
 
-The platform lends nothing: it matches merchants to partner lenders' products. This module is the
-public face of that engine; the work is split by concern:
+The platform lends nothing: it matches merchants to partner lenders' products.
 
-- :mod:`cb_core.offers.catalog` — the product catalog (``data/loan_products.json``): fields,
-  :func:`load_products`, :func:`validate_products` (every problem named by product and field).
-- :mod:`cb_core.offers.match` — eligibility, limit, APR, instalment, total cost and ranking for
-  one merchant (:func:`offers_for`, with reasons in Korean and English) and for a whole book at
-  once (:func:`match_book`, vectorised).
-- :mod:`cb_core.offers.recourse` — :func:`recourse`: the smallest changes of actionable features
-  that would make a merchant eligible.
-- :mod:`cb_core.offers.repayment` — :func:`simulate`: the repayment schedule or daily withholding path
-  under sales scenarios.
+- ``catalog`` — the product catalog (``data/loan_products.json``): fields, :func:`load_products`,
+  :func:`validate_products` (every problem named by product and field).
+- ``match`` — eligibility, limit, APR, instalment, total cost and ranking for one merchant
+  (:func:`offers_for`, with reasons in Korean and English) and for a whole book (:func:`match_book`).
+- :func:`recourse` — the smallest changes of actionable features that would make a merchant eligible.
+- ``repayment`` — :func:`simulate`: the repayment schedule or daily withholding under sales scenarios.
+
+May import the base modules, ``data``, ``features``, ``model`` and ``explain``. The front loads lazily:
+the catalog alone does not load LightGBM.
 """
-from __future__ import annotations
+from ..lazy import lazy_exports
 
-from .catalog import (
-    AMORTIZING, LIMIT_STEP_KRW, PRODUCT_FIELDS, PRODUCTS_FILE, PRODUCTS_SCHEMA, REPAYMENT_TYPES,
-    REVENUE_BASED, load_products, products_to_records, validate_products,
-)
-from .match import (
-    BOOK_FIELDS, OFFER_COLUMNS, RULES, advance_apr_pct, annuity_payment, failed_rules, match_book,
-    offers_for, round_down_limit,
-)
-from .recourse import RECOURSE_COLUMNS, recourse
-from .repayment import SCENARIOS, scenario_sales, simulate
-
-__all__ = [
-    "AMORTIZING", "REVENUE_BASED", "REPAYMENT_TYPES", "LIMIT_STEP_KRW", "PRODUCT_FIELDS", "PRODUCTS_FILE",
-    "PRODUCTS_SCHEMA", "load_products", "validate_products", "products_to_records",
-    "RULES", "OFFER_COLUMNS", "BOOK_FIELDS", "offers_for", "match_book", "failed_rules",
-    "round_down_limit", "annuity_payment", "advance_apr_pct",
-    "RECOURSE_COLUMNS", "recourse",
-    "SCENARIOS", "simulate", "scenario_sales",
-]
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "catalog": ("AMORTIZING", "LIMIT_STEP_KRW", "PRODUCT_FIELDS", "PRODUCTS_FILE", "PRODUCTS_SCHEMA",
+                "REPAYMENT_TYPES", "REVENUE_BASED", "load_products", "products_to_records", "validate_products"),
+    "match": ("BOOK_FIELDS", "MERCHANT_FIELDS", "OFFER_COLUMNS", "RULES", "advance_apr_pct", "annuity_payment",
+              "failed_rules", "match_book", "offers_for", "round_down_limit"),
+    "_recourse": ("RECOURSE_COLUMNS", "recourse"),
+    "repayment": ("SCENARIOS", "scenario_sales", "simulate"),
+})

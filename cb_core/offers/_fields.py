@@ -18,7 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from ..data.catalog import categories
+from ..data import categories
 from ..errors import Problem, SchemaError
 
 __all__ = ["AMORTIZING", "REVENUE_BASED", "REPAYMENT_TYPES", "MAX_APR_PCT", "LIMIT_STEP_KRW", "GRADES", "TABLE",

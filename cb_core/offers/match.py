@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.catalog import categories
+from ..data import categories
 from ..errors import ConfigError
 from ..i18n import format_krw
 from .catalog import AMORTIZING, LIMIT_STEP_KRW, REVENUE_BASED

@@ -14,7 +14,7 @@ from datetime import date
 
 import pandas as pd
 
-from ..data.catalog import feature_catalog
+from ..data import feature_catalog
 from ..i18n import t
 
 INFO_GROUPS: tuple[str, ...] = ("sales", "returns", "customers", "operations", "marketing", "business", "credit",

@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.catalog import categories, regions
+from ..data import categories, regions
 from ..errors import ConfigError
 from ..i18n import format_krw, t
-from ..offers.catalog import AMORTIZING
-from ..offers.match import match_book
+from ..offers import AMORTIZING
+from ..offers import match_book
 from .masking import mask_frame
 
 __all__ = ["POOL_INPUT_COLUMNS", "PARTNER_ROLE", "PartnerPool", "pool_input", "partners", "partner_products",

@@ -1,10 +1,12 @@
 """Cutoff analytics: what a credit policy approves, at what risk, loss, revenue and profit.
 
-The public face of the ``strategy_*`` modules; import from here.
+The public face of the strategy modules; import from here. May import the base modules, ``data``,
+``features`` and ``model`` (never ``explain``, ``offers`` or anything above).
 
 - :mod:`cb_core.strategy._inputs` — the scored book frame (:func:`strategy_frame`) and the default
   limit rule (:func:`default_exposure`).
-- :mod:`cb_core.strategy.policy` — :class:`Policy`, :func:`decisions`, :func:`evaluate` ->
+- :mod:`cb_core.strategy.policy` — :class:`Policy` (validated cutoffs, overrides, grades, economics).
+- :mod:`cb_core.strategy.results` — :func:`decisions`, :func:`evaluate` ->
   :class:`PolicyResult`, :func:`compare_policies`.
 - :mod:`cb_core.strategy.curves` — :class:`CutoffCurves`: every cutoff at once, O(log n) a slider move.
 - :mod:`cb_core.strategy.bureau` — swap sets against the bureau score, thin-file uplift, the
@@ -27,10 +29,8 @@ from .bureau import (
 from .checks import check_monotone, check_positive_only
 from .curves import CutoffCurves
 from ._inputs import default_exposure, frame_arrays, segment_values, strategy_frame
-from .policy import (
-    DECISIONS, Policy, PolicyComparison, PolicyResult, SegmentCutoff, compare_policies, decisions, evaluate,
-    policy_grades, with_cutoffs,
-)
+from .policy import DECISIONS, Policy, SegmentCutoff, with_cutoffs
+from .results import PolicyComparison, PolicyResult, compare_policies, decisions, evaluate, policy_grades
 from .segments import segment_table
 
 __all__ = [

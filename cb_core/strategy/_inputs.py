@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from ..model.scale import SCORE_MAX, SCORE_MIN
+from ..model import SCORE_MAX, SCORE_MIN
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("score", "pd", "exposure_krw")
 SEGMENT_COLUMNS: tuple[str, ...] = ("category", "thin_file", "tenure_months", "region")

@@ -25,11 +25,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from ..model.scale import ScoreScale, grade_of, score_from_logit
+from ..model import ScoreScale, grade_of, score_from_logit
 from ._inputs import FrameArrays, frame_arrays
-from .policy import (
-    DECISION_DTYPE, Policy, approve_cutoffs, decision_codes, decisions, effective_score, ratio,
-)
+from .policy import DECISION_DTYPE, Policy
+from .results import approve_cutoffs, decision_codes, decisions, effective_score, ratio
 
 GROUP_COLUMNS: tuple[str, ...] = ("n", "share", "expected_bad_rate", "observed_bad_rate", "n_with_outcome",
                                   "n_thin_file")
@@ -200,7 +199,7 @@ def bureau_only_scores(frame: pd.DataFrame, scale: ScoreScale | None = None, *,
         raise ConfigError(f"a logistic bureau mapping needs at least {min_outcomes} thick-file merchants with "
                           f"outcomes, goods and bads; got {int(fit_rows.sum())} with {int(y.sum())} bad")
     if method != "linear" and usable:
-        from ..model.credit_model import fit_platt  # the model module loads LightGBM: import only when needed
+        from ..model import fit_platt  # the model module loads LightGBM: import only when needed
 
         a, b = fit_platt((bureau[fit_rows] - 750.0) / 100.0, y)
         if a < 0:

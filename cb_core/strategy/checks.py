@@ -9,7 +9,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..data.catalog import FeatureSpec, feature_catalog
+from ..data import FeatureSpec, feature_catalog
 from ..errors import ConfigError
 
 POSITIVE_ONLY_COLUMNS: tuple[str, ...] = ("merchant_id", "final_score", "bureau_only_score", "shortfall_points")

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PolicyError
-from ..model.scale import SCORE_MAX, SCORE_MIN
-from .policy import (
-    RESULT_FIELDS, SUM_NAMES, Policy, PolicyResult, approve_cutoffs, as_result, effective_score, result_columns,
-    row_terms, with_cutoffs,
+from ..model import SCORE_MAX, SCORE_MIN
+from .policy import Policy, with_cutoffs
+from .results import (
+    RESULT_FIELDS, SUM_NAMES, PolicyResult, approve_cutoffs, as_result, effective_score, result_columns, row_terms,
 )
 from ._inputs import frame_arrays, segment_values
 

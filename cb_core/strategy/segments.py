@@ -17,7 +17,8 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ._inputs import frame_arrays, segment_values
-from .policy import Policy, decisions, ratio
+from .policy import Policy
+from .results import decisions, ratio
 
 #: Largest number of index draws made at once.
 _CHUNK_CELLS = 2_000_000

@@ -83,21 +83,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..data.book import ACTIVITY_COLUMNS, MERCHANT_COLUMNS, OUTCOME_COLUMNS, Book
-from ..data.catalog import categories, regions
+from ..data import ACTIVITY_COLUMNS, MERCHANT_COLUMNS, OUTCOME_COLUMNS, Book
+from ..data import categories, regions
 from ..errors import ConfigError
-from ._activity import _AR_RHO, _MONEY_COUNT, _RATES, _simulate_activity  # noqa: F401
-from ._names import (  # noqa: F401
-    _GIVEN_NAMES, _PLACES, _PREFIXES, _REG_TYPES, _REG_WEIGHTS, _SUFFIXES, _SURNAMES, _ascii_fixed,
-    _business_names, _business_reg_nos, _date_strings, _digits, _join, _merchant_ids, _month_start_days,
-    _owner_names, _sigmoid, _to_str_series, business_reg_check_digit,
+from ._activity import _simulate_activity
+from ._names import (
+    _business_names, _business_reg_nos, _date_strings, _merchant_ids, _month_start_days, _owner_names, _sigmoid,
+    _to_str_series, business_reg_check_digit,
 )
-from ._pd import (  # noqa: F401
-    _PD_INPUTS, CATEGORY_PD_EFFECT, PD_COEFFICIENTS, _pd_drivers, _pd_from_drivers, _true_pd,
-)
-from ._profiles import (  # noqa: F401
-    _CATEGORIES, _CHUSEOK, _CHUSEOK_DEFAULT, _REGIONS, _SEOLLAL, _SEOLLAL_DEFAULT, _Category, _seasonality,
-)
+from ._pd import _PD_INPUTS, CATEGORY_PD_EFFECT, PD_COEFFICIENTS, _true_pd
+from ._profiles import _CATEGORIES, _REGIONS, _seasonality
 
 __all__ = ["CATEGORY_PD_EFFECT", "LOAN_SHARE", "PD_COEFFICIENTS", "business_reg_check_digit", "generate_book",
            "snapshot_months", "true_pd_at"]

@@ -16,12 +16,13 @@ from cb_core.batch._partition import (
     BUCKET_COLUMN, category_dtype, flatten_offers, offer_column, output_meta, with_bucket,
 )
 from cb_core.batch.train import _valid_loss_sums, early_stopping_iteration
-from cb_core.data.catalog import categories
+from cb_core.data import categories
 from cb_core.errors import ConfigError, DataSourceError, SchemaError
-from cb_core.model.credit_model import load_model, train_model
+from cb_core.model import load_model, train_model
 from cb_core.offers import load_products, match_book
-from cb_core.features.pipeline import current_snapshot, score_frame, training_table
-from cb_core.data.sources import read_book, write_book
+from cb_core.explain import score_frame
+from cb_core.features import current_snapshot, training_table
+from cb_core.data import read_book, write_book
 
 OFFER_INPUTS = ["months_active", "gmv_3m_avg_krw", "category"]
 

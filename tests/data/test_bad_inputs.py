@@ -23,7 +23,7 @@ import pytest
 
 from cb_core.data import sources, _files as sources_files
 from cb_core.data.book import Book
-from cb_core.cli.main import main
+from cb_core.cli import main
 from cb_core.errors import DataSourceError, SchemaError
 from cb_core.offers.catalog import load_products
 from cb_core.features.pipeline import current_snapshot
@@ -201,7 +201,7 @@ def test_a_very_long_line_is_refused_without_reading_the_rest(tmp_path, bytes_re
     with pytest.raises(DataSourceError, match=r"merchants\.csv: line 2 is longer than 1,000,000 bytes; a row of a "
                                               r"book table is a few hundred bytes"):
         read_book(folder, today=TODAY)
-    assert 0 < bytes_read["read"] <= 2 * sources.MAX_LINE_BYTES < (folder / "merchants.csv").stat().st_size
+    assert 0 < bytes_read["read"] <= 2 * sources_files.MAX_LINE_BYTES < (folder / "merchants.csv").stat().st_size
     assert main(["validate", str(folder)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {folder / 'merchants.csv'}: line 2 is longer than") and "Traceback" not in err
@@ -214,13 +214,13 @@ def test_a_gigabyte_file_of_nothing_is_refused_after_one_chunk(tmp_path, bytes_r
         fh.truncate(3 * 1024 ** 3 // 2)
     with pytest.raises(DataSourceError, match=r"merchants\.csv: line 1 is longer than 1,000,000 bytes"):
         read_book(folder, today=TODAY)
-    assert bytes_read["read"] <= 2 * sources.MAX_LINE_BYTES
+    assert bytes_read["read"] <= 2 * sources_files.MAX_LINE_BYTES
 
 
 def test_a_file_beyond_the_size_limit_is_refused_before_it_is_opened(tmp_path, bytes_read):
     folder = _book_folder(tmp_path, b"")
     with open(folder / "merchants.csv", "wb") as fh:
-        fh.truncate(sources.MAX_FILE_BYTES + 1)  # sparse
+        fh.truncate(sources_files.MAX_FILE_BYTES + 1)  # sparse
     with pytest.raises(DataSourceError, match=r"merchants\.csv is 2,048 MiB, more than the 2 GiB a book file may "
                                               r"have here; load a book this size with python -m cb_core batch"):
         read_book(folder, today=TODAY)

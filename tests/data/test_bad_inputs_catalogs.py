@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from argon2 import PasswordHasher
 
-from cb_core.cli.main import main
+from cb_core.cli import main
 from cb_core.errors import ModelError
 from cb_core.model.credit_model import load_model
 from cb_core.offers.catalog import load_products, validate_products
@@ -80,7 +80,7 @@ def test_cli_products_install_refuses_every_bad_catalog_and_keeps_the_one_in_use
     # an officer may not change the catalog, even with a valid file
     assert main(["products", "install", str(BAD / "products_grouped_amount_valid" / CATALOG), "--user", "lee",
                  "--database-url", url]) == 2
-    assert "only pm and admin users may change the product catalog" in capsys.readouterr().err
+    assert "only admin and pm users may change the product catalog" in capsys.readouterr().err
     assert store.current_products() == in_use
 
 

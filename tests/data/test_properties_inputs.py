@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from cb_core.data.book import ACTIVITY_COLUMNS, MERCHANT_COLUMNS, Book
+from cb_core.data import ACTIVITY_COLUMNS, MERCHANT_COLUMNS, Book
 from cb_core.errors import DataSourceError, SchemaError
-from cb_core.features.snapshot import feature_names
-from cb_core.features.pipeline import current_snapshot
-from cb_core.data.schema import validate_tables
-from cb_core.data.sources import read_uploaded
+from cb_core.features import feature_names
+from cb_core.features import current_snapshot
+from cb_core.data import validate_tables
+from cb_core.data import read_uploaded
 from tests.support.books import MONTHS, TODAY, good_tables
 
 # What people type into cells: numbers in every spelling, words, huge and odd values, blanks.

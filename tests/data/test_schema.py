@@ -9,11 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cb_core.data.book import (
-    ACTIVITY_COLUMNS, MERCHANT_COLUMNS, OUTCOME_COLUMNS, OUTCOME_OPTIONAL_COLUMNS, Book,
-)
+from cb_core.data import ACTIVITY_COLUMNS, MERCHANT_COLUMNS, OUTCOME_COLUMNS, OUTCOME_OPTIONAL_COLUMNS, Book
 from cb_core.errors import ConfigError, Problem, SchemaError
-from cb_core.data.schema import CANONICAL_SCHEMAS, CONTRACT, MAX_PROBLEMS, ROW_NUMBERS_NOTE, validate_tables
+from cb_core.data import CANONICAL_SCHEMAS, CONTRACT, MAX_PROBLEMS, ROW_NUMBERS_NOTE, validate_tables
 from tests.support.books import TODAY, good_tables
 
 

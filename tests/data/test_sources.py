@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from cb_core.data import sources
-from cb_core.data.book import Book
+from cb_core.data import Book
 from cb_core.errors import ConfigError, DataSourceError, Problem, SchemaError, StorageError
-from cb_core.data.schema import validate_tables
-from cb_core.data.sources import load_current, read_book, read_uploaded, save_current, write_book
+from cb_core.data import validate_tables
+from cb_core.data import load_current, read_book, read_uploaded, save_current, write_book
 from tests.support.books import TODAY, good_tables
 
 BAD = Path(__file__).resolve().parent.parent / "bad_inputs"

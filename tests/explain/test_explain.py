@@ -10,7 +10,7 @@ from scipy.special import expit
 
 from cb_core.explain import points as E
 from cb_core.errors import ConfigError, MissingFeaturesError
-from cb_core.model.credit_model import train_model
+from cb_core.model import train_model
 
 # one thread: on a busy 2-core machine two OpenMP threads can make LightGBM 100x slower
 FAST = {"learning_rate": 0.1, "num_boost_round": 120, "early_stopping_rounds": 20, "num_threads": 1}

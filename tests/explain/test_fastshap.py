@@ -9,7 +9,7 @@ import pytest
 from scipy.special import expit
 
 from cb_core.errors import ConfigError, ModelError
-from cb_core.explain.fastshap import FastTreeShap, explainer_for, pred_contrib
+from cb_core.explain import FastTreeShap, explainer_for, pred_contrib
 
 TOL = 1e-9
 N_LEVELS = 6
@@ -210,7 +210,7 @@ def test_multiclass_models_are_refused():
 
 
 def test_credit_model_drop_in_matches_booster_predict():
-    from cb_core.model.credit_model import train_model
+    from cb_core.model import train_model
 
     rng = np.random.default_rng(4)
     n = 900

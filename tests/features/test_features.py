@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from cb_core.data.catalog import feature_catalog
+from cb_core.data import feature_catalog
 from cb_core.errors import ConfigError
-from cb_core.features.snapshot import feature_names, month_index, snapshot
+from cb_core.features import feature_names, month_index, snapshot
 
 MONTHS = pd.period_range("2025-01", "2026-10", freq="M").astype(str).tolist()
 
@@ -153,8 +153,8 @@ def test_invariants_on_random_activity(data, as_of):
 
 
 def test_one_row_percentiles_equal_the_group_ranking(small_book):
-    from cb_core.explain.points import peer_percentiles
-    from cb_core.explain.review import percentiles_of_row
+    from cb_core.explain import peer_percentiles
+    from cb_core.explain import percentiles_of_row
 
     snap = snapshot(small_book.merchants, small_book.activity, small_book.last_month)
     peers = snap[snap["category"] == "fashion"]

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from cb_core.errors import ModelError
-from cb_core.explain.points import points_by_feature
-from cb_core.features.pipeline import current_snapshot, training_table
+from cb_core.explain import points_by_feature
+from cb_core.features import current_snapshot, training_table
 from tests.support.app import ROOT
 
 
@@ -33,7 +33,7 @@ def test_training_table_uses_snapshot_months_only(small_book):
     assert set(time) == set(small_book.outcomes["snapshot_month"])
     assert y.isin([0, 1]).all()
     # the features of a row are the snapshot as of its own month
-    from cb_core.features.snapshot import snapshot
+    from cb_core.features import snapshot
 
     month = sorted(set(time))[0]
     rows = (time == month).to_numpy()
@@ -51,8 +51,8 @@ def test_book_without_outcomes_cannot_train(small_book):
 @pytest.mark.slow
 def test_demo_book_auc_within_002_of_oracle():
     """The default demo book (20,000 merchants, seed 7): out-of-time AUC vs the true PD's AUC."""
-    from cb_core.model.credit_model import train_model
-    from cb_core.synth.generate import generate_book
+    from cb_core.model import train_model
+    from cb_core.synth import generate_book
 
     book = generate_book(20_000, 24, seed=7)
     X, y, time, true_pd, _ = training_table(book)
@@ -68,7 +68,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_cli_train_and_score_a_book(tmp_path, small_book):
-    from cb_core.data.sources import write_book
+    from cb_core.data import write_book
 
     book_dir = write_book(small_book, tmp_path / "book")
     r = _cli("train", "--data", str(book_dir), "--out", str(tmp_path / "model"))

@@ -8,10 +8,10 @@ from scipy.special import expit
 
 from cb_core.model import metrics as M
 from cb_core.errors import ConfigError, MissingFeaturesError, ModelError
-from cb_core.model.credit_model import (
+from cb_core.model import (
     BOOSTER_FILE, CARD_FILE, fit_platt, load_model, out_of_time_split, train_model, train_scorecard,
 )
-from cb_core.model.scale import ScoreScale, grade_of, score_from_logit
+from cb_core.model import ScoreScale, grade_of, score_from_logit
 
 # one thread: on a busy 2-core machine two OpenMP threads can make LightGBM 100x slower
 FAST = {"learning_rate": 0.1, "num_boost_round": 120, "early_stopping_rounds": 20, "num_threads": 1}

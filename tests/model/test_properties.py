@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from cb_core.explain.points import points_by_feature
+from cb_core.explain import points_by_feature
 from cb_core.offers import load_products, match_book
-from cb_core.offers.match import MERCHANT_FIELDS
+from cb_core.offers import MERCHANT_FIELDS
 
 _finite = st.one_of(st.floats(-1e12, 1e12), st.just(float("nan")))
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from cb_core.errors import ConfigError
-from cb_core.model.scale import (
+from cb_core.model import (
     DEFAULT_GRADE_BOUNDARIES, GradeBands, ScoreScale, grade_of, pd_from_score, score_from_logit, score_from_pd,
 )
 

@@ -22,7 +22,7 @@ def _kill_after(args: list[str], seconds: float) -> int:
 
 @pytest.mark.parametrize("delay", [0.5, 2.0, 4.0])
 def test_killed_install_keeps_the_previous_current_book(tmp_path, small_book, delay):
-    from cb_core.data.sources import load_current, save_current
+    from cb_core.data import load_current, save_current
 
     save_current(small_book, tmp_path)
     script = ("import sys; from cb_core.synth.generate import generate_book; from cb_core.data.sources import save_current; "
@@ -35,9 +35,9 @@ def test_killed_install_keeps_the_previous_current_book(tmp_path, small_book, de
 
 @pytest.mark.parametrize("delay", [1.0, 3.0])
 def test_killed_training_keeps_the_previous_model_folder(tmp_path, small_book, trained, delay):
-    from cb_core.model.credit_model import load_model
-    from cb_core.model.report import save_bundle
-    from cb_core.data.sources import write_book
+    from cb_core.model import load_model
+    from cb_core.model import save_bundle
+    from cb_core.data import write_book
 
     model, report = trained
     out = tmp_path / "model"

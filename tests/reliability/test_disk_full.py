@@ -149,7 +149,7 @@ def fresh_state(tmp_path, small_book, monkeypatch):
     import streamlit as st
 
     from cb_core.config import get_settings
-    from cb_core.data.sources import save_current
+    from cb_core.data import save_current
     from cb_core.store import Store, default_url
 
     state = tmp_path / "state"

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from cb_core.reports.explanation import explanation_record, explanation_text, information_weights
+from cb_core.reports import explanation_record, explanation_text, information_weights
 from tests.support.app import app_as
 
 
@@ -23,8 +23,8 @@ def test_information_weights_by_hand():
 
 
 def test_record_of_a_real_merchant(small_book, trained):
-    from cb_core.features.pipeline import current_snapshot
-    from cb_core.explain.review import cutoff_reference, explain_merchant
+    from cb_core.features import current_snapshot
+    from cb_core.explain import cutoff_reference, explain_merchant
 
     model, _ = trained
     snap = current_snapshot(small_book)

@@ -10,8 +10,7 @@ import pytest
 
 from cb_core.errors import ConfigError
 from cb_core.offers import load_products, offers_for, validate_products
-from cb_core.reports.partner import (partner_pool, partners, pool_input, products_table, report_html,
-                                    sample_merchants)
+from cb_core.reports import partner_pool, partners, pool_input, products_table, report_html, sample_merchants
 
 AT = datetime(2026, 11, 1, 9, 30, tzinfo=timezone.utc)
 
@@ -80,7 +79,7 @@ def test_pool_sees_only_the_partners_products(catalog, merchants_frame):
 @pytest.fixture(scope="module")
 def scored_book(small_book):
     """The small book's snapshot with seeded scores (the pool does not care where scores come from)."""
-    from cb_core.features.pipeline import current_snapshot
+    from cb_core.features import current_snapshot
 
     snap = current_snapshot(small_book)
     rng = np.random.default_rng(3)

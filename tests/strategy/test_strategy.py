@@ -447,7 +447,7 @@ def test_check_monotone_finds_a_broken_model_and_passes_lightgbm():
     assert report["rows_violating"].tolist() == [50, 50] and (report["worst_move"] > 0).all()
     assert report["merchant_id"].isin(X.index).all()
 
-    from cb_core.model.credit_model import train_model
+    from cb_core.model import train_model
 
     z = -3 + 12 * (X["return_rate_6m"] - 0.09) - 0.8 * (np.log(X["gmv_3m_avg_krw"]) - 15)
     y = pd.Series((rng.random(n) < expit(z)).astype(int), index=X.index)

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from cb_core.synth import generate as synth
-from cb_core.data.book import ACTIVITY_COLUMNS, MERCHANT_COLUMNS, OUTCOME_COLUMNS, Book
+from cb_core.data import ACTIVITY_COLUMNS, MERCHANT_COLUMNS, OUTCOME_COLUMNS, Book
 from cb_core.errors import ConfigError
-from cb_core.synth.generate import CATEGORY_PD_EFFECT, PD_COEFFICIENTS, generate_book, snapshot_months, true_pd_at
+from cb_core.synth import CATEGORY_PD_EFFECT, PD_COEFFICIENTS, generate_book, snapshot_months, true_pd_at
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 N, MONTHS, SEED, END = 5_000, 24, 7, "2026-10"

@@ -10,13 +10,14 @@ import logging
 import sys
 from pathlib import Path
 
+from ..access import ROLES, can, roles_with
 from ..errors import CBError, SchemaError
 from . import batch, bench
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
-    from ..data.sources import write_book
-    from ..synth.generate import generate_book
+    from ..data import write_book
+    from ..synth import generate_book
 
     book = generate_book(args.merchants, args.months, args.seed, args.end_month)
     out = write_book(book, Path(args.out), fmt=args.format)
@@ -27,7 +28,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from ..data.sources import read_book
+    from ..data import read_book
 
     book = read_book(args.source)
     print(json.dumps({"valid": True, "source": book.source, "merchants": len(book.merchants),
@@ -73,17 +74,17 @@ def _metrics_line(model) -> str:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
-    from ..model.report import save_bundle
+    from ..model import save_bundle
 
     if bool(args.data) == bool(args.table):
         raise ConfigError("give exactly one of --data DIR (a merchant book) or --table FILE (a feature table)")
     if args.data:
-        from ..model.report import train_with_report
-        from ..data.sources import read_book
+        from ..model import train_with_report
+        from ..data import read_book
 
         model, report = train_with_report(read_book(args.data), exclude_sensitive=args.exclude_sensitive)
     else:
-        from ..model.credit_model import train_model
+        from ..model import train_model
 
         if not args.target:
             raise ConfigError("--table needs --target COL (the 0/1 outcome column)")
@@ -104,8 +105,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from ..model.credit_model import load_model
-    from ..features.pipeline import current_snapshot, score_frame
+    from ..model import load_model
+    from ..explain import score_frame
+    from ..features import current_snapshot
 
     model = load_model(args.model)
     source = Path(args.data)
@@ -113,7 +115,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         table = _read_table(source)
         features = table.set_index(args.id) if args.id else table
     else:
-        from ..data.sources import read_book
+        from ..data import read_book
 
         features = current_snapshot(read_book(source), args.as_of)
     model.check_features(features)
@@ -125,9 +127,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_model(args: argparse.Namespace) -> int:
-    from ..data.catalog import feature_catalog
-    from ..model.credit_model import load_model
-    from ..model._inputs import check_book_features
+    from ..data import feature_catalog
+    from ..model import load_model
+    from ..model import check_book_features
 
     # Everything is checked before anything is written: a bad folder never becomes the model in use.
     model = load_model(args.folder)
@@ -143,7 +145,7 @@ def _cmd_model(args: argparse.Namespace) -> int:
 
 
 def _cmd_products(args: argparse.Namespace) -> int:
-    from ..offers.catalog import load_products, products_to_records
+    from ..offers import load_products, products_to_records
 
     products = load_products(args.file)  # checked before the store is opened: a bad file changes nothing
     out = {"valid": True, "products": len(products), "product_ids": products["product_id"].tolist()}
@@ -153,11 +155,11 @@ def _cmd_products(args: argparse.Namespace) -> int:
         store = Store(args.database_url or None)
         try:
             user = store.get_user(args.user)
-            if user is not None and user.role not in ("pm", "admin"):
+            if user is not None and not can(user.role, "edit_products"):
                 from ..errors import AuthError
 
-                raise AuthError(f"user {args.user!r} is a {user.role}; only pm and admin users may change the "
-                                "product catalog")
+                raise AuthError(f"user {args.user!r} is a {user.role}; only {' and '.join(roles_with('edit_products'))} "
+                                "users may change the product catalog")
             current = store.current_products()
             out["version"] = store.save_products(products_to_records(products), args.user,
                                                  None if current is None else current[0])
@@ -264,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     users = p.add_subparsers(dest="users_command", required=True)
     u = users.add_parser("add", help="add a user; without --password-stdin a random password is printed once")
     u.add_argument("name")
-    u.add_argument("--role", required=True, choices=("admin", "pm", "officer", "partner"))
+    u.add_argument("--role", required=True, choices=ROLES)
     u.add_argument("--partner", help="the partner a partner user belongs to")
     u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     users.add_parser("list", help="list users")

@@ -36,14 +36,14 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..data.catalog import categories, feature_catalog
+from ..data import categories, feature_catalog
 from ..errors import ConfigError
-from ..explain.points import what_if
+from ..explain import what_if
 from ..i18n import format_krw
-from ..model.credit_model import CreditModel
+from ..model import CreditModel
 from .catalog import LIMIT_STEP_KRW
 from .match import offers_for
-from ..model.scale import grade_of, score_from_logit
+from ..model import grade_of, score_from_logit
 
 __all__ = ["RECOURSE_COLUMNS", "recourse"]
 

@@ -15,15 +15,15 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..data.catalog import categories, feature_catalog
+from ..data import categories, feature_catalog
 from ..errors import ConfigError
 
 WINDOW = 15
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
-_SUM_FIELDS = ("gmv_krw", "orders", "returns", "refund_krw", "unique_buyers", "active_listings",
+SUM_FIELDS = ("gmv_krw", "orders", "returns", "refund_krw", "unique_buyers", "active_listings",
                "reviews", "disputes", "settlement_krw", "search_clicks", "ad_spend_krw")
-_RATE_FIELDS = ("repeat_buyer_rate", "inventory_turnover", "ship_delay_rate")
+RATE_FIELDS = ("repeat_buyer_rate", "inventory_turnover", "ship_delay_rate")
 
 
 def month_index(months: pd.Series | np.ndarray | str) -> np.ndarray | int:
@@ -105,13 +105,13 @@ def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str) -> pd.
     observed = col[None, :] >= first[:, None]
 
     arrays: dict[str, np.ndarray] = {}
-    for name in _SUM_FIELDS:
+    for name in SUM_FIELDS:
         a = np.zeros(n * WINDOW)
         a[flat] = activity[name].to_numpy(dtype=float)[keep][in_win]
         a = a.reshape(n, WINDOW)
         a[~observed] = np.nan
         arrays[name] = a
-    for name in _RATE_FIELDS + ("avg_rating",):
+    for name in RATE_FIELDS + ("avg_rating",):
         a = np.full(n * WINDOW, np.nan)
         a[flat] = activity[name].to_numpy(dtype=float)[keep][in_win]
         arrays[name] = a.reshape(n, WINDOW)

@@ -1,0 +1,44 @@
+"""Package fronts that load their modules on first use (PEP 562).
+
+A front lists its public names by the module that defines them; ``from cb_core.model import
+score_from_pd`` then loads ``cb_core.model.scale`` only, not LightGBM. This keeps every command
+paying only for what it uses (``validate`` never imports LightGBM, numba or scikit-learn).
+A base module: it imports nothing from ``cb_core``.
+"""
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+from typing import Any, Callable, Iterable, Mapping
+
+
+def lazy_exports(package: str, table: Mapping[str, Iterable[str]]
+                 ) -> tuple[list[str], Callable[[str], Any], Callable[[], list[str]]]:
+    """``__all__``, ``__getattr__`` and ``__dir__`` for a package front.
+
+    Parameters
+    ----------
+    package
+        The front's ``__name__``.
+    table
+        Module name relative to the package (``"scale"``) -> the public names it defines.
+        A module name must not also be an exported name: once the module is imported, Python
+        would set the package attribute of that name to the module.
+    """
+    where = {name: module for module, names in table.items() for name in names}
+    clash = sorted(set(where) & set(table))
+    if clash:
+        raise ValueError(f"{package}: module name(s) also exported: {', '.join(clash)}")
+
+    def __getattr__(name: str) -> Any:
+        if name not in where:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(import_module(f"{package}.{where[name]}"), name)
+        setattr(sys.modules[package], name, value)  # later lookups skip this function
+        return value
+
+    names = sorted(where)
+    return names, __getattr__, lambda: list(names)
+
+
+__all__ = ["lazy_exports"]
