@@ -121,15 +121,20 @@ def _loads_as(folder: Path, version: str) -> bool:
 
 
 def ensure_model(book: Book, settings: Settings | None = None, progress: Progress | None = None):
-    """The model in use; on first start, train one on the book (with its report) and install it."""
+    """The model in use; on first start, train one on the book (with its report) and install it.
+
+    A new model is trained on the settings' score scale (``pdo``, ``base_score``, ``base_odds``);
+    the model in use keeps the scale it was trained with.
+    """
     model = current_model(settings)
     if model is not None:
         return model
     from .model.report import train_with_report
+    from .model.scale import ScoreScale
 
     progress = progress or _noop
     progress(0.65, "progress_training")
-    model, report = train_with_report(book, progress=progress)
+    model, report = train_with_report(book, scale=ScoreScale.from_settings(settings), progress=progress)
     install_model(model, report, settings)
     progress(0.98, "progress_model_ready")
     return model
