@@ -18,10 +18,12 @@ install: $(VENV)/.app
 install-test: $(VENV)/.test
 
 ## Serve the app at http://localhost:$(PORT); the first start builds the demo book and model.
+## Streamlit's upload limit (server.maxUploadSize, not settable from a script) is the max_upload_mb setting.
 run: $(VENV)/.app
 	@$(PY) -m cb_core users ensure-admin
+	max_upload_mb=$$($(PY) -c 'from cb_core.config import get_settings; print(get_settings().max_upload_mb)') && \
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
-		--browser.gatherUsageStats false
+		--browser.gatherUsageStats false --server.maxUploadSize $$max_upload_mb
 
 ## Install test dependencies (Chromium, PostgreSQL from Debian) and run the whole suite.
 test: $(VENV)/.test

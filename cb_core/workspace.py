@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .data import Book
-from .config import get_settings, state_dir
+from .config import Settings, get_settings, state_dir
 from .diskio import write_frame_atomic, write_text_atomic
 from .errors import StorageError
 
@@ -30,21 +30,21 @@ def _noop(fraction: float, message: str) -> None:
     log.info("%3.0f%% %s", fraction * 100, message)
 
 
-def current_book(settings: dict[str, Any] | None = None) -> Book | None:
+def current_book(settings: Settings | None = None) -> Book | None:
     """The book in use, or None before the first load."""
     from .data import load_current
 
     return load_current(state_dir(settings))
 
 
-def install_book(book: Book, settings: dict[str, Any] | None = None) -> Path:
+def install_book(book: Book, settings: Settings | None = None) -> Path:
     """Make a validated book the one in use (atomically); the previous one stays until then."""
     from .data import save_current
 
     return save_current(book, state_dir(settings))
 
 
-def ensure_demo_book(settings: dict[str, Any] | None = None, progress: Progress | None = None) -> Book:
+def ensure_demo_book(settings: Settings | None = None, progress: Progress | None = None) -> Book:
     """The current book; on first start, generate the demo book and install it."""
     settings = settings or get_settings()
     progress = progress or _noop
@@ -54,21 +54,20 @@ def ensure_demo_book(settings: dict[str, Any] | None = None, progress: Progress 
     from .synth import generate_book
 
     progress(0.05, "progress_generating")
-    book = generate_book(settings["demo_merchants"], settings["demo_months"], settings["demo_seed"],
-                         settings["demo_end_month"])
+    book = generate_book(settings.demo_merchants, settings.demo_months, settings.demo_seed, settings.demo_end_month)
     progress(0.5, "progress_saving")
     install_book(book, settings)
     progress(0.6, "progress_book_ready")
     return current_book(settings) or book
 
 
-def ensure_demo(settings: dict[str, Any] | None = None, progress: Progress | None = None):
+def ensure_demo(settings: Settings | None = None, progress: Progress | None = None):
     """First start: the demo book and a model trained on it, each built only if missing."""
     book = ensure_demo_book(settings, progress)
     return book, ensure_model(book, settings, progress)
 
 
-def current_fingerprint(settings: dict[str, Any] | None = None) -> str | None:
+def current_fingerprint(settings: Settings | None = None) -> str | None:
     """Fingerprint of the book in use (cheap: reads the pointer file only), None before the first load."""
     import json
 
@@ -80,7 +79,7 @@ def current_fingerprint(settings: dict[str, Any] | None = None) -> str | None:
 
 # ---------------------------------------------------------------- the model in use
 
-def current_model_dir(settings: dict[str, Any] | None = None) -> Path | None:
+def current_model_dir(settings: Settings | None = None) -> Path | None:
     """Folder of the model in use, None before the first training."""
     import json
 
@@ -91,7 +90,7 @@ def current_model_dir(settings: dict[str, Any] | None = None) -> Path | None:
     return folder if folder.exists() else None
 
 
-def current_model(settings: dict[str, Any] | None = None):
+def current_model(settings: Settings | None = None):
     """The model in use (``CreditModel``) or None."""
     from .model import load_model
 
@@ -99,7 +98,7 @@ def current_model(settings: dict[str, Any] | None = None):
     return None if folder is None else load_model(folder)
 
 
-def install_model(model, report=None, settings: dict[str, Any] | None = None) -> Path:
+def install_model(model, report=None, settings: Settings | None = None) -> Path:
     """Save a model (and its training report) under ``models/<version>`` and make it the one in use.
 
     The folder is complete before the pointer moves, so a crash leaves the previous model in use.
@@ -124,16 +123,20 @@ def _loads_as(folder: Path, version: str) -> bool:
         return False
 
 
-def ensure_model(book: Book, settings: dict[str, Any] | None = None, progress: Progress | None = None):
-    """The model in use; on first start, train one on the book (with its report) and install it."""
+def ensure_model(book: Book, settings: Settings | None = None, progress: Progress | None = None):
+    """The model in use; on first start, train one on the book (with its report) and install it.
+
+    A new model is trained on the settings' score scale (``pdo``, ``base_score``, ``base_odds``);
+    the model in use keeps the scale it was trained with.
+    """
     model = current_model(settings)
     if model is not None:
         return model
-    from .model import train_with_report
+    from .model import ScoreScale, train_with_report
 
     progress = progress or _noop
     progress(0.65, "progress_training")
-    model, report = train_with_report(book, progress=progress)
+    model, report = train_with_report(book, scale=ScoreScale.from_settings(settings), progress=progress)
     install_model(model, report, settings)
     progress(0.98, "progress_model_ready")
     return model
@@ -154,7 +157,7 @@ def _cached_parquet(path: Path, build: Callable[[], "pd.DataFrame"]) -> "pd.Data
     return frame
 
 
-def book_snapshot(book: Book, settings: dict[str, Any] | None = None) -> "pd.DataFrame":
+def book_snapshot(book: Book, settings: Settings | None = None) -> "pd.DataFrame":
     """Features of every merchant as of the book's last month (cached per book)."""
     from .features import current_snapshot
 
@@ -162,13 +165,13 @@ def book_snapshot(book: Book, settings: dict[str, Any] | None = None) -> "pd.Dat
     return _cached_parquet(path, lambda: current_snapshot(book))
 
 
-def book_scores(book: Book, model, settings: dict[str, Any] | None = None) -> "pd.DataFrame":
+def book_scores(book: Book, model, settings: Settings | None = None) -> "pd.DataFrame":
     """``pd``, ``score``, ``grade`` of every merchant under ``model`` (cached per book and model)."""
     path = state_dir(settings) / "cache" / f"scores-{book.fingerprint}-{model.version}.parquet"
     return _cached_parquet(path, lambda: model.score(book_snapshot(book, settings)))
 
 
-def book_category_bands(book: Book, settings: dict[str, Any] | None = None) -> "pd.DataFrame":
+def book_category_bands(book: Book, settings: Settings | None = None) -> "pd.DataFrame":
     """Category median bands of the review page's monthly metrics (cached per book)."""
     from .explain import category_bands
 
@@ -203,7 +206,7 @@ def model_report_data(model_dir: Path) -> dict[str, Any]:
     return out
 
 
-def platform_only_scores(book: Book, model, settings: dict[str, Any] | None = None) -> "pd.Series | None":
+def platform_only_scores(book: Book, model, settings: Settings | None = None) -> "pd.Series | None":
     """Scores of the book under the platform-data-only model trained beside ``model`` (stage 2 of
     the two-stage rescue), or None when the model folder has none. Cached per book and model."""
     from .model import load_model

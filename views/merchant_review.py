@@ -32,7 +32,7 @@ merchant_id = st.selectbox(tr("review_merchant"), list(labels), format_func=labe
 
 snap = engine.snapshot(book)
 with engine_errors():
-    reference = engine.reference(book, model, settings["approve_cutoff"], settings["reason_band"])
+    reference = engine.reference(book, model, settings.approve_cutoff, settings.reason_band)
     ex = explain_merchant(model, snap, merchant_id, reference, lang=lang())
 
 profile = mask_frame(book.merchants.loc[book.merchants["merchant_id"] == merchant_id], role()).iloc[0]
@@ -40,8 +40,8 @@ c = st.columns(4)
 c[0].metric(tr("review_score"), f"{ex.score}")
 c[1].metric(tr("review_grade"), f"{ex.grade}")
 c[2].metric(tr("review_pd"), f"{ex.pd:.2%}")
-decision = ("approve" if ex.score >= settings["approve_cutoff"]
-            else "refer" if ex.score >= settings["refer_cutoff"] else "decline")
+decision = ("approve" if ex.score >= settings.approve_cutoff
+            else "refer" if ex.score >= settings.refer_cutoff else "decline")
 c[3].metric(tr("review_indicative"), tr(f"decision_{decision}"))
 facts = {
     tr("review_business_name"): profile["business_name"], tr("review_owner"): profile["owner_name"],
@@ -60,7 +60,7 @@ with left:
     st.plotly_chart(waterfall_figure(waterfall_table(model, ex.points, lang()), ""), width="stretch")
 with right:
     st.subheader(tr("review_reasons"))
-    st.caption(tr("review_reasons_help", cutoff=int(settings["approve_cutoff"]), band=int(settings["reason_band"])))
+    st.caption(tr("review_reasons_help", cutoff=int(settings.approve_cutoff), band=int(settings.reason_band)))
     reasons = ex.reasons.assign(value=ex.reasons["value"].map(lambda v: f"{v:,.3g}" if isinstance(v, float) else str(v)))
     reasons = reasons.rename(columns={"label": tr("col_feature"), "reason": tr("col_reason"), "value": tr("col_value"),
                                       "peer_percentile": tr("col_peer_pct"), "delta_points": tr("col_delta_points"),

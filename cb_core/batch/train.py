@@ -203,7 +203,7 @@ def train_on_cluster(client: Any, merchants: Any, activity: Any, outcomes: Any, 
     train_margin, train_y = scored["margin"].to_numpy()[~valid], scored["y"].to_numpy()[~valid]
     result["train_auc"] = M.auc(train_margin, train_y)
 
-    scale, bands = scale or ScoreScale(), bands or GradeBands()
+    scale, bands = scale or ScoreScale.from_settings(), bands or GradeBands()
     train_scores = score_from_logit(a * train_margin + b, scale)
     final = lgb.Booster(model_str=booster_text)
 

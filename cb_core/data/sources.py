@@ -23,7 +23,7 @@ import pyarrow as pa
 from pandera.errors import SchemaError as PanderaSchemaError
 
 from .book import REQUIRED_TABLES, TABLES, Book
-from ..config import get_settings
+from ..config import Settings, get_settings
 from ..diskio import disk_errors, fsync_path, write_text_atomic
 from ..errors import ConfigError, DataSourceError
 from .schema import CANONICAL_SCHEMAS, _validate, validate_tables
@@ -35,6 +35,8 @@ __all__ = ["FORMATS", "load_current", "read_book", "read_uploaded", "save_curren
 FORMATS: tuple[str, ...] = ("parquet", "csv")
 POINTER_FILE = "current_book.json"
 
+#: Bytes in a megabyte of ``max_upload_mb`` (Streamlit's ``server.maxUploadSize`` counts the same way).
+_MB = 1024 * 1024
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
 _UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optionally outcomes, "
@@ -45,7 +47,7 @@ _UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optiona
 # Reading
 
 def read_book(source: str | Path, *, tables: dict[str, str] | None = None,
-              today: date | None = None) -> Book:
+              today: date | None = None, settings: Settings | None = None) -> Book:
     """Read and validate a book from a folder or a database.
 
     Parameters
@@ -59,6 +61,9 @@ def read_book(source: str | Path, *, tables: dict[str, str] | None = None,
         tables that are named differently at the source.
     today : date, optional
         Passed to :func:`~cb_core.data.schema.validate_tables`.
+    settings : Settings, optional
+        Its ``max_report_rows`` caps the row numbers listed per problem (default: the current
+        settings).
 
     Returns
     -------
@@ -73,8 +78,9 @@ def read_book(source: str | Path, *, tables: dict[str, str] | None = None,
         The tables were read but break the data contract.
     """
     names = _table_names(tables)
+    max_rows = _max_rows(settings)
     if isinstance(source, str) and _URL.match(source):
-        return _read_database(source, names, today)
+        return _read_database(source, names, today, max_rows)
     folder = Path(source)
     if not folder.is_dir():
         raise DataSourceError(f"book folder not found: {folder}" if not folder.exists()
@@ -89,22 +95,39 @@ def read_book(source: str | Path, *, tables: dict[str, str] | None = None,
         elif table in REQUIRED_TABLES:
             problems.append((table, "*", f"required table is missing: no {stem}.parquet or {stem}.csv "
                                          f"in {folder}"))
-    return _validate(_read_files(files), today=today, max_rows=_max_rows(), source=str(folder),
+    return _validate(_read_files(files), today=today, max_rows=max_rows, source=str(folder),
                      problems=tuple(problems))
 
 
-def read_uploaded(files: dict[str, bytes], *, today: date | None = None) -> Book:
+def read_uploaded(files: dict[str, bytes], *, today: date | None = None, settings: Settings | None = None) -> Book:
     """Read and validate a book from uploaded files (file name -> content).
 
     File names are ``merchants.csv``, ``monthly_activity.parquet`` and so on (any letter case,
     folders ignored); other names are reported as problems. When a table comes both as CSV and
     as Parquet, the Parquet file wins.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        ``max_upload_mb``: the largest file accepted, in MB of 1024 x 1024 bytes (as Streamlit's
+        ``server.maxUploadSize``); ``max_report_rows`` as in :func:`read_book`. Default: the
+        current settings.
+
+    Raises
+    ------
+    DataSourceError
+        A file is larger than ``max_upload_mb`` (each such file is named with its size and the
+        limit; nothing is parsed), or cannot be read.
+    SchemaError
+        The tables were read but break the data contract.
     """
+    settings = settings or get_settings()
+    _check_upload_sizes(files, settings.max_upload_mb)
     chosen: dict[str, tuple[str, bytes]] = {}
     problems: list[tuple[str, str, str]] = []
     bases = []
     for file_name, content in files.items():
-        base = str(file_name).replace("\\", "/").rsplit("/", 1)[-1]
+        base = _base_name(file_name)
         bases.append(base)
         stem, _, ext = base.lower().rpartition(".")
         if ext not in FORMATS or stem not in TABLES:
@@ -112,12 +135,26 @@ def read_uploaded(files: dict[str, bytes], *, today: date | None = None) -> Book
         elif stem not in chosen or ext == "parquet":
             chosen[stem] = (base, bytes(content))
     source = "upload: " + ", ".join(sorted(bases))
-    return _validate(_read_files(chosen), today=today, max_rows=_max_rows(), source=source,
+    return _validate(_read_files(chosen), today=today, max_rows=_max_rows(settings), source=source,
                      problems=tuple(problems))
 
 
-def _max_rows() -> int:
-    return int(get_settings()["max_report_rows"])
+def _base_name(file_name: str) -> str:
+    return str(file_name).replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _check_upload_sizes(files: dict[str, bytes], max_upload_mb: int) -> None:
+    """Refuse the upload, before any file is parsed, when a file is larger than ``max_upload_mb``."""
+    limit = max_upload_mb * _MB
+    too_big = [f"{_base_name(name)} is {len(content):,} bytes ({len(content) / _MB:,.1f} MB)"
+               for name, content in files.items() if len(content) > limit]
+    if too_big:
+        raise DataSourceError(f"upload refused: {'; '.join(too_big)}; the limit is {max_upload_mb:,} MB "
+                              f"({limit:,} bytes, setting max_upload_mb)")
+
+
+def _max_rows(settings: Settings | None = None) -> int:
+    return (settings or get_settings()).max_report_rows
 
 
 def _table_names(tables: dict[str, str] | None) -> dict[str, str]:
@@ -127,7 +164,7 @@ def _table_names(tables: dict[str, str] | None) -> dict[str, str]:
     return {table: (tables or {}).get(table, table) for table in TABLES}
 
 
-def _read_database(url: str, names: dict[str, str], today: date | None) -> Book:
+def _read_database(url: str, names: dict[str, str], today: date | None, max_rows: int) -> Book:
     import sqlalchemy as sa
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, SQLAlchemyError
 
@@ -162,7 +199,7 @@ def _read_database(url: str, names: dict[str, str], today: date | None) -> Book:
         raise DataSourceError(f"cannot read from {shown}: {detail}") from None
     finally:
         engine.dispose()
-    return _validate(frames, today=today, max_rows=_max_rows(), source=shown, problems=tuple(problems))
+    return _validate(frames, today=today, max_rows=max_rows, source=shown, problems=tuple(problems))
 
 
 # ---------------------------------------------------------------------------------------------

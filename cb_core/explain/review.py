@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..config import get_settings
 from ..data import Book
 from ..errors import ConfigError
 from ..i18n import t
@@ -88,12 +89,15 @@ def category_bands(book: Book, per_category: int = 3000, seed: int = 0) -> pd.Da
     return pd.concat(parts, ignore_index=True)[["category", "month", "metric", "p25", "p50", "p75"]]
 
 
-def cutoff_reference(model, snapshot: pd.DataFrame, scores: pd.DataFrame, cutoff: float, band: float = 20,
-                     sample: int = 400, seed: int = 0) -> pd.Series:
-    """Mean points of (a sample of) the merchants scoring just above ``cutoff``.
+def cutoff_reference(model, snapshot: pd.DataFrame, scores: pd.DataFrame, cutoff: float,
+                     band: float | None = None, sample: int = 400, seed: int = 0) -> pd.Series:
+    """Mean points of (a sample of) the merchants scoring within ``band`` points above ``cutoff``
+    (the approval cutoff of the policy in force): what reason codes compare a merchant with.
 
-    Only up to ``sample`` merchants are explained, so this costs well under a second at any book size.
+    ``band`` defaults to the ``reason_band`` setting. Only up to ``sample`` merchants are
+    explained, so this costs well under a second at any book size.
     """
+    band = get_settings().reason_band if band is None else band
     s = scores["score"]
     near = s.index[(s >= cutoff) & (s <= cutoff + band)]
     pool = near if len(near) else s.index  # empty band: reference_points falls back to the mean

@@ -323,9 +323,12 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
     params : dict, optional
         Overrides of :data:`DEFAULT_PARAMS`; may also hold ``num_boost_round`` and
         ``early_stopping_rounds``.
-    scale, bands : optional
-        Score scale and grade boundaries stored with the model (defaults: ``ScoreScale()``,
-        ``GradeBands()``).
+    scale : ScoreScale, optional
+        Score scale stored with the model; default: the settings' ``pdo``, ``base_score`` and
+        ``base_odds`` (:meth:`ScoreScale.from_settings`). The card records it, and a loaded model
+        scores with it whatever the settings say later.
+    bands : GradeBands, optional
+        Grade boundaries stored with the model; default ``GradeBands()``.
     catalog : dict, optional
         Feature name -> FeatureSpec; defaults to the shipped catalog.
     valid_share, n_folds, seed
@@ -358,7 +361,7 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
     early_stopping_rounds = int(merged.pop("early_stopping_rounds", DEFAULT_EARLY_STOPPING_ROUNDS))
     merged.setdefault("seed", seed)
     merged["monotone_constraints"] = [e["monotone"] for e in entries]
-    scale = scale or ScoreScale()
+    scale = scale or ScoreScale.from_settings()
     bands = bands or GradeBands()
 
     if time is not None:

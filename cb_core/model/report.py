@@ -17,6 +17,7 @@ import pandas as pd
 from ..data import Book
 from ..diskio import disk_errors
 from .credit_model import CreditModel, train_model
+from .scale import ScoreScale
 from .scorecard import train_scorecard
 from ..features import training_table
 
@@ -64,19 +65,26 @@ class TrainingReport:
 
 
 def train_with_report(book: Book, *, exclude_sensitive: bool = False, params: dict | None = None,
-                      challenger: bool = True,
+                      challenger: bool = True, scale: ScoreScale | None = None,
                       progress: Callable[[float, str], None] | None = None) -> tuple[CreditModel, TrainingReport]:
     """Train on a book's outcome snapshots; also the challenger and the no-sensitive model.
+
+    Parameters
+    ----------
+    scale : ScoreScale, optional
+        Score scale of every model trained here (default: the settings', see
+        :meth:`ScoreScale.from_settings`).
 
     Returns
     -------
     (CreditModel, TrainingReport)
     """
     step = progress or (lambda f, m: None)
+    scale = scale or ScoreScale.from_settings()
     X, y, time, true_pd, merchant_id = training_table(book)
     step(0.7, "progress_training")
     model = train_model(X, y, time=time, oracle_pd=true_pd, exclude_sensitive=exclude_sensitive,
-                        params=params, data_fingerprint=book.fingerprint)
+                        params=params, scale=scale, data_fingerprint=book.fingerprint)
     valid_periods = set(model.card["validation"]["valid"]["periods"])
     rows = time.isin(valid_periods).to_numpy()
     scored = model.score(X.loc[rows])
@@ -91,7 +99,7 @@ def train_with_report(book: Book, *, exclude_sensitive: bool = False, params: di
     if challenger:
         step(0.8, "progress_challenger")
         try:
-            sc = train_scorecard(X, y, time, exclude_sensitive=exclude_sensitive)
+            sc = train_scorecard(X, y, time, exclude_sensitive=exclude_sensitive, scale=scale)
             report.challenger = dict(sc.metrics)
             report.scorecard_table = sc.table
         except Exception as exc:  # the challenger is informative; its failure must not block the model
@@ -100,12 +108,12 @@ def train_with_report(book: Book, *, exclude_sensitive: bool = False, params: di
         step(0.9, "progress_sensitive")
         if not exclude_sensitive:
             other = train_model(X, y, time=time, oracle_pd=true_pd, exclude_sensitive=True, params=params,
-                                data_fingerprint=book.fingerprint)
+                                scale=scale, data_fingerprint=book.fingerprint)
             report.without_sensitive = dict(other.card["metrics"])
         step(0.95, "progress_platform_only")
         platform_X = X.drop(columns=[c for c in NON_PLATFORM_FEATURES if c in X.columns])
         report.platform_only = train_model(platform_X, y, time=time, oracle_pd=true_pd, params=params,
-                                           data_fingerprint=book.fingerprint)
+                                           scale=scale, data_fingerprint=book.fingerprint)
     return model, report
 
 

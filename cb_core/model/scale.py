@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import get_settings
+from ..config import Settings, get_settings
 from ..errors import ConfigError
 
 SCORE_MIN: float = 1.0
@@ -52,10 +52,11 @@ class ScoreScale:
             raise ConfigError(f"base_odds must be greater than 0; got {self.base_odds}")
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any] | None = None) -> ScoreScale:
-        """The scale configured in the settings (``pdo``, ``base_score``, ``base_odds``)."""
+    def from_settings(cls, settings: Settings | None = None) -> ScoreScale:
+        """The scale configured in the settings (``pdo``, ``base_score``, ``base_odds``; default: the
+        current :func:`~cb_core.config.get_settings`): the scale a model is trained with."""
         s = settings or get_settings()
-        return cls(pdo=float(s["pdo"]), base_score=float(s["base_score"]), base_odds=float(s["base_odds"]))
+        return cls(pdo=s.pdo, base_score=s.base_score, base_odds=s.base_odds)
 
     @property
     def factor(self) -> float:

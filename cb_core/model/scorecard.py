@@ -91,7 +91,8 @@ def train_scorecard(X: pd.DataFrame, y: pd.Series, time: pd.Series | None = None
                     seed: int = 0) -> ScorecardResult:
     """Challenger: optimal WoE binning (optbinning ``BinningProcess``, monotone trends from the
     catalog) and a logistic-regression ``Scorecard``, validated on the same split as
-    :func:`train_model` with the same arguments.
+    :func:`train_model` with the same arguments; its points are on ``scale`` (default: the
+    settings' scale, as in :func:`train_model`).
 
     Returns
     -------
@@ -115,7 +116,7 @@ def train_scorecard(X: pd.DataFrame, y: pd.Series, time: pd.Series | None = None
         if e["kind"] == "numeric" and e["monotone"]:
             trends[e["name"]] = "ascending" if e["monotone"] > 0 else "descending"  # event rate vs value
     frame = _scorecard_frame(X, features, set(categorical))
-    scale = scale or ScoreScale()
+    scale = scale or ScoreScale.from_settings()
     if split is not None:
         tr, va = split.train_mask, split.valid_mask
         scorecard = _fit_scorecard(frame[tr], target[tr], features, categorical, trends, scale)

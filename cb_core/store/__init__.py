@@ -79,7 +79,7 @@ class Store(ProductVerbs, RequestVerbs):
         super().__init__(url, busy_timeout_s=busy_timeout_s, retries=retries)
         self.max_failed_logins = max_failed_logins
         self.lockout_minutes = lockout_minutes
-        self.session_timeout_minutes = (get_settings()["session_timeout_minutes"]
+        self.session_timeout_minutes = (get_settings().session_timeout_minutes
                                         if session_timeout_minutes is None else session_timeout_minutes)
         self._hasher = password_hasher or PasswordHasher()
         try:

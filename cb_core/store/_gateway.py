@@ -33,7 +33,7 @@ from sqlalchemy.exc import (ArgumentError, DBAPIError, IntegrityError, Interface
                             OperationalError)
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..config import get_settings, state_dir
+from ..config import Settings, get_settings, state_dir
 from ..errors import CBError, ConfigError, StoreUnavailableError
 from .tables import AuditRow
 
@@ -50,10 +50,10 @@ _ALEMBIC_LOCK = threading.Lock()
 _TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
 
 
-def default_url(settings: Mapping[str, Any] | None = None) -> str:
+def default_url(settings: Settings | None = None) -> str:
     """``database_url`` from the settings, or the SQLite file ``<state_dir>/cb.sqlite`` when it is empty."""
     settings = settings or get_settings()
-    return settings["database_url"] or f"sqlite:///{state_dir(dict(settings)) / 'cb.sqlite'}"
+    return settings.database_url or f"sqlite:///{state_dir(settings) / 'cb.sqlite'}"
 
 
 def utcnow() -> datetime:

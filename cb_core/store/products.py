@@ -24,7 +24,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, UniqueConstraint, s
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..errors import ConfigError, ConflictError
-from ..offers.catalog import products_to_records, validate_products
+from ..offers import products_to_records, validate_products
 from ._gateway import aware, json_document
 from .records import User
 from .tables import Base, JSONDocument

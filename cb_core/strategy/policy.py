@@ -27,7 +27,7 @@ from typing import Any, Iterable, Mapping, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..config import get_settings
+from ..config import Settings, get_settings
 from ..errors import ConfigError, PolicyError
 from ..model import DEFAULT_GRADE_BOUNDARIES, SCORE_MAX, SCORE_MIN, GradeBands
 
@@ -174,11 +174,12 @@ class Policy:
         put(self, "positive_only", bool(self.positive_only))
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any] | None = None, **overrides: Any) -> Policy:
-        """The policy the settings describe (``approve_cutoff``, ``refer_cutoff``, ``lgd``), with
-        ``overrides`` on top."""
+    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Policy:
+        """The policy the settings describe (``approve_cutoff``, ``refer_cutoff``, ``lgd``; default:
+        the current :func:`~cb_core.config.get_settings`), with ``overrides`` on top: the policy in
+        force until one is published."""
         s = settings or get_settings()
-        base = {"approve_cutoff": s["approve_cutoff"], "refer_cutoff": s["refer_cutoff"], "lgd": s["lgd"]}
+        base = {"approve_cutoff": s.approve_cutoff, "refer_cutoff": s.refer_cutoff, "lgd": s.lgd}
         return cls(**{**base, **overrides})
 
     @property

@@ -1,11 +1,13 @@
 """Labels in both languages, KRW formatting, settings documented and validated."""
 from __future__ import annotations
 
+import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 
-from cb_core.config import SETTINGS, get_settings
+from cb_core.config import SETTINGS, Settings, get_settings
 from cb_core.errors import ConfigError
 from cb_core.i18n import format_krw, strings, t
 from tests.support.app import ROOT
@@ -53,13 +55,49 @@ def test_readme_documents_every_setting():
 
 def test_settings_from_environment(monkeypatch):
     monkeypatch.setenv("CB_DEMO_MERCHANTS", "1234")
-    assert get_settings()["demo_merchants"] == 1234
+    assert get_settings().demo_merchants == 1234
     monkeypatch.setenv("CB_DEMO_MERCHANTS", "many")
     with pytest.raises(ConfigError, match="CB_DEMO_MERCHANTS must be a int; got 'many'"):
         get_settings()
     monkeypatch.setenv("CB_DEMO_MERCHANTS", "0")
     with pytest.raises(ConfigError, match="demo_merchants must be at least 1; got 0"):
         get_settings()
+
+
+def test_settings_are_one_frozen_typed_object(monkeypatch):
+    monkeypatch.delenv("CB_PDO", raising=False)
+    settings = get_settings(pdo=20, state_dir=Path("/tmp/cb"))
+    assert isinstance(settings, Settings)
+    assert (settings.pdo, settings.base_score, settings.state_dir) == (20.0, 600.0, "/tmp/cb")
+    assert type(settings.pdo) is float  # an int is taken for a float setting, stored as float
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.pdo = 30.0
+    assert dataclasses.replace(settings, lgd=0.4).lgd == 0.4
+    assert [s.name for s in SETTINGS] == [f.name for f in dataclasses.fields(Settings)]
+    assert {s.name: s.default for s in SETTINGS} == dataclasses.asdict(Settings())
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"colour": "red"}, "unknown setting(s): colour"),
+    ({"lgd": 1.5}, "lgd must be within 0–1; got 1.5"),
+    ({"approve_cutoff": 1200}, "approve_cutoff must be within 1–1000; got 1200"),
+    ({"demo_months": 121}, "demo_months must be within 1–120; got 121"),
+    ({"max_upload_mb": 0}, "max_upload_mb must be at least 1; got 0"),
+    ({"pdo": 0}, "pdo must be greater than 0; got 0"),
+    ({"base_odds": -2.0}, "base_odds must be greater than 0; got -2"),
+    ({"pdo": float("nan")}, "pdo must be a finite number; got nan"),
+    ({"max_report_rows": "20"}, "max_report_rows must be a int; got '20'"),
+    ({"session_timeout_minutes": True}, "session_timeout_minutes must be a int; got True"),
+    ({"demo_end_month": "2026-13"}, "demo_end_month must be a month YYYY-MM; got '2026-13'"),
+])
+def test_settings_validation_messages(overrides, message):
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+        get_settings(**overrides)
+
+
+def test_replace_validates_too():
+    with pytest.raises(ConfigError, match="^lgd must be within 0–1; got -0.1$"):
+        dataclasses.replace(get_settings(), lgd=-0.1)
 
 
 def test_engine_never_imports_streamlit():

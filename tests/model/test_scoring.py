@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cb_core.config import get_settings
 from cb_core.errors import ConfigError
 from cb_core.model import (
     DEFAULT_GRADE_BOUNDARIES, GradeBands, ScoreScale, grade_of, pd_from_score, score_from_logit, score_from_pd,
@@ -62,7 +63,7 @@ def test_custom_scale():
 
 
 def test_scale_from_settings():
-    assert ScoreScale.from_settings({"pdo": 20.0, "base_score": 700.0, "base_odds": 30.0}) == ScoreScale(20, 700, 30)
+    assert ScoreScale.from_settings(get_settings(pdo=20, base_score=700, base_odds=30)) == ScoreScale(20, 700, 30)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

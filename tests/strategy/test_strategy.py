@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.special import expit
 
+from cb_core.config import get_settings
 from cb_core.errors import ConfigError, PolicyError
 from cb_core.strategy import (
     CutoffCurves, Policy, bureau_only_scores, check_monotone, check_positive_only, compare_policies, decisions,
@@ -193,7 +194,7 @@ def test_policy_round_trips_through_json():
 
 
 def test_policy_from_settings():
-    policy = Policy.from_settings({"approve_cutoff": 610.0, "refer_cutoff": 570.0, "lgd": 0.4}, apr=0.05)
+    policy = Policy.from_settings(get_settings(approve_cutoff=610, refer_cutoff=570, lgd=0.4), apr=0.05)
     assert (policy.approve_cutoff, policy.refer_cutoff, policy.lgd, policy.apr) == (610.0, 570.0, 0.4, 0.05)
 
 
