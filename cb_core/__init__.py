@@ -31,6 +31,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "reports": ("explanation_record", "explanation_text", "partner_pool", "report_html"),
     "store": ("Store",),
     "batch": ("run_batch",),
+    "config": ("Settings", "get_settings"),
     "errors": ("AuthError", "CBError", "ConfigError", "ConflictError", "DataSourceError", "MissingFeaturesError",
                "ModelError", "PolicyError", "SchemaError", "StoreUnavailableError"),
 })
