@@ -16,58 +16,22 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, UniqueConstraint, select, text
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from ..errors import ConfigError, ConflictError
 from ..offers.catalog import products_to_records, validate_products
 from ._gateway import aware, json_document
-from .records import User
-from .tables import Base, JSONDocument
+from .records import ProductCatalogVersion, User
+from .tables import ProductVersionRow
 from .users import UserVerbs, _user_name
 
-__all__ = ["ProductCatalogVersion", "ProductVerbs", "ProductVersionRow", "catalog_changes"]
+__all__ = ["ProductVerbs", "catalog_changes"]
 
 # pg_advisory_xact_lock key that serialises catalog saves ("CBPRODCT" as an int64).
 _PRODUCTS_LOCK_KEY = 0x434250524F444354
-
-
-class ProductVersionRow(Base):
-    """One saved catalog (a JSON list of products in canonical form); immutable once written."""
-
-    __tablename__ = "product_versions"
-    __table_args__ = (
-        UniqueConstraint("version", name="uq_product_versions_version"),
-        CheckConstraint("version >= 1", name="ck_product_versions_version"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version: Mapped[int] = mapped_column(Integer)
-    catalog: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
-    created_by: Mapped[str] = mapped_column(ForeignKey("users.name"))
-    created_at: Mapped[datetime]
-
-
-@dataclass(frozen=True)
-class ProductCatalogVersion:
-    """A saved catalog version: its number, products (JSON-ready dicts), who saved it and when."""
-
-    version: int
-    catalog: list[dict[str, Any]]
-    created_by: str
-    created_at: datetime
-
-    @property
-    def product_ids(self) -> list[str]:
-        return [p["product_id"] for p in self.catalog]
-
-    @classmethod
-    def of(cls, row: ProductVersionRow) -> ProductCatalogVersion:
-        return cls(row.version, copy.deepcopy(row.catalog), row.created_by, row.created_at)
 
 
 def catalog_changes(before: Iterable[Mapping[str, Any]] | None,
