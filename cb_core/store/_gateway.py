@@ -1,31 +1,29 @@
-"""The store's plumbing: one engine per :class:`~cb_core.store.Store`, one transaction per verb.
+"""The store's plumbing: one :class:`Gateway` per :class:`~cb_core.store.Store`, one transaction per verb.
 
-* Every verb runs ``work(session)`` inside :meth:`Gateway._run`: one transaction, committed whole or
-  rolled back whole. Transient lock errors (SQLite "database is locked", PostgreSQL serialization
-  failures and deadlocks) are retried; a database that cannot be reached becomes
+* :meth:`Gateway.run` runs ``work(session)`` (a verb function) in one transaction, committed whole
+  or rolled back whole. Transient lock errors (SQLite "database is locked", PostgreSQL
+  serialization failures and deadlocks) are retried; a database that cannot be reached becomes
   :class:`~cb_core.errors.StoreUnavailableError` with the URL's password hidden and no chained
-  driver traceback.
+  driver traceback. :meth:`Gateway.run_versioned` adds optimistic locking for versioned records.
 * SQLite: WAL journal, a busy timeout, foreign keys on, and ``BEGIN IMMEDIATE`` for writing
   transactions so two writers queue on the lock instead of failing half-way through.
 * PostgreSQL: ``pool_pre_ping`` so connections broken by a server restart are replaced on the
-  next checkout; rows that decide a conflict are read ``FOR UPDATE``.
+  next checkout; rows that decide a conflict are read ``FOR UPDATE``, and :func:`xact_lock` takes
+  an advisory lock where no row exists yet to lock.
 * :meth:`Gateway.migrate` upgrades the schema to Alembic's head, serialised between processes.
+* :func:`write_audit` adds the audit entry of a change to the change's own transaction.
 """
 from __future__ import annotations
 
-import json
 import logging
-import math
 import random
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, is_dataclass
-from datetime import date, datetime, timezone
-from decimal import Decimal
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
@@ -35,7 +33,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import Settings, get_settings, state_dir
 from ..errors import CBError, ConfigError, StoreUnavailableError
-from .tables import AuditRow
+from ._values import aware, clean_text, json_document
+from .tables import NAME_LENGTH, AuditRow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,68 +53,6 @@ def default_url(settings: Settings | None = None) -> str:
     """``database_url`` from the settings, or the SQLite file ``<state_dir>/cb.sqlite`` when it is empty."""
     settings = settings or get_settings()
     return settings.database_url or f"sqlite:///{state_dir(settings) / 'cb.sqlite'}"
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def aware(now: datetime | None, name: str = "now") -> datetime:
-    """``now`` (or the current time) as an aware UTC datetime; a naive one is refused, never guessed."""
-    if now is None:
-        return utcnow()
-    if not isinstance(now, datetime):
-        raise ConfigError(f"{name} must be a datetime; got {type(now).__name__} {now!r}")
-    if now.tzinfo is None:
-        raise ConfigError(f"{name} must be timezone-aware (e.g. datetime.now(timezone.utc)); "
-                          f"got naive {now.isoformat()}")
-    return now.astimezone(timezone.utc)
-
-
-def clean_text(value: Any, name: str, *, max_length: int, allow_empty: bool = False) -> str:
-    """``value`` stripped; a str of at most ``max_length`` characters, non-empty unless allowed."""
-    if not isinstance(value, str):
-        raise ConfigError(f"{name} must be text; got {type(value).__name__} {value!r}")
-    value = value.strip()
-    if not value and not allow_empty:
-        raise ConfigError(f"{name} must not be empty")
-    if len(value) > max_length:
-        raise ConfigError(f"{name} must be at most {max_length} characters; got {len(value)}")
-    return value
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    if hasattr(value, "item") and callable(value.item):  # numpy / pandas scalars
-        return value.item()
-    if hasattr(value, "tolist") and callable(value.tolist):  # numpy arrays
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def json_document(value: Any, name: str) -> Any:
-    """``value`` as plain JSON data (dates as ISO text, numpy scalars as numbers); NaN is refused."""
-    try:
-        return json.loads(json.dumps(value, default=_jsonable, allow_nan=False, ensure_ascii=False))
-    except (TypeError, ValueError) as exc:
-        reason = "NaN and infinity are not numbers JSON can hold" if "Out of range float" in str(exc) else str(exc)
-        raise ConfigError(f"{name} must be JSON data (dicts, lists, text, finite numbers); {reason}") from None
-
-
-def finite_number(value: Any, name: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) and not hasattr(value, "__float__"):
-        raise ConfigError(f"{name} must be a number; got {type(value).__name__} {value!r}")
-    number = float(value)
-    if not (math.isfinite(number) and low <= number <= high):
-        raise ConfigError(f"{name} must be within {low:g}–{high:g}; got {value!r}")
-    return number
 
 
 def _is_sqlite(url: URL) -> bool:
@@ -149,8 +86,32 @@ def _make_engine(url: URL, busy_timeout_s: float) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
+def xact_lock(session: Session, key: int) -> None:
+    """Serialise writers on ``key`` until ``session``'s transaction ends: a PostgreSQL advisory lock;
+    nothing on SQLite, where a writing transaction already holds the one write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def write_audit(session: Session, user: str, action: str, entity: str, entity_id: Any, before: Any = None,
+                after: Any = None, at: datetime | None = None) -> AuditRow:
+    """Add an audit entry to ``session``'s transaction, so it commits or rolls back with the change."""
+    row = AuditRow(at=aware(at), user_name=clean_text(user, "audit user", max_length=NAME_LENGTH),
+                   action=clean_text(action, "audit action", max_length=64),
+                   entity=clean_text(entity, "audit entity", max_length=64),
+                   entity_id=None if entity_id is None else clean_text(str(entity_id), "audit entity_id",
+                                                                        max_length=NAME_LENGTH),
+                   before=json_document(before, "audit before"), after=json_document(after, "audit after"))
+    session.add(row)
+    return row
+
+
 class Gateway:
-    """Engine, transactions, error translation and migrations shared by every verb of the store."""
+    """The engine of one database: transactions, retries, error translation, migrations, closing.
+
+    The :class:`~cb_core.store.Store` holds one and runs every verb function through :meth:`run`
+    (or :meth:`run_versioned`); nothing else in the project opens a session.
+    """
 
     def __init__(self, url: str | None = None, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
                  retries: int = DEFAULT_RETRIES) -> None:
@@ -183,14 +144,10 @@ class Gateway:
         """Close every pooled connection (the store can still be used; it reconnects on demand)."""
         self._engine.dispose()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.url!r})"
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for the store's tests; verbs get a session from :meth:`run`)."""
+        return self._engine
 
     def migrate(self) -> str:
         """Upgrade the schema to the newest Alembic revision; returns that revision.
@@ -209,24 +166,24 @@ class Gateway:
 
         def upgrade(session: Session) -> str:
             connection = session.connection()
-            if self.dialect == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK_KEY})
+            xact_lock(session, _MIGRATE_LOCK_KEY)
             config.attributes["connection"] = connection
             with _ALEMBIC_LOCK:  # alembic.context is one proxy per process: one command at a time
                 command.upgrade(config, "head")
             return ScriptDirectory.from_config(config).get_current_head() or ""
 
-        return self._run(upgrade)
+        return self.run(upgrade)
 
     # -- transactions ----------------------------------------------------------------------------
-    def _run(self, work: Callable[[Session], T], *, write: bool = True,
-             on_integrity: Callable[[IntegrityError], CBError | None] | None = None) -> T:
+    def run(self, work: Callable[[Session], T], *, write: bool = True,
+            on_integrity: Callable[[IntegrityError], CBError | None] | None = None) -> T:
         """``work(session)`` in one transaction: all of it is committed, or none of it.
 
         Parameters
         ----------
         work
-            Does the reads and writes; its return value is returned. It must not commit.
+            Does the reads and writes (a verb function with its arguments bound); its return value
+            is returned. It must not commit. It runs again when a transient error is retried.
         write
             False for read-only verbs (SQLite then does not take the write lock).
         on_integrity
@@ -254,8 +211,8 @@ class Gateway:
                 raise
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    def _run_versioned(self, work: Callable[[Session], T], conflict: Callable[[Session], CBError],
-                       constraints: tuple[str, ...]) -> T:
+    def run_versioned(self, work: Callable[[Session], T], conflict: Callable[[Session], CBError],
+                      constraints: tuple[str, ...]) -> T:
         """``work`` for a versioned record (optimistic locking): ``work`` raises ``conflict(session)``
         when the newest version is not the one the user started from; a race that slips past that
         check ends on one of the unique ``constraints`` (names as SQLite and PostgreSQL report them),
@@ -263,9 +220,9 @@ class Gateway:
         def on_integrity(exc: IntegrityError) -> CBError | None:
             if not any(name in str(exc.orig) for name in constraints):
                 return None
-            return self._run(conflict, write=False)
+            return self.run(conflict, write=False)
 
-        return self._run(work, on_integrity=on_integrity)
+        return self.run(work, on_integrity=on_integrity)
 
     def _unavailable(self, exc: DBAPIError) -> StoreUnavailableError:
         reason = _hide_password(_reason(exc))
@@ -274,18 +231,6 @@ class Gateway:
         if "disk is full" in reason or "No space left" in reason:
             return StoreUnavailableError(f"the database at {self.url} is full: {reason}; nothing was saved")
         return StoreUnavailableError(f"the database at {self.url} cannot be reached: {reason}; nothing was saved")
-
-    def _audit(self, session: Session, user: str, action: str, entity: str, entity_id: Any,
-               before: Any = None, after: Any = None, at: datetime | None = None) -> AuditRow:
-        """Add an audit entry to ``session``'s transaction, so it commits or rolls back with the change."""
-        row = AuditRow(at=aware(at), user_name=clean_text(user, "audit user", max_length=64),
-                       action=clean_text(action, "audit action", max_length=64),
-                       entity=clean_text(entity, "audit entity", max_length=64),
-                       entity_id=None if entity_id is None else clean_text(str(entity_id), "audit entity_id",
-                                                                            max_length=64),
-                       before=json_document(before, "audit before"), after=json_document(after, "audit after"))
-        session.add(row)
-        return row
 
 
 def _reason(exc: DBAPIError) -> str:

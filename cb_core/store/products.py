@@ -2,72 +2,42 @@
 
 A product manager edits the catalog the app uses (the newest version here, or the shipped
 ``data/loan_products.json`` while there is none) and saves it as version N+1, but only if version N
-is still the newest one: :meth:`ProductVerbs.save_products` takes the version the user started
-from and raises :class:`~cb_core.errors.ConflictError` (naming who saved what) when someone saved
-first. A catalog is validated with :func:`~cb_core.offers.catalog.validate_products` before anything
-is written, and stored in its canonical form, so every stored version loads. The audit entry (the
-catalog before and after, and which products changed) is written in the same transaction.
+is still the newest one: :func:`save_products` takes the version the user started from and raises
+:class:`~cb_core.errors.ConflictError` (naming who saved what) when someone saved first. A catalog
+is validated whole by :func:`checked_catalog` (:func:`cb_core.offers.validate_products`) before
+any transaction starts, and stored in its canonical form, so every stored version loads. The
+audit entry (the catalog before and after, and which products changed) is written in the same
+transaction.
 
 Version rows are never updated or deleted: no verb does it, and the database's triggers refuse it
 (migration 0002). Writers are serialised by SQLite's write lock or a PostgreSQL advisory lock; the
-unique version number settles any race the lock would not.
+unique version number settles any race the lock would not (the store then answers with
+:func:`save_conflict`).
 """
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, UniqueConstraint, select, text
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..errors import ConfigError, ConflictError
 from ..offers import products_to_records, validate_products
-from ._gateway import aware, json_document
-from .records import User
-from .tables import Base, JSONDocument
-from .users import UserVerbs, _user_name
+from ._actor import actor_name, user_row
+from ._gateway import write_audit, xact_lock
+from ._values import aware, json_document
+from .records import ProductCatalogVersion, User
+from .tables import ProductVersionRow
 
-__all__ = ["ProductCatalogVersion", "ProductVerbs", "ProductVersionRow", "catalog_changes"]
+__all__ = ["VERSION_CONSTRAINTS", "catalog_changes", "check_expected", "checked_catalog", "current_products",
+           "product_history", "product_version", "save_conflict", "save_products"]
 
 # pg_advisory_xact_lock key that serialises catalog saves ("CBPRODCT" as an int64).
 _PRODUCTS_LOCK_KEY = 0x434250524F444354
-
-
-class ProductVersionRow(Base):
-    """One saved catalog (a JSON list of products in canonical form); immutable once written."""
-
-    __tablename__ = "product_versions"
-    __table_args__ = (
-        UniqueConstraint("version", name="uq_product_versions_version"),
-        CheckConstraint("version >= 1", name="ck_product_versions_version"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version: Mapped[int] = mapped_column(Integer)
-    catalog: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
-    created_by: Mapped[str] = mapped_column(ForeignKey("users.name"))
-    created_at: Mapped[datetime]
-
-
-@dataclass(frozen=True)
-class ProductCatalogVersion:
-    """A saved catalog version: its number, products (JSON-ready dicts), who saved it and when."""
-
-    version: int
-    catalog: list[dict[str, Any]]
-    created_by: str
-    created_at: datetime
-
-    @property
-    def product_ids(self) -> list[str]:
-        return [p["product_id"] for p in self.catalog]
-
-    @classmethod
-    def of(cls, row: ProductVersionRow) -> ProductCatalogVersion:
-        return cls(row.version, copy.deepcopy(row.catalog), row.created_by, row.created_at)
+# The unique constraint that settles a saving race, as SQLite and PostgreSQL name it.
+VERSION_CONSTRAINTS = ("uq_product_versions_version", "product_versions.version")
 
 
 def catalog_changes(before: Iterable[Mapping[str, Any]] | None,
@@ -79,7 +49,8 @@ def catalog_changes(before: Iterable[Mapping[str, Any]] | None,
             "changed": [k for k in new if k in old and new[k] != old[k]]}
 
 
-def _check_expected(expected_version: Any) -> int | None:
+def check_expected(expected_version: Any) -> int | None:
+    """``expected_version`` when it is a catalog version (a whole number >= 1) or None; else ConfigError."""
     if expected_version is None:
         return None
     if isinstance(expected_version, bool) or not isinstance(expected_version, int) or expected_version < 1:
@@ -88,94 +59,88 @@ def _check_expected(expected_version: Any) -> int | None:
     return expected_version
 
 
+def checked_catalog(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``records`` validated whole and in canonical form, as JSON data (what a version stores).
+
+    Raises SchemaError listing every problem, each naming product and field.
+    """
+    return json_document(products_to_records(validate_products(records)), "product catalog")
+
+
 def _edited(version: int | None) -> str:
     return f"version {version}" if version is not None else "the shipped catalog (no saved version yet)"
 
 
-class ProductVerbs(UserVerbs):
-    """Mixed into :class:`~cb_core.store.Store`: the versioned partner product catalog."""
+def _latest_products(session: Session) -> ProductVersionRow | None:
+    return session.scalars(select(ProductVersionRow).order_by(ProductVersionRow.version.desc())
+                           .limit(1)).one_or_none()
 
-    @staticmethod
-    def _latest_products(session: Session) -> ProductVersionRow | None:
-        return session.scalars(select(ProductVersionRow).order_by(ProductVersionRow.version.desc())
-                               .limit(1)).one_or_none()
 
-    def save_products(self, records: Iterable[Mapping[str, Any]], user: User | str,
-                      expected_version: int | None) -> int:
-        """Validate ``records`` and save them as the next catalog version; returns its number.
+def save_conflict(session: Session, expected_version: int | None) -> ConflictError:
+    """The ConflictError of a save that lost a race: who saved which version while the user edited."""
+    latest = _latest_products(session)
+    return ConflictError(
+        f"the product catalog was saved as version {latest.version} by {latest.created_by} at "
+        f"{latest.created_at:%Y-%m-%d %H:%M} UTC while you edited {_edited(expected_version)}; nothing was saved "
+        f"— reload the newest catalog and make your change again")
 
-        Parameters
-        ----------
-        records
-            The whole catalog, one dict per product (as :func:`~cb_core.offers.catalog.validate_products`
-            reads it); stored in canonical form (:func:`~cb_core.offers.catalog.products_to_records`).
-        user
-            Who saves (an active user).
-        expected_version
-            The newest version the user saw when they started editing; None when they edited the
-            shipped catalog because no version was saved yet.
 
-        Raises
-        ------
-        SchemaError
-            The catalog breaks a rule (every problem, each naming product and field); nothing saved.
-        ConflictError
-            Someone saved a version after ``expected_version``; nothing saved.
-        ConfigError
-            ``expected_version`` is not a version number, or the catalog equals the newest version.
-        AuthError
-            ``user`` is unknown or disabled.
-        """
-        author = _user_name(user)
-        expected = _check_expected(expected_version)
-        catalog = json_document(products_to_records(validate_products(records)), "product catalog")
+def save_products(session: Session, catalog: list[dict[str, Any]], user: User | str,
+                  expected_version: int | None) -> int:
+    """Save ``catalog`` as the next catalog version; returns its number.
 
-        def conflict(session: Session) -> ConflictError:
-            latest = self._latest_products(session)
-            return ConflictError(
-                f"the product catalog was saved as version {latest.version} by {latest.created_by} at "
-                f"{latest.created_at:%Y-%m-%d %H:%M} UTC while you edited {_edited(expected)}; nothing was saved "
-                f"— reload the newest catalog and make your change again")
+    Parameters
+    ----------
+    catalog
+        The whole catalog as :func:`checked_catalog` returns it (validated, canonical).
+    user
+        Who saves (an active user).
+    expected_version
+        The newest version the user saw when they started editing; None when they edited the
+        shipped catalog because no version was saved yet.
 
-        def work(session: Session) -> int:
-            self._user_row(session, author)
-            if self.dialect == "postgresql":
-                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PRODUCTS_LOCK_KEY})
-            latest = self._latest_products(session)
-            if (latest.version if latest else None) != expected:
-                raise conflict(session)
-            if latest is not None and latest.catalog == catalog:
-                raise ConfigError(f"the catalog is the same as version {latest.version}; nothing was saved")
-            version = (latest.version if latest else 0) + 1
-            row = ProductVersionRow(version=version, catalog=catalog, created_by=author, created_at=aware(None))
-            session.add(row)
-            session.flush()
-            before = None if latest is None else {"version": latest.version, "catalog": latest.catalog}
-            self._audit(session, author, "products.save", "product_catalog", version, before,
-                        {"version": version, "catalog": catalog,
-                         "changes": catalog_changes(latest.catalog if latest else None, catalog)})
-            return version
+    Raises
+    ------
+    ConflictError
+        Someone saved a version after ``expected_version``; nothing saved.
+    ConfigError
+        ``expected_version`` is not a version number, or the catalog equals the newest version.
+    AuthError
+        ``user`` is unknown or disabled.
+    """
+    expected = check_expected(expected_version)
+    author = actor_name(user)
+    user_row(session, author)
+    xact_lock(session, _PRODUCTS_LOCK_KEY)
+    latest = _latest_products(session)
+    if (latest.version if latest else None) != expected:
+        raise save_conflict(session, expected)
+    if latest is not None and latest.catalog == catalog:
+        raise ConfigError(f"the catalog is the same as version {latest.version}; nothing was saved")
+    version = (latest.version if latest else 0) + 1
+    row = ProductVersionRow(version=version, catalog=catalog, created_by=author, created_at=aware(None))
+    session.add(row)
+    session.flush()
+    before = None if latest is None else {"version": latest.version, "catalog": latest.catalog}
+    write_audit(session, author, "products.save", "product_catalog", version, before,
+                {"version": version, "catalog": catalog,
+                 "changes": catalog_changes(latest.catalog if latest else None, catalog)})
+    return version
 
-        return self._run_versioned(work, conflict, ("uq_product_versions_version", "product_versions.version"))
 
-    def current_products(self) -> tuple[int, list[dict[str, Any]]] | None:
-        """``(version, catalog)`` of the newest saved version, or None when none was saved yet."""
-        def work(session: Session) -> tuple[int, list[dict[str, Any]]] | None:
-            latest = self._latest_products(session)
-            return None if latest is None else (latest.version, copy.deepcopy(latest.catalog))
+def current_products(session: Session) -> tuple[int, list[dict[str, Any]]] | None:
+    """``(version, catalog)`` of the newest saved version, or None when none was saved yet."""
+    latest = _latest_products(session)
+    return None if latest is None else (latest.version, copy.deepcopy(latest.catalog))
 
-        return self._run(work, write=False)
 
-    def product_version(self, version: int) -> ProductCatalogVersion | None:
-        """Saved catalog version ``version``, or None."""
-        def work(session: Session) -> ProductCatalogVersion | None:
-            row = session.scalars(select(ProductVersionRow).where(ProductVersionRow.version == version)).one_or_none()
-            return None if row is None else ProductCatalogVersion.of(row)
+def product_version(session: Session, version: int) -> ProductCatalogVersion | None:
+    """Saved catalog version ``version``, or None."""
+    row = session.scalars(select(ProductVersionRow).where(ProductVersionRow.version == version)).one_or_none()
+    return None if row is None else ProductCatalogVersion.of(row)
 
-        return self._run(work, write=False)
 
-    def product_history(self) -> list[ProductCatalogVersion]:
-        """Every saved catalog version, oldest first."""
-        return self._run(lambda s: [ProductCatalogVersion.of(r) for r in
-                                    s.scalars(select(ProductVersionRow).order_by(ProductVersionRow.version))],
-                         write=False)
+def product_history(session: Session) -> list[ProductCatalogVersion]:
+    """Every saved catalog version, oldest first."""
+    return [ProductCatalogVersion.of(r) for r in session.scalars(select(ProductVersionRow)
+                                                                  .order_by(ProductVersionRow.version))]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .tables import AuditRow, DecisionRow, PolicyVersionRow, RequestRow, UserRow
+from .tables import AuditRow, DecisionRow, PolicyVersionRow, ProductVersionRow, RequestRow, UserRow
 
 
 @dataclass(frozen=True)
@@ -144,3 +144,21 @@ class MerchantRequest:
         overdue = row.status != "resolved" and now > row.due_at
         return cls(row.id, row.merchant_id, row.kind, row.details, row.opened_by, row.received_at, row.due_at,
                    row.status, row.resolution, row.resolved_by, row.resolved_at, overdue)
+
+
+@dataclass(frozen=True)
+class ProductCatalogVersion:
+    """A saved catalog version: its number, products (JSON-ready dicts), who saved it and when."""
+
+    version: int
+    catalog: list[dict[str, Any]]
+    created_by: str
+    created_at: datetime
+
+    @property
+    def product_ids(self) -> list[str]:
+        return [p["product_id"] for p in self.catalog]
+
+    @classmethod
+    def of(cls, row: ProductVersionRow) -> ProductCatalogVersion:
+        return cls(row.version, copy.deepcopy(row.catalog), row.created_by, row.created_at)

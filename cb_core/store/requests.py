@@ -14,11 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import ConfigError, ConflictError
-from .decisions import DecisionVerbs
-from ._gateway import aware, clean_text
+from ._actor import actor_name, user_row
+from ._gateway import write_audit
+from ._values import aware, clean_text
 from .records import MerchantRequest, User
 from .tables import NAME_LENGTH, REQUEST_KINDS, REQUEST_STATUSES, RequestRow
-from .users import _user_name
+
+__all__ = ["ANSWER_DAYS", "MIN_REVIEW_REASON", "RUBBER_STAMPS", "list_requests", "open_request", "substantive_length",
+           "update_request"]
 
 ANSWER_DAYS = 30
 MIN_REVIEW_REASON = 20
@@ -41,94 +44,84 @@ def substantive_length(reason: str) -> int:
     return len(" ".join(seen))
 
 
-class RequestVerbs(DecisionVerbs):
-    """Mixed into :class:`~cb_core.store.Store`."""
+def open_request(session: Session, merchant_id: str, kind: str, details: str, user: User | str,
+                 received_at: datetime | None = None) -> MerchantRequest:
+    """Log a merchant's request; it is due ``ANSWER_DAYS`` (30) days after it was received.
 
-    def open_request(self, merchant_id: str, kind: str, details: str, user: User | str,
-                     received_at: datetime | None = None) -> MerchantRequest:
-        """Log a merchant's request; it is due ``ANSWER_DAYS`` (30) days after it was received.
+    ``received_at`` defaults to now; give the real date when a letter is logged late (it may
+    not lie in the future).
+    """
+    merchant_id = clean_text(merchant_id, "merchant_id", max_length=NAME_LENGTH)
+    if kind not in REQUEST_KINDS:
+        raise ConfigError(f"kind must be one of {', '.join(REQUEST_KINDS)}; got {kind!r}")
+    details = clean_text(details, "details", max_length=MAX_TEXT, allow_empty=True)
+    now = aware(None)
+    received = aware(received_at, "received_at") if received_at is not None else now
+    if received > now + timedelta(minutes=5):
+        raise ConfigError(f"received_at must not be in the future; got {received.isoformat()}")
+    author = actor_name(user)
+    user_row(session, author)
+    row = RequestRow(merchant_id=merchant_id, kind=kind, details=details, opened_by=author,
+                     received_at=received, due_at=received + timedelta(days=ANSWER_DAYS), status="open")
+    session.add(row)
+    session.flush()
+    write_audit(session, author, "request.open", "request", row.id, None,
+                {"merchant_id": merchant_id, "kind": kind, "due_at": row.due_at})
+    return MerchantRequest.of(row, now)
 
-        ``received_at`` defaults to now; give the real date when a letter is logged late (it may
-        not lie in the future).
-        """
-        merchant_id = clean_text(merchant_id, "merchant_id", max_length=NAME_LENGTH)
-        if kind not in REQUEST_KINDS:
-            raise ConfigError(f"kind must be one of {', '.join(REQUEST_KINDS)}; got {kind!r}")
-        details = clean_text(details, "details", max_length=MAX_TEXT, allow_empty=True)
-        now = aware(None)
-        received = aware(received_at, "received_at") if received_at is not None else now
-        if received > now + timedelta(minutes=5):
-            raise ConfigError(f"received_at must not be in the future; got {received.isoformat()}")
-        author = _user_name(user)
 
-        def work(session: Session) -> MerchantRequest:
-            self._user_row(session, author)
-            row = RequestRow(merchant_id=merchant_id, kind=kind, details=details, opened_by=author,
-                             received_at=received, due_at=received + timedelta(days=ANSWER_DAYS), status="open")
-            session.add(row)
-            session.flush()
-            self._audit(session, author, "request.open", "request", row.id, None,
-                        {"merchant_id": merchant_id, "kind": kind, "due_at": row.due_at})
-            return MerchantRequest.of(row, now)
+def update_request(session: Session, request_id: int, status: str, resolution: str | None, user: User | str,
+                   now: datetime | None = None) -> MerchantRequest:
+    """Move a request to ``in_progress`` or ``resolved`` (final), with its resolution text.
 
-        return self._run(work)
+    Resolving needs a resolution; resolving a human review needs a substantive reason: at
+    least 20 characters beyond sign-off words like "ok", "approved", "확인".
+    """
+    if status not in REQUEST_STATUSES or status == "open":
+        raise ConfigError(f"status must be in_progress or resolved; got {status!r}")
+    resolution = None if resolution is None else clean_text(resolution, "resolution", max_length=MAX_TEXT,
+                                                            allow_empty=True) or None
+    now = aware(now)
+    author = actor_name(user)
+    user_row(session, author)
+    row = session.get(RequestRow, request_id, with_for_update=True) if isinstance(request_id, int) else None
+    if row is None:
+        raise ConfigError(f"there is no request {request_id!r}")
+    if status not in _NEXT[row.status]:
+        raise ConflictError(f"request {row.id} is already resolved (by {row.resolved_by}); open a new request instead")
+    if status == "resolved":
+        if resolution is None:
+            raise ConfigError(f"resolving request {row.id} needs a resolution saying what was done")
+        if row.kind == "human_review" and substantive_length(resolution) < MIN_REVIEW_REASON:
+            raise ConfigError(
+                f"a human review must record a substantive reason: at least {MIN_REVIEW_REASON} characters "
+                f"beyond sign-off words such as 'ok' or 'approved'; got {resolution!r}")
+    before = {"status": row.status, "resolution": row.resolution}
+    row.status = status
+    if resolution is not None:
+        row.resolution = resolution
+    if status == "resolved":
+        row.resolved_by, row.resolved_at = author, now
+    write_audit(session, author, "request.update", "request", row.id, before,
+                {"status": status, "resolution": row.resolution}, at=now)
+    return MerchantRequest.of(row, now)
 
-    def update_request(self, request_id: int, status: str, resolution: str | None, user: User | str,
-                       now: datetime | None = None) -> MerchantRequest:
-        """Move a request to ``in_progress`` or ``resolved`` (final), with its resolution text.
 
-        Resolving needs a resolution; resolving a human review needs a substantive reason: at
-        least 20 characters beyond sign-off words like "ok", "approved", "확인".
-        """
-        if status not in REQUEST_STATUSES or status == "open":
-            raise ConfigError(f"status must be in_progress or resolved; got {status!r}")
-        resolution = None if resolution is None else clean_text(resolution, "resolution", max_length=MAX_TEXT,
-                                                                allow_empty=True) or None
-        now = aware(now)
-        author = _user_name(user)
+def list_requests(session: Session, overdue_only: bool = False, now: datetime | None = None, *,
+                  status: str | None = None, merchant_id: str | None = None) -> list[MerchantRequest]:
+    """Requests by due date (soonest first), each flagged ``overdue`` as of ``now``.
 
-        def work(session: Session) -> MerchantRequest:
-            self._user_row(session, author)
-            row = session.get(RequestRow, request_id, with_for_update=True) if isinstance(request_id, int) else None
-            if row is None:
-                raise ConfigError(f"there is no request {request_id!r}")
-            if status not in _NEXT[row.status]:
-                raise ConflictError(f"request {row.id} is already resolved (by {row.resolved_by}); "
-                                    f"open a new request instead")
-            if status == "resolved":
-                if resolution is None:
-                    raise ConfigError(f"resolving request {row.id} needs a resolution saying what was done")
-                if row.kind == "human_review" and substantive_length(resolution) < MIN_REVIEW_REASON:
-                    raise ConfigError(
-                        f"a human review must record a substantive reason: at least {MIN_REVIEW_REASON} characters "
-                        f"beyond sign-off words such as 'ok' or 'approved'; got {resolution!r}")
-            before = {"status": row.status, "resolution": row.resolution}
-            row.status = status
-            if resolution is not None:
-                row.resolution = resolution
-            if status == "resolved":
-                row.resolved_by, row.resolved_at = author, now
-            self._audit(session, author, "request.update", "request", row.id, before,
-                        {"status": status, "resolution": row.resolution}, at=now)
-            return MerchantRequest.of(row, now)
-
-        return self._run(work)
-
-    def list_requests(self, overdue_only: bool = False, now: datetime | None = None, *, status: str | None = None,
-                      merchant_id: str | None = None) -> list[MerchantRequest]:
-        """Requests by due date (soonest first), each flagged ``overdue`` as of ``now``.
-
-        ``overdue_only`` keeps the unresolved ones past their due date.
-        """
-        now = aware(now)
-        if status is not None and status not in REQUEST_STATUSES:
-            raise ConfigError(f"status must be one of {', '.join(REQUEST_STATUSES)}; got {status!r}")
-        query = select(RequestRow)
-        if overdue_only:
-            query = query.where(RequestRow.status != "resolved", RequestRow.due_at < now)
-        if status is not None:
-            query = query.where(RequestRow.status == status)
-        if merchant_id is not None:
-            query = query.where(RequestRow.merchant_id == merchant_id)
-        query = query.order_by(RequestRow.due_at, RequestRow.id)
-        return self._run(lambda s: [MerchantRequest.of(r, now) for r in s.scalars(query)], write=False)
+    ``overdue_only`` keeps the unresolved ones past their due date.
+    """
+    now = aware(now)
+    if status is not None and status not in REQUEST_STATUSES:
+        raise ConfigError(f"status must be one of {', '.join(REQUEST_STATUSES)}; got {status!r}")
+    query = select(RequestRow)
+    if overdue_only:
+        query = query.where(RequestRow.status != "resolved", RequestRow.due_at < now)
+    if status is not None:
+        query = query.where(RequestRow.status == status)
+    if merchant_id is not None:
+        query = query.where(RequestRow.merchant_id == merchant_id)
+    query = query.order_by(RequestRow.due_at, RequestRow.id)
+    return [MerchantRequest.of(r, now) for r in session.scalars(query)]

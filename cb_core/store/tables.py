@@ -1,10 +1,14 @@
-"""The store's tables as SQLAlchemy 2.0 declarative models, and the vocabularies they accept.
+"""Every table of the store as a SQLAlchemy 2.0 declarative model, and the vocabularies they accept.
 
-Only :mod:`cb_core.store` and its ``store_*`` helpers use these classes; everything else talks to
-the :class:`~cb_core.store.Store` verbs and gets frozen records back (:mod:`cb_core.store.records`).
-The Alembic revisions in ``cb_core/migrations/versions`` create exactly this schema (a test compares
-them), plus triggers that make ``audit_log`` and ``decisions`` append-only and published policy
-versions immutable inside the database itself.
+Only the verb modules of :mod:`cb_core.store` use these classes; everything else talks to the
+:class:`~cb_core.store.Store` verbs and gets frozen records back (:mod:`cb_core.store.records`).
+The Alembic revisions in ``cb_core/store/migrations/versions`` create exactly this schema (a test
+compares them), plus triggers that make ``audit_log``, ``decisions`` and ``product_versions``
+append-only and published policy versions immutable inside the database itself.
+
+Each vocabulary has one home: roles are :data:`cb_core.access.ROLES`, decisions are
+:data:`cb_core.strategy.DECISIONS`; request kinds and statuses are defined here (and exported from
+:mod:`cb_core.store`).
 """
 from __future__ import annotations
 
@@ -17,9 +21,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-ROLES = ("admin", "pm", "officer", "partner")
+from ..access import ROLES
+from ..strategy import DECISIONS
+
 POLICY_STATUSES = ("draft", "published")
-DECISIONS = ("approve", "refer", "decline")
 REQUEST_KINDS = ("explanation", "correction", "recalculation", "human_review")
 REQUEST_STATUSES = ("open", "in_progress", "resolved")
 
@@ -197,3 +202,19 @@ class RequestRow(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     resolved_by: Mapped[str | None] = mapped_column(ForeignKey("users.name"))
     resolved_at: Mapped[datetime | None]
+
+
+class ProductVersionRow(Base):
+    """One saved partner product catalog (a JSON list of products in canonical form); immutable."""
+
+    __tablename__ = "product_versions"
+    __table_args__ = (
+        UniqueConstraint("version", name="uq_product_versions_version"),
+        CheckConstraint("version >= 1", name="ck_product_versions_version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    catalog: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.name"))
+    created_at: Mapped[datetime]

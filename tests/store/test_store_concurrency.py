@@ -19,8 +19,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 
 from cb_core.errors import ConflictError, StoreUnavailableError
-from cb_core.store import Store
-from cb_core.store.policies import PolicyVerbs
+from cb_core.store import Store, policies
 from tests.support.pg import db_url, fresh_postgres_database, pg_cluster  # noqa: F401  (fixtures)
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
@@ -114,14 +113,14 @@ def test_a_race_past_the_lock_is_still_a_conflict(db_url, monkeypatch):
     lees = store.save_draft("main", {"approve": 590}, "lee")
     stale = store.policy_version("main", 1)
     store.publish("main", store.save_draft("main", {"approve": 610}, "kim").id, "kim", 1)
-    real_latest, calls = PolicyVerbs._latest, []
+    real_latest, calls = policies._latest, []
 
     def latest_reading_stale_once(session, policy):
         calls.append(1)
         row = real_latest(session, policy)
         return session.get(type(row), stale.id) if len(calls) == 1 else row
 
-    monkeypatch.setattr(PolicyVerbs, "_latest", staticmethod(latest_reading_stale_once))
+    monkeypatch.setattr(policies, "_latest", latest_reading_stale_once)
     with pytest.raises(ConflictError, match="^policy 'main' was published as version 2 by kim while you edited "
                                             "version 1; your draft is kept"):
         store.publish("main", lees.id, "lee", expected_base_version=1)

@@ -75,19 +75,19 @@ def test_next_version_needs_the_newest_as_its_base(store, shipped):
 def test_a_race_past_the_check_is_still_a_conflict(store, shipped, monkeypatch):
     """The unique version number is the last line of defence: a save that read a stale "latest
     version" (as if the lock were missing) still gets a ConflictError naming the winner."""
-    from cb_core.store.products import ProductVerbs
+    from cb_core.store import products
 
     store.save_products(shipped, "kim", None)
     shipped[2]["limit_cap_krw"] = 25_000_000
     store.save_products(shipped, "park", expected_version=1)
-    real_latest, calls = ProductVerbs._latest_products, []
+    real_latest, calls = products._latest_products, []
 
     def latest_reading_stale_once(session):
         calls.append(1)
         row = real_latest(session)
         return session.get(type(row), 1) if len(calls) == 1 else row  # row id 1 holds version 1
 
-    monkeypatch.setattr(ProductVerbs, "_latest_products", staticmethod(latest_reading_stale_once))
+    monkeypatch.setattr(products, "_latest_products", latest_reading_stale_once)
     stale = copy.deepcopy(shipped)
     stale[3]["broker_fee_pct"] = 3.0
     with pytest.raises(ConflictError, match=r"saved as version 2 by park at .* while you edited version 1; "
@@ -123,7 +123,9 @@ def test_the_audit_entry_and_the_version_commit_together(store, shipped, monkeyp
     def broken(*args, **kwargs):
         raise RuntimeError("audit write failed")
 
-    monkeypatch.setattr(store, "_audit", broken)
+    from cb_core.store import products
+
+    monkeypatch.setattr(products, "write_audit", broken)
     with pytest.raises(RuntimeError, match="audit write failed"):
         store.save_products(shipped, "kim", None)
     monkeypatch.undo()

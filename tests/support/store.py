@@ -47,7 +47,7 @@ def people(store):
 
 
 def _rows(store: Store, sql: str, **params):
-    engine = create_engine(store._url)
+    engine = create_engine(store._engine.url)
     try:
         with engine.connect() as conn:
             return conn.execute(text(sql), params).all()
@@ -57,7 +57,7 @@ def _rows(store: Store, sql: str, **params):
 
 
 def _rows_write(store: Store, sql: str) -> None:
-    engine = create_engine(store._url)
+    engine = create_engine(store._engine.url)
     try:
         with engine.begin() as conn:
             conn.execute(text(sql))

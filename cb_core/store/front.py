@@ -1,0 +1,309 @@
+"""The :class:`Store`: one front over one :class:`~cb_core.store._gateway.Gateway`.
+
+Each method opens the verb's transaction through the gateway and calls the verb function of the
+same name in its module (:mod:`~cb_core.store.users`, :mod:`~cb_core.store.policies`,
+:mod:`~cb_core.store.decisions`, :mod:`~cb_core.store.audit`, :mod:`~cb_core.store.requests`,
+:mod:`~cb_core.store.products`), where the verb's rules and full documentation live. The few verbs
+that need two transactions (a login, a session check, a race answered afresh) compose them here.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Self
+
+from argon2 import PasswordHasher
+from sqlalchemy import Engine
+
+from ..config import get_settings
+from ..errors import AuthError, ConfigError, ConflictError
+from . import audit, decisions, policies, products, requests, users
+from ._gateway import DEFAULT_BUSY_TIMEOUT_S, DEFAULT_RETRIES, Gateway
+from ._values import aware
+from .records import AuditEntry, Decision, MerchantRequest, PolicyVersion, ProductCatalogVersion, User
+
+__all__ = ["Store"]
+
+
+class Store:
+    """The app database behind verbs; opening one upgrades the schema to the newest revision.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL; None = the ``database_url`` setting (``CB_DATABASE_URL``) or, when that is
+        empty, the SQLite file ``<state_dir>/cb.sqlite``.
+    max_failed_logins, lockout_minutes
+        Wrong passwords in a row that lock an account, and for how long.
+    session_timeout_minutes
+        Inactivity that ends a session; None = the ``session_timeout_minutes`` setting.
+    busy_timeout_s, retries
+        How long a SQLite writer waits for the write lock, and how often a transaction that lost
+        a lock race (SQLite busy, PostgreSQL serialization failure or deadlock) is retried.
+    password_hasher
+        The argon2id hasher; None = argon2-cffi's defaults (RFC 9106 low-memory profile).
+
+    Raises
+    ------
+    ConfigError
+        ``url`` is not a SQLAlchemy URL or names a driver that is not installed.
+    StoreUnavailableError
+        The database cannot be reached (nothing was created).
+    """
+
+    def __init__(self, url: str | None = None, *, max_failed_logins: int = users.MAX_FAILED_LOGINS,
+                 lockout_minutes: float = users.LOCKOUT_MINUTES, session_timeout_minutes: float | None = None,
+                 busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, retries: int = DEFAULT_RETRIES,
+                 password_hasher: PasswordHasher | None = None) -> None:
+        for name, value, low in (("max_failed_logins", max_failed_logins, 1), ("lockout_minutes", lockout_minutes, 0),
+                                 ("session_timeout_minutes", session_timeout_minutes, 0),
+                                 ("busy_timeout_s", busy_timeout_s, 0), ("retries", retries, 0)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < low):
+                raise ConfigError(f"{name} must be a number of at least {low}; got {value!r}")
+        self._gateway = Gateway(url, busy_timeout_s=busy_timeout_s, retries=retries)
+        self.max_failed_logins = max_failed_logins
+        self.lockout_minutes = lockout_minutes
+        self.session_timeout_minutes = (get_settings().session_timeout_minutes
+                                        if session_timeout_minutes is None else session_timeout_minutes)
+        self._passwords = users.Passwords(password_hasher or PasswordHasher())
+        try:
+            self.revision = self.migrate()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """The database URL with its password hidden (safe to show and to log)."""
+        return self._gateway.url
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"`` (or another SQLAlchemy backend name)."""
+        return self._gateway.dialect
+
+    @property
+    def _engine(self) -> Engine:
+        # For tests that inspect or fault-inject connections (PRAGMAs, a full disk); verbs never use it.
+        return self._gateway.engine
+
+    def migrate(self) -> str:
+        """Upgrade the schema to the newest Alembic revision (safe from several processes); returns it."""
+        return self._gateway.migrate()
+
+    def close(self) -> None:
+        """Close every pooled connection (the store can still be used; it reconnects on demand)."""
+        self._gateway.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
+
+    # -- users (users.py) ------------------------------------------------------------------------
+    def add_user(self, name: str, role: str, partner: str | None = None, password: str | None = None, *,
+                 actor: str = "system") -> tuple[User, str | None]:
+        """Create a user; returns ``(user, generated_password)`` (see :func:`.users.add_user`)."""
+        return self._gateway.run(lambda s: users.add_user(s, self._passwords, name, role, partner, password,
+                                                          actor=actor))
+
+    def ensure_first_admin(self, name: str = "admin") -> tuple[User, str] | None:
+        """On a store with no users, create admin ``name`` with a random password and return both.
+
+        Returns None when any user exists (every install gets its own password; none is built in).
+        """
+        if self._gateway.run(users.has_users, write=False):
+            return None
+        try:
+            user, password = self.add_user(name, "admin", actor="first-start")
+        except ConflictError:
+            return None
+        return user, password or ""
+
+    def list_users(self) -> list[User]:
+        """All users (disabled ones too), by name."""
+        return self._gateway.run(users.list_users, write=False)
+
+    def get_user(self, name: str) -> User | None:
+        """The user called ``name``, or None."""
+        return self._gateway.run(lambda s: users.get_user(s, name), write=False)
+
+    def disable_user(self, name: str, *, actor: str = "system") -> User:
+        """Disable a login for good and end its open sessions (users are never deleted)."""
+        return self._gateway.run(lambda s: users.disable_user(s, name, actor=actor))
+
+    def reset_password(self, name: str, *, actor: str = "system") -> str:
+        """Give ``name`` a new random password (returned once), clear its lockout, end its sessions."""
+        return self._gateway.run(lambda s: users.reset_password(s, self._passwords, name, actor=actor))
+
+    def authenticate(self, name: str, password: str, now: datetime | None = None) -> User:
+        """The user, when ``password`` is right and the account is neither locked nor disabled.
+
+        Every attempt is audited (``login`` / ``login.failed``); ``max_failed_logins`` wrong
+        passwords in a row lock the account for ``lockout_minutes`` (:func:`.users.record_login`).
+
+        Raises
+        ------
+        AuthError
+            With a message that says which of these happened (an unknown name and a wrong
+            password read the same, so names cannot be probed).
+        """
+        now = aware(now)
+        name = name.strip() if isinstance(name, str) else ""
+        password = password if isinstance(password, str) else ""
+        # argon2 is slow on purpose: check outside any transaction so no lock is held meanwhile;
+        # record_login applies the outcome only if the row still holds the hash that was checked.
+        seen = self._gateway.run(lambda s: users.password_hash_of(s, name), write=False)
+        check = self._passwords.check(seen, password)
+        outcome = self._gateway.run(lambda s: users.record_login(
+            s, name, check, now, max_failed_logins=self.max_failed_logins, lockout_minutes=self.lockout_minutes))
+        if outcome.user is None:  # the failure is committed (count, lock, audit) before raising
+            raise AuthError(outcome.error)
+        return outcome.user
+
+    def start_session(self, user: User | str, now: datetime | None = None) -> str:
+        """A new random session token for an active user (only its sha256 is stored)."""
+        return self._gateway.run(lambda s: users.start_session(s, user, now))
+
+    def session_user(self, token: str | None, now: datetime | None = None,
+                     timeout_minutes: float | None = None) -> User | None:
+        """The user of a live session, refreshing its last activity (at most once a minute); None when
+        unknown or over.
+
+        A session is over once ended, once its user is disabled, or after ``timeout_minutes``
+        (default: the store's ``session_timeout_minutes``) without activity; the timed-out session
+        is then ended for good.
+        """
+        if not token or not isinstance(token, str):
+            return None
+        now = aware(now)
+        timeout = timedelta(minutes=self.session_timeout_minutes if timeout_minutes is None else timeout_minutes)
+        # Every page run asks; only a stale last_seen (or an ending session) takes the write lock, so
+        # many users clicking at once do not queue on SQLite's single writer.
+        seen = self._gateway.run(lambda s: users.peek_session(s, token, now, timeout), write=False)
+        if seen is False:
+            return self._gateway.run(lambda s: users.touch_session(s, token, now, timeout))
+        return seen
+
+    def end_session(self, token: str | None, now: datetime | None = None) -> None:
+        """Log out: the session ends for good (unknown or already ended tokens are ignored)."""
+        self._gateway.run(lambda s: users.end_session(s, token, now))
+
+    # -- policies (policies.py) ------------------------------------------------------------------
+    def save_draft(self, policy_name: str, payload: Mapping[str, Any], user: User | str,
+                   base_version: int | None = None) -> PolicyVersion:
+        """Create or update ``user``'s draft of ``policy_name`` (see :func:`.policies.save_draft`)."""
+        return self._gateway.run(lambda s: policies.save_draft(s, policy_name, payload, user, base_version))
+
+    def discard_draft(self, draft_id: int, user: User | str) -> None:
+        """Throw away ``user``'s own draft (published versions cannot be discarded)."""
+        return self._gateway.run(lambda s: policies.discard_draft(s, draft_id, user))
+
+    def publish(self, policy_name: str, draft_id: int, user: User | str,
+                expected_base_version: int | None) -> PolicyVersion:
+        """Publish draft ``draft_id`` as the next version of ``policy_name``; ConflictError (the draft
+        kept) when someone published after ``expected_base_version`` (see :func:`.policies.publish`)."""
+        return self._gateway.run_versioned(
+            lambda s: policies.publish(s, policy_name, draft_id, user, expected_base_version),
+            lambda s: policies.publish_conflict(s, policy_name, expected_base_version), policies.VERSION_CONSTRAINTS)
+
+    def published_policy(self, name: str) -> PolicyVersion | None:
+        """The newest published version of policy ``name``, or None before the first publication."""
+        return self._gateway.run(lambda s: policies.published_policy(s, name), write=False)
+
+    def policy_version(self, name: str, version: int) -> PolicyVersion | None:
+        """Published version ``version`` of policy ``name``, or None."""
+        return self._gateway.run(lambda s: policies.policy_version(s, name, version), write=False)
+
+    def policy_history(self, name: str, include_drafts: bool = False) -> list[PolicyVersion]:
+        """Published versions of ``name``, oldest first; then open drafts when asked."""
+        return self._gateway.run(lambda s: policies.policy_history(s, name, include_drafts), write=False)
+
+    def draft_for(self, policy_name: str, user: User | str) -> PolicyVersion | None:
+        """``user``'s open draft of ``policy_name`` (e.g. the one kept after a conflict), or None."""
+        return self._gateway.run(lambda s: policies.draft_for(s, policy_name, user), write=False)
+
+    def list_policies(self) -> list[str]:
+        """Names of all policies (with or without a published version), sorted."""
+        return self._gateway.run(policies.list_policies, write=False)
+
+    # -- decisions (decisions.py) ----------------------------------------------------------------
+    def save_decision(self, merchant_id: str, decision: str, note: str, user: User | str, score: float,
+                      grade: int, pd: float, reason_codes: Any, policy_name: str | None,
+                      policy_version: int | None, model_version: str,
+                      supersedes: int | Decision | None = None, *, require_current: bool = False) -> Decision:
+        """Record an officer's decision with the score, reasons and policy version at this moment
+        (see :func:`.decisions.save_decision`); returns the stored decision."""
+        return self._gateway.run(lambda s: decisions.save_decision(
+            s, merchant_id, decision, note, user, score, grade, pd, reason_codes, policy_name, policy_version,
+            model_version, supersedes, require_current=require_current))
+
+    def decisions_for(self, merchant_id: str) -> list[Decision]:
+        """Every decision about ``merchant_id``, oldest first (superseded ones included and marked)."""
+        return self._gateway.run(lambda s: decisions.decisions_for(s, merchant_id), write=False)
+
+    def list_decisions(self, filters: Mapping[str, Any] | None = None, limit: int = 1000) -> list[Decision]:
+        """Decisions newest first, at most ``limit`` (filters: :func:`.decisions.list_decisions`)."""
+        return self._gateway.run(lambda s: decisions.list_decisions(s, filters, limit), write=False)
+
+    # -- audit (audit.py) ------------------------------------------------------------------------
+    def audit(self, user: User | str, action: str, entity: str, entity_id: Any = None, before: Any = None,
+              after: Any = None) -> AuditEntry:
+        """Append an entry for something that changes nothing else in the store (an export, a data load).
+
+        Verbs that change the store write their own entry in the same transaction as the change.
+        """
+        return self._gateway.run(lambda s: audit.audit(s, user, action, entity, entity_id, before, after))
+
+    def audit_log(self, filters: Mapping[str, Any] | None = None, limit: int = 1000) -> list[AuditEntry]:
+        """Audit entries newest first, at most ``limit``; read-only (filters: :func:`.audit.audit_log`)."""
+        return self._gateway.run(lambda s: audit.audit_log(s, filters, limit), write=False)
+
+    # -- merchants' requests (requests.py) -------------------------------------------------------
+    def open_request(self, merchant_id: str, kind: str, details: str, user: User | str,
+                     received_at: datetime | None = None) -> MerchantRequest:
+        """Log a merchant's request; it is due 30 days after it was received (:func:`.requests.open_request`)."""
+        return self._gateway.run(lambda s: requests.open_request(s, merchant_id, kind, details, user, received_at))
+
+    def update_request(self, request_id: int, status: str, resolution: str | None, user: User | str,
+                       now: datetime | None = None) -> MerchantRequest:
+        """Move a request to ``in_progress`` or ``resolved`` (final), with its resolution text; a human
+        review needs a substantive reason (:func:`.requests.update_request`)."""
+        return self._gateway.run(lambda s: requests.update_request(s, request_id, status, resolution, user, now))
+
+    def list_requests(self, overdue_only: bool = False, now: datetime | None = None, *, status: str | None = None,
+                      merchant_id: str | None = None) -> list[MerchantRequest]:
+        """Requests by due date (soonest first), each flagged ``overdue`` as of ``now``."""
+        return self._gateway.run(lambda s: requests.list_requests(s, overdue_only, now, status=status,
+                                                                  merchant_id=merchant_id), write=False)
+
+    # -- product catalog (products.py) -----------------------------------------------------------
+    def save_products(self, records: Iterable[Mapping[str, Any]], user: User | str,
+                      expected_version: int | None) -> int:
+        """Validate ``records`` and save them as the next catalog version; returns its number.
+
+        SchemaError (every problem) for a bad catalog, ConflictError when someone saved after
+        ``expected_version`` (see :func:`.products.save_products`); nothing is saved then.
+        """
+        expected = products.check_expected(expected_version)
+        catalog = products.checked_catalog(records)  # once, outside the transaction and its retries
+        return self._gateway.run_versioned(lambda s: products.save_products(s, catalog, user, expected),
+                                           lambda s: products.save_conflict(s, expected),
+                                           products.VERSION_CONSTRAINTS)
+
+    def current_products(self) -> tuple[int, list[dict[str, Any]]] | None:
+        """``(version, catalog)`` of the newest saved version, or None when none was saved yet."""
+        return self._gateway.run(products.current_products, write=False)
+
+    def product_version(self, version: int) -> ProductCatalogVersion | None:
+        """Saved catalog version ``version``, or None."""
+        return self._gateway.run(lambda s: products.product_version(s, version), write=False)
+
+    def product_history(self) -> list[ProductCatalogVersion]:
+        """Every saved catalog version, oldest first."""
+        return self._gateway.run(products.product_history, write=False)
