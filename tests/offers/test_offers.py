@@ -163,17 +163,6 @@ def test_bad_values_are_named(field, value, message):
         validate_products([bank(**{field: value})])
 
 
-def test_a_failed_edit_leaves_the_last_good_catalog_in_use(shipped):
-    in_use = shipped
-    edited = products_to_records(shipped)
-    edited[0]["limit_cap_krw"] = -1
-    try:
-        in_use = validate_products(edited)
-    except SchemaError:
-        pass
-    assert in_use is shipped and shipped.loc[0, "limit_cap_krw"] == 50_000_000
-
-
 def test_load_products_reports_unreadable_files(tmp_path):
     with pytest.raises(DataSourceError, match="not found"):
         load_products(tmp_path / "none.json")
