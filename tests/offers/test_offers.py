@@ -17,7 +17,7 @@ from cb_core.data.catalog import feature_catalog
 from cb_core.errors import DataSourceError, SchemaError
 from cb_core.model.credit_model import train_model
 from cb_core.offers import (
-    OFFER_COLUMNS, RULES, advance_apr_pct, annuity_payment, failed_rules, load_products, match_book,
+    OFFER_COLUMNS, PRODUCTS_FILE, RULES, advance_apr_pct, annuity_payment, failed_rules, load_products, match_book,
     offers_for, products_to_records, recourse, validate_products,
 )
 
@@ -64,10 +64,16 @@ def shipped():
 
 # ------------------------------------------------------------------ the shipped catalog
 
-def test_shipped_catalog_has_six_products_three_partners_both_repayment_types(shipped):
-    assert len(shipped) >= 6
-    assert shipped["partner"].nunique() >= 3
-    assert set(shipped["repayment"]) == {"amortizing", "daily_settlement_pct"}
+def test_shipped_catalog_has_eight_products_two_per_partner_of_four_both_repayment_types(shipped):
+    raw = json.loads(PRODUCTS_FILE.read_text(encoding="utf-8"))  # the file itself, read without the loader
+    assert len(raw) == len(shipped) == 8
+    assert shipped["product_id"].tolist() == [p["product_id"] for p in raw]
+    assert shipped.groupby("partner", sort=False)["product_id"].agg(list).to_dict() == {
+        "Hanbit Bank": ["BANK-01", "BANK-02"], "Nuri Capital": ["CAP-01", "CAP-02"],
+        "Daon Savings Bank": ["SAV-01", "SAV-02"], "FlowPay": ["RBF-01", "RBF-02"]}
+    assert shipped.groupby("repayment")["product_id"].agg(list).to_dict() == {
+        "amortizing": ["BANK-01", "BANK-02", "CAP-01", "CAP-02", "SAV-01", "SAV-02"],
+        "daily_settlement_pct": ["RBF-01", "RBF-02"]}
     assert shipped["product_id"].is_unique
     assert shipped["name"].str.contains(r"[가-힣]").all() and shipped["name_en"].str.contains(r"[A-Za-z]").all()
     bank01 = shipped.set_index("product_id").loc["BANK-01"]
