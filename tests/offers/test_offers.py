@@ -3,9 +3,9 @@
 Expected values are computed by hand in the comments next to them.
 """
 import copy
+import importlib
 import json
 import re
-import time
 
 import numpy as np
 import pandas as pd
@@ -460,14 +460,66 @@ def test_recourse_for_an_unchangeable_rule_and_for_an_eligible_merchant(toy):
     assert recourse(model, X.loc[mid], all_grades(1), m).empty
 
 
-def test_recourse_stays_within_a_second(toy):
+class WorkClock:
+    """Stands in for the ``time`` module recourse reads its budget from: the clock moves one second
+    per row the model scores, so a budget is a number of scored rows, whatever the machine's speed."""
+
+    def __init__(self, model, monkeypatch) -> None:
+        self.now, self.rows = 0.0, []
+        real = model.booster_predict
+
+        def counted(matrix, **kwargs):
+            self.rows.append(len(matrix))
+            self.now += len(matrix)
+            return real(matrix, **kwargs)
+
+        monkeypatch.setattr(model, "booster_predict", counted)
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+def test_recourse_pair_search_stops_when_the_time_budget_is_spent(toy, monkeypatch):
+    recourse_module = importlib.import_module("cb_core.offers.recourse")
     model, X, scored = toy
-    worst = scored["score"].idxmin()  # far from the target: forces the pair search
-    m = scored.loc[worst]
-    started = time.perf_counter()
-    out = recourse(model, X.loc[worst], all_grades(int(scored["score"].max())), m, time_budget_s=0.5)
-    assert time.perf_counter() - started < 1.0
-    assert out["kind"].iloc[0] == "target"
+    worst = scored["score"].idxmin()
+    m, x = scored.loc[worst], X.loc[worst]
+    product = all_grades(570)  # out of reach of any single change of this merchant, within reach of pairs
+    monkeypatch.setattr(recourse_module, "_PAIR_CHUNK", 1)  # one pair combination per scoring call
+
+    clock = WorkClock(model, monkeypatch)
+    monkeypatch.setattr(recourse_module, "time", clock)
+
+    def search(budget: float) -> tuple[pd.DataFrame, list[int]]:
+        clock.now, clock.rows = 0.0, []
+        return recourse(model, x, product, m, time_budget_s=budget), clock.rows
+
+    # Scoring calls: the merchant as it is, every single change at once, then one call per pair.
+    full, rows = search(budget=1e12)
+    singles, pairs = rows[1], len(rows) - 2
+    assert rows == [1, singles] + [1] * pairs and pairs > 10
+    changes = full[full["kind"] == "change"]
+    assert changes["option"].nunique() >= 1 and (changes.groupby("option").size() == 2).all()
+    assert changes["eligible_after"].all() and full["kind"].iloc[0] == "target" and full["actionable"].iloc[0]
+
+    # Spent before the pair search: not one pair is scored, and the answer says nothing was found.
+    spent, rows = search(budget=0)
+    assert rows == [1, singles]
+    assert spent["kind"].tolist() == ["target"] and not spent["actionable"].iloc[0]
+    assert spent["message_en"].iloc[0].endswith("no change of one or two actionable features gets there")
+
+    # Spent halfway: exactly the pairs scored before the deadline, and every option it keeps is real.
+    k = pairs // 2
+    half, rows = search(budget=1 + singles + k - 0.5)
+    assert rows == [1, singles] + [1] * k
+    kept = half[half["kind"] == "change"]
+    assert kept["eligible_after"].all() and half["kind"].iloc[0] == "target" and half["actionable"].iloc[0]
+    assert 0 < len(options(kept)) < len(options(changes)) and options(kept) <= options(changes)
+
+
+def options(changes: pd.DataFrame) -> set[frozenset]:
+    """Each option of a recourse answer as the set of its (feature, new value) changes."""
+    return {frozenset(zip(rows["feature"], rows["new_value"])) for _, rows in changes.groupby("option")}
 
 
 def test_recourse_on_the_demo_book_with_the_shipped_bank_product(small_book, shipped):
