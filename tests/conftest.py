@@ -18,20 +18,37 @@ def small_book():
     return generate_book(1_500, 24, seed=11)
 
 
+#: (app_state's folder, CB_STATE_DIR before app_state set it), once app_state exists.
+APP_STATE_ENV = pytest.StashKey[tuple[str, "str | None"]]()
+
+
 @pytest.fixture(scope="session")
-def app_state(tmp_path_factory, small_book):
-    """A state folder holding the small book as the current one; CB_STATE_DIR points at it."""
+def app_state(tmp_path_factory, small_book, pytestconfig):
+    """A state folder holding the small book as the current one; CB_STATE_DIR points at it for the
+    tests that use this fixture (directly or through another one), and only for them."""
     from cb_core.data.sources import save_current
 
     state = tmp_path_factory.mktemp("state")
     save_current(small_book, state)
-    old = os.environ.get("CB_STATE_DIR")
-    os.environ["CB_STATE_DIR"] = str(state)
-    yield state
-    if old is None:
-        os.environ.pop("CB_STATE_DIR", None)
-    else:
-        os.environ["CB_STATE_DIR"] = old
+    pytestconfig.stash[APP_STATE_ENV] = (str(state), os.environ.get("CB_STATE_DIR"))
+    with pytest.MonkeyPatch.context() as mp:  # the value before is back when the session ends
+        mp.setenv("CB_STATE_DIR", str(state))
+        yield state
+
+
+@pytest.fixture(autouse=True)
+def _app_state_env_only_where_used(request, monkeypatch):
+    """app_state is built once a session, so its CB_STATE_DIR stays set from the first test that uses
+    it to the end; a test that does not use it gets the value from before (usually none), as it would
+    alone or earlier in the run: otherwise it could pass or fail by test order."""
+    if APP_STATE_ENV not in request.config.stash or "app_state" in request.fixturenames:
+        return
+    mine, before = request.config.stash[APP_STATE_ENV]
+    if os.environ.get("CB_STATE_DIR") == mine:
+        if before is None:
+            monkeypatch.delenv("CB_STATE_DIR")
+        else:
+            monkeypatch.setenv("CB_STATE_DIR", before)
 
 
 @pytest.fixture(scope="session")

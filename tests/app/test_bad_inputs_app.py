@@ -15,8 +15,8 @@ from cb_core.model.credit_model import load_model
 from cb_core.data.schema import validate_tables
 from tests.support.app import PASSWORD, app_as
 from tests.support.books import TODAY, good_tables
-from tests.support.bad_inputs import *  # noqa: F401,F403  (expectations, fixtures, helpers)
-from tests.support.bad_inputs import _Upload, _one, _product, _upload  # noqa: F401
+from tests.support.bad_inputs import BOOK, UPLOADABLE, UploadedFile, case_files, one_problem
+from tests.support.bad_inputs import frozen_today, model_cases  # noqa: F401  (fixtures)
 
 
 # --- the app ---------------------------------------------------------------------------------------------
@@ -28,7 +28,7 @@ def data_page(app_users):
 
     AppTest cannot drive a file uploader; it runs the script in this process, so the uploader is
     replaced by a function returning the files a test puts in ``files``."""
-    files: list[_Upload] = []
+    files: list[UploadedFile] = []
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(streamlit, "file_uploader", lambda *args, **kwargs: list(files))
         at = app_as("admin", app_users)
@@ -38,8 +38,8 @@ def data_page(app_users):
         yield at, files
 
 
-def _submit(at, files: list[_Upload], uploads: dict[str, bytes]) -> None:
-    files[:] = [_Upload(name, content) for name, content in uploads.items()]
+def _submit(at, files: list[UploadedFile], uploads: dict[str, bytes]) -> None:
+    files[:] = [UploadedFile(name, content) for name, content in uploads.items()]
     labels = [b.label for b in at.button]
     at.button[labels.index(t("data_validate_and_load", "en"))].click().run()
 
@@ -53,14 +53,14 @@ def test_data_page_shows_the_report_and_keeps_the_book(case, data_page, frozen_t
 
     at, files = data_page
     before = workspace.current_fingerprint()
-    _submit(at, files, LONG_LINE if case == "long_line" else _upload(case))
+    _submit(at, files, LONG_LINE if case == "long_line" else case_files(case))
     assert not at.exception, at.exception
     if case == "long_line":
         error, message, problems = DataSourceError, r"^merchants\.csv: line 2 is longer than 1,000,000 bytes", None
     else:
         error, message, problems = BOOK[case]
     if case == "missing_table":
-        problems = _one("monthly_activity", "*", "required table is missing")
+        problems = one_problem("monthly_activity", "*", "required table is missing")
     if error is SchemaError:
         assert [e.value for e in at.error] == [t("error_schema", "en", n=len(problems))]
         shown = at.dataframe[-1].value
@@ -102,12 +102,12 @@ def test_a_valid_upload_through_the_same_path_replaces_the_book(private_state, m
     from cb_core import workspace
 
     state, store = private_state
-    files: list[_Upload] = []
+    files: list[UploadedFile] = []
     monkeypatch.setattr(streamlit, "file_uploader", lambda *args, **kwargs: list(files))
     at = app_as("admin", store)
     at.session_state["lang"] = "en"
     at.switch_page("views/data.py").run()
-    _submit(at, files, _upload("excel_export_valid"))
+    _submit(at, files, case_files("excel_export_valid"))
     assert not at.exception, at.exception
     expected = validate_tables(good_tables(), today=TODAY)
     assert workspace.current_fingerprint() == expected.fingerprint

@@ -32,8 +32,9 @@ from cb_core.data.sources import read_book, read_uploaded
 from tests.bad_inputs import make_bad_inputs
 from tests.support.app import ROOT
 from tests.support.books import TODAY, good_tables
-from tests.support.bad_inputs import *  # noqa: F401,F403  (expectations, fixtures, helpers)
-from tests.support.bad_inputs import _Upload, _one, _product, _upload  # noqa: F401
+from tests.support.bad_inputs import (BAD, BOOK, CATALOG, MODELS, PRODUCTS, UPLOADABLE, VALID_BOOK, case_files,
+                                       one_problem)
+from tests.support.bad_inputs import frozen_today  # noqa: F401  (fixture)
 
 
 # --- the corpus itself ----------------------------------------------------------------------------
@@ -142,9 +143,9 @@ def test_bad_upload_is_refused_with_its_report(case):
     error, message, problems = BOOK[case]
     if case == "missing_table":  # an upload has no folder to name
         error, message, problems = SchemaError, r"monthly_activity\.\*: required table is missing", \
-            _one("monthly_activity", "*", "required table is missing")
+            one_problem("monthly_activity", "*", "required table is missing")
     with pytest.raises(error, match=message) as info:
-        read_uploaded(_upload(case), today=TODAY)
+        read_uploaded(case_files(case), today=TODAY)
     if problems is not None:
         assert info.value.problems == problems
     if error is DataSourceError:
@@ -154,7 +155,7 @@ def test_bad_upload_is_refused_with_its_report(case):
 
 @pytest.mark.parametrize("case", ["excel_export_valid", "quoted_newline_valid", "all_zero_sales_valid"])
 def test_valid_upload_loads_as_its_clean_tables(case):
-    _assert_same_book(read_uploaded(_upload(case), today=TODAY), _expected_book(case))
+    _assert_same_book(read_uploaded(case_files(case), today=TODAY), _expected_book(case))
 
 
 # --- books: size limits and unreadable files ----------------------------------------------------------
@@ -228,14 +229,14 @@ def test_a_file_beyond_the_size_limit_is_refused_before_it_is_opened(tmp_path, b
 
 
 def test_a_long_line_in_an_upload_is_refused():
-    files = {**_upload("negative_amount"), "monthly_activity.csv": b"merchant_id,month\r\n" + b"x" * 1_000_001}
+    files = {**case_files("negative_amount"), "monthly_activity.csv": b"merchant_id,month\r\n" + b"x" * 1_000_001}
     with pytest.raises(DataSourceError, match=r"^monthly_activity\.csv: line 2 is longer than 1,000,000 bytes"):
         read_uploaded(files, today=TODAY)
     files["monthly_activity.csv"] = b"merchant_id,month\r\n" + b"x" * 1_000_000  # exactly the limit: read on
     with pytest.raises(SchemaError) as info:
         read_uploaded(files, today=TODAY)
-    assert info.value.problems[-2:] == (_one("monthly_activity", "month", "must not be empty", [1])
-                                        + _one("monthly_activity", "merchant_id", "merchant_id not found in merchants",
+    assert info.value.problems[-2:] == (one_problem("monthly_activity", "month", "must not be empty", [1])
+                                        + one_problem("monthly_activity", "merchant_id", "merchant_id not found in merchants",
                                                [1], "x" * 60 + "…"))
 
 

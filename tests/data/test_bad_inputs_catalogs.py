@@ -14,8 +14,8 @@ from cb_core.model.credit_model import load_model
 from cb_core.offers.catalog import load_products, validate_products
 from tests.bad_inputs import make_bad_inputs
 from tests.support.app import PASSWORD
-from tests.support.bad_inputs import *  # noqa: F401,F403  (expectations, fixtures, helpers)
-from tests.support.bad_inputs import _Upload, _one, _product, _upload  # noqa: F401
+from tests.support.bad_inputs import BAD, CATALOG, MODELS, PRODUCTS
+from tests.support.bad_inputs import model_cases  # noqa: F401  (fixture)
 
 
 # --- the product catalog ------------------------------------------------------------------------------

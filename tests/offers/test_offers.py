@@ -3,9 +3,9 @@
 Expected values are computed by hand in the comments next to them.
 """
 import copy
+import importlib
 import json
 import re
-import time
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ from cb_core.data.catalog import feature_catalog
 from cb_core.errors import DataSourceError, SchemaError
 from cb_core.model.credit_model import train_model
 from cb_core.offers import (
-    OFFER_COLUMNS, RULES, advance_apr_pct, annuity_payment, failed_rules, load_products, match_book,
+    OFFER_COLUMNS, PRODUCTS_FILE, RULES, advance_apr_pct, annuity_payment, failed_rules, load_products, match_book,
     offers_for, products_to_records, recourse, validate_products,
 )
 
@@ -64,10 +64,16 @@ def shipped():
 
 # ------------------------------------------------------------------ the shipped catalog
 
-def test_shipped_catalog_has_six_products_three_partners_both_repayment_types(shipped):
-    assert len(shipped) >= 6
-    assert shipped["partner"].nunique() >= 3
-    assert set(shipped["repayment"]) == {"amortizing", "daily_settlement_pct"}
+def test_shipped_catalog_has_eight_products_two_per_partner_of_four_both_repayment_types(shipped):
+    raw = json.loads(PRODUCTS_FILE.read_text(encoding="utf-8"))  # the file itself, read without the loader
+    assert len(raw) == len(shipped) == 8
+    assert shipped["product_id"].tolist() == [p["product_id"] for p in raw]
+    assert shipped.groupby("partner", sort=False)["product_id"].agg(list).to_dict() == {
+        "Hanbit Bank": ["BANK-01", "BANK-02"], "Nuri Capital": ["CAP-01", "CAP-02"],
+        "Daon Savings Bank": ["SAV-01", "SAV-02"], "FlowPay": ["RBF-01", "RBF-02"]}
+    assert shipped.groupby("repayment")["product_id"].agg(list).to_dict() == {
+        "amortizing": ["BANK-01", "BANK-02", "CAP-01", "CAP-02", "SAV-01", "SAV-02"],
+        "daily_settlement_pct": ["RBF-01", "RBF-02"]}
     assert shipped["product_id"].is_unique
     assert shipped["name"].str.contains(r"[가-힣]").all() and shipped["name_en"].str.contains(r"[A-Za-z]").all()
     bank01 = shipped.set_index("product_id").loc["BANK-01"]
@@ -161,17 +167,6 @@ def test_bad_values_are_named(field, value, message):
     label = value if field == "product_id" else "BANK-T"
     with pytest.raises(SchemaError, match=re.escape(f"product {label}: {message}")):
         validate_products([bank(**{field: value})])
-
-
-def test_a_failed_edit_leaves_the_last_good_catalog_in_use(shipped):
-    in_use = shipped
-    edited = products_to_records(shipped)
-    edited[0]["limit_cap_krw"] = -1
-    try:
-        in_use = validate_products(edited)
-    except SchemaError:
-        pass
-    assert in_use is shipped and shipped.loc[0, "limit_cap_krw"] == 50_000_000
 
 
 def test_load_products_reports_unreadable_files(tmp_path):
@@ -465,14 +460,66 @@ def test_recourse_for_an_unchangeable_rule_and_for_an_eligible_merchant(toy):
     assert recourse(model, X.loc[mid], all_grades(1), m).empty
 
 
-def test_recourse_stays_within_a_second(toy):
+class WorkClock:
+    """Stands in for the ``time`` module recourse reads its budget from: the clock moves one second
+    per row the model scores, so a budget is a number of scored rows, whatever the machine's speed."""
+
+    def __init__(self, model, monkeypatch) -> None:
+        self.now, self.rows = 0.0, []
+        real = model.booster_predict
+
+        def counted(matrix, **kwargs):
+            self.rows.append(len(matrix))
+            self.now += len(matrix)
+            return real(matrix, **kwargs)
+
+        monkeypatch.setattr(model, "booster_predict", counted)
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+def test_recourse_pair_search_stops_when_the_time_budget_is_spent(toy, monkeypatch):
+    recourse_module = importlib.import_module("cb_core.offers.recourse")
     model, X, scored = toy
-    worst = scored["score"].idxmin()  # far from the target: forces the pair search
-    m = scored.loc[worst]
-    started = time.perf_counter()
-    out = recourse(model, X.loc[worst], all_grades(int(scored["score"].max())), m, time_budget_s=0.5)
-    assert time.perf_counter() - started < 1.0
-    assert out["kind"].iloc[0] == "target"
+    worst = scored["score"].idxmin()
+    m, x = scored.loc[worst], X.loc[worst]
+    product = all_grades(570)  # out of reach of any single change of this merchant, within reach of pairs
+    monkeypatch.setattr(recourse_module, "_PAIR_CHUNK", 1)  # one pair combination per scoring call
+
+    clock = WorkClock(model, monkeypatch)
+    monkeypatch.setattr(recourse_module, "time", clock)
+
+    def search(budget: float) -> tuple[pd.DataFrame, list[int]]:
+        clock.now, clock.rows = 0.0, []
+        return recourse(model, x, product, m, time_budget_s=budget), clock.rows
+
+    # Scoring calls: the merchant as it is, every single change at once, then one call per pair.
+    full, rows = search(budget=1e12)
+    singles, pairs = rows[1], len(rows) - 2
+    assert rows == [1, singles] + [1] * pairs and pairs > 10
+    changes = full[full["kind"] == "change"]
+    assert changes["option"].nunique() >= 1 and (changes.groupby("option").size() == 2).all()
+    assert changes["eligible_after"].all() and full["kind"].iloc[0] == "target" and full["actionable"].iloc[0]
+
+    # Spent before the pair search: not one pair is scored, and the answer says nothing was found.
+    spent, rows = search(budget=0)
+    assert rows == [1, singles]
+    assert spent["kind"].tolist() == ["target"] and not spent["actionable"].iloc[0]
+    assert spent["message_en"].iloc[0].endswith("no change of one or two actionable features gets there")
+
+    # Spent halfway: exactly the pairs scored before the deadline, and every option it keeps is real.
+    k = pairs // 2
+    half, rows = search(budget=1 + singles + k - 0.5)
+    assert rows == [1, singles] + [1] * k
+    kept = half[half["kind"] == "change"]
+    assert kept["eligible_after"].all() and half["kind"].iloc[0] == "target" and half["actionable"].iloc[0]
+    assert 0 < len(options(kept)) < len(options(changes)) and options(kept) <= options(changes)
+
+
+def options(changes: pd.DataFrame) -> set[frozenset]:
+    """Each option of a recourse answer as the set of its (feature, new value) changes."""
+    return {frozenset(zip(rows["feature"], rows["new_value"])) for _, rows in changes.groupby("option")}
 
 
 def test_recourse_on_the_demo_book_with_the_shipped_bank_product(small_book, shipped):

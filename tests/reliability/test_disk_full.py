@@ -202,11 +202,11 @@ def test_uploading_a_book_onto_a_full_disk_keeps_the_book_in_use(fresh_state, tr
 
     from cb_core import workspace
     from cb_core.i18n import t
-    from tests.support.bad_inputs import _Upload, _upload
+    from tests.support.bad_inputs import UploadedFile, case_files
 
     state, store = fresh_state
     workspace.install_model(*trained)
-    files = [_Upload(name, content) for name, content in _upload("excel_export_valid").items()]
+    files = [UploadedFile(name, content) for name, content in case_files("excel_export_valid").items()]
     monkeypatch.setattr(streamlit, "file_uploader", lambda *args, **kwargs: list(files))
     monkeypatch.setattr(pd.DataFrame, "to_parquet", _full_under("books", pd.DataFrame.to_parquet))
     app = app_as("admin", store)

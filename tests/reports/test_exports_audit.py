@@ -4,9 +4,11 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+import pytest
+from argon2 import PasswordHasher
 
 from cb_core.reports.safe_csv import csv_bytes, neutralise_formulas
-from tests.support.app import app_as
+from tests.support.app import PASSWORD, USERS, app_as
 
 
 def test_formula_cells_are_neutralised_numbers_are_not():
@@ -20,18 +22,43 @@ def test_formula_cells_are_neutralised_numbers_are_not():
     assert csv_bytes(frame).startswith(b"\xef\xbb\xbf")  # BOM: Korean text opens right in Excel
 
 
-def test_admin_page_lists_logins_and_exports_and_has_no_edit_path(app_users):
+@pytest.fixture
+def own_store(app_state_with_model, tmp_path, monkeypatch):
+    """An app database of this test alone (``CB_DATABASE_URL``): its audit log holds only what the test did."""
+    from cb_core.store import Store
+
+    url = f"sqlite:///{tmp_path / 'cb.sqlite'}"
+    monkeypatch.setenv("CB_DATABASE_URL", url)
+    store = Store(url, password_hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+    for name, (role, partner) in USERS.items():
+        store.add_user(name, role, partner=partner, password=PASSWORD)
+    yield store
+    store.close()
+
+
+#: The Admin page's audit columns that say what happened (its "일시" column is the clock).
+AUDIT = ["번호", "사용자", "작업", "대상", "대상 ID", "변경 전", "변경 후"]
+
+
+def test_admin_page_lists_logins_and_exports_and_has_no_edit_path(own_store):
     from cb_core.errors import AuthError
 
-    try:
-        app_users.authenticate("kim", "definitely wrong")
-    except AuthError:
-        pass
-    app = app_as("admin", app_users)
+    setup = max(e.id for e in own_store.audit_log())  # the users' creation
+    with pytest.raises(AuthError, match="wrong user name or password"):
+        own_store.authenticate("kim", "definitely wrong")
+    app = app_as("admin", own_store)
     app.switch_page("views/portfolio.py").run()
-    assert len(app.get("download_button")) >= 1  # every table comes with its (audited, formula-safe) CSV
+    shown = app.dataframe[-1].value  # the table the download holds
+    app.download_button(key="dl_portfolio").click().run()  # every table comes with its (audited) CSV
+    assert not app.exception, app.exception
     app.switch_page("views/admin.py").run()
     assert not app.exception, app.exception
     log = app.dataframe[0].value
-    assert (log["작업"] == "login.failed").any() and (log["사용자"] == "kim").any()
+    assert list(log.columns) == AUDIT[:1] + ["일시"] + AUDIT[1:]
+    # one row per event, each holding all its facts, newest first
+    assert log.loc[log["번호"] > setup, AUDIT].values.tolist() == [
+        [setup + 2, "admin", "export.csv", "download", "portfolio_by_category.csv", "",
+         str({"rows": len(shown), "columns": list(shown.columns)})],
+        [setup + 1, "kim", "login.failed", "user", "kim", "", str({"reason": "wrong password"})],
+    ]
     assert not [b for b in app.button if "삭제" in b.label or "수정" in b.label]
