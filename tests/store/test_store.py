@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from cb_core.errors import AuthError, ConfigError, ConflictError, StoreUnavailableError
 from cb_core.store import Store
 from tests.support.pg import db_url  # noqa: F401  (fixture; conftest.py will import it for every test file)
-from tests.support.store import (FAST_HASHER, PASSWORD, ROOT, T0, _decide, _rows, _rows_write, exact, people,  # noqa: F401
+from tests.support.store import (FAST_HASHER, PASSWORD, ROOT, T0, decide, rows_of, rows_write, exact, people,  # noqa: F401
                                   store, with_policy)
 
 
@@ -28,7 +28,7 @@ def test_fresh_database_is_migrated_to_head_and_matches_the_models(db_url):
     assert first.revision == head_revision() == "0002"
     again = Store(db_url)  # opening an up-to-date database changes nothing
     assert again.revision == head_revision()
-    assert _rows(first, "SELECT version_num FROM alembic_version") == [("0002",)]
+    assert rows_of(first, "SELECT version_num FROM alembic_version") == [("0002",)]
     with first._engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata) == []
     first.close()
@@ -80,7 +80,7 @@ def test_passwords_are_stored_only_as_argon2id_hashes(db_url):
         assert isinstance(generated, str) and len(generated) >= 20
         chosen_user, none = store.add_user("park", "partner", partner="Hana Bank", password=PASSWORD)
         assert none is None and chosen_user.partner == "Hana Bank"
-        hashes = dict(_rows(store, "SELECT name, password_hash FROM users"))
+        hashes = dict(rows_of(store, "SELECT name, password_hash FROM users"))
         assert hashes["kim"] != generated and generated not in hashes["kim"]
         assert hashes["park"] != PASSWORD and PASSWORD not in hashes["park"]
         assert all(h.startswith("$argon2id$") for h in hashes.values())
@@ -98,7 +98,7 @@ def test_login_upgrades_a_hash_made_with_weaker_parameters(db_url):
         old.add_user("kim", "pm", password=PASSWORD)
     with Store(db_url) as store:  # production parameters
         store.authenticate("kim", PASSWORD)
-        [(upgraded,)] = _rows(store, "SELECT password_hash FROM users")
+        [(upgraded,)] = rows_of(store, "SELECT password_hash FROM users")
         assert upgraded.startswith("$argon2id$") and not PasswordHasher().check_needs_rehash(upgraded)
         assert store.authenticate("kim", PASSWORD).name == "kim"
 
@@ -198,7 +198,7 @@ def test_reset_password_replaces_the_old_one_and_clears_the_lock(people):
 def test_sessions_end_after_inactivity_and_on_logout(people):
     store = people
     token = store.start_session("oh", now=T0)
-    assert _rows(store, "SELECT token_sha256 FROM sessions") == [(hashlib.sha256(token.encode()).hexdigest(),)]
+    assert rows_of(store, "SELECT token_sha256 FROM sessions") == [(hashlib.sha256(token.encode()).hexdigest(),)]
     assert store.session_user(token, now=T0 + timedelta(minutes=29)).name == "oh"
     # Activity moved the clock: 29 minutes after the last activity it is still alive.
     assert store.session_user(token, now=T0 + timedelta(minutes=58)).name == "oh"
@@ -219,7 +219,7 @@ def test_sessions_end_after_inactivity_and_on_logout(people):
 def test_page_runs_within_a_minute_do_not_write_last_seen(people):
     store = people
     token = store.start_session("oh", now=T0)
-    seen = lambda: _rows(store, "SELECT last_seen FROM sessions")[0][0]  # noqa: E731
+    seen = lambda: rows_of(store, "SELECT last_seen FROM sessions")[0][0]  # noqa: E731
     first = seen()
     assert store.session_user(token, now=T0 + timedelta(seconds=59)).name == "oh"
     assert seen() == first  # a read only: no write lock taken for a page run

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from cb_core.errors import AuthError, ConfigError, ConflictError, PolicyError
 from cb_core.store import Store, audit, decisions, policies, products, requests, users
 from tests.support.pg import db_url  # noqa: F401  (fixture; conftest.py will import it for every test file)
-from tests.support.store import (FAST_HASHER, PASSWORD, ROOT, T0, _decide, _rows, _rows_write, exact, people,  # noqa: F401
+from tests.support.store import (FAST_HASHER, PASSWORD, ROOT, T0, decide, rows_of, rows_write, exact, people,  # noqa: F401
                                   store, with_policy)
 
 
@@ -90,7 +90,7 @@ def test_published_versions_are_immutable(people):
     for sql in ("UPDATE policy_versions SET payload = '{}' WHERE version = 1",
                 "DELETE FROM policy_versions WHERE version = 1"):
         with pytest.raises(DBAPIError, match="published policy versions are immutable"):
-            _rows_write(store, sql)
+            rows_write(store, sql)
     store.discard_draft(draft.id, "kim")
     assert store.draft_for("main", "kim") is None
     assert [v.payload for v in store.policy_history("main", include_drafts=True)] == [{"approve": 600}]
@@ -117,12 +117,12 @@ def test_policy_input_is_checked(people):
 
 def test_decision_records_score_reasons_and_policy_at_that_moment(with_policy):
     store = with_policy
-    d = _decide(store)
+    d = decide(store)
     assert (d.merchant_id, d.decision, d.user, d.score, d.grade, d.pd) == ("M001", "approve", "oh", 655.0, 3, 0.021)
     assert d.reason_codes == [{"feature": "return_rate", "points": -12.5}]
     assert (d.policy_name, d.policy_version, d.model_version, d.supersedes_id) == ("main", 1, "lgbm-2026-10", None)
     assert d.created_at.tzinfo == timezone.utc
-    default = _decide(store, "M002", "refer", policy_name=None, policy_version=None)
+    default = decide(store, "M002", "refer", policy_name=None, policy_version=None)
     assert (default.policy_name, default.policy_version) == (None, None)
     assert store.decisions_for("M001") == [d]
     [entry] = store.audit_log({"entity": "decision", "entity_id": d.id})
@@ -146,23 +146,23 @@ def test_decision_input_is_checked(with_policy):
     ]
     for change, error, message in cases:
         with pytest.raises(error, match=exact(message)):
-            _decide(with_policy, **change)
+            decide(with_policy, **change)
     assert with_policy.list_decisions() == []
     assert with_policy.audit_log({"action": "decision.save"}) == []
 
 
 def test_numpy_values_are_accepted_as_plain_numbers(with_policy):
     np = pytest.importorskip("numpy")
-    d = _decide(with_policy, score=np.float64(640.4), grade=np.int64(4), pd=np.float32(0.03),
+    d = decide(with_policy, score=np.float64(640.4), grade=np.int64(4), pd=np.float32(0.03),
                 reason_codes=[{"points": np.float64(-3.5), "pct": np.int64(80)}])
     assert (d.score, d.grade, d.reason_codes) == (640.4, 4, [{"points": -3.5, "pct": 80}])
 
 
 def test_supersede_chain_never_edits_the_old_decision(with_policy):
     store = with_policy
-    first = _decide(store, decision="approve")
-    second = _decide(store, decision="refer", note="bureau score dropped", supersedes=first)
-    third = _decide(store, decision="decline", note="fraud flag confirmed", supersedes=second.id)
+    first = decide(store, decision="approve")
+    second = decide(store, decision="refer", note="bureau score dropped", supersedes=first)
+    third = decide(store, decision="decline", note="fraud flag confirmed", supersedes=second.id)
     history = store.decisions_for("M001")
     assert [(d.id, d.decision, d.supersedes_id, d.superseded_by_id) for d in history] == [
         (first.id, "approve", None, second.id), (second.id, "refer", first.id, third.id),
@@ -170,15 +170,15 @@ def test_supersede_chain_never_edits_the_old_decision(with_policy):
     assert history[0].note == "steady sales" and history[0].is_current is False
     with pytest.raises(ConflictError, match=exact(f"decision {first.id} was already superseded by decision "
                                                   f"{second.id}; supersede that one instead")):
-        _decide(store, decision="approve", supersedes=first.id)
+        decide(store, decision="approve", supersedes=first.id)
     with pytest.raises(ConfigError, match=exact(f"decision {third.id} is about merchant 'M001', not 'M002'")):
-        _decide(store, "M002", supersedes=third.id)
+        decide(store, "M002", supersedes=third.id)
     assert [d.id for d in store.list_decisions({"current_only": True})] == [third.id]
 
 
 def test_list_decisions_filters_and_limits(with_policy):
     store = with_policy
-    made = [_decide(store, f"M{i % 3}", ("approve", "refer", "decline")[i % 3]) for i in range(9)]
+    made = [decide(store, f"M{i % 3}", ("approve", "refer", "decline")[i % 3]) for i in range(9)]
     assert [d.id for d in store.list_decisions()] == [d.id for d in reversed(made)]
     assert [d.merchant_id for d in store.list_decisions({"merchant_id": "M1"})] == ["M1"] * 3
     assert len(store.list_decisions({"decision": "decline", "user": "oh", "policy_name": "main",
@@ -218,11 +218,11 @@ def test_no_verb_updates_or_deletes_a_decision_or_an_audit_entry():
 
 
 def test_the_database_refuses_to_change_decisions_and_audit_entries(with_policy):
-    _decide(with_policy)
+    decide(with_policy)
     for table in ("decisions", "audit_log"):
         for sql in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):
             with pytest.raises(DBAPIError, match=f"{table} is append-only: {sql.split()[0]} refused"):
-                _rows_write(with_policy, sql)
+                rows_write(with_policy, sql)
     assert len(with_policy.list_decisions()) == 1
 
 
@@ -238,7 +238,7 @@ def test_audit_entry_commits_or_rolls_back_with_its_change(with_policy, monkeypa
     for module in (decisions, policies):  # the verbs below write their audit entry through the gateway's helper
         monkeypatch.setattr(module, "write_audit", audit_then_fail)
     with pytest.raises(RuntimeError, match="disk full"):
-        _decide(store)
+        decide(store)
     with pytest.raises(RuntimeError, match="disk full"):
         store.save_draft("main", {"approve": 1}, "lee")
     monkeypatch.undo()

@@ -46,7 +46,7 @@ def people(store):
     return store
 
 
-def _rows(store: Store, sql: str, **params):
+def rows_of(store: Store, sql: str, **params):
     engine = create_engine(store._engine.url)
     try:
         with engine.connect() as conn:
@@ -56,7 +56,7 @@ def _rows(store: Store, sql: str, **params):
 
 
 
-def _rows_write(store: Store, sql: str) -> None:
+def rows_write(store: Store, sql: str) -> None:
     engine = create_engine(store._engine.url)
     try:
         with engine.begin() as conn:
@@ -67,7 +67,7 @@ def _rows_write(store: Store, sql: str) -> None:
 
 
 # -- decisions ---------------------------------------------------------------------------------
-def _decide(store: Store, merchant: str = "M001", decision: str = "approve", **changes):
+def decide(store: Store, merchant: str = "M001", decision: str = "approve", **changes):
     values = dict(merchant_id=merchant, decision=decision, note="steady sales", user="oh", score=655.0, grade=3,
                   pd=0.021, reason_codes=[{"feature": "return_rate", "points": -12.5}], policy_name="main",
                   policy_version=1, model_version="lgbm-2026-10")
