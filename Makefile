@@ -31,7 +31,7 @@ test: $(VENV)/.test
 
 ## Quick benchmark smoke run; figures are appended to bench/RESULTS.md (bench/README.md explains them).
 bench: $(VENV)/.app
-	$(PY) -m cb_core bench --quick
+	$(PY) -m bench --quick
 
 clean-state:
 	rm -rf .state

@@ -1,22 +1,31 @@
 #!/usr/bin/env bash
-# Create .venv with the given Python and install a requirements file (pinned by constraints.txt).
-# uv when it can be had (seconds), pip otherwise.
+# Create a venv with the given Python and install a requirements file, pinned by a constraints file.
+# uv when it can be had (seconds), pip otherwise. Paths are relative to the repository root.
+#   scripts/install.sh [PYTHON [REQUIREMENTS [VENV [CONSTRAINTS]]]]
+# defaults python3.11, requirements.txt, .venv, constraints.txt; CONSTRAINTS "none" installs unconstrained
+# (bench/setup.sh: bench/.venv pins its own versions).
 set -euo pipefail
 PYTHON="${1:-python3.11}"
 REQ="${2:-requirements.txt}"
+VENV="${3:-.venv}"
+CONSTRAINTS="${4:-constraints.txt}"
 cd "$(dirname "$0")/.."
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
     echo "error: $PYTHON not found; install Python 3.11 (Debian: apt-get install python3.11 python3.11-venv)" >&2
     exit 1
 fi
-if [ ! -x .venv/bin/python ]; then
-    "$PYTHON" -m venv .venv
+PIN=()
+if [ "$CONSTRAINTS" != "none" ]; then
+    PIN=(-c "$CONSTRAINTS")
 fi
-if [ ! -x .venv/bin/uv ]; then
-    .venv/bin/python -m pip install -q uv >/dev/null 2>&1 || true
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON" -m venv "$VENV"
 fi
-if [ -x .venv/bin/uv ] && .venv/bin/uv pip install -q -p .venv/bin/python -r "$REQ" -c constraints.txt; then
+if [ ! -x "$VENV/bin/uv" ]; then
+    "$VENV/bin/python" -m pip install -q uv >/dev/null 2>&1 || true
+fi
+if [ -x "$VENV/bin/uv" ] && "$VENV/bin/uv" pip install -q -p "$VENV/bin/python" -r "$REQ" ${PIN[@]+"${PIN[@]}"}; then
     exit 0
 fi
 echo "uv unavailable or failed; installing with pip" >&2
-.venv/bin/python -m pip install -q -r "$REQ" -c constraints.txt
+"$VENV/bin/python" -m pip install -q -r "$REQ" ${PIN[@]+"${PIN[@]}"}

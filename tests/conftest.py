@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.app import CHROMIUM, CHROMIUM_ARGS, PASSWORD, ROOT, USERS, free_port
+from bench.serve import streamlit_server as serve_app
+from tests.support.app import CHROMIUM, CHROMIUM_ARGS, PASSWORD, USERS
 from tests.support.pg import db_url, pg_cluster  # noqa: F401  (store fixtures: SQLite + PostgreSQL)
 
 
@@ -53,41 +54,10 @@ def _app_state_env_only_where_used(request, monkeypatch):
 
 @pytest.fixture(scope="session")
 def streamlit_server(app_state_with_model, app_users):
-    """A real ``streamlit run app.py`` on 127.0.0.1 over the small book; yields its base URL."""
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    app_state = app_state_with_model
-    port = free_port()
-    env = dict(os.environ, CB_STATE_DIR=str(app_state))
-    log = open(app_state / "streamlit.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start: {(app_state / 'streamlit.log').read_text()[-2000:]}")
-            time.sleep(0.3)
+    """A real ``streamlit run app.py`` on 127.0.0.1 over the small book (bench/serve.py, which the
+    benchmarks start it with too); yields its base URL."""
+    with serve_app(app_state_with_model) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,10 @@ from ..config import ROOT
 
 def add_parser(sub: Any) -> None:
     """Register ``bench`` on the subparsers of ``python -m cb_core``."""
+    # No prefix character of its own: every argument, options included, goes to python -m bench
+    # (argparse's REMAINDER alone stops at the first option and leaves it unrecognised).
     p = sub.add_parser("bench", help="benchmark whole commands and pages on demo books (bench/README.md); "
-                                     "options: python -m cb_core bench --help", add_help=False)
+                                     "options: python -m cb_core bench --help", add_help=False, prefix_chars="\0")
     p.add_argument("bench_args", nargs=argparse.REMAINDER, help="options of python -m bench")
     p.set_defaults(func=_cmd_bench)
 

@@ -1,13 +1,16 @@
-"""The benchmark runner (cb_core.bench): a smoke run on a tiny book, one record per step, no timing asserts."""
+"""The benchmark runner (``python -m bench``, bench/runner.py): a smoke run on a tiny book, one record per
+step, no timing asserts; and ``python -m cb_core bench``, which only hands its arguments over."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
-from cb_core import bench
+from bench import runner as bench
+from bench.results import results_section
 from tests.support.app import ROOT
 
 GROUPS = "generate,snapshot,train,score,points,explain,curves,offers"
@@ -22,7 +25,7 @@ def quick_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bench")
     results = tmp / "RESULTS.md"
     results.write_text(EARLIER, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "cb_core.bench", "--quick", "--merchants", "2000",
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--merchants", "2000",
                            "--steps", GROUPS, "--workdir", str(tmp), "--results", str(results)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     records = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
@@ -102,8 +105,8 @@ def test_results_table_formats_times_and_failures():
     slow = {**ok, "step": "snapshot", "seconds": 75.456, "cpu_seconds": 80.04}
     from datetime import datetime, timezone
 
-    text = bench.results_section([ok, failed, slow], facts, "python -m cb_core.bench", (1.0, 2.0, 3.0),
-                                 (4.0, 5.0, 6.0), datetime(2026, 11, 24, 22, 5, tzinfo=timezone.utc), 12.3)
+    text = results_section([ok, failed, slow], facts, "python -m bench", (1.0, 2.0, 3.0),
+                           (4.0, 5.0, 6.0), datetime(2026, 11, 24, 22, 5, tzinfo=timezone.utc), 12.3)
     assert text.startswith("## 2026-11-24 22:05 UTC: 1,000,000 merchants\n")
     assert "at start 1.00 / 2.00 / 3.00, at end 4.00 / 5.00 / 6.00" in text
     assert "| slider_at | 1,000,000 | 1 | 0.04 ms | 4.12e-05 | 912 | 1.50 -> 2.25 | a \\| b |" in text
@@ -111,13 +114,35 @@ def test_results_table_formats_times_and_failures():
     assert "| snapshot | 1,000,000 | 1 | 75.46 s | 80 | 912 |" in text
 
 
-def test_cli_hook_registers_bench_with_every_option():
-    import argparse
+def _cli(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
-    parser = argparse.ArgumentParser(prog="python -m cb_core")
-    sub = parser.add_subparsers(dest="command", required=True)
-    bench.add_command(sub)
-    args = parser.parse_args(["bench", "--quick", "--steps", "snapshot,offers", "--merchants", "500", "--no-results"])
-    assert args.func is bench.run_args
-    assert (args.quick, args.steps, args.merchants, args.no_results, args.months) == (
-        True, "snapshot,offers", [500], True, 24)
+
+def _records(done: subprocess.CompletedProcess) -> list[dict]:
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def test_engine_command_line_prints_the_runners_options():
+    direct, engine = _cli("-m", "bench", "--help"), _cli("-m", "cb_core", "bench", "--help")
+    assert direct.returncode == engine.returncode == 0, engine.stderr
+    assert engine.stdout == direct.stdout
+    for option in ("--quick", "--merchants", "--steps", "--child-env", "--app-args", "--no-results"):
+        assert option in engine.stdout, option
+
+
+def test_engine_command_line_hands_everything_over(tmp_path):
+    """``python -m cb_core bench ...``, even from another folder: the runner's JSON lines and its exit code
+    (0, or 1 when a step failed: not the engine CLI's own 2)."""
+    done = _cli("-m", "cb_core", "bench", "--quick", "--merchants", "300", "--steps", "generate", "--no-results",
+                "--workdir", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (record,) = _records(done)
+    assert (record["step"], record["merchants"], record["status"]) == ("generate_book", 300, "ok")
+    failed = _cli("-m", "cb_core", "bench", "--merchants", "10", "--months", "0", "--steps", "generate",
+                  "--no-results", "--workdir", str(tmp_path), cwd=tmp_path)
+    assert failed.returncode == 1, failed.stderr[-2000:]
+    (record,) = _records(failed)
+    assert (record["step"], record["status"]) == ("generate", "failed")
+    assert "n_months must be within 1–120; got 0" in record["notes"]
+    assert list(tmp_path.iterdir()) == []  # work folders removed, no RESULTS.md written

@@ -1,15 +1,19 @@
-"""bench/bench_app.py in its smallest mode against a real server and Chromium: well-formed records,
-every step present. Times are never asserted (the machine is shared)."""
+"""The app benchmarks (``python -m bench.app``, bench/app/) in their smallest mode against a real server
+and Chromium: well-formed records, every step present, the RESULTS.md section built from them. Times
+are never asserted (the machine is shared)."""
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timezone
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
+from bench.app.report import results_section
 from tests.support.app import CHROMIUM, ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -24,7 +28,7 @@ def app_run(tmp_path_factory):
             pytest.fail(f"{CHROMIUM} is missing but browser tests are required (apt-get install chromium)")
         pytest.skip(f"{CHROMIUM} not installed")
     work = tmp_path_factory.mktemp("bench_app")
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_app.py"), "--merchants", "2000",
+    done = subprocess.run([sys.executable, "-m", "bench.app", "--merchants", "2000",
                            "--visits", str(VISITS), "--no-explainerdashboard", "--no-results", "--workdir", str(work),
                            "--timeout", "240"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     records = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
@@ -56,3 +60,16 @@ def test_smallest_run_reports_every_step_well_formed(app_run):
     assert warm["min_seconds"] <= warm["seconds"] <= warm["p95_seconds"] <= warm["max_seconds"]
     assert 0 < warm["ws_bytes_median"] <= warm["ws_bytes_max"]
     assert (work / "n2000" / "prepared.json").exists()
+
+
+def test_section_names_the_machine_and_every_record(app_run):
+    _, records, _ = app_run
+    text = results_section(records, "python -m bench.app --merchants 2000", (1.0, 2.0, 3.0), (4.0, 5.0, 6.0),
+                           datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc), 80.4)
+    assert text.startswith("## 2026-12-01 10:00 UTC: app benchmarks (python -m bench.app), 2,000 merchants\n")
+    assert "- Command: `python -m bench.app --merchants 2000` (total 80 s wall)" in text
+    assert f"streamlit {version('streamlit')}, playwright {version('playwright')}, Chromium `Chromium " in text
+    assert "at start 1.00 / 2.00 / 3.00, at end 4.00 / 5.00 / 6.00" in text
+    rows = [line.split(" | ")[0][2:] for line in text.splitlines() if line.startswith("| ") and "| 2,000 |" in line]
+    assert rows == [r["step"] for r in records]
+    assert "- Merchant review at 2,000 merchants, warm: median " in text and f"over {VISITS} merchants" in text

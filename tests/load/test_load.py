@@ -1,5 +1,5 @@
 """Many users at once (issue 8): 20 officers and 2 product managers in real browsers against one
-``streamlit run app.py``, with bench/bench_load.py's driver and small counts. Behaviour only: every
+``streamlit run app.py``, with the driver of the load bench (bench/load/) and small counts. Behaviour only: every
 decision and audit entry exactly once, no traceback in any session, one chain of decisions per
 merchant, the publish race settled by optimistic locking. Times are never asserted (the machine is
 shared); the bench records them.
@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import importlib.util
 import os
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -19,22 +17,13 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
+from bench import load as driver
 from cb_core.errors import ConflictError
 from cb_core.store import Decision, Store
-from tests.support.app import CHROMIUM, ROOT
+from tests.support.app import CHROMIUM
 
 OFFICERS, PMS = 20, 2
 SHARED_MERCHANTS = 8  # 20 officers' first decisions fall on 8 merchants: concurrent first decisions
-
-
-def _bench():
-    """bench/bench_load.py as a module (bench/ is not a package); one driver serves the bench and this test."""
-    if "bench_load" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "bench_load.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["bench_load"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["bench_load"]
 
 
 def _run(coroutine):
@@ -47,25 +36,24 @@ def _run(coroutine):
 @pytest.fixture(scope="module")
 def crowd(tmp_path_factory, small_book, trained):
     """Its own state folder and SQLite store (small book, model, 20 officers, 2 PMs, an admin), a warmed-up
-    server, then all 22 sessions at once: yields (bench module, users, run, verification)."""
+    server, then all 22 sessions at once: yields (driver module, users, run, verification)."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CB_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{CHROMIUM} is missing but browser tests are required (apt-get install chromium)")
         pytest.skip(f"{CHROMIUM} not installed")
-    bench = _bench()
     state = tmp_path_factory.mktemp("load_state")
-    bench.install_state(state, small_book, trained)
-    url = bench.database_url(state, "sqlite")
-    users = bench.create_users(url, OFFICERS, PMS)
-    pool = bench.pick_merchants(small_book, SHARED_MERCHANTS + 1, seed=3)
+    driver.install_state(state, small_book, trained)
+    url = driver.database_url(state, "sqlite")
+    users = driver.create_users(url, OFFICERS, PMS)
+    pool = driver.pick_merchants(small_book, SHARED_MERCHANTS + 1, seed=3)
     merchants = {u: [pool[i % SHARED_MERCHANTS]] for i, u in enumerate(users.officers)}
     since = datetime.now(timezone.utc)
-    with bench.streamlit_server(state, url) as server:
-        warm = _run(bench.warm_up(server.url, users.rss, pool[-1]))
+    with driver.load_server(state, url) as server:
+        warm = _run(driver.warm_up(server.url, users.rss, pool[-1]))
         assert warm.problems == []
-        run = _run(bench.run_load(server.url, users, merchants, publish_rounds=1, run_id="t", timeout_s=150,
-                                  deadline_s=420))
-    yield bench, users, run, bench.verify(url, users, run, since, extra_sign_ins=warm.sign_ins)
+        run = _run(driver.run_load(server.url, users, merchants, publish_rounds=1, run_id="t", timeout_s=150,
+                                   deadline_s=420))
+    yield driver, users, run, driver.verify(url, users, run, since, extra_sign_ins=warm.sign_ins)
 
 
 @pytest.mark.browser

@@ -2,22 +2,11 @@
 launch arguments, an AppTest signed in as a user, and a browser sign-in."""
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
+from bench.serve import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (their one home, shared with bench/)
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 #: Test users of the app state: name -> (role, partner). Passwords are PASSWORD.

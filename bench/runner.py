@@ -2,9 +2,10 @@
 
 Usage::
 
-    python -m cb_core.bench                       # 100,000 and 1,000,000 merchants x 24 months
-    python -m cb_core.bench --quick               # 20,000 merchants, well under two minutes
-    python -m cb_core.bench --merchants 100000 --steps snapshot,reference
+    python -m bench                       # 100,000 and 1,000,000 merchants x 24 months
+    python -m bench --quick               # 20,000 merchants, well under two minutes
+    python -m bench --merchants 100000 --steps snapshot,reference
+    python -m cb_core bench --quick       # the same, through the engine's command line
 
 Each group of steps runs in its own child process (a fresh interpreter), so a step's peak memory
 is its own: the child loads its inputs from parquet files that earlier steps wrote into a work
@@ -46,23 +47,24 @@ import argparse
 import json
 import logging
 import os
-import platform
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
-from .bench_steps import _child
-from .errors import ConfigError
+from cb_core.errors import ConfigError
+
+from .results import append_results, machine_facts, results_section
+from .serve import ROOT
+from .steps import child
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
 BENCH_PYTHON = BENCH_DIR / ".venv" / "bin" / "python"
 RESULTS_FILE = BENCH_DIR / "RESULTS.md"
@@ -80,7 +82,6 @@ GROUPS: dict[str, tuple[str, ...]] = {
 }
 RECORD_KEYS: tuple[str, ...] = ("step", "merchants", "rows", "seconds", "peak_rss_mb", "notes", "status",
                                 "cpu_seconds", "base_rss_mb", "load_1m_start", "load_1m_end")
-
 
 
 # ------------------------------------------------------------------ the runner (parent)
@@ -114,7 +115,7 @@ def _run_group(group: str, spec: dict[str, Any], python: Path,
     env = {**os.environ, **(child_env or {}),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     with open(stderr_path, "wb") as err:
-        done = subprocess.run([str(python), "-m", "cb_core.bench", "--child", str(spec_path)], cwd=ROOT, env=env,
+        done = subprocess.run([str(python), "-m", "bench", "--child", str(spec_path)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=err)
     if done.returncode != 0:
         tail = stderr_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
@@ -148,8 +149,6 @@ def run(sizes: tuple[int, ...] | list[int] = DEFAULT_SIZES, *, steps: list[str] 
         One record per reported step, keys :data:`RECORD_KEYS` and maybe ``extrapolated_seconds``,
         ``ratio_ours_over_reference`` or ``speedup_over_pred_contrib``.
     """
-    import shutil
-
     chosen = list(GROUPS) if steps is None else list(steps)
     unknown = [s for s in chosen if s not in GROUPS]
     if unknown:
@@ -174,10 +173,6 @@ def run(sizes: tuple[int, ...] | list[int] = DEFAULT_SIZES, *, steps: list[str] 
                     records = [_failure(group, n, "skipped", f"{bench_python} not found: run bench/setup.sh")]
                 else:
                     python = Path(bench_python) if group == "reference" else Path(sys.executable)
-                    if group == "reference":
-                        from .features import SUM_FIELDS
-
-                        spec["sum_fields"] = list(SUM_FIELDS)
                     records, passed = _run_group(group, {**spec, "profile": profile == group}, python, child_env)
                     if passed:
                         ok.add(group)
@@ -200,98 +195,10 @@ def run(sizes: tuple[int, ...] | list[int] = DEFAULT_SIZES, *, steps: list[str] 
     return out
 
 
-# ------------------------------------------------------------------ machine facts and RESULTS.md
-
-def machine_facts() -> dict[str, Any]:
-    """nproc, total memory, CPU model, Python and library versions, the commit."""
-    def read(path: str) -> str:
-        try:
-            return Path(path).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-
-    mem = [line.split()[1] for line in read("/proc/meminfo").splitlines() if line.startswith("MemTotal:")]
-    cpu = [line.split(":", 1)[1].strip() for line in read("/proc/cpuinfo").splitlines() if line.startswith("model name")]
-    versions = {}
-    for pkg in ("numpy", "pandas", "pyarrow", "lightgbm"):
-        try:
-            versions[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            versions[pkg] = "absent"
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    return {"nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-            "mem_total_gib": round(int(mem[0]) / 2**20, 1) if mem else None,
-            "cpu_model": cpu[0] if cpu else platform.processor() or "unknown",
-            "python": platform.python_version(), "versions": versions,
-            "commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
-
-
-def _fmt_seconds(s: float | None) -> str:
-    if s is None:
-        return "—"
-    return f"{s * 1e3:.2f} ms" if s < 1 else f"{s:,.2f} s"
-
-
-def results_section(records: list[dict[str, Any]], facts: dict[str, Any], command: str,
-                    load_start: tuple[float, ...], load_end: tuple[float, ...], started: datetime,
-                    wall: float, child_env: dict[str, str] | None = None) -> str:
-    """The Markdown section of one run: machine facts, command, load, and the table of records."""
-    v = facts["versions"]
-    sizes = sorted({r["merchants"] for r in records})
-    lines = [
-        f"## {started:%Y-%m-%d %H:%M} UTC: {', '.join(f'{n:,}' for n in sizes)} merchants",
-        "",
-        f"- Command: `{command}` (total {wall:,.0f} s wall)",
-        f"- Machine: nproc {facts['nproc']}, {facts['mem_total_gib']} GiB total memory, CPU `{facts['cpu_model']}`; "
-        f"Python {facts['python']}, numpy {v['numpy']}, pandas {v['pandas']}, pyarrow {v['pyarrow']}, "
-        f"lightgbm {v['lightgbm']}",
-        f"- Commit {facts['commit']}{' with uncommitted changes in the tree' if facts['dirty'] else ''}",
-        *([f"- Step processes' extra environment: `{' '.join(f'{k}={v}' for k, v in child_env.items())}`"]
-          if child_env else []),
-        f"- Load average (1/5/15 min) at start {' / '.join(f'{x:.2f}' for x in load_start)}, at end "
-        f"{' / '.join(f'{x:.2f}' for x in load_end)}. Other engineers' processes share these 2 cores: "
-        "every time below is an upper bound.",
-        "- Time: wall clock of the step alone; CPU: the process's CPU seconds over it (all threads). Peak RSS "
-        "(MiB): the step's own child process, peak mark reset just before the step (includes the interpreter, "
-        "libraries and the inputs the step holds, after Arrow's pool returned what the parquet reads left). "
-        "Load 1m: at the step's start -> end.",
-        "",
-        "| step | merchants | rows | time | CPU s | peak RSS MiB | load 1m | notes |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
-    ]
-    for r in records:
-        load = "—" if r.get("load_1m_end") is None else f"{r['load_1m_start']:.2f} -> {r['load_1m_end']:.2f}"
-        status = "" if r.get("status") == "ok" else f"**{r.get('status')}**: "
-        rows = "—" if r.get("rows") is None else f"{r['rows']:,}"
-        peak = "—" if r.get("peak_rss_mb") is None else f"{r['peak_rss_mb']:,.0f}"
-        notes = status + str(r.get("notes", "")).replace("|", "\\|")
-        cpu = "—" if r.get("cpu_seconds") is None else f"{r['cpu_seconds']:,.3g}"
-        lines.append(f"| {r['step']} | {r['merchants']:,} | {rows} | {_fmt_seconds(r.get('seconds'))} | {cpu} | "
-                     f"{peak} | {load} | {notes} |")
-    return "\n".join(lines) + "\n"
-
-
-def append_results(path: Path, section: str) -> None:
-    """Append ``section`` to ``path``, keeping what is there (a header first when the file is new)."""
-    path = Path(path)
-    existing = path.read_text(encoding="utf-8") if path.exists() else (
-        "# Benchmark results\n\nWritten by `python -m cb_core.bench` (see bench/README.md). One section per "
-        "run, newest last; earlier sections are kept as they were.\n")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(existing.rstrip("\n") + "\n\n" + section, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 # ------------------------------------------------------------------ command line
 
-def _add_arguments(p: argparse.ArgumentParser) -> None:
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--merchants", type=int, nargs="+", help="book sizes (default 100000 1000000)")
     p.add_argument("--quick", action="store_true", help="20,000 merchants only (a smoke run, under two minutes)")
     p.add_argument("--months", type=int, default=24)
@@ -308,31 +215,17 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--child-env", action="append", default=[], metavar="KEY=VALUE",
                    help="extra environment variable of the step processes (repeatable), e.g. OMP_WAIT_POLICY=PASSIVE")
     p.add_argument("--app", action="store_true",
-                   help="then run bench/bench_app.py (app start, Merchant review in Chromium, explainerdashboard) "
+                   help="then run python -m bench.app (app start, Merchant review in Chromium, explainerdashboard) "
                         "on the same book sizes, in its own process")
     p.add_argument("--app-args", default="", metavar="ARGS",
-                   help="extra options of bench/bench_app.py, e.g. \"--visits 40 --no-explainerdashboard\"")
+                   help="extra options of python -m bench.app, e.g. \"--visits 40 --no-explainerdashboard\"")
     p.add_argument("--child", help=argparse.SUPPRESS)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m cb_core.bench", description=__doc__.splitlines()[0])
-    _add_arguments(p)
-    return p
-
-
-def add_command(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``bench`` on a CLI's subparsers (``python -m cb_core bench ...``); its ``func`` runs it."""
-    p = subparsers.add_parser("bench", help="benchmark every engine step on demo books (bench/README.md)",
-                              description=__doc__.splitlines()[0])
-    _add_arguments(p)
-    p.set_defaults(func=run_args)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m cb_core.bench ...``; returns 0 when every reported step ran (skips included), 1 when
-    one failed, 2 on bad options."""
+    """``python -m bench ...``; returns 0 when every reported step ran (skips included), 1 when one
+    failed, 2 on bad options."""
     try:
         return run_args(build_parser().parse_args(argv))
     except ConfigError as exc:
@@ -343,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_args(args: argparse.Namespace) -> int:
     """Run from parsed arguments (see :func:`main`)."""
     if args.child:
-        return _child(args.child)
+        return child(args.child)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     log.setLevel(logging.INFO)  # progress shows even when a CLI configured logging for warnings only
     sizes = list(QUICK_SIZES) if args.quick else (args.merchants or list(DEFAULT_SIZES))
@@ -371,11 +264,11 @@ def run_args(args: argparse.Namespace) -> int:
 
 
 def run_app_bench(sizes: list[int], args: argparse.Namespace) -> int:
-    """Run ``bench/bench_app.py`` as a subprocess (this package never imports Streamlit or
-    Playwright); the explainerdashboard comparison is at 100,000 merchants when that size is run,
-    else at the smallest. Returns its exit code."""
+    """Run ``python -m bench.app`` as a subprocess (the runner never imports Streamlit or Playwright);
+    the explainerdashboard comparison is at 100,000 merchants when that size is run, else at the
+    smallest. Returns its exit code."""
     extra = shlex.split(args.app_args)
-    command = [sys.executable, str(BENCH_DIR / "bench_app.py"), "--merchants", *map(str, sizes)]
+    command = [sys.executable, "-m", "bench.app", "--merchants", *map(str, sizes)]
     if "--ed-merchants" not in extra:
         command += ["--ed-merchants", str(100_000 if 100_000 in sizes else min(sizes))]
     command += ["--no-results"] if args.no_results else ["--results", str(args.results)]
@@ -383,8 +276,5 @@ def run_app_bench(sizes: list[int], args: argparse.Namespace) -> int:
     return subprocess.run(command + extra, cwd=ROOT).returncode
 
 
-__all__ = ["GROUPS", "RECORD_KEYS", "add_command", "append_results", "machine_facts", "main", "results_section", "run",
-           "run_args"]
-
-if __name__ == "__main__":
-    sys.exit(main())
+__all__ = ["DEFAULT_SIZES", "GROUPS", "QUICK_SIZES", "RECORD_KEYS", "build_parser", "main", "run", "run_args",
+           "run_app_bench"]

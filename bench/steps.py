@@ -1,103 +1,24 @@
-"""Benchmark steps, run inside child processes by :mod:`cb_core.bench`: each step group times its
-engine calls and records wall time, CPU time and peak memory (see bench/README.md)."""
+"""The measured steps, one function per step group, each run in a step process of its own by
+``python -m bench --child SPEC`` (:mod:`bench.runner`): it reads its inputs from the parquet files
+earlier groups wrote into the work folder, times its engine calls (:class:`bench.meter.Meter`) and
+writes its records. bench/README.md says what each step is.
+
+The engine is imported inside each group through its public names; at the top this module imports
+only the standard library, since the ``reference`` group runs under ``bench/.venv``.
+"""
 from __future__ import annotations
 
-import gc
 import json
-import os
-import statistics
-import sys
-import time
 from pathlib import Path
 from typing import Any, Callable
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_DIR = ROOT / "bench"
-PROFILE_DIR = BENCH_DIR / "out"
+from .meter import Meter, profiled, timed_calls
+
 EXPLAIN_CALLS = 50
 SLIDER_CALLS = 200
-_WINDOWS = {"3m": (2, 0), "prior3m": (5, 3), "6m": (5, 0), "12m": (11, 0), "yoy3m": (14, 12)}  # months back
+#: The snapshot's windows: (months back of the first, of the last month).
+WINDOWS = {"3m": (2, 0), "prior3m": (5, 3), "6m": (5, 0), "12m": (11, 0), "yoy3m": (14, 12)}
 
-
-# ------------------------------------------------------------------ measuring inside a child
-
-def _proc_kib(key: str) -> float | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return float(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def _reset_peak() -> bool:
-    """Reset the process's peak-RSS mark to its current RSS (Linux >= 4.0)."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
-class _Meter:
-    """Times one step and reads the peak RSS of this process during it; appends a record on exit."""
-
-    def __init__(self, records: list[dict[str, Any]], step: str, merchants: int, rows: int) -> None:
-        self.record: dict[str, Any] = {"step": step, "merchants": merchants, "rows": rows, "notes": []}
-        self.records = records
-
-    def __enter__(self) -> _Meter:
-        gc.collect()
-        if "pyarrow" in sys.modules:  # free pages the parquet reads left in Arrow's pool: not the step's
-            sys.modules["pyarrow"].default_memory_pool().release_unused()
-        self.exact = _reset_peak() and _proc_kib("VmHWM") is not None
-        self.base = _proc_kib("VmRSS")
-        self.load0 = os.getloadavg()[0]
-        self.cpu0 = time.process_time()
-        self.t0 = time.perf_counter()
-        return self
-
-    def __exit__(self, exc_type: Any, *_: Any) -> bool:
-        seconds = time.perf_counter() - self.t0
-        cpu = time.process_time() - self.cpu0
-        if exc_type is not None:
-            return False
-        if self.exact:
-            peak = _proc_kib("VmHWM")
-        else:  # no /proc: the process's high-water mark since it started (KiB on Linux)
-            import resource
-
-            peak = float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-            self.record["notes"].append("peak is the child's whole-life ru_maxrss (no /proc reset)")
-        self.record.setdefault("seconds", seconds)
-        self.record.setdefault("cpu_seconds", cpu)
-        self.record.update({"peak_rss_mb": round(peak / 1024, 1),
-                            "base_rss_mb": None if self.base is None else round(self.base / 1024, 1),
-                            "load_1m_start": self.load0, "load_1m_end": os.getloadavg()[0], "status": "ok"})
-        self.records.append(self.record)
-        return False
-
-    def note(self, text: str) -> None:
-        self.record["notes"].append(text)
-
-
-def _timed_calls(meter: _Meter, calls: list[Callable[[], Any]]) -> None:
-    """Run ``calls`` inside ``meter``; the step's seconds (and CPU seconds) become their median."""
-    times, cpu = [], []
-    for call in calls:
-        c0, t0 = time.process_time(), time.perf_counter()
-        call()
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    ordered = sorted(times)
-    meter.record["seconds"] = statistics.median(times)
-    meter.record["cpu_seconds"] = statistics.median(cpu)
-    meter.note(f"median of {len(times)} calls; min {ordered[0] * 1e3:.2f} ms, "
-               f"p95 {ordered[int(0.95 * (len(ordered) - 1))] * 1e3:.2f} ms, max {ordered[-1] * 1e3:.2f} ms")
-
-
-# ------------------------------------------------------------------ the step groups (children)
 
 def _read(work: Path, name: str, **kwargs: Any):
     import pandas as pd
@@ -106,10 +27,10 @@ def _read(work: Path, name: str, **kwargs: Any):
 
 
 def _group_generate(spec: dict[str, Any], records: list) -> None:
-    from .synth import generate_book
+    from cb_core import generate_book
 
     n = spec["merchants"]
-    with _Meter(records, "generate_book", n, n) as m:
+    with Meter(records, "generate_book", n, n) as m:
         book = generate_book(n, spec["months"], spec["seed"], spec["end_month"])
     m.record["rows"] = len(book.activity)
     m.note(f"{n:,} merchants x {spec['months']} months: {len(book.activity):,} activity rows, "
@@ -120,11 +41,11 @@ def _group_generate(spec: dict[str, Any], records: list) -> None:
 
 
 def _group_snapshot(spec: dict[str, Any], records: list) -> None:
-    from .features import snapshot
+    from cb_core import snapshot
 
     work = Path(spec["work"])
     merchants, activity = _read(work, "merchants"), _read(work, "activity")
-    with _Meter(records, "snapshot", spec["merchants"], len(activity)) as m:
+    with Meter(records, "snapshot", spec["merchants"], len(activity)) as m:
         snap = snapshot(merchants, activity, spec["end_month"])
     m.note(f"{len(activity):,} activity rows -> {len(snap):,} merchants x {snap.shape[1]} features as of "
            f"{spec['end_month']}; single-threaded numpy")
@@ -136,9 +57,11 @@ def _group_reference(spec: dict[str, Any], records: list) -> None:
     import duckdb
     import polars as pl
 
-    work, fields, n = Path(spec["work"]), spec["sum_fields"], spec["merchants"]
+    from cb_core.features import SUM_FIELDS
+
+    work, fields, n = Path(spec["work"]), list(SUM_FIELDS), spec["merchants"]
     end = int(spec["end_month"][:4]) * 12 + int(spec["end_month"][5:7]) - 1
-    windows = {w: (end - back_lo, end - back_hi) for w, (back_lo, back_hi) in _WINDOWS.items()}
+    windows = {w: (end - back_lo, end - back_hi) for w, (back_lo, back_hi) in WINDOWS.items()}
     what = (f"first month, months with sales and {len(fields)} fields x {len(windows)} windows "
             f"({', '.join(windows)}) summed per merchant, month text parsed inside the timing")
     act = pl.read_parquet(work / "activity.parquet", columns=["merchant_id", "month", *fields])
@@ -146,7 +69,7 @@ def _group_reference(spec: dict[str, Any], records: list) -> None:
     aggs = [pl.col("mi").min().alias("first_month"), (pl.col("gmv_krw") > 0).sum().alias("months_active")]
     aggs += [pl.col(f).filter(pl.col("mi").is_between(lo, hi)).sum().alias(f"{f}_{w}")
              for w, (lo, hi) in windows.items() for f in fields]
-    with _Meter(records, "reference_polars", n, act.height) as m:
+    with Meter(records, "reference_polars", n, act.height) as m:
         ours = act.lazy().with_columns(month.alias("mi")).filter(pl.col("mi") <= end).group_by("merchant_id") \
             .agg(aggs).collect()
     m.note(f"polars {pl.__version__}, {pl.thread_pool_size()} threads: {what}")
@@ -164,7 +87,7 @@ def _group_reference(spec: dict[str, Any], records: list) -> None:
            f"AS months_active, {sums} FROM (SELECT *, CAST(substr(month, 1, 4) AS INTEGER) * 12 "
            f"+ CAST(substr(month, 6, 2) AS INTEGER) - 1 AS mi FROM act) WHERE mi <= {end} GROUP BY merchant_id")
     rows = con.execute("SELECT count(*) FROM act").fetchone()[0]
-    with _Meter(records, "reference_duckdb", n, rows) as m:
+    with Meter(records, "reference_duckdb", n, rows) as m:
         con.execute(sql)
     threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
     out_rows, total = con.execute("SELECT count(*), sum(gmv_krw_12m) FROM res").fetchone()
@@ -173,17 +96,15 @@ def _group_reference(spec: dict[str, Any], records: list) -> None:
 
 
 def _group_train(spec: dict[str, Any], records: list) -> None:
-    from .data import Book
-    from .model import train_model
-    from .features import training_table
+    from cb_core import Book, train_model, training_table
 
     work, n = Path(spec["work"]), spec["merchants"]
     book = Book(_read(work, "merchants"), _read(work, "activity"), _read(work, "outcomes"))
-    with _Meter(records, "training_table", n, len(book.outcomes)) as m:
+    with Meter(records, "training_table", n, len(book.outcomes)) as m:
         X, y, period, true_pd, _ = training_table(book)
     m.note(f"{book.outcomes['snapshot_month'].nunique()} outcome snapshots -> {len(X):,} rows x {X.shape[1]} features")
     del book, _
-    with _Meter(records, "train_model", n, len(X)) as m:
+    with Meter(records, "train_model", n, len(X)) as m:
         model = train_model(X, y, time=period, oracle_pd=true_pd)
     card = model.card
     m.note(f"LightGBM, {card['best_iteration']} trees x {card['params']['num_leaves']} leaves (early stopping), "
@@ -194,11 +115,11 @@ def _group_train(spec: dict[str, Any], records: list) -> None:
 
 
 def _group_score(spec: dict[str, Any], records: list) -> None:
-    from .model import load_model
+    from cb_core import load_model
 
     work = Path(spec["work"])
     snap, model = _read(work, "snapshot"), load_model(work / "model")
-    with _Meter(records, "score_book", spec["merchants"], len(snap)) as m:
+    with Meter(records, "score_book", spec["merchants"], len(snap)) as m:
         scores = model.score(snap)
     m.note(f"pd, score, grade for {len(scores):,} merchants ({model.card['best_iteration']} trees)")
     scores.to_parquet(work / "scores.parquet")
@@ -207,15 +128,13 @@ def _group_score(spec: dict[str, Any], records: list) -> None:
 def _group_points(spec: dict[str, Any], records: list) -> None:
     import importlib
 
-
-    from .explain import points_by_feature
-    from .model import load_model
+    from cb_core import load_model, points_by_feature
 
     work, n = Path(spec["work"]), spec["merchants"]
     snap, model = _read(work, "snapshot"), load_model(work / "model")
     sampled = len(snap) > spec["points_full_max"]
     rows = snap.sample(spec["points_sample"], random_state=0) if sampled else snap
-    with _Meter(records, "points_book", n, len(rows)) as m:
+    with Meter(records, "points_book", n, len(rows)) as m:
         pts = points_by_feature(model, rows)
     m.note(f"LightGBM pred_contrib, {len(model.features)} features, {model.card['best_iteration']} trees")
     if sampled:
@@ -223,7 +142,7 @@ def _group_points(spec: dict[str, Any], records: list) -> None:
         m.note(f"MEASURED ON A RANDOM {len(rows):,}-ROW SAMPLE, extrapolated linearly to the whole book "
                f"({len(snap):,} rows): {m.record['extrapolated_seconds']:.0f} s; the peak memory is the sample's")
     try:
-        fast = importlib.import_module(".fastshap", __package__)
+        fast = importlib.import_module("cb_core.explain.fastshap")
     except ImportError:
         return
     if not hasattr(fast, "pred_contrib"):
@@ -235,25 +154,40 @@ def _group_points(spec: dict[str, Any], records: list) -> None:
         m.note(f"cb_core.explain.fastshap failed: {type(exc).__name__}: {exc}")
 
 
-def _fastshap_points(fast: Any, model: Any, rows: Any, pts: Any, lgb_meter: _Meter, book_rows: int,
+def _as_points(model: Any, contrib: Any, index: Any) -> Any:
+    """TreeSHAP contributions (margin units, expected value last) in score points, by DESIGN.md's
+    formula (``points_j = -factor * a * contrib_j``, ``base = offset - factor * (a * expected + b)``),
+    so the comparison does not depend on how ``points_by_feature`` gets its contributions."""
+    import numpy as np
+    import pandas as pd
+
+    from cb_core.explain.points import BASE_COLUMN, points_column
+
+    a, b = model.calibration
+    factor, offset = model.scale.factor, model.scale.offset
+    values = np.empty_like(contrib)
+    values[:, 0] = offset - factor * (a * contrib[:, -1] + b)
+    values[:, 1:] = -factor * a * contrib[:, :-1]
+    return pd.DataFrame(values, index=index, columns=[BASE_COLUMN, *map(points_column, model.features)])
+
+
+def _fastshap_points(fast: Any, model: Any, rows: Any, pts: Any, lgb_meter: Meter, book_rows: int,
                      records: list) -> None:
     """``cb_core.explain.fastshap.pred_contrib`` on the rows ``points_by_feature`` explained, as points."""
-    import numpy as np
-
-    from .explain import contributions_to_points
-
-    n = lgb_meter.record["merchants"]
     import hashlib
 
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(fast.__file__).parent.glob("fastshap*.py"))))
-    with _Meter(records, "fastshap_build", n, 10) as b:
+    import numpy as np
+
+    n = lgb_meter.record["merchants"]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(fast.__file__).parent.glob("*fastshap*.py"))))
+    with Meter(records, "fastshap_build", n, 10) as b:
         fast.explainer_for(model)
         fast.pred_contrib(model, rows.iloc[:10])
     b.note("cb_core.explain.fastshap.explainer_for (parse the booster, build the tables) and a first call on 10 rows "
-           f"(loads or compiles the numba kernels), once per model; source of cb_core/fastshap*.py "
+           f"(loads or compiles the numba kernels), once per model; source of cb_core/explain/*fastshap*.py "
            f"sha256 {digest.hexdigest()[:12]} (work in progress)")
-    with _Meter(records, "points_fastshap", n, len(rows)) as f:
-        fast_pts = contributions_to_points(model, fast.pred_contrib(model, rows), rows.index)
+    with Meter(records, "points_fastshap", n, len(rows)) as f:
+        fast_pts = _as_points(model, fast.pred_contrib(model, rows), rows.index)
     diff = float(np.nanmax(np.abs(fast_pts.to_numpy(dtype=float) - pts.to_numpy(dtype=float))))
     f.record["speedup_over_pred_contrib"] = lgb_meter.record["seconds"] / f.record["seconds"]
     cpu_ratio = lgb_meter.record["cpu_seconds"] / max(f.record["cpu_seconds"], 1e-9)
@@ -269,70 +203,72 @@ def _fastshap_points(fast: Any, model: Any, rows: Any, pts: Any, lgb_meter: _Met
 def _group_explain(spec: dict[str, Any], records: list) -> None:
     import numpy as np
 
-    from .model import load_model
-    from .explain import cutoff_reference, explain_merchant
-    from .strategy import Policy
+    from cb_core import Policy, load_model
+    from cb_core.explain.review import cutoff_reference, explain_merchant
 
     work, n = Path(spec["work"]), spec["merchants"]
     snap, scores, model = _read(work, "snapshot"), _read(work, "scores"), load_model(work / "model")
     cutoff = Policy().approve_cutoff
-    with _Meter(records, "cutoff_reference", n, min(400, len(snap))) as m:
+    with Meter(records, "cutoff_reference", n, min(400, len(snap))) as m:
         reference = cutoff_reference(model, snap, scores, cutoff=cutoff)
     m.note(f"mean points of <= 400 merchants scoring {cutoff:.0f}-{cutoff + 20:.0f} (once per book and cutoff)")
     ids = np.random.default_rng(1).choice(snap.index.to_numpy(), EXPLAIN_CALLS, replace=False)
-    with _Meter(records, "explain_one", n, 1) as m:
-        _timed_calls(m, [lambda i=i: explain_merchant(model, snap, i, reference) for i in ids])
+    with Meter(records, "explain_one", n, 1) as m:
+        timed_calls(m, [lambda i=i: explain_merchant(model, snap, i, reference) for i in ids])
     m.note("explain_merchant (points, score, category peer percentiles, reason codes) with the reference above")
 
 
 def _group_curves(spec: dict[str, Any], records: list) -> None:
     import numpy as np
 
-    from .strategy import CutoffCurves, Policy, strategy_frame
+    from cb_core.strategy import CutoffCurves, Policy, strategy_frame
 
     work, n = Path(spec["work"]), spec["merchants"]
     snap, scores = _read(work, "snapshot"), _read(work, "scores")
     merchants, outcomes = _read(work, "merchants"), _read(work, "outcomes")
-    with _Meter(records, "strategy_frame", n, len(scores)) as m:
+    with Meter(records, "strategy_frame", n, len(scores)) as m:
         frame = strategy_frame(snap, scores, merchants, outcomes)
     m.note("scores + snapshot + merchants + latest outcome per merchant (once per book and model)")
     del merchants, outcomes
     policy = Policy()
-    with _Meter(records, "curve_precompute", n, len(frame)) as m:
+    with Meter(records, "curve_precompute", n, len(frame)) as m:
         curves = CutoffCurves.precompute(frame, policy)
     m.note(f"sort by score and running sums; {len(curves.scores_desc)} distinct scores")
     cutoffs = np.random.default_rng(2).integers(450, 751, SLIDER_CALLS).astype(float)
-    with _Meter(records, "slider_at", n, 1) as m:
-        _timed_calls(m, [lambda c=c: curves.at(c) for c in cutoffs])
+    with Meter(records, "slider_at", n, 1) as m:
+        timed_calls(m, [lambda c=c: curves.at(c) for c in cutoffs])
     m.note("CutoffCurves.at at random approve cutoffs 450-750 (one slider move)")
 
 
 def _group_offers(spec: dict[str, Any], records: list) -> None:
-    from .offers import load_products, match_book
+    from cb_core.offers import load_products, match_book
 
     work, n = Path(spec["work"]), spec["merchants"]
     snap = _read(work, "snapshot", columns=["months_active", "gmv_3m_avg_krw", "category"])
     frame = _read(work, "scores").join(snap)
     products = load_products()
-    with _Meter(records, "match_book", n, len(frame)) as m:
+    with Meter(records, "match_book", n, len(frame)) as m:
         result = match_book(frame, products)
     with_offer = int((result[("best", "n_eligible")] > 0).sum())
     m.note(f"{len(frame):,} merchants x {len(products)} products; {with_offer:,} merchants with an offer")
 
 
-_CHILDREN: dict[str, Callable[[dict[str, Any], list], None]] = {
+#: Step group -> the function that runs it (in run order; :data:`bench.runner.GROUPS` has the same keys).
+GROUP_STEPS: dict[str, Callable[[dict[str, Any], list], None]] = {
     "generate": _group_generate, "snapshot": _group_snapshot, "reference": _group_reference,
     "train": _group_train, "score": _group_score, "points": _group_points, "explain": _group_explain,
     "curves": _group_curves, "offers": _group_offers,
 }
 
 
-def _child(spec_path: str) -> int:
+def child(spec_path: str) -> int:
+    """The step process: run the group ``spec_path`` names (a JSON spec the runner wrote) and write its
+    records (JSON) where the spec says."""
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     records: list[dict[str, Any]] = []
-    run = _CHILDREN[spec["group"]]
+    run = GROUP_STEPS[spec["group"]]
     if spec.get("profile"):
-        _profiled(run, spec, records)
+        profiled(run, spec, records)
     else:
         run(spec, records)
     for r in records:
@@ -341,29 +277,4 @@ def _child(spec_path: str) -> int:
     return 0
 
 
-def _profiled(run: Callable, spec: dict[str, Any], records: list) -> None:
-    """Run a group under pyinstrument (from bench/.venv) or cProfile; the report goes to bench/out/."""
-    for site in sorted((BENCH_DIR / ".venv" / "lib").glob("python*/site-packages")):
-        sys.path.append(str(site))  # after the app's packages, which keep precedence
-    PROFILE_DIR.mkdir(parents=True, exist_ok=True)
-    target = PROFILE_DIR / f"profile-{spec['group']}-{spec['merchants']}.txt"
-    try:
-        from pyinstrument import Profiler
-    except ImportError:
-        import cProfile
-        import io
-        import pstats
-
-        prof = cProfile.Profile()
-        prof.runcall(run, spec, records)
-        text = io.StringIO()
-        pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(40)
-        target.write_text(text.getvalue(), encoding="utf-8")
-    else:
-        prof = Profiler(interval=0.005)
-        prof.start()
-        run(spec, records)
-        prof.stop()
-        target.write_text(prof.output_text(unicode=True, show_all=False), encoding="utf-8")
-    for r in records:
-        r["notes"].append(f"PROFILED (times include profiler overhead): {target.relative_to(ROOT)}")
+__all__ = ["EXPLAIN_CALLS", "GROUP_STEPS", "SLIDER_CALLS", "WINDOWS", "child"]
