@@ -5,6 +5,8 @@ public face of that engine; the work is split by concern:
 
 - :mod:`cb_core.offers.catalog` — the product catalog (``data/loan_products.json``): fields,
   :func:`load_products`, :func:`validate_products` (every problem named by product and field).
+- :mod:`cb_core.offers.editor` — the catalog as the Products page's editable table and back
+  (:func:`editor_table`, :func:`records_from_editor`, :func:`editor_problems`).
 - :mod:`cb_core.offers.match` — eligibility, limit, APR, instalment, total cost and ranking for
   one merchant (:func:`offers_for`, with reasons in Korean and English) and for a whole book at
   once (:func:`match_book`, vectorised).
@@ -19,6 +21,7 @@ from .catalog import (
     AMORTIZING, LIMIT_STEP_KRW, PRODUCT_FIELDS, PRODUCTS_FILE, PRODUCTS_SCHEMA, REPAYMENT_TYPES,
     REVENUE_BASED, load_products, products_to_records, validate_products,
 )
+from .editor import EDITOR_PROBLEM_COLUMNS, editor_problems, editor_table, records_from_editor
 from .match import (
     BOOK_FIELDS, OFFER_COLUMNS, RULES, advance_apr_pct, annuity_payment, failed_rules, match_book,
     offers_for, round_down_limit,
@@ -33,4 +36,5 @@ __all__ = [
     "round_down_limit", "annuity_payment", "advance_apr_pct",
     "RECOURSE_COLUMNS", "recourse",
     "SCENARIOS", "simulate", "scenario_sales",
+    "EDITOR_PROBLEM_COLUMNS", "editor_table", "records_from_editor", "editor_problems",
 ]
