@@ -4,8 +4,9 @@ from __future__ import annotations
 import streamlit as st
 
 from cb_core.reports.explanation import explanation_record, explanation_text
-from ui.common import engine_errors, lang, show_table, tr, user_name
-from ui.engine import store
+from ui.labels import tr
+from ui.session import lang
+from ui.tables import audit, show_table
 
 
 def render_explanation(ex, business_name: str, data_month: str, model_version: str, decision: str | None,
@@ -21,6 +22,5 @@ def render_explanation(ex, business_name: str, data_month: str, model_version: s
         st.code(text, language=None, wrap_lines=True)
         if st.download_button(tr("expl_download"), text.encode("utf-8"), file_name=f"explanation_{ex.merchant_id}.txt",
                               mime="text/plain", key="dl_explanation"):
-            with engine_errors():
-                store().audit(user_name(), "export.explanation", "merchant", ex.merchant_id, None,
-                              {"score": ex.score, "model_version": model_version})
+            audit("export.explanation", "merchant", ex.merchant_id,
+                  {"score": ex.score, "model_version": model_version})

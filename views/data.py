@@ -5,7 +5,10 @@ import streamlit as st
 
 from cb_core import workspace
 from cb_core.data.quality import column_summary
-from ui.common import audit, current_book, engine_errors, flash, show_flash, show_table, tr
+from ui.cache import current_book
+from ui.errors import engine_errors
+from ui.labels import tr
+from ui.tables import audit, flash, show_flash, show_table
 
 st.title(tr("nav_data"))
 book = current_book()

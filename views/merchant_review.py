@@ -4,21 +4,24 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cb_core.data.catalog import categories, feature_catalog, regions
 from cb_core.config import get_settings
+from cb_core.data.catalog import categories, feature_catalog, regions
 from cb_core.explain.points import what_if
-from cb_core.reports.masking import mask_frame
 from cb_core.explain.review import TREND_METRICS, explain_merchant, find_merchants, merchant_trends, waterfall_table
-from ui import engine
+from cb_core.reports.masking import mask_frame
+from ui import cache
 from ui.charts import trends_figure, waterfall_figure
-from ui.common import engine_errors, lang, role, show_flash, show_table, tr
 from ui.decision_panel import render_decision
+from ui.errors import engine_errors, require_book_and_model
 from ui.explanation_panel import render_explanation
+from ui.labels import tr
 from ui.offers_panel import render_offers
+from ui.session import lang, role
+from ui.tables import show_flash, show_table
 
 st.title(tr("nav_merchant_review"))
 show_flash()
-book, model = engine.require_book_and_model()
+book, model = require_book_and_model()
 settings = get_settings()
 
 query = st.text_input(tr("review_search"), key="review_query", placeholder=tr("review_search_hint"),
@@ -30,9 +33,9 @@ if matches.empty:
 labels = dict(zip(matches["merchant_id"], matches["merchant_id"] + " · " + matches["business_name"]))
 merchant_id = st.selectbox(tr("review_merchant"), list(labels), format_func=labels.get, key="review_merchant")
 
-snap = engine.snapshot(book)
+snap = cache.snapshot(book)
 with engine_errors():
-    reference = engine.reference(book, model, settings["approve_cutoff"], settings["reason_band"])
+    reference = cache.reference(book, model, settings["approve_cutoff"], settings["reason_band"])
     ex = explain_merchant(model, snap, merchant_id, reference, lang=lang())
 
 profile = mask_frame(book.merchants.loc[book.merchants["merchant_id"] == merchant_id], role()).iloc[0]
@@ -72,7 +75,7 @@ with right:
 
 st.subheader(tr("review_trends"))
 trends = merchant_trends(book, merchant_id)
-bands = engine.category_bands(book)
+bands = cache.category_bands(book)
 bands = bands[bands["category"] == profile["category"]]
 st.plotly_chart(trends_figure(trends, bands, list(TREND_METRICS), {m: tr(f"metric_{m}") for m in TREND_METRICS},
                               tr("chart_band"), tr("chart_median"), tr("chart_merchant")), width="stretch")
