@@ -19,6 +19,7 @@ from cb_core import workspace
 from cb_core.data.book import Book
 from cb_core.offers import PRODUCTS_FILE, load_products, recourse as find_recourse, validate_products
 from cb_core.reports.partner import PartnerPool, partner_pool as make_partner_pool, pool_input
+from cb_core.strategy import PolicyInForce
 
 # ------------------------------------------------------------------ the store
 
@@ -113,16 +114,18 @@ def category_bands(book: Book) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _reference(fingerprint: str, version: str, cutoff: float, band: float, _model, _snap, _scores) -> pd.Series:
+def _reference(fingerprint: str, version: str, policy_version: int | None, cutoff: float, band: float, _model,
+               _snap, _scores) -> pd.Series:
     from cb_core.explain.review import cutoff_reference
 
     return cutoff_reference(_model, _snap, _scores, cutoff, band)
 
 
-def reference(book: Book, model, cutoff: float, band: float) -> pd.Series:
-    """Mean points of the merchants just above ``cutoff`` (the reason codes' reference)."""
-    return _reference(book.fingerprint, model.version, float(cutoff), float(band), model, snapshot(book),
-                      scores(book, model))
+def reference(book: Book, model, in_force: PolicyInForce, band: float) -> pd.Series:
+    """Mean points of the merchants just above the approve cutoff of the policy in force (the reason
+    codes' reference), cached by book, model, policy version, cutoff and band."""
+    return _reference(book.fingerprint, model.version, in_force.version, float(in_force.policy.approve_cutoff),
+                      float(band), model, snapshot(book), scores(book, model))
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)

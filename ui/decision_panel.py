@@ -5,19 +5,18 @@ import pandas as pd
 import streamlit as st
 
 from cb_core.explain.review import MerchantExplanation
-from cb_core.strategy import DECISIONS
+from cb_core.strategy import DECISIONS, PolicyInForce
 from ui import cache
 from ui.errors import engine_errors
 from ui.labels import label_func, tr
-from ui.policy import policy_in_force
 from ui.session import can, user_name
 from ui.tables import flash, show_table
 
 
-def render_decision(merchant_id: str, ex: MerchantExplanation, model_version: str):
-    """Record a decision (``decide``) with the score, reasons and policy version now in force;
-    a new decision supersedes the current one, nothing is edited or deleted. Returns the current
-    decision (or None).
+def render_decision(merchant_id: str, ex: MerchantExplanation, model_version: str, in_force: PolicyInForce):
+    """Record a decision (``decide``) with the score, reasons and the policy version in force
+    (``in_force``, read in this run); a new decision supersedes the current one, nothing is edited or
+    deleted. Returns the current decision (or None).
 
     The decision superseded is the one the form showed when the officer filled it in (kept in session
     state from the previous run), and the store refuses it with a conflict if another officer decided
@@ -44,7 +43,6 @@ def render_decision(merchant_id: str, ex: MerchantExplanation, model_version: st
                 st.caption(tr("decision_supersedes", id=current.id, decision=tr(f"decision_{current.decision}")))
             submitted = st.form_submit_button(tr("decision_save"), type="primary")
         if submitted:
-            in_force = policy_in_force()
             reasons = [{"feature": r.feature, "delta_points": round(float(r.delta_points), 2), "reason": r.reason}
                        for r in ex.reasons.itertuples()]
             with engine_errors():
