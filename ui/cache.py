@@ -17,24 +17,23 @@ import streamlit as st
 
 from cb_core import workspace
 from cb_core.data.book import Book
+from cb_core.explain.points import points_by_feature
+from cb_core.explain.review import cutoff_reference
 from cb_core.offers import PRODUCTS_FILE, load_products, recourse as find_recourse, validate_products
 from cb_core.reports.partner import PartnerPool, partner_pool as make_partner_pool, pool_input
-from cb_core.strategy import PolicyInForce
+from cb_core.store import Store, default_url
+from cb_core.strategy import CutoffCurves, PolicyInForce, check_monotone, strategy_frame as make_strategy_frame
 
 # ------------------------------------------------------------------ the store
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _store(url: str):
-    from cb_core.store import Store
-
     return Store(url)
 
 
 def store():
     """The app database (one Store per URL per server process; it reconnects by itself)."""
-    from cb_core.store import default_url
-
     return _store(default_url())
 
 
@@ -116,8 +115,6 @@ def category_bands(book: Book) -> pd.DataFrame:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _reference(fingerprint: str, version: str, policy_version: int | None, cutoff: float, band: float, _model,
                _snap, _scores) -> pd.Series:
-    from cb_core.explain.review import cutoff_reference
-
     return cutoff_reference(_model, _snap, _scores, cutoff, band)
 
 
@@ -130,8 +127,6 @@ def reference(book: Book, model, in_force: PolicyInForce, band: float) -> pd.Ser
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _sample_points(fingerprint: str, version: str, n: int, _model, _snap) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from cb_core.explain.points import points_by_feature
-
     sample = _snap.sample(min(n, len(_snap)), random_state=0)
     return sample, points_by_feature(_model, sample)
 
@@ -143,8 +138,6 @@ def sample_points(book: Book, model, n: int = 2000) -> tuple[pd.DataFrame, pd.Da
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _strategy_frame(fingerprint: str, version: str, _book: Book, _model) -> pd.DataFrame:
-    from cb_core.strategy import strategy_frame as make_strategy_frame
-
     return make_strategy_frame(snapshot(_book), scores(_book, _model), _book.merchants, _book.outcomes)
 
 
@@ -155,8 +148,6 @@ def strategy_frame(book: Book, model) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _curves(fingerprint: str, version: str, _frame: pd.DataFrame):
-    from cb_core.strategy import CutoffCurves
-
     return CutoffCurves.precompute(_frame)
 
 
@@ -177,8 +168,6 @@ def platform_only_scores(book: Book, model):
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _monotone(fingerprint: str, version: str, _model, _snap) -> pd.DataFrame:
-    from cb_core.strategy import check_monotone
-
     return check_monotone(_model, _snap, n_rows=200, grid=15)
 
 
