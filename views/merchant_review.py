@@ -25,7 +25,7 @@ st.title(tr("nav_merchant_review"))
 show_flash()
 book, model = require_book_and_model()
 in_force = policy_in_force()
-policy, band = in_force.policy, get_settings().reason_band
+policy, band = in_force.policy, get_settings()["reason_band"]
 
 query = st.text_input(tr("review_search"), key="review_query", placeholder=tr("review_search_hint"),
                       value=st.query_params.get("merchant", ""))
