@@ -7,8 +7,10 @@ import streamlit as st
 
 from cb_core import workspace
 from ui.auth import keep_cookie, logout, require_login
-from ui.common import engine_errors, language_switch, tr
+from ui.errors import engine_errors
+from ui.labels import tr
 from ui.nav import PAGES, pages_for
+from ui.session import language_switch
 
 HERE = Path(__file__).resolve().parent
 

@@ -12,8 +12,10 @@ import logging
 import streamlit as st
 
 from cb_core.store import User
-from ui.common import engine_errors, language_switch, tr
-from ui.engine import store
+from ui.cache import store
+from ui.errors import engine_errors
+from ui.labels import tr
+from ui.session import language_switch, sign_in, sign_out, token as session_token
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ _cookie = st.components.v2.component("cb_session_cookie", js=_COOKIE_JS)
 
 def keep_cookie() -> None:
     """Mount the cookie script: the signed-in session's token, or clearing it after a logout."""
-    token = st.session_state.get("token")
+    token = session_token()
     if token or st.session_state.pop("_clear_cookie", False):
         _cookie(data={"name": COOKIE, "token": token or "", "max_age": 12 * 3600}, key="cb_cookie")
 
@@ -63,13 +65,12 @@ def _cookie_token() -> str | None:
 
 
 def _remember(user: User, token: str) -> None:
-    st.session_state.update({"token": token, "user": user.name, "role": user.role, "partner": user.partner})
+    sign_in(user.name, user.role, user.partner, token)
 
 
 def logout() -> None:
-    store().end_session(st.session_state.get("token"))
-    for key in ("token", "user", "role", "partner"):
-        st.session_state.pop(key, None)
+    store().end_session(session_token())
+    sign_out()
     # The cookie this connection was opened with stays readable until a reload: never use it again.
     st.session_state["_clear_cookie"] = True
     st.session_state["_cookie_spent"] = _cookie_token()
@@ -84,14 +85,13 @@ def require_login(all_pages: list | None = None) -> User:
     """
     with engine_errors():
         _first_start_admin()
-        token = st.session_state.get("token")
+        token = session_token()
         if token:
             user = store().session_user(token)
             if user is not None:
                 _remember(user, token)
                 return user
-            for key in ("token", "user", "role", "partner"):
-                st.session_state.pop(key, None)
+            sign_out()
             st.session_state["_clear_cookie"] = True
             st.warning(tr("login_expired"))
         else:

@@ -4,18 +4,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cb_core.explain.review import MerchantExplanation
-from ui.common import engine_errors, flash, label_func, role, show_table, tr, user_name
-from ui.engine import store
-from ui.policy import POLICY_NAME, published_version
+from cb_core.explain import MerchantExplanation
+from cb_core.strategy import DECISIONS, PolicyInForce
+from ui import cache
+from ui.errors import engine_errors
+from ui.labels import label_func, tr
+from ui.session import can, user_name
+from ui.tables import flash, show_table
 
-DECISIONS = ("approve", "refer", "decline")
 
-
-def render_decision(merchant_id: str, ex: MerchantExplanation, model_version: str):
-    """Record a decision (officers and admins) with the score, reasons and policy version now in force;
-    a new decision supersedes the current one, nothing is edited or deleted. Returns the current
-    decision (or None).
+def render_decision(merchant_id: str, ex: MerchantExplanation, model_version: str, in_force: PolicyInForce):
+    """Record a decision (``decide``) with the score, reasons and the policy version in force
+    (``in_force``, read in this run); a new decision supersedes the current one, nothing is edited or
+    deleted. Returns the current decision (or None).
 
     The decision superseded is the one the form showed when the officer filled it in (kept in session
     state from the previous run), and the store refuses it with a conflict if another officer decided
@@ -23,12 +24,12 @@ def render_decision(merchant_id: str, ex: MerchantExplanation, model_version: st
     first decisions at once started two chains (seen under load, bench/bench_load.py)."""
     st.subheader(tr("decision_title"))
     with engine_errors():
-        history = store().decisions_for(merchant_id)
+        history = cache.store().decisions_for(merchant_id)
     current = next((d for d in reversed(history) if d.superseded_by_id is None), None)
     shown_key = f"decision_shown_{merchant_id}"
     shown = st.session_state.get(shown_key, None if current is None else current.id)
     st.session_state[shown_key] = None if current is None else current.id
-    if role() in ("officer", "admin"):
+    if can("decide"):
         # Fresh widgets per merchant and per saved decision (keys carry both): a keyed widget's state
         # outlives its form, and one shared radio across merchants once stored another choice than
         # the form showed under load. A refused save keeps what the officer typed.
@@ -42,13 +43,12 @@ def render_decision(merchant_id: str, ex: MerchantExplanation, model_version: st
                 st.caption(tr("decision_supersedes", id=current.id, decision=tr(f"decision_{current.decision}")))
             submitted = st.form_submit_button(tr("decision_save"), type="primary")
         if submitted:
-            published = published_version()
             reasons = [{"feature": r.feature, "delta_points": round(float(r.delta_points), 2), "reason": r.reason}
                        for r in ex.reasons.itertuples()]
             with engine_errors():
-                saved = store().save_decision(
+                saved = cache.store().save_decision(
                     merchant_id, choice, note.strip(), user_name(), ex.score, ex.grade, ex.pd, reasons,
-                    POLICY_NAME if published else None, published.version if published else None, model_version,
+                    in_force.name if in_force.published else None, in_force.version, model_version,
                     supersedes=shown, require_current=True)
             st.session_state[f"decision_gen_{merchant_id}"] = generation + 1
             flash(tr("decision_saved", id=saved.id))

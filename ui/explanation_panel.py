@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cb_core.reports.explanation import explanation_record, explanation_text
-from ui.common import engine_errors, lang, show_table, tr, user_name
-from ui.engine import store
+from cb_core.reports import explanation_record, explanation_text
+from cb_core.strategy import PolicyInForce
+from ui.labels import tr
+from ui.session import lang
+from ui.tables import audit, show_table
 
 
 def render_explanation(ex, business_name: str, data_month: str, model_version: str, decision: str | None,
-                       policy_version: int | None) -> None:
-    """Show the record and offer it as a plain-text download (the download is audited)."""
+                       in_force: PolicyInForce) -> None:
+    """Show the record (on the basis of the policy in force) and offer it as a plain-text download
+    (the download is audited)."""
     with st.expander(tr("expl_title")):
-        record = explanation_record(ex, business_name, data_month, model_version, lang(), decision, policy_version)
+        record = explanation_record(ex, business_name, data_month, model_version, lang(), decision, in_force.version)
         weights = record.weights.assign(weight=(record.weights["weight"] * 100).round(1), points=record.weights["points"].round(1))
         show_table(weights[["label", "weight", "points", "features"]].rename(columns={
             "label": tr("expl_col_group"), "weight": tr("expl_col_weight"), "points": tr("expl_col_points"),
@@ -21,6 +24,5 @@ def render_explanation(ex, business_name: str, data_month: str, model_version: s
         st.code(text, language=None, wrap_lines=True)
         if st.download_button(tr("expl_download"), text.encode("utf-8"), file_name=f"explanation_{ex.merchant_id}.txt",
                               mime="text/plain", key="dl_explanation"):
-            with engine_errors():
-                store().audit(user_name(), "export.explanation", "merchant", ex.merchant_id, None,
-                              {"score": ex.score, "model_version": model_version})
+            audit("export.explanation", "merchant", ex.merchant_id,
+                  {"score": ex.score, "model_version": model_version, "policy_version": in_force.version})

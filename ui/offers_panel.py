@@ -1,18 +1,22 @@
 """Offers inside Merchant review: ranked offers, why the others are out, recourse, the simulator.
 
 ``render_offers`` draws the panel for one merchant from the catalog in use
-(:func:`ui.brokerage.current_products`); the engine does the work (``cb_core.offers``).
+(:func:`ui.brokerage.catalog_in_use`); the engine does the work (``cb_core.offers``).
 """
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from cb_core.offers import AMORTIZING, SCENARIOS, offers_for, recourse, simulate
-from cb_core.explain.review import activity_of
+from cb_core.explain import activity_of
+from cb_core.offers import AMORTIZING, SCENARIOS, offers_for, simulate
+from ui import cache
 from ui.brokerage import catalog_in_use, catalog_key
 from ui.charts_offers import repayment_figure
-from ui.common import download_csv, engine_errors, krw, label_func, lang, tr
+from ui.errors import engine_errors
+from ui.labels import krw, label_func, tr
+from ui.session import lang
+from ui.tables import download_csv
 
 
 def _name(row: pd.Series, language: str) -> tuple[str, str]:
@@ -52,12 +56,6 @@ def missed_table(missed: pd.DataFrame, language: str) -> pd.DataFrame:
         tr("offers_col_failed"): ["; ".join(o[f"reasons_{language}"]) for _, o in missed.iterrows()]})
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _recourse(model_version: str, merchant_id: str, product_id: str, key: str, score: int, _model,
-              _values: pd.Series, _product: pd.Series, _merchant: pd.Series) -> pd.DataFrame:
-    return recourse(_model, _values, _product, _merchant)
-
-
 def recourse_table(found: pd.DataFrame, language: str) -> pd.DataFrame:
     """Recourse rows as shown: which option, what to change (with the points it adds), the score after."""
     option = [tr("offers_recourse_needed") if o == 0 else tr("offers_recourse_option", n=o) for o in found["option"]]
@@ -77,8 +75,7 @@ def recourse_panel(model, values: pd.Series, merchant: pd.Series, missed: pd.Dat
         return
     product = products.loc[products["product_id"] == chosen].iloc[0]
     with engine_errors():
-        found = _recourse(model.version, str(merchant.name), chosen, key, int(merchant["score"]), model, values,
-                          product, merchant)
+        found = cache.recourse(model, merchant, values, product, key)
     if not (found["kind"] == "change").any():
         st.info(tr("offers_recourse_none"))
     st.dataframe(recourse_table(found, language), hide_index=True, width="stretch")
@@ -138,7 +135,7 @@ def render_offers(book, model, merchant_id: str, values: pd.Series, score: int, 
     Parameters
     ----------
     book, model
-        The book and model in use (``ui.engine.book_and_model()``).
+        The book and model in use (``ui.cache.book_and_model()``).
     merchant_id : str
     values : Series
         The merchant's feature values (``MerchantExplanation.values``): what the model scores.

@@ -6,8 +6,10 @@ from datetime import datetime, time, timezone
 import pandas as pd
 import streamlit as st
 
-from ui.common import engine_errors, show_table, tr
-from ui.engine import store
+from ui.cache import store
+from ui.errors import engine_errors
+from ui.labels import tr
+from ui.tables import show_table
 
 st.title(tr("nav_admin"))
 c = st.columns(4)

@@ -5,17 +5,20 @@ import streamlit as st
 
 from cb_core.strategy import (Policy, bureau_only_scores, check_positive_only, compare_policies, rescue_view,
                               segment_table, swap_sets, thin_file_uplift)
-from ui import engine
+from ui import cache
 from ui.charts import curves_figure
-from ui.common import engine_errors, krw, label_func, show_flash, show_table, tr
-from ui.policy import current_policy, policy_actions
+from ui.errors import engine_errors, require_book_and_model
+from ui.labels import krw, label_func, tr
+from ui.policy import policy_actions, policy_in_force, policy_label
+from ui.tables import show_flash, show_table
 
 st.title(tr("nav_cutoffs"))
 show_flash()
-book, model = engine.require_book_and_model()
-published, published_label = current_policy()
-frame = engine.strategy_frame(book, model)
-curves = engine.cutoff_curves(book, model)
+book, model = require_book_and_model()
+in_force = policy_in_force()  # the baseline the draft is compared with
+published = in_force.policy
+frame = cache.strategy_frame(book, model)
+curves = cache.cutoff_curves(book, model)
 
 
 @st.fragment
@@ -48,7 +51,7 @@ def tuning() -> None:
                                                    "x": tr("approve_cutoff")}), width="stretch")
     st.session_state["cut_draft"] = draft.to_dict()
 
-    st.subheader(tr("compare_title", published=published_label))
+    st.subheader(tr("compare_title", published=policy_label(in_force)))
     comparison = compare_policies(frame, draft, published)
     st.dataframe(comparison.matrix, width="content")
     show_table(comparison.changes.head(500), "decision_changes.csv", "dl_changes")
@@ -56,7 +59,7 @@ def tuning() -> None:
 
 tuning()
 draft = Policy.from_dict(st.session_state.get("cut_draft", published.to_dict()))
-policy_actions(draft)
+policy_actions(draft, in_force)
 
 st.subheader(tr("swap_title"))
 match = st.radio(tr("swap_match"), ["approval", "bad_rate"], horizontal=True, key="swap_match",
@@ -75,11 +78,11 @@ show_table(swaps.summary.reset_index().round(4), "swap_sets.csv", "dl_swaps")
 st.subheader(tr("rescue_title"))
 st.caption(tr("rescue_help"))
 with engine_errors():
-    platform = engine.platform_only_scores(book, model)
+    platform = cache.platform_only_scores(book, model)
     rescue = rescue_view(frame, draft, bureau_pts, platform)
 show_table(rescue.summary.reset_index().round(4), "rescue.csv", "dl_rescue")
 broken_promise = check_positive_only(rescue.merchants["positive_only_score"], rescue.merchants["bureau_only_score"])
-broken_monotone = engine.monotone_violations(book, model)
+broken_monotone = cache.monotone_violations(book, model)
 c = st.columns(2)
 c[0].metric(tr("check_positive_only"), f"{len(broken_promise):,}", help=tr("check_positive_only_help"))
 c[1].metric(tr("check_monotone"), f"{len(broken_monotone):,}", help=tr("check_monotone_help"))

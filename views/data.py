@@ -4,8 +4,11 @@ from __future__ import annotations
 import streamlit as st
 
 from cb_core import workspace
-from cb_core.data.quality import column_summary
-from ui.common import audit, current_book, engine_errors, flash, show_flash, show_table, tr
+from cb_core.data import column_summary
+from ui.cache import current_book
+from ui.errors import engine_errors
+from ui.labels import tr
+from ui.tables import audit, flash, show_flash, show_table
 
 st.title(tr("nav_data"))
 book = current_book()
@@ -39,7 +42,7 @@ if submitted:
     if not files:
         st.warning(tr("data_no_files"))
     else:
-        from cb_core.data.sources import read_uploaded
+        from cb_core.data import read_uploaded
 
         with engine_errors():
             new_book = read_uploaded({f.name: f.getvalue() for f in files})

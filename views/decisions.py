@@ -4,8 +4,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui.common import engine_errors, flash, label_func, show_flash, show_table, tr, user_name
-from ui.engine import store
+from cb_core.strategy import DECISIONS
+from ui.cache import store
+from ui.errors import engine_errors
+from ui.labels import label_func, tr
+from ui.session import user_name
+from ui.tables import flash, show_flash, show_table
 
 KINDS = ("explanation", "correction", "recalculation", "human_review")
 STATUSES = ("open", "in_progress", "resolved")
@@ -17,7 +21,7 @@ tab_decisions, tab_requests = st.tabs([tr("decisions_log"), tr("requests_title")
 with tab_decisions:
     c = st.columns(3)
     merchant = c[0].text_input(tr("review_merchant"), key="dl_merchant").strip()
-    kind = c[1].selectbox(tr("decision_choice"), ["all", "approve", "refer", "decline"], key="dl_kind",
+    kind = c[1].selectbox(tr("decision_choice"), ["all", *DECISIONS], key="dl_kind",
                           format_func=label_func("decision_"))
     current_only = c[2].toggle(tr("decisions_current_only"), value=True, key="dl_current")
     filters = {"current_only": current_only, **({"merchant_id": merchant} if merchant else {}),

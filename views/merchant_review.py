@@ -1,25 +1,31 @@
-"""Merchant review: find a merchant; profile, score and why; trends; what-if."""
+"""Merchant review: find a merchant; profile, score and why under the policy in force; trends; what-if."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from cb_core.data.catalog import categories, feature_catalog, regions
 from cb_core.config import get_settings
-from cb_core.explain.points import what_if
-from cb_core.reports.masking import mask_frame
-from cb_core.explain.review import TREND_METRICS, explain_merchant, find_merchants, merchant_trends, waterfall_table
-from ui import engine
+from cb_core.data import categories, feature_catalog, regions
+from cb_core.explain import what_if
+from cb_core.explain import TREND_METRICS, explain_merchant, find_merchants, merchant_trends, waterfall_table
+from cb_core.reports import mask_frame
+from cb_core.strategy import decisions
+from ui import cache
 from ui.charts import trends_figure, waterfall_figure
-from ui.common import engine_errors, lang, role, show_flash, show_table, tr
 from ui.decision_panel import render_decision
+from ui.errors import engine_errors, require_book_and_model
 from ui.explanation_panel import render_explanation
+from ui.labels import tr
 from ui.offers_panel import render_offers
+from ui.policy import policy_in_force, policy_label
+from ui.session import lang, role
+from ui.tables import show_flash, show_table
 
 st.title(tr("nav_merchant_review"))
 show_flash()
-book, model = engine.require_book_and_model()
-settings = get_settings()
+book, model = require_book_and_model()
+in_force = policy_in_force()
+policy, band = in_force.policy, get_settings().reason_band
 
 query = st.text_input(tr("review_search"), key="review_query", placeholder=tr("review_search_hint"),
                       value=st.query_params.get("merchant", ""))
@@ -30,19 +36,20 @@ if matches.empty:
 labels = dict(zip(matches["merchant_id"], matches["merchant_id"] + " · " + matches["business_name"]))
 merchant_id = st.selectbox(tr("review_merchant"), list(labels), format_func=labels.get, key="review_merchant")
 
-snap = engine.snapshot(book)
+snap = cache.snapshot(book)
 with engine_errors():
-    reference = engine.reference(book, model, settings.approve_cutoff, settings.reason_band)
+    reference = cache.reference(book, model, in_force, band)
     ex = explain_merchant(model, snap, merchant_id, reference, lang=lang())
+    decision = decisions(cache.strategy_frame(book, model).loc[[merchant_id]], policy).iloc[0]
 
 profile = mask_frame(book.merchants.loc[book.merchants["merchant_id"] == merchant_id], role()).iloc[0]
 c = st.columns(4)
 c[0].metric(tr("review_score"), f"{ex.score}")
 c[1].metric(tr("review_grade"), f"{ex.grade}")
 c[2].metric(tr("review_pd"), f"{ex.pd:.2%}")
-decision = ("approve" if ex.score >= settings.approve_cutoff
-            else "refer" if ex.score >= settings.refer_cutoff else "decline")
-c[3].metric(tr("review_indicative"), tr(f"decision_{decision}"))
+c[3].metric(tr("review_indicative"), tr(f"decision_{decision}"),
+            help=tr("portfolio_policy", policy=policy_label(in_force), approve=int(policy.approve_cutoff),
+                    refer=int(policy.refer_cutoff)))
 facts = {
     tr("review_business_name"): profile["business_name"], tr("review_owner"): profile["owner_name"],
     tr("review_reg_no"): profile["business_reg_no"],
@@ -60,7 +67,7 @@ with left:
     st.plotly_chart(waterfall_figure(waterfall_table(model, ex.points, lang()), ""), width="stretch")
 with right:
     st.subheader(tr("review_reasons"))
-    st.caption(tr("review_reasons_help", cutoff=int(settings.approve_cutoff), band=int(settings.reason_band)))
+    st.caption(tr("review_reasons_help", cutoff=int(policy.approve_cutoff), band=int(band)))
     reasons = ex.reasons.assign(value=ex.reasons["value"].map(lambda v: f"{v:,.3g}" if isinstance(v, float) else str(v)))
     reasons = reasons.rename(columns={"label": tr("col_feature"), "reason": tr("col_reason"), "value": tr("col_value"),
                                       "peer_percentile": tr("col_peer_pct"), "delta_points": tr("col_delta_points"),
@@ -72,7 +79,7 @@ with right:
 
 st.subheader(tr("review_trends"))
 trends = merchant_trends(book, merchant_id)
-bands = engine.category_bands(book)
+bands = cache.category_bands(book)
 bands = bands[bands["category"] == profile["category"]]
 st.plotly_chart(trends_figure(trends, bands, list(TREND_METRICS), {m: tr(f"metric_{m}") for m in TREND_METRICS},
                               tr("chart_band"), tr("chart_median"), tr("chart_merchant")), width="stretch")
@@ -103,6 +110,6 @@ def what_if_panel() -> None:
 
 what_if_panel()
 render_offers(book, model, merchant_id, ex.values, ex.score, ex.grade)
-current = render_decision(merchant_id, ex, model.version)
+current = render_decision(merchant_id, ex, model.version, in_force)
 render_explanation(ex, profile["business_name"], book.last_month, model.version,
-                   None if current is None else current.decision, None if current is None else current.policy_version)
+                   None if current is None else current.decision, in_force)

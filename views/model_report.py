@@ -5,15 +5,18 @@ import pandas as pd
 import streamlit as st
 
 from cb_core.model import metrics as M
-from cb_core.explain.points import dependence, importance, peer_percentiles
-from ui import engine
+from cb_core.explain import dependence, importance, peer_percentiles
+from ui import cache
 from ui.charts import (beeswarm_figure, calibration_figure, dependence_figure, importance_figure, ks_figure,
                        roc_figure)
-from ui.common import lang, show_table, tr
+from ui.errors import require_book_and_model
+from ui.labels import tr
+from ui.session import lang
+from ui.tables import show_table
 
 st.title(tr("nav_model_report"))
-book, model = engine.require_book_and_model()
-card, extra = model.card, engine.model_report(model)
+book, model = require_book_and_model()
+card, extra = model.card, cache.model_report(model)
 m = card["metrics"]
 val = card["validation"]
 st.caption(tr("report_caption", version=model.version, created=card["created"][:10],
@@ -53,7 +56,7 @@ if v is not None and len(v):
         show_table(M.gains_table(v["score"], v["defaulted_12m"], kind="score").round(4), "gains.csv", "dl_gains")
 
 st.subheader(tr("report_importance"))
-sample, points = engine.sample_points(book, model)
+sample, points = cache.sample_points(book, model)
 imp = importance(points)
 language = lang()
 
@@ -73,10 +76,10 @@ st.plotly_chart(dependence_figure(dependence(points, sample, feature), label_of(
                 width="stretch")
 
 st.subheader(tr("report_stability"))
-current = engine.scores(book, model)
+current = cache.scores(book, model)
 score_psi = M.psi_table(pd.Series(extra.get("training_scores") or [], dtype=float), current["score"])
 st.metric(tr("report_score_psi"), f"{score_psi['psi'].sum():.3f}", help=tr("psi_help"))
 if extra.get("training_sample") is not None:
     feats = [f for f in model.features if f in extra["training_sample"].columns]
-    show_table(M.psi_by_column(extra["training_sample"], engine.snapshot(book), columns=feats).round(4),
+    show_table(M.psi_by_column(extra["training_sample"], cache.snapshot(book), columns=feats).round(4),
                "feature_psi.csv", "dl_psi")

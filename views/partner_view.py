@@ -1,7 +1,8 @@
 """Partner view: one partner's products, its eligible pool, a masked sample, a take-away report.
 
-A partner user sees its own partner only (``st.session_state["partner"]``); an admin chooses. Only
-that partner's products are matched and shown, never another partner's products or terms.
+A partner login sees its own partner only; a role with ``all_partners`` (admin) chooses. Only that
+partner's products are matched and shown, never another partner's products or terms. Expected loss
+uses the LGD of the policy in force.
 """
 from __future__ import annotations
 
@@ -10,34 +11,34 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from cb_core.reports.partner import (by_product_table, kpis, partners, products_table, report_html,
-                                    sample_merchants)
-from ui import engine
-from ui.brokerage import catalog_in_use, partner_pool_for, record_export
+from cb_core.reports import by_product_table, kpis, partners, products_table, report_html, sample_merchants
+from ui.brokerage import EXPORT_ACTION, catalog_in_use, partner_pool_for
 from ui.charts_offers import grade_mix_figure
-from ui.common import engine_errors, lang, role, tr
-from ui.policy import current_policy
+from ui.errors import engine_errors, require_book_and_model
+from ui.labels import tr
+from ui.policy import policy_in_force
+from ui.session import can, lang, partner as own_partner
+from ui.tables import audit
 
 st.title(tr("nav_partner_view"))
-book, model = engine.require_book_and_model()
+book, model = require_book_and_model()
 version, products = catalog_in_use()
 lg = lang()
 
-if role() == "partner":
-    partner = st.session_state.get("partner")
-    if not partner or partner not in set(products["partner"]):
-        st.error(tr("pview_no_partner"))
-        st.stop()
-elif role() == "admin":
+if can("all_partners"):
     table = partners(products)
     names = dict(zip(table["partner"], table["partner_ko"] if lg == "ko" else table["partner"]))
     partner = st.selectbox(tr("pview_choose"), list(names), format_func=names.get, key="pv_partner")
+elif can("view_partner"):
+    partner = own_partner()
+    if not partner or partner not in set(products["partner"]):
+        st.error(tr("pview_no_partner"))
+        st.stop()
 else:
     st.error(tr("pview_not_allowed"))
     st.stop()
 
-policy, _ = current_policy()
-pool = partner_pool_for(book, model, partner, policy.lgd)
+pool = partner_pool_for(book, model, partner, policy_in_force().policy.lgd)
 st.caption(tr("pview_caption", lgd=f"{pool.lgd:.0%}", merchants=f"{pool.n_merchants:,}",
               catalog=tr("offers_catalog_version", version=version) if version is not None
               else tr("offers_catalog_shipped")))
@@ -70,11 +71,9 @@ else:
 
 report = report_html(pool, sample, lang=lg, generated_at=datetime.now(timezone.utc), model_version=model.version,
                      book_label=book.fingerprint[:12])
-st.download_button(tr("pview_download"), report.encode("utf-8"), mime="text/html", type="primary",
-                   file_name=f"partner_report_{re.sub(r'[^A-Za-z0-9]+', '_', partner).strip('_')}.html",
-                   key="pv_download", on_click=record_export,
-                   args=(partner, {"catalog_version": version, "model_version": model.version,
-                                   "book": book.fingerprint, "eligible": pool.n_eligible,
-                                   "products": pool.products["product_id"].tolist()}))
-if "pv_export_error" in st.session_state:
-    st.error(tr("pview_export_not_recorded") + " " + st.session_state.pop("pv_export_error"))
+if st.download_button(tr("pview_download"), report.encode("utf-8"), mime="text/html", type="primary",
+                      file_name=f"partner_report_{re.sub(r'[^A-Za-z0-9]+', '_', partner).strip('_')}.html",
+                      key="pv_download"):
+    audit(EXPORT_ACTION, "partner", partner, {"catalog_version": version, "model_version": model.version,
+                                              "book": book.fingerprint, "eligible": pool.n_eligible,
+                                              "products": pool.products["product_id"].tolist(), "lang": lg})

@@ -3,19 +3,24 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cb_core.data.catalog import categories, regions
+from cb_core.data import categories, regions
 from cb_core.strategy import decisions, evaluate
-from ui import engine
+from ui import cache
 from ui.charts import grade_bar_figure, score_histogram_figure
-from ui.common import krw, label_func, lang, show_table, tr
-from ui.policy import current_policy
+from ui.errors import engine_errors, require_book_and_model
+from ui.labels import krw, label_func, tr
+from ui.policy import policy_in_force, policy_label
+from ui.session import lang
+from ui.tables import show_table
 
 st.title(tr("nav_portfolio"))
-book, model = engine.require_book_and_model()
-policy, policy_label = current_policy()
-st.caption(tr("portfolio_policy", policy=policy_label, approve=int(policy.approve_cutoff), refer=int(policy.refer_cutoff)))
+book, model = require_book_and_model()
+in_force = policy_in_force()
+policy = in_force.policy
+st.caption(tr("portfolio_policy", policy=policy_label(in_force), approve=int(policy.approve_cutoff),
+              refer=int(policy.refer_cutoff)))
 
-frame = engine.strategy_frame(book, model)
+frame = cache.strategy_frame(book, model)
 lg = lang()
 with st.expander(tr("filters"), expanded=False):
     c = st.columns(4)
@@ -38,7 +43,9 @@ if view.empty:
     st.warning(tr("portfolio_empty"))
     st.stop()
 
-result = evaluate(view, policy)
+with engine_errors():
+    result = evaluate(view, policy)
+    view_decisions = decisions(view, policy).astype(str)
 k = st.columns(5)
 k[0].metric(tr("data_merchants"), f"{len(view):,}")
 k[1].metric(tr("approval_rate"), f"{result.approval_rate:.1%}")
@@ -55,7 +62,7 @@ st.subheader(tr("portfolio_by_segment"))
 by = st.radio(tr("portfolio_group_by"), ["category", "region"], horizontal=True, key="pf_by",
               format_func=label_func("review_"))
 labels = categories() if by == "category" else regions()
-table = (view.assign(decision=decisions(view, policy).astype(str))
+table = (view.assign(decision=view_decisions)
          .groupby(by, observed=True)
          .agg(merchants=("score", "size"), mean_score=("score", "mean"), mean_pd=("pd", "mean"),
               thin_file_share=("thin_file", "mean"),

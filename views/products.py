@@ -10,26 +10,27 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cb_core.offers import products_to_records
+from cb_core.offers import editor_table, products_to_records, records_from_editor
 from cb_core.store.products import catalog_changes
-from ui import engine
-from ui.brokerage import (catalog_in_use, catalog_version_products, editor_columns, editor_table,
-                          records_from_editor, save_catalog)
-from ui.common import engine_errors, role, tr
+from ui.brokerage import catalog_in_use, catalog_version_products, editor_columns, save_catalog
+from ui.cache import store
+from ui.errors import engine_errors
+from ui.labels import tr
+from ui.session import can
+from ui.tables import flash, show_flash
 
 BASE = "prod_base_version"
 
 st.title(tr("nav_products"))
-if role() not in ("pm", "admin"):
+if not can("edit_products"):
     st.error(tr("prodcat_not_allowed"))
     st.stop()
-if "prod_flash" in st.session_state:
-    st.success(st.session_state.pop("prod_flash"))
+show_flash()
 
 version, products = catalog_in_use()
 base = st.session_state.setdefault(BASE, version)
 with engine_errors():
-    history = engine.store().product_history()
+    history = store().product_history()
 if version is None:
     st.caption(tr("prodcat_in_use_shipped", n=len(products)))
 else:
@@ -49,7 +50,7 @@ if st.button(tr("prodcat_save"), type="primary", key="prod_save"):
     saved = save_catalog(records_from_editor(edited), base)
     if saved is not None:
         st.session_state[BASE] = saved
-        st.session_state["prod_flash"] = tr("prodcat_saved", version=saved)
+        flash(tr("prodcat_saved", version=saved))
         st.rerun()
 
 st.subheader(tr("prodcat_history"))

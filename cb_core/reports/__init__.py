@@ -11,6 +11,6 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
                 "partner_products", "partners", "pool_input", "products_table", "report_html", "sample_merchants"),
     "explanation": ("INFO_GROUPS", "ExplanationRecord", "explanation_record", "explanation_text",
                     "information_weights"),
-    "masking": ("PERSONAL_DATA_ROLES", "can_see_personal", "mask_frame", "mask_name", "mask_reg_no"),
+    "masking": ("mask_frame", "mask_name", "mask_reg_no"),
     "safe_csv": ("FORMULA_PREFIXES", "csv_bytes", "neutralise_formulas"),
 })

@@ -1,10 +1,12 @@
-"""Masking of personal data (owner names, business numbers) for roles that do not need it."""
+"""Masking of personal data (owner names, business numbers) for roles that do not need it.
+
+Who may see them unmasked is the ``see_personal`` permission of :mod:`cb_core.access`.
+"""
 from __future__ import annotations
 
 import pandas as pd
 
-#: Roles that may see owners' names and business numbers unmasked.
-PERSONAL_DATA_ROLES: tuple[str, ...] = ("admin",)
+from ..access import can
 
 
 def mask_name(name: object) -> str:
@@ -23,13 +25,9 @@ def mask_reg_no(reg_no: object) -> str:
     return text[:7] + "*****" if len(text) >= 7 else "*" * len(text)
 
 
-def can_see_personal(role: str) -> bool:
-    return role in PERSONAL_DATA_ROLES
-
-
 def mask_frame(frame: pd.DataFrame, role: str) -> pd.DataFrame:
-    """A copy with personal columns masked unless ``role`` may see them."""
-    if can_see_personal(role):
+    """A copy with personal columns masked unless ``role`` may see them (``see_personal``)."""
+    if can(role, "see_personal"):
         return frame
     out = frame.copy()
     if "owner_name" in out:

@@ -13,6 +13,7 @@ The public face of the strategy modules; import from here. May import the base m
   positive-only two-stage rescue.
 - :mod:`cb_core.strategy.checks` — checkers of the positive-only promise and monotone constraints.
 - :mod:`cb_core.strategy.segments` — inclusion metrics by segment with bootstrap intervals.
+- :mod:`cb_core.strategy.in_force` — :func:`policy_in_force`: the published policy, else the settings'.
 
 Typical use on a page::
 
@@ -28,6 +29,7 @@ from .bureau import (
 )
 from .checks import check_monotone, check_positive_only
 from .curves import CutoffCurves
+from .in_force import DEFAULT_POLICY_NAME, PolicyInForce, policy_in_force
 from ._inputs import default_exposure, frame_arrays, segment_values, strategy_frame
 from .policy import DECISIONS, Policy, SegmentCutoff, with_cutoffs
 from .results import PolicyComparison, PolicyResult, compare_policies, decisions, evaluate, policy_grades
@@ -39,4 +41,5 @@ __all__ = [
     "decisions", "default_exposure", "evaluate", "frame_arrays", "matched_bureau_cutoff", "policy_grades",
     "rescue_view", "segment_table", "segment_values", "strategy_frame", "swap_sets", "thin_file_uplift",
     "with_cutoffs",
+    "DEFAULT_POLICY_NAME", "PolicyInForce", "policy_in_force",
 ]

@@ -62,12 +62,12 @@ def _table_with(app, column: str) -> pd.DataFrame:
 def _offers_script(merchant_id: str) -> None:
     import streamlit as st
 
-    from ui import engine
+    from ui import cache
     from ui.offers_panel import render_offers
 
     st.session_state.setdefault("lang", "en")
-    book, model = engine.book_and_model()
-    snap, scores = engine.snapshot(book), engine.scores(book, model)
+    book, model = cache.book_and_model()
+    snap, scores = cache.snapshot(book), cache.scores(book, model)
     render_offers(book, model, merchant_id, snap.loc[merchant_id], int(scores.loc[merchant_id, "score"]),
                   int(scores.loc[merchant_id, "grade"]))
 
@@ -205,6 +205,27 @@ def test_a_partner_sees_only_its_own_products_and_masked_merchants(own_store, sm
     [entry] = own_store.audit_log({"action": "partner_report.export"})
     assert (entry.user, entry.entity, entry.entity_id) == ("park", "partner", "Hanbit Bank")
     assert entry.after["products"] == ["BANK-01", "BANK-02"]
+
+
+def test_a_report_export_the_audit_log_cannot_take_is_said_plainly(own_store, monkeypatch):
+    from cb_core.errors import StoreUnavailableError
+    from cb_core.store import Store
+
+    app = app_as("park", own_store)
+    app.session_state["lang"] = "en"
+    app.switch_page("views/partner_view.py").run()
+
+    def unavailable(self, *args, **kwargs):
+        raise StoreUnavailableError("the database cannot be reached; nothing was saved")
+
+    monkeypatch.setattr(Store, "audit", unavailable)
+    app.get("download_button")[0].click().run()
+    assert not app.exception, app.exception
+    assert [e.value for e in app.error] == [
+        "This was done, but it could not be recorded in the audit log. Tell an administrator."]
+    assert app.code[-1].value == "the database cannot be reached; nothing was saved"
+    monkeypatch.undo()
+    assert own_store.audit_log({"action": "partner_report.export"}) == []
 
 
 # ------------------------------------------------------------------ products page

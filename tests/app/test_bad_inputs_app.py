@@ -78,7 +78,7 @@ def test_data_page_shows_the_report_and_keeps_the_book(case, data_page, frozen_t
 def private_state(app_state_with_model, tmp_path, monkeypatch):
     """A copy of the app state (book and model) and an own database: what a test breaks stays here."""
     from cb_core.store import Store
-    from ui import engine
+    from ui import cache
 
     state = tmp_path / "state"
     state.mkdir()
@@ -91,10 +91,10 @@ def private_state(app_state_with_model, tmp_path, monkeypatch):
     monkeypatch.setenv("CB_DATABASE_URL", url)
     store = Store(url, password_hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
     store.add_user("admin", "admin", password=PASSWORD)
-    engine._model.clear()  # cached by version: a damaged copy of the same version must really be read
+    cache._model.clear()  # cached by version: a damaged copy of the same version must really be read
     yield state, store
     store.close()
-    engine._model.clear()
+    cache._model.clear()
 
 
 def test_a_valid_upload_through_the_same_path_replaces_the_book(private_state, monkeypatch):

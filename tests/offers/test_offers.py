@@ -480,7 +480,7 @@ class WorkClock:
 
 
 def test_recourse_pair_search_stops_when_the_time_budget_is_spent(toy, monkeypatch):
-    recourse_module = importlib.import_module("cb_core.offers.recourse")
+    recourse_module = importlib.import_module("cb_core.offers._recourse")
     model, X, scored = toy
     worst = scored["score"].idxmin()
     m, x = scored.loc[worst], X.loc[worst]

@@ -1,0 +1,230 @@
+"""Every ``st.cache_*`` of the app: engine objects cached by version, not by object.
+
+The store per database URL; the book by its fingerprint; the model by its version; frames by
+``(book fingerprint, model version)``; the reason-code reference also by the policy version and
+cutoff it is for; catalogs by their version; partner pools by book, model, catalog, partner and LGD.
+Arguments starting with ``_`` are not hashed (Streamlit's rule): the key is the version before them.
+
+What is *not* cached here: which policy version is in force (``ui.policy``). Any process may publish
+(another server, the command line), so it is read from the store on every page run.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from cb_core import workspace
+from cb_core.data import Book
+from cb_core.explain import points_by_feature
+from cb_core.explain import cutoff_reference
+from cb_core.offers import PRODUCTS_FILE, load_products, recourse as find_recourse, validate_products
+from cb_core.reports import PartnerPool, partner_pool as make_partner_pool, pool_input
+from cb_core.store import Store, default_url
+from cb_core.strategy import CutoffCurves, PolicyInForce, check_monotone, strategy_frame as make_strategy_frame
+
+# ------------------------------------------------------------------ the store
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _store(url: str):
+    return Store(url)
+
+
+def store():
+    """The app database (one Store per URL per server process; it reconnects by itself)."""
+    return _store(default_url())
+
+
+# ------------------------------------------------------------------ book and model
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _book_by_fingerprint(fingerprint: str) -> Book | None:
+    return workspace.current_book()
+
+
+def current_book() -> Book | None:
+    """The book in use, cached by its fingerprint (reloaded only when another is installed)."""
+    fingerprint = workspace.current_fingerprint()
+    return None if fingerprint is None else _book_by_fingerprint(fingerprint)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _model(version: str):
+    # The exact explainer (cb_core.explain.fastshap, 1.6 s at 100,000 merchants with its numba import) is
+    # built on the first explanation and kept per model version: the pages that do not explain
+    # (Portfolio, the landing page) do not wait for it.
+    return workspace.current_model()
+
+
+def current_model():
+    """The model in use (cached by its version), or None."""
+    folder = workspace.current_model_dir()
+    return None if folder is None else _model(folder.name)
+
+
+def book_and_model() -> tuple[Book | None, object | None]:
+    return current_book(), current_model()
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _report(version: str) -> dict:
+    return workspace.model_report_data(workspace.current_model_dir())
+
+
+def model_report(model) -> dict:
+    """What the Model report shows beyond the card (challenger, validation rows, training sample)."""
+    return _report(model.version)
+
+
+# ------------------------------------------------------------------ frames per book and model
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _snapshot(fingerprint: str, _book: Book) -> pd.DataFrame:
+    return workspace.book_snapshot(_book)
+
+
+def snapshot(book: Book) -> pd.DataFrame:
+    """The book's as-of feature snapshot, one row per merchant."""
+    return _snapshot(book.fingerprint, book)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _scores(fingerprint: str, version: str, _book: Book, _model) -> pd.DataFrame:
+    return workspace.book_scores(_book, _model)
+
+
+def scores(book: Book, model) -> pd.DataFrame:
+    """Score, grade and PD of every merchant of the book."""
+    return _scores(book.fingerprint, model.version, book, model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _bands(fingerprint: str, _book: Book) -> pd.DataFrame:
+    return workspace.book_category_bands(_book)
+
+
+def category_bands(book: Book) -> pd.DataFrame:
+    """Each category's p25/median/p75 of the trend metrics, month by month."""
+    return _bands(book.fingerprint, book)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _reference(fingerprint: str, version: str, policy_version: int | None, cutoff: float, band: float, _model,
+               _snap, _scores) -> pd.Series:
+    return cutoff_reference(_model, _snap, _scores, cutoff, band)
+
+
+def reference(book: Book, model, in_force: PolicyInForce, band: float) -> pd.Series:
+    """Mean points of the merchants just above the approve cutoff of the policy in force (the reason
+    codes' reference), cached by book, model, policy version, cutoff and band."""
+    return _reference(book.fingerprint, model.version, in_force.version, float(in_force.policy.approve_cutoff),
+                      float(band), model, snapshot(book), scores(book, model))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _sample_points(fingerprint: str, version: str, n: int, _model, _snap) -> tuple[pd.DataFrame, pd.DataFrame]:
+    sample = _snap.sample(min(n, len(_snap)), random_state=0)
+    return sample, points_by_feature(_model, sample)
+
+
+def sample_points(book: Book, model, n: int = 2000) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A fixed random sample of merchants' features and their points (never the whole book)."""
+    return _sample_points(book.fingerprint, model.version, n, model, snapshot(book))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _strategy_frame(fingerprint: str, version: str, _book: Book, _model) -> pd.DataFrame:
+    return make_strategy_frame(snapshot(_book), scores(_book, _model), _book.merchants, _book.outcomes)
+
+
+def strategy_frame(book: Book, model) -> pd.DataFrame:
+    """One row per merchant: score, PD, grade, exposure, segments, outcome (cached per book and model)."""
+    return _strategy_frame(book.fingerprint, model.version, book, model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _curves(fingerprint: str, version: str, _frame: pd.DataFrame):
+    return CutoffCurves.precompute(_frame)
+
+
+def cutoff_curves(book: Book, model):
+    """Sorted scores and cumulative sums, precomputed once per book and model."""
+    return _curves(book.fingerprint, model.version, strategy_frame(book, model))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _platform_scores(fingerprint: str, version: str, _book: Book, _model):
+    return workspace.platform_only_scores(_book, _model)
+
+
+def platform_only_scores(book: Book, model):
+    """Stage-2 (platform data only) scores, or None when the model has no platform-only sibling."""
+    return _platform_scores(book.fingerprint, model.version, book, model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _monotone(fingerprint: str, version: str, _model, _snap) -> pd.DataFrame:
+    return check_monotone(_model, _snap, n_rows=200, grid=15)
+
+
+def monotone_violations(book: Book, model) -> pd.DataFrame:
+    """Features whose score moves against their catalog direction on sample merchants (empty = none)."""
+    return _monotone(book.fingerprint, model.version, model, snapshot(book))
+
+
+# ------------------------------------------------------------------ the product catalog and partner pools
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _shipped(path: str, mtime_ns: int) -> pd.DataFrame:
+    return load_products(path)
+
+
+def shipped_catalog() -> pd.DataFrame:
+    """The shipped ``data/loan_products.json``, validated (cached until the file changes)."""
+    return _shipped(str(PRODUCTS_FILE), PRODUCTS_FILE.stat().st_mtime_ns)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _saved(url: str, version: int, _records: list[dict[str, Any]]) -> pd.DataFrame:
+    return validate_products(_records)
+
+
+def saved_catalog(version: int, records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Saved catalog ``version`` (its ``records``), validated once per database and version."""
+    return _saved(store().url, version, records)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _pool_input(fingerprint: str, model_version: str, _book, _model) -> pd.DataFrame:
+    return pool_input(strategy_frame(_book, _model), snapshot(_book))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _pool(fingerprint: str, model_version: str, catalog_key: str, partner: str, lgd: float, _frame: pd.DataFrame,
+          _products: pd.DataFrame) -> PartnerPool:
+    return make_partner_pool(_frame, _products, partner, lgd=lgd)
+
+
+def partner_pool(book: Book, model, catalog_key: str, products: pd.DataFrame, partner: str,
+                 lgd: float) -> PartnerPool:
+    """``partner``'s pool under the book, model and catalog (``catalog_key`` names its version)."""
+    frame = _pool_input(book.fingerprint, model.version, book, model)
+    return _pool(book.fingerprint, model.version, catalog_key, partner, float(lgd), frame, products)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _recourse(model_version: str, merchant_id: str, product_id: str, catalog_key: str, score: int, _model,
+              _values: pd.Series, _product: pd.Series, _merchant: pd.Series) -> pd.DataFrame:
+    return find_recourse(_model, _values, _product, _merchant)
+
+
+def recourse(model, merchant: pd.Series, values: pd.Series, product: pd.Series, catalog_key: str) -> pd.DataFrame:
+    """The smallest changes that make ``merchant`` eligible for ``product`` (cached per model, merchant,
+    product, catalog version and score)."""
+    return _recourse(model.version, str(merchant.name), str(product["product_id"]), catalog_key,
+                     int(merchant["score"]), model, values, product, merchant)

@@ -1,0 +1,63 @@
+"""The one place the app turns the engine's errors into messages: ``st.error`` with what to do.
+
+:func:`engine_errors` wraps every call that may raise a :class:`~cb_core.errors.CBError`; anything
+else is a bug and propagates. :func:`require_book_and_model` is the guard of the pages that need
+a scored book: an unusable model or no book yet is said plainly and the page stops.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import pandas as pd
+import streamlit as st
+
+from cb_core import workspace
+from cb_core.data import Book
+from cb_core.data import feature_catalog
+from cb_core.errors import CBError, ModelError, SchemaError
+from cb_core.model import check_book_features  # not in cb_core.model's front yet
+from ui import cache
+from ui.labels import tr
+
+
+@contextmanager
+def engine_errors(title_key: str = "error_title") -> Iterator[None]:
+    """Show the engine's own errors as ``st.error`` with what to do and stop the run; let bugs propagate.
+
+    ``title_key``: the label said above the engine's message (a validation report has its own).
+    """
+    try:
+        yield
+    except SchemaError as exc:
+        st.error(tr("error_schema", n=len(exc.problems)), icon="⚠️")
+        st.dataframe(problems_frame(exc), width="stretch", hide_index=True)
+        st.stop()
+    except CBError as exc:
+        st.error(tr(title_key), icon="⚠️")
+        st.code(str(exc), language=None, wrap_lines=True)
+        st.stop()
+
+
+def problems_frame(exc: SchemaError) -> pd.DataFrame:
+    """A validation report as a table (plain text cells; nothing is rendered as HTML)."""
+    return pd.DataFrame(
+        [{tr("problem_table"): p.table, tr("problem_column"): p.column, tr("problem_rule"): p.rule,
+          tr("problem_rows"): ", ".join(map(str, p.rows)) + (f" (+{p.n_rows - len(p.rows)})" if p.n_rows > len(p.rows) else ""),
+          tr("problem_example"): p.example} for p in exc.problems])
+
+
+def require_book_and_model() -> tuple[Book, object]:
+    """The book and model in use; without them, say where to load a book and stop the page."""
+    try:  # an unreadable model, or one from another feature set: say so, change nothing
+        book, model = cache.book_and_model()
+        if model is not None:
+            check_book_features(model.card["features"], feature_catalog(), str(workspace.current_model_dir()))
+    except ModelError as exc:
+        st.error(tr("error_model_unusable"), icon="⚠️")
+        st.code(str(exc), language=None, wrap_lines=True)
+        st.stop()
+    if book is None or model is None:
+        st.info(tr("review_no_model"))
+        st.stop()
+    return book, model
