@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from cb_core.store import REQUEST_KINDS, REQUEST_STATUSES
 from cb_core.strategy import DECISIONS
 from ui.cache import store
 from ui.errors import engine_errors
@@ -11,8 +12,6 @@ from ui.labels import label_func, tr
 from ui.session import user_name
 from ui.tables import flash, show_flash, show_table
 
-KINDS = ("explanation", "correction", "recalculation", "human_review")
-STATUSES = ("open", "in_progress", "resolved")
 
 st.title(tr("nav_decisions"))
 show_flash()
@@ -56,7 +55,7 @@ with tab_requests:
         st.markdown(f"**{tr('requests_new')}**")
         c = st.columns(2)
         rq_merchant = c[0].text_input(tr("review_merchant"), key="rq_merchant")
-        rq_kind = c[1].selectbox(tr("requests_kind"), KINDS, key="rq_kind", format_func=label_func("request_"))
+        rq_kind = c[1].selectbox(tr("requests_kind"), REQUEST_KINDS, key="rq_kind", format_func=label_func("request_"))
         rq_details = st.text_area(tr("requests_details"), key="rq_details")
         if st.form_submit_button(tr("requests_open")):
             with engine_errors():
@@ -69,7 +68,7 @@ with tab_requests:
             st.markdown(f"**{tr('requests_update')}**")
             c = st.columns(2)
             rid = c[0].selectbox(tr("decision_id"), open_ids, key="ru_id")
-            status = c[1].selectbox(tr("requests_status"), STATUSES[1:], key="ru_status", format_func=label_func("status_"))
+            status = c[1].selectbox(tr("requests_status"), REQUEST_STATUSES[1:], key="ru_status", format_func=label_func("status_"))
             resolution = st.text_area(tr("requests_resolution"), key="ru_resolution", help=tr("requests_resolution_help"))
             if st.form_submit_button(tr("requests_save")):
                 with engine_errors():

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from cb_core.offers import editor_table, products_to_records, records_from_editor
-from cb_core.store.products import catalog_changes
+from cb_core.store import catalog_changes
 from ui.brokerage import catalog_in_use, catalog_version_products, editor_columns, save_catalog
 from ui.cache import store
 from ui.errors import engine_errors

@@ -88,7 +88,8 @@ def explanation_text(record: ExplanationRecord, lang: str = "ko") -> str:
              t("expl_result", lang, score=record.score, grade=record.grade, pd=f"{record.pd:.2%}"),
              t("expl_decision", lang, decision=t(f"decision_{record.decision}", lang) if record.decision else "–"),
              t("expl_basis", lang, month=record.data_month, model=record.model_version,
-               policy="–" if record.policy_version is None else f"v{record.policy_version}"), "",
+               policy=t("policy_from_settings", lang) if record.policy_version is None else f"v{record.policy_version}"),
+             "",
              t("expl_reasons", lang)]
     if record.reasons.empty:
         lines.append("  " + t("expl_no_reasons", lang))

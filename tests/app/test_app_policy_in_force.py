@@ -88,7 +88,8 @@ def _expect_review(app, frame, merchant_id: str, cutoff: int, decision: str, pol
     other = PUBLISHED_CUTOFF if cutoff == SETTINGS_CUTOFF else SETTINGS_CUTOFF
     assert not any(f"{other}-point" in c for c in captions)
     basis = next(line for line in _record_text(app).splitlines() if line.startswith("Data used:"))
-    assert basis.endswith(" · policy " + ("–" if policy.startswith("default") else policy.rsplit(" ", 1)[-1]))
+    # no published policy: the record names the settings' defaults (never a bare "–")
+    assert basis.endswith(" · policy " + (policy if policy.startswith("default") else policy.rsplit(" ", 1)[-1]))
 
 
 def _expect_portfolio(app, frame, cutoff: int, policy: str) -> None:
