@@ -116,3 +116,29 @@ def app_users(app_state_with_model):
             store.add_user(name, role, partner=partner, password=PASSWORD)
     yield store
     store.close()
+
+
+@pytest.fixture
+def own_store(app_state_with_model, tmp_path, monkeypatch):
+    """An app database of this test alone (``CB_DATABASE_URL``) with the test users: its audit log
+    and records hold only what the test did."""
+    from argon2 import PasswordHasher
+
+    from cb_core.store import Store
+
+    url = f"sqlite:///{tmp_path / 'cb.sqlite'}"
+    monkeypatch.setenv("CB_DATABASE_URL", url)
+    store = Store(url, password_hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+    for name, (role, partner) in USERS.items():
+        store.add_user(name, role, partner=partner, password=PASSWORD)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def scored(small_book, trained):
+    """The small book's snapshot with the model's score, grade and PD (computed here, not by the app)."""
+    from cb_core.features import current_snapshot
+
+    snap = current_snapshot(small_book)
+    return snap.join(trained[0].score(snap))

@@ -1,22 +1,9 @@
-"""A credit policy: cutoffs, segment overrides, grade boundaries and economics, validated when built.
+"""A credit policy: cutoffs, segment overrides, grade boundaries and the economics assumptions
+(LGD, APR, funding rate, term, broker fee), validated when built and frozen; the store keeps published
+versions immutable.
 
-Decision rule, per merchant: **approve** when ``score >= approve cutoff`` (the merchant's segment
-cutoff when a segment override covers it), else **refer** (to a credit officer) when
-``score >= refer_cutoff``, else **decline**. A score equal to a cutoff passes it.
-
-Economics of the approved, over one loan term (``tf = term_months / 12``):
-
-- expected loss      ``EL = sum(PD * LGD * exposure)`` — PD is the model's 12-month PD, so set
-  ``term_months = 12`` for a like-for-like year;
-- interest revenue   ``sum(exposure * APR) * tf`` — the lender's, simple interest on the full
-  limit for the whole term (a bullet loan fully drawn; amortisation would lower it);
-- funding cost       ``sum(exposure) * funding_rate * tf`` — the lender's cost of funds;
-- profit             ``interest - EL - funding cost`` — the lender's, before operating costs;
-- broker fee         ``sum(exposure * broker_fee_pct / 100)`` — the platform's revenue, once per
-  loan, reported apart from (not netted out of) the lender's profit.
-
-Rates of the approved (expected bad rate = mean PD, observed bad rate) count approved merchants
-only; referred merchants await an officer and are in neither.
+What a policy decides and yields on a scored book (the decision rule, expected loss, revenue and
+profit) is in :mod:`cb_core.strategy.results`.
 """
 from __future__ import annotations
 

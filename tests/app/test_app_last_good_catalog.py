@@ -8,36 +8,13 @@ which the Products page and every panel that shows offers read. The test has its
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
 from cb_core.i18n import t
 from cb_core.offers import load_products, match_book, offers_for, validate_products
-from tests.support.app import PASSWORD, USERS, app_as
+from tests.support.app import edit_catalog, offers_script, products_page
 
 KEPT, REFUSED = "Kept Loan", "Refused Loan"  # BANK-01's English name in the saved and in the refused catalog
-
-
-@pytest.fixture
-def own_store(app_state_with_model, tmp_path, monkeypatch):
-    from cb_core.store import Store
-
-    url = f"sqlite:///{tmp_path / 'cb.sqlite'}"
-    monkeypatch.setenv("CB_DATABASE_URL", url)
-    store = Store(url, password_hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
-    for name, (role, partner) in USERS.items():
-        store.add_user(name, role, partner=partner, password=PASSWORD)
-    yield store
-    store.close()
-
-
-@pytest.fixture(scope="module")
-def scored(small_book, trained):
-    """The small book's snapshot with the model's score, grade and PD (computed here, not by the app)."""
-    from cb_core.features.pipeline import current_snapshot
-
-    snap = current_snapshot(small_book)
-    return snap.join(trained[0].score(snap))
 
 
 @pytest.fixture(scope="module")
@@ -49,41 +26,14 @@ def between(scored):
     return book.index[book[("eligible", "BANK-01")] & scored["score"].between(600, 619)][0]
 
 
-def _products_page(store) -> AppTest:
-    app = app_as("kim", store)  # a product manager
-    app.session_state["lang"] = "en"
-    app.switch_page("views/products.py").run()
-    assert not app.exception, app.exception
-    return app
-
-
-def _edit(app: AppTest, version: int, rows: dict[int, dict]) -> None:
-    app.session_state[f"prod_editor_v{version}"] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
-    app.button(key="prod_save").click().run()
-    assert not app.exception, app.exception
-
-
-def _offers_script(merchant_id: str) -> None:
-    import streamlit as st
-
-    from ui import engine
-    from ui.offers_panel import render_offers
-
-    st.session_state.setdefault("lang", "en")
-    book, model = engine.book_and_model()
-    snap, scores = engine.snapshot(book), engine.scores(book, model)
-    render_offers(book, model, merchant_id, snap.loc[merchant_id], int(scores.loc[merchant_id, "score"]),
-                  int(scores.loc[merchant_id, "grade"]))
-
-
 def test_a_refused_edit_keeps_the_last_saved_catalog_in_use(own_store, scored, between):
-    app = _products_page(own_store)
-    _edit(app, 0, {0: {"name_en": KEPT, "min_score": 620}})  # row 0 is BANK-01
+    app = products_page(own_store)
+    edit_catalog(app, 0, {0: {"name_en": KEPT, "min_score": 620}})  # row 0 is BANK-01
     assert [s.value for s in app.success] == [t("prodcat_saved", "en", version=1)]
     last_good = own_store.current_products()
     assert last_good[0] == 1 and (last_good[1][0]["name_en"], last_good[1][0]["min_score"]) == (KEPT, 620)
 
-    _edit(app, 1, {0: {"name_en": REFUSED, "limit_cap_krw": -1}})
+    edit_catalog(app, 1, {0: {"name_en": REFUSED, "limit_cap_krw": -1}})
     assert [e.value for e in app.error] == [t("prodcat_invalid", "en", n=1)]
     assert app.dataframe[1].value[["Product", "Field"]].values.tolist() == [["BANK-01", "limit_cap_krw"]]
     assert own_store.current_products() == last_good  # nothing saved ...
@@ -91,13 +41,13 @@ def test_a_refused_edit_keeps_the_last_saved_catalog_in_use(own_store, scored, b
     assert [e.entity_id for e in own_store.audit_log({"action": "products.save"})] == ["1"]
 
     # ... and the app still uses version 1: the Products page says so ...
-    again = _products_page(own_store)
+    again = products_page(own_store)
     assert [c.value for c in again.caption if c.value.startswith("In use")] == [
         t("prodcat_in_use", "en", version=1, user="kim", n=len(last_good[1]),
           at=f"{own_store.product_history()[0].created_at:%Y-%m-%d %H:%M} UTC")]
 
     # ... and the offers panel makes its offers from it (not from the shipped file, not from the refused edit)
-    panel = AppTest.from_function(_offers_script, args=(between,), default_timeout=120)
+    panel = AppTest.from_function(offers_script, args=(between,), default_timeout=120)
     panel.session_state["lang"] = "en"
     panel.run()
     assert not panel.exception, panel.exception

@@ -9,36 +9,13 @@ import json
 
 import pandas as pd
 import pytest
-from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
 from cb_core.i18n import format_krw
 from cb_core.offers import PRODUCTS_FILE, load_products, match_book, offers_for, recourse, simulate
-from tests.support.app import PASSWORD, USERS, app_as
+from tests.support.app import app_as, edit_catalog, offers_script, products_page
 
 OTHER_PARTNERS_OF_HANBIT = ("Nuri Capital", "Daon Savings Bank", "FlowPay")
-
-
-@pytest.fixture
-def own_store(app_state_with_model, tmp_path, monkeypatch):
-    from cb_core.store import Store
-
-    url = f"sqlite:///{tmp_path / 'cb.sqlite'}"
-    monkeypatch.setenv("CB_DATABASE_URL", url)
-    store = Store(url, password_hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
-    for name, (role, partner) in USERS.items():
-        store.add_user(name, role, partner=partner, password=PASSWORD)
-    yield store
-    store.close()
-
-
-@pytest.fixture(scope="module")
-def scored(small_book, trained):
-    """The small book's snapshot with the model's score, grade and PD (computed here, not by the app)."""
-    from cb_core.features.pipeline import current_snapshot
-
-    snap = current_snapshot(small_book)
-    return snap.join(trained[0].score(snap))
 
 
 def _rendered_text(app) -> str:
@@ -59,19 +36,6 @@ def _table_with(app, column: str) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ offers panel (render_offers)
 
-def _offers_script(merchant_id: str) -> None:
-    import streamlit as st
-
-    from ui import cache
-    from ui.offers_panel import render_offers
-
-    st.session_state.setdefault("lang", "en")
-    book, model = cache.book_and_model()
-    snap, scores = cache.snapshot(book), cache.scores(book, model)
-    render_offers(book, model, merchant_id, snap.loc[merchant_id], int(scores.loc[merchant_id, "score"]),
-                  int(scores.loc[merchant_id, "grade"]))
-
-
 @pytest.fixture(scope="module")
 def candidate(scored):
     """A merchant with several offers, the advance RBF-01 among them, that misses BANK-01 on its score
@@ -82,7 +46,7 @@ def candidate(scored):
 
 
 def _panel(merchant_id: str, lang: str = "en") -> AppTest:
-    app = AppTest.from_function(_offers_script, args=(merchant_id,), default_timeout=120)
+    app = AppTest.from_function(offers_script, args=(merchant_id,), default_timeout=120)
     app.session_state["lang"] = lang
     app.run()
     assert not app.exception, app.exception
@@ -230,23 +194,9 @@ def test_a_report_export_the_audit_log_cannot_take_is_said_plainly(own_store, mo
 
 # ------------------------------------------------------------------ products page
 
-def _products_page(store, user: str = "kim") -> AppTest:
-    app = app_as(user, store)
-    app.session_state["lang"] = "en"
-    app.switch_page("views/products.py").run()
-    assert not app.exception, app.exception
-    return app
-
-
-def _edit(app, version: int, rows: dict[int, dict]) -> None:
-    app.session_state[f"prod_editor_v{version}"] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
-    app.button(key="prod_save").click().run()
-    assert not app.exception, app.exception
-
-
 def test_a_bad_edit_shows_every_problem_and_keeps_the_catalog(own_store):
-    app = _products_page(own_store)
-    _edit(app, 0, {0: {"limit_cap_krw": -1}, 4: {"apr_by_grade": "2: 6.9, 3: 8.4, 5: 11.9"}})
+    app = products_page(own_store)
+    edit_catalog(app, 0, {0: {"limit_cap_krw": -1}, 4: {"apr_by_grade": "2: 6.9, 3: 8.4, 5: 11.9"}})
     assert any("2 problem(s)" in e.value and "nothing was saved" in e.value for e in app.error)
     problems = app.dataframe[1].value
     assert problems[["Product", "Field"]].values.tolist() == [["BANK-01", "limit_cap_krw"], ["SAV-01", "apr_by_grade"]]
@@ -256,12 +206,12 @@ def test_a_bad_edit_shows_every_problem_and_keeps_the_catalog(own_store):
 
 
 def test_a_good_edit_saves_version_n_plus_one_with_history(own_store):
-    app = _products_page(own_store)
-    _edit(app, 0, {0: {"min_score": 620}})
+    app = products_page(own_store)
+    edit_catalog(app, 0, {0: {"min_score": 620}})
     assert [s.value for s in app.success] == ["Saved as version 1; offers now use it."]
     version, catalog = own_store.current_products()
     assert version == 1 and catalog[0]["min_score"] == 620
-    _edit(app, 1, {2: {"broker_fee_pct": 2.2}})
+    edit_catalog(app, 1, {2: {"broker_fee_pct": 2.2}})
     version, catalog = own_store.current_products()
     assert version == 2 and catalog[2]["broker_fee_pct"] == 2.2 and catalog[0]["min_score"] == 620
     history = app.dataframe[-1].value
@@ -271,11 +221,11 @@ def test_a_good_edit_saves_version_n_plus_one_with_history(own_store):
 
 
 def test_saving_after_someone_else_saved_is_a_conflict(own_store):
-    app = _products_page(own_store)  # kim starts from the shipped catalog
+    app = products_page(own_store)  # kim starts from the shipped catalog
     records = json.loads(PRODUCTS_FILE.read_text(encoding="utf-8"))
     records[1]["min_score"] = 650
     own_store.save_products(records, "admin", expected_version=None)
-    _edit(app, 0, {0: {"min_score": 620}})
+    edit_catalog(app, 0, {0: {"min_score": 620}})
     assert any(e.value == "Someone else saved first: nothing was saved." for e in app.error)
     assert any("saved as version 1 by admin" in c.value for c in app.code)
     assert own_store.current_products()[0] == 1 and own_store.current_products()[1][0]["min_score"] == 600

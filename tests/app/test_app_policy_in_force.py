@@ -9,25 +9,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from argon2 import PasswordHasher
 
 from cb_core.i18n import format_krw
-from tests.support.app import PASSWORD, USERS, app_as
+from tests.support.app import app_as
 
 SETTINGS_CUTOFF, PUBLISHED_CUTOFF = 590, 620
-
-
-@pytest.fixture
-def own_store(app_state_with_model, tmp_path, monkeypatch):
-    from cb_core.store import Store
-
-    url = f"sqlite:///{tmp_path / 'cb.sqlite'}"
-    monkeypatch.setenv("CB_DATABASE_URL", url)
-    store = Store(url, password_hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
-    for name, (role, partner) in USERS.items():
-        store.add_user(name, role, partner=partner, password=PASSWORD)
-    yield store
-    store.close()
 
 
 @pytest.fixture(scope="module")

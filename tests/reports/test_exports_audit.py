@@ -5,10 +5,9 @@ import io
 
 import pandas as pd
 import pytest
-from argon2 import PasswordHasher
 
 from cb_core.reports.safe_csv import csv_bytes, neutralise_formulas
-from tests.support.app import PASSWORD, USERS, app_as
+from tests.support.app import app_as
 
 
 def test_formula_cells_are_neutralised_numbers_are_not():
@@ -20,20 +19,6 @@ def test_formula_cells_are_neutralised_numbers_are_not():
     back = pd.read_csv(io.BytesIO(csv_bytes(frame)), encoding="utf-8-sig")
     assert not back["name"].astype(str).str.match(r"^[=+\-@]").any()
     assert csv_bytes(frame).startswith(b"\xef\xbb\xbf")  # BOM: Korean text opens right in Excel
-
-
-@pytest.fixture
-def own_store(app_state_with_model, tmp_path, monkeypatch):
-    """An app database of this test alone (``CB_DATABASE_URL``): its audit log holds only what the test did."""
-    from cb_core.store import Store
-
-    url = f"sqlite:///{tmp_path / 'cb.sqlite'}"
-    monkeypatch.setenv("CB_DATABASE_URL", url)
-    store = Store(url, password_hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
-    for name, (role, partner) in USERS.items():
-        store.add_user(name, role, partner=partner, password=PASSWORD)
-    yield store
-    store.close()
 
 
 #: The Admin page's audit columns that say what happened (its "일시" column is the clock).

@@ -35,3 +35,34 @@ def browser_open(page, base_url: str, path: str = "", user: str = "admin") -> No
     page.get_by_label("비밀번호", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="로그인").click()
     expect(page.get_by_role("button", name="로그아웃")).to_be_visible()
+
+
+def products_page(store, user: str = "kim"):
+    """The Products page in English, signed in as ``user`` (a product manager by default)."""
+    app = app_as(user, store)
+    app.session_state["lang"] = "en"
+    app.switch_page("views/products.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def edit_catalog(app, version: int, rows: dict[int, dict]) -> None:
+    """Edit rows of the Products page's table (the editor of catalog ``version``) and press Save."""
+    app.session_state[f"prod_editor_v{version}"] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
+    app.button(key="prod_save").click().run()
+    assert not app.exception, app.exception
+
+
+def offers_script(merchant_id: str) -> None:
+    """An AppTest script (``AppTest.from_function(offers_script, args=(id,))``) that draws one
+    merchant's offers panel from the book and model in use."""
+    import streamlit as st
+
+    from ui import cache
+    from ui.offers_panel import render_offers
+
+    st.session_state.setdefault("lang", "en")
+    book, model = cache.book_and_model()
+    snap, scores = cache.snapshot(book), cache.scores(book, model)
+    render_offers(book, model, merchant_id, snap.loc[merchant_id], int(scores.loc[merchant_id, "score"]),
+                  int(scores.loc[merchant_id, "grade"]))
