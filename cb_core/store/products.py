@@ -24,7 +24,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import ConfigError, ConflictError
-from ..offers import products_to_records, validate_products
 from ._actor import actor_name, user_row
 from ._gateway import write_audit, xact_lock
 from ._values import aware, json_document
@@ -64,6 +63,8 @@ def checked_catalog(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]
 
     Raises SchemaError listing every problem, each naming product and field.
     """
+    from ..offers import products_to_records, validate_products  # pandera loads only when a catalog is saved
+
     return json_document(products_to_records(validate_products(records)), "product catalog")
 
 

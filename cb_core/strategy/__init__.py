@@ -1,6 +1,6 @@
 """Cutoff analytics: what a credit policy approves, at what risk, loss, revenue and profit.
 
-The public face of the strategy modules; import from here. May import the base modules, ``data``,
+The public face of the strategy modules (loaded lazily); import from here. May import the base modules, ``data``,
 ``features`` and ``model`` (never ``explain``, ``offers`` or anything above).
 
 - :mod:`cb_core.strategy._inputs` — the scored book frame (:func:`strategy_frame`) and the default
@@ -21,25 +21,16 @@ Typical use on a page::
     curves = CutoffCurves.precompute(frame, policy)      # once per book and overrides
     result = curves.at(slider_value)                     # every slider move
 """
-from __future__ import annotations
+from ..lazy import lazy_exports
 
-from .bureau import (
-    RescueView, SwapSets, ThinFileUplift, bureau_only_scores, matched_bureau_cutoff, rescue_view, swap_sets,
-    thin_file_uplift,
-)
-from .checks import check_monotone, check_positive_only
-from .curves import CutoffCurves
-from .in_force import DEFAULT_POLICY_NAME, PolicyInForce, policy_in_force
-from ._inputs import default_exposure, frame_arrays, segment_values, strategy_frame
-from .policy import DECISIONS, Policy, SegmentCutoff, with_cutoffs
-from .results import PolicyComparison, PolicyResult, compare_policies, decisions, evaluate, policy_grades
-from .segments import segment_table
-
-__all__ = [
-    "DECISIONS", "CutoffCurves", "Policy", "PolicyComparison", "PolicyResult", "RescueView", "SegmentCutoff",
-    "SwapSets", "ThinFileUplift", "bureau_only_scores", "check_monotone", "check_positive_only", "compare_policies",
-    "decisions", "default_exposure", "evaluate", "frame_arrays", "matched_bureau_cutoff", "policy_grades",
-    "rescue_view", "segment_table", "segment_values", "strategy_frame", "swap_sets", "thin_file_uplift",
-    "with_cutoffs",
-    "DEFAULT_POLICY_NAME", "PolicyInForce", "policy_in_force",
-]
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "bureau": ("RescueView", "SwapSets", "ThinFileUplift", "bureau_only_scores", "matched_bureau_cutoff",
+               "rescue_view", "swap_sets", "thin_file_uplift"),
+    "checks": ("check_monotone", "check_positive_only"),
+    "curves": ("CutoffCurves",),
+    "in_force": ("DEFAULT_POLICY_NAME", "PolicyInForce", "policy_in_force"),
+    "_inputs": ("default_exposure", "frame_arrays", "segment_values", "strategy_frame"),
+    "policy": ("DECISIONS", "Policy", "SegmentCutoff", "with_cutoffs"),
+    "results": ("PolicyComparison", "PolicyResult", "compare_policies", "decisions", "evaluate", "policy_grades"),
+    "segments": ("segment_table",),
+})
