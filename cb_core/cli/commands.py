@@ -66,10 +66,14 @@ def _write_table(frame, path: Path) -> None:
 
 
 def _metrics_line(model) -> str:
-    keys = ("auc", "gini", "ks", "brier", "oracle_auc")
+    """The test window's (or the outer folds') metrics, and the rows and bads of each window."""
+    keys = ("auc", "gini", "ks", "brier", "ece", "oracle_auc")
     metrics = {k: round(float(model.card["metrics"][k]), 6) for k in keys if model.card["metrics"].get(k) is not None}
-    return json.dumps({**metrics, "version": model.version,
-                       "validation": model.card["validation"]["method"]}, ensure_ascii=False)
+    validation = model.card["validation"]
+    windows = {w: {k: validation[w][k] for k in ("periods", "rows", "bads")}
+               for w in ("train", "valid", "test") if w in validation}
+    return json.dumps({**metrics, "version": model.version, "validation": validation["method"], "windows": windows},
+                      ensure_ascii=False)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -82,7 +86,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from ..model import train_with_report
         from ..data import read_book
 
-        model, report = train_with_report(read_book(args.data), exclude_sensitive=args.exclude_sensitive)
+        model, report = train_with_report(read_book(args.data), exclude_sensitive=args.exclude_sensitive,
+                                          seed=args.seed)
     else:
         from ..model import train_model
 
@@ -96,8 +101,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if args.id:
             table = table.set_index(table[args.id].astype(str))
         X = table.drop(columns=needed)
-        model = train_model(X, table[args.target], time=table[args.time].astype(str) if args.time else None,
-                            exclude_sensitive=args.exclude_sensitive)
+        model = train_model(X, table[args.target], time=table[args.time] if args.time else None,
+                            groups=table[args.id] if args.id and args.time else None,
+                            exclude_sensitive=args.exclude_sensitive, seed=args.seed, n_folds=args.folds)
         report = None
     save_bundle(model, report, Path(args.out))
     print(_metrics_line(model))
@@ -227,7 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", help="feature table (CSV/Parquet) with an outcome column")
     p.add_argument("--target", help="0/1 outcome column of --table (1 = default)")
     p.add_argument("--id", help="id column of --table (not a feature)")
-    p.add_argument("--time", help="period column of --table for out-of-time validation; without it, stratified k-fold")
+    p.add_argument("--time", help="period column of --table (numbers, dates or YYYY-MM, in their real order): "
+                                  "train on the earliest periods, early-stop and calibrate on the next, report on "
+                                  "the latest; without it, nested cross-validation")
+    p.add_argument("--folds", type=int, default=5, help="outer folds of nested cross-validation (--table without --time)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the folds and of LightGBM")
     p.add_argument("--exclude-sensitive", action="store_true", help="train without features flagged sensitive")
     p.add_argument("--out", required=True, help="model folder to write")
     p.set_defaults(func=_cmd_train)
