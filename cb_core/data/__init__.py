@@ -11,6 +11,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "book": ("ACTIVITY_COLUMNS", "MERCHANT_COLUMNS", "OUTCOME_COLUMNS", "OUTCOME_OPTIONAL_COLUMNS",
              "PERSONAL_COLUMNS", "REQUIRED_TABLES", "SENSITIVE_COLUMNS", "TABLES", "Book"),
     "catalog": ("FeatureSpec", "categories", "feature_catalog", "regions"),
+    "_files": ("read_table",),
     "quality": ("column_summary",),
     "schema": ("CANONICAL_SCHEMAS", "CONTRACT", "MAX_PROBLEMS", "ROW_NUMBERS_NOTE", "ColumnSpec", "validate_tables"),
     "sources": ("FORMATS", "load_current", "read_book", "read_uploaded", "save_current", "write_book"),

@@ -10,7 +10,8 @@ from ..lazy import lazy_exports
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "credit_model": ("CreditModel", "assemble_model", "load_model", "train_model"),
     "_inputs": ("BOOSTER_FILE", "CARD_FILE", "DEFAULT_EARLY_STOPPING_ROUNDS", "DEFAULT_NUM_BOOST_ROUND",
-                "DEFAULT_PARAMS", "check_book_features", "feature_layout", "feature_matrix"),
+                "DEFAULT_PARAMS", "booster_names", "check_book_features", "feature_layout", "feature_matrix",
+                "typed_table"),
     "_training": ("TimeSplit", "calibrate", "checked_windows", "fit_platt", "held_out_metrics", "out_of_time_split"),
     "_windows": ("TEST_SHARE", "VALID_SHARE", "TimeWindows", "outcome_gap", "period_order", "purge", "sorted_periods",
                  "time_windows"),

@@ -16,7 +16,7 @@ from scipy.special import expit
 
 from . import metrics as M
 from ..errors import ConfigError, ModelError
-from ._inputs import _aligned, _frame
+from ._inputs import _aligned, _frame, booster_names
 from ._windows import TimeWindows, outcome_gap, purge, time_windows
 
 
@@ -105,13 +105,18 @@ def _train_booster(params: dict[str, Any], features: list[str], levels: dict[str
     """A booster fitted on ``fit_rows`` (indices), early-stopped on ``stop_rows`` when given.
 
     Every fit goes through here, so a test can watch which rows ever early-stop a model."""
-    cat = [f for f in features if f in levels]
-    dtrain = lgb.Dataset(_frame(matrix[fit_rows], features, levels), label=target[fit_rows],
+    names = booster_names(features)
+    cat = [n for n, f in zip(names, features) if f in levels]
+
+    def frame(rows: np.ndarray) -> pd.DataFrame:
+        return _frame(matrix[rows], features, levels).set_axis(names, axis=1)
+
+    dtrain = lgb.Dataset(frame(fit_rows), label=target[fit_rows],
                          categorical_feature=cat or "auto", params=params, free_raw_data=True)
     if stop_rows is None:
         booster = lgb.train(params, dtrain, num_boost_round=num_boost_round)
         return booster, booster.current_iteration()
-    dvalid = lgb.Dataset(_frame(matrix[stop_rows], features, levels), label=target[stop_rows], reference=dtrain)
+    dvalid = lgb.Dataset(frame(stop_rows), label=target[stop_rows], reference=dtrain)
     booster = lgb.train(params, dtrain, num_boost_round=num_boost_round, valid_sets=[dvalid],
                         valid_names=["valid"],
                         callbacks=[lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)])

@@ -35,8 +35,8 @@ from .scale import GradeBands, ScoreScale, grade_of, score_from_logit
 
 from ._inputs import (
     _REQUIRED_CARD_KEYS, BOOSTER_FILE, CARD_FILE, CARD_FORMAT, DEFAULT_EARLY_STOPPING_ROUNDS,
-    DEFAULT_NUM_BOOST_ROUND, DEFAULT_PARAMS, SINGLE_THREAD_ROWS, _aligned, _check_target, _frame, feature_layout,
-    feature_matrix,
+    DEFAULT_NUM_BOOST_ROUND, DEFAULT_PARAMS, SINGLE_THREAD_ROWS, _aligned, _check_target, _frame, booster_names,
+    feature_layout, feature_matrix,
 )
 from ._training import _check_folds, _fit_nested, _fit_out_of_time, checked_windows
 from ._windows import TEST_SHARE, VALID_SHARE
@@ -246,7 +246,7 @@ def load_model(path: str | Path) -> CreditModel:
     except (KeyError, TypeError) as exc:
         raise ModelError(f"{card_path} has an invalid features entry: {exc!r}") from None
     booster_features = names.group(1).split()
-    if booster_features != card_features:
+    if booster_features != booster_names([str(f) for f in card_features]):
         raise ModelError(f"feature list of {card_path} ({', '.join(map(str, card_features))}) does not match "
                          f"{booster_path} ({', '.join(booster_features)})")
     if digest != card["version"]:

@@ -402,8 +402,8 @@ def test_training_input_errors(table):
         train_model(X, y * 0, params=FAST)
     with pytest.raises(ConfigError, match="y must have the same index as X"):
         train_model(X, y.reset_index(drop=True), params=FAST)
-    with pytest.raises(ConfigError, match="feature names must be text without spaces"):
-        train_model(X.rename(columns={"my_signal": "my signal"}), y, params=FAST)
+    with pytest.raises(ConfigError, match="feature names must be non-empty text; got 7"):
+        train_model(X.rename(columns={"my_signal": 7}), y, params=FAST)
     with pytest.raises(ConfigError, match=r"needs at least 3 periods in time \(train, early-stop/calibrate, test\); got 1"):
         train_model(X, y, time=time.where(time == "x", "2024-01"), params=FAST)
     with pytest.raises(ConfigError, match="n_folds must be a whole number of at least 2; got 1"):
