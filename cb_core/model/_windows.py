@@ -60,7 +60,7 @@ def sorted_periods(time: Any) -> list[Any]:
 class TimeWindows:
     """Three disjoint windows of whole periods, earliest first: ``train`` fits the trees, ``valid``
     early-stops and calibrates, ``test`` only reports. ``purged`` rows (in train or valid) are left
-    out of fitting because their merchant's outcome window overlaps a test outcome window."""
+    out of the train window because their merchant's outcome window overlaps a test outcome window."""
 
     train_mask: np.ndarray
     valid_mask: np.ndarray
@@ -113,9 +113,11 @@ def time_windows(time: Any, test_share: float = TEST_SHARE, valid_share: float =
 
 
 def purge(windows: TimeWindows, groups: Any | None, time: Any, horizon_months: int | None) -> TimeWindows:
-    """Leave out of train and valid the rows whose merchant (``groups``) also has a test row and
+    """Leave out of the train window the rows whose merchant (``groups``) also has a test row and
     whose outcome window overlaps that test row's: then one merchant's default cannot label both
-    a fitting row and a test row.
+    a row the trees are fitted on and a test row. The early-stopping/calibration window keeps its
+    rows: it fits three numbers (tree count, Platt slope and intercept), which cannot memorise a
+    merchant, and halving it would make the calibration noisy.
 
     With ``horizon_months`` (the outcome window, e.g. 12 for ``defaulted_12m``) and ``YYYY-MM``
     periods, a fitting row overlaps when its snapshot is less than ``horizon_months`` months before
@@ -131,9 +133,8 @@ def purge(windows: TimeWindows, groups: Any | None, time: Any, horizon_months: i
         first_test = pd.Series(month[windows.test_mask], index=g[windows.test_mask]).groupby(level=0).min()
         their_first_test = g.map(first_test).to_numpy(dtype=float)
         shared &= (their_first_test - month) < horizon_months
-    fit = windows.train_mask | windows.valid_mask
-    purged = shared & fit
-    return TimeWindows(windows.train_mask & ~purged, windows.valid_mask & ~purged, windows.test_mask,
+    purged = shared & windows.train_mask
+    return TimeWindows(windows.train_mask & ~purged, windows.valid_mask, windows.test_mask,
                        windows.train_periods, windows.valid_periods, windows.test_periods, windows.order, purged)
 
 

@@ -75,8 +75,8 @@ def train_with_report(book: Book, *, exclude_sensitive: bool = False, params: di
 
     Every model here uses the same three windows of snapshot months: the earliest train, the next
     early-stops and calibrates, the latest is the test window the metrics and the report's rows come
-    from. Fitting rows of a merchant whose outcome window overlaps one of its test rows are left out
-    (the same default must not label both).
+    from. Training-window rows of a merchant whose outcome window overlaps one of its test rows
+    are left out (the same default must not label both).
 
     Parameters
     ----------
@@ -143,7 +143,7 @@ def validation_windows(card: dict[str, Any]) -> pd.DataFrame:
                      "bad_rate": entry["bads"] / entry["rows"] if entry["rows"] else float("nan"), "note": ""})
     if rows and validation.get("method") == "out_of_time":
         overlap = (validation.get("outcome_overlap") or {}).get("overlap_months")
-        rows[-1]["note"] = (f"{validation.get('purged_rows', 0):,} fitting rows of test merchants left out"
+        rows[-1]["note"] = (f"{validation.get('purged_rows', 0):,} training rows of test merchants left out"
                             + (f"; outcome windows overlap by {overlap} months" if overlap else ""))
     elif rows and validation.get("method") == "nested_cv":
         rows[-1]["note"] = f"{validation['n_folds']} outer folds; {validation.get('inner', '')}"
