@@ -338,7 +338,7 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
         Known true PD per row (synthetic books); its AUC on the test rows is recorded as
         ``oracle_auc``.
     groups : Series, optional
-        Merchant (or borrower) of each row, with ``time``: fitting rows of a merchant that also has
+        Merchant (or borrower) of each row, with ``time``: training-window rows of a merchant that has
         a test row, whose outcome window overlaps that test row's, are left out (``purged_rows``).
     horizon_months : int, optional
         Length of the outcome window in months when ``time`` holds ``YYYY-MM`` (12 for a book).

@@ -469,3 +469,27 @@ def test_report_data_shows_the_windows_and_the_test_windows_calibration(oot_mode
     cal = data["calibration"]
     assert cal["count"].sum() == 500 and len(cal) == 10
     assert float((cal["count"] * cal["difference"].abs()).sum() / 500) == pytest.approx(oot_model.card["metrics"]["ece"])
+
+
+def test_purge_keeps_one_merchants_default_out_of_training_and_test_rows():
+    from cb_core.model import outcome_gap, purge, time_windows
+
+    months = ["2025-01", "2025-04", "2025-07", "2025-10", "2026-10"]
+    time = pd.Series(np.repeat(months, 4))
+    groups = pd.Series(["a", "b", "c", "d"] * 5)
+    # test window: 2026-10 (a, b, c, d); valid: 2025-10; train: 2025-01..2025-07
+    windows = time_windows(time, test_share=0.2, valid_share=0.2)
+    assert windows.test_periods == ["2026-10"] and windows.valid_periods == ["2025-10"]
+    purged = purge(windows, groups, time, horizon_months=12)
+    # a training row overlaps when its snapshot is under 12 months before the merchant's test snapshot:
+    # 2025-01 and 2025-04 end their windows before 2026-10 starts; 2025-07 ends in 2026-07: no overlap either
+    assert purged.purged_mask.sum() == 0
+    shifted = time.replace({"2026-10": "2026-01"})
+    windows = time_windows(shifted, test_share=0.2, valid_share=0.2)
+    purged = purge(windows, groups, shifted, horizon_months=12)
+    # test 2026-01: 2025-04 (9 months before) and 2025-07 (6) overlap, 2025-01 (12) does not
+    assert sorted(set(shifted[purged.purged_mask])) == ["2025-04", "2025-07"]
+    assert not (purged.train_mask & purged.purged_mask).any() and purged.valid_mask.sum() == 4
+    assert outcome_gap(purged, 12) == {"horizon_months": 12, "overlap_months": 9}
+    # without a horizon every training row of a test merchant is left out
+    assert purge(windows, groups, shifted, None).purged_mask.sum() == 12
