@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from cb_core.model import metrics as M
+from cb_core.model import point_in_time_note
 from cb_core.explain.points import dependence, importance, peer_percentiles
 from ui import engine
 from ui.charts import (beeswarm_figure, calibration_figure, dependence_figure, importance_figure, ks_figure,
@@ -31,6 +32,8 @@ if m.get("oracle_auc") is not None:
 if extra.get("windows") is not None and len(extra["windows"]):
     st.caption(tr("report_windows"))
     st.table(extra["windows"].round(4))
+if point_in_time_note(card):
+    (st.info if card["validation"]["point_in_time"]["static_features"] else st.caption)(point_in_time_note(card))
 
 st.subheader(tr("report_compare"))
 rows = {tr("model_lightgbm"): m, tr("model_challenger"): extra.get("challenger") or {},

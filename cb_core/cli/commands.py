@@ -23,6 +23,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     out = write_book(book, Path(args.out), fmt=args.format)
     print(json.dumps({"out": str(out), "merchants": len(book.merchants), "activity_rows": len(book.activity),
                       "outcome_rows": 0 if book.outcomes is None else len(book.outcomes),
+                      "bureau_history_rows": 0 if book.bureau_history is None else len(book.bureau_history),
                       "fingerprint": book.fingerprint}, ensure_ascii=False))
     return 0
 
@@ -109,8 +110,14 @@ def _metrics_line(model) -> str:
     validation = model.card["validation"]
     windows = {w: {k: validation[w][k] for k in ("periods", "rows", "bads")}
                for w in ("train", "valid", "test") if w in validation}
-    return json.dumps({**metrics, "version": model.version, "validation": validation["method"], "windows": windows},
-                      ensure_ascii=False)
+    extra = {}
+    if "outcome_maturity" in validation:
+        extra["immature_outcome_rows"] = validation["outcome_maturity"]["immature_rows"]
+    if "point_in_time" in validation:
+        extra["not_point_in_time"] = validation["point_in_time"]["static_features"]
+        extra["static_features_used"] = validation["point_in_time"]["used"]
+    return json.dumps({**metrics, "version": model.version, "validation": validation["method"], "windows": windows,
+                       **extra}, ensure_ascii=False)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -124,7 +131,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from ..data import read_book
 
         model, report = train_with_report(read_book(args.data), exclude_sensitive=args.exclude_sensitive,
-                                          seed=args.seed)
+                                          seed=args.seed, allow_static=args.allow_static)
     else:
         from ..model import train_model
 
@@ -285,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", type=int, default=5, help="outer folds of nested cross-validation (--table without --time)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the folds and of LightGBM")
     p.add_argument("--exclude-sensitive", action="store_true", help="train without features flagged sensitive")
+    p.add_argument("--allow-static", action="store_true",
+                   help="--data: also train on merchant fields that are not point-in-time (today's bureau score, "
+                        "credit card and region income for past snapshots; without a bureau_history table)")
     p.add_argument("--out", required=True, help="model folder to write")
     p.set_defaults(func=_cmd_train)
 

@@ -18,7 +18,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "scale": ("DEFAULT_GRADE_BOUNDARIES", "N_GRADES", "SCORE_MAX", "SCORE_MIN", "GradeBands", "ScoreScale",
               "grade_of", "pd_from_score", "score_from_logit", "score_from_pd"),
     "scorecard": ("ScorecardResult", "train_scorecard"),
-    "report": ("NON_PLATFORM_FEATURES", "OUTCOME_HORIZON_MONTHS", "TrainingReport", "save_bundle", "train_with_report",
-               "validation_windows"),
+    "report": ("NON_PLATFORM_FEATURES", "TrainingReport", "point_in_time_note", "save_bundle",
+               "train_with_report", "validation_windows"),
 })
 # ``metrics`` is a public module of its own: ``from cb_core.model import metrics``.

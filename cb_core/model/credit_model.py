@@ -304,7 +304,7 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
                 catalog: Mapping[str, FeatureSpec] | None = None, valid_share: float = VALID_SHARE,
                 test_share: float = TEST_SHARE, n_folds: int = 5, seed: int = 0, data_fingerprint: str = "",
                 oracle_pd: pd.Series | None = None, groups: pd.Series | None = None,
-                horizon_months: int | None = None) -> CreditModel:
+                horizon_months: int | None = None, notes: Mapping[str, Any] | None = None) -> CreditModel:
     """Train, early-stop, calibrate and test a LightGBM credit model, each on its own rows.
 
     Parameters
@@ -312,8 +312,7 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
     X : DataFrame
         Feature table, one row per merchant; every column is a feature. Pandas categorical,
         string and object columns are categorical (levels fixed at training), the rest numeric.
-    y : Series of 0/1
-        1 = default (bad).
+    y : Series of 0/1 (1 = default)
     time : Series, optional
         Period of each row (numbers, dates or ``YYYY-MM``; sorted in their real order). Given: three
         disjoint windows of whole periods: the earliest train, the next (≈ ``valid_share`` of
@@ -330,18 +329,18 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
         Stored with the model (default: the settings' scale, ``GradeBands()``); a loaded model
         scores with them whatever the settings say later.
     catalog : dict, optional
-        Feature name -> FeatureSpec (monotone constraints and labels); defaults to the shipped
-        catalog. Pass ``{}`` for a table whose columns merely share a catalog name.
+        Feature name -> FeatureSpec (monotone constraints, labels); default: the shipped catalog.
     valid_share, test_share, n_folds, seed, data_fingerprint
         Validation settings; the training data's fingerprint, recorded in the card.
     oracle_pd : Series, optional
-        Known true PD per row (synthetic books); its AUC on the test rows is recorded as
-        ``oracle_auc``.
+        Known true PD per row (demo books); its AUC on the test rows is ``oracle_auc``.
     groups : Series, optional
         Merchant (or borrower) of each row, with ``time``: training-window rows of a merchant that has
         a test row, whose outcome window overlaps that test row's, are left out (``purged_rows``).
     horizon_months : int, optional
         Length of the outcome window in months when ``time`` holds ``YYYY-MM`` (12 for a book).
+    notes : dict, optional
+        More facts for the card's ``validation`` (outcome maturity, point in time).
 
     Returns
     -------
@@ -380,6 +379,7 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
     else:
         fit = _fit_nested(merged, features, levels, matrix, target, n_folds, seed, num_boost_round,
                           early_stopping_rounds, oracle)
+    fit.validation.update(notes or {})
     booster, best, a, b, result = fit.booster, fit.best, fit.a, fit.b, fit.metrics
 
     booster_text = booster.model_to_string(num_iteration=best)

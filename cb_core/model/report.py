@@ -14,12 +14,12 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from ..data import Book
+from ..data import OUTCOME_HORIZON_MONTHS, Book
 from ..diskio import disk_errors
 from .credit_model import CreditModel, train_model
 from .scale import ScoreScale
 from .scorecard import train_scorecard
-from ..features import training_table
+from ..features import outcome_maturity, static_features, training_table
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +64,11 @@ class TrainingReport:
         return {"challenger": self.challenger, "without_sensitive": self.without_sensitive}
 
 
-#: Months of a book's outcome window (``defaulted_12m``).
-OUTCOME_HORIZON_MONTHS: int = 12
 
 
 def train_with_report(book: Book, *, exclude_sensitive: bool = False, params: dict | None = None,
                       challenger: bool = True, scale: ScoreScale | None = None, seed: int = 0,
+                      allow_static: bool = False,
                       progress: Callable[[float, str], None] | None = None) -> tuple[CreditModel, TrainingReport]:
     """Train on a book's outcome snapshots; also the challenger and the no-sensitive model.
 
@@ -85,6 +84,11 @@ def train_with_report(book: Book, *, exclude_sensitive: bool = False, params: di
         :meth:`ScoreScale.from_settings`).
     seed : int
         LightGBM's seed.
+    allow_static : bool
+        Train also on features that are not point-in-time (:func:`~cb_core.features.static_features`:
+        today's merchants-table values used for past snapshots). By default they are left out; the
+        card's ``validation.point_in_time`` says which and why. Outcome rows not yet mature are left
+        out and counted in ``validation.outcome_maturity``.
 
     Returns
     -------
@@ -93,8 +97,20 @@ def train_with_report(book: Book, *, exclude_sensitive: bool = False, params: di
     step = progress or (lambda f, m: None)
     scale = scale or ScoreScale.from_settings()
     X, y, time, true_pd, merchant_id = training_table(book)
+    static = [f for f in static_features(book) if f in X.columns]
+    if not allow_static:
+        X = X.drop(columns=static)
+    notes = {"outcome_maturity": outcome_maturity(book), "point_in_time": {
+        "bureau_history": book.bureau_history is not None, "static_features": static,
+        "used": static if allow_static else [], "excluded": [] if allow_static else static,
+        "note": ("every feature is as of its snapshot month" if not static else
+                 f"{', '.join(static)} {'are' if len(static) > 1 else 'is'} not point-in-time (today's merchants-table "
+                 "value for every past snapshot" + ("; give a bureau_history table for the bureau fields"
+                                                    if book.bureau_history is None else "")
+                 + ("): used because of --allow-static" if allow_static else "): left out of training"))}}
     step(0.7, "progress_training")
-    windows = {"time": time, "groups": merchant_id, "horizon_months": OUTCOME_HORIZON_MONTHS, "seed": seed}
+    windows = {"time": time, "groups": merchant_id, "horizon_months": OUTCOME_HORIZON_MONTHS, "seed": seed,
+               "notes": notes}
     model = train_model(X, y, oracle_pd=true_pd, exclude_sensitive=exclude_sensitive,
                         params=params, scale=scale, data_fingerprint=book.fingerprint, **windows)
     rows = time.isin(set(model.card["validation"]["test"]["periods"])).to_numpy()
@@ -110,7 +126,8 @@ def train_with_report(book: Book, *, exclude_sensitive: bool = False, params: di
     if challenger:
         step(0.8, "progress_challenger")
         try:
-            sc = train_scorecard(X, y, exclude_sensitive=exclude_sensitive, scale=scale, **windows)
+            sc = train_scorecard(X, y, exclude_sensitive=exclude_sensitive, scale=scale,
+                                 **{k: v for k, v in windows.items() if k != "notes"})
             report.challenger = dict(sc.metrics)
             report.scorecard_table = sc.table
         except Exception as exc:  # the challenger is informative; its failure must not block the model
@@ -145,9 +162,19 @@ def validation_windows(card: dict[str, Any]) -> pd.DataFrame:
         overlap = (validation.get("outcome_overlap") or {}).get("overlap_months")
         rows[-1]["note"] = (f"{validation.get('purged_rows', 0):,} training rows of test merchants left out"
                             + (f"; outcome windows overlap by {overlap} months" if overlap else ""))
+    if rows and validation.get("outcome_maturity", {}).get("immature_rows"):
+        m = validation["outcome_maturity"]
+        rows[-1]["note"] += (f"; {m['immature_rows']:,} outcome rows not mature yet (snapshots "
+                             f"{', '.join(m['immature_snapshots'])}) left out")
     elif rows and validation.get("method") == "nested_cv":
         rows[-1]["note"] = f"{validation['n_folds']} outer folds; {validation.get('inner', '')}"
     return pd.DataFrame(rows, columns=["window", "role", "periods", "rows", "bads", "bad_rate", "note"])
+
+
+def point_in_time_note(card: dict[str, Any]) -> str | None:
+    """What the card says about features that are not point-in-time (None when it says nothing)."""
+    pit = card.get("validation", {}).get("point_in_time")
+    return None if not pit else str(pit["note"])
 
 
 def save_bundle(model: CreditModel, report: TrainingReport | None, path: str | Path) -> Path:

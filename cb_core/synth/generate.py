@@ -1,7 +1,9 @@
 """Reproducible synthetic merchant book with a known true probability of default.
 
-:func:`generate_book` builds the three contract tables (``merchants``, ``monthly_activity``,
-``outcomes``) from a seed: same seed, same bytes. It is vectorised over merchants and loops only
+:func:`generate_book` builds the contract tables (``merchants``, ``monthly_activity``, ``outcomes``
+and ``bureau_history``) from a seed: same seed, same bytes. The owner's bureau record does not
+change over the book: ``bureau_history`` holds one row per merchant, at its first month, with the
+merchants table's values, so snapshots of the demo book are point-in-time. It is vectorised over merchants and loops only
 over months, so a million merchants by 24 months fits a small machine.
 
 How the book is made
@@ -98,7 +100,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..data import ACTIVITY_COLUMNS, MERCHANT_COLUMNS, OUTCOME_COLUMNS, Book
+from ..data import ACTIVITY_COLUMNS, BUREAU_HISTORY_COLUMNS, MERCHANT_COLUMNS, Book
 from ..data import categories, regions
 from ..errors import ConfigError
 from ._activity import _simulate_activity
@@ -386,4 +388,9 @@ def generate_book(n_merchants: int, n_months: int = 24, seed: int = 7, end_month
     del row_merchant, row_t
     activity.update(cols)
     activity = pd.DataFrame(activity, columns=list(ACTIVITY_COLUMNS), copy=False)
-    return Book(merchants=merchants, activity=activity, outcomes=outcomes, source=f"demo:seed={seed}")
+    bureau_history = pd.DataFrame({
+        "merchant_id": merchants["merchant_id"], "month": _to_str_series(month_labels.take(first)),
+        "bureau_score": merchants["bureau_score"], "owner_has_credit_card": merchants["owner_has_credit_card"],
+    }, columns=list(BUREAU_HISTORY_COLUMNS))
+    return Book(merchants=merchants, activity=activity, outcomes=outcomes, bureau_history=bureau_history,
+                source=f"demo:seed={seed}")
