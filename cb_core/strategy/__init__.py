@@ -3,8 +3,9 @@
 The public face of the strategy modules; import from here. May import the base modules, ``data``,
 ``features`` and ``model`` (never ``explain``, ``offers`` or anything above).
 
-- :mod:`cb_core.strategy._inputs` — the scored book frame (:func:`strategy_frame`) and the default
-  limit rule (:func:`default_exposure`).
+- :mod:`cb_core.strategy._inputs` — the scored book frame (:func:`strategy_frame`), the
+  score-at-decision frame observed rates come from (:func:`decision_frame`) and the default limit
+  rule (:func:`default_exposure`).
 - :mod:`cb_core.strategy.policy` — :class:`Policy` (validated cutoffs, overrides, grades, economics).
 - :mod:`cb_core.strategy.results` — :func:`decisions`, :func:`evaluate` ->
   :class:`PolicyResult`, :func:`compare_policies`.
@@ -28,15 +29,17 @@ from .bureau import (
 )
 from .checks import check_monotone, check_positive_only
 from .curves import CutoffCurves
-from ._inputs import default_exposure, frame_arrays, segment_values, strategy_frame
+from ._inputs import (
+    SCORED_AT_DECISION, decision_frame, default_exposure, frame_arrays, segment_values, strategy_frame,
+)
 from .policy import DECISIONS, Policy, SegmentCutoff, with_cutoffs
 from .results import PolicyComparison, PolicyResult, compare_policies, decisions, evaluate, policy_grades
 from .segments import segment_table
 
 __all__ = [
-    "DECISIONS", "CutoffCurves", "Policy", "PolicyComparison", "PolicyResult", "RescueView", "SegmentCutoff",
-    "SwapSets", "ThinFileUplift", "bureau_only_scores", "check_monotone", "check_positive_only", "compare_policies",
-    "decisions", "default_exposure", "evaluate", "frame_arrays", "matched_bureau_cutoff", "policy_grades",
-    "rescue_view", "segment_table", "segment_values", "strategy_frame", "swap_sets", "thin_file_uplift",
-    "with_cutoffs",
+    "DECISIONS", "SCORED_AT_DECISION", "CutoffCurves", "Policy", "PolicyComparison", "PolicyResult", "RescueView",
+    "SegmentCutoff", "SwapSets", "ThinFileUplift", "bureau_only_scores", "check_monotone", "check_positive_only",
+    "compare_policies", "decision_frame", "decisions", "default_exposure", "evaluate", "frame_arrays",
+    "matched_bureau_cutoff", "policy_grades", "rescue_view", "segment_table", "segment_values", "strategy_frame",
+    "swap_sets", "thin_file_uplift", "with_cutoffs",
 ]
