@@ -135,6 +135,7 @@ class _Fit:
     validation: dict[str, Any]
     test_rows: np.ndarray    # mask of the rows the metrics were measured on
     test_pd: np.ndarray      # calibrated PD of those rows, in row order
+    params: dict[str, Any] | None = None  # the chosen model's parameters, when a choice was made
 
 
 def _both_classes(name: str, mask: np.ndarray, target: np.ndarray, periods: list[Any]) -> None:
@@ -204,31 +205,62 @@ def _inner_split(rows: np.ndarray, target: np.ndarray, seed: int, share: float =
     return rows[fit], rows[stop]
 
 
+#: Models compared by inner cross-validation on small tables (overrides of DEFAULT_PARAMS): the
+#: default LightGBM, a small-data LightGBM, and an additive model of one-split trees (a boosted
+#: scorecard: each feature's points are a step function of that feature alone). All are LightGBM
+#: boosters, so exact points stay additive whichever wins.
+MODEL_CANDIDATES: dict[str, dict[str, Any]] = {
+    "lightgbm": {},
+    "lightgbm_small_data": {"num_leaves": 4, "min_data_in_leaf": 20, "min_data_per_group": 20, "lambda_l2": 5.0},
+    "additive_scorecard": {"num_leaves": 2, "max_depth": 1, "min_data_in_leaf": 20, "min_data_per_group": 20,
+                           "feature_fraction": 1.0, "bagging_fraction": 1.0, "bagging_freq": 0},
+}
+#: Tables up to this many rows (without ``time`` and without explicit ``params``) choose their model.
+SMALL_TABLE_ROWS: int = 5000
+
+
 def _fit_nested(params: dict[str, Any], features: list[str], levels: dict[str, list[Any]], matrix: np.ndarray,
                 target: np.ndarray, n_folds: int, seed: int, num_boost_round: int, early_stopping_rounds: int,
-                oracle: np.ndarray | None) -> _Fit:
+                oracle: np.ndarray | None, candidates: dict[str, dict[str, Any]] | None = None) -> _Fit:
     """Nested cross-validation: each outer training fold is split again; its inner part early-stops
     and calibrates the fold's model, which then predicts the outer test fold it never saw. The kept
     booster is fitted on every row with the folds' mean best iteration and calibrated on the outer
-    folds' margins."""
+    folds' margins.
+
+    With ``candidates`` (name -> parameter overrides), each outer fold fits every candidate and keeps
+    the one with the lowest log loss on its inner part, so the choice is part of what the outer
+    folds measure; the kept model is the candidate with the lowest mean inner log loss."""
     from sklearn.model_selection import StratifiedKFold
 
+    candidates = candidates or {"given": {}}
     oof_pd, oof_margin = np.empty(len(target)), np.empty(len(target))
     folds = []
+    losses: dict[str, list[float]] = {name: [] for name in candidates}
+    bests: dict[str, list[int]] = {name: [] for name in candidates}
     outer = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
     for k, (outer_train, outer_test) in enumerate(outer.split(matrix, target)):
         fit_rows, stop_rows = _inner_split(outer_train, target, seed + k)
-        booster, best = _train_booster(params, features, levels, matrix, target, fit_rows, stop_rows,
-                                       num_boost_round, early_stopping_rounds)
-        a, b = _platt(booster.predict(matrix[stop_rows], raw_score=True, num_iteration=best), target[stop_rows])
+        fitted = {}
+        for name, overrides in candidates.items():
+            booster, best = _train_booster({**params, **overrides}, features, levels, matrix, target, fit_rows,
+                                           stop_rows, num_boost_round, early_stopping_rounds)
+            margin = booster.predict(matrix[stop_rows], raw_score=True, num_iteration=best)
+            losses[name].append(float(np.mean(np.logaddexp(0.0, margin) - target[stop_rows] * margin)))
+            bests[name].append(int(best))
+            fitted[name] = (booster, best, margin)
+        chosen = min(candidates, key=lambda n: losses[n][-1])
+        booster, best, margin = fitted[chosen]
+        a, b = _platt(margin, target[stop_rows])
         oof_margin[outer_test] = booster.predict(matrix[outer_test], raw_score=True, num_iteration=best)
         oof_pd[outer_test] = expit(a * oof_margin[outer_test] + b)
         folds.append({"fit_rows": int(len(fit_rows)), "stop_rows": int(len(stop_rows)),
                       "test_rows": int(len(outer_test)), "test_bads": int(target[outer_test].sum()),
-                      "best_iteration": int(best), "calibration": {"a": a, "b": b}})
-    best = max(1, int(round(float(np.mean([f["best_iteration"] for f in folds])))))
+                      "best_iteration": int(best), "calibration": {"a": a, "b": b}, "model": chosen})
+    kept = min(candidates, key=lambda n: float(np.mean(losses[n])))
+    best = max(1, int(round(float(np.mean(bests[kept])))))
     every = np.arange(len(target))
-    booster, _ = _train_booster(params, features, levels, matrix, target, every, None, best, early_stopping_rounds)
+    booster, _ = _train_booster({**params, **candidates[kept]}, features, levels, matrix, target, every, None, best,
+                                early_stopping_rounds)
     a, b = _platt(oof_margin, target)
     result = held_out_metrics(oof_pd, target, oracle)
     all_rows = np.ones(len(target), dtype=bool)
@@ -237,7 +269,15 @@ def _fit_nested(params: dict[str, Any], features: list[str], levels: dict[str, l
                   "folds": folds, "fold_best_iterations": [f["best_iteration"] for f in folds],
                   "train": {**_window(all_rows, target, []), "role": "outer training folds"},
                   "test": {**_window(all_rows, target, []), "role": "outer test folds (each row once)"}}
-    return _Fit(booster, best, a, b, result, all_rows, validation, all_rows, oof_pd)
+    if len(candidates) > 1:
+        validation["model_choice"] = {
+            "chosen": kept, "rule": "lowest log loss on the inner 25% of each outer training fold",
+            "candidates": {n: {"params": candidates[n], "inner_logloss": losses[n],
+                               "mean_inner_logloss": float(np.mean(losses[n])),
+                               "chosen_in_folds": sum(f["model"] == n for f in folds)} for n in candidates}}
+    fit = _Fit(booster, best, a, b, result, all_rows, validation, all_rows, oof_pd)
+    fit.params = {**params, **candidates[kept]}
+    return fit
 
 
 def _platt(margin: np.ndarray, y: np.ndarray) -> tuple[float, float]:

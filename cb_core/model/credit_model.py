@@ -32,15 +32,13 @@ from ..data import FeatureSpec, feature_catalog
 from ..diskio import disk_errors
 from ..errors import ConfigError, MissingFeaturesError, ModelError
 from .scale import GradeBands, ScoreScale, grade_of, score_from_logit
-
 from ._inputs import (
     _REQUIRED_CARD_KEYS, BOOSTER_FILE, CARD_FILE, CARD_FORMAT, DEFAULT_EARLY_STOPPING_ROUNDS,
     DEFAULT_NUM_BOOST_ROUND, DEFAULT_PARAMS, SINGLE_THREAD_ROWS, _aligned, _check_target, _frame, booster_names,
     feature_layout, feature_matrix,
 )
-from ._training import _check_folds, _fit_nested, _fit_out_of_time, checked_windows
+from ._training import MODEL_CANDIDATES, SMALL_TABLE_ROWS, _check_folds, _fit_nested, _fit_out_of_time, checked_windows
 from ._windows import TEST_SHARE, VALID_SHARE
-
 log = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------ the model
@@ -320,18 +318,18 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
         nested ``n_folds``-fold cross-validation (each outer training fold early-stops and
         calibrates on an inner 25%; metrics on the outer test folds); the kept model is fitted on
         every row with the folds' mean best iteration and calibrated on the outer folds' margins.
-    exclude_sensitive : bool
-        Drop catalog features flagged sensitive.
+        A table of at most ``SMALL_TABLE_ROWS`` rows without ``params`` also chooses among
+        ``MODEL_CANDIDATES`` inside each outer fold (``validation.model_choice`` in the card).
+    exclude_sensitive : bool (drop catalog features flagged sensitive)
     params : dict, optional
-        Overrides of :data:`DEFAULT_PARAMS`; may also hold ``num_boost_round`` and
-        ``early_stopping_rounds``.
+        Overrides of :data:`DEFAULT_PARAMS` (and ``num_boost_round``, ``early_stopping_rounds``).
     scale, bands : ScoreScale, GradeBands, optional
         Stored with the model (default: the settings' scale, ``GradeBands()``); a loaded model
         scores with them whatever the settings say later.
     catalog : dict, optional
         Feature name -> FeatureSpec (monotone constraints, labels); default: the shipped catalog.
     valid_share, test_share, n_folds, seed, data_fingerprint
-        Validation settings; the training data's fingerprint, recorded in the card.
+        Validation settings; the data's fingerprint for the card.
     oracle_pd : Series, optional
         Known true PD per row (demo books); its AUC on the test rows is ``oracle_auc``.
     groups : Series, optional
@@ -377,8 +375,10 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
                                early_stopping_rounds, oracle, horizon_months)
         fit.validation.update(valid_share=valid_share, test_share=test_share)
     else:
+        choose = params is None and len(X) <= SMALL_TABLE_ROWS  # small own tables: best of MODEL_CANDIDATES
         fit = _fit_nested(merged, features, levels, matrix, target, n_folds, seed, num_boost_round,
-                          early_stopping_rounds, oracle)
+                          early_stopping_rounds, oracle, MODEL_CANDIDATES if choose else None)
+        merged = fit.params or merged
     fit.validation.update(notes or {})
     booster, best, a, b, result = fit.booster, fit.best, fit.a, fit.b, fit.metrics
 
