@@ -185,18 +185,28 @@ def model_report_data(model_dir: Path) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``validation`` (DataFrame or None), ``challenger`` and ``without_sensitive`` (dicts),
-        ``training_scores`` (list), ``training_sample`` (DataFrame or None), ``scorecard``
-        (DataFrame or None).
+        ``validation`` (the test window's rows, DataFrame or None), ``windows`` (the card's
+        train / early-stop-calibrate / test windows, DataFrame), ``calibration`` (predicted vs
+        observed bad rate in 10 equal-count PD bins of the test window, DataFrame or None),
+        ``challenger`` and ``without_sensitive`` (dicts), ``training_scores`` (list),
+        ``training_sample`` (DataFrame or None), ``scorecard`` (DataFrame or None).
     """
     import json
 
     import pandas as pd
 
-    out: dict[str, Any] = {"validation": None, "challenger": {}, "without_sensitive": {}, "training_scores": [],
-                           "training_sample": None, "scorecard": None}
+    from .model import metrics, validation_windows
+
+    out: dict[str, Any] = {"validation": None, "windows": None, "calibration": None, "challenger": {},
+                           "without_sensitive": {}, "training_scores": [], "training_sample": None,
+                           "scorecard": None}
+    if (model_dir / "card.json").exists():
+        out["windows"] = validation_windows(json.loads((model_dir / "card.json").read_text(encoding="utf-8")))
     if (model_dir / "validation.parquet").exists():
         out["validation"] = pd.read_parquet(model_dir / "validation.parquet")
+        if len(out["validation"]):
+            out["calibration"] = metrics.calibration_table(out["validation"]["pd"],
+                                                           out["validation"]["defaulted_12m"])
     if (model_dir / "report.json").exists():
         out.update(json.loads((model_dir / "report.json").read_text(encoding="utf-8")))
     if (model_dir / "training_sample.parquet").exists():

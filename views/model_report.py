@@ -1,4 +1,4 @@
-"""Model report: out-of-time performance, challenger, governance cost, importance, stability."""
+"""Model report: the validation windows, test-window performance and calibration (ECE), challenger, governance cost, importance, stability."""
 from __future__ import annotations
 
 import pandas as pd
@@ -6,6 +6,7 @@ import streamlit as st
 
 from cb_core.model import metrics as M
 from cb_core.explain import dependence, importance, peer_percentiles
+from cb_core.model import point_in_time_note
 from ui import cache
 from ui.charts import (beeswarm_figure, calibration_figure, dependence_figure, importance_figure, ks_figure,
                        roc_figure)
@@ -19,15 +20,23 @@ book, model = require_book_and_model()
 card, extra = model.card, cache.model_report(model)
 m = card["metrics"]
 val = card["validation"]
+test = val.get("test") or val["valid"]  # models trained before the three windows have no test window
 st.caption(tr("report_caption", version=model.version, created=card["created"][:10],
-              train=", ".join(val["train"]["periods"]) or "–", valid=", ".join(val["valid"]["periods"]) or "–",
-              rows=f"{val['valid']['rows']:,}", bads=f"{val['valid']['bads']:,}"))
-c = st.columns(5)
+              train=", ".join(val["train"]["periods"]) or "–", valid=", ".join(test["periods"]) or "–",
+              rows=f"{test['rows']:,}", bads=f"{test['bads']:,}"))
+c = st.columns(6)
 for col, key in zip(c, ("auc", "gini", "ks", "brier")):
     col.metric(tr(f"metric_name_{key}"), f"{m[key]:.3f}" if key != "brier" else f"{m[key]:.4f}")
+if m.get("ece") is not None:
+    c[4].metric(tr("metric_name_ece"), f"{100 * m['ece']:.2f} pp", help=tr("ece_help"))
 if m.get("oracle_auc") is not None:
-    c[4].metric(tr("metric_name_oracle_auc"), f"{m['oracle_auc']:.3f}", delta=f"{m['auc'] - m['oracle_auc']:+.3f}",
+    c[5].metric(tr("metric_name_oracle_auc"), f"{m['oracle_auc']:.3f}", delta=f"{m['auc'] - m['oracle_auc']:+.3f}",
                 help=tr("oracle_help"))
+if extra.get("windows") is not None and len(extra["windows"]):
+    st.caption(tr("report_windows"))
+    st.table(extra["windows"].round(4))
+if point_in_time_note(card):
+    (st.info if card["validation"]["point_in_time"]["static_features"] else st.caption)(point_in_time_note(card))
 
 st.subheader(tr("report_compare"))
 rows = {tr("model_lightgbm"): m, tr("model_challenger"): extra.get("challenger") or {},
@@ -48,7 +57,7 @@ if v is not None and len(v):
         st.plotly_chart(ks_figure(M.ks_table(v["pd"], v["defaulted_12m"]),
                                   {"bad": tr("ks_bad"), "good": tr("ks_good"), "x": tr("ks_x")}), width="stretch")
     with tabs[2]:
-        cal = M.calibration_table(v["pd"], v["defaulted_12m"])
+        cal = extra["calibration"] if extra.get("calibration") is not None else M.calibration_table(v["pd"], v["defaulted_12m"])
         st.plotly_chart(calibration_figure(cal, {"observed": tr("cal_observed"), "x": tr("cal_x"), "y": tr("cal_y")}),
                         width="stretch")
         show_table(cal.round(4), "calibration.csv", "dl_cal")

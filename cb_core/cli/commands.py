@@ -23,6 +23,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     out = write_book(book, Path(args.out), fmt=args.format)
     print(json.dumps({"out": str(out), "merchants": len(book.merchants), "activity_rows": len(book.activity),
                       "outcome_rows": 0 if book.outcomes is None else len(book.outcomes),
+                      "bureau_history_rows": 0 if book.bureau_history is None else len(book.bureau_history),
                       "fingerprint": book.fingerprint}, ensure_ascii=False))
     return 0
 
@@ -39,20 +40,57 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _read_table(path: Path):
+    from ..data import read_table
+
+    return read_table(path)  # the reader books use: UTF-8 or CP949 CSV, or Parquet
+
+
+def _constraints_catalog(path: str | None, columns) -> dict:
+    """Monotone constraints for a bring-your-own table: none unless ``--constraints FILE`` (a JSON
+    object ``{"column": 1 | -1 | 0}``, +1 = a higher value means more risk) names them; the
+    merchant catalog's constraints are for merchant books only."""
+    from ..data import FeatureSpec
+    from ..errors import ConfigError
+
+    if not path:
+        return {}
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"--constraints {path}: cannot read a JSON object: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"--constraints {path} must hold a JSON object {{column: 1, -1 or 0}}; got {type(raw).__name__}")
+    bad = {k: v for k, v in raw.items() if k not in columns or v not in (-1, 0, 1) or isinstance(v, bool)}
+    if bad:
+        raise ConfigError(f"--constraints {path}: each key must be a feature column and each value 1, -1 or 0; got "
+                          f"{bad}")
+    return {k: FeatureSpec(name=k, kind="numeric", unit="", risk_direction=int(v), source="table", sensitive=False,
+                           actionable=False, info_group="", label_ko=k, label_en=k, description_ko="",
+                           description_en="", reason_ko=f"{k} 항목이 점수를 낮췄습니다",
+                           reason_en=f"{k} lowered the score") for k, v in raw.items()}
+
+
+def _target(table, column: str, bad_value: str | None):
+    """The 0/1 outcome: ``--bad-value`` marks the bad rows of a text target ('bad', 'yes', ...)."""
     import pandas as pd
 
-    from ..errors import DataSourceError
+    from ..errors import ConfigError
 
-    if not path.is_file():
-        raise DataSourceError(f"{path}: no such file")
-    try:
-        if path.suffix.lower() == ".parquet":
-            return pd.read_parquet(path)
-        if path.suffix.lower() == ".csv":
-            return pd.read_csv(path)
-    except Exception as exc:  # pandas/pyarrow raise many types for unreadable files
-        raise DataSourceError(f"{path}: cannot be read as {path.suffix[1:]}: {exc}") from None
-    raise DataSourceError(f"{path}: use a .csv or .parquet file; got {path.suffix or 'no extension'}")
+    values = table[column]
+    if bad_value is None:
+        numbers = pd.to_numeric(values, errors="coerce")
+        if numbers.notna().sum() != values.notna().sum():
+            raise ConfigError(f"--target {column} must be 0/1; got values like "
+                              f"{sorted(values.dropna().astype(str).unique().tolist())[:5]}: give --bad-value VALUE "
+                              "for a text outcome")
+        return numbers
+    text = values.astype(str).str.strip()
+    if values.isna().any():
+        raise ConfigError(f"--target {column} must not be missing; got {int(values.isna().sum())} missing")
+    if not (text == bad_value).any():
+        raise ConfigError(f"--bad-value {bad_value!r} does not occur in {column}; its values are "
+                          f"{sorted(text.unique().tolist())[:10]}")
+    return (text == bad_value).astype(int)
 
 
 def _write_table(frame, path: Path) -> None:
@@ -66,10 +104,20 @@ def _write_table(frame, path: Path) -> None:
 
 
 def _metrics_line(model) -> str:
-    keys = ("auc", "gini", "ks", "brier", "oracle_auc")
+    """The test window's (or the outer folds') metrics, and the rows and bads of each window."""
+    keys = ("auc", "gini", "ks", "brier", "ece", "oracle_auc")
     metrics = {k: round(float(model.card["metrics"][k]), 6) for k in keys if model.card["metrics"].get(k) is not None}
-    return json.dumps({**metrics, "version": model.version,
-                       "validation": model.card["validation"]["method"]}, ensure_ascii=False)
+    validation = model.card["validation"]
+    windows = {w: {k: validation[w][k] for k in ("periods", "rows", "bads")}
+               for w in ("train", "valid", "test") if w in validation}
+    extra = {}
+    if "outcome_maturity" in validation:
+        extra["immature_outcome_rows"] = validation["outcome_maturity"]["immature_rows"]
+    if "point_in_time" in validation:
+        extra["not_point_in_time"] = validation["point_in_time"]["static_features"]
+        extra["static_features_used"] = validation["point_in_time"]["used"]
+    return json.dumps({**metrics, "version": model.version, "validation": validation["method"], "windows": windows,
+                       **extra}, ensure_ascii=False)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -82,12 +130,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from ..model import train_with_report
         from ..data import read_book
 
-        model, report = train_with_report(read_book(args.data), exclude_sensitive=args.exclude_sensitive)
+        model, report = train_with_report(read_book(args.data), exclude_sensitive=args.exclude_sensitive,
+                                          seed=args.seed, allow_static=args.allow_static)
     else:
         from ..model import train_model
 
         if not args.target:
             raise ConfigError("--table needs --target COL (the 0/1 outcome column)")
+        from ..model import typed_table
+
         table = _read_table(Path(args.table))
         needed = [c for c in (args.target, args.id, args.time) if c]
         missing = [c for c in needed if c not in table.columns]
@@ -95,9 +146,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
             raise ConfigError(f"{args.table}: no column(s) {', '.join(missing)}; columns are {', '.join(map(str, table.columns))}")
         if args.id:
             table = table.set_index(table[args.id].astype(str))
-        X = table.drop(columns=needed)
-        model = train_model(X, table[args.target], time=table[args.time].astype(str) if args.time else None,
-                            exclude_sensitive=args.exclude_sensitive)
+        X = typed_table(table.drop(columns=needed))
+        model = train_model(X, _target(table, args.target, args.bad_value),
+                            time=table[args.time] if args.time else None,
+                            groups=table[args.id] if args.id and args.time else None,
+                            catalog=_constraints_catalog(args.constraints, X.columns),
+                            exclude_sensitive=args.exclude_sensitive, seed=args.seed, n_folds=args.folds)
         report = None
     save_bundle(model, report, Path(args.out))
     print(_metrics_line(model))
@@ -112,8 +166,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     source = Path(args.data)
     if source.is_file():
+        from ..model import typed_table
+
         table = _read_table(source)
-        features = table.set_index(args.id) if args.id else table
+        features = typed_table(table.set_index(args.id) if args.id else table)
     else:
         from ..data import read_book
 
@@ -227,8 +283,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", help="feature table (CSV/Parquet) with an outcome column")
     p.add_argument("--target", help="0/1 outcome column of --table (1 = default)")
     p.add_argument("--id", help="id column of --table (not a feature)")
-    p.add_argument("--time", help="period column of --table for out-of-time validation; without it, stratified k-fold")
+    p.add_argument("--time", help="period column of --table (numbers, dates or YYYY-MM, in their real order): "
+                                  "train on the earliest periods, early-stop and calibrate on the next, report on "
+                                  "the latest; without it, nested cross-validation")
+    p.add_argument("--bad-value", help="value of a text --target that marks a bad (e.g. bad, yes); other values are good")
+    p.add_argument("--constraints", help="JSON file {column: 1|-1|0} of monotone constraints for --table "
+                                         "(+1: a higher value means more risk); without it a table gets none")
+    p.add_argument("--folds", type=int, default=5, help="outer folds of nested cross-validation (--table without --time)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the folds and of LightGBM")
     p.add_argument("--exclude-sensitive", action="store_true", help="train without features flagged sensitive")
+    p.add_argument("--allow-static", action="store_true",
+                   help="--data: also train on merchant fields that are not point-in-time (today's bureau score, "
+                        "credit card and region income for past snapshots; without a bureau_history table)")
     p.add_argument("--out", required=True, help="model folder to write")
     p.set_defaults(func=_cmd_train)
 

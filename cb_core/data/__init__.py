@@ -8,9 +8,11 @@ lazily: the feature catalog alone does not load pandera or pyarrow.
 from ..lazy import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
-    "book": ("ACTIVITY_COLUMNS", "MERCHANT_COLUMNS", "OUTCOME_COLUMNS", "OUTCOME_OPTIONAL_COLUMNS",
-             "PERSONAL_COLUMNS", "REQUIRED_TABLES", "SENSITIVE_COLUMNS", "TABLES", "Book"),
+    "book": ("ACTIVITY_COLUMNS", "BUREAU_HISTORY_COLUMNS", "MERCHANT_COLUMNS", "OUTCOME_COLUMNS",
+             "OUTCOME_HORIZON_MONTHS", "OUTCOME_OPTIONAL_COLUMNS", "PERSONAL_COLUMNS", "REQUIRED_TABLES",
+             "SENSITIVE_COLUMNS", "STATIC_FIELDS", "TABLES", "Book"),
     "catalog": ("FeatureSpec", "categories", "feature_catalog", "regions"),
+    "_files": ("read_table",),
     "quality": ("column_summary",),
     "schema": ("CANONICAL_SCHEMAS", "CONTRACT", "MAX_PROBLEMS", "ROW_NUMBERS_NOTE", "ColumnSpec", "validate_tables"),
     "sources": ("FORMATS", "load_current", "read_book", "read_uploaded", "save_current", "write_book"),

@@ -188,3 +188,19 @@ def _parse_parquet(name: str, content: bytes) -> pd.DataFrame:
     if any(n is not None for n in frame.index.names):
         frame = frame.reset_index()  # written with a named index: it holds a column
     return frame.reset_index(drop=True)
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Any one table file (a lender's own feature table) through the reader books use: CSV in
+    UTF-8 (BOM or not) or CP949, Excel's quirks refused by name, or Parquet. CSV cells come back
+    as text (blank = missing); type them with :func:`cb_core.model.typed_table`.
+
+    Raises
+    ------
+    DataSourceError
+        The file is missing, too large, not CSV/Parquet, or not readable as its format.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise DataSourceError(f"{path}: use a .csv or .parquet file; got {path.suffix or 'no extension'}")
+    return _read_files({"table": (str(path), _read_file(path))})["table"]

@@ -24,10 +24,19 @@ OUTCOME_COLUMNS: tuple[str, ...] = ("merchant_id", "snapshot_month", "defaulted_
 #: Optional outcome column: the generator's true probability of default (demo books only).
 OUTCOME_OPTIONAL_COLUMNS: tuple[str, ...] = ("true_pd",)
 
+#: Optional table: the owner's bureau record as it was each month, so snapshots are point-in-time.
+BUREAU_HISTORY_COLUMNS: tuple[str, ...] = ("merchant_id", "month", "bureau_score", "owner_has_credit_card")
+#: Merchant fields that describe the merchant today, not as of a past snapshot; ``bureau_history``
+#: gives the first two as of each month.
+STATIC_FIELDS: tuple[str, ...] = ("bureau_score", "owner_has_credit_card", "region_income_index")
+#: Months of the outcome window of ``defaulted_12m``: an outcome is known once this many months
+#: after its snapshot are in the book.
+OUTCOME_HORIZON_MONTHS: int = 12
+
 PERSONAL_COLUMNS: tuple[str, ...] = ("owner_name", "business_reg_no")
 SENSITIVE_COLUMNS: tuple[str, ...] = ("region_income_index",)
 
-TABLES: tuple[str, ...] = ("merchants", "monthly_activity", "outcomes")
+TABLES: tuple[str, ...] = ("merchants", "monthly_activity", "outcomes", "bureau_history")
 REQUIRED_TABLES: tuple[str, ...] = ("merchants", "monthly_activity")
 
 
@@ -43,6 +52,8 @@ class Book:
         The optional ``outcomes`` table.
     source : str
         Human-readable origin (folder, URL, "demo").
+    bureau_history : DataFrame or None
+        The optional ``bureau_history`` table (bureau score and credit card of the owner by month).
     """
 
     merchants: pd.DataFrame
@@ -50,6 +61,7 @@ class Book:
     outcomes: pd.DataFrame | None = None
     source: str = ""
     _fingerprint: str | None = field(default=None, repr=False)
+    bureau_history: pd.DataFrame | None = None
     _last_month: str | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -57,7 +69,9 @@ class Book:
         """Content hash of the tables (16 hex digits); same data, same fingerprint."""
         if self._fingerprint is None:
             h = hashlib.sha256()
-            for frame in (self.merchants, self.activity, self.outcomes):
+            # a book without bureau_history keeps the fingerprint it had before the table existed
+            extra = () if self.bureau_history is None else (self.bureau_history,)
+            for frame in (self.merchants, self.activity, self.outcomes, *extra):
                 if frame is None:
                     h.update(b"none")
                     continue
@@ -78,4 +92,6 @@ class Book:
         out = {"merchants": self.merchants, "monthly_activity": self.activity}
         if self.outcomes is not None:
             out["outcomes"] = self.outcomes
+        if self.bureau_history is not None:
+            out["bureau_history"] = self.bureau_history
         return out

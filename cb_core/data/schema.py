@@ -73,8 +73,15 @@ CONTRACT: dict[str, dict[str, ColumnSpec]] = {
         "defaulted_12m": ColumnSpec("flag"),
         "true_pd": ColumnSpec("number", required=False, low=0, high=1),
     },
+    "bureau_history": {
+        "merchant_id": ColumnSpec("id"),
+        "month": ColumnSpec("month"),
+        "bureau_score": ColumnSpec("whole", nullable=True, low=1, high=1000),
+        "owner_has_credit_card": ColumnSpec("bool", nullable=True),
+    },
 }
-_KEYS = {"monthly_activity": ["merchant_id", "month"], "outcomes": ["merchant_id", "snapshot_month"]}
+_KEYS = {"monthly_activity": ["merchant_id", "month"], "outcomes": ["merchant_id", "snapshot_month"],
+         "bureau_history": ["merchant_id", "month"]}
 
 #: The validated tables' dtypes: the output contract every consumer of a Book can rely on.
 CANONICAL_SCHEMAS: dict[str, pa.DataFrameSchema] = {
@@ -205,7 +212,7 @@ def _cross_problems(tables: dict[str, dict[str, _Column]], today: date, max_rows
         # Compared without surrounding spaces, and ids with invisible characters left out: an id
         # with either is reported once, where it is.
         known = merchants["merchant_id"].values.dropna().str.replace(_INVISIBLE, "", regex=True).str.strip().unique()
-        for table in ("monthly_activity", "outcomes"):
+        for table in ("monthly_activity", "outcomes", "bureau_history"):
             ids = tables.get(table, {}).get("merchant_id")
             if ids is None:
                 continue
@@ -343,7 +350,7 @@ def _validate(tables: dict[str, pd.DataFrame], *, today: date | None, max_rows: 
         _raise(sorted(found, key=lambda f: f.order), source)
     canonical = {name: _canonical(name, columns) for name, columns in checked.items()}
     return Book(merchants=canonical["merchants"], activity=canonical["monthly_activity"],
-                outcomes=canonical.get("outcomes"), source=source)
+                outcomes=canonical.get("outcomes"), bureau_history=canonical.get("bureau_history"), source=source)
 
 
 def _raise(found: list[_Found], source: str) -> None:

@@ -390,5 +390,5 @@ def _stored_book(folder: Path, fingerprint: str, digests: dict[str, str] | None 
     except (PanderaSchemaError, OSError, ValueError):
         return None
     book = Book(merchants=frames["merchants"], activity=frames["monthly_activity"], outcomes=frames.get("outcomes"),
-                _fingerprint=fingerprint if same_bytes else None)
+                bureau_history=frames.get("bureau_history"), _fingerprint=fingerprint if same_bytes else None)
     return book if book.fingerprint == fingerprint else None

@@ -3,8 +3,8 @@ the training table (one snapshot per outcome month) and the current snapshot tha
 
 May import the base modules and ``data``.
 """
-from .pipeline import current_snapshot, training_table
+from .pipeline import current_snapshot, outcome_maturity, static_features, training_table
 from .asof import RATE_FIELDS, SUM_FIELDS, WINDOW, feature_names, month_index, month_label, snapshot
 
 __all__ = ["RATE_FIELDS", "SUM_FIELDS", "WINDOW", "current_snapshot", "feature_names", "month_index", "month_label",
-           "snapshot", "training_table"]
+           "outcome_maturity", "snapshot", "static_features", "training_table"]

@@ -63,7 +63,25 @@ def _trend(last: np.ndarray, prior: np.ndarray, prior_seen: np.ndarray) -> np.nd
     return np.where(prior_seen, out, np.nan)
 
 
-def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str) -> pd.DataFrame:
+def _bureau_as_of(merchants: pd.DataFrame, bureau_history: pd.DataFrame | None, as_of: str
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Bureau score and credit card of each merchant: the latest ``bureau_history`` row up to
+    ``as_of`` (missing when there is none yet), or without a history the merchants table's values
+    (today's, not point-in-time)."""
+    if bureau_history is None:
+        bureau = pd.to_numeric(merchants["bureau_score"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        card = merchants["owner_has_credit_card"].astype("boolean")
+        return bureau, card.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    h = bureau_history[bureau_history["month"].astype(str) <= as_of]
+    h = h.sort_values(["merchant_id", "month"], kind="mergesort").drop_duplicates("merchant_id", keep="last")
+    h = h.set_index(h["merchant_id"].astype(str)).reindex(merchants["merchant_id"].astype(str).to_numpy())
+    bureau = pd.to_numeric(h["bureau_score"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    card = h["owner_has_credit_card"].astype("boolean").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    return bureau, card
+
+
+def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str,
+             bureau_history: pd.DataFrame | None = None) -> pd.DataFrame:
     """Features of every merchant with activity up to ``as_of``.
 
     Parameters
@@ -72,6 +90,9 @@ def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str) -> pd.
         Validated ``merchants`` and ``monthly_activity`` tables.
     as_of : str
         Snapshot month ``YYYY-MM``; only months up to and including it are used.
+    bureau_history : DataFrame, optional
+        The ``bureau_history`` table: ``bureau_score``, ``thin_file`` and ``owner_has_credit_card``
+        are then as of ``as_of``. Without it they are the merchants table's (today's) values.
 
     Returns
     -------
@@ -183,11 +204,10 @@ def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str) -> pd.
     f["ad_spend_ratio_6m"] = _safe_div(s("ad_spend_krw", last6), s("gmv_krw", last6))
     f["settlement_ratio_6m"] = _safe_div(s("settlement_krw", last6), s("gmv_krw", last6))
 
-    bureau = pd.to_numeric(merchants["bureau_score"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bureau, card = _bureau_as_of(merchants, bureau_history, as_of)
     f["bureau_score"] = bureau
     f["thin_file"] = np.isnan(bureau).astype(float)
-    card = merchants["owner_has_credit_card"].astype("boolean")
-    f["owner_has_credit_card"] = card.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    f["owner_has_credit_card"] = card
     f["region_income_index"] = pd.to_numeric(merchants["region_income_index"]).to_numpy(dtype=float)
 
     names = feature_names()

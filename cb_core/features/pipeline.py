@@ -1,21 +1,58 @@
-"""Book -> feature tables: the training table (one as-of snapshot per outcome month) and the current
-snapshot the CLI, the app and batch jobs score."""
+"""Book -> feature tables: the training table (one as-of snapshot per mature outcome month) and the
+current snapshot the CLI, the app and batch jobs score."""
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 
-from ..data import Book
+from ..data import OUTCOME_HORIZON_MONTHS, STATIC_FIELDS, Book
 from ..errors import ModelError
-from .asof import snapshot
+from .asof import month_index, month_label, snapshot
+
+#: Features computed from a static field (the merchants table's value today): ``thin_file`` is
+#: whether ``bureau_score`` is missing.
+_DERIVED = {"bureau_score": ("bureau_score", "thin_file"), "owner_has_credit_card": ("owner_has_credit_card",),
+            "region_income_index": ("region_income_index",)}
+
+
+def outcome_maturity(book: Book) -> dict[str, Any]:
+    """Which outcome rows are known: a row's 12-month window must end by the book's last month.
+
+    Returns
+    -------
+    dict
+        ``horizon_months``, ``last_month`` (of the book), ``latest_mature_snapshot`` (the last
+        snapshot month whose window has ended, or None), ``mature_rows``, ``immature_rows`` (left
+        out of training) and ``immature_snapshots`` (their months).
+    """
+    latest = month_label(month_index(book.last_month) - OUTCOME_HORIZON_MONTHS)
+    months = pd.Series([], dtype=str) if book.outcomes is None else book.outcomes["snapshot_month"].astype(str)
+    mature = months <= latest
+    return {"horizon_months": OUTCOME_HORIZON_MONTHS, "last_month": book.last_month,
+            "latest_mature_snapshot": max(months[mature]) if mature.any() else None,
+            "mature_rows": int(mature.sum()), "immature_rows": int((~mature).sum()),
+            "immature_snapshots": sorted(set(months[~mature]))}
+
+
+def static_features(book: Book) -> list[str]:
+    """Features that are not point-in-time in this book: computed from a merchants-table field
+    (today's value) for every past snapshot. ``bureau_history`` makes the bureau fields
+    point-in-time; ``region_income_index`` (from the address) stays static."""
+    covered = {"bureau_score", "owner_has_credit_card"} if book.bureau_history is not None else set()
+    return [f for field in STATIC_FIELDS if field not in covered for f in _DERIVED[field]]
 
 
 def training_table(book: Book) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series | None, pd.Series]:
-    """Stack one as-of snapshot per outcome ``snapshot_month`` with its outcomes.
+    """Stack one as-of snapshot per mature outcome ``snapshot_month`` with its outcomes.
+
+    Outcome rows whose 12-month window ends after the book's last month are not known yet and are
+    left out (:func:`outcome_maturity` counts them).
 
     Returns
     -------
     X : DataFrame
-        Features (RangeIndex), one row per outcome row whose merchant had activity by then.
+        Features (RangeIndex), one row per mature outcome row whose merchant had activity by then.
     y : Series
         ``defaulted_12m`` (0/1).
     time : Series
@@ -28,9 +65,16 @@ def training_table(book: Book) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.S
     if book.outcomes is None or book.outcomes.empty:
         raise ModelError("the book has no outcomes table: training needs rows of merchant_id, "
                          "snapshot_month, defaulted_12m")
+    maturity = outcome_maturity(book)
+    if maturity["mature_rows"] == 0:
+        raise ModelError(f"no outcome is known yet: every outcome row's {OUTCOME_HORIZON_MONTHS}-month window ends "
+                         f"after the book's last month {book.last_month} (snapshot months "
+                         f"{', '.join(maturity['immature_snapshots'])}); training needs snapshots up to "
+                         f"{month_label(month_index(book.last_month) - OUTCOME_HORIZON_MONTHS)}")
     parts = []
-    for month, rows in book.outcomes.groupby("snapshot_month", sort=True):
-        snap = snapshot(book.merchants, book.activity, str(month))
+    mature = book.outcomes[book.outcomes["snapshot_month"].astype(str) <= maturity["latest_mature_snapshot"]]
+    for month, rows in mature.groupby("snapshot_month", sort=True):
+        snap = snapshot(book.merchants, book.activity, str(month), book.bureau_history)
         joined = rows.set_index("merchant_id").join(snap, how="inner")
         parts.append(joined.reset_index())
     table = pd.concat(parts, ignore_index=True)
@@ -44,7 +88,7 @@ def training_table(book: Book) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.S
 
 def current_snapshot(book: Book, as_of: str | None = None) -> pd.DataFrame:
     """Features of every merchant as of the book's last month (or ``as_of``)."""
-    return snapshot(book.merchants, book.activity, as_of or book.last_month)
+    return snapshot(book.merchants, book.activity, as_of or book.last_month, book.bureau_history)
 
 
-__all__ = ["training_table", "current_snapshot"]
+__all__ = ["current_snapshot", "outcome_maturity", "static_features", "training_table"]

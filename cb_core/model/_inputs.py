@@ -76,10 +76,69 @@ def _check_target(y: Any, X: pd.DataFrame) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+_TRUE_FALSE = {"true": 1.0, "false": 0.0}
+
+
+def _is_boolean(series: pd.Series) -> bool:
+    """True/False values, blanks allowed (pandas reads such a CSV column as objects)."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return True
+    if not pd.api.types.is_object_dtype(series.dtype):
+        return False
+    values = series.dropna()
+    return len(values) > 0 and all(isinstance(v, (bool, np.bool_)) for v in values)
+
+
 def _is_categorical(series: pd.Series) -> bool:
     dtype = series.dtype
+    if _is_boolean(series):
+        return False
     return (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)
             or pd.api.types.is_object_dtype(dtype))
+
+
+def typed_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table's columns typed once, the same way for training and scoring: text that is all
+    numbers becomes numbers, ``True``/``False`` (any case, blanks allowed) becomes 1/0, other text
+    stays text (a category). A text column that is mostly numbers or dates but not all is refused
+    (:class:`ConfigError` naming each such column and its offending values) rather than silently
+    becoming a category with one level per value."""
+    out = frame.copy()
+    problems = []
+    for name in out.columns:
+        col = out[name]
+        if isinstance(col.dtype, pd.CategoricalDtype) or not (
+                pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype)):
+            continue
+        if _is_boolean(col):
+            out[name] = col.map(lambda v: np.nan if _isna(v) else float(v)).astype(float)
+            continue
+        text = col.dropna().astype(str).str.strip()
+        if text.empty:
+            continue
+        lowered = text.str.lower()
+        if lowered.isin(list(_TRUE_FALSE)).all():
+            out[name] = col.map(lambda v: np.nan if _isna(v) else _TRUE_FALSE[str(v).strip().lower()])
+            continue
+        numbers = pd.to_numeric(text, errors="coerce")
+        if numbers.notna().all():
+            out[name] = pd.to_numeric(col.astype(object).where(col.notna(), np.nan).map(
+                lambda v: v.strip() if isinstance(v, str) else v), errors="coerce")
+            continue
+        dates = pd.to_datetime(text, errors="coerce", format="mixed") if text.str.contains(r"\d").mean() > 0.9 \
+            else pd.Series(pd.NaT, index=text.index)
+        for kind, parsed, hint in (("numbers", numbers, "correct or blank them"),
+                                   ("dates", dates, "turn the dates into a number first (e.g. age in months) "
+                                                    "or drop the column")):
+            if parsed.notna().mean() >= 0.9:
+                bad = sorted(set(text[parsed.isna()]))
+                problems.append(f"column {name!r} holds {kind} except {int(parsed.isna().sum())} value(s) "
+                                f"{bad[:5]}{' ...' if len(bad) > 5 else ''}: {hint}" if kind == "numbers" else
+                                f"column {name!r} holds dates (e.g. {text.iloc[0]!r}): {hint}")
+                break
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return out
 
 
 def feature_layout(X: pd.DataFrame, catalog: Mapping[str, FeatureSpec], exclude_sensitive: bool
@@ -93,9 +152,9 @@ def feature_layout(X: pd.DataFrame, catalog: Mapping[str, FeatureSpec], exclude_
     dup = sorted({str(c) for c in names if names.count(c) > 1})
     if dup:
         raise ConfigError(f"X has duplicate columns: {', '.join(dup)}")
-    bad = [str(c) for c in names if not isinstance(c, str) or not c or _BAD_NAME.search(c)]
+    bad = [repr(c) for c in names if not isinstance(c, str) or not c]
     if bad:
-        raise ConfigError(f"feature names must be text without spaces or any of , : \" [ ] {{ }}; got {bad}")
+        raise ConfigError(f"feature names must be non-empty text; got {', '.join(bad)}")
     excluded = [c for c in names if exclude_sensitive and c in catalog and catalog[c].sensitive]
     entries: list[dict[str, Any]] = []
     levels: dict[str, list[Any]] = {}
@@ -119,6 +178,12 @@ def feature_layout(X: pd.DataFrame, catalog: Mapping[str, FeatureSpec], exclude_
     if not entries:
         raise ConfigError("no features left to train on after excluding sensitive ones")
     return entries, levels, excluded
+
+
+def booster_names(features: list[str]) -> list[str]:
+    """The names the booster stores: a feature's own name, or ``feature_<position>`` when LightGBM
+    could not keep it (whitespace or JSON punctuation, e.g. ``Unnamed: 0``). The card keeps the real names."""
+    return [f if not _BAD_NAME.search(f) else f"feature_{j}" for j, f in enumerate(features)]
 
 
 def feature_matrix(X: pd.DataFrame | pd.Series, features: list[str], levels: dict[str, list[Any]],

@@ -5,9 +5,9 @@ The model is generic over a feature table: features named in the catalog get its
 constraint (``risk_direction``, a constraint on the PD) and its labels; other columns get no
 constraint and their own name as label.
 
-Split by concern: inputs and layout in :mod:`cb_core.model._inputs`, split/calibration/booster
-fitting in :mod:`cb_core.model._training`, the scorecard challenger in :mod:`cb_core.model.scorecard`;
-every name is still importable from here.
+Split by concern: inputs and layout in :mod:`cb_core.model._inputs`, the validation windows in
+:mod:`cb_core.model._windows`, calibration and booster fitting in :mod:`cb_core.model._training`,
+the scorecard challenger in :mod:`cb_core.model.scorecard`.
 """
 from __future__ import annotations
 
@@ -32,14 +32,13 @@ from ..data import FeatureSpec, feature_catalog
 from ..diskio import disk_errors
 from ..errors import ConfigError, MissingFeaturesError, ModelError
 from .scale import GradeBands, ScoreScale, grade_of, score_from_logit
-
 from ._inputs import (
     _REQUIRED_CARD_KEYS, BOOSTER_FILE, CARD_FILE, CARD_FORMAT, DEFAULT_EARLY_STOPPING_ROUNDS,
-    DEFAULT_NUM_BOOST_ROUND, DEFAULT_PARAMS, SINGLE_THREAD_ROWS, _aligned, _check_target, _frame, feature_layout,
-    feature_matrix,
+    DEFAULT_NUM_BOOST_ROUND, DEFAULT_PARAMS, SINGLE_THREAD_ROWS, _aligned, _check_target, _frame, booster_names,
+    feature_layout, feature_matrix,
 )
-from ._training import _check_folds, _checked_split, _fit_kfold, _fit_out_of_time, calibrate
-
+from ._training import MODEL_CANDIDATES, SMALL_TABLE_ROWS, _check_folds, _fit_nested, _fit_out_of_time, checked_windows
+from ._windows import TEST_SHARE, VALID_SHARE
 log = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------ the model
@@ -245,7 +244,7 @@ def load_model(path: str | Path) -> CreditModel:
     except (KeyError, TypeError) as exc:
         raise ModelError(f"{card_path} has an invalid features entry: {exc!r}") from None
     booster_features = names.group(1).split()
-    if booster_features != card_features:
+    if booster_features != booster_names([str(f) for f in card_features]):
         raise ModelError(f"feature list of {card_path} ({', '.join(map(str, card_features))}) does not match "
                          f"{booster_path} ({', '.join(booster_features)})")
     if digest != card["version"]:
@@ -300,50 +299,53 @@ def assemble_model(booster: lgb.Booster, booster_text: str, *, entries: list[dic
 def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
                 exclude_sensitive: bool = False, params: dict[str, Any] | None = None,
                 scale: ScoreScale | None = None, bands: GradeBands | None = None,
-                catalog: Mapping[str, FeatureSpec] | None = None, valid_share: float = 0.3,
-                n_folds: int = 5, seed: int = 0, data_fingerprint: str = "",
-                oracle_pd: pd.Series | None = None) -> CreditModel:
-    """Train, validate and calibrate a LightGBM credit model.
+                catalog: Mapping[str, FeatureSpec] | None = None, valid_share: float = VALID_SHARE,
+                test_share: float = TEST_SHARE, n_folds: int = 5, seed: int = 0, data_fingerprint: str = "",
+                oracle_pd: pd.Series | None = None, groups: pd.Series | None = None,
+                horizon_months: int | None = None, notes: Mapping[str, Any] | None = None) -> CreditModel:
+    """Train, early-stop, calibrate and test a LightGBM credit model, each on its own rows.
 
     Parameters
     ----------
     X : DataFrame
         Feature table, one row per merchant; every column is a feature. Pandas categorical,
         string and object columns are categorical (levels fixed at training), the rest numeric.
-    y : Series of 0/1
-        1 = default (bad).
+    y : Series of 0/1 (1 = default)
     time : Series, optional
-        Sortable period of each row (e.g. "YYYY-MM"). Given: out-of-time validation on the latest
-        periods (≈ ``valid_share`` of rows) with early stopping there; the model trained on the
-        earlier periods is the one kept. Not given: stratified ``n_folds``-fold out-of-fold
-        predictions, early stopping per fold, final model on all rows with the mean best
-        iteration.
-    exclude_sensitive : bool
-        Drop catalog features flagged sensitive.
+        Period of each row (numbers, dates or ``YYYY-MM``; sorted in their real order). Given: three
+        disjoint windows of whole periods: the earliest train, the next (≈ ``valid_share`` of
+        rows) early-stop and calibrate, the latest (≈ ``test_share``) only measure. Not given:
+        nested ``n_folds``-fold cross-validation (each outer training fold early-stops and
+        calibrates on an inner 25%; metrics on the outer test folds); the kept model is fitted on
+        every row with the folds' mean best iteration and calibrated on the outer folds' margins.
+        A table of at most ``SMALL_TABLE_ROWS`` rows without ``params`` also chooses among
+        ``MODEL_CANDIDATES`` inside each outer fold (``validation.model_choice`` in the card).
+    exclude_sensitive : bool (drop catalog features flagged sensitive)
     params : dict, optional
-        Overrides of :data:`DEFAULT_PARAMS`; may also hold ``num_boost_round`` and
-        ``early_stopping_rounds``.
-    scale : ScoreScale, optional
-        Score scale stored with the model; default: the settings' ``pdo``, ``base_score`` and
-        ``base_odds`` (:meth:`ScoreScale.from_settings`). The card records it, and a loaded model
-        scores with it whatever the settings say later.
-    bands : GradeBands, optional
-        Grade boundaries stored with the model; default ``GradeBands()``.
+        Overrides of :data:`DEFAULT_PARAMS` (and ``num_boost_round``, ``early_stopping_rounds``).
+    scale, bands : ScoreScale, GradeBands, optional
+        Stored with the model (default: the settings' scale, ``GradeBands()``); a loaded model
+        scores with them whatever the settings say later.
     catalog : dict, optional
-        Feature name -> FeatureSpec; defaults to the shipped catalog.
-    valid_share, n_folds, seed
-        Validation settings.
-    data_fingerprint : str
-        Fingerprint of the training data, recorded in the card.
+        Feature name -> FeatureSpec (monotone constraints, labels); default: the shipped catalog.
+    valid_share, test_share, n_folds, seed, data_fingerprint
+        Validation settings; the data's fingerprint for the card.
     oracle_pd : Series, optional
-        Known true PD per row (synthetic books); its AUC on the validation rows is recorded as
-        ``oracle_auc``.
+        Known true PD per row (demo books); its AUC on the test rows is ``oracle_auc``.
+    groups : Series, optional
+        Merchant (or borrower) of each row, with ``time``: training-window rows of a merchant that has
+        a test row, whose outcome window overlaps that test row's, are left out (``purged_rows``).
+    horizon_months : int, optional
+        Length of the outcome window in months when ``time`` holds ``YYYY-MM`` (12 for a book).
+    notes : dict, optional
+        More facts for the card's ``validation`` (outcome maturity, point in time).
 
     Returns
     -------
     CreditModel
-        With ``card["metrics"]`` holding out-of-sample ``auc``, ``gini``, ``ks``, ``brier``
-        (and ``oracle_auc`` when given).
+        With ``card["metrics"]`` holding the test window's (or the outer folds') ``auc``, ``gini``,
+        ``ks``, ``brier``, ``ece`` (and ``oracle_auc`` when given), and ``card["validation"]``
+        each window's periods, rows and bads.
     """
     catalog = feature_catalog() if catalog is None else catalog
     entries, levels, excluded = feature_layout(X, catalog, exclude_sensitive)
@@ -353,8 +355,12 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
     oracle = None
     if oracle_pd is not None:
         oracle = pd.to_numeric(pd.Series(_aligned(oracle_pd, X, "oracle_pd")), errors="raise").to_numpy(dtype=float)
+    windows = None
     if time is None:
         _check_folds(target, n_folds)
+    else:
+        windows = checked_windows(time, X, target, test_share=test_share, valid_share=valid_share,
+                                  groups=groups, horizon_months=horizon_months)
 
     merged = {**DEFAULT_PARAMS, **(params or {})}
     num_boost_round = int(merged.pop("num_boost_round", DEFAULT_NUM_BOOST_ROUND))
@@ -364,17 +370,17 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
     scale = scale or ScoreScale.from_settings()
     bands = bands or GradeBands()
 
-    if time is not None:
-        fit = _fit_out_of_time(merged, features, levels, matrix, target, _checked_split(time, X, target, valid_share),
-                               num_boost_round, early_stopping_rounds)
-        fit.validation["valid_share"] = valid_share
+    if windows is not None:
+        fit = _fit_out_of_time(merged, features, levels, matrix, target, windows, num_boost_round,
+                               early_stopping_rounds, oracle, horizon_months)
+        fit.validation.update(valid_share=valid_share, test_share=test_share)
     else:
-        fit = _fit_kfold(merged, features, levels, matrix, target, n_folds, seed, num_boost_round,
-                         early_stopping_rounds)
-    booster, best, oos_margin, oos_rows = fit.booster, fit.best, fit.oos_margin, fit.oos_rows
-    oos_y = target[oos_rows]
-
-    a, b, result = calibrate(oos_margin, oos_y, None if oracle is None else oracle[oos_rows])
+        choose = params is None and len(X) <= SMALL_TABLE_ROWS  # small own tables: best of MODEL_CANDIDATES
+        fit = _fit_nested(merged, features, levels, matrix, target, n_folds, seed, num_boost_round,
+                          early_stopping_rounds, oracle, MODEL_CANDIDATES if choose else None)
+        merged = fit.params or merged
+    fit.validation.update(notes or {})
+    booster, best, a, b, result = fit.booster, fit.best, fit.a, fit.b, fit.metrics
 
     booster_text = booster.model_to_string(num_iteration=best)
     final = lgb.Booster(model_str=booster_text)
@@ -386,11 +392,9 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
         params={k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in merged.items()},
         num_boost_round=num_boost_round, early_stopping_rounds=early_stopping_rounds, best=best,
         validation=fit.validation, data_fingerprint=data_fingerprint, metrics=result,
-        calibration={"a": a, "b": b,
-                     "fitted_on": "validation window" if time is not None else "out-of-fold margins"},
+        calibration={"a": a, "b": b, "fitted_on": "early-stopping/calibration window" if windows is not None
+                     else "outer folds' out-of-fold margins"},
         scale=scale, bands=bands, train_scores=train_scores)
-    log.info("trained model %s: %d features, %d trees, auc %.3f", model.version, len(features), best, result["auc"])
+    log.info("trained model %s: %d features, %d trees, test auc %.3f", model.version, len(features), best,
+             result["auc"])
     return model
-
-
-

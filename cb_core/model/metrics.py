@@ -162,6 +162,13 @@ def calibration_table(pd_: Any, y: Any, bins: int = 10) -> pd.DataFrame:
     return out
 
 
+def ece(pd_: Any, y: Any, bins: int = 10) -> float:
+    """Expected calibration error: the count-weighted mean of ``|bad rate - mean PD|`` over
+    ``bins`` equal-count PD bins (those of :func:`calibration_table`), as a share (0.01 = 1 pp)."""
+    cal = calibration_table(pd_, y, bins)
+    return float(np.sum(cal["count"] * np.abs(cal["difference"])) / cal["count"].sum())
+
+
 def gains_table(score_or_pd: Any, y: Any, n: int = 10, *,
                 kind: Literal["auto", "pd", "score"] = "auto") -> pd.DataFrame:
     """Gains (lift) table by risk decile, riskiest first.

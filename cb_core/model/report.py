@@ -1,7 +1,7 @@
 """Training on a book plus everything the Model report shows about it.
 
-``train_with_report`` trains the production model and, on the same snapshots and split, the
-challenger scorecard and a model without the sensitive features, and keeps the out-of-time
+``train_with_report`` trains the production model and, on the same snapshots and windows, the
+challenger scorecard and a model without the sensitive features, and keeps the test window's
 predictions so curves and tables can be drawn later without retraining.
 """
 from __future__ import annotations
@@ -14,12 +14,12 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from ..data import Book
+from ..data import OUTCOME_HORIZON_MONTHS, Book
 from ..diskio import disk_errors
 from .credit_model import CreditModel, train_model
 from .scale import ScoreScale
 from .scorecard import train_scorecard
-from ..features import training_table
+from ..features import outcome_maturity, static_features, training_table
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class TrainingReport:
     Attributes
     ----------
     validation : DataFrame
-        Out-of-time rows: ``merchant_id, snapshot_month, defaulted_12m, pd, score`` and
+        Test-window rows (neither trained, early-stopped nor calibrated on): ``merchant_id, snapshot_month, defaulted_12m, pd, score`` and
         ``true_pd`` when known.
     challenger : dict
         Out-of-sample metrics of the WoE logistic scorecard on the same split.
@@ -64,16 +64,31 @@ class TrainingReport:
         return {"challenger": self.challenger, "without_sensitive": self.without_sensitive}
 
 
+
+
 def train_with_report(book: Book, *, exclude_sensitive: bool = False, params: dict | None = None,
-                      challenger: bool = True, scale: ScoreScale | None = None,
+                      challenger: bool = True, scale: ScoreScale | None = None, seed: int = 0,
+                      allow_static: bool = False,
                       progress: Callable[[float, str], None] | None = None) -> tuple[CreditModel, TrainingReport]:
     """Train on a book's outcome snapshots; also the challenger and the no-sensitive model.
+
+    Every model here uses the same three windows of snapshot months: the earliest train, the next
+    early-stops and calibrates, the latest is the test window the metrics and the report's rows come
+    from. Training-window rows of a merchant whose outcome window overlaps one of its test rows
+    are left out (the same default must not label both).
 
     Parameters
     ----------
     scale : ScoreScale, optional
         Score scale of every model trained here (default: the settings', see
         :meth:`ScoreScale.from_settings`).
+    seed : int
+        LightGBM's seed.
+    allow_static : bool
+        Train also on features that are not point-in-time (:func:`~cb_core.features.static_features`:
+        today's merchants-table values used for past snapshots). By default they are left out; the
+        card's ``validation.point_in_time`` says which and why. Outcome rows not yet mature are left
+        out and counted in ``validation.outcome_maturity``.
 
     Returns
     -------
@@ -82,24 +97,37 @@ def train_with_report(book: Book, *, exclude_sensitive: bool = False, params: di
     step = progress or (lambda f, m: None)
     scale = scale or ScoreScale.from_settings()
     X, y, time, true_pd, merchant_id = training_table(book)
+    static = [f for f in static_features(book) if f in X.columns]
+    if not allow_static:
+        X = X.drop(columns=static)
+    notes = {"outcome_maturity": outcome_maturity(book), "point_in_time": {
+        "bureau_history": book.bureau_history is not None, "static_features": static,
+        "used": static if allow_static else [], "excluded": [] if allow_static else static,
+        "note": ("every feature is as of its snapshot month" if not static else
+                 f"{', '.join(static)} {'are' if len(static) > 1 else 'is'} not point-in-time (today's merchants-table "
+                 "value for every past snapshot" + ("; give a bureau_history table for the bureau fields"
+                                                    if book.bureau_history is None else "")
+                 + ("): used because of --allow-static" if allow_static else "): left out of training"))}}
     step(0.7, "progress_training")
-    model = train_model(X, y, time=time, oracle_pd=true_pd, exclude_sensitive=exclude_sensitive,
-                        params=params, scale=scale, data_fingerprint=book.fingerprint)
-    valid_periods = set(model.card["validation"]["valid"]["periods"])
-    rows = time.isin(valid_periods).to_numpy()
+    windows = {"time": time, "groups": merchant_id, "horizon_months": OUTCOME_HORIZON_MONTHS, "seed": seed,
+               "notes": notes}
+    model = train_model(X, y, oracle_pd=true_pd, exclude_sensitive=exclude_sensitive,
+                        params=params, scale=scale, data_fingerprint=book.fingerprint, **windows)
+    rows = time.isin(set(model.card["validation"]["test"]["periods"])).to_numpy()
     scored = model.score(X.loc[rows])
     validation = pd.DataFrame({"merchant_id": merchant_id[rows].to_numpy(), "snapshot_month": time[rows].to_numpy(),
                                "defaulted_12m": y[rows].to_numpy(), "pd": scored["pd"].to_numpy(),
                                "score": scored["score"].to_numpy()})
     if true_pd is not None:
         validation["true_pd"] = true_pd[rows].to_numpy()
-    train_X = X.loc[~rows]
+    train_X = X.loc[time.isin(set(model.card["validation"]["train"]["periods"])).to_numpy()]
     report = TrainingReport(validation=validation, training_scores=model.score(train_X)["score"].to_numpy(),
                             training_sample=train_X.sample(min(len(train_X), 20_000), random_state=0))
     if challenger:
         step(0.8, "progress_challenger")
         try:
-            sc = train_scorecard(X, y, time, exclude_sensitive=exclude_sensitive, scale=scale)
+            sc = train_scorecard(X, y, exclude_sensitive=exclude_sensitive, scale=scale,
+                                 **{k: v for k, v in windows.items() if k != "notes"})
             report.challenger = dict(sc.metrics)
             report.scorecard_table = sc.table
         except Exception as exc:  # the challenger is informative; its failure must not block the model
@@ -107,14 +135,46 @@ def train_with_report(book: Book, *, exclude_sensitive: bool = False, params: di
             report.challenger = {"error": str(exc)}
         step(0.9, "progress_sensitive")
         if not exclude_sensitive:
-            other = train_model(X, y, time=time, oracle_pd=true_pd, exclude_sensitive=True, params=params,
-                                scale=scale, data_fingerprint=book.fingerprint)
+            other = train_model(X, y, oracle_pd=true_pd, exclude_sensitive=True, params=params,
+                                scale=scale, data_fingerprint=book.fingerprint, **windows)
             report.without_sensitive = dict(other.card["metrics"])
         step(0.95, "progress_platform_only")
         platform_X = X.drop(columns=[c for c in NON_PLATFORM_FEATURES if c in X.columns])
-        report.platform_only = train_model(platform_X, y, time=time, oracle_pd=true_pd, params=params,
-                                           scale=scale, data_fingerprint=book.fingerprint)
+        report.platform_only = train_model(platform_X, y, oracle_pd=true_pd, params=params,
+                                           scale=scale, data_fingerprint=book.fingerprint, **windows)
     return model, report
+
+
+def validation_windows(card: dict[str, Any]) -> pd.DataFrame:
+    """The windows a model card records, one row each, in time order: ``window`` (train / valid /
+    test), ``role``, ``periods`` (comma-separated; empty for cross-validation), ``rows``, ``bads``,
+    ``bad_rate``; plus the card's ``purged_rows`` and outcome overlap in ``note`` of the test row."""
+    validation = card.get("validation", {})
+    rows = []
+    for window in ("train", "valid", "test"):
+        entry = validation.get(window)
+        if not entry:
+            continue
+        rows.append({"window": window, "role": entry.get("role", ""), "periods": ", ".join(entry.get("periods", [])),
+                     "rows": int(entry["rows"]), "bads": int(entry["bads"]),
+                     "bad_rate": entry["bads"] / entry["rows"] if entry["rows"] else float("nan"), "note": ""})
+    if rows and validation.get("method") == "out_of_time":
+        overlap = (validation.get("outcome_overlap") or {}).get("overlap_months")
+        rows[-1]["note"] = (f"{validation.get('purged_rows', 0):,} training rows of test merchants left out"
+                            + (f"; outcome windows overlap by {overlap} months" if overlap else ""))
+    if rows and validation.get("outcome_maturity", {}).get("immature_rows"):
+        m = validation["outcome_maturity"]
+        rows[-1]["note"] += (f"; {m['immature_rows']:,} outcome rows not mature yet (snapshots "
+                             f"{', '.join(m['immature_snapshots'])}) left out")
+    elif rows and validation.get("method") == "nested_cv":
+        rows[-1]["note"] = f"{validation['n_folds']} outer folds; {validation.get('inner', '')}"
+    return pd.DataFrame(rows, columns=["window", "role", "periods", "rows", "bads", "bad_rate", "note"])
+
+
+def point_in_time_note(card: dict[str, Any]) -> str | None:
+    """What the card says about features that are not point-in-time (None when it says nothing)."""
+    pit = card.get("validation", {}).get("point_in_time")
+    return None if not pit else str(pit["note"])
 
 
 def save_bundle(model: CreditModel, report: TrainingReport | None, path: str | Path) -> Path:

@@ -12,7 +12,8 @@ import pandas as pd
 from ..data import FeatureSpec, feature_catalog
 from ..errors import ConfigError
 from ._inputs import _check_target, _isna, feature_layout
-from ._training import _check_folds, _checked_split, _metrics, _window
+from ._training import _check_folds, _metrics, _window, checked_windows
+from ._windows import TEST_SHARE, VALID_SHARE
 from .scale import ScoreScale
 
 
@@ -87,12 +88,14 @@ def _fit_scorecard(frame: pd.DataFrame, y: np.ndarray, features: list[str], cate
 
 def train_scorecard(X: pd.DataFrame, y: pd.Series, time: pd.Series | None = None, *,
                     exclude_sensitive: bool = False, catalog: Mapping[str, FeatureSpec] | None = None,
-                    scale: ScoreScale | None = None, valid_share: float = 0.3, n_folds: int = 5,
-                    seed: int = 0) -> ScorecardResult:
+                    scale: ScoreScale | None = None, valid_share: float = VALID_SHARE,
+                    test_share: float = TEST_SHARE, n_folds: int = 5, seed: int = 0,
+                    groups: pd.Series | None = None, horizon_months: int | None = None) -> ScorecardResult:
     """Challenger: optimal WoE binning (optbinning ``BinningProcess``, monotone trends from the
-    catalog) and a logistic-regression ``Scorecard``, validated on the same split as
-    :func:`train_model` with the same arguments; its points are on ``scale`` (default: the
-    settings' scale, as in :func:`train_model`).
+    catalog) and a logistic-regression ``Scorecard``, measured on the same test rows as
+    :func:`train_model` with the same arguments (with ``time``: fitted on the train and
+    early-stopping/calibration windows, which it needs neither for; without: the same outer
+    folds); its points are on ``scale`` (default: the settings' scale, as in :func:`train_model`).
 
     Returns
     -------
@@ -101,8 +104,10 @@ def train_scorecard(X: pd.DataFrame, y: pd.Series, time: pd.Series | None = None
     catalog = feature_catalog() if catalog is None else catalog
     entries, levels, _ = feature_layout(X, catalog, exclude_sensitive)
     target = _check_target(y, X)
-    split = _checked_split(time, X, target, valid_share) if time is not None else None
-    fit_rows = split.train_mask if split is not None else np.ones(len(X), dtype=bool)
+    split = None if time is None else checked_windows(time, X, target, test_share=test_share,
+                                                      valid_share=valid_share, groups=groups,
+                                                      horizon_months=horizon_months)
+    fit_rows = (split.train_mask | split.valid_mask) if split is not None else np.ones(len(X), dtype=bool)
     # optbinning cannot bin a column without at least two distinct values in the fitting rows
     distinct = X.loc[fit_rows, [e["name"] for e in entries]].nunique(dropna=True)
     dropped = {f: f"{int(n)} distinct value(s) in the training rows" for f, n in distinct.items() if n < 2}
@@ -118,11 +123,12 @@ def train_scorecard(X: pd.DataFrame, y: pd.Series, time: pd.Series | None = None
     frame = _scorecard_frame(X, features, set(categorical))
     scale = scale or ScoreScale.from_settings()
     if split is not None:
-        tr, va = split.train_mask, split.valid_mask
-        scorecard = _fit_scorecard(frame[tr], target[tr], features, categorical, trends, scale)
-        oos_pd, oos_y = scorecard.predict_proba(frame[va])[:, 1], target[va]
-        validation = {"method": "out_of_time", "train": _window(tr, target, split.train_periods),
-                      "valid": _window(va, target, split.valid_periods)}
+        te = split.test_mask
+        scorecard = _fit_scorecard(frame[fit_rows], target[fit_rows], features, categorical, trends, scale)
+        oos_pd, oos_y = scorecard.predict_proba(frame[te])[:, 1], target[te]
+        validation = {"method": "out_of_time",
+                      "train": _window(fit_rows, target, split.train_periods + split.valid_periods),
+                      "test": _window(te, target, split.test_periods)}
     else:
         from sklearn.model_selection import StratifiedKFold
 

@@ -3,8 +3,9 @@
 The public face of the strategy modules (loaded lazily); import from here. May import the base modules, ``data``,
 ``features`` and ``model`` (never ``explain``, ``offers`` or anything above).
 
-- :mod:`cb_core.strategy._inputs` — the scored book frame (:func:`strategy_frame`) and the default
-  limit rule (:func:`default_exposure`).
+- :mod:`cb_core.strategy._inputs` — the scored book frame (:func:`strategy_frame`), the
+  score-at-decision frame observed rates come from (:func:`decision_frame`) and the default limit
+  rule (:func:`default_exposure`).
 - :mod:`cb_core.strategy.policy` — :class:`Policy` (validated cutoffs, overrides, grades, economics).
 - :mod:`cb_core.strategy.results` — :func:`decisions`, :func:`evaluate` ->
   :class:`PolicyResult`, :func:`compare_policies`.
@@ -29,7 +30,8 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "checks": ("check_monotone", "check_positive_only"),
     "curves": ("CutoffCurves",),
     "in_force": ("DEFAULT_POLICY_NAME", "PolicyInForce", "policy_in_force"),
-    "_inputs": ("default_exposure", "frame_arrays", "segment_values", "strategy_frame"),
+    "_inputs": ("SCORED_AT_DECISION", "decision_frame", "default_exposure", "frame_arrays", "segment_values",
+                "strategy_frame"),
     "policy": ("DECISIONS", "Policy", "SegmentCutoff", "with_cutoffs"),
     "results": ("PolicyComparison", "PolicyResult", "compare_policies", "decisions", "evaluate", "policy_grades"),
     "segments": ("segment_table",),

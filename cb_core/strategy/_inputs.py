@@ -28,10 +28,12 @@ column              required  meaning
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
+from ..data import Book
 from ..errors import ConfigError
 from ..model import SCORE_MAX, SCORE_MIN
 
@@ -98,8 +100,9 @@ def strategy_frame(snapshot: pd.DataFrame, scores: pd.DataFrame, merchants: pd.D
         are used when the snapshot lacks them).
     outcomes : DataFrame, optional
         The ``outcomes`` table. Rows of ``snapshot_month == outcome_month`` are used; without
-        ``outcome_month``, each merchant's latest outcome row. For a backtest, score the snapshot
-        as of an outcome month and pass that month. Merchants without an outcome get NaN.
+        ``outcome_month``, each merchant's latest outcome row: with today's scores that compares
+        a present score with a past outcome, so observed rates should come from
+        :func:`decision_frame` instead. Merchants without an outcome get NaN.
     exposure : Series, optional
         Limit per merchant; defaults to :func:`default_exposure` of the snapshot.
     outcome_month : str, optional
@@ -153,6 +156,60 @@ def strategy_frame(snapshot: pd.DataFrame, scores: pd.DataFrame, merchants: pd.D
                   .set_index("merchant_id")["defaulted_12m"])
         out["defaulted_12m"] = pd.to_numeric(latest, errors="coerce").reindex(ids.astype(str)).to_numpy(dtype=float)
     return out
+
+
+#: ``frame.attrs["scored_at"]`` of a :func:`decision_frame`: what its observed rates mean.
+SCORED_AT_DECISION = "score at decision: each outcome row scored as of its own snapshot month"
+
+
+def decision_frame(book: Book, model: Any, *, exposure: Callable[[pd.DataFrame], pd.Series] | None = None
+                   ) -> pd.DataFrame:
+    """Score-at-decision strategy frame: one row per known outcome row, scored by ``model`` on the
+    snapshot as of that row's own ``snapshot_month`` (what ``python -m cb_core score --as-of MONTH``
+    gives), with that row's outcome.
+
+    Observed bad rates and ranking must come from this frame: today's scores set against outcomes
+    whose windows ended long ago compare a merchant's present with its past (a merchant that
+    defaulted has collapsed since, and scores low today *because* of the default). The current
+    book's expected figures come from today's PD (:func:`strategy_frame` of the current snapshot).
+
+    Parameters
+    ----------
+    book : Book
+        With an ``outcomes`` table; rows whose 12-month window has not ended are left out.
+    model
+        Anything with ``score(snapshot) -> DataFrame`` of ``pd``, ``score`` (``CreditModel``).
+    exposure : callable, optional
+        Snapshot -> limit per merchant; default :func:`default_exposure` as of each month.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`strategy_frame` plus ``snapshot_month``; index ``merchant_id`` (a
+        merchant appears once per outcome row); ``attrs["scored_at"]`` is :data:`SCORED_AT_DECISION`.
+    """
+    from ..features import current_snapshot, outcome_maturity
+
+    if book.outcomes is None or book.outcomes.empty:
+        raise ConfigError("score-at-decision figures need an outcomes table; the book has none")
+    latest = outcome_maturity(book)["latest_mature_snapshot"]
+    if latest is None:
+        raise ConfigError(f"no outcome is known yet in the book (last month {book.last_month})")
+    known = book.outcomes[book.outcomes["snapshot_month"].astype(str) <= latest]
+    parts = []
+    for month, rows in known.groupby(known["snapshot_month"].astype(str), sort=True):
+        snap = current_snapshot(book, month)
+        ids = snap.index[snap.index.isin(rows["merchant_id"].astype(str))]
+        if len(ids) == 0:
+            continue
+        scored = model.score(snap.loc[ids])
+        part = strategy_frame(snap, scored, book.merchants, rows, outcome_month=month,
+                              exposure=None if exposure is None else exposure(snap.loc[ids]))
+        part.insert(0, "snapshot_month", month)
+        parts.append(part)
+    frame = pd.concat(parts) if parts else pd.DataFrame()
+    frame.attrs["scored_at"] = SCORED_AT_DECISION
+    return frame
 
 
 @dataclass(frozen=True)

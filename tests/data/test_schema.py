@@ -221,7 +221,7 @@ def test_table_level_problems_are_each_named():
         Problem("monthly_activity", "orders", "missing column"),
         Problem("monthly_activity", "returns", "missing column"),
         Problem("outcomes", "*", "table is empty: header only, no data rows"),
-        Problem("loans", "*", "unknown table; expected merchants, monthly_activity, outcomes"),
+        Problem("loans", "*", "unknown table; expected merchants, monthly_activity, outcomes, bureau_history"),
     ]
 
 
@@ -381,3 +381,34 @@ def test_mutated_books_give_a_book_or_a_schema_error(tables):
     else:
         for name, frame in book.tables().items():
             CANONICAL_SCHEMAS[name].validate(frame)
+
+
+# --- bureau_history (optional) -------------------------------------------------------------------
+
+def _history(rows) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["merchant_id", "month", "bureau_score", "owner_has_credit_card"], dtype="str")
+
+
+def test_bureau_history_is_optional_and_validates_into_canonical_dtypes():
+    assert validate_tables(good_tables(), today=TODAY).bureau_history is None
+    tables = good_tables()
+    tables["bureau_history"] = _history([("M001", "2025-11", "720", "true"), ("M001", "2026-01", "655", "true"),
+                                         ("M002", "2025-11", None, None)])
+    book = validate_tables(tables, today=TODAY)
+    h = book.bureau_history
+    assert h["bureau_score"].dtype == "Int64" and h["owner_has_credit_card"].dtype == "boolean"
+    assert h["bureau_score"].tolist()[:2] == [720, 655] and h["bureau_score"].isna().tolist() == [False, False, True]
+    CANONICAL_SCHEMAS["bureau_history"].validate(h)
+    # a book without the table keeps its fingerprint; with it, the fingerprint covers it
+    assert book.fingerprint != validate_tables(good_tables(), today=TODAY).fingerprint
+
+
+def test_bureau_history_problems_are_named():
+    tables = good_tables()
+    tables["bureau_history"] = _history([("M001", "2025-11", "1200", "true"), ("M009", "2025-11", "700", "false"),
+                                         ("M002", "2025-12", "700", "maybe"), ("M002", "2025-12", "701", "true")])
+    problems = {(p.table, p.column, p.rule) for p in _problems(tables)}
+    assert ("bureau_history", "merchant_id", "merchant_id not found in merchants") in problems
+    assert any(t == "bureau_history" and c == "bureau_score" for t, c, _ in problems)
+    assert any(t == "bureau_history" and c == "owner_has_credit_card" for t, c, _ in problems)
+    assert any(t == "bureau_history" and c == "merchant_id+month" and r.startswith("duplicate") for t, c, r in problems)

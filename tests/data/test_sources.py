@@ -119,7 +119,7 @@ def test_renamed_files_in_a_folder(tmp_path, book):
     write_book(book, tmp_path / "b", "csv")
     (tmp_path / "b" / "monthly_activity.csv").rename(tmp_path / "b" / "activity.csv")
     _assert_same_book(read_book(tmp_path / "b", tables={"monthly_activity": "activity"}, today=TODAY), book)
-    with pytest.raises(ConfigError, match="tables may only rename merchants, monthly_activity, outcomes; got act"):
+    with pytest.raises(ConfigError, match="tables may only rename merchants, monthly_activity, outcomes, bureau_history; got act"):
         read_book(tmp_path / "b", tables={"act": "activity"})
 
 

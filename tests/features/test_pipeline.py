@@ -74,7 +74,10 @@ def test_cli_train_and_score_a_book(tmp_path, small_book):
     r = _cli("train", "--data", str(book_dir), "--out", str(tmp_path / "model"))
     assert r.returncode == 0, r.stderr
     metrics = json.loads(r.stdout.strip().splitlines()[-1])
-    assert set(metrics) >= {"auc", "gini", "ks", "brier", "oracle_auc"}
+    assert set(metrics) >= {"auc", "gini", "ks", "brier", "ece", "oracle_auc"}
+    card = json.loads((tmp_path / "model" / "card.json").read_text())
+    assert metrics["windows"] == {w: {k: card["validation"][w][k] for k in ("periods", "rows", "bads")}
+                                  for w in ("train", "valid", "test")}
     assert metrics["gini"] == pytest.approx(2 * metrics["auc"] - 1, abs=1e-5)
     out = tmp_path / "scores.parquet"
     r = _cli("score", "--model", str(tmp_path / "model"), "--data", str(book_dir), "--out", str(out), "--explain")
@@ -98,11 +101,15 @@ def test_cli_bring_your_own_table_with_and_without_time(tmp_path, small_book):
     with_time = _cli("train", "--table", str(path), "--target", "bad", "--id", "loan_id", "--time", "period",
                      "--out", str(tmp_path / "m1"))
     assert with_time.returncode == 0, with_time.stderr
-    assert json.loads(with_time.stdout)["validation"] == "out_of_time"
+    printed = json.loads(with_time.stdout)
+    assert printed["validation"] == "out_of_time" and "ece" in printed
+    assert printed["windows"]["test"]["periods"] == [max(time)]
+    # without --time the period column would be a feature: a date column is refused, so it goes
+    table.drop(columns=["period"]).to_csv(path, index=False)
     kfold = _cli("train", "--table", str(path), "--target", "bad", "--id", "loan_id", "--out", str(tmp_path / "m2"))
     assert kfold.returncode == 0, kfold.stderr
     m2 = json.loads(kfold.stdout)
-    assert m2["validation"] == "stratified_kfold" and 0.6 < m2["auc"] <= 1
+    assert m2["validation"] == "nested_cv" and 0.6 < m2["auc"] <= 1 and 0 <= m2["ece"] < 0.05
     r = _cli("score", "--model", str(tmp_path / "m2"), "--data", str(path), "--id", "loan_id",
              "--out", str(tmp_path / "s.csv"))
     assert r.returncode == 0, r.stderr

@@ -166,3 +166,14 @@ def test_input_errors():
         M.gains_table(PD4, Y4, n=0)
     with pytest.raises(ConfigError, match="kind must be 'auto', 'pd' or 'score'"):
         M.gains_table(PD4, Y4, kind="odds")
+
+
+def test_ece_is_the_count_weighted_gap_over_ten_equal_count_bins():
+    from cb_core.model import metrics as M
+
+    # 20 rows: bins of 2; predicted 0.1 everywhere except the top bin at 0.9
+    pd_ = np.r_[np.full(18, 0.1), 0.9, 0.9]
+    y = np.r_[np.zeros(18, dtype=int), 1, 0]
+    # bins 1-9: |0 - 0.1| each, bin 10: |0.5 - 0.9|; each bin holds 2 of 20 rows
+    assert M.ece(pd_, y) == pytest.approx((9 * 0.1 + 0.4) / 10)
+    assert M.ece(np.full(4, 0.5), [0, 1, 0, 1], bins=1) == pytest.approx(0.0)

@@ -81,43 +81,106 @@ def test_out_of_time_split_errors():
         out_of_time_split(["2024-01", "2024-02"], valid_share=1.5)
 
 
-def test_oot_model_validates_on_the_latest_periods_only(oot_model, table):
+def test_oot_model_has_three_disjoint_windows_on_the_card(oot_model, table):
     X, y, time, _ = table
     v = oot_model.card["validation"]
-    assert v["method"] == "out_of_time"
+    assert v["method"] == "out_of_time" and v["period_order"] == "date"
     assert v["train"]["periods"] == MONTHS[:4]
-    assert v["valid"]["periods"] == MONTHS[4:]
-    assert (v["train"]["rows"], v["valid"]["rows"]) == (2000, 1000)
-    assert v["valid"]["bads"] == int(y[time.isin(MONTHS[4:])].sum())
-    # the kept model is the one trained before the window: its metrics are reproducible on it
-    valid = time.isin(MONTHS[4:])
-    pd_valid = oot_model.predict_pd(X[valid])
+    assert v["valid"]["periods"] == ["2024-05"]
+    assert v["test"]["periods"] == ["2024-06"]
+    periods = [set(v[w]["periods"]) for w in ("train", "valid", "test")]
+    assert not (periods[0] & periods[1]) and not (periods[0] & periods[2]) and not (periods[1] & periods[2])
+    assert max(v["train"]["periods"]) < min(v["valid"]["periods"]) <= max(v["valid"]["periods"]) < min(v["test"]["periods"])
+    assert (v["train"]["rows"], v["valid"]["rows"], v["test"]["rows"]) == (2000, 500, 500)
+    for w, months in (("train", MONTHS[:4]), ("valid", ["2024-05"]), ("test", ["2024-06"])):
+        assert v[w]["bads"] == int(y[time.isin(months)].sum())
+    assert v["purged_rows"] == 0
+
+
+def test_metrics_equal_an_independent_recomputation_on_the_test_rows(oot_model, table):
+    X, y, time, true_pd = table
+    test = time == "2024-06"
+    p = oot_model.predict_pd(X[test]).to_numpy()
+    t = y[test].to_numpy()
     m = oot_model.card["metrics"]
-    assert m["auc"] == pytest.approx(M.auc(pd_valid, y[valid]), abs=1e-12)
-    assert m["brier"] == pytest.approx(M.brier(pd_valid, y[valid]), abs=1e-12)
-    assert m["ks"] == pytest.approx(M.ks(pd_valid, y[valid]), abs=1e-12)
+    # by hand: AUC as the share of (bad, good) pairs ranked right, ECE over 10 equal-count bins
+    bad, good = p[t == 1], p[t == 0]
+    pairs = (bad[:, None] > good[None, :]).sum() + 0.5 * (bad[:, None] == good[None, :]).sum()
+    assert m["auc"] == pytest.approx(pairs / (len(bad) * len(good)), abs=1e-12)
     assert m["gini"] == pytest.approx(2 * m["auc"] - 1)
+    assert m["brier"] == pytest.approx(np.mean((p - t) ** 2), abs=1e-12)
+    assert m["ks"] == pytest.approx(M.ks(p, t), abs=1e-12)
+    order = np.argsort(p, kind="mergesort")
+    ece = sum(len(b) * abs(t[b].mean() - p[b].mean()) for b in np.array_split(order, 10)) / len(p)
+    assert m["ece"] == pytest.approx(ece, abs=1e-12)
+    assert m["oracle_auc"] == pytest.approx(M.auc(true_pd[test], y[test]))
+    assert m["bad_rate"] == pytest.approx(t.mean()) and m["mean_pd"] == pytest.approx(p.mean())
 
 
 def test_model_ranks_clearly_better_than_chance(oot_model, cv_model, table):
     X, y, time, true_pd = table
     assert oot_model.card["metrics"]["auc"] > 0.70
     assert cv_model.card["metrics"]["auc"] > 0.70
-    valid = time.isin(MONTHS[4:])
-    assert oot_model.card["metrics"]["oracle_auc"] == pytest.approx(M.auc(true_pd[valid], y[valid]))
     assert "oracle_auc" not in cv_model.card["metrics"]
 
 
-def test_calibration_is_platt_on_the_validation_window(oot_model, table):
+def test_calibration_is_platt_on_the_early_stopping_window_not_the_test_window(oot_model, table):
     X, y, time, _ = table
-    valid = time.isin(MONTHS[4:])
+    valid = time == "2024-05"
     a, b = oot_model.calibration
     margin = oot_model.margin(X[valid]).to_numpy()
     p = expit(a * margin + b)
     # maximum-likelihood conditions of a logistic fit: both score equations vanish
     assert np.sum(p - y[valid]) == pytest.approx(0, abs=1e-6)
     assert np.sum((p - y[valid]) * margin) == pytest.approx(0, abs=1e-6)
-    assert oot_model.card["calibration"]["fitted_on"] == "validation window"
+    assert oot_model.card["calibration"]["fitted_on"] == "early-stopping/calibration window"
+    test = time == "2024-06"
+    margin = oot_model.margin(X[test]).to_numpy()
+    assert abs(np.sum((expit(a * margin + b) - y[test]) * margin)) > 1e-3
+
+
+def test_early_stopping_never_sees_the_test_window(table, monkeypatch):
+    from cb_core.model import _training
+
+    X, y, time, _ = table
+    seen = []
+    real = _training._train_booster
+
+    def watched(params, features, levels, matrix, target, fit_rows, stop_rows, *rest):
+        seen.append((np.asarray(fit_rows), None if stop_rows is None else np.asarray(stop_rows)))
+        return real(params, features, levels, matrix, target, fit_rows, stop_rows, *rest)
+
+    monkeypatch.setattr(_training, "_train_booster", watched)
+    train_model(X, y, time=time, params=FAST)
+    (fit_rows, stop_rows), = seen
+    t = time.to_numpy()
+    assert set(t[fit_rows]) == set(MONTHS[:4]) and set(t[stop_rows]) == {"2024-05"}
+
+
+def test_nested_cv_never_early_stops_or_calibrates_on_an_outer_test_fold(table, monkeypatch):
+    from sklearn.model_selection import StratifiedKFold
+    from cb_core.model import _training
+
+    X, y, _, _ = table
+    stops = []
+    real = _training._train_booster
+
+    def watched(params, features, levels, matrix, target, fit_rows, stop_rows, *rest):
+        stops.append((set(np.asarray(fit_rows).tolist()), None if stop_rows is None else set(stop_rows.tolist())))
+        return real(params, features, levels, matrix, target, fit_rows, stop_rows, *rest)
+
+    monkeypatch.setattr(_training, "_train_booster", watched)
+    model = train_model(X, y, params=FAST, n_folds=3, seed=5)
+    outer = [set(test.tolist()) for _, test in StratifiedKFold(3, shuffle=True, random_state=5).split(X, y)]
+    assert len(stops) == 4  # one per outer fold, then the kept model (no early stopping)
+    for (fit_rows, stop_rows), test in zip(stops[:3], outer):
+        assert stop_rows and not (stop_rows & test) and not (fit_rows & test) and not (fit_rows & stop_rows)
+        assert len(fit_rows | stop_rows | test) == len(X)
+    assert stops[3][1] is None and len(stops[3][0]) == len(X)
+    v = model.card["validation"]
+    assert v["method"] == "nested_cv" and v["n_folds"] == 3 and v["seed"] == 5
+    assert [f["test_rows"] for f in v["folds"]] == [len(t) for t in outer]
+    assert v["test"]["rows"] == len(X) and v["test"]["bads"] == int(y.sum())
 
 
 def test_fit_platt_recovers_known_slope_and_intercept():
@@ -131,11 +194,12 @@ def test_fit_platt_recovers_known_slope_and_intercept():
 
 def test_kfold_model_card(cv_model):
     v = cv_model.card["validation"]
-    assert v["method"] == "stratified_kfold"
+    assert v["method"] == "nested_cv"
     assert v["n_folds"] == 3 and len(v["fold_best_iterations"]) == 3
     assert cv_model.card["best_iteration"] == max(1, round(np.mean(v["fold_best_iterations"])))
     assert cv_model.booster.num_trees() == cv_model.card["best_iteration"]
-    assert cv_model.card["calibration"]["fitted_on"] == "out-of-fold margins"
+    assert cv_model.card["calibration"]["fitted_on"] == "outer folds' out-of-fold margins"
+    assert set(cv_model.card["metrics"]) >= {"auc", "gini", "ks", "brier", "ece"}
 
 
 # ------------------------------------------------------------------ constraints and catalog
@@ -338,14 +402,14 @@ def test_training_input_errors(table):
         train_model(X, y * 0, params=FAST)
     with pytest.raises(ConfigError, match="y must have the same index as X"):
         train_model(X, y.reset_index(drop=True), params=FAST)
-    with pytest.raises(ConfigError, match="feature names must be text without spaces"):
-        train_model(X.rename(columns={"my_signal": "my signal"}), y, params=FAST)
-    with pytest.raises(ConfigError, match="needs at least 2 periods in time; got 1"):
+    with pytest.raises(ConfigError, match="feature names must be non-empty text; got 7"):
+        train_model(X.rename(columns={"my_signal": 7}), y, params=FAST)
+    with pytest.raises(ConfigError, match=r"needs at least 3 periods in time \(train, early-stop/calibrate, test\); got 1"):
         train_model(X, y, time=time.where(time == "x", "2024-01"), params=FAST)
     with pytest.raises(ConfigError, match="n_folds must be a whole number of at least 2; got 1"):
         train_model(X, y, n_folds=1, params=FAST)
-    no_bads_late = y.where(~time.isin(MONTHS[4:]), 0)
-    with pytest.raises(ConfigError, match=r"the validation window \(2024-05, 2024-06\) has only goods; it needs both"):
+    no_bads_late = y.where(~time.isin(MONTHS[5:]), 0)
+    with pytest.raises(ConfigError, match=r"the test window \(2024-06\) has only goods; it needs both"):
         train_model(X, no_bads_late, time=time, params=FAST)
 
 
@@ -354,10 +418,10 @@ def test_training_input_errors(table):
 def test_scorecard_challenger_on_the_same_split(table, oot_model):
     X, y, time, _ = table
     result = train_scorecard(X, y, time=time)
-    assert result.validation["valid"] == oot_model.card["validation"]["valid"]
-    valid = time.isin(MONTHS[4:])
-    assert result.metrics["auc"] == pytest.approx(M.auc(result.predict_pd(X[valid]), y[valid]), abs=1e-12)
-    assert set(result.metrics) == {"auc", "gini", "ks", "brier"}
+    assert result.validation["test"] == {k: v for k, v in oot_model.card["validation"]["test"].items() if k != "role"}
+    test = time.isin(MONTHS[5:])
+    assert result.metrics["auc"] == pytest.approx(M.auc(result.predict_pd(X[test]), y[test]), abs=1e-12)
+    assert set(result.metrics) == {"auc", "gini", "ks", "brier", "ece"}
     assert result.metrics["auc"] > 0.65
     assert list(result.table.columns) == ["Variable", "Bin", "Points"]
     assert set(result.table["Variable"]) == set(X.columns)
@@ -383,3 +447,49 @@ def test_empty_feature_is_unused_by_the_model_and_dropped_by_the_scorecard(table
     result = train_scorecard(with_empty, y, time=time)
     assert result.dropped_features == {"empty_feature": "0 distinct value(s) in the training rows"}
     assert "empty_feature" not in result.features
+
+
+def test_report_data_shows_the_windows_and_the_test_windows_calibration(oot_model, table, tmp_path):
+    from cb_core.model import TrainingReport, save_bundle, validation_windows
+    from cb_core.workspace import model_report_data
+
+    X, y, time, _ = table
+    test = time == "2024-06"
+    rows = pd.DataFrame({"merchant_id": X.index[test], "snapshot_month": time[test].to_numpy(),
+                         "defaulted_12m": y[test].to_numpy(), "pd": oot_model.predict_pd(X[test]).to_numpy(),
+                         "score": oot_model.score(X[test])["score"].to_numpy()})
+    folder = save_bundle(oot_model, TrainingReport(validation=rows), tmp_path / "m")
+    data = model_report_data(folder)
+    windows = data["windows"].set_index("window")
+    assert list(windows.index) == ["train", "valid", "test"]
+    assert windows.loc["test", "periods"] == "2024-06" and windows.loc["valid", "periods"] == "2024-05"
+    assert windows.loc["test", "rows"] == 500 and windows.loc["test", "bads"] == int(y[test].sum())
+    assert windows.loc["valid", "role"] == "early stopping and calibration"
+    pd.testing.assert_frame_equal(data["windows"], validation_windows(oot_model.card))
+    cal = data["calibration"]
+    assert cal["count"].sum() == 500 and len(cal) == 10
+    assert float((cal["count"] * cal["difference"].abs()).sum() / 500) == pytest.approx(oot_model.card["metrics"]["ece"])
+
+
+def test_purge_keeps_one_merchants_default_out_of_training_and_test_rows():
+    from cb_core.model import outcome_gap, purge, time_windows
+
+    months = ["2025-01", "2025-04", "2025-07", "2025-10", "2026-10"]
+    time = pd.Series(np.repeat(months, 4))
+    groups = pd.Series(["a", "b", "c", "d"] * 5)
+    # test window: 2026-10 (a, b, c, d); valid: 2025-10; train: 2025-01..2025-07
+    windows = time_windows(time, test_share=0.2, valid_share=0.2)
+    assert windows.test_periods == ["2026-10"] and windows.valid_periods == ["2025-10"]
+    purged = purge(windows, groups, time, horizon_months=12)
+    # a training row overlaps when its snapshot is under 12 months before the merchant's test snapshot:
+    # 2025-01 and 2025-04 end their windows before 2026-10 starts; 2025-07 ends in 2026-07: no overlap either
+    assert purged.purged_mask.sum() == 0
+    shifted = time.replace({"2026-10": "2026-01"})
+    windows = time_windows(shifted, test_share=0.2, valid_share=0.2)
+    purged = purge(windows, groups, shifted, horizon_months=12)
+    # test 2026-01: 2025-04 (9 months before) and 2025-07 (6) overlap, 2025-01 (12) does not
+    assert sorted(set(shifted[purged.purged_mask])) == ["2025-04", "2025-07"]
+    assert not (purged.train_mask & purged.purged_mask).any() and purged.valid_mask.sum() == 4
+    assert outcome_gap(purged, 12) == {"horizon_months": 12, "overlap_months": 9}
+    # without a horizon every training row of a test merchant is left out
+    assert purge(windows, groups, shifted, None).purged_mask.sum() == 12

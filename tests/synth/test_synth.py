@@ -277,15 +277,18 @@ def test_outcomes_rows_follow_the_sampling_rules(book: Book) -> None:
         assert all((mid, month) in have for mid in rows["merchant_id"] for month in earlier)
         eligible = {mid for mid, month in have if month == earlier[2]} & {mid for mid, month in have
                                                                            if month == snap}
-        assert abs(len(rows) / len(eligible) - synth.LOAN_SHARE) < 0.03
+        # merchants already in default at the snapshot (a few percent) get no row: slightly below the loan share
+        assert synth.LOAN_SHARE * 0.9 - 0.03 < len(rows) / len(eligible) < synth.LOAN_SHARE + 0.03
 
 
 def test_default_rate_matches_true_pd(book: Book) -> None:
     o = book.outcomes
     rate, mean_pd = o["defaulted_12m"].mean(), o["true_pd"].mean()
     assert 0.02 <= rate <= 0.08 and 0.03 <= mean_pd <= 0.06
-    se = np.sqrt((o["true_pd"] * (1 - o["true_pd"])).sum()) / len(o)
-    assert abs(rate - mean_pd) < 4 * se
+    # true_pd is the PD as of the snapshot; the default is drawn month by month from the PD as it
+    # then drifts (declining merchants' risk rises inside the window), so the realised rate runs
+    # above the as-of PD: documented as 0-35% above
+    assert mean_pd <= rate <= 1.35 * mean_pd
     assert 0.75 <= _auc(o["defaulted_12m"].to_numpy(), o["true_pd"].to_numpy()) <= 0.90
     decile = pd.qcut(o["true_pd"], 10, labels=False)
     observed = o.groupby(decile)["defaulted_12m"].mean()
@@ -424,3 +427,34 @@ def test_short_books_and_true_pd_at_errors() -> None:
         true_pd_at(short, "2026-10-01")
     with pytest.raises(ConfigError, match=r"as_of must be a month of the book \(2025-11 to 2026-10\); got '2027-01'"):
         true_pd_at(short, "2027-01")
+
+
+# --------------------------------------------------------------------------- persistent default events
+
+def test_one_default_labels_every_earlier_window_that_holds_it_and_no_later_row(book: Book) -> None:
+    o = book.outcomes.assign(t=_month_number(book.outcomes["snapshot_month"]))
+    for _, rows in o.sort_values("t").groupby("merchant_id"):
+        labels, t = rows["defaulted_12m"].to_numpy(), rows["t"].to_numpy()
+        if labels.any():
+            first_bad = t[np.argmax(labels)]
+            later = t > first_bad
+            # the default month D is in (first_bad, first_bad + 12]: a later row exists only before D,
+            # so its window holds D too; no row is taken once D has passed
+            assert labels[later].all() and (t[later] < first_bad + 12).all()
+        assert (np.diff(labels) >= 0).all()
+
+
+def test_activity_collapses_after_a_default(book: Book) -> None:
+    """Merchants bad at the first snapshot default within the next 12 months: by the book's end their
+    sales have fallen and their disputes risen against merchants good at that snapshot."""
+    first = book.outcomes[book.outcomes["snapshot_month"] == SNAPSHOTS[0]].set_index("merchant_id")
+    a = book.activity
+    before = a[a["month"] == SNAPSHOTS[0]].set_index("merchant_id")["gmv_krw"]
+    late = a[a["month"] >= "2026-08"].groupby("merchant_id")[["gmv_krw", "orders", "disputes"]].sum()
+    late = late.reindex(first.index).fillna(0)  # a closed store has no late rows: no sales
+    change = (late["gmv_krw"] / 3 + 1e4) / (before.reindex(first.index) + 1e4)
+    bad = first["defaulted_12m"] == 1
+    assert bad.sum() > 50
+    assert change[bad].median() < 0.5 * change[~bad].median()
+    dispute_rate = late["disputes"] / late["orders"].where(late["orders"] > 0)
+    assert dispute_rate[bad].mean() > 2 * dispute_rate[~bad].mean()
