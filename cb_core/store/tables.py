@@ -91,6 +91,21 @@ class SessionRow(Base):
     created_at: Mapped[datetime]
     last_seen: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    # sha256 of the browser's User-Agent at login (None: the caller gave none); a token presented
+    # with another User-Agent is refused.
+    user_agent_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginClientRow(Base):
+    """Failed logins in a row from one client (a keyed hash of its address) and when it may try again."""
+
+    __tablename__ = "login_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_key: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure: Mapped[datetime | None]
+    not_before: Mapped[datetime | None]
 
 
 class PolicyRow(Base):
