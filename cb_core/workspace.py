@@ -37,6 +37,14 @@ def current_book(settings: Settings | None = None) -> Book | None:
     return load_current(state_dir(settings))
 
 
+def merchant_ids(book: Book) -> "pd.Index":
+    """The merchant ids of ``book``, for checking an id typed by a user (``id in merchant_ids(book)``;
+    e.g. ``Store.open_request(..., known_merchants=merchant_ids(book))``)."""
+    import pandas as pd
+
+    return pd.Index(book.merchants["merchant_id"].astype(str))
+
+
 def install_book(book: Book, settings: Settings | None = None) -> Path:
     """Make a validated book the one in use (atomically); the previous one stays until then."""
     from .data import save_current
