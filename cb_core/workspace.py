@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .data import Book
 from .config import Settings, get_settings, state_dir
-from .diskio import write_frame_atomic, write_text_atomic
+from .diskio import make_private, write_frame_atomic, write_text_atomic
 from .errors import StorageError
 
 if TYPE_CHECKING:
@@ -49,7 +49,8 @@ def install_book(book: Book, settings: Settings | None = None) -> Path:
     """Make a validated book the one in use (atomically); the previous one stays until then."""
     from .data import save_current
 
-    return save_current(book, state_dir(settings))
+    settings = settings or get_settings()
+    return save_current(book, state_dir(settings), keep_replaced=settings.keep_replaced_books)
 
 
 def ensure_demo_book(settings: Settings | None = None, progress: Progress | None = None) -> Book:
@@ -116,8 +117,9 @@ def install_model(model, report=None, settings: Settings | None = None) -> Path:
     final = state_dir(settings) / "models" / model.version
     if not final.exists() or not _loads_as(final, model.version):  # a damaged copy is written again
         save_bundle(model, report, final)
+    make_private(final.parent)  # models/ and every model folder in it: 0700, their files 0600
     write_text_atomic(state_dir(settings) / "current_model.json", json.dumps({"version": model.version}, indent=1),
-                      "the current-model pointer")
+                      "the current-model pointer", private=True)
     return final
 
 
@@ -159,7 +161,7 @@ def _cached_parquet(path: Path, build: Callable[[], "pd.DataFrame"]) -> "pd.Data
         return pd.read_parquet(path)
     frame = build()
     try:
-        write_frame_atomic(frame, path, "a cache file")
+        write_frame_atomic(frame, path, "a cache file", private=True)
     except StorageError as exc:
         log.warning("cache not saved (it will be computed again next time): %s", exc)
     return frame
