@@ -53,6 +53,24 @@ def install_book(book: Book, settings: Settings | None = None) -> Path:
     return save_current(book, state_dir(settings), keep_replaced=settings.keep_replaced_books)
 
 
+def stored_books(settings: Settings | None = None) -> "pd.DataFrame":
+    """The books kept in the state folder, the one in use first, then the replaced ones newest first:
+    ``fingerprint``, ``in_use``, ``last_in_use`` (UTC). At most ``keep_replaced_books`` replaced
+    ones are kept (older ones are deleted when a book is installed), so this is what the Data page
+    can say is on disk."""
+    from datetime import datetime, timezone
+
+    import pandas as pd
+
+    books = state_dir(settings) / "books"
+    current = current_fingerprint(settings)
+    rows = [{"fingerprint": p.name, "in_use": p.name == current,
+             "last_in_use": datetime.fromtimestamp(p.stat().st_mtime, timezone.utc)}
+            for p in (books.iterdir() if books.is_dir() else []) if p.is_dir() and not p.name.startswith(".")]
+    frame = pd.DataFrame(rows, columns=["fingerprint", "in_use", "last_in_use"])
+    return frame.sort_values(["in_use", "last_in_use"], ascending=False, ignore_index=True)
+
+
 def ensure_demo_book(settings: Settings | None = None, progress: Progress | None = None) -> Book:
     """The current book; on first start, generate the demo book and install it."""
     settings = settings or get_settings()

@@ -73,6 +73,11 @@ def test_only_the_newest_replaced_book_is_kept_with_its_caches(tmp_path):
     caches = " ".join(p.name for p in (tmp_path / "state" / "cache").iterdir())
     assert books[0].fingerprint not in caches and books[1].fingerprint in caches
     assert current_book(settings).fingerprint == books[2].fingerprint
+    from cb_core.workspace import stored_books
+
+    listed = stored_books(settings)
+    assert listed["fingerprint"].tolist() == [books[2].fingerprint, books[1].fingerprint]
+    assert listed["in_use"].tolist() == [True, False]
     install_book(books[0], settings)  # switching back to an old book is a new install: it is written again
     assert sorted(p.name for p in (tmp_path / "state" / "books").iterdir()) == sorted(
         [books[0].fingerprint, books[2].fingerprint])
