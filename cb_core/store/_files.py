@@ -150,18 +150,32 @@ class Secret:
 
     def _load(self) -> bytes:
         if self._key is None:
-            try:
-                self._key = bytes.fromhex(self._path.read_text(encoding="ascii").strip())
-            except FileNotFoundError:
-                self._path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-                try:
-                    fd = os.open(self._path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
-                except FileExistsError:  # another process made it meanwhile
-                    return self._load()
-                with os.fdopen(fd, "w", encoding="ascii") as fh:
-                    fh.write(secrets.token_hex(32) + "\n")
-                return self._load()
+            if not self._path.exists():
+                self._create()
+            key = bytes.fromhex(self._path.read_text(encoding="ascii").strip())
+            if len(key) < 32:
+                raise StoreUnavailableError(f"the store's key file {SECRET_FILE} is damaged; remove it (the hashes "
+                                            "already in the audit log then no longer match new ones)")
+            self._key = key
         return self._key
+
+    def _create(self) -> None:
+        # Written whole under a temporary name, then linked into place: a process that loses the race
+        # to create it reads the winner's complete key, never a half-written file.
+        self._path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        staging = self._path.with_name(f".{SECRET_FILE}.{secrets.token_hex(6)}")
+        fd = os.open(staging, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(staging, self._path)
+            except FileExistsError:
+                pass
+        finally:
+            staging.unlink(missing_ok=True)
 
     def digest(self, purpose: str, text: str) -> str:
         """HMAC-SHA256 of ``text`` for ``purpose`` (64 hex characters)."""

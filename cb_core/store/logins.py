@@ -6,8 +6,9 @@ What a caller learns from a refused login, and why:
   the same :class:`LoginError` key, and take the same time (an unknown name is checked against a
   dummy hash). "This account is locked" and "disabled" are said only after the right password.
 * **Throttling per client.** Each client (the address the app passes as ``client``; kept only as a
-  keyed hash) may fail ``free_failures`` times in a row; each failure after that makes it wait
-  twice as long before its next attempt (1 s, 2 s, 4 s, ... up to ``max_delay``). The wait is
+  keyed hash) may fail ``free_failures`` times in a row (as many as lock an account, so its owner
+  can still hear that it is locked); each failure after that makes it wait twice as long before
+  its next attempt (1 s, 2 s, 4 s, ... up to ``max_delay``). The wait is
   recorded as a "not before" time and an early attempt is refused at once, without checking the
   password: nothing sleeps in the server. A success clears the client's record; a client that has
   not failed for ``CLIENT_MEMORY`` starts afresh.
@@ -64,9 +65,9 @@ class LoginRules:
 
     def delay(self, failures: int) -> timedelta | None:
         """The wait after a client's ``failures``-th failure in a row (None: no wait)."""
-        if failures < self.free_failures:
+        if failures <= self.free_failures:
             return None
-        return min(timedelta(seconds=2 ** min(failures - self.free_failures, 30)), self.max_delay)
+        return min(timedelta(seconds=2 ** min(failures - self.free_failures - 1, 30)), self.max_delay)
 
 
 @dataclass(frozen=True)
