@@ -188,8 +188,8 @@ class Store:
         """The user, when ``password`` is right (see :mod:`.logins` for what a refusal says).
 
         ``client`` identifies where the attempt comes from (the browser's address; the app passes
-        it, kept only as a keyed hash); attempts without one share one record. Every attempt is
-        audited (``login`` / ``login.failed``).
+        it, kept only as a keyed hash). Without one (the CLI), nothing is throttled and an account
+        lock binds the caller. Every attempt is audited (``login`` / ``login.failed``).
 
         Raises
         ------
@@ -201,7 +201,7 @@ class Store:
         now = aware(now)
         name = name.strip() if isinstance(name, str) else ""
         password = password if isinstance(password, str) else ""
-        client_key = self._secret.digest("client", client if isinstance(client, str) else "")
+        client_key = self._secret.digest("client", client) if isinstance(client, str) and client else None
         until = self._gateway.run(lambda s: logins.client_wait(s, client_key, now), write=False)
         if until is not None:  # refused before the (slow) password check: waiting costs the server nothing
             raise self._gateway.run(lambda s: logins.record_throttled(s, name, client_key, until, now,

@@ -16,6 +16,9 @@ What a caller learns from a refused login, and why:
   row (from any clients) lock the account for ``lockout_minutes``, but only against clients with
   failures on record: the real user, from a client that has not failed, still signs in with the
   right password. An admin ends a lock at once with ``python -m cb_core users unlock NAME``.
+* **Without a client** (``client_key`` None: the CLI, a caller that cannot tell) nothing is
+  throttled and an account lock binds the caller: one shared record would let any stranger slow
+  every login. The app must pass the browser's address.
 
 Every attempt is audited in the same transaction as its outcome. A name that is not a user is
 stored only as a keyed hash (``unknown:<16 hex>``): a password typed into the name field never
@@ -90,8 +93,10 @@ def _client(session: Session, client_key: str, now: datetime, lock: bool) -> Log
     return row
 
 
-def client_wait(session: Session, client_key: str, now: datetime) -> datetime | None:
+def client_wait(session: Session, client_key: str | None, now: datetime) -> datetime | None:
     """Read-only: the time before which ``client_key`` may not try again, or None."""
+    if client_key is None:
+        return None
     row = _client(session, client_key, now, lock=False)
     if row is None or row.not_before is None or now >= row.not_before:
         return None
@@ -116,7 +121,9 @@ def record_throttled(session: Session, name: str, client_key: str, until: dateti
     return throttled(until, now)
 
 
-def _fail_client(session: Session, client_key: str, now: datetime, rules: LoginRules) -> None:
+def _fail_client(session: Session, client_key: str | None, now: datetime, rules: LoginRules) -> None:
+    if client_key is None:
+        return
     row = _client(session, client_key, now, lock=True)
     if row is None:
         row = LoginClientRow(client_key=client_key, failures=0)
@@ -127,7 +134,7 @@ def _fail_client(session: Session, client_key: str, now: datetime, rules: LoginR
     row.not_before = None if delay is None else now + delay
 
 
-def record_login(session: Session, name: str, check: PasswordCheck, now: datetime, client_key: str,
+def record_login(session: Session, name: str, check: PasswordCheck, now: datetime, client_key: str | None,
                  mask: Callable[[str], str], rules: LoginRules = LoginRules()) -> LoginOutcome:
     """Apply a checked login attempt, audited (``login`` / ``login.failed`` with the reason).
 
@@ -135,8 +142,8 @@ def record_login(session: Session, name: str, check: PasswordCheck, now: datetim
     in between voids the old password). Failures are returned, not raised, so that the counts,
     the lock and the audit entry are committed.
     """
-    client = _client(session, client_key, now, lock=True)
-    client_failed = client is not None and client.failures > 0
+    client = None if client_key is None else _client(session, client_key, now, lock=True)
+    client_failed = client_key is None or (client is not None and client.failures > 0)
     row = session.scalars(select(UserRow).where(UserRow.name == name).with_for_update()).one_or_none()
     if row is None:
         _fail_client(session, client_key, now, rules)

@@ -152,15 +152,15 @@ def test_lockout_parameters_are_configurable(db_url):
         store.add_user("kim", "pm", password=PASSWORD)
         for _ in range(2):
             with pytest.raises(AuthError, match="^wrong user name or password$"):
-                store.authenticate("kim", "nope nope", now=T0)
+                store.authenticate("kim", "nope nope", now=T0, client="10.0.0.2")
         assert store.get_user("kim").locked_until == T0 + timedelta(minutes=1)
         with pytest.raises(AuthError, match="locked after 2 failed logins until 2026-06-15 09:01 UTC"):
-            store.authenticate("kim", PASSWORD, now=T0)
+            store.authenticate("kim", PASSWORD, now=T0, client="10.0.0.2")
         with pytest.raises(AuthError, match="^wrong user name or password$"):  # the third failure in a row ...
-            store.authenticate("kim", "nope nope", now=T0)
+            store.authenticate("kim", "nope nope", now=T0, client="10.0.0.2")
         with pytest.raises(AuthError, match="^too many failed logins from this connection; try again in 1 s$"):
-            store.authenticate("kim", PASSWORD, now=T0)  # ... makes this client wait
-        assert store.authenticate("kim", PASSWORD, now=T0 + timedelta(minutes=1)).name == "kim"
+            store.authenticate("kim", PASSWORD, now=T0, client="10.0.0.2")  # ... makes this client wait
+        assert store.authenticate("kim", PASSWORD, now=T0 + timedelta(minutes=1), client="10.0.0.2").name == "kim"
 
 
 def test_unknown_user_reads_like_a_wrong_password_and_is_audited_by_a_keyed_hash(people):

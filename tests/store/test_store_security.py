@@ -69,6 +69,20 @@ def test_forty_tries_in_a_row_from_one_client_are_slowed_with_growing_waits(peop
     assert people.authenticate("kim", PASSWORD, now=T0, client=OFFICE).name == "kim"
 
 
+def test_without_a_client_nothing_is_throttled_and_a_lock_binds_the_caller(people):
+    """The CLI and callers that cannot tell where an attempt comes from share no throttle record
+    (a stranger could slow every login through it); the account lock then binds them."""
+    assert [_refusal_without_client(people, "oh", f"guess {i}").key for i in range(12)] == ["login_wrong"] * 12
+    assert _refusal_without_client(people, "oh", PASSWORD).key == "login_locked"
+    assert people.authenticate("oh", PASSWORD, now=T0, client=OFFICE).name == "oh"
+
+
+def _refusal_without_client(store: Store, name: str, password: str) -> LoginError:
+    with pytest.raises(LoginError) as caught:
+        store.authenticate(name, password, now=T0)
+    return caught.value
+
+
 def test_a_success_clears_the_clients_record(people):
     for _ in range(4):
         _refusal(people, "oh", "typo typo", client=OFFICE)
