@@ -14,6 +14,7 @@ verb's arguments; the :class:`Store` method of the same name runs it in a transa
 =================  ==========================================================================
 ``users``          add_user, ensure_first_admin, list_users, get_user, disable_user,
                    reset_password, start_session, session_user, end_session
+``tickets``        issue_login_ticket, redeem_login_ticket (one-time tickets for an HttpOnly cookie)
 ``logins``         authenticate (throttled per client; one answer for every wrong guess), unlock_user
 ``passwords``      the password policy and argon2id hashing
 ``maintenance``    integrity_check, backup, restore (``python -m cb_core db ...``)

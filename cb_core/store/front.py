@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from ..config import get_settings
 from ..errors import ConfigError, ConflictError
-from . import audit, decisions, logins, maintenance, policies, products, requests, users
+from . import audit, decisions, logins, maintenance, policies, products, requests, tickets, users
 from ._files import EMPTY, FileIdentity, Secret, damaged, marker_path, prepare_sqlite, private_folder, sqlite_file, \
     write_marker
 from ._gateway import DEFAULT_BUSY_TIMEOUT_S, DEFAULT_RETRIES, Gateway
@@ -250,6 +250,17 @@ class Store:
         if seen is False:
             return self._gateway.run(lambda s: users.touch_session(s, token, now, timeout, user_agent))
         return seen
+
+    def issue_login_ticket(self, user: User | str, now: datetime | None = None, *,
+                           user_agent: str | None = None) -> str:
+        """A one-time ticket (a minute) that an HTTP route exchanges for an HttpOnly session cookie
+        (:mod:`.tickets`)."""
+        return self._gateway.run(lambda s: tickets.issue_ticket(s, user, now, user_agent))
+
+    def redeem_login_ticket(self, ticket: str | None, now: datetime | None = None, *,
+                            user_agent: str | None = None) -> str | None:
+        """The token of a new session for a valid ticket, once; None otherwise (:mod:`.tickets`)."""
+        return self._gateway.run(lambda s: tickets.redeem_ticket(s, ticket, now, user_agent))
 
     def end_session(self, token: str | None, now: datetime | None = None) -> None:
         """Log out: the session ends for good (unknown or already ended tokens are ignored)."""

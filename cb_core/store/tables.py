@@ -96,6 +96,21 @@ class SessionRow(Base):
     user_agent_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
+class LoginTicketRow(Base):
+    """A one-time ticket made at login, exchanged once, within a minute, by an HTTP route for the
+    session token it puts in an HttpOnly cookie (page scripts never see the token)."""
+
+    __tablename__ = "login_tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_agent_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
 class LoginClientRow(Base):
     """Failed logins in a row from one client (a keyed hash of its address) and when it may try again."""
 

@@ -14,7 +14,6 @@ composes those steps.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -26,27 +25,18 @@ from sqlalchemy.orm import Session
 from ..errors import ConfigError, ConflictError
 from ._actor import user_row
 from ._gateway import write_audit
-from ._values import aware, clean_text
+from ._values import aware, clean_text, sha256_text, user_agent_hash
 from .passwords import Passwords
 from .records import User
 from .tables import NAME_LENGTH, ROLES, SessionRow, UserRow
 
 __all__ = ["add_user", "disable_user", "end_session", "get_user", "has_users", "list_users", "password_hash_of",
-           "peek_session", "reset_password", "start_session", "touch_session", "user_agent_hash"]
+           "peek_session", "reset_password", "start_session", "touch_session"]
 
 _NAME = re.compile(r"[^\s\x00-\x1f\x7f]+")
 _SEEN_REFRESH = timedelta(seconds=60)  # last_seen is written at most this often per session
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def user_agent_hash(user_agent: str | None) -> str | None:
-    """sha256 of a browser's User-Agent header (None when the caller has none to give)."""
-    if not isinstance(user_agent, str) or not user_agent:
-        return None
-    return hashlib.sha256(user_agent.encode("utf-8")).hexdigest()
 
 
 # -- users ---------------------------------------------------------------------------------------
@@ -141,7 +131,7 @@ def start_session(session: Session, user: User | str, now: datetime | None = Non
     now = aware(now)
     token = secrets.token_urlsafe(32)
     row = user_row(session, user)
-    session.add(SessionRow(token_sha256=_token_hash(token), user_id=row.id, created_at=now, last_seen=now,
+    session.add(SessionRow(token_sha256=sha256_text(token), user_id=row.id, created_at=now, last_seen=now,
                            user_agent_sha256=user_agent_hash(user_agent)))
     return token
 
@@ -152,7 +142,7 @@ def _other_browser(row: SessionRow, user_agent: str | None) -> bool:
 
 
 def _look(session: Session, token: str, lock: bool) -> tuple[SessionRow | None, UserRow | None]:
-    query = select(SessionRow).where(SessionRow.token_sha256 == _token_hash(token))
+    query = select(SessionRow).where(SessionRow.token_sha256 == sha256_text(token))
     row = session.scalars(query.with_for_update() if lock else query).one_or_none()
     return row, (None if row is None else session.get(UserRow, row.user_id))
 
@@ -191,7 +181,7 @@ def end_session(session: Session, token: str | None, now: datetime | None = None
     if not token or not isinstance(token, str):
         return
     now = aware(now)
-    row = session.scalars(select(SessionRow).where(SessionRow.token_sha256 == _token_hash(token))
+    row = session.scalars(select(SessionRow).where(SessionRow.token_sha256 == sha256_text(token))
                           .with_for_update()).one_or_none()
     if row is None or row.ended_at is not None:
         return

@@ -287,3 +287,25 @@ def test_requests_for_merchants_not_in_the_book_are_refused(people, small_book):
             people.open_request(bad, "explanation", "why?", "oh", known_merchants=known)
     assert people.list_requests() == []
     assert people.open_request(real, "explanation", "why?", "oh", known_merchants=known).merchant_id == real
+
+
+# -- one-time tickets for an HttpOnly cookie ----------------------------------------------------
+def test_a_login_ticket_gives_one_session_once_within_a_minute_to_the_same_browser(people):
+    firefox, other = "Mozilla/5.0 Firefox/128.0", "Mozilla/5.0 Chrome/131.0"
+    ticket = people.issue_login_ticket("oh", now=T0, user_agent=firefox)
+    token = people.redeem_login_ticket(ticket, now=T0 + timedelta(seconds=5), user_agent=firefox)
+    assert token and token != ticket
+    assert people.session_user(token, now=T0 + timedelta(seconds=6), user_agent=firefox).name == "oh"
+    assert people.session_user(token, now=T0 + timedelta(seconds=6), user_agent=other) is None
+    assert people.redeem_login_ticket(ticket, now=T0 + timedelta(seconds=7), user_agent=firefox) is None  # once
+    late = people.issue_login_ticket("oh", now=T0, user_agent=firefox)
+    assert people.redeem_login_ticket(late, now=T0 + timedelta(seconds=60), user_agent=firefox) is None
+    stolen = people.issue_login_ticket("oh", now=T0, user_agent=firefox)
+    assert people.redeem_login_ticket(stolen, now=T0, user_agent=other) is None
+    assert people.redeem_login_ticket(stolen, now=T0, user_agent=firefox) is None  # used up by the failed try
+    assert people.redeem_login_ticket("made-up", now=T0) is None and people.redeem_login_ticket(None) is None
+    disabled = people.issue_login_ticket("oh", now=T0)
+    people.disable_user("oh")
+    assert people.redeem_login_ticket(disabled, now=T0) is None
+    tickets = "".join(str(r) for r in rows_of(people, "SELECT * FROM login_tickets"))
+    assert ticket not in tickets and token not in tickets

@@ -1,8 +1,9 @@
-"""Login throttling per client and sessions bound to their browser.
+"""Login throttling per client, sessions bound to their browser, one-time login tickets.
 
 ``login_clients`` keeps, per client (a keyed hash of its address, never the address itself), the
 failed logins in a row and the time before which its next attempt is refused. ``sessions`` gets
-``user_agent_sha256``: a token replayed from another browser is refused.
+``user_agent_sha256``: a token replayed from another browser is refused. ``login_tickets`` holds
+the one-time tickets an HTTP route exchanges for an HttpOnly session cookie.
 
 Revision ID: 0003
 Revises: 0002
@@ -32,9 +33,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sessions") as batch:
         batch.add_column(sa.Column("user_agent_sha256", sa.String(64)))
+    op.create_table(
+        "login_tickets",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("ticket_sha256", sa.String(64), nullable=False, unique=True),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+        sa.Column("user_agent_sha256", sa.String(64)),
+        sa.Column("created_at", TIME, nullable=False),
+        sa.Column("expires_at", TIME, nullable=False),
+        sa.Column("used_at", TIME),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("login_tickets")
     with op.batch_alter_table("sessions") as batch:
         batch.drop_column("user_agent_sha256")
     op.drop_table("login_clients")
