@@ -83,6 +83,9 @@ class Settings:
     lgd: float = _setting(0.6, "Loss given default of the policy in force until a policy is published "
                                "(expected loss = PD x LGD x limit).", low=0, high=1)
     session_timeout_minutes: int = _setting(30, "Minutes of inactivity after which a login ends.", low=1)
+    keep_replaced_books: int = _setting(
+        1, "Replaced books kept in state_dir/books besides the one in use (newest first); older ones and their "
+           "caches are deleted when a book is installed.", low=0)
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -174,8 +177,18 @@ def get_settings(**overrides: Any) -> Settings:
     return Settings(**values)
 
 
+_PRIVATE_ONCE: set[str] = set()  # state folders made private by this process
+
+
 def state_dir(settings: Settings | None = None) -> Path:
-    """The state folder, created if needed."""
+    """The state folder, created if needed, private to this user: 0700, and everything in it found
+    0600/0700 the first time this process asks (a folder an older version left world-readable)."""
     path = Path((settings or get_settings()).state_dir)
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = str(path.resolve())
+    if key not in _PRIVATE_ONCE:
+        from .diskio import make_private
+
+        make_private(path)
+        _PRIVATE_ONCE.add(key)
     return path

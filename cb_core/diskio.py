@@ -5,6 +5,10 @@ caches, CLI outputs) is written to a temporary name beside the target and rename
 so a crash or a full disk never leaves a half-written file under the real name. An ``OSError``
 on the way becomes a :class:`~cb_core.errors.StorageError` that names the file, says why in plain
 words (the disk is full, read-only, ...) and that nothing changed.
+
+What is written with ``private=True`` (everything in the state folder: books, models, caches,
+pointers) is 0600 in 0700 folders from the moment it gets its real name; :func:`make_private`
+brings what an older version left (0644 files in 0755 folders) to the same modes.
 """
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import StorageError
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
 
 _REASONS = {
     errno.ENOSPC: "the disk is full",
@@ -67,19 +74,54 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
+def make_private(path: str | Path) -> None:
+    """Make ``path`` and, for a folder, everything below it private to this user: folders 0700,
+    files 0600. Symbolic links and what another user owns are left alone; vanished entries are
+    skipped (a concurrent cache write may replace one meanwhile)."""
+    me = os.geteuid()
+
+    def one(entry: str, mode: int) -> None:
+        try:
+            st = os.lstat(entry)
+            if st.st_uid == me and not os.path.islink(entry) and (st.st_mode & 0o777) != mode:
+                os.chmod(entry, mode)
+        except FileNotFoundError:
+            pass
+
+    path = os.fspath(path)
+    if not os.path.isdir(path) or os.path.islink(path):
+        one(path, PRIVATE_FILE_MODE)
+        return
+    one(path, PRIVATE_DIR_MODE)
+    for root, dirs, files in os.walk(path):
+        for name in dirs:
+            one(os.path.join(root, name), PRIVATE_DIR_MODE)
+        for name in files:
+            one(os.path.join(root, name), PRIVATE_FILE_MODE)
+
+
+def _mkdir(folder: Path, private: bool) -> None:
+    if private:
+        folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+
+
 def staging_name(path: Path) -> Path:
     """A unique hidden temporary name beside ``path`` (same folder, so the rename is atomic)."""
     return path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:12]}")
 
 
-def write_text_atomic(path: Path, text: str, what: str = "a file") -> None:
-    """Replace ``path`` with ``text`` in one rename; on failure ``path`` is as it was."""
+def write_text_atomic(path: Path, text: str, what: str = "a file", *, private: bool = False) -> None:
+    """Replace ``path`` with ``text`` in one rename; on failure ``path`` is as it was
+    (``private``: the file 0600, a folder created for it 0700)."""
     path = Path(path)
     with disk_errors(path, what):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _mkdir(path.parent, private)
         staging = staging_name(path)
         try:
-            with open(staging, "w", encoding="utf-8", newline="\n") as fh:
+            fd = os.open(staging, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE_MODE if private else 0o666)
+            with open(fd, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -90,17 +132,22 @@ def write_text_atomic(path: Path, text: str, what: str = "a file") -> None:
         fsync_path(path.parent)
 
 
-def write_frame_atomic(frame, path: Path, what: str = "a table", **options) -> None:
-    """Write a DataFrame as CSV or Parquet (by ``path``'s suffix) under a temporary name, then rename."""
+def write_frame_atomic(frame, path: Path, what: str = "a table", *, private: bool = False, **options) -> None:
+    """Write a DataFrame as CSV or Parquet (by ``path``'s suffix) under a temporary name, then rename
+    (``private``: the file 0600 before it gets its name, a folder created for it 0700)."""
     path = Path(path)
     with disk_errors(path, what):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _mkdir(path.parent, private)
         staging = staging_name(path)
         try:
+            if private:  # created 0600 first: the writers below keep an existing file's mode
+                os.close(os.open(staging, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE_MODE))
             if path.suffix.lower() == ".csv":
                 frame.to_csv(staging, **options)
             else:
                 frame.to_parquet(staging, **options)
+            if private:
+                os.chmod(staging, PRIVATE_FILE_MODE)
             os.replace(staging, path)
         except BaseException:
             staging.unlink(missing_ok=True)

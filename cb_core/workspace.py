@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .data import Book
 from .config import Settings, get_settings, state_dir
-from .diskio import write_frame_atomic, write_text_atomic
+from .diskio import make_private, write_frame_atomic, write_text_atomic
 from .errors import StorageError
 
 if TYPE_CHECKING:
@@ -37,11 +37,38 @@ def current_book(settings: Settings | None = None) -> Book | None:
     return load_current(state_dir(settings))
 
 
+def merchant_ids(book: Book) -> "pd.Index":
+    """The merchant ids of ``book``, for checking an id typed by a user (``id in merchant_ids(book)``;
+    e.g. ``Store.open_request(..., known_merchants=merchant_ids(book))``)."""
+    import pandas as pd
+
+    return pd.Index(book.merchants["merchant_id"].astype(str))
+
+
 def install_book(book: Book, settings: Settings | None = None) -> Path:
     """Make a validated book the one in use (atomically); the previous one stays until then."""
     from .data import save_current
 
-    return save_current(book, state_dir(settings))
+    settings = settings or get_settings()
+    return save_current(book, state_dir(settings), keep_replaced=settings.keep_replaced_books)
+
+
+def stored_books(settings: Settings | None = None) -> "pd.DataFrame":
+    """The books kept in the state folder, the one in use first, then the replaced ones newest first:
+    ``fingerprint``, ``in_use``, ``last_in_use`` (UTC). At most ``keep_replaced_books`` replaced
+    ones are kept (older ones are deleted when a book is installed), so this is what the Data page
+    can say is on disk."""
+    from datetime import datetime, timezone
+
+    import pandas as pd
+
+    books = state_dir(settings) / "books"
+    current = current_fingerprint(settings)
+    rows = [{"fingerprint": p.name, "in_use": p.name == current,
+             "last_in_use": datetime.fromtimestamp(p.stat().st_mtime, timezone.utc)}
+            for p in (books.iterdir() if books.is_dir() else []) if p.is_dir() and not p.name.startswith(".")]
+    frame = pd.DataFrame(rows, columns=["fingerprint", "in_use", "last_in_use"])
+    return frame.sort_values(["in_use", "last_in_use"], ascending=False, ignore_index=True)
 
 
 def ensure_demo_book(settings: Settings | None = None, progress: Progress | None = None) -> Book:
@@ -108,8 +135,9 @@ def install_model(model, report=None, settings: Settings | None = None) -> Path:
     final = state_dir(settings) / "models" / model.version
     if not final.exists() or not _loads_as(final, model.version):  # a damaged copy is written again
         save_bundle(model, report, final)
+    make_private(final.parent)  # models/ and every model folder in it: 0700, their files 0600
     write_text_atomic(state_dir(settings) / "current_model.json", json.dumps({"version": model.version}, indent=1),
-                      "the current-model pointer")
+                      "the current-model pointer", private=True)
     return final
 
 
@@ -151,7 +179,7 @@ def _cached_parquet(path: Path, build: Callable[[], "pd.DataFrame"]) -> "pd.Data
         return pd.read_parquet(path)
     frame = build()
     try:
-        write_frame_atomic(frame, path, "a cache file")
+        write_frame_atomic(frame, path, "a cache file", private=True)
     except StorageError as exc:
         log.warning("cache not saved (it will be computed again next time): %s", exc)
     return frame

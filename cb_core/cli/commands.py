@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..access import ROLES, can, roles_with
 from ..errors import CBError, SchemaError
-from . import batch, bench
+from . import batch, bench, db
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
@@ -249,6 +249,9 @@ def _cmd_users(args: argparse.Namespace) -> int:
         elif args.users_command == "disable":
             store.disable_user(args.name, actor="cli")
             print(json.dumps({"user": args.name, "disabled": True}))
+        elif args.users_command == "unlock":
+            store.unlock_user(args.name, actor="cli")
+            print(json.dumps({"user": args.name, "locked_until": None}))
         elif args.users_command == "reset-password":
             print(f"new password for {args.name} (shown once): {store.reset_password(args.name, actor='cli')}")
         elif args.users_command == "ensure-admin":
@@ -334,15 +337,20 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("name")
     u.add_argument("--role", required=True, choices=ROLES)
     u.add_argument("--partner", help="the partner a partner user belongs to")
-    u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    u.add_argument("--password-stdin", action="store_true",
+                   help="read the password from standard input (at least 10 characters, not a common password, "
+                        "not containing the user name)")
     users.add_parser("list", help="list users")
     u = users.add_parser("disable", help="disable a user (its sessions end)")
+    u.add_argument("name")
+    u = users.add_parser("unlock", help="end a login lock after failed logins at once")
     u.add_argument("name")
     u = users.add_parser("reset-password", help="set a new random password, printed once")
     u.add_argument("name")
     users.add_parser("ensure-admin", help="on an empty store, create 'admin' with a random password printed once")
     p.set_defaults(func=_cmd_users)
 
+    db.add_parser(sub)
     batch.add_parser(sub)
     bench.add_parser(sub)
     return parser

@@ -14,6 +14,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "catalog": ("FeatureSpec", "categories", "feature_catalog", "regions"),
     "_files": ("read_table",),
     "quality": ("column_summary",),
+    "retention": ("prune_books",),
     "schema": ("CANONICAL_SCHEMAS", "CONTRACT", "MAX_PROBLEMS", "ROW_NUMBERS_NOTE", "ColumnSpec", "validate_tables"),
     "sources": ("FORMATS", "load_current", "read_book", "read_uploaded", "save_current", "write_book"),
 })

@@ -24,7 +24,8 @@ from pandera.errors import SchemaError as PanderaSchemaError
 
 from .book import REQUIRED_TABLES, TABLES, Book
 from ..config import Settings, get_settings
-from ..diskio import disk_errors, fsync_path, write_text_atomic
+from ..diskio import disk_errors, fsync_path, make_private, write_text_atomic
+from .retention import prune_books
 from ..errors import ConfigError, DataSourceError
 from .schema import CANONICAL_SCHEMAS, _validate, validate_tables
 from ._files import _read_file, _read_files
@@ -278,13 +279,14 @@ def _exchange(a: Path, b: Path) -> bool:
 # ---------------------------------------------------------------------------------------------
 # The current book
 
-def save_current(book: Book, state_dir: Path) -> Path:
+def save_current(book: Book, state_dir: Path, keep_replaced: int | None = None) -> Path:
     """Store a validated book under ``state_dir/books/<fingerprint>/`` and make it the current one.
 
     The book folder is written first (atomically; skipped when that fingerprint is already
     stored), then ``current_book.json`` is replaced in one ``os.replace``. A book not in
     canonical dtypes is validated first (:class:`~cb_core.errors.SchemaError` if it breaks the
-    contract, and then nothing is written).
+    contract, and then nothing is written). All of it is private (0600/0700); replaced books
+    beyond ``keep_replaced`` (None: the setting) are deleted (:mod:`.retention`).
 
     Returns
     -------
@@ -298,11 +300,14 @@ def save_current(book: Book, state_dir: Path) -> Path:
     if not (folder.is_dir() and {p.name for p in folder.iterdir()} == expected
             and _stored_book(folder, book.fingerprint) is not None):
         write_book(book, folder, "parquet")
+    make_private(folder.parent)
     pointer = {"fingerprint": book.fingerprint, "source": book.source,
                "loaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "files": _digests(folder)}
     write_text_atomic(state_dir / POINTER_FILE, json.dumps(pointer, ensure_ascii=False, indent=2) + "\n",
-                      "the current-book pointer")
+                      "the current-book pointer", private=True)
+    os.utime(folder)  # its time is when it was last made current: the order in which books are pruned
+    prune_books(state_dir, book.fingerprint, get_settings().keep_replaced_books if keep_replaced is None else keep_replaced)
     return folder
 
 

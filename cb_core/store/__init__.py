@@ -13,7 +13,11 @@ verb's arguments; the :class:`Store` method of the same name runs it in a transa
 
 =================  ==========================================================================
 ``users``          add_user, ensure_first_admin, list_users, get_user, disable_user,
-                   reset_password, authenticate, start_session, session_user, end_session
+                   reset_password, start_session, session_user, end_session
+``tickets``        issue_login_ticket, redeem_login_ticket (one-time tickets for an HttpOnly cookie)
+``logins``         authenticate (throttled per client; one answer for every wrong guess), unlock_user
+``passwords``      the password policy and argon2id hashing
+``maintenance``    integrity_check, backup, restore (``python -m cb_core db ...``)
 ``policies``       save_draft, discard_draft, publish, published_policy, policy_version,
                    policy_history, draft_for, list_policies
 ``decisions``      save_decision, decisions_for, list_decisions
@@ -22,6 +26,7 @@ verb's arguments; the :class:`Store` method of the same name runs it in a transa
 ``products``       save_products, current_products, product_version, product_history
 ``front``          :class:`Store`: one method per verb, plus url, dialect, migrate, close
 ``_gateway``       the engine, transactions and retries, error translation, migrate, ``write_audit``
+``_files``         the SQLite file's identity, the "a database existed" marker, the keyed-hash secret
 ``tables``         every table as a SQLAlchemy model; ``migrations/`` the Alembic revisions
 ``records``        the frozen records verbs return
 =================  ==========================================================================
@@ -41,11 +46,15 @@ for any other bad input.
 """
 from __future__ import annotations
 
+from ._files import DatabaseDamagedError
 from ._gateway import default_url
 from .front import Store
+from .logins import LoginError
+from .passwords import MIN_PASSWORD_LENGTH, PASSWORD_RULE, check_password
 from .products import catalog_changes
 from .records import AuditEntry, Decision, MerchantRequest, PolicyVersion, ProductCatalogVersion, User
 from .tables import DECISIONS, REQUEST_KINDS, REQUEST_STATUSES
 
-__all__ = ["DECISIONS", "REQUEST_KINDS", "REQUEST_STATUSES", "AuditEntry", "Decision", "MerchantRequest",
-           "PolicyVersion", "ProductCatalogVersion", "Store", "User", "catalog_changes", "default_url"]
+__all__ = ["DECISIONS", "MIN_PASSWORD_LENGTH", "PASSWORD_RULE", "REQUEST_KINDS", "REQUEST_STATUSES", "AuditEntry",
+           "DatabaseDamagedError", "Decision", "LoginError", "MerchantRequest", "PolicyVersion",
+           "ProductCatalogVersion", "Store", "User", "catalog_changes", "check_password", "default_url"]

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import Settings, get_settings, state_dir
 from ..errors import CBError, ConfigError, StoreUnavailableError
+from ._files import CORRUPT, FileIdentity, damaged
 from ._values import aware, clean_text, json_document
 from .tables import NAME_LENGTH, AuditRow
 
@@ -126,6 +127,8 @@ class Gateway:
         except (NoSuchModuleError, ImportError) as exc:
             raise ConfigError(f"no database driver for {self.url}: {exc}") from None
         self._retries = retries
+        #: Set by the store once it has opened a SQLite file: checked before every transaction.
+        self.identity: FileIdentity | None = None
         self._readers = sessionmaker(self._engine, expire_on_commit=False)
         self._writers = sessionmaker(self._engine.execution_options(cb_write=True), expire_on_commit=False)
 
@@ -139,6 +142,11 @@ class Gateway:
     def dialect(self) -> str:
         """``"sqlite"`` or ``"postgresql"`` (or another SQLAlchemy backend name)."""
         return self._url.get_backend_name()
+
+    @property
+    def sqlalchemy_url(self) -> URL:
+        """The parsed URL (password included: for the store's own files, never for showing)."""
+        return self._url
 
     def close(self) -> None:
         """Close every pooled connection (the store can still be used; it reconnects on demand)."""
@@ -192,6 +200,8 @@ class Gateway:
         """
         sessions = self._writers if write else self._readers
         for attempt in range(self._retries + 1):
+            if self.identity is not None:
+                self.identity.check()  # never write into a deleted or replaced file
             try:
                 with sessions() as session, session.begin():
                     return work(session)
@@ -201,6 +211,8 @@ class Gateway:
                     raise
                 raise mapped from None
             except DBAPIError as exc:
+                if _is_corrupt(exc):
+                    raise damaged(CORRUPT) from None
                 if _is_transient(exc) and attempt < self._retries:
                     delay = min(0.5, 0.01 * 2 ** attempt) * (0.5 + random.random())
                     log.info("store: transient %s, retry %d in %.3f s", _reason(exc), attempt + 1, delay)
@@ -241,6 +253,11 @@ def _reason(exc: DBAPIError) -> str:
 
 def _hide_password(value: str) -> str:
     return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", value)
+
+
+def _is_corrupt(exc: DBAPIError) -> bool:
+    message = str(getattr(exc, "orig", None) or exc).lower()
+    return "file is not a database" in message or "database disk image is malformed" in message
 
 
 def _is_transient(exc: DBAPIError) -> bool:

@@ -5,6 +5,7 @@ naming the argument and what was received.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -16,6 +17,18 @@ from typing import Any
 from ..errors import ConfigError
 
 MAX_LIMIT = 100_000
+
+
+def sha256_text(value: str) -> str:
+    """sha256 of ``value`` (UTF-8) as 64 hex characters: how tokens and tickets are kept."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def user_agent_hash(user_agent: str | None) -> str | None:
+    """sha256 of a browser's User-Agent header (None when the caller has none to give)."""
+    if not isinstance(user_agent, str) or not user_agent:
+        return None
+    return sha256_text(user_agent)
 
 
 def utcnow() -> datetime:

@@ -8,18 +8,22 @@ that need two transactions (a login, a session check, a race answered afresh) co
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Self
 
 from argon2 import PasswordHasher
 from sqlalchemy import Engine
 
 from ..config import get_settings
-from ..errors import AuthError, ConfigError, ConflictError
-from . import audit, decisions, policies, products, requests, users
+from ..errors import ConfigError, ConflictError
+from . import audit, decisions, logins, maintenance, policies, products, requests, tickets, users
+from ._files import EMPTY, FileIdentity, Secret, damaged, marker_path, prepare_sqlite, private_folder, sqlite_file, \
+    write_marker
 from ._gateway import DEFAULT_BUSY_TIMEOUT_S, DEFAULT_RETRIES, Gateway
 from ._values import aware
+from .passwords import Passwords
 from .records import AuditEntry, Decision, MerchantRequest, PolicyVersion, ProductCatalogVersion, User
 
 __all__ = ["Store"]
@@ -34,7 +38,8 @@ class Store:
         SQLAlchemy URL; None = the ``database_url`` setting (``CB_DATABASE_URL``) or, when that is
         empty, the SQLite file ``<state_dir>/cb.sqlite``.
     max_failed_logins, lockout_minutes
-        Wrong passwords in a row that lock an account, and for how long.
+        Wrong passwords in a row that lock an account (against clients that failed), and for how
+        long (:mod:`.logins`).
     session_timeout_minutes
         Inactivity that ends a session; None = the ``session_timeout_minutes`` setting.
     busy_timeout_s, retries
@@ -42,19 +47,24 @@ class Store:
         a lock race (SQLite busy, PostgreSQL serialization failure or deadlock) is retried.
     password_hasher
         The argon2id hasher; None = argon2-cffi's defaults (RFC 9106 low-memory profile).
+    confirm_empty
+        Open an empty database even though one existed here before (``db init --confirm-empty``);
+        without it such a store refuses to open (:mod:`._files`).
 
     Raises
     ------
     ConfigError
         ``url`` is not a SQLAlchemy URL or names a driver that is not installed.
     StoreUnavailableError
-        The database cannot be reached (nothing was created).
+        The database cannot be reached (nothing was created); its subclass DatabaseDamagedError when
+        the SQLite file is corrupted, or the database is empty where one existed.
     """
 
-    def __init__(self, url: str | None = None, *, max_failed_logins: int = users.MAX_FAILED_LOGINS,
-                 lockout_minutes: float = users.LOCKOUT_MINUTES, session_timeout_minutes: float | None = None,
-                 busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, retries: int = DEFAULT_RETRIES,
-                 password_hasher: PasswordHasher | None = None) -> None:
+    def __init__(self, url: str | None = None, *, max_failed_logins: int = logins.LoginRules.max_failed_logins,
+                 lockout_minutes: float = logins.LoginRules.lockout_minutes,
+                 session_timeout_minutes: float | None = None, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+                 retries: int = DEFAULT_RETRIES, password_hasher: PasswordHasher | None = None,
+                 confirm_empty: bool = False) -> None:
         for name, value, low in (("max_failed_logins", max_failed_logins, 1), ("lockout_minutes", lockout_minutes, 0),
                                  ("session_timeout_minutes", session_timeout_minutes, 0),
                                  ("busy_timeout_s", busy_timeout_s, 0), ("retries", retries, 0)):
@@ -65,9 +75,22 @@ class Store:
         self.lockout_minutes = lockout_minutes
         self.session_timeout_minutes = (get_settings().session_timeout_minutes
                                         if session_timeout_minutes is None else session_timeout_minutes)
-        self._passwords = users.Passwords(password_hasher or PasswordHasher())
+        self._passwords = Passwords(password_hasher or PasswordHasher())
+        self._rules = logins.LoginRules(max_failed_logins=max_failed_logins, lockout_minutes=lockout_minutes,
+                                        free_failures=max_failed_logins)
+        url_object = self._gateway.sqlalchemy_url
+        self._secret = Secret(private_folder(url_object))
+        marker, file = marker_path(url_object), sqlite_file(url_object)
         try:
+            if file is not None:
+                prepare_sqlite(file, marker, confirm_empty)
+            if (marker is not None and marker.exists() and not confirm_empty
+                    and not self._gateway.run(maintenance.has_schema, write=False)):
+                raise damaged(EMPTY)
             self.revision = self.migrate()
+            write_marker(marker)
+            if file is not None:
+                self._gateway.identity = FileIdentity.of(file)
         except BaseException:
             self.close()
             raise
@@ -95,6 +118,25 @@ class Store:
     def close(self) -> None:
         """Close every pooled connection (the store can still be used; it reconnects on demand)."""
         self._gateway.close()
+
+    # -- care (maintenance.py) -------------------------------------------------------------------
+    def integrity_check(self) -> list[str]:
+        """Problems found in the database file (empty list: sound); see :mod:`.maintenance`."""
+        self._gateway.run(lambda s: None, write=False)  # a vanished or unreadable file says so first
+        return maintenance.integrity_check(self._gateway.engine)
+
+    def backup(self, target: str | Path) -> Path:
+        """A consistent online copy of the SQLite database at ``target`` (PostgreSQL: use pg_dump)."""
+        self._gateway.run(lambda s: None, write=False)
+        return maintenance.backup(self._gateway.engine, Path(target))
+
+    def restore(self, source: str | Path) -> str:
+        """Put the backup ``source`` in place of the database's content (checked whole first), then
+        upgrade it to the current schema; returns the revision."""
+        maintenance.restore(self._gateway.engine, Path(source))
+        self.close()
+        self.revision = self.migrate()
+        return self.revision
 
     def __enter__(self) -> Self:
         return self
@@ -141,43 +183,62 @@ class Store:
         """Give ``name`` a new random password (returned once), clear its lockout, end its sessions."""
         return self._gateway.run(lambda s: users.reset_password(s, self._passwords, name, actor=actor))
 
-    def authenticate(self, name: str, password: str, now: datetime | None = None) -> User:
-        """The user, when ``password`` is right and the account is neither locked nor disabled.
+    def authenticate(self, name: str, password: str, now: datetime | None = None, *,
+                     client: str | None = None) -> User:
+        """The user, when ``password`` is right (see :mod:`.logins` for what a refusal says).
 
-        Every attempt is audited (``login`` / ``login.failed``); ``max_failed_logins`` wrong
-        passwords in a row lock the account for ``lockout_minutes`` (:func:`.users.record_login`).
+        ``client`` identifies where the attempt comes from (the browser's address; the app passes
+        it, kept only as a keyed hash). Without one (the CLI), nothing is throttled and an account
+        lock binds the caller. Every attempt is audited (``login`` / ``login.failed``).
 
         Raises
         ------
-        AuthError
-            With a message that says which of these happened (an unknown name and a wrong
-            password read the same, so names cannot be probed).
+        LoginError
+            (an AuthError) ``wrong user name or password`` for an unknown name and a wrong password
+            alike; ``too many failed logins from this connection`` while the client must wait; the
+            lock or the disabled account only after the right password.
         """
         now = aware(now)
         name = name.strip() if isinstance(name, str) else ""
         password = password if isinstance(password, str) else ""
+        client_key = self._secret.digest("client", client) if isinstance(client, str) and client else None
+        until = self._gateway.run(lambda s: logins.client_wait(s, client_key, now), write=False)
+        if until is not None:  # refused before the (slow) password check: waiting costs the server nothing
+            raise self._gateway.run(lambda s: logins.record_throttled(s, name, client_key, until, now,
+                                                                      self.masked_name))
         # argon2 is slow on purpose: check outside any transaction so no lock is held meanwhile;
         # record_login applies the outcome only if the row still holds the hash that was checked.
         seen = self._gateway.run(lambda s: users.password_hash_of(s, name), write=False)
         check = self._passwords.check(seen, password)
-        outcome = self._gateway.run(lambda s: users.record_login(
-            s, name, check, now, max_failed_logins=self.max_failed_logins, lockout_minutes=self.lockout_minutes))
-        if outcome.user is None:  # the failure is committed (count, lock, audit) before raising
-            raise AuthError(outcome.error)
+        outcome = self._gateway.run(lambda s: logins.record_login(s, name, check, now, client_key, self.masked_name,
+                                                                  self._rules))
+        if outcome.user is None:  # the failure is committed (counts, lock, audit) before raising
+            raise outcome.error
         return outcome.user
 
-    def start_session(self, user: User | str, now: datetime | None = None) -> str:
-        """A new random session token for an active user (only its sha256 is stored)."""
-        return self._gateway.run(lambda s: users.start_session(s, user, now))
+    def masked_name(self, name: str) -> str:
+        """How the audit log names a user name that is not a user: ``unknown:`` and 16 hex characters
+        of its keyed hash (the same name always gives the same text; the name cannot be read back)."""
+        return "unknown:" + self._secret.digest("user", name)[:16]
+
+    def unlock_user(self, name: str, *, actor: str = "system") -> User:
+        """End ``name``'s login lock at once (:func:`.logins.unlock_user`)."""
+        return self._gateway.run(lambda s: logins.unlock_user(s, name, actor=actor))
+
+    def start_session(self, user: User | str, now: datetime | None = None, *, user_agent: str | None = None) -> str:
+        """A new random session token for an active user (only its sha256 is stored), bound to
+        ``user_agent`` (the browser's User-Agent header) when given."""
+        return self._gateway.run(lambda s: users.start_session(s, user, now, user_agent))
 
     def session_user(self, token: str | None, now: datetime | None = None,
-                     timeout_minutes: float | None = None) -> User | None:
+                     timeout_minutes: float | None = None, *, user_agent: str | None = None) -> User | None:
         """The user of a live session, refreshing its last activity (at most once a minute); None when
         unknown or over.
 
         A session is over once ended, once its user is disabled, or after ``timeout_minutes``
         (default: the store's ``session_timeout_minutes``) without activity; the timed-out session
-        is then ended for good.
+        is then ended for good. A session started with a User-Agent answers only to the same one
+        (``user_agent``); to any other it is None, and stays valid for its own browser.
         """
         if not token or not isinstance(token, str):
             return None
@@ -185,10 +246,21 @@ class Store:
         timeout = timedelta(minutes=self.session_timeout_minutes if timeout_minutes is None else timeout_minutes)
         # Every page run asks; only a stale last_seen (or an ending session) takes the write lock, so
         # many users clicking at once do not queue on SQLite's single writer.
-        seen = self._gateway.run(lambda s: users.peek_session(s, token, now, timeout), write=False)
+        seen = self._gateway.run(lambda s: users.peek_session(s, token, now, timeout, user_agent), write=False)
         if seen is False:
-            return self._gateway.run(lambda s: users.touch_session(s, token, now, timeout))
+            return self._gateway.run(lambda s: users.touch_session(s, token, now, timeout, user_agent))
         return seen
+
+    def issue_login_ticket(self, user: User | str, now: datetime | None = None, *,
+                           user_agent: str | None = None) -> str:
+        """A one-time ticket (a minute) that an HTTP route exchanges for an HttpOnly session cookie
+        (:mod:`.tickets`)."""
+        return self._gateway.run(lambda s: tickets.issue_ticket(s, user, now, user_agent))
+
+    def redeem_login_ticket(self, ticket: str | None, now: datetime | None = None, *,
+                            user_agent: str | None = None) -> str | None:
+        """The token of a new session for a valid ticket, once; None otherwise (:mod:`.tickets`)."""
+        return self._gateway.run(lambda s: tickets.redeem_ticket(s, ticket, now, user_agent))
 
     def end_session(self, token: str | None, now: datetime | None = None) -> None:
         """Log out: the session ends for good (unknown or already ended tokens are ignored)."""
@@ -266,9 +338,12 @@ class Store:
 
     # -- merchants' requests (requests.py) -------------------------------------------------------
     def open_request(self, merchant_id: str, kind: str, details: str, user: User | str,
-                     received_at: datetime | None = None) -> MerchantRequest:
-        """Log a merchant's request; it is due 30 days after it was received (:func:`.requests.open_request`)."""
-        return self._gateway.run(lambda s: requests.open_request(s, merchant_id, kind, details, user, received_at))
+                     received_at: datetime | None = None, *, known_merchants: Container[str] | None = None
+                     ) -> MerchantRequest:
+        """Log a merchant's request; it is due 30 days after it was received; an id not in
+        ``known_merchants`` (the book's ids) is refused (:func:`.requests.open_request`)."""
+        return self._gateway.run(lambda s: requests.open_request(s, merchant_id, kind, details, user, received_at,
+                                                                 known_merchants))
 
     def update_request(self, request_id: int, status: str, resolution: str | None, user: User | str,
                        now: datetime | None = None) -> MerchantRequest:

@@ -8,6 +8,7 @@ review is resolved only with a substantive written reason.
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -45,13 +46,18 @@ def substantive_length(reason: str) -> int:
 
 
 def open_request(session: Session, merchant_id: str, kind: str, details: str, user: User | str,
-                 received_at: datetime | None = None) -> MerchantRequest:
+                 received_at: datetime | None = None, known_merchants: Container[str] | None = None
+                 ) -> MerchantRequest:
     """Log a merchant's request; it is due ``ANSWER_DAYS`` (30) days after it was received.
 
     ``received_at`` defaults to now; give the real date when a letter is logged late (it may
-    not lie in the future).
+    not lie in the future). ``known_merchants`` (the ids of the book in use, e.g.
+    ``cb_core.workspace.merchant_ids(book)``; a set or a ``pd.Index``, not a Series) refuses an id
+    that is not among them.
     """
     merchant_id = clean_text(merchant_id, "merchant_id", max_length=NAME_LENGTH)
+    if known_merchants is not None and merchant_id not in known_merchants:
+        raise ConfigError(f"no merchant with id {merchant_id!r} in the book in use; check the id")
     if kind not in REQUEST_KINDS:
         raise ConfigError(f"kind must be one of {', '.join(REQUEST_KINDS)}; got {kind!r}")
     details = clean_text(details, "details", max_length=MAX_TEXT, allow_empty=True)

@@ -91,6 +91,36 @@ class SessionRow(Base):
     created_at: Mapped[datetime]
     last_seen: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    # sha256 of the browser's User-Agent at login (None: the caller gave none); a token presented
+    # with another User-Agent is refused.
+    user_agent_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginTicketRow(Base):
+    """A one-time ticket made at login, exchanged once, within a minute, by an HTTP route for the
+    session token it puts in an HttpOnly cookie (page scripts never see the token)."""
+
+    __tablename__ = "login_tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_agent_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class LoginClientRow(Base):
+    """Failed logins in a row from one client (a keyed hash of its address) and when it may try again."""
+
+    __tablename__ = "login_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_key: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure: Mapped[datetime | None]
+    not_before: Mapped[datetime | None]
 
 
 class PolicyRow(Base):

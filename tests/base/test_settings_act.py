@@ -339,3 +339,18 @@ def _session_timeout(run: Run, name: str) -> None:
             token = store.start_session("ann", now=T0)
             user = store.session_user(token, now=T0 + idle)
             assert (user is None) == (idle > timedelta(minutes=value))
+
+
+@case("keep_replaced_books")
+def _keep_replaced_books(run: Run, name: str) -> None:
+    from cb_core.synth import generate_book
+    from cb_core.workspace import install_book
+
+    books = [generate_book(30, 13, seed=seed) for seed in (1, 2, 3, 4)]
+    for value in (0, 2):
+        settings = run.under(keep_replaced_books=value)
+        for book in books:
+            install_book(book)  # the engine reads the setting itself
+        kept = {p.name for p in (Path(settings.state_dir) / "books").iterdir()}
+        # the book in use, and the `value` installed just before it
+        assert kept == {b.fingerprint for b in books[len(books) - 1 - value:]}

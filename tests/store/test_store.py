@@ -25,10 +25,10 @@ def test_fresh_database_is_migrated_to_head_and_matches_the_models(db_url):
     from cb_core.store.tables import Base
 
     first = Store(db_url)
-    assert first.revision == head_revision() == "0002"
+    assert first.revision == head_revision() == "0003"
     again = Store(db_url)  # opening an up-to-date database changes nothing
     assert again.revision == head_revision()
-    assert rows_of(first, "SELECT version_num FROM alembic_version") == [("0002",)]
+    assert rows_of(first, "SELECT version_num FROM alembic_version") == [("0003",)]
     with first._engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata) == []
     first.close()
@@ -112,7 +112,8 @@ def test_add_user_refuses_bad_input_and_duplicates(store):
         (("lee", "officer"), {"partner": "Hana"}, ConfigError,
          "only role partner has a partner; 'lee' has role officer and partner 'Hana'"),
         (("lee", "pm"), {"password": "short"}, ConfigError,
-         "a password must be at least 8 characters; got 5 characters"),
+         "a password must be at least 10 characters; got 5 characters; the rule: at least 10 characters, not one "
+         "of the common passwords on our list, and not containing the user name"),
         (("le e", "pm"), {}, ConfigError, "a user name must not contain spaces or control characters; got 'le e'"),
         (("", "pm"), {}, ConfigError, "user name must not be empty"),
     ]
@@ -122,48 +123,53 @@ def test_add_user_refuses_bad_input_and_duplicates(store):
     assert [u.name for u in store.list_users()] == ["kim"]
 
 
-def test_lockout_after_five_failures_then_unlock_after_fifteen_minutes(people):
+def test_lockout_after_five_failures_binds_the_failing_client_until_fifteen_minutes(people):
     store = people
-    for minute in range(4):
+    for minute in range(5):  # a minute apart: the client is not throttled yet
         with pytest.raises(AuthError, match=exact("wrong user name or password")):
-            store.authenticate("kim", "wrong password", now=T0 + timedelta(minutes=minute))
-    assert store.get_user("kim").failed_logins == 4
-    with pytest.raises(AuthError, match=exact("wrong user name or password; after 5 failed logins the account "
-                                              "is locked for 15 minutes")):
-        store.authenticate("kim", "wrong again", now=T0 + timedelta(minutes=4))
+            store.authenticate("kim", "wrong password", now=T0 + timedelta(minutes=minute), client="10.0.0.9")
     locked_until = T0 + timedelta(minutes=19)
     assert store.get_user("kim").locked_until == locked_until
-    # Locked: even the right password is refused until the period is over.
-    for at in (T0 + timedelta(minutes=5), locked_until - timedelta(seconds=1)):
+    # The client that failed: a wrong password still reads as one; only the right one hears of the lock.
+    with pytest.raises(AuthError, match=exact("wrong user name or password")):
+        store.authenticate("kim", "wrong again", now=T0 + timedelta(minutes=10), client="10.0.0.9")
+    for at in (T0 + timedelta(minutes=12), locked_until - timedelta(seconds=1)):
         with pytest.raises(AuthError, match=exact("account 'kim' is locked after 5 failed logins until "
-                                                  "2026-06-15 09:19 UTC; try again later or ask an admin to "
-                                                  "reset the password")):
-            store.authenticate("kim", PASSWORD, now=at)
-    user = store.authenticate("kim", PASSWORD, now=locked_until)
+                                                  "2026-06-15 09:19 UTC; try again then, from this device, or ask "
+                                                  "an admin to unlock it")):
+            store.authenticate("kim", PASSWORD, now=at, client="10.0.0.9")
+    user = store.authenticate("kim", PASSWORD, now=locked_until, client="10.0.0.9")
     assert user.name == "kim" and user.failed_logins == 0 and user.locked_until is None
     # Other accounts were never affected.
-    assert store.authenticate("lee", PASSWORD, now=T0).name == "lee"
+    assert store.authenticate("lee", PASSWORD, now=T0, client="10.0.0.7").name == "lee"
     reasons = [e.after["reason"] for e in reversed(store.audit_log({"user": "kim", "action": "login.failed"}))]
-    assert reasons == ["wrong password"] * 4 + ["wrong password; locked", "locked", "locked"]
+    assert reasons == ["wrong password"] * 4 + ["wrong password; locked", "wrong password", "locked", "locked"]
     assert len(store.audit_log({"user": "kim", "action": "login"})) == 1
 
 
 def test_lockout_parameters_are_configurable(db_url):
     with Store(db_url, max_failed_logins=2, lockout_minutes=1, password_hasher=FAST_HASHER) as store:
         store.add_user("kim", "pm", password=PASSWORD)
-        with pytest.raises(AuthError, match="^wrong user name or password$"):
-            store.authenticate("kim", "nope nope", now=T0)
-        with pytest.raises(AuthError, match="locked for 1 minute$"):
-            store.authenticate("kim", "nope nope", now=T0)
-        assert store.authenticate("kim", PASSWORD, now=T0 + timedelta(minutes=1)).name == "kim"
+        for _ in range(2):
+            with pytest.raises(AuthError, match="^wrong user name or password$"):
+                store.authenticate("kim", "nope nope", now=T0, client="10.0.0.2")
+        assert store.get_user("kim").locked_until == T0 + timedelta(minutes=1)
+        with pytest.raises(AuthError, match="locked after 2 failed logins until 2026-06-15 09:01 UTC"):
+            store.authenticate("kim", PASSWORD, now=T0, client="10.0.0.2")
+        with pytest.raises(AuthError, match="^wrong user name or password$"):  # the third failure in a row ...
+            store.authenticate("kim", "nope nope", now=T0, client="10.0.0.2")
+        with pytest.raises(AuthError, match="^too many failed logins from this connection; try again in 1 s$"):
+            store.authenticate("kim", PASSWORD, now=T0, client="10.0.0.2")  # ... makes this client wait
+        assert store.authenticate("kim", PASSWORD, now=T0 + timedelta(minutes=1), client="10.0.0.2").name == "kim"
 
 
-def test_unknown_user_reads_like_a_wrong_password_and_is_audited(people):
+def test_unknown_user_reads_like_a_wrong_password_and_is_audited_by_a_keyed_hash(people):
     with pytest.raises(AuthError, match=exact("wrong user name or password")):
         people.authenticate("mallory", PASSWORD, now=T0)
     [entry] = people.audit_log({"action": "login.failed"})
-    assert (entry.user, entry.entity_id, entry.after, entry.at) == ("mallory", "mallory", {"reason": "unknown user"},
-                                                                    T0)
+    masked = people.masked_name("mallory")
+    assert masked.startswith("unknown:") and len(masked) == len("unknown:") + 16 and "mallory" not in masked
+    assert (entry.user, entry.entity_id, entry.after, entry.at) == (masked, masked, {"reason": "unknown user"}, T0)
 
 
 def test_disabled_user_is_refused_and_loses_its_sessions(people):
@@ -190,9 +196,10 @@ def test_reset_password_replaces_the_old_one_and_clears_the_lock(people):
     new = people.reset_password("oh", actor="kim")
     assert new != PASSWORD and len(new) >= 20
     assert people.session_user(token, now=T0) is None
+    later = T0 + timedelta(seconds=5)  # past the wait the five failures gave this client
     with pytest.raises(AuthError, match=exact("wrong user name or password")):
-        people.authenticate("oh", PASSWORD, now=T0)
-    assert people.authenticate("oh", new, now=T0).name == "oh"
+        people.authenticate("oh", PASSWORD, now=later)
+    assert people.authenticate("oh", new, now=later + timedelta(seconds=5)).name == "oh"
 
 
 def test_sessions_end_after_inactivity_and_on_logout(people):

@@ -57,7 +57,7 @@ def test_stores_opening_a_fresh_database_at_once_migrate_it_once(db_url):
 def test_two_users_publishing_from_the_same_base_exactly_one_wins(db_url):
     setup = _open(db_url)
     for name in ("kim", "lee"):
-        setup.add_user(name, "pm", password="pw-" + name * 4)
+        setup.add_user(name, "pm", password="pw-" + "x7" * 6)
     setup.publish("main", setup.save_draft("main", {"approve": 600}, "kim").id, "kim", None)
     stores = {"kim": _open(db_url), "lee": _open(db_url)}
     wins, overlapped = {"kim": 0, "lee": 0}, 0
@@ -108,7 +108,7 @@ def test_a_race_past_the_lock_is_still_a_conflict(db_url, monkeypatch):
     "latest version" (as if the lock were missing) still gets a ConflictError, not a crash."""
     store = _open(db_url)
     for name in ("kim", "lee"):
-        store.add_user(name, "pm", password="pw-" + name * 4)
+        store.add_user(name, "pm", password="pw-" + "x7" * 6)
     store.publish("main", store.save_draft("main", {"approve": 600}, "kim").id, "kim", None)
     lees = store.save_draft("main", {"approve": 590}, "lee")
     stale = store.policy_version("main", 1)
