@@ -11,7 +11,7 @@ import logging
 
 import streamlit as st
 
-from cb_core.store import User
+from cb_core.store import LoginError, User
 from ui.cache import store
 from ui.errors import engine_errors
 from ui.labels import tr
@@ -64,6 +64,24 @@ def _cookie_token() -> str | None:
     return value if isinstance(value, str) and value else None  # AppTest gives a mock object
 
 
+def _user_agent() -> str | None:
+    """The browser's User-Agent: a session token only opens the app in the browser it was issued to."""
+    try:
+        value = st.context.headers.get("User-Agent")
+    except Exception:  # no browser request (bare mode)
+        return None
+    return value if isinstance(value, str) and value else None  # AppTest gives a mock object
+
+
+def _client() -> str:
+    """The client address logins are throttled by (behind a proxy: set it to forward the real one)."""
+    try:
+        address = st.context.ip_address
+    except Exception:
+        address = None
+    return address if isinstance(address, str) and address else "localhost"
+
+
 def _remember(user: User, token: str) -> None:
     sign_in(user.name, user.role, user.partner, token)
 
@@ -87,7 +105,7 @@ def require_login(all_pages: list | None = None) -> User:
         _first_start_admin()
         token = session_token()
         if token:
-            user = store().session_user(token)
+            user = store().session_user(token, user_agent=_user_agent())
             if user is not None:
                 _remember(user, token)
                 return user
@@ -97,7 +115,7 @@ def require_login(all_pages: list | None = None) -> User:
         else:
             token = _cookie_token()
             if token and token != st.session_state.get("_cookie_spent"):
-                user = store().session_user(token)  # a reload or another tab of a signed-in browser
+                user = store().session_user(token, user_agent=_user_agent())  # a reload or another tab
                 if user is not None:
                     _remember(user, token)
                     return user
@@ -114,8 +132,12 @@ def require_login(all_pages: list | None = None) -> User:
         submitted = st.form_submit_button(tr("login_submit"), type="primary")
     if submitted:
         with engine_errors():
-            user = store().authenticate(name.strip(), password)
-            _remember(user, store().start_session(user))
+            try:
+                user = store().authenticate(name.strip(), password, client=_client())
+            except LoginError as exc:  # one answer for unknown names and wrong passwords, in the user's language
+                st.error(tr(exc.key, **exc.params))
+                st.stop()
+            _remember(user, store().start_session(user, user_agent=_user_agent()))
         st.rerun()
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises

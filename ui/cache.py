@@ -52,6 +52,17 @@ def current_book() -> Book | None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
+def _merchant_ids(fingerprint: str, _book: Book):
+    return workspace.merchant_ids(_book)
+
+
+def known_merchants():
+    """The ids of the book in use (an id typed by a user is checked against them); empty without a book."""
+    book = current_book()
+    return () if book is None else _merchant_ids(book.fingerprint, book)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _model(version: str):
     # The exact explainer (cb_core.explain.fastshap, 1.6 s at 100,000 merchants with its numba import) is
     # built on the first explanation and kept per model version: the pages that do not explain

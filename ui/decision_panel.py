@@ -59,6 +59,6 @@ def render_decision(merchant_id: str, ex: MerchantExplanation, model_version: st
                                tr("review_score"): d.score, tr("review_grade"): d.grade,
                                tr("decision_policy"): "–" if d.policy_version is None else f"v{d.policy_version}",
                                tr("decision_note"): d.note,
-                               tr("decision_superseded_by"): d.superseded_by_id or ""} for d in reversed(history)])
+                               tr("decision_superseded_by"): "" if d.superseded_by_id is None else str(d.superseded_by_id)} for d in reversed(history)])
         show_table(table, f"decisions_{merchant_id}.csv", "dl_decisions")
     return current

@@ -16,7 +16,8 @@ from cb_core import workspace
 from cb_core.data import Book
 from cb_core.data import feature_catalog
 from cb_core.errors import CBError, ModelError, SchemaError
-from cb_core.model import check_book_features  # not in cb_core.model's front yet
+from cb_core.model import check_book_features
+from cb_core.store import DatabaseDamagedError
 from ui import cache
 from ui.labels import tr
 
@@ -29,6 +30,9 @@ def engine_errors(title_key: str = "error_title") -> Iterator[None]:
     """
     try:
         yield
+    except DatabaseDamagedError as exc:  # vanished, replaced, empty or corrupt: said without server paths
+        st.error(tr(exc.key), icon="⚠️")
+        st.stop()
     except SchemaError as exc:
         st.error(tr("error_schema", n=len(exc.problems)), icon="⚠️")
         st.dataframe(problems_frame(exc), width="stretch", hide_index=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cb_core import workspace
+from cb_core.config import get_settings
 from cb_core.data import column_summary
 from ui.cache import current_book
 from ui.errors import engine_errors
@@ -25,6 +26,7 @@ else:
     cols[3].metric(tr("data_activity_rows"), f"{len(book.activity):,}")
     st.success(tr("data_valid", last_month=book.last_month,
                   outcomes=0 if book.outcomes is None else len(book.outcomes)))
+    st.caption(tr("data_kept_books", n=get_settings().keep_replaced_books))
 
     st.subheader(tr("data_quality"))
     tables = book.tables()

@@ -6,7 +6,7 @@ import streamlit as st
 
 from cb_core.store import REQUEST_KINDS, REQUEST_STATUSES
 from cb_core.strategy import DECISIONS
-from ui.cache import store
+from ui.cache import known_merchants, store
 from ui.errors import engine_errors
 from ui.labels import label_func, tr
 from ui.session import user_name
@@ -59,7 +59,8 @@ with tab_requests:
         rq_details = st.text_area(tr("requests_details"), key="rq_details")
         if st.form_submit_button(tr("requests_open")):
             with engine_errors():
-                opened = store().open_request(rq_merchant.strip(), rq_kind, rq_details.strip(), user_name())
+                opened = store().open_request(rq_merchant.strip(), rq_kind, rq_details.strip(), user_name(),
+                                              known_merchants=known_merchants())
             flash(tr("requests_opened", id=opened.id, due=f"{opened.due_at:%Y-%m-%d}"))
             st.rerun()
     open_ids = [r.id for r in requests if r.status != "resolved"]

@@ -1,6 +1,7 @@
 """Training on a Dask cluster: :class:`lightgbm.dask.DaskLGBMClassifier` over the training rows of
-every partition, with the parameters, monotone constraints, out-of-time split, early stopping and
-Platt calibration of :func:`cb_core.model.credit_model.train_model`.
+every partition, with the parameters, monotone constraints, the three out-of-time windows (trees
+fitted on the earliest periods, early stopping and Platt calibration on the next, metrics on the
+latest, with the same purge), and the point-in-time rule of :func:`cb_core.model.train_with_report`.
 
 Why the booster is not bit-identical to one trained by :func:`~cb_core.model.credit_model.train_model` on the
 same rows: LightGBM's data-parallel learner builds each worker's histograms from its own rows
@@ -30,15 +31,16 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from ..data import OUTCOME_HORIZON_MONTHS, FeatureSpec, feature_catalog
+from ..errors import ConfigError, ModelError
+from ..features import feature_names, static_features
+from ..model import (
+    DEFAULT_EARLY_STOPPING_ROUNDS, DEFAULT_NUM_BOOST_ROUND, DEFAULT_PARAMS, TEST_SHARE, VALID_SHARE, CreditModel,
+    GradeBands, ScoreScale, TimeWindows, assemble_model, feature_layout, feature_matrix, fit_platt, held_out_metrics,
+    outcome_gap, purge, score_from_logit, time_windows,
+)
 from ..model import metrics as M
 from ._partition import training_meta, training_partition
-from ..data import FeatureSpec, feature_catalog
-from ..errors import ConfigError, ModelError
-from ..features import feature_names
-from ..model import (
-    DEFAULT_EARLY_STOPPING_ROUNDS, DEFAULT_NUM_BOOST_ROUND, DEFAULT_PARAMS, CreditModel, feature_layout, feature_matrix, assemble_model, calibrate, out_of_time_split,
-)
-from ..model import GradeBands, ScoreScale, score_from_logit
 
 __all__ = ["TRAINER", "train_on_cluster", "early_stopping_iteration"]
 
@@ -92,29 +94,38 @@ def _valid_loss_sums(rows: pd.DataFrame, booster_text: str, features: list[str],
 
 
 def _margins(rows: pd.DataFrame, booster_text: str, features: list[str], levels: dict[str, list[Any]],
-             valid_periods: list[str]) -> pd.DataFrame:
+             periods: list[str]) -> pd.DataFrame:
     booster = lgb.Booster(model_str=booster_text)
     codes = {f: {v: i for i, v in enumerate(lv)} for f, lv in levels.items()}
     margin = booster.predict(feature_matrix(rows, features, levels, codes), raw_score=True, num_threads=1) \
         if len(rows) else np.empty(0)
     return pd.DataFrame({"margin": margin, "y": rows["defaulted_12m"].to_numpy(dtype=np.int64),
                          "true_pd": rows["true_pd"].to_numpy(dtype=float),
-                         "valid": rows["snapshot_month"].isin(valid_periods).to_numpy()})
+                         "merchant_id": rows["merchant_id"].to_numpy(), "snapshot_month": rows["snapshot_month"].to_numpy(),
+                         "wanted": rows["snapshot_month"].isin(periods).to_numpy()})
 
 
-def _split(windows: pd.DataFrame, valid_share: float) -> tuple[list[str], list[str]]:
-    """Training and validation periods exactly as :func:`~cb_core.model.credit_model.out_of_time_split` picks
-    them, from the row count and bads of each period."""
-    periods = windows.index.astype(str).tolist()
-    split = out_of_time_split(np.repeat(np.arange(len(periods)), windows["rows"].to_numpy()), valid_share)
-    train = [periods[i] for i in split.train_periods]
-    valid = [periods[i] for i in split.valid_periods]
-    for name, chosen in (("training", train), ("validation", valid)):
-        bads, rows = int(windows.loc[chosen, "bads"].sum()), int(windows.loc[chosen, "rows"].sum())
+def _windows(keys: pd.DataFrame) -> TimeWindows:
+    """The three windows :func:`~cb_core.model.train_model` picks for a book, from each training row's
+    ``merchant_id``, ``snapshot_month`` and ``defaulted_12m`` (purged the same way)."""
+    windows = purge(time_windows(keys["snapshot_month"], TEST_SHARE, VALID_SHARE), keys["merchant_id"],
+                    keys["snapshot_month"], OUTCOME_HORIZON_MONTHS)
+    y = keys["defaulted_12m"].to_numpy()
+    for name, mask, periods in (("training", windows.train_mask, windows.train_periods),
+                                ("early-stopping/calibration", windows.valid_mask, windows.valid_periods),
+                                ("test", windows.test_mask, windows.test_periods)):
+        bads, rows = int(y[mask].sum()), int(mask.sum())
         if bads in (0, rows):
-            raise ConfigError(f"the {name} window ({', '.join(chosen)}) has only {'bads' if bads else 'goods'}; "
-                              "it needs both")
-    return train, valid
+            raise ConfigError(f"the {name} window ({', '.join(map(str, periods))}) has only "
+                              f"{'bads' if bads else 'goods'}; it needs both")
+    return windows
+
+
+def _train_rows(rows: pd.DataFrame, train_periods: list[str], purged: pd.MultiIndex) -> pd.DataFrame:
+    """This partition's rows of the train window that the purge kept."""
+    rows = rows[rows["snapshot_month"].isin(train_periods)]
+    keep = ~pd.MultiIndex.from_arrays([rows["merchant_id"], rows["snapshot_month"]]).isin(purged)
+    return rows[keep]
 
 
 def _effective_params(booster_text: str, keys: tuple[str, ...]) -> dict[str, str]:
@@ -136,9 +147,9 @@ def _estimator_params(merged: dict[str, Any], num_boost_round: int) -> dict[str,
 def train_on_cluster(client: Any, merchants: Any, activity: Any, outcomes: Any, *, today: Any,
                      exclude_sensitive: bool = False, params: dict[str, Any] | None = None,
                      scale: ScoreScale | None = None, bands: GradeBands | None = None,
-                     catalog: Mapping[str, FeatureSpec] | None = None, valid_share: float = 0.3,
+                     catalog: Mapping[str, FeatureSpec] | None = None, allow_static: bool = False,
                      seed: int = 0, data_fingerprint: str = "") -> CreditModel:
-    """Train, validate and calibrate a credit model on a Dask cluster.
+    """Train, early-stop, calibrate and test a credit model on a Dask cluster.
 
     Parameters
     ----------
@@ -148,9 +159,10 @@ def train_on_cluster(client: Any, merchants: Any, activity: Any, outcomes: Any, 
         the same divisions for all three).
     today : date
         For the validation of each partition.
-    exclude_sensitive, params, scale, bands, catalog, valid_share, seed, data_fingerprint
-        As in :func:`~cb_core.model.credit_model.train_model` (always out-of-time validation on
-        ``snapshot_month``).
+    exclude_sensitive, params, scale, bands, catalog, allow_static, seed, data_fingerprint
+        As in :func:`~cb_core.model.train_with_report` (always out-of-time on ``snapshot_month``;
+        a batch reads no ``bureau_history``, so the bureau fields are static and left out unless
+        ``allow_static``).
 
     Returns
     -------
@@ -165,14 +177,19 @@ def train_on_cluster(client: Any, merchants: Any, activity: Any, outcomes: Any, 
     rows = dd.map_partitions(training_partition, merchants, activity, outcomes, today=today,
                              meta=training_meta(), align_dataframes=False)
     rows = client.persist(rows)
-    windows = rows.groupby("snapshot_month")["defaulted_12m"].agg(["count", "sum"]).compute()
-    windows = windows.rename(columns={"count": "rows", "sum": "bads"}).sort_index()
-    if windows["rows"].sum() == 0:
+    keys = rows[["merchant_id", "snapshot_month", "defaulted_12m"]].compute().reset_index(drop=True)
+    if len(keys) == 0:
         raise ModelError("the book has no outcomes table rows with activity: training needs rows of "
                          "merchant_id, snapshot_month, defaulted_12m")
-    train_periods, valid_periods = _split(windows, valid_share)
+    windows = _windows(keys)
+    purged = pd.MultiIndex.from_frame(keys.loc[windows.purged_mask, ["merchant_id", "snapshot_month"]])
+    y_all = keys["defaulted_12m"].to_numpy()
 
-    entries, levels, excluded = feature_layout(training_meta()[feature_names()].reindex([0]), catalog, exclude_sensitive)
+    static = static_features(bureau_history=False)
+    layout_frame = training_meta()[feature_names()].reindex([0])
+    if not allow_static:
+        layout_frame = layout_frame.drop(columns=[f for f in static if f in layout_frame.columns])
+    entries, levels, excluded = feature_layout(layout_frame, catalog, exclude_sensitive)
     features = [e["name"] for e in entries]
     merged = {**DEFAULT_PARAMS, **(params or {})}
     num_boost_round = int(merged.pop("num_boost_round", DEFAULT_NUM_BOOST_ROUND))
@@ -180,49 +197,64 @@ def train_on_cluster(client: Any, merchants: Any, activity: Any, outcomes: Any, 
     merged.setdefault("seed", seed)
     merged["monotone_constraints"] = [e["monotone"] for e in entries]
 
-    train_rows = rows[rows["snapshot_month"].isin(train_periods)]
+    train_rows = rows.map_partitions(_train_rows, windows.train_periods, purged, meta=training_meta())
     workers = len(client.scheduler_info()["workers"])
-    log.info("training on %d workers: %d rows in %s, validating on %s", workers,
-             int(windows.loc[train_periods, "rows"].sum()), train_periods, valid_periods)
+    log.info("training on %d workers: %d rows in %s, early stopping on %s, testing on %s", workers,
+             int(windows.train_mask.sum()), windows.train_periods, windows.valid_periods, windows.test_periods)
     estimator = DaskLGBMClassifier(client=client, **_estimator_params(merged, num_boost_round))
     estimator.fit(train_rows[features], train_rows["defaulted_12m"])
     full_text = estimator.booster_.model_to_string()
 
-    loss_sums = [dask.delayed(_valid_loss_sums)(part, full_text, features, levels, valid_periods)
+    loss_sums = [dask.delayed(_valid_loss_sums)(part, full_text, features, levels, windows.valid_periods)
                  for part in rows.to_delayed()]
-    losses = np.sum(dask.compute(*loss_sums), axis=0) / windows.loc[valid_periods, "rows"].sum()
+    losses = np.sum(dask.compute(*loss_sums), axis=0) / int(windows.valid_mask.sum())
     best = early_stopping_iteration(losses, early_stopping_rounds)
     booster_text = estimator.booster_.model_to_string(num_iteration=best)
 
-    scored = rows.map_partitions(_margins, booster_text, features, levels, valid_periods,
-                                 meta={"margin": float, "y": np.int64, "true_pd": float, "valid": bool}).compute()
+    meta = {"margin": float, "y": np.int64, "true_pd": float, "merchant_id": object, "snapshot_month": object,
+            "wanted": bool}
+    scored = rows.map_partitions(_margins, booster_text, features, levels,
+                                 windows.train_periods + windows.valid_periods + windows.test_periods,
+                                 meta=meta).compute()
     client.cancel(rows)
-    valid = scored["valid"].to_numpy()
-    oos_margin, oos_y = scored["margin"].to_numpy()[valid], scored["y"].to_numpy()[valid]
-    a, b, result = calibrate(oos_margin, oos_y, scored["true_pd"].to_numpy()[valid])
-    train_margin, train_y = scored["margin"].to_numpy()[~valid], scored["y"].to_numpy()[~valid]
-    result["train_auc"] = M.auc(train_margin, train_y)
+    in_window = {name: scored["snapshot_month"].isin(periods).to_numpy() for name, periods in
+                 (("train", windows.train_periods), ("valid", windows.valid_periods), ("test", windows.test_periods))}
+    in_window["train"] = in_window["train"] & ~pd.MultiIndex.from_arrays([scored["merchant_id"], scored["snapshot_month"]]).isin(purged)
+    margin, y, oracle = scored["margin"].to_numpy(), scored["y"].to_numpy(), scored["true_pd"].to_numpy()
+    a, b = fit_platt(margin[in_window["valid"]], y[in_window["valid"]])
+    if not a > 0:
+        raise ModelError(f"calibration slope must be positive; got {a:.4g}: the model does not rank the "
+                         "calibration rows (too little data or no signal)")
+    test = in_window["test"]
+    result = held_out_metrics(1 / (1 + np.exp(-(a * margin[test] + b))), y[test], oracle[test])
+    result["train_auc"] = M.auc(margin[in_window["train"]], y[in_window["train"]])
 
     scale, bands = scale or ScoreScale.from_settings(), bands or GradeBands()
-    train_scores = score_from_logit(a * train_margin + b, scale)
+    train_scores = score_from_logit(a * margin[in_window["train"]] + b, scale)
     final = lgb.Booster(model_str=booster_text)
 
-    def window(periods: list[str]) -> dict[str, Any]:
-        return {"periods": periods, "rows": int(windows.loc[periods, "rows"].sum()),
-                "bads": int(windows.loc[periods, "bads"].sum())}
+    def window(mask: np.ndarray, periods: list[Any], role: str) -> dict[str, Any]:
+        return {"periods": [str(p) for p in periods], "rows": int(mask.sum()), "bads": int(y_all[mask].sum()),
+                "role": role}
 
+    validation = {"method": "out_of_time", "period_order": windows.order,
+                  "train": window(windows.train_mask, windows.train_periods, "fits the trees"),
+                  "valid": window(windows.valid_mask, windows.valid_periods, "early stopping and calibration"),
+                  "test": window(windows.test_mask, windows.test_periods, "metrics only"),
+                  "purged_rows": int(windows.purged_mask.sum()),
+                  "outcome_overlap": outcome_gap(windows, OUTCOME_HORIZON_MONTHS),
+                  "trainer": TRAINER, "workers": workers, "valid_logloss": float(losses[best - 1]),
+                  "point_in_time": {"bureau_history": False, "static_features": static,
+                                    "used": static if allow_static else [], "excluded": [] if allow_static else static}}
     model = assemble_model(
         final, booster_text, entries=entries, levels=levels, excluded=excluded,
         params={**{k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in merged.items()
                    if k != "num_threads"},
                 **_effective_params(booster_text, ("tree_learner", "monotone_constraints_method"))},
         num_boost_round=num_boost_round, early_stopping_rounds=early_stopping_rounds, best=best,
-        validation={"method": "out_of_time", "train": window(train_periods), "valid": window(valid_periods),
-                    "valid_share": valid_share, "trainer": TRAINER, "workers": workers,
-                    "valid_logloss": float(losses[best - 1])},
-        data_fingerprint=data_fingerprint, metrics=result,
-        calibration={"a": a, "b": b, "fitted_on": "validation window"},
+        validation=validation, data_fingerprint=data_fingerprint, metrics=result,
+        calibration={"a": a, "b": b, "fitted_on": "early-stopping/calibration window"},
         scale=scale, bands=bands, train_scores=train_scores)
-    log.info("trained model %s on the cluster: %d features, %d trees, auc %.3f", model.version, len(features),
+    log.info("trained model %s on the cluster: %d features, %d trees, test auc %.3f", model.version, len(features),
              best, result["auc"])
     return model

@@ -35,11 +35,13 @@ def outcome_maturity(book: Book) -> dict[str, Any]:
             "immature_snapshots": sorted(set(months[~mature]))}
 
 
-def static_features(book: Book) -> list[str]:
+def static_features(book: Book | None = None, *, bureau_history: bool = False) -> list[str]:
     """Features that are not point-in-time in this book: computed from a merchants-table field
     (today's value) for every past snapshot. ``bureau_history`` makes the bureau fields
-    point-in-time; ``region_income_index`` (from the address) stays static."""
-    covered = {"bureau_score", "owner_has_credit_card"} if book.bureau_history is not None else set()
+    point-in-time; ``region_income_index`` (from the address) stays static. Without a book, say
+    whether a ``bureau_history`` table is there (the Dask trainer knows its tables, not a Book)."""
+    has_history = book.bureau_history is not None if book is not None else bureau_history
+    covered = {"bureau_score", "owner_has_credit_card"} if has_history else set()
     return [f for field in STATIC_FIELDS if field not in covered for f in _DERIVED[field]]
 
 

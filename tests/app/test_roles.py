@@ -81,5 +81,10 @@ def test_wrong_password_is_refused_in_the_browser(page, streamlit_server):
     page.get_by_label("사용자 이름").fill("kim")
     page.get_by_label("비밀번호", exact=True).fill("not the password")
     page.get_by_role("button", name="로그인").click()
-    expect(page.get_by_text("wrong user name or password")).to_be_visible()
+    expect(page.get_by_text(t("login_wrong", "ko"), exact=True)).to_be_visible()  # in the page's language
     expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+    page.get_by_label("사용자 이름").fill("nobody-here")  # an unknown name gets the very same answer
+    page.get_by_label("비밀번호", exact=True).fill("not the password")
+    page.get_by_role("button", name="로그인").click()
+    expect(page.get_by_text(t("login_wrong", "ko"), exact=True)).to_be_visible()
+    expect(page.get_by_text("locked", exact=False)).to_have_count(0)

@@ -213,21 +213,38 @@ def trained_on_cluster(tmp_path_factory, client, book_dir):
     return result, batch.read_output(out)
 
 
-def test_cluster_training_matches_train_model_setup(trained_on_cluster, model):
+@pytest.fixture(scope="module")
+def trained_without_history(small_book):
+    """The production pipeline on one machine over the tables a batch reads (no ``bureau_history``)."""
+    from dataclasses import replace
+
+    from cb_core.model import train_with_report
+
+    return train_with_report(replace(small_book, bureau_history=None))[0]
+
+
+def test_cluster_training_matches_train_model_setup(trained_on_cluster, trained_without_history):
+    """The same three windows, purge, point-in-time exclusions, constraints and parameters as the
+    production pipeline on one machine over the same tables."""
     result, _ = trained_on_cluster
-    model, reference = load_model(result.model_dir), model
+    model, reference = load_model(result.model_dir), trained_without_history
     assert result.trained and result.model_dir == f"{result.out}/{batch.MODEL_DIR}"
     assert model.version == result.model_version
     card, ref = model.card, reference.card
     assert card["validation"]["trainer"] == "lightgbm.dask.DaskLGBMClassifier" and card["validation"]["workers"] == 2
-    for window in ("train", "valid"):
+    for window in ("train", "valid", "test"):
         assert card["validation"][window] == ref["validation"][window]
+    assert card["validation"]["purged_rows"] == ref["validation"]["purged_rows"] > 0
+    assert [f["name"] for f in card["features"]] == [f["name"] for f in ref["features"]]
+    assert card["validation"]["point_in_time"]["excluded"] == ref["validation"]["point_in_time"]["excluded"] == [
+        "bureau_score", "thin_file", "owner_has_credit_card", "region_income_index"]
     assert card["monotone_constraints"] == ref["monotone_constraints"]
     assert card["categorical_levels"] == ref["categorical_levels"] == {"category": list(categories())}
     assert card["params"]["tree_learner"] == "data" and card["params"]["monotone_constraints_method"] == "basic"
     assert {k: card["params"][k] for k in ("learning_rate", "num_leaves", "min_data_in_leaf", "lambda_l2")} == \
         {k: ref["params"][k] for k in ("learning_rate", "num_leaves", "min_data_in_leaf", "lambda_l2")}
-    assert card["metrics"]["auc"] > 0.75 and abs(card["metrics"]["auc"] - ref["metrics"]["auc"]) < 0.05, \
+    # test window of the 1,500-merchant book, without the bureau fields (not point-in-time in a batch)
+    assert card["metrics"]["auc"] > 0.65 and abs(card["metrics"]["auc"] - ref["metrics"]["auc"]) < 0.05, \
         (card["metrics"], card["best_iteration"], ref["metrics"], ref["best_iteration"])
 
 
