@@ -68,7 +68,8 @@ with left:
 with right:
     st.subheader(tr("review_reasons"))
     st.caption(tr("review_reasons_help", cutoff=int(policy.approve_cutoff), band=int(band)))
-    reasons = ex.reasons.assign(value=ex.reasons["value"].map(lambda v: f"{v:,.3g}" if isinstance(v, float) else str(v)))
+    reasons = ex.reasons.assign(value=ex.reasons["value_text"], peer_percentile=ex.reasons["peer_percentile"].map(
+        lambda p: "–" if pd.isna(p) else f"{p:.0f}"))  # a missing value has no percentile: never "nan"
     reasons = reasons.rename(columns={"label": tr("col_feature"), "reason": tr("col_reason"), "value": tr("col_value"),
                                       "peer_percentile": tr("col_peer_pct"), "delta_points": tr("col_delta_points"),
                                       "actionable": tr("col_actionable")})
