@@ -111,6 +111,6 @@ def what_if_panel() -> None:
 
 what_if_panel()
 render_offers(book, model, merchant_id, ex.values, ex.score, ex.grade)
-current = render_decision(merchant_id, ex, model.version, in_force)
+current = render_decision(merchant_id, ex, model.version, in_force, str(decision))
 render_explanation(ex, profile["business_name"], book.last_month, model.version,
                    None if current is None else current.decision, in_force)

@@ -28,6 +28,7 @@ from .bureau import (
     thin_file_uplift,
 )
 from .checks import check_monotone, check_positive_only
+from .decision_note import check_decision_note
 from .curves import CutoffCurves
 from .in_force import DEFAULT_POLICY_NAME, PolicyInForce, policy_in_force
 from ._inputs import default_exposure, frame_arrays, segment_values, strategy_frame
@@ -36,7 +37,7 @@ from .results import PolicyComparison, PolicyResult, compare_policies, decisions
 from .segments import segment_table
 
 __all__ = [
-    "DECISIONS", "CutoffCurves", "Policy", "PolicyComparison", "PolicyResult", "RescueView", "SegmentCutoff",
+    "DECISIONS", "CutoffCurves", "check_decision_note", "Policy", "PolicyComparison", "PolicyResult", "RescueView", "SegmentCutoff",
     "SwapSets", "ThinFileUplift", "bureau_only_scores", "check_monotone", "check_positive_only", "compare_policies",
     "decisions", "default_exposure", "evaluate", "frame_arrays", "matched_bureau_cutoff", "policy_grades",
     "rescue_view", "segment_table", "segment_values", "strategy_frame", "swap_sets", "thin_file_uplift",

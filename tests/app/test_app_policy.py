@@ -29,6 +29,12 @@ def _frame(small_book, trained):
     return strategy_frame(snap, model.score(snap), small_book.merchants, small_book.outcomes)
 
 
+def _policy_decision(store, small_book, trained, merchant_id) -> str:
+    from cb_core.strategy import decisions, policy_in_force
+
+    return str(decisions(_frame(small_book, trained).loc[[merchant_id]], policy_in_force(store).policy).iloc[0])
+
+
 def test_slider_moves_the_numbers_exactly(at, small_book, trained):
     from cb_core.strategy import Policy, evaluate
 
@@ -77,9 +83,10 @@ def test_decision_is_recorded_with_score_and_superseded_not_edited(at, app_store
     at.switch_page("views/merchant_review.py").run()
     at.text_input(key="review_query").set_value(merchant_id).run()
     score = int(_metric(at, "신용점수"))
+    policy_says = _policy_decision(app_store, small_book, trained, merchant_id)
     for generation, (choice, note) in enumerate((("refer", "매출 추이 확인 필요"), ("approve", "3개월 매출 증빙 확인"))):
-        # a fresh form after each saved decision: nothing of the last one is carried over
-        assert at.radio(key=f"decision_choice_{merchant_id}_{generation}").value == "approve"
+        # a fresh form after each saved decision, preset to the policy's decision: nothing of the last one is carried over
+        assert at.radio(key=f"decision_choice_{merchant_id}_{generation}").value == policy_says
         assert at.text_area(key=f"decision_note_{merchant_id}_{generation}").value == ""
         at.radio(key=f"decision_choice_{merchant_id}_{generation}").set_value(choice)
         at.text_area(key=f"decision_note_{merchant_id}_{generation}").set_value(note)
