@@ -29,18 +29,19 @@ from .bureau import (
 )
 from .checks import check_monotone, check_positive_only
 from .decision_note import check_decision_note
+from .impact import IMPACT_METRICS, PublicationImpact, publication_impact
 from .curves import CutoffCurves
 from .in_force import DEFAULT_POLICY_NAME, PolicyInForce, policy_in_force
 from ._inputs import default_exposure, frame_arrays, segment_values, strategy_frame
 from .policy import DECISIONS, Policy, SegmentCutoff, with_cutoffs
 from .results import PolicyComparison, PolicyResult, compare_policies, decisions, evaluate, policy_grades
-from .segments import segment_table
+from .segments import segment_rates, segment_table
 
 __all__ = [
-    "DECISIONS", "CutoffCurves", "check_decision_note", "Policy", "PolicyComparison", "PolicyResult", "RescueView", "SegmentCutoff",
+    "DECISIONS", "CutoffCurves", "check_decision_note", "IMPACT_METRICS", "PublicationImpact", "publication_impact", "Policy", "PolicyComparison", "PolicyResult", "RescueView", "SegmentCutoff",
     "SwapSets", "ThinFileUplift", "bureau_only_scores", "check_monotone", "check_positive_only", "compare_policies",
     "decisions", "default_exposure", "evaluate", "frame_arrays", "matched_bureau_cutoff", "policy_grades",
-    "rescue_view", "segment_table", "segment_values", "strategy_frame", "swap_sets", "thin_file_uplift",
+    "rescue_view", "segment_rates", "segment_table", "segment_values", "strategy_frame", "swap_sets", "thin_file_uplift",
     "with_cutoffs",
     "DEFAULT_POLICY_NAME", "PolicyInForce", "policy_in_force",
 ]

@@ -20,6 +20,13 @@ def _metric(app, label: str) -> str:
     return next(m.value for m in app.metric if m.label == label)
 
 
+def _publish_with_note(app, note: str) -> None:
+    """Publish, confirm with a note (the confirmation shows the impact first)."""
+    app.button(key="policy_publish").click().run()
+    app.text_area(key="policy_note").set_value(note)
+    app.button(key="policy_confirm").click().run()
+
+
 def _frame(small_book, trained):
     from cb_core.features.pipeline import current_snapshot
     from cb_core.strategy import strategy_frame
@@ -55,7 +62,7 @@ def test_publish_then_stale_publish_conflicts_and_keeps_the_draft(at, app_store)
     other = app_store.save_draft("default", {"approve_cutoff": 640, "refer_cutoff": 560}, "kim",
                                  base_version=None if before is None else before.version)
     app_store.publish("default", other.id, "kim", expected_base_version=None if before is None else before.version)
-    at.button(key="policy_publish").click().run()
+    _publish_with_note(at, "stale base")
     assert any("kim" in e.value for e in at.error) or any("kim" in c.value for c in at.code), [e.value for e in at.error]
     assert app_store.published_policy("default").payload["approve_cutoff"] == 640
     mine = app_store.draft_for("default", "admin")
@@ -67,10 +74,11 @@ def test_publish_from_the_current_base_creates_the_next_version(app_store):
     app.switch_page("views/cutoffs.py").run()
     before = app_store.published_policy("default")
     app.slider(key="cut_approve").set_value(610).run()
-    app.button(key="policy_publish").click().run()
+    _publish_with_note(app, "raise the bar for Q1")
     after = app_store.published_policy("default")
     assert after.version == (0 if before is None else before.version) + 1
     assert after.payload["approve_cutoff"] == 610 and after.published_by == "kim"
+    assert after.note == "raise the bar for Q1"
     assert any(f"v{after.version}" in s.value for s in app.success)
     # the portfolio now runs under it
     app.switch_page("views/portfolio.py").run()
