@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..access import ROLES, can, roles_with
 from ..errors import CBError, SchemaError
-from . import batch, bench
+from . import batch, bench, policy
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
@@ -277,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     users.add_parser("ensure-admin", help="on an empty store, create 'admin' with a random password printed once")
     p.set_defaults(func=_cmd_users)
 
+    policy.add_parser(sub)
     batch.add_parser(sub)
     bench.add_parser(sub)
     return parser
