@@ -22,7 +22,8 @@ from cb_core.explain import cutoff_reference
 from cb_core.offers import PRODUCTS_FILE, load_products, recourse as find_recourse, validate_products
 from cb_core.reports import PartnerPool, partner_pool as make_partner_pool, pool_input
 from cb_core.store import Store, default_url
-from cb_core.strategy import CutoffCurves, PolicyInForce, check_monotone, strategy_frame as make_strategy_frame
+from cb_core.strategy import (CutoffCurves, PolicyInForce, bureau_only_scores, check_monotone,
+                              strategy_frame as make_strategy_frame)
 
 # ------------------------------------------------------------------ the store
 
@@ -175,6 +176,17 @@ def _platform_scores(fingerprint: str, version: str, _book: Book, _model):
 def platform_only_scores(book: Book, model):
     """Stage-2 (platform data only) scores, or None when the model has no platform-only sibling."""
     return _platform_scores(book.fingerprint, model.version, book, model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _bureau_points(fingerprint: str, version: str, _frame: pd.DataFrame, _scale) -> pd.Series:
+    return bureau_only_scores(_frame, _scale)
+
+
+def bureau_points(book: Book, model) -> pd.Series:
+    """The bureau-only score on our points scale (a fitted model: once per book and model, not per
+    slider move)."""
+    return _bureau_points(book.fingerprint, model.version, strategy_frame(book, model), model.scale)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)

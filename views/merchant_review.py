@@ -68,7 +68,8 @@ with left:
 with right:
     st.subheader(tr("review_reasons"))
     st.caption(tr("review_reasons_help", cutoff=int(policy.approve_cutoff), band=int(band)))
-    reasons = ex.reasons.assign(value=ex.reasons["value"].map(lambda v: f"{v:,.3g}" if isinstance(v, float) else str(v)))
+    reasons = ex.reasons.assign(value=ex.reasons["value_text"], peer_percentile=ex.reasons["peer_percentile"].map(
+        lambda p: "–" if pd.isna(p) else f"{p:.0f}"))  # a missing value has no percentile: never "nan"
     reasons = reasons.rename(columns={"label": tr("col_feature"), "reason": tr("col_reason"), "value": tr("col_value"),
                                       "peer_percentile": tr("col_peer_pct"), "delta_points": tr("col_delta_points"),
                                       "actionable": tr("col_actionable")})
@@ -110,6 +111,6 @@ def what_if_panel() -> None:
 
 what_if_panel()
 render_offers(book, model, merchant_id, ex.values, ex.score, ex.grade)
-current = render_decision(merchant_id, ex, model.version, in_force)
+current = render_decision(merchant_id, ex, model.version, in_force, str(decision))
 render_explanation(ex, profile["business_name"], book.last_month, model.version,
                    None if current is None else current.decision, in_force)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..access import ROLES, can, roles_with
 from ..errors import CBError, SchemaError
-from . import batch, bench, db
+from . import batch, bench, db, policy
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
@@ -351,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_users)
 
     db.add_parser(sub)
+    policy.add_parser(sub)
     batch.add_parser(sub)
     bench.add_parser(sub)
     return parser

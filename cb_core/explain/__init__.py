@@ -13,5 +13,6 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
                "reference_points", "score_frame", "what_if"),
     "review": ("TREND_METRICS", "MerchantExplanation", "activity_of", "category_bands", "cutoff_reference",
                "explain_merchant", "find_merchants", "merchant_trends", "percentiles_of_row", "waterfall_table"),
+    "reasons": ("FACT_WORDING", "REASON_KINDS", "is_missing", "reason_kind", "reason_text", "value_text"),
     "fastshap": ("SERIAL_ROWS", "FastTreeShap", "explainer_for", "pred_contrib"),
 })

@@ -16,6 +16,7 @@ from scipy.special import expit
 from ..errors import ConfigError, MissingFeaturesError
 from ..model import CreditModel
 from ..model import grade_of, score_from_logit
+from .reasons import reason_kind, reason_text, value_text
 
 POINTS_PREFIX = "points__"
 BASE_COLUMN = "base_points"
@@ -185,8 +186,10 @@ def reason_codes(model: CreditModel, x_row_points: pd.Series, values: pd.Series,
     DataFrame
         Up to ``k`` rows, most points lost first, only features with a negative delta:
         ``rank``, ``feature``, ``label``, ``delta_points`` (merchant minus reference),
-        ``points``, ``reference_points``, ``value``, ``peer_percentile``, ``reason``,
-        ``actionable``.
+        ``points``, ``reference_points``, ``value``, ``value_text`` (the value as shown: never
+        ``nan``), ``peer_percentile``, ``kind`` (``missing``, ``adverse`` or ``relative``: see
+        :mod:`cb_core.explain.reasons`), ``reason`` (worded by kind, true of the value),
+        ``actionable``. A missing value is its own reason, never "low X".
     """
     if lang not in LANGS:
         raise ConfigError(f"lang must be one of {', '.join(LANGS)}; got {lang!r}")
@@ -207,14 +210,17 @@ def reason_codes(model: CreditModel, x_row_points: pd.Series, values: pd.Series,
     records = []
     for rank, j in enumerate(chosen, start=1):
         f = model.features[j]
+        value, percentile, label = vals.get(f, np.nan), float(pct.get(f, np.nan)), model.feature_label(f, lang)
+        kind = reason_kind(f, value, percentile)
         records.append({
-            "rank": rank, "feature": f, "label": model.feature_label(f, lang),
+            "rank": rank, "feature": f, "label": label,
             "delta_points": float(delta[j]), "points": float(mine[j]), "reference_points": float(ref[j]),
-            "value": vals.get(f, np.nan), "peer_percentile": float(pct.get(f, np.nan)),
-            "reason": model.feature_reason(f, lang), "actionable": model.feature_actionable(f),
+            "value": value, "value_text": value_text(f, value, lang), "peer_percentile": percentile, "kind": kind,
+            "reason": reason_text(f, kind, label, model.feature_reason(f, lang), lang),
+            "actionable": model.feature_actionable(f),
         })
-    columns = ["rank", "feature", "label", "delta_points", "points", "reference_points", "value",
-               "peer_percentile", "reason", "actionable"]
+    columns = ["rank", "feature", "label", "delta_points", "points", "reference_points", "value", "value_text",
+               "peer_percentile", "kind", "reason", "actionable"]
     return pd.DataFrame.from_records(records, columns=columns)
 
 

@@ -74,8 +74,11 @@ class ExplanationRecord:
 
 def explanation_record(ex, business_name: str, data_month: str, model_version: str, lang: str = "ko",
                        decision: str | None = None, policy_version: int | None = None) -> ExplanationRecord:
-    """Build the record from a ``review.MerchantExplanation`` (score, points, reason codes)."""
-    reasons = ex.reasons[["label", "reason", "value", "delta_points", "actionable"]].copy()
+    """Build the record from a ``review.MerchantExplanation`` (score, points, reason codes).
+
+    The reasons keep the engine's wording (a missing value is its own reason, never "low X") and the
+    value as text (``value_text``: "no data", never ``nan``)."""
+    reasons = ex.reasons[["label", "kind", "reason", "value", "value_text", "delta_points", "actionable"]].copy()
     return ExplanationRecord(ex.merchant_id, business_name, ex.score, ex.grade, ex.pd, decision, data_month,
                              model_version, policy_version, reasons, information_weights(ex.points, lang))
 
@@ -94,18 +97,12 @@ def explanation_text(record: ExplanationRecord, lang: str = "ko") -> str:
     if record.reasons.empty:
         lines.append("  " + t("expl_no_reasons", lang))
     for i, r in enumerate(record.reasons.itertuples(), start=1):
-        lines.append(f"  {i}. {r.reason} ({r.label}: {_value(r.value)}; {r.delta_points:+.1f}" + t("expl_points", lang) + ")")
+        lines.append(f"  {i}. {r.reason} ({r.label}: {r.value_text}; {r.delta_points:+.1f}" + t("expl_points", lang) + ")")
     lines += ["", t("expl_weights", lang)]
     for r in record.weights.itertuples():
         lines.append(f"  - {r.label}: {r.weight:.0%} ({r.points:+.1f}" + t("expl_points", lang) + ")")
     lines += ["", t("expl_rights", lang), "", t("expl_issued", lang, date=record.issued_on)]
     return "\n".join(lines)
-
-
-def _value(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:,.3g}"
-    return str(value)
 
 
 __all__ = ["INFO_GROUPS", "ExplanationRecord", "explanation_record", "explanation_text", "information_weights"]

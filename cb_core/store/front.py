@@ -277,11 +277,12 @@ class Store:
         return self._gateway.run(lambda s: policies.discard_draft(s, draft_id, user))
 
     def publish(self, policy_name: str, draft_id: int, user: User | str,
-                expected_base_version: int | None) -> PolicyVersion:
-        """Publish draft ``draft_id`` as the next version of ``policy_name``; ConflictError (the draft
-        kept) when someone published after ``expected_base_version`` (see :func:`.policies.publish`)."""
+                expected_base_version: int | None, note: str | None = None) -> PolicyVersion:
+        """Publish draft ``draft_id`` as the next version of ``policy_name`` with ``note`` (why);
+        ConflictError (the draft kept) when someone published after ``expected_base_version`` (see
+        :func:`.policies.publish`)."""
         return self._gateway.run_versioned(
-            lambda s: policies.publish(s, policy_name, draft_id, user, expected_base_version),
+            lambda s: policies.publish(s, policy_name, draft_id, user, expected_base_version, note),
             lambda s: policies.publish_conflict(s, policy_name, expected_base_version), policies.VERSION_CONSTRAINTS)
 
     def published_policy(self, name: str) -> PolicyVersion | None:
@@ -299,6 +300,10 @@ class Store:
     def draft_for(self, policy_name: str, user: User | str) -> PolicyVersion | None:
         """``user``'s open draft of ``policy_name`` (e.g. the one kept after a conflict), or None."""
         return self._gateway.run(lambda s: policies.draft_for(s, policy_name, user), write=False)
+
+    def open_drafts(self, policy_name: str) -> list[PolicyVersion]:
+        """Every user's open draft of ``policy_name``, newest first (see :func:`.policies.open_drafts`)."""
+        return self._gateway.run(lambda s: policies.open_drafts(s, policy_name), write=False)
 
     def list_policies(self) -> list[str]:
         """Names of all policies (with or without a published version), sorted."""

@@ -23,7 +23,7 @@ from ._values import aware, clean_text, json_document
 from .records import PolicyVersion, User
 from .tables import NAME_LENGTH, PolicyRow, PolicyVersionRow
 
-__all__ = ["VERSION_CONSTRAINTS", "discard_draft", "draft_for", "list_policies", "policy_history", "policy_version",
+__all__ = ["VERSION_CONSTRAINTS", "discard_draft", "draft_for", "list_policies", "open_drafts", "policy_history", "policy_version",
            "publish", "publish_conflict", "published_policy", "save_draft"]
 
 # The unique constraint that settles a publishing race, as SQLite and PostgreSQL name it.
@@ -133,13 +133,18 @@ def publish_conflict(session: Session, policy_name: str, expected_base_version: 
 
 
 def publish(session: Session, policy_name: str, draft_id: int, user: User | str,
-            expected_base_version: int | None) -> PolicyVersion:
-    """Publish draft ``draft_id`` as the next version of ``policy_name``.
+            expected_base_version: int | None, note: str | None = None) -> PolicyVersion:
+    """Publish draft ``draft_id`` as the next version of ``policy_name``, with ``note`` (why).
 
     ``expected_base_version`` is the newest published version the user saw (None: none yet).
     If someone published since, ConflictError names the version and its author, and the draft
-    is kept unchanged for the user to review and publish again.
+    is kept unchanged for the user to review and publish again. ``note`` is stored with the
+    version (the app and the CLI require one; None is kept for callers from before notes).
     """
+    if note is not None:
+        note = clean_text(note, "publication note", max_length=2000, allow_empty=True)
+        if not note:
+            raise PolicyError("a publication note is required: say why this version is published")
     publisher = actor_name(user)
     user_row(session, publisher)
     policy = _policy_row(session, policy_name, lock=True)
@@ -155,10 +160,10 @@ def publish(session: Session, policy_name: str, draft_id: int, user: User | str,
     now = aware(None)
     draft.status, draft.version = "published", (latest.version if latest else 0) + 1
     draft.based_on_version, draft.published_by, draft.published_at = expected_base_version, publisher, now
-    draft.updated_at = now
+    draft.updated_at, draft.note = now, note
     session.flush()
     write_audit(session, publisher, "policy.publish", "policy", policy_name, before,
-                {"version": draft.version, "payload": draft.payload, "draft_id": draft.id})
+                {"version": draft.version, "payload": draft.payload, "draft_id": draft.id, "note": note})
     return PolicyVersion.of(draft, policy_name)
 
 
@@ -192,6 +197,14 @@ def draft_for(session: Session, policy_name: str, user: User | str) -> PolicyVer
         PolicyRow.name == policy_name, PolicyVersionRow.created_by == actor_name(user),
         PolicyVersionRow.status == "draft")).one_or_none()
     return None if row is None else PolicyVersion.of(row, policy_name)
+
+
+def open_drafts(session: Session, policy_name: str) -> list[PolicyVersion]:
+    """Every user's open draft of ``policy_name`` (author, time, base version), newest first."""
+    rows = session.scalars(select(PolicyVersionRow).join(PolicyRow).where(
+        PolicyRow.name == policy_name, PolicyVersionRow.status == "draft")
+        .order_by(PolicyVersionRow.updated_at.desc(), PolicyVersionRow.id.desc()))
+    return [PolicyVersion.of(row, policy_name) for row in rows]
 
 
 def list_policies(session: Session) -> list[str]:

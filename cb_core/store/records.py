@@ -51,6 +51,7 @@ class PolicyVersion:
     based_on_version: int | None
     published_by: str | None
     published_at: datetime | None
+    note: str | None = None  # why it was published (required when publishing)
 
     @property
     def is_draft(self) -> bool:
@@ -59,7 +60,8 @@ class PolicyVersion:
     @classmethod
     def of(cls, row: PolicyVersionRow, policy_name: str) -> PolicyVersion:
         return cls(row.id, policy_name, row.version, row.status, copy.deepcopy(row.payload), row.created_by,
-                   row.created_at, row.updated_at, row.based_on_version, row.published_by, row.published_at)
+                   row.created_at, row.updated_at, row.based_on_version, row.published_by, row.published_at,
+                   row.note)
 
 
 @dataclass(frozen=True)

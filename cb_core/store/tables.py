@@ -155,6 +155,7 @@ class PolicyVersionRow(Base):
     based_on_version: Mapped[int | None] = mapped_column(Integer)
     published_by: Mapped[str | None] = mapped_column(ForeignKey("users.name"))
     published_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)  # why this version was published (revision 0003)
 
 
 class DecisionRow(Base):

@@ -29,10 +29,12 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
                "rescue_view", "swap_sets", "thin_file_uplift"),
     "checks": ("check_monotone", "check_positive_only"),
     "curves": ("CutoffCurves",),
+    "decision_note": ("check_decision_note",),
+    "impact": ("IMPACT_METRICS", "PublicationImpact", "publication_impact"),
     "in_force": ("DEFAULT_POLICY_NAME", "PolicyInForce", "policy_in_force"),
     "_inputs": ("SCORED_AT_DECISION", "decision_frame", "default_exposure", "frame_arrays", "segment_values",
                 "strategy_frame"),
     "policy": ("DECISIONS", "Policy", "SegmentCutoff", "with_cutoffs"),
     "results": ("PolicyComparison", "PolicyResult", "compare_policies", "decisions", "evaluate", "policy_grades"),
-    "segments": ("segment_table",),
+    "segments": ("segment_rates", "segment_table"),
 })

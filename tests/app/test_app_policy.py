@@ -20,6 +20,13 @@ def _metric(app, label: str) -> str:
     return next(m.value for m in app.metric if m.label == label)
 
 
+def _publish_with_note(app, note: str) -> None:
+    """Publish, confirm with a note (the confirmation shows the impact first)."""
+    app.button(key="policy_publish").click().run()
+    app.text_area(key="policy_note").set_value(note)
+    app.button(key="policy_confirm").click().run()
+
+
 def _frame(small_book, trained):
     from cb_core.features.pipeline import current_snapshot
     from cb_core.strategy import strategy_frame
@@ -27,6 +34,12 @@ def _frame(small_book, trained):
     model, _ = trained
     snap = current_snapshot(small_book)
     return strategy_frame(snap, model.score(snap), small_book.merchants, small_book.outcomes)
+
+
+def _policy_decision(store, small_book, trained, merchant_id) -> str:
+    from cb_core.strategy import decisions, policy_in_force
+
+    return str(decisions(_frame(small_book, trained).loc[[merchant_id]], policy_in_force(store).policy).iloc[0])
 
 
 def test_slider_moves_the_numbers_exactly(at, small_book, trained):
@@ -49,7 +62,7 @@ def test_publish_then_stale_publish_conflicts_and_keeps_the_draft(at, app_store)
     other = app_store.save_draft("default", {"approve_cutoff": 640, "refer_cutoff": 560}, "kim",
                                  base_version=None if before is None else before.version)
     app_store.publish("default", other.id, "kim", expected_base_version=None if before is None else before.version)
-    at.button(key="policy_publish").click().run()
+    _publish_with_note(at, "stale base")
     assert any("kim" in e.value for e in at.error) or any("kim" in c.value for c in at.code), [e.value for e in at.error]
     assert app_store.published_policy("default").payload["approve_cutoff"] == 640
     mine = app_store.draft_for("default", "admin")
@@ -61,10 +74,11 @@ def test_publish_from_the_current_base_creates_the_next_version(app_store):
     app.switch_page("views/cutoffs.py").run()
     before = app_store.published_policy("default")
     app.slider(key="cut_approve").set_value(610).run()
-    app.button(key="policy_publish").click().run()
+    _publish_with_note(app, "raise the bar for Q1")
     after = app_store.published_policy("default")
     assert after.version == (0 if before is None else before.version) + 1
     assert after.payload["approve_cutoff"] == 610 and after.published_by == "kim"
+    assert after.note == "raise the bar for Q1"
     assert any(f"v{after.version}" in s.value for s in app.success)
     # the portfolio now runs under it
     app.switch_page("views/portfolio.py").run()
@@ -77,9 +91,10 @@ def test_decision_is_recorded_with_score_and_superseded_not_edited(at, app_store
     at.switch_page("views/merchant_review.py").run()
     at.text_input(key="review_query").set_value(merchant_id).run()
     score = int(_metric(at, "신용점수"))
+    policy_says = _policy_decision(app_store, small_book, trained, merchant_id)
     for generation, (choice, note) in enumerate((("refer", "매출 추이 확인 필요"), ("approve", "3개월 매출 증빙 확인"))):
-        # a fresh form after each saved decision: nothing of the last one is carried over
-        assert at.radio(key=f"decision_choice_{merchant_id}_{generation}").value == "approve"
+        # a fresh form after each saved decision, preset to the policy's decision: nothing of the last one is carried over
+        assert at.radio(key=f"decision_choice_{merchant_id}_{generation}").value == policy_says
         assert at.text_area(key=f"decision_note_{merchant_id}_{generation}").value == ""
         at.radio(key=f"decision_choice_{merchant_id}_{generation}").set_value(choice)
         at.text_area(key=f"decision_note_{merchant_id}_{generation}").set_value(note)

@@ -191,7 +191,9 @@ def test_reason_codes_order_text_and_k_cap(model, table):
     two = E.reason_codes(model, row, values, reference_points=ref, peer_percentiles=pct, lang="en", k=2)
     assert two["feature"].tolist() == ["return_rate_6m", "my_signal"]
     assert two.iloc[0]["reason"] == "High return rate"
-    assert two.iloc[1]["reason"] == "my_signal lowered the score"
+    # not in the catalog: no adverse wording to check against its value, so the comparison itself
+    assert two.iloc[1]["reason"] == "my_signal added fewer points than for merchants just above the approval cutoff"
+    assert two["kind"].tolist() == ["adverse", "relative"]
 
 
 def test_reason_codes_only_negative_deltas(model, table):
@@ -304,3 +306,24 @@ def test_dependence(model, table, points):
         E.dependence(points, X.drop(columns="my_signal"), "my_signal")
     with pytest.raises(ConfigError, match="no points for sales"):
         E.dependence(points, X, "sales")
+
+
+def test_reason_wording_follows_the_value(model, table):
+    """Missing (NaN or inf) -> the missing-value reason; "low"/"high" only on the adverse side of the
+    peers' median; otherwise the comparison with merchants above the cutoff (issue #13)."""
+    row, ref = _row(model, {"return_rate_6m": -30.0, "gmv_3m_avg_krw": -20.0, "region_income_index": -10.0})
+    values = pd.Series({"return_rate_6m": np.nan, "gmv_3m_avg_krw": 5_000_000.0, "region_income_index": np.inf,
+                        "my_signal": 0.1, "category": "food"})
+    pct = pd.Series({"return_rate_6m": np.nan, "gmv_3m_avg_krw": 70.0, "region_income_index": np.nan})
+    codes = E.reason_codes(model, row, values, reference_points=ref, peer_percentiles=pct, lang="en").set_index("feature")
+    assert codes["kind"].to_dict() == {"return_rate_6m": "missing", "gmv_3m_avg_krw": "relative",
+                                       "region_income_index": "missing"}
+    assert codes.loc["return_rate_6m", "reason"] == ("Return rate: not enough sales history on the platform to "
+                                                    "measure it yet. You can submit sales records from other channels")
+    assert codes.loc["gmv_3m_avg_krw", "reason"] == ("3-month average sales added fewer points than for merchants "
+                                                    "just above the approval cutoff")
+    assert codes.loc["region_income_index", "reason"].endswith("no data on record. You can submit documents that show it")
+    assert codes["value_text"].tolist() == ["no data", "₩5.0M", "no data"]
+    low = E.reason_codes(model, row, values, reference_points=ref, peer_percentiles=pct.replace(70.0, 20.0), lang="ko")
+    assert low.set_index("feature").loc["gmv_3m_avg_krw", ["kind", "reason", "value_text"]].tolist() == \
+        ["adverse", "최근 매출 규모가 작습니다", "500만원"]

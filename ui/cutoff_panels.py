@@ -1,0 +1,76 @@
+"""Cutoff tuning's figures of the draft on screen: swap sets, thin-file uplift, the rescue view and
+the positive-only check, inclusion by segment.
+
+Each takes the draft from the sliders of the same run (they are drawn inside the page's fragment),
+so every figure describes the cutoffs on screen after every move; what is fitted (the bureau-only
+and platform-only scores) comes precomputed once per book and model from :mod:`ui.cache`. Only the
+bootstrap intervals are for the last *applied* draft, which the page says, with a button to apply.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from cb_core.data import Book
+from cb_core.strategy import (Policy, check_positive_only, rescue_view, segment_rates, segment_table, swap_sets,
+                              thin_file_uplift)
+from ui import cache
+from ui.errors import engine_errors
+from ui.labels import label_func, tr
+from ui.tables import show_table
+
+_APPLIED_KEY = "seg_applied"  # (policy dict, by) -> bootstrap table of the last applied draft
+
+
+def render_bureau(book: Book, model, frame: pd.DataFrame, draft: Policy) -> None:
+    """Swap sets against the bureau score and the thin-file uplift, for ``draft``."""
+    st.subheader(tr("swap_title"))
+    match = st.radio(tr("swap_match"), ["approval", "bad_rate"], horizontal=True, key="swap_match",
+                     format_func=label_func("swap_match_"))
+    with engine_errors():
+        swaps = swap_sets(frame, draft, match=match)
+        uplift = thin_file_uplift(frame, draft, cache.bureau_points(book, model))
+    c = st.columns(5)
+    c[0].metric(tr("thin_approval"), f"{uplift.thin_file_approval_rate:.1%}",
+                f"{uplift.thin_file_uplift:+.1%} " + tr("vs_bureau"))
+    c[1].metric(tr("upgraded_share"), f"{uplift.upgraded_share_of_applicants:.1%}")
+    c[2].metric(tr("bureau_cutoff"), "–" if swaps.bureau_cutoff == float("inf") else f"{swaps.bureau_cutoff:.0f}")
+    c[3].metric(tr("swap_in_count"), f"{int(swaps.summary.loc['swap_in', 'n']):,}")
+    c[4].metric(tr("swap_out_count"), f"{int(swaps.summary.loc['swap_out', 'n']):,}")
+    show_table(swaps.summary.reset_index().round(4), "swap_sets.csv", "dl_swaps")
+
+
+def render_rescue(book: Book, model, frame: pd.DataFrame, draft: Policy) -> None:
+    """The positive-only option, the two-stage rescue and the positive-only promise check, for ``draft``."""
+    st.subheader(tr("rescue_title"))
+    st.caption(tr("rescue_help"))
+    with engine_errors():
+        rescue = rescue_view(frame, draft, cache.bureau_points(book, model), cache.platform_only_scores(book, model))
+    show_table(rescue.summary.reset_index().round(4), "rescue.csv", "dl_rescue")
+    broken = check_positive_only(rescue.merchants["positive_only_score"], rescue.merchants["bureau_only_score"])
+    st.metric(tr("check_positive_only"), f"{len(broken):,}", help=tr("check_positive_only_help"))
+    if len(broken):
+        show_table(broken.head(1000), "positive_only_violations.csv", "dl_positive_only_violations.csv")
+
+
+def render_segments(frame: pd.DataFrame, draft: Policy) -> None:
+    """Rates by segment for ``draft`` (O(n) a move); bootstrap intervals for the last applied draft."""
+    st.subheader(tr("segments_title"))
+    by = st.selectbox(tr("portfolio_group_by"), ["thin_file", "tenure_lt_12m", "category", "region"], key="seg_by",
+                      format_func=label_func("segment_"))
+    with engine_errors():
+        show_table(segment_rates(frame, draft, by=by).round(4), f"segments_{by}.csv", "dl_segments")
+    applied = st.session_state.get(_APPLIED_KEY)
+    if applied is None or applied[1] != by:
+        applied = (draft.to_dict(), by, None)
+    if st.button(tr("segments_apply"), key="seg_apply", disabled=applied[2] is not None and applied[0] == draft.to_dict()):
+        applied = (draft.to_dict(), by, None)
+    if applied[2] is None:
+        with engine_errors():
+            applied = (applied[0], by, segment_table(frame, Policy.from_dict(applied[0]), by=by, n_boot=200))
+        st.session_state[_APPLIED_KEY] = applied
+    shown = Policy.from_dict(applied[0])
+    st.caption(tr("segments_intervals_current") if applied[0] == draft.to_dict() else
+               tr("segments_intervals_stale", approve=int(shown.approve_cutoff), refer=int(shown.refer_cutoff)))
+    interval_columns = [by, *[c for c in applied[2].columns if c.endswith(("_low", "_high"))]]
+    show_table(applied[2][interval_columns].round(4), f"segment_intervals_{by}.csv", "dl_segment_intervals")
