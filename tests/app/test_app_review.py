@@ -42,7 +42,7 @@ def test_review_shows_score_grade_pd_and_reasons_of_the_chosen_merchant(at, smal
     assert _metric(at, "Score") == str(int(scores.loc[low, "score"]))
     assert _metric(at, "Grade") == str(int(scores.loc[low, "grade"]))
     assert _metric(at, "PD (12 months)") == f"{scores.loc[low, 'pd']:.2%}"
-    reasons = at.dataframe[0].value
+    reasons = at.dataframe[1].value  # [0] is the profile
     assert 1 <= len(reasons) <= 4
     assert (reasons["Points vs reference"] < 0).all()
     figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
@@ -61,7 +61,7 @@ def test_review_masks_personal_data_for_non_admin_roles(app_users, small_book):
     merchant = small_book.merchants.iloc[0]
     at = app_as("lee", app_users)  # an officer
     at.switch_page("views/merchant_review.py").run()
-    profile = at.table[0].value
+    profile = at.dataframe[0].value
     shown = " ".join(profile.iloc[:, 1].astype(str))
     assert merchant["owner_name"] not in shown
     assert merchant["business_reg_no"] not in shown
