@@ -29,7 +29,7 @@ in_force = policy_in_force()
 policy, band = in_force.policy, get_settings().reason_band
 
 query = st.text_input(tr("review_search"), key="review_query", placeholder=tr("review_search_hint"),
-                      value=st.query_params.get("merchant", ""))
+                      value=cell(st.query_params.get("merchant", ""), 200))  # a link's text: a search's length
 matches = find_merchants(book.merchants, query) if query else book.merchants.head(20)
 if matches.empty:
     st.warning(tr("review_no_match", query=plain(query)))  # reflected from ?merchant=: plain text only
