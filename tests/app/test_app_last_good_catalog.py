@@ -66,12 +66,12 @@ def _edit(app: AppTest, version: int, rows: dict[int, dict]) -> None:
 def _offers_script(merchant_id: str) -> None:
     import streamlit as st
 
-    from ui import engine
+    from ui import cache
     from ui.offers_panel import render_offers
 
     st.session_state.setdefault("lang", "en")
-    book, model = engine.book_and_model()
-    snap, scores = engine.snapshot(book), engine.scores(book, model)
+    book, model = cache.book_and_model()
+    snap, scores = cache.snapshot(book), cache.scores(book, model)
     render_offers(book, model, merchant_id, snap.loc[merchant_id], int(scores.loc[merchant_id, "score"]),
                   int(scores.loc[merchant_id, "grade"]))
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from tests.support.app import app_as
+from ui.text import unescape
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def test_what_if_rescores_one_merchant(at, small_book, trained):
 def test_unknown_merchant_search_says_so(at):
     at.switch_page("views/merchant_review.py").run()
     at.text_input(key="review_query").set_value("zzzz-nobody").run()
-    assert any("zzzz-nobody" in w.value for w in at.warning)
+    assert any("zzzz-nobody" in unescape(w.value) for w in at.warning)  # the search text, escaped (ui.text)
 
 
 def test_model_report_numbers_match_the_card(at, trained):
