@@ -49,6 +49,11 @@ _NEEDS_WORK = re.compile(f"[{re.escape(_BIDI + _CONTROL)}]")
 _BIDI_OR_CONTROL = re.compile(f"[{re.escape(_BIDI)}]|[{re.escape(_CONTROL)}]")
 _PUNCTUATION = re.compile(f"([{re.escape(string.punctuation)}])")
 _LINE_BREAKS = re.compile(r"[\t\n]+")
+# GFM's autolink literals (``http://…``, ``www.…``, ``a@b.c``) are found in text *after* backslash
+# escapes are read (a regex over the parsed text), so escaping cannot stop them: a WORD JOINER
+# (U+2060, invisible, zero width) after the scheme, after ``www`` and after ``@`` breaks the pattern.
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|mailto|xmpp)(?=:)|\b(www)(?=\.)|(@)")
+WORD_JOINER = "\u2060"
 
 
 def _visible(match: re.Match) -> str:
@@ -88,15 +93,17 @@ def plain(value: Any, limit: int | None = INLINE_LIMIT) -> str:
 
     The result, rendered by Streamlit, shows the characters of ``cell(value, limit)`` on one line and
     nothing else: every ASCII punctuation character is backslash-escaped, so no Markdown, HTML,
-    KaTeX or Streamlit directive can start. Emoji shortcodes (``:smile:``) still turn into the emoji
+    KaTeX or Streamlit directive can start, and an invisible WORD JOINER after ``http``/``www``/``@``
+    keeps GFM from turning a URL or address into a link. Emoji shortcodes (``:smile:``) still turn into the emoji
     (Streamlit's emoji plugin reads text after escapes): harmless, no link or request.
     """
-    return _PUNCTUATION.sub(r"\\\1", _LINE_BREAKS.sub(" ", cell(value, limit)))
+    text = _AUTOLINK.sub(lambda m: m.group(0) + WORD_JOINER, _LINE_BREAKS.sub(" ", cell(value, limit)))
+    return _PUNCTUATION.sub(r"\\\1", text)
 
 
 def unescape(markdown: str) -> str:
-    """The text a string made by :func:`plain` shows (for tests and logs)."""
-    return re.sub(f"\\\\([{re.escape(string.punctuation)}])", r"\1", markdown)
+    """The text a string made by :func:`plain` shows, word joiners left out (for tests and logs)."""
+    return re.sub(f"\\\\([{re.escape(string.punctuation)}])", r"\1", markdown.replace(WORD_JOINER, ""))
 
 
 def chart_text(value: Any, limit: int | None = INLINE_LIMIT) -> str:

@@ -30,6 +30,8 @@ PLAIN_FIELDS = {("Code", "code_text"), ("Text", "body"), ("Selectbox", "options"
                 ("DownloadButton", "url")}
 #: A backslash-escaped ASCII punctuation character (CommonMark shows it literally).
 ESCAPED = re.compile(f"\\\\[{re.escape(string.punctuation)}]")
+#: What GFM turns into a link even after escapes: a URL's start, ``www.``, an e-mail address.
+AUTOLINKS = re.compile(r"(?i)(https?://|www\.|[\w.+-]@[\w-]+\.[\w-])")
 #: Fields that are not shown (ids, keys, URLs of the server's own media).
 HIDDEN_FIELDS = {"id", "form_id", "fragment_id", "query_param_key", "element_hash", "spec", "config", "theme",
                  "data", "url", "file_name", "type"}
@@ -115,6 +117,9 @@ def markup_found(app: AppTest) -> list[str]:
     for text in markdown:
         live = ESCAPED.sub("", text)  # what Markdown still reads as syntax: escaped characters are literal text
         found += [f"Markdown {snippet!r} in {text[:120]!r}" for snippet in MARKUP if snippet in live]
+        # GFM links bare URLs and addresses in the text as read (escapes resolved): a word joiner must break them
+        literal = ESCAPED.sub(lambda m: m.group(0)[1], text)
+        found += [f"autolink {m.group(0)!r} in {text[:120]!r}" for m in AUTOLINKS.finditer(literal)]
         if "A" * 300 in text:
             found.append(f"Markdown holds a 100 kB payload uncut: {text[:80]!r}")
     for text in markdown + plain:

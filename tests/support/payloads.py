@@ -15,7 +15,7 @@ EVIL = f"http://{EVIL_HOST}"
 
 MARKDOWN_LINK = f"**bold** [log in again]({EVIL}/login) shop"
 MARKDOWN_IMAGE = f"![i]({EVIL}/i.png) shop"
-AUTOLINK = f"<{EVIL}/auto> {EVIL}/bare www.{EVIL_HOST}/www shop"
+AUTOLINK = f"<{EVIL}/auto> {EVIL}/bare www.{EVIL_HOST}/www phish@{EVIL_HOST} shop"
 HTML_IMG = f"<img src={EVIL}/x onerror=alert(1)> shop"
 HTML_SCRIPT = f"<script src=\"{EVIL}/s.js\"></script><script>alert(1)</script> shop"
 KATEX = r"$\frac{a}{b}$ and $$x^2$$ shop"
