@@ -20,15 +20,18 @@ So, for untrusted values:
   must not reverse the text around it), other control characters replaced, very long values cut.
 - :func:`plain` -- for an argument Streamlit renders as Markdown: :func:`cell`, on one line, with
   every ASCII punctuation character backslash-escaped (CommonMark lets any of them be escaped, and
-  the escaped character is shown literally: no link, image, math, directive, HTML or table can start).
+  the escaped character is shown literally: no link, image, math, directive, HTML or table can start),
+  and an invisible word joiner after ``http``/``www``/``@``: GFM links bare URLs and addresses it
+  finds in the text after escapes are read (seen in Chromium: escaping alone left them live).
 - :func:`plain_frame` / :func:`show_frame` -- a frame's text cells through :func:`cell`, drawn
   with ``st.dataframe`` (never ``st.table``, whose cells are Markdown).
-- :func:`chart_text` -- for Plotly hover text, titles and tick labels, which render a subset of
-  HTML: :func:`cell`, HTML-escaped.
+
+Plotly renders a subset of HTML in hover text, titles, tick and legend labels: no chart of the app
+holds data or user text today (labels come from the catalog and the model); one that does passes
+``html.escape(cell(value))``, as the engine's HTML report escapes every text it writes.
 """
 from __future__ import annotations
 
-import html
 import re
 import string
 from typing import Any
@@ -104,11 +107,6 @@ def plain(value: Any, limit: int | None = INLINE_LIMIT) -> str:
 def unescape(markdown: str) -> str:
     """The text a string made by :func:`plain` shows, word joiners left out (for tests and logs)."""
     return re.sub(f"\\\\([{re.escape(string.punctuation)}])", r"\1", markdown.replace(WORD_JOINER, ""))
-
-
-def chart_text(value: Any, limit: int | None = INLINE_LIMIT) -> str:
-    """``value`` for Plotly text (hover, titles, tick and legend labels): HTML-escaped :func:`cell`."""
-    return html.escape(cell(value, limit), quote=True)
 
 
 def plain_frame(frame: pd.DataFrame, limit: int | None = CELL_LIMIT) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tests.support.payloads import BIDI_CONTROLS, PAYLOADS
-from ui.text import CELL_LIMIT, INLINE_LIMIT, WORD_JOINER, cell, chart_text, plain, plain_frame, unescape
+from ui.text import CELL_LIMIT, INLINE_LIMIT, WORD_JOINER, cell, plain, plain_frame, unescape
 
 
 def test_plain_escapes_every_ascii_punctuation_and_breaks_autolinks():
@@ -33,11 +33,6 @@ def test_cell_shows_controls_and_cuts_long_values():
     assert cell("x" * (CELL_LIMIT + 5)) == "x" * CELL_LIMIT + "… (+5)"
     assert cell("x" * 100_000, None) == "x" * 100_000
     assert cell("[x](http://e.example/)") == "[x](http://e.example/)"  # plain elements draw it as is
-
-
-def test_chart_text_is_html_escaped():
-    assert chart_text('<a href="http://e.example">x</a> & \u202e') == (
-        "&lt;a href=&quot;http://e.example&quot;&gt;x&lt;/a&gt; &amp; ⟨U+202E⟩")
 
 
 def test_plain_frame_changes_only_text_cells_that_need_it():
