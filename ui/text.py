@@ -55,7 +55,7 @@ _LINE_BREAKS = re.compile(r"[\t\n]+")
 # GFM's autolink literals (``http://…``, ``www.…``, ``a@b.c``) are found in text *after* backslash
 # escapes are read (a regex over the parsed text), so escaping cannot stop them: a WORD JOINER
 # (U+2060, invisible, zero width) after the scheme, after ``www`` and after ``@`` breaks the pattern.
-_AUTOLINK = re.compile(r"(?i)(https?|ftp|mailto|xmpp)(?=:)|\b(www)(?=\.)|(@)")
+_FOUND_IN_TEXT = re.compile(r"(?i)(https?|ftp|mailto|xmpp)(?=:)|\b(www)(?=\.)|(@)")
 WORD_JOINER = "\u2060"
 
 
@@ -97,10 +97,11 @@ def plain(value: Any, limit: int | None = INLINE_LIMIT) -> str:
     The result, rendered by Streamlit, shows the characters of ``cell(value, limit)`` on one line and
     nothing else: every ASCII punctuation character is backslash-escaped, so no Markdown, HTML,
     KaTeX or Streamlit directive can start, and an invisible WORD JOINER after ``http``/``www``/``@``
-    keeps GFM from turning a URL or address into a link. Emoji shortcodes (``:smile:``) still turn into the emoji
-    (Streamlit's emoji plugin reads text after escapes): harmless, no link or request.
+    keeps GFM from turning a URL or address into a link (it reads the text after escapes). Escaped
+    colons also keep ``:smile:`` from becoming 😄 (Streamlit loads its emoji plugin only for a
+    source with an unescaped shortcode; seen in Chromium).
     """
-    text = _AUTOLINK.sub(lambda m: m.group(0) + WORD_JOINER, _LINE_BREAKS.sub(" ", cell(value, limit)))
+    text = _FOUND_IN_TEXT.sub(lambda m: m.group(0) + WORD_JOINER, _LINE_BREAKS.sub(" ", cell(value, limit)))
     return _PUNCTUATION.sub(r"\\\1", text)
 
 

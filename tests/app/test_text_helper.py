@@ -13,6 +13,7 @@ from ui.text import CELL_LIMIT, INLINE_LIMIT, WORD_JOINER, cell, plain, plain_fr
 def test_plain_escapes_every_ascii_punctuation_and_breaks_autolinks():
     assert plain("[x](http://e.example/) $a$ :red[b]") == (
         "\\[x\\]\\(http" + WORD_JOINER + "\\:\\/\\/e\\.example\\/\\) \\$a\\$ \\:red\\[b\\]")
+    assert plain(":smile: 10:30") == "\\:smile\\: 10\\:30"
     assert plain("www.e.example a@b.example") == f"www{WORD_JOINER}\\.e\\.example a\\@{WORD_JOINER}b\\.example"
     assert plain(string.punctuation) == "".join("\\" + c + (WORD_JOINER if c == "@" else "") for c in string.punctuation)
     assert plain("김*수 상회") == "김\\*수 상회"

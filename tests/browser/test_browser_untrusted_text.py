@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.app import PASSWORD, USERS, browser_open
-from tests.support.payloads import (BIDI_CONTROLS, BUSINESS_AT, EVIL_HOST, HTML_IMG, KATEX, MARKDOWN_IMAGE,
+from tests.support.payloads import (BIDI_CONTROLS, BUSINESS_AT, DIRECTIVES, EVIL_HOST, HTML_IMG, KATEX, MARKDOWN_IMAGE,
                                     MARKDOWN_LINK, PAYLOADS, install_payload_state)
 
 pytestmark = pytest.mark.browser
@@ -86,11 +86,12 @@ def test_payload_merchants_and_upload_names_render_as_text(watched, payload_serv
 def test_crafted_merchant_link_is_reflected_as_text(watched, payload_server):
     page, requests = watched
     url, _ = payload_server
-    for payload in (MARKDOWN_LINK, MARKDOWN_IMAGE, HTML_IMG, KATEX):
+    for payload in (MARKDOWN_LINK, MARKDOWN_IMAGE, HTML_IMG, KATEX, DIRECTIVES):
         crafted = "zz " + payload
         browser_open(page, url, "merchant_review?merchant=" + quote(crafted, safe=""))
         warning = page.get_by_test_id("stAlertContentWarning")
         expect(warning).to_contain_text("zz ")
         # literally: brackets, parentheses, dollars and all (URLs hold an invisible word joiner)
-        assert crafted in warning.evaluate("e => e.textContent").replace("\u2060", "")
+        text = warning.evaluate("e => e.textContent")
+        assert crafted in text.replace("\u2060", "") and "😄" not in text
         _assert_no_payload_markup(page, requests)

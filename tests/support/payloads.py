@@ -19,7 +19,7 @@ AUTOLINK = f"<{EVIL}/auto> {EVIL}/bare www.{EVIL_HOST}/www phish@{EVIL_HOST} sho
 HTML_IMG = f"<img src={EVIL}/x onerror=alert(1)> shop"
 HTML_SCRIPT = f"<script src=\"{EVIL}/s.js\"></script><script>alert(1)</script> shop"
 KATEX = r"$\frac{a}{b}$ and $$x^2$$ shop"
-DIRECTIVES = ":red[alarm] :material/home: :rainbow-background[x] shop"
+DIRECTIVES = ":red[alarm] :material/home: :rainbow-background[x] :smile: shop"
 FORMULA = "=HYPERLINK(\"http://evil.example/f\",\"click\")"
 FORMULA_PLUS = "+1+cmd|' /C calc'!A0"
 FORMULA_AT = "@SUM(1+1)*cmd"
