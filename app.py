@@ -11,6 +11,7 @@ from ui.errors import engine_errors
 from ui.labels import tr
 from ui.nav import PAGES, pages_for
 from ui.session import language_switch
+from ui.text import plain
 
 HERE = Path(__file__).resolve().parent
 
@@ -27,7 +28,7 @@ pages = _pages(pages_for(user.role))
 navigation = st.navigation(pages)
 language_switch()
 with st.sidebar:
-    st.caption(tr("signed_in_as", user=user.name, role=tr(f"role_{user.role}")))
+    st.caption(tr("signed_in_as", user=plain(user.name), role=tr(f"role_{user.role}")))
     if st.button(tr("logout"), key="logout"):
         logout()
         st.rerun()

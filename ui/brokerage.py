@@ -20,6 +20,7 @@ from ui import cache
 from ui.errors import engine_errors
 from ui.labels import tr
 from ui.session import user_name
+from ui.text import cell, show_frame
 
 #: The audit action of a partner report download.
 EXPORT_ACTION = "partner_report.export"
@@ -75,10 +76,10 @@ def save_catalog(records: list[dict[str, Any]], base_version: int | None) -> int
             return cache.store().save_products(records, user_name(), expected_version=base_version)
         except SchemaError as exc:
             st.error(tr("prodcat_invalid", n=len(exc.problems)), icon="⚠️")
-            st.dataframe(problems_table(exc, records), hide_index=True, width="stretch")
+            show_frame(problems_table(exc, records))
         except ConflictError as exc:
             st.error(tr("prodcat_conflict"), icon="⚠️")
-            st.code(str(exc), language=None, wrap_lines=True)
+            st.code(cell(exc), language=None, wrap_lines=True)
     return None
 
 

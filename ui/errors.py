@@ -20,6 +20,7 @@ from cb_core.model import check_book_features
 from cb_core.store import DatabaseDamagedError
 from ui import cache
 from ui.labels import tr
+from ui.text import cell, show_frame
 
 
 @contextmanager
@@ -35,16 +36,16 @@ def engine_errors(title_key: str = "error_title") -> Iterator[None]:
         st.stop()
     except SchemaError as exc:
         st.error(tr("error_schema", n=len(exc.problems)), icon="⚠️")
-        st.dataframe(problems_frame(exc), width="stretch", hide_index=True)
+        show_frame(problems_frame(exc))
         st.stop()
     except CBError as exc:
         st.error(tr(title_key), icon="⚠️")
-        st.code(str(exc), language=None, wrap_lines=True)
+        st.code(cell(exc), language=None, wrap_lines=True)  # messages quote values: plain text
         st.stop()
 
 
 def problems_frame(exc: SchemaError) -> pd.DataFrame:
-    """A validation report as a table (plain text cells; nothing is rendered as HTML)."""
+    """A validation report as a table (shown with ``ui.text.show_frame``: plain text cells)."""
     return pd.DataFrame(
         [{tr("problem_table"): p.table, tr("problem_column"): p.column, tr("problem_rule"): p.rule,
           tr("problem_rows"): ", ".join(map(str, p.rows)) + (f" (+{p.n_rows - len(p.rows)})" if p.n_rows > len(p.rows) else ""),
@@ -59,7 +60,7 @@ def require_book_and_model() -> tuple[Book, object]:
             check_book_features(model.card["features"], feature_catalog(), str(workspace.current_model_dir()))
     except ModelError as exc:
         st.error(tr("error_model_unusable"), icon="⚠️")
-        st.code(str(exc), language=None, wrap_lines=True)
+        st.code(cell(exc), language=None, wrap_lines=True)
         st.stop()
     if book is None or model is None:
         st.info(tr("review_no_model"))

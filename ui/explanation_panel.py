@@ -8,6 +8,7 @@ from cb_core.strategy import PolicyInForce
 from ui.labels import tr
 from ui.session import lang
 from ui.tables import audit, show_table
+from ui.text import cell
 
 
 def render_explanation(ex, business_name: str, data_month: str, model_version: str, decision: str | None,
@@ -21,7 +22,7 @@ def render_explanation(ex, business_name: str, data_month: str, model_version: s
             "label": tr("expl_col_group"), "weight": tr("expl_col_weight"), "points": tr("expl_col_points"),
             "features": tr("expl_col_features")}), f"information_weights_{ex.merchant_id}.csv", "dl_weights")
         text = explanation_text(record, lang())
-        st.code(text, language=None, wrap_lines=True)
+        st.code(cell(text, None), language=None, wrap_lines=True)  # holds the business name
         if st.download_button(tr("expl_download"), text.encode("utf-8"), file_name=f"explanation_{ex.merchant_id}.txt",
                               mime="text/plain", key="dl_explanation"):
             audit("export.explanation", "merchant", ex.merchant_id,

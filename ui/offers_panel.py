@@ -17,6 +17,7 @@ from ui.errors import engine_errors
 from ui.labels import krw, label_func, tr
 from ui.session import lang
 from ui.tables import download_csv
+from ui.text import cell, show_frame
 
 
 def _name(row: pd.Series, language: str) -> tuple[str, str]:
@@ -68,7 +69,7 @@ def recourse_table(found: pd.DataFrame, language: str) -> pd.DataFrame:
 def recourse_panel(model, values: pd.Series, merchant: pd.Series, missed: pd.DataFrame,
                    products: pd.DataFrame, key: str) -> None:
     language = lang()
-    labels = {o["product_id"]: " · ".join(_name(o, language)) for _, o in missed.iterrows()}
+    labels = {o["product_id"]: cell(" · ".join(_name(o, language)), 300) for _, o in missed.iterrows()}
     chosen = st.selectbox(tr("offers_recourse_pick"), list(labels), format_func=labels.get, index=None,
                           placeholder=tr("offers_recourse_placeholder"), key="offers_recourse_product")
     if chosen is None:
@@ -78,7 +79,7 @@ def recourse_panel(model, values: pd.Series, merchant: pd.Series, missed: pd.Dat
         found = cache.recourse(model, merchant, values, product, key)
     if not (found["kind"] == "change").any():
         st.info(tr("offers_recourse_none"))
-    st.dataframe(recourse_table(found, language), hide_index=True, width="stretch")
+    show_frame(recourse_table(found, language))
 
 
 def schedule_table(schedule: pd.DataFrame, repayment: str) -> pd.DataFrame:
@@ -99,7 +100,8 @@ def schedule_table(schedule: pd.DataFrame, repayment: str) -> pd.DataFrame:
 @st.fragment
 def simulator_panel(book, merchant_id: str, eligible: pd.DataFrame) -> None:
     language = lang()
-    labels = {o["product_id"]: f"{int(o['rank'])}. " + " · ".join(_name(o, language)) for _, o in eligible.iterrows()}
+    labels = {o["product_id"]: cell(f"{int(o['rank'])}. " + " · ".join(_name(o, language)), 300)
+              for _, o in eligible.iterrows()}
     c = st.columns([2, 3])
     chosen = c[0].selectbox(tr("offers_sim_offer"), list(labels), format_func=labels.get, key="offers_sim_offer")
     scenario = c[1].radio(tr("offers_sim_scenario"), list(SCENARIOS), horizontal=True, key="offers_sim_scenario",
@@ -154,10 +156,10 @@ def render_offers(book, model, merchant_id: str, values: pd.Series, score: int, 
     if eligible.empty:
         st.info(tr("offers_none"))
     else:
-        st.dataframe(offers_table(eligible, language), hide_index=True, width="stretch")
+        show_frame(offers_table(eligible, language))
     if not missed.empty:
         st.markdown(f"**{tr('offers_missed')}**")
-        st.dataframe(missed_table(missed, language), hide_index=True, width="stretch")
+        show_frame(missed_table(missed, language))
         st.markdown(f"**{tr('offers_recourse_title')}**")
         recourse_panel(model, values, merchant, missed, products, catalog_key(version))
     if not eligible.empty:

@@ -15,12 +15,14 @@ from ui import cache
 from ui.errors import engine_errors
 from ui.labels import tr
 from ui.session import user_name
+from ui.text import plain_frame
 
 _FLASH_KEY = "_flash"
 
 
 def show_table(frame: pd.DataFrame, file_name: str, key: str) -> None:
     """A dataframe plus a CSV download of exactly what is shown (formula-safe; the export is audited)."""
+    frame = plain_frame(frame)  # names, notes, requests: plain text (ui.text)
     st.dataframe(frame, width="stretch", hide_index=True)
     download_csv(frame, file_name, key)
 

@@ -10,6 +10,7 @@ from ui.cache import store
 from ui.errors import engine_errors
 from ui.labels import tr
 from ui.tables import show_table
+from ui.text import show_frame
 
 st.title(tr("nav_admin"))
 c = st.columns(4)
@@ -32,7 +33,7 @@ if entries:
 st.subheader(tr("users_title"))
 with engine_errors():
     users = store().list_users()
-st.dataframe(pd.DataFrame([{tr("login_user"): u.name, tr("users_role"): tr(f"role_{u.role}"), tr("users_partner"): u.partner or "",
+show_frame(pd.DataFrame([{tr("login_user"): u.name, tr("users_role"): tr(f"role_{u.role}"), tr("users_partner"): u.partner or "",
                             tr("users_disabled"): u.disabled, tr("users_locked_until"): "" if u.locked_until is None else f"{u.locked_until:%Y-%m-%d %H:%M}"}
-                           for u in users]), hide_index=True, width="stretch")
+                           for u in users]))
 st.caption(tr("users_cli_help"))

@@ -10,6 +10,7 @@ from ui.cache import current_book
 from ui.errors import engine_errors
 from ui.labels import tr
 from ui.tables import audit, flash, show_flash, show_table
+from ui.text import plain
 
 st.title(tr("nav_data"))
 book = current_book()
@@ -20,7 +21,7 @@ if book is None:
 else:
     st.subheader(tr("data_current"))
     cols = st.columns(4)
-    cols[0].metric(tr("data_source"), book.source or "–")
+    cols[0].metric(tr("data_source"), plain(book.source) or "–")  # file names: untrusted
     cols[1].metric(tr("data_fingerprint"), book.fingerprint)
     cols[2].metric(tr("data_merchants"), f"{len(book.merchants):,}")
     cols[3].metric(tr("data_activity_rows"), f"{len(book.activity):,}")

@@ -20,6 +20,7 @@ from ui.offers_panel import render_offers
 from ui.policy import policy_in_force, policy_label
 from ui.session import lang, role
 from ui.tables import show_flash, show_table
+from ui.text import cell, plain, show_frame
 
 st.title(tr("nav_merchant_review"))
 show_flash()
@@ -28,12 +29,12 @@ in_force = policy_in_force()
 policy, band = in_force.policy, get_settings().reason_band
 
 query = st.text_input(tr("review_search"), key="review_query", placeholder=tr("review_search_hint"),
-                      value=st.query_params.get("merchant", ""))
+                      value=cell(st.query_params.get("merchant", ""), 200))  # a link's text: a search's length
 matches = find_merchants(book.merchants, query) if query else book.merchants.head(20)
 if matches.empty:
-    st.warning(tr("review_no_match", query=query))
+    st.warning(tr("review_no_match", query=plain(query)))  # reflected from ?merchant=: plain text only
     st.stop()
-labels = dict(zip(matches["merchant_id"], matches["merchant_id"] + " · " + matches["business_name"]))
+labels = {m: cell(f"{m} · {name}", 300) for m, name in zip(matches["merchant_id"], matches["business_name"])}
 merchant_id = st.selectbox(tr("review_merchant"), list(labels), format_func=labels.get, key="review_merchant")
 
 snap = cache.snapshot(book)
@@ -58,8 +59,7 @@ facts = {
     tr("review_opened"): profile["opened_on"], tr("review_joined"): profile["joined_platform_on"],
     tr("review_bureau"): tr("review_thin_file") if pd.isna(profile["bureau_score"]) else str(profile["bureau_score"]),
 }
-st.table(pd.DataFrame({tr("review_field"): list(facts), tr("review_value"): [str(v) for v in facts.values()]}),
-         hide_index=True)
+show_frame(pd.DataFrame({tr("review_field"): list(facts), tr("review_value"): [str(v) for v in facts.values()]}))
 
 left, right = st.columns([3, 2])
 with left:

@@ -19,6 +19,7 @@ from ui.labels import tr
 from ui.policy import policy_in_force
 from ui.session import can, lang, partner as own_partner
 from ui.tables import audit
+from ui.text import cell, show_frame
 
 st.title(tr("nav_partner_view"))
 book, model = require_book_and_model()
@@ -27,7 +28,7 @@ lg = lang()
 
 if can("all_partners"):
     table = partners(products)
-    names = dict(zip(table["partner"], table["partner_ko"] if lg == "ko" else table["partner"]))
+    names = {p: cell(n, 300) for p, n in zip(table["partner"], table["partner_ko"] if lg == "ko" else table["partner"])}
     partner = st.selectbox(tr("pview_choose"), list(names), format_func=names.get, key="pv_partner")
 elif can("view_partner"):
     partner = own_partner()
@@ -44,7 +45,7 @@ st.caption(tr("pview_caption", lgd=f"{pool.lgd:.0%}", merchants=f"{pool.n_mercha
               else tr("offers_catalog_shipped")))
 
 st.subheader(tr("pview_products"))
-st.dataframe(products_table(pool, lg), hide_index=True, width="stretch")
+show_frame(products_table(pool, lg))
 
 st.subheader(tr("pview_pool"))
 figures = kpis(pool, lg)
@@ -58,7 +59,7 @@ with left:
                                                       "volume": tr("pview_volume")}), width="stretch")
 with right:
     st.markdown(f"**{tr('pview_by_product')}**")
-    st.dataframe(by_product_table(pool, lg), hide_index=True, width="stretch")
+    show_frame(by_product_table(pool, lg))
 
 st.subheader(tr("pview_sample"))
 st.caption(tr("pview_sample_help"))
@@ -67,7 +68,7 @@ with engine_errors():
 if sample.empty:
     st.info(tr("pview_empty"))
 else:
-    st.dataframe(sample, hide_index=True, width="stretch")
+    show_frame(sample)
 
 report = report_html(pool, sample, lang=lg, generated_at=datetime.now(timezone.utc), model_version=model.version,
                      book_label=book.fingerprint[:12])

@@ -18,6 +18,7 @@ from ui.errors import engine_errors
 from ui.labels import tr
 from ui.session import can
 from ui.tables import flash, show_flash
+from ui.text import plain, show_frame
 
 BASE = "prod_base_version"
 
@@ -35,7 +36,7 @@ if version is None:
     st.caption(tr("prodcat_in_use_shipped", n=len(products)))
 else:
     latest = history[-1]
-    st.caption(tr("prodcat_in_use", version=version, user=latest.created_by, n=len(products),
+    st.caption(tr("prodcat_in_use", version=version, user=plain(latest.created_by), n=len(products),
                   at=f"{latest.created_at:%Y-%m-%d %H:%M} UTC"))
 if base != version:
     st.warning(tr("prodcat_newer", base=base if base is not None else tr("prodcat_shipped"), version=version))
@@ -67,5 +68,5 @@ else:
                      tr("prodcat_col_changed"): ", ".join(changes["changed"]),
                      tr("prodcat_col_removed"): ", ".join(changes["removed"])})
         before = v.catalog
-    st.dataframe(pd.DataFrame(rows[::-1]), hide_index=True, width="stretch")
+    show_frame(pd.DataFrame(rows[::-1]))
     st.caption(tr("prodcat_history_help"))

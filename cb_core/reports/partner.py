@@ -244,6 +244,11 @@ th{background:#f4f6fb}td.num{text-align:right}.note{font-size:11px;color:#667;ma
 """
 
 
+#: The report fetches nothing and runs nothing, whatever text got into it (defence in depth: every text
+#: is escaped by :func:`_esc`).
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+
 def _esc(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
@@ -308,7 +313,7 @@ def report_html(pool: PartnerPool, sample: pd.DataFrame, *, lang: str, generated
                 model_version: str, book_label: str) -> str:
     """The partner view as one self-contained HTML file (inline CSS and SVG, no script, no links).
 
-    Every text is HTML-escaped. It holds ``pool`` (one partner's products and pool) and ``sample``
+    Every text is HTML-escaped, and a Content-Security-Policy forbids loading anything. It holds ``pool`` (one partner's products and pool) and ``sample``
     (from :func:`sample_merchants`, already masked) and nothing else.
     """
     name = pool.partner_ko if lang == "ko" else pool.partner
@@ -327,5 +332,6 @@ def report_html(pool: PartnerPool, sample: pd.DataFrame, *, lang: str, generated
         f"<p class=\"note\">{_esc(t('pview_report_note', lang))}</p>",
     ]
     return (f"<!DOCTYPE html>\n<html lang=\"{_esc(lang)}\"><head><meta charset=\"utf-8\">"
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{_CSP}\">"
             f"<title>{_esc(t('pview_report_title', lang, partner=name))}</title><style>{_CSS}</style></head>"
             f"<body>{''.join(sections)}</body></html>\n")

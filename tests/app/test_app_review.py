@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from tests.support.app import app_as
+from ui.text import unescape
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def test_review_shows_score_grade_pd_and_reasons_of_the_chosen_merchant(at, smal
     assert _metric(at, "Score") == str(int(scores.loc[low, "score"]))
     assert _metric(at, "Grade") == str(int(scores.loc[low, "grade"]))
     assert _metric(at, "PD (12 months)") == f"{scores.loc[low, 'pd']:.2%}"
-    reasons = at.dataframe[0].value
+    reasons = at.dataframe[1].value  # [0] is the profile
     assert 1 <= len(reasons) <= 4
     assert (reasons["Points vs reference"] < 0).all()
     figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
@@ -61,7 +62,7 @@ def test_review_masks_personal_data_for_non_admin_roles(app_users, small_book):
     merchant = small_book.merchants.iloc[0]
     at = app_as("lee", app_users)  # an officer
     at.switch_page("views/merchant_review.py").run()
-    profile = at.table[0].value
+    profile = at.dataframe[0].value
     shown = " ".join(profile.iloc[:, 1].astype(str))
     assert merchant["owner_name"] not in shown
     assert merchant["business_reg_no"] not in shown
@@ -84,7 +85,7 @@ def test_what_if_rescores_one_merchant(at, small_book, trained):
 def test_unknown_merchant_search_says_so(at):
     at.switch_page("views/merchant_review.py").run()
     at.text_input(key="review_query").set_value("zzzz-nobody").run()
-    assert any("zzzz-nobody" in w.value for w in at.warning)
+    assert any("zzzz-nobody" in unescape(w.value) for w in at.warning)  # the search text, escaped (ui.text)
 
 
 def test_model_report_numbers_match_the_card(at, trained):

@@ -77,3 +77,18 @@ def test_no_role_is_named_next_to_an_action_outside_cb_core_access():
 def test_pages_are_thin():
     long = {p.name: n for p in PAGES if (n := len(p.read_text(encoding="utf-8").splitlines())) > 150}
     assert long == {}
+
+
+def test_nothing_renders_raw_html_or_markdown_tables():
+    """Untrusted text goes through ui/text.py; these calls would render it as markup whatever it is:
+    st.table (cells are Markdown), st.html, unsafe_allow_html=True, and st.write (Markdown for text)."""
+    offenders = []
+    for path in [ROOT / "app.py", *UI, *PAGES]:
+        for node in ast.walk(_tree(path)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr in ("table", "html", "write") and isinstance(node.func.value, ast.Name) \
+                        and node.func.value.id == "st":
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} st.{node.func.attr}")
+                offenders += [f"{path.relative_to(ROOT)}:{node.lineno} unsafe_allow_html" for k in node.keywords
+                              if k.arg == "unsafe_allow_html"]
+    assert offenders == []
