@@ -10,6 +10,8 @@ from ..lazy import lazy_exports
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "book": ("ACTIVITY_COLUMNS", "MERCHANT_COLUMNS", "OUTCOME_COLUMNS", "OUTCOME_OPTIONAL_COLUMNS",
              "PERSONAL_COLUMNS", "REQUIRED_TABLES", "SENSITIVE_COLUMNS", "TABLES", "Book"),
+    "loan_contract": ("LOAN_COLUMNS", "LOAN_CONTRACT", "LOAN_MONTH_COLUMNS", "LOAN_STATUSES", "REPAYMENT_KINDS",
+                      "STATUS_DAYS", "TERMINAL_STATUSES"),
     "catalog": ("FeatureSpec", "categories", "feature_catalog", "regions"),
     "quality": ("column_summary",),
     "schema": ("CANONICAL_SCHEMAS", "CONTRACT", "MAX_PROBLEMS", "ROW_NUMBERS_NOTE", "ColumnSpec", "validate_tables"),

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .loan_contract import LOAN_COLUMNS, LOAN_MONTH_COLUMNS
+
 MERCHANT_COLUMNS: tuple[str, ...] = (
     "merchant_id", "business_name", "owner_name", "business_reg_no", "category", "region",
     "opened_on", "joined_platform_on", "bureau_score", "owner_has_credit_card",
@@ -27,7 +29,7 @@ OUTCOME_OPTIONAL_COLUMNS: tuple[str, ...] = ("true_pd",)
 PERSONAL_COLUMNS: tuple[str, ...] = ("owner_name", "business_reg_no")
 SENSITIVE_COLUMNS: tuple[str, ...] = ("region_income_index",)
 
-TABLES: tuple[str, ...] = ("merchants", "monthly_activity", "outcomes")
+TABLES: tuple[str, ...] = ("merchants", "monthly_activity", "outcomes", "loans", "loan_months")
 REQUIRED_TABLES: tuple[str, ...] = ("merchants", "monthly_activity")
 
 
@@ -43,6 +45,8 @@ class Book:
         The optional ``outcomes`` table.
     source : str
         Human-readable origin (folder, URL, "demo").
+    loans, loan_months : DataFrame or None
+        The optional booked-loan tables (:mod:`cb_core.data.loan_contract`).
     """
 
     merchants: pd.DataFrame
@@ -51,13 +55,17 @@ class Book:
     source: str = ""
     _fingerprint: str | None = field(default=None, repr=False)
     _last_month: str | None = field(default=None, repr=False, compare=False)
+    loans: pd.DataFrame | None = None
+    loan_months: pd.DataFrame | None = None
 
     @property
     def fingerprint(self) -> str:
         """Content hash of the tables (16 hex digits); same data, same fingerprint."""
         if self._fingerprint is None:
             h = hashlib.sha256()
-            for frame in (self.merchants, self.activity, self.outcomes):
+            # the loan tables count only when present, so a book without them keeps its fingerprint
+            loan_frames = tuple(f for f in (self.loans, self.loan_months) if f is not None)
+            for frame in (self.merchants, self.activity, self.outcomes, *loan_frames):
                 if frame is None:
                     h.update(b"none")
                     continue
@@ -78,4 +86,7 @@ class Book:
         out = {"merchants": self.merchants, "monthly_activity": self.activity}
         if self.outcomes is not None:
             out["outcomes"] = self.outcomes
+        for name, frame in (("loans", self.loans), ("loan_months", self.loan_months)):
+            if frame is not None:
+                out[name] = frame
         return out
