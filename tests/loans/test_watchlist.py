@@ -1,0 +1,47 @@
+"""The watch-list on the hand-made book (hand_book.py): which loans, which triggers, which severity."""
+from __future__ import annotations
+
+import pandas as pd
+
+from cb_core.loans import WATCHLIST_COLUMNS, watchlist
+from tests.loans.hand_book import hand_book
+
+
+def test_watchlist_at_the_last_month():
+    w = watchlist(hand_book())
+    assert list(w.columns) == list(WATCHLIST_COLUMNS)
+    # B was charged off and C repaid: only A and D are open. D is 110 days past due (high) and its
+    # refunds went from 1% to 10% of sales; A's last three months sold 900,000 against 3,000,000
+    # the three months before (the book has no year-earlier months for A).
+    assert w.to_dict("records") == [
+        {"loan_id": "D", "merchant_id": "M004", "triggers": "past_due;refund_spike", "severity": "high",
+         "months_since_booking": 12, "balance_krw": 3_000_000},
+        {"loan_id": "A", "merchant_id": "M001", "triggers": "sales_drop", "severity": "low",
+         "months_since_booking": 13, "balance_krw": 350_000},
+    ]
+
+
+def test_watchlist_earlier_month_and_unflagged_loans():
+    # 2025-11: D is 20 days past due (two points: medium); A's sales are steady, so it is not flagged
+    w = watchlist(hand_book(), as_of="2025-11")
+    assert w[["loan_id", "triggers", "severity"]].to_dict("records") == [
+        {"loan_id": "D", "triggers": "past_due", "severity": "medium"}]
+    every = watchlist(hand_book(), as_of="2025-11", include_unflagged=True)
+    assert every.set_index("loan_id")["severity"].to_dict() == {"D": "medium", "A": "none"}
+
+
+class _GradeModel:
+    """A stand-in model that grades every merchant 5 (A was booked at grade 2, D at 5)."""
+
+    def score(self, X: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"pd": 0.1, "score": 600, "grade": 5}, index=X.index)
+
+
+def test_grade_down_two_or_more_since_booking(monkeypatch):
+    import cb_core.loans.early_warning as ew
+
+    monkeypatch.setattr(ew, "current_snapshot", lambda book, as_of: pd.DataFrame(
+        {"x": 1.0}, index=pd.Index(["M001", "M004"], name="merchant_id")))
+    w = watchlist(hand_book(), _GradeModel(), as_of="2025-11", include_unflagged=True).set_index("loan_id")
+    assert w.loc["A", "triggers"] == "grade_down" and w.loc["A", "severity"] == "low"
+    assert w.loc["D", "triggers"] == "past_due"
