@@ -6,6 +6,7 @@
 - ``cohorts`` — vintages: cumulative bad rate by months on book per booking cohort and segment.
 - ``rollrates`` — month-to-month transitions between delinquency states (counts and balances).
 - ``calibration`` — the backtest: predicted PD at booking against the observed 12-month bad rate by grade.
+- ``lift`` — the watch-list's lift and lead time before 90+.
 - ``early_warning`` — the watch-list: early-warning triggers for booked merchants.
 
 May import the base modules, ``data``, ``synth``, ``features``, ``model``, ``explain``,
@@ -20,5 +21,6 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "rollrates": ("ROLL_COLUMNS", "roll_matrix", "roll_rates"),
     "calibration": ("BACKTEST_COLUMNS", "HORIZON_MONTHS", "backtest", "jeffreys_interval", "traffic_light"),
     "scoring": ("pd_at_booking",),
+    "lift": ("watchlist_lift",),
     "early_warning": ("SEVERITIES", "TRIGGERS", "WATCHLIST_COLUMNS", "watchlist"),
 })

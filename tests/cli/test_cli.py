@@ -21,7 +21,8 @@ def test_demo_data_then_validate_both_formats(tmp_path):
         assert r.returncode == 0, r.stderr
         info = json.loads(r.stdout)
         assert info["merchants"] == 300
-        assert sorted(p.name for p in out.iterdir()) == [f"{t}.{fmt}" for t in ("merchants", "monthly_activity", "outcomes")]
+        assert sorted(p.name for p in out.iterdir()) == [f"{t}.{fmt}" for t in ("loan_months", "loans", "merchants",
+                                                                                "monthly_activity", "outcomes")]
         v = _cli("validate", str(out))
         assert v.returncode == 0, v.stderr
         assert json.loads(v.stdout)["fingerprint"] == info["fingerprint"]

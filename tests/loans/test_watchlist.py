@@ -45,3 +45,13 @@ def test_grade_down_two_or_more_since_booking(monkeypatch):
     w = watchlist(hand_book(), _GradeModel(), as_of="2025-11", include_unflagged=True).set_index("loan_id")
     assert w.loc["A", "triggers"] == "grade_down" and w.loc["A", "severity"] == "low"
     assert w.loc["D", "triggers"] == "past_due"
+
+
+def test_lift_and_lead_time_by_hand():
+    from cb_core.loans import watchlist_lift
+
+    # 2025-12: D 50 days past due (high), A not flagged; 2026-01: D 80 days (high), A sales_drop (low).
+    # D reaches 90+ in 2026-02, within 6 months of both; A never. Four observations, two bad.
+    r = watchlist_lift(hand_book(), months=["2025-12", "2026-01"])
+    assert r == {"observations": 4, "flagged_high": 2, "share_high_reaching_90": 1.0, "base_rate": 0.5,
+                 "lift": 2.0, "median_lead_months": 2.0, "loans_warned": 1}
