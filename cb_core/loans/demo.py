@@ -118,12 +118,13 @@ def demo_loans(book: Book, seed: int = 7, *, products: pd.DataFrame | None = Non
         offers = match_book(frame, products)
         best = offers[("best", "product_id")].to_numpy()
         take = (score >= policy.approve_cutoff) & pd.notna(best) & (free_from[active] <= j) & (draw < take_up)
+        limits, aprs = offers["limit_krw"], offers["apr_pct"]
         for i in np.flatnonzero(take):
             m, pid = active[i], best[i]
             p = catalog[pid]
-            limit = float(offers[("limit_krw", pid)].iloc[i])
+            limit = float(limits[pid].iat[i])
             amount = max(float(round_down_limit(limit * rng.uniform(0.5, 1.0))), 100_000.0)
-            apr = round(float(offers[("apr_pct", pid)].iloc[i]), 2)
+            apr = round(float(aprs[pid].iat[i]), 2)
             term = int(p["max_term_months"] if p["repayment"] != "amortizing" else p["term_months"])
             loan_id = f"L{len(loans) + 1:07d}"
             path = loan_path(rng, start=j, n_months=n_months, amount=amount, apr_pct=apr, term=term, product=p,

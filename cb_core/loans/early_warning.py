@@ -86,22 +86,24 @@ def _activity_triggers(book: Book, merchants: pd.Index, t: int) -> dict[str, np.
 def _behind_minimum(book: Book, open_loans: pd.DataFrame, t: int, products: pd.DataFrame) -> np.ndarray:
     p = products.set_index("product_id")
     out = np.zeros(len(open_loans), dtype=bool)
-    advance = open_loans["repayment"].ne("amortizing").to_numpy()
-    if not advance.any() or "min_payment_every_days" not in p:
+    if "min_payment_every_days" not in p:
         return out
+    terms = p.reindex(open_loans["product_id"].to_numpy())
+    every = terms["min_payment_every_days"].to_numpy(dtype=float)
+    judged = open_loans["repayment"].ne("amortizing").to_numpy() & ~np.isnan(every)
+    if not judged.any():
+        return out
+    window = np.maximum(1, np.nan_to_num(every) // 30).astype(int)
+    judged &= open_loans["months_since_booking"].to_numpy() >= window
+    owed = open_loans["amount_krw"].to_numpy(dtype=float) * (1 + np.nan_to_num(terms["fixed_fee_pct"].to_numpy(float)) / 100)
+    minimum = np.nan_to_num(terms["min_payment_pct"].to_numpy(dtype=float)) / 100 * owed
     lm = book.loan_months
     period = np.asarray(month_index(lm["month"].astype(str)))
-    for i in np.flatnonzero(advance):
-        row = open_loans.iloc[i]
-        if row["product_id"] not in p.index or pd.isna(p.at[row["product_id"], "min_payment_every_days"]):
-            continue
-        months = max(1, int(p.at[row["product_id"], "min_payment_every_days"]) // 30)
-        if row["months_since_booking"] < months:
-            continue
-        fee = float(p.at[row["product_id"], "fixed_fee_pct"] or 0) / 100
-        owed = float(row["amount_krw"]) * (1 + fee)
-        mine = lm["loan_id"].eq(row["loan_id"]).to_numpy() & (period > t - months) & (period <= t)
-        out[i] = lm["paid_krw"].to_numpy()[mine].sum() < float(p.at[row["product_id"], "min_payment_pct"]) / 100 * owed
+    for k in np.unique(window[judged]):
+        recent = lm[(period > t - k) & (period <= t)]
+        paid = recent.groupby("loan_id")["paid_krw"].sum().reindex(open_loans["loan_id"].to_numpy(), fill_value=0)
+        mine = judged & (window == k)
+        out[mine] = paid.to_numpy()[mine] < minimum[mine]
     return out
 
 

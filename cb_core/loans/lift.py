@@ -19,7 +19,7 @@ __all__ = ["watchlist_lift"]
 
 
 def watchlist_lift(book: Book, model=None, *, months: list[str] | None = None, horizon: int = 6,
-                   leading_only: bool = False) -> dict[str, float]:
+                   leading_only: bool = False, below_dpd: int = 90) -> dict[str, float]:
     """Lift and lead time of the watch-list's high severity (see the module docstring).
 
     Parameters
@@ -30,6 +30,9 @@ def watchlist_lift(book: Book, model=None, *, months: list[str] | None = None, h
     leading_only : bool
         Judge a flag without the ``past_due`` trigger: high means three or more of the other
         triggers (what warns before a missed payment).
+    below_dpd : int
+        Observe only loans fewer than this many days past due at ``T`` (30: loans that have not
+        yet missed a payment by a month, whose roll to 90+ is not yet under way).
 
     Returns
     -------
@@ -51,7 +54,8 @@ def watchlist_lift(book: Book, model=None, *, months: list[str] | None = None, h
         t = int(month_index(month))
         w = watchlist(book, model, as_of=month, include_unflagged=True)
         due = bad_at.reindex(w["loan_id"].to_numpy()).to_numpy()
-        keep = ~(due <= t)
+        at = lm[lm["month"].astype(str).eq(month)].set_index("loan_id")["days_past_due"]
+        keep = ~(due <= t) & (at.reindex(w["loan_id"].to_numpy()).to_numpy() < below_dpd)
         if leading_only:
             leading = w["triggers"].fillna("").map(lambda s: len([x for x in s.split(";") if x and x != "past_due"]))
             high = leading.to_numpy() >= 3

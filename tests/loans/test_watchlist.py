@@ -55,3 +55,28 @@ def test_lift_and_lead_time_by_hand():
     r = watchlist_lift(hand_book(), months=["2025-12", "2026-01"])
     assert r == {"observations": 4, "flagged_high": 2, "share_high_reaching_90": 1.0, "base_rate": 0.5,
                  "lift": 2.0, "median_lead_months": 2.0, "loans_warned": 1}
+
+
+def test_daily_settlement_advance_behind_its_minimum():
+    from dataclasses import replace
+
+    from cb_core.data import LOAN_COLUMNS, LOAN_MONTH_COLUMNS
+
+    # RBF-01: 6% fee, at least 11% of what is owed every 60 days (two months). 1,000,000 advanced,
+    # 1,060,000 owed: 116,600 due over any two months.
+    book = hand_book()
+    loan = pd.DataFrame([("E", "M003", "FlowPay", "RBF-01", "2025-10", 1_000_000, 30.0, 18,
+                          "daily_settlement_pct", 650, 4, 0.05, "settings")], columns=list(LOAN_COLUMNS))
+    paid = {"2025-10": 0, "2025-11": 120_000, "2025-12": 20_000, "2026-01": 30_000, "2026-02": 50_000}
+    balance, rows = 1_060_000, []
+    for month, amount in paid.items():
+        balance -= amount
+        rows.append(("E", month, balance, amount, 0, "current"))
+    book = replace(book, loans=pd.concat([book.loans, loan], ignore_index=True),
+                   loan_months=pd.concat([book.loan_months, pd.DataFrame(rows, columns=list(LOAN_MONTH_COLUMNS))],
+                                         ignore_index=True))
+    # 2025-12: 140,000 over the last two months; 2026-02: 80,000
+    assert "E" not in watchlist(book, as_of="2025-12")["loan_id"].tolist()
+    flagged = watchlist(book).set_index("loan_id")
+    assert flagged.loc["E", "triggers"] == "behind_minimum" and flagged.loc["E", "severity"] == "low"
+    assert flagged.loc["E", "balance_krw"] == 840_000
