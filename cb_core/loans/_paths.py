@@ -12,7 +12,8 @@ A loan's life is decided by the merchant's own months after booking:
   month instead and nothing is drawn.
 - **The roll.** From the first missed payment: 15, 45, 75, 105, 135, 165 days past due at month
   ends (``dpd_1_29`` ... ``dpd_90_plus``), then charged off at 195 days; no payment, the balance
-  frozen (non-accrual).
+  frozen (non-accrual). A quarter of drawn events cure at 30–59 days: the merchant pays what it
+  missed that month and is current again (the draws resume the month after).
 - **Amortizing loans** pay the annuity instalment (:func:`cb_core.offers.annuity_payment`);
   interest accrues monthly at APR / 12. A merchant that is not defaulting misses one instalment now
   and then (probability ``0.02 * (1 + 10 * PD)`` a month) and pays it with the next one (a cure).
@@ -34,6 +35,7 @@ HAZARD_MONTHS = 9
 TRANSIENT_MISS = 0.02
 PREPAY = 0.01
 CHARGE_OFF_MONTHS = 6  # after the first missed payment: 195 days past due
+CURE_AT_30 = 0.25
 
 
 def _status(dpd: int) -> str:
@@ -65,12 +67,15 @@ def loan_path(rng: np.random.Generator, *, start: int, n_months: int, amount: fl
     max_term = int(product.get("max_term_months") or term) if advance else term
     rows = [(start, int(balance), 0, 0, "current")]
     missed = 0
+    drawn = miss_month is None
     for m in range(start + 1, n_months):
         previous_pd = pd_by_month[m - 1]
         pd_prev = INACTIVE_PD if np.isnan(previous_pd) else float(previous_pd)
-        if miss_month is None:
+        if drawn and miss_month is None:
             if rng.random() < 1.0 - (1.0 - pd_prev) ** (1.0 / HAZARD_MONTHS):
                 miss_month = m
+        if miss_month is not None and m == miss_month + 2 and drawn and rng.random() < CURE_AT_30:
+            miss_month, missed = None, 2  # cured after 30-59 days: pays the two missed instalments too
         if miss_month is not None and m >= miss_month:
             k = m - miss_month
             if k >= CHARGE_OFF_MONTHS:

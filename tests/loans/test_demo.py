@@ -88,3 +88,29 @@ def test_same_seed_same_bytes(small_book, tmp_path):
     for table in ("loans", "loan_months"):
         a, b, c = ((tmp_path / x / f"{table}.parquet").read_bytes() for x in "abc")
         assert a == b and a != c
+
+
+class _NeverRng:
+    """No draw ever fires (every probability here is below 0.5)."""
+
+    def random(self) -> float:
+        return 0.5
+
+
+def test_loan_path_by_hand():
+    from cb_core.loans._paths import loan_path
+
+    product = {"repayment": "amortizing"}
+    flat = np.zeros(20)
+    # 1,200,000 at 0% over 12 months: 100,000 a month, repaid with the 12th instalment
+    rows = loan_path(_NeverRng(), start=2, n_months=20, amount=1_200_000, apr_pct=0.0, term=12, product=product,
+                     gmv=flat, pd_by_month=flat)
+    assert rows[0] == (2, 1_200_000, 0, 0, "current")
+    assert rows[1] == (3, 1_100_000, 100_000, 0, "current")
+    assert rows[-1] == (14, 0, 100_000, 0, "repaid") and len(rows) == 13
+    # the same loan missing its third instalment for good: the roll, then charge-off at 195 days
+    rows = loan_path(_NeverRng(), start=2, n_months=20, amount=1_200_000, apr_pct=0.0, term=12, product=product,
+                     gmv=flat, pd_by_month=flat, miss_month=5)
+    assert [r[3:] for r in rows[3:]] == [(15, "dpd_1_29"), (45, "dpd_30_59"), (75, "dpd_60_89"), (105, "dpd_90_plus"),
+                                         (135, "dpd_90_plus"), (165, "dpd_90_plus"), (195, "charged_off")]
+    assert {r[1] for r in rows[3:]} == {1_000_000} and rows[-1][0] == 11
