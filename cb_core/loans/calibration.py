@@ -66,10 +66,10 @@ def backtest(book: Book, *, predicted: pd.Series | None = None, as_of: str | Non
     DataFrame
         :data:`BACKTEST_COLUMNS`, one row per grade with judged loans, best grade first.
     """
-    from .cohorts import _loan_tables
+    from .cohorts import _as_of_index, _loan_tables
 
     loans, months = _loan_tables(book)
-    last = int(month_index(as_of)) if as_of else int(month_index(months["month"].astype(str)).max())
+    last = _as_of_index(as_of, months)
     judged = np.asarray(month_index(loans["booked_month"].astype(str))) + HORIZON_MONTHS <= last
     first = first_bad_mob(loans, months, BAD_FOR_SCORE).to_numpy()
     pd_ = loans["pd_at_booking"].to_numpy(dtype=float) if predicted is None else \

@@ -8,12 +8,14 @@ ratio. The definition is one of the registry's (:mod:`cb_core.loans.definitions`
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from ..data import Book
 from ..errors import ConfigError
-from ..features import month_index
+from ..features import month_index, month_label
 from .definitions import Definition, definition, first_bad_mob
 
 __all__ = ["VINTAGE_COLUMNS", "VINTAGE_GROUPS", "loan_segments", "vintages"]
@@ -26,9 +28,27 @@ VINTAGE_GROUPS: dict[str, str] = {"grade": "grade_at_booking", "partner": "partn
 
 def _loan_tables(book: Book) -> tuple[pd.DataFrame, pd.DataFrame]:
     if book.loans is None or book.loan_months is None:
-        raise ConfigError(f"the book {book.source or ''} has no loans and loan_months tables; booked-loan "
-                          "analytics need both (python -m cb_core demo-data writes them)".replace("  ", " "))
+        where = f" {book.source}" if book.source else ""
+        raise ConfigError(f"the book{where} has no loans and loan_months tables; booked-loan analytics need "
+                          "both (python -m cb_core demo-data writes them)")
     return book.loans, book.loan_months
+
+
+_MONTH = re.compile(r"^[0-9]{4}-(?:0[1-9]|1[0-2])$")
+
+
+def _as_of_index(as_of: str | None, loan_months: pd.DataFrame) -> int:
+    """Month number of ``as_of`` (default: the last month of ``loan_months``), checked."""
+    if len(loan_months) == 0:
+        raise ConfigError("loan_months has no rows: nothing to analyse")
+    last = int(np.max(month_index(loan_months["month"].astype(str))))
+    if as_of is None:
+        return last
+    if not isinstance(as_of, str) or not _MONTH.match(as_of):
+        raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}")
+    if month_index(as_of) > last:
+        raise ConfigError(f"as_of {as_of} is after the last month of loan_months ({month_label(last)})")
+    return int(month_index(as_of))
 
 
 def loan_segments(book: Book, by: str | None) -> pd.Series:
@@ -69,7 +89,7 @@ def vintages(book: Book, *, by: str | None = None, bad: str | Definition = "dpd_
     """
     loans, months = _loan_tables(book)
     d = definition(bad)
-    last = int(month_index(as_of)) if as_of else int(month_index(months["month"].astype(str)).max())
+    last = _as_of_index(as_of, months)
     first = first_bad_mob(loans, months, d).to_numpy()
     cohort = loans["booked_month"].astype(str).to_numpy()
     horizon = last - np.asarray(month_index(loans["booked_month"].astype(str)))

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import Book
-from ..features import month_index, month_label, snapshot
+from ..features import month_index, snapshot
 from ..model import ScoreScale, grade_of, score_from_pd
 from ..offers import load_products, match_book, round_down_limit
 from ..strategy import Policy

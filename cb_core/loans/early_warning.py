@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 
 from ..data import TERMINAL_STATUSES, Book
-from ..errors import ConfigError
 from ..features import current_snapshot, month_index, month_label
 from ..offers import load_products
 
@@ -129,10 +128,10 @@ def watchlist(book: Book, model=None, *, as_of: str | None = None, products: pd.
     DataFrame
         :data:`WATCHLIST_COLUMNS`; ``triggers`` joined by ``;`` in :data:`TRIGGERS` order.
     """
-    from .cohorts import _loan_tables
+    from .cohorts import _as_of_index, _loan_tables
 
     loans, lm = _loan_tables(book)
-    t = int(month_index(as_of)) if as_of else int(month_index(lm["month"].astype(str)).max())
+    t = _as_of_index(as_of, lm)
     at = lm[lm["month"].astype(str).eq(month_label(t))]
     at = at[~at["status"].isin(TERMINAL_STATUSES)].set_index("loan_id")
     open_loans = loans[loans["loan_id"].isin(at.index)].reset_index(drop=True)
@@ -145,8 +144,6 @@ def watchlist(book: Book, model=None, *, as_of: str | None = None, products: pd.
     hits.update({k: v[where] for k, v in per_merchant.items()})
     hits["grade_down"] = np.zeros(len(open_loans), dtype=bool)
     if model is not None and len(open_loans):
-        if as_of is not None and as_of > book.last_month:
-            raise ConfigError(f"as_of {as_of} is after the book's last month {book.last_month}")
         snap = current_snapshot(book, month_label(t)).reindex(merchants).dropna(how="all")
         grades = model.score(snap)["grade"].reindex(open_loans["merchant_id"]).to_numpy(dtype=float)
         hits["grade_down"] = grades >= open_loans["grade_at_booking"].to_numpy() + 2

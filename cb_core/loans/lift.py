@@ -3,8 +3,8 @@
 For each as-of month ``T``, every open loan not yet 90 days past due is one observation: was it
 flagged high at ``T``, and did it reach 90+ days past due (or charge-off) within the next
 ``horizon`` months? Pooled over the months: the share of high flags that reached 90+, the base
-rate of all observations, their ratio (lift), and, for loans flagged high before they reached 90+,
-the median months from the first high flag to the 90+ month.
+rate of all observations, their ratio (lift), and, for loans flagged high before they reached 90+
+(at any later month), the median months from the first high flag to the 90+ month.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def watchlist_lift(book: Book, model=None, *, months: list[str] | None = None, h
     -------
     dict
         ``observations``, ``flagged_high``, ``share_high_reaching_90``, ``base_rate``, ``lift``,
-        ``median_lead_months`` and ``loans_warned`` (bad loans flagged high before 90+).
+        ``median_lead_months`` and ``loans_warned`` (loans flagged high that later reached 90+).
     """
     from .cohorts import _loan_tables
     from .early_warning import watchlist
@@ -66,7 +66,8 @@ def watchlist_lift(book: Book, model=None, *, months: list[str] | None = None, h
     obs = pd.concat(rows, ignore_index=True)
     base = float(obs["bad"].mean()) if len(obs) else float("nan")
     share = float(obs.loc[obs["high"], "bad"].mean()) if obs["high"].any() else float("nan")
-    warned = obs[obs["high"] & obs["bad"]].groupby("loan").agg(first=("t", "min"), due=("due", "first"))
+    # lead time: from a loan's first high flag (in any observed month) to its 90+ month
+    warned = obs[obs["high"] & obs["due"].notna()].groupby("loan").agg(first=("t", "min"), due=("due", "first"))
     lead = (warned["due"] - warned["first"]).to_numpy()
     return {"observations": int(len(obs)), "flagged_high": int(obs["high"].sum()),
             "share_high_reaching_90": share, "base_rate": base, "lift": share / base if base else float("nan"),

@@ -80,3 +80,14 @@ def test_daily_settlement_advance_behind_its_minimum():
     flagged = watchlist(book).set_index("loan_id")
     assert flagged.loc["E", "triggers"] == "behind_minimum" and flagged.loc["E", "severity"] == "low"
     assert flagged.loc["E", "balance_krw"] == 840_000
+
+
+def test_as_of_is_checked():
+    import pytest
+
+    from cb_core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="as_of must be a month YYYY-MM; got '2026-13'"):
+        watchlist(hand_book(), as_of="2026-13")
+    with pytest.raises(ConfigError, match=r"as_of 2026-03 is after the last month of loan_months \(2026-02\)"):
+        watchlist(hand_book(), as_of="2026-03")
