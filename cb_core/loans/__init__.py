@@ -6,6 +6,7 @@
 - ``cohorts`` — vintages: cumulative bad rate by months on book per booking cohort and segment.
 - ``rollrates`` — month-to-month transitions between delinquency states (counts and balances).
 - ``calibration`` — the backtest: predicted PD at booking against the observed 12-month bad rate by grade.
+- ``early_reads`` — per cohort: first-payment default, 30+ by month 3, AUC/KS once judged.
 - ``lift`` — the watch-list's lift and lead time before 90+.
 - ``early_warning`` — the watch-list: early-warning triggers for booked merchants.
 
@@ -20,6 +21,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "cohorts": ("VINTAGE_COLUMNS", "VINTAGE_GROUPS", "loan_segments", "vintages"),
     "rollrates": ("ROLL_COLUMNS", "roll_matrix", "roll_rates"),
     "calibration": ("BACKTEST_COLUMNS", "HORIZON_MONTHS", "backtest", "jeffreys_interval", "traffic_light"),
+    "early_reads": ("COHORT_METRIC_COLUMNS", "cohort_metrics"),
     "scoring": ("pd_at_booking",),
     "lift": ("watchlist_lift",),
     "early_warning": ("SEVERITIES", "TRIGGERS", "WATCHLIST_COLUMNS", "watchlist"),

@@ -104,3 +104,25 @@ def test_jeffreys_ends_and_the_red_light():
     assert high[0] == pytest.approx(beta.ppf(0.975, 0.5, 100.5))
     assert traffic_light(np.array([0.5, 0.01, 0.03]), np.array([0, 1, 0]), np.array([100, 100, 100])).tolist() == \
         ["red", "green", "amber"]
+
+
+def test_cohort_early_reads_and_discrimination(book):
+    from cb_core.loans import cohort_metrics
+
+    m = cohort_metrics(book).set_index("cohort")
+    # 2025-01: B past due at mob 1 and 30+ by mob 2; bad = B only; PDs A .02, B .04, C .10:
+    # B outranks A but not C, so AUC 1/2; KS 1/2 (after C: 0 of the bads, 1/2 of the goods)
+    jan = m.loc["2025-01"]
+    assert jan[["loans", "judged_12m"]].tolist() == [3, 3]
+    assert jan["first_payment_default"] == pytest.approx(1 / 3)
+    assert jan["dpd30_by_mob3"] == pytest.approx(1 / 3)
+    assert jan["bad_rate_12m"] == pytest.approx(1 / 3)
+    assert jan["auc"] == pytest.approx(0.5) and jan["ks"] == pytest.approx(0.5)
+    # 2025-02: D alone, bad at mob 12: no good loan to rank against
+    feb = m.loc["2025-02"]
+    assert feb[["first_payment_default", "dpd30_by_mob3", "bad_rate_12m"]].tolist() == [0.0, 0.0, 1.0]
+    assert np.isnan(feb["auc"]) and np.isnan(feb["ks"])
+    # as of 2025-03 the February cohort is one month old: no 30+ read yet, nothing judged
+    young = cohort_metrics(book, as_of="2025-03").set_index("cohort").loc["2025-02"]
+    assert young["first_payment_default"] == 0.0 and np.isnan(young["dpd30_by_mob3"])
+    assert young["judged_12m"] == 0 and np.isnan(young["bad_rate_12m"])
