@@ -47,6 +47,9 @@ def loan_problems(tables: dict[str, dict[str, _Column]]) -> list[Found]:
     if status is not None:
         _flag(found, "loan_months", "status", f"unknown status; expected one of {', '.join(LOAN_STATUSES)}",
               status.notna() & ~status.isin(LOAN_STATUSES), status)
+    if "loan_months" in tables and "loans" not in tables:
+        found.append(("loan_months", "*", "loan_months needs the loans table (loans.csv or loans.parquet)",
+                      pd.Index([]), None))
     if not {"loan_id"} <= set(months):
         return found
     ids = months["loan_id"].values

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .loan_contract import LOAN_COLUMNS, LOAN_MONTH_COLUMNS
-
 MERCHANT_COLUMNS: tuple[str, ...] = (
     "merchant_id", "business_name", "owner_name", "business_reg_no", "category", "region",
     "opened_on", "joined_platform_on", "bureau_score", "owner_has_credit_card",

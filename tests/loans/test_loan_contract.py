@@ -132,3 +132,9 @@ def test_duplicate_loan_id_and_bad_grade():
         ("loans", "loan_id", "duplicate value: must be unique", (1, 2)),
         ("loans", "grade_at_booking", "must be within [1, 10]", (2,)),
         ("loan_months", "loan_id", "loan_id not found in loans", (5, 6))]  # L2's months lost their loan
+
+
+def test_loan_months_without_loans():
+    t = tables()
+    del t["loans"]
+    assert problems(t) == [Problem("loan_months", "*", "loan_months needs the loans table (loans.csv or loans.parquet)")]
