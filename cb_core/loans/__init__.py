@@ -22,7 +22,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "rollrates": ("ROLL_COLUMNS", "roll_matrix", "roll_rates"),
     "calibration": ("BACKTEST_COLUMNS", "HORIZON_MONTHS", "backtest", "jeffreys_interval", "traffic_light"),
     "early_reads": ("COHORT_METRIC_COLUMNS", "cohort_metrics"),
-    "scoring": ("pd_at_booking",),
+    "scoring": ("pd_at_booking", "scores_at_booking"),
     "lift": ("watchlist_lift",),
     "early_warning": ("SEVERITIES", "TRIGGERS", "WATCHLIST_COLUMNS", "watchlist"),
 })

@@ -13,7 +13,8 @@ Triggers (keys as in ``data/i18n/loans.json``, ``loans_trigger_<key>``), all as 
 ``rating_collapse`` review-weighted rating of ``T-2..T`` at least 0.5 below that of ``T-8..T-3``
                     (reviews in both windows).
 ``grade_down``      the model's grade at ``T`` (re-scored on the as-of snapshot) two or more grades
-                    worse than the grade at booking (needs a model).
+                    worse than the same model's grade on the booking month's snapshot (needs a
+                    model; optionally against the recorded ``grade_at_booking``).
 ``behind_minimum``  a daily-settlement advance at least ``min_payment_every_days`` old whose
                     payments over the last ``min_payment_every_days`` (in whole months, at least 1)
                     are below ``min_payment_pct`` of what it owed at booking (advance plus fee).
@@ -106,8 +107,15 @@ def _behind_minimum(book: Book, open_loans: pd.DataFrame, t: int, products: pd.D
     return out
 
 
+def grades_at_booking(book: Book, model, loan_ids: pd.Series) -> np.ndarray:
+    """The model's grade of each loan's merchant at its booking month, in ``loan_ids`` order."""
+    from .scoring import scores_at_booking
+
+    return scores_at_booking(book, model, loan_ids)["grade"].reindex(loan_ids.to_numpy()).to_numpy(dtype=float)
+
+
 def watchlist(book: Book, model=None, *, as_of: str | None = None, products: pd.DataFrame | None = None,
-              include_unflagged: bool = False) -> pd.DataFrame:
+              include_unflagged: bool = False, same_model_at_booking: bool = True) -> pd.DataFrame:
     """Flagged open loans as of a month, most severe and largest balance first.
 
     Parameters
@@ -122,6 +130,10 @@ def watchlist(book: Book, model=None, *, as_of: str | None = None, products: pd.
         The catalog with the advances' minimum-payment terms (default: the shipped catalog).
     include_unflagged : bool
         Keep open loans without a trigger (``severity`` "none"), e.g. to measure lift.
+    same_model_at_booking : bool
+        ``grade_down`` compares the model's grade now with the same model's grade on the snapshot
+        of the booking month (default), so that a new model or scale is not read as a downgrade;
+        False: with ``loans.grade_at_booking`` as recorded.
 
     Returns
     -------
@@ -146,7 +158,9 @@ def watchlist(book: Book, model=None, *, as_of: str | None = None, products: pd.
     if model is not None and len(open_loans):
         snap = current_snapshot(book, month_label(t)).reindex(merchants).dropna(how="all")
         grades = model.score(snap)["grade"].reindex(open_loans["merchant_id"]).to_numpy(dtype=float)
-        hits["grade_down"] = grades >= open_loans["grade_at_booking"].to_numpy() + 2
+        booked = grades_at_booking(book, model, open_loans["loan_id"]) if same_model_at_booking else \
+            open_loans["grade_at_booking"].to_numpy(dtype=float)
+        hits["grade_down"] = grades >= booked + 2
     hits["behind_minimum"] = _behind_minimum(book, open_loans, t, load_products() if products is None else products)
     flags = np.column_stack([np.asarray(hits[k], dtype=bool) for k in TRIGGERS]) if len(open_loans) else \
         np.zeros((0, len(TRIGGERS)), dtype=bool)

@@ -31,20 +31,26 @@ def test_watchlist_earlier_month_and_unflagged_loans():
 
 
 class _GradeModel:
-    """A stand-in model that grades every merchant 5 (A was booked at grade 2, D at 5)."""
+    """A stand-in model whose grade is the snapshot's column ``g``."""
 
     def score(self, X: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({"pd": 0.1, "score": 600, "grade": 5}, index=X.index)
+        return pd.DataFrame({"pd": 0.1, "score": 600, "grade": X["g"].astype(int)}, index=X.index)
 
 
 def test_grade_down_two_or_more_since_booking(monkeypatch):
     import cb_core.loans.early_warning as ew
+    import cb_core.loans.scoring as scoring
 
-    monkeypatch.setattr(ew, "current_snapshot", lambda book, as_of: pd.DataFrame(
-        {"x": 1.0}, index=pd.Index(["M001", "M004"], name="merchant_id")))
-    w = watchlist(hand_book(), _GradeModel(), as_of="2025-11", include_unflagged=True).set_index("loan_id")
-    assert w.loc["A", "triggers"] == "grade_down" and w.loc["A", "severity"] == "low"
-    assert w.loc["D", "triggers"] == "past_due"
+    ids = pd.Index(["M001", "M002", "M003", "M004"], name="merchant_id")
+    # the model grades everyone 4 now and 3 at their booking months; A was booked at grade 2, D at 5
+    monkeypatch.setattr(ew, "current_snapshot", lambda book, as_of: pd.DataFrame({"g": 4}, index=ids))
+    monkeypatch.setattr(scoring, "snapshot", lambda merchants, activity, month: pd.DataFrame({"g": 3}, index=ids))
+    same = watchlist(hand_book(), _GradeModel(), as_of="2025-11", include_unflagged=True).set_index("loan_id")
+    assert same["triggers"].to_dict() == {"D": "past_due", "A": ""}  # one grade down by the same model
+    recorded = watchlist(hand_book(), _GradeModel(), as_of="2025-11", include_unflagged=True,
+                         same_model_at_booking=False).set_index("loan_id")
+    assert recorded.loc["A", "triggers"] == "grade_down" and recorded.loc["A", "severity"] == "low"  # 2 -> 4
+    assert recorded.loc["D", "triggers"] == "past_due"
 
 
 def test_lift_and_lead_time_by_hand():
