@@ -38,6 +38,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     print(json.dumps({"valid": True, "source": book.source, "merchants": len(book.merchants),
                       "activity_rows": len(book.activity),
                       "outcome_rows": 0 if book.outcomes is None else len(book.outcomes),
+                      "loans": 0 if book.loans is None else len(book.loans),
                       "last_month": book.last_month, "fingerprint": book.fingerprint}, ensure_ascii=False))
     return 0
 

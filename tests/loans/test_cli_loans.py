@@ -78,7 +78,7 @@ def test_demo_data_writes_the_loan_tables(tmp_path, capsys):
     summary = _run(capsys, "demo-data", "--merchants", "400", "--seed", "3", "--out", str(tmp_path / "d"))
     assert summary["loans"] > 0
     assert {p.name for p in (tmp_path / "d").iterdir()} >= {"loans.parquet", "loan_months.parquet"}
-    assert _run(capsys, "validate", str(tmp_path / "d"))["valid"] is True
+    assert _run(capsys, "validate", str(tmp_path / "d"))["loans"] == summary["loans"]
     summary = _run(capsys, "demo-data", "--merchants", "50", "--no-loans", "--out", str(tmp_path / "e"))
     assert summary["loans"] == 0 and not (tmp_path / "e" / "loans.parquet").exists()
 
