@@ -7,7 +7,8 @@ a second copy of the catalog's rules. So ``synth`` makes the merchants and their
 module (a layer that may import ``offers``) books loans on that book; ``python -m cb_core demo-data``
 calls both.
 
-How loans are booked (:func:`demo_loans`), from the sixth month of the book on, month by month:
+How loans are booked (:func:`demo_loans`), month by month from the seventh month of the book (six
+months of history first):
 
 1. Score at booking: the generator's true PD of each merchant with a row that month
    (:func:`cb_core.synth.true_pd_at`), blurred by a model error of N(0, 0.35) in log-odds (a real
