@@ -19,6 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("model",),
     ("explain", "strategy"),
     ("offers",),
+    ("loans",),
     ("reports",),
     ("store", "workspace"),
     ("batch",),

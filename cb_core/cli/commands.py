@@ -12,18 +12,22 @@ from pathlib import Path
 
 from ..access import ROLES, can, roles_with
 from ..errors import CBError, SchemaError
-from . import batch, bench, db, policy
+from . import batch, bench, db, loans, policy
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
     from ..data import write_book
+    from ..loans import with_demo_loans
     from ..synth import generate_book
 
     book = generate_book(args.merchants, args.months, args.seed, args.end_month)
+    if not args.no_loans:
+        book = with_demo_loans(book, args.seed)
     out = write_book(book, Path(args.out), fmt=args.format)
     print(json.dumps({"out": str(out), "merchants": len(book.merchants), "activity_rows": len(book.activity),
                       "outcome_rows": 0 if book.outcomes is None else len(book.outcomes),
                       "bureau_history_rows": 0 if book.bureau_history is None else len(book.bureau_history),
+                      "loans": 0 if book.loans is None else len(book.loans),
                       "fingerprint": book.fingerprint}, ensure_ascii=False))
     return 0
 
@@ -35,6 +39,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     print(json.dumps({"valid": True, "source": book.source, "merchants": len(book.merchants),
                       "activity_rows": len(book.activity),
                       "outcome_rows": 0 if book.outcomes is None else len(book.outcomes),
+                      "loans": 0 if book.loans is None else len(book.loans),
                       "last_month": book.last_month, "fingerprint": book.fingerprint}, ensure_ascii=False))
     return 0
 
@@ -275,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end-month", default="2026-10", help="last month of activity, YYYY-MM")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    p.add_argument("--no-loans", action="store_true", help="leave out the booked loans (loans, loan_months)")
     p.set_defaults(func=_cmd_demo_data)
 
     p = sub.add_parser("validate", help="validate a book folder (CSV or Parquet) or a SQLAlchemy URL")
@@ -354,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     policy.add_parser(sub)
     batch.add_parser(sub)
     bench.add_parser(sub)
+    loans.add_parsers(sub)
     return parser
 
 

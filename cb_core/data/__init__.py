@@ -11,6 +11,8 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "book": ("ACTIVITY_COLUMNS", "BUREAU_HISTORY_COLUMNS", "MERCHANT_COLUMNS", "OUTCOME_COLUMNS",
              "OUTCOME_HORIZON_MONTHS", "OUTCOME_OPTIONAL_COLUMNS", "PERSONAL_COLUMNS", "REQUIRED_TABLES",
              "SENSITIVE_COLUMNS", "STATIC_FIELDS", "TABLES", "Book"),
+    "loan_contract": ("LOAN_COLUMNS", "LOAN_CONTRACT", "LOAN_MONTH_COLUMNS", "LOAN_STATUSES", "REPAYMENT_KINDS",
+                      "STATUS_DAYS", "TERMINAL_STATUSES"),
     "catalog": ("FeatureSpec", "categories", "feature_catalog", "regions"),
     "_files": ("read_table",),
     "quality": ("column_summary",),

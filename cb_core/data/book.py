@@ -36,7 +36,7 @@ OUTCOME_HORIZON_MONTHS: int = 12
 PERSONAL_COLUMNS: tuple[str, ...] = ("owner_name", "business_reg_no")
 SENSITIVE_COLUMNS: tuple[str, ...] = ("region_income_index",)
 
-TABLES: tuple[str, ...] = ("merchants", "monthly_activity", "outcomes", "bureau_history")
+TABLES: tuple[str, ...] = ("merchants", "monthly_activity", "outcomes", "bureau_history", "loans", "loan_months")
 REQUIRED_TABLES: tuple[str, ...] = ("merchants", "monthly_activity")
 
 
@@ -54,6 +54,8 @@ class Book:
         Human-readable origin (folder, URL, "demo").
     bureau_history : DataFrame or None
         The optional ``bureau_history`` table (bureau score and credit card of the owner by month).
+    loans, loan_months : DataFrame or None
+        The optional booked-loan tables (:mod:`cb_core.data.loan_contract`).
     """
 
     merchants: pd.DataFrame
@@ -63,14 +65,16 @@ class Book:
     _fingerprint: str | None = field(default=None, repr=False)
     bureau_history: pd.DataFrame | None = None
     _last_month: str | None = field(default=None, repr=False, compare=False)
+    loans: pd.DataFrame | None = None
+    loan_months: pd.DataFrame | None = None
 
     @property
     def fingerprint(self) -> str:
         """Content hash of the tables (16 hex digits); same data, same fingerprint."""
         if self._fingerprint is None:
             h = hashlib.sha256()
-            # a book without bureau_history keeps the fingerprint it had before the table existed
-            extra = () if self.bureau_history is None else (self.bureau_history,)
+            # optional tables count only when present, so a book without them keeps its fingerprint
+            extra = tuple(f for f in (self.bureau_history, self.loans, self.loan_months) if f is not None)
             for frame in (self.merchants, self.activity, self.outcomes, *extra):
                 if frame is None:
                     h.update(b"none")
@@ -94,4 +98,7 @@ class Book:
             out["outcomes"] = self.outcomes
         if self.bureau_history is not None:
             out["bureau_history"] = self.bureau_history
+        for name, frame in (("loans", self.loans), ("loan_months", self.loan_months)):
+            if frame is not None:
+                out[name] = frame
         return out

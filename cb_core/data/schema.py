@@ -23,8 +23,10 @@ from pandera.errors import SchemaErrors
 from .book import REQUIRED_TABLES, TABLES, Book
 from ..errors import ConfigError, Problem, SchemaError
 from ._schema_checks import _column_checks
+from ._loan_rules import loan_problems
 from ._schema_parse import _INVISIBLE, _Column, _month_text
 from ._spec import _STR, ColumnSpec
+from .loan_contract import LOAN_CONTRACT
 
 __all__ = ["CONTRACT", "CANONICAL_SCHEMAS", "MAX_PROBLEMS", "ROW_NUMBERS_NOTE", "ColumnSpec",
            "validate_tables"]
@@ -79,9 +81,10 @@ CONTRACT: dict[str, dict[str, ColumnSpec]] = {
         "bureau_score": ColumnSpec("whole", nullable=True, low=1, high=1000),
         "owner_has_credit_card": ColumnSpec("bool", nullable=True),
     },
+    **LOAN_CONTRACT,
 }
 _KEYS = {"monthly_activity": ["merchant_id", "month"], "outcomes": ["merchant_id", "snapshot_month"],
-         "bureau_history": ["merchant_id", "month"]}
+         "bureau_history": ["merchant_id", "month"], "loan_months": ["loan_id", "month"]}
 
 #: The validated tables' dtypes: the output contract every consumer of a Book can rely on.
 CANONICAL_SCHEMAS: dict[str, pa.DataFrameSchema] = {
@@ -212,7 +215,7 @@ def _cross_problems(tables: dict[str, dict[str, _Column]], today: date, max_rows
         # Compared without surrounding spaces, and ids with invisible characters left out: an id
         # with either is reported once, where it is.
         known = merchants["merchant_id"].values.dropna().str.replace(_INVISIBLE, "", regex=True).str.strip().unique()
-        for table in ("monthly_activity", "outcomes", "bureau_history"):
+        for table in ("monthly_activity", "outcomes", "bureau_history", "loans"):
             ids = tables.get(table, {}).get("merchant_id")
             if ids is None:
                 continue
@@ -241,6 +244,9 @@ def _cross_problems(tables: dict[str, dict[str, _Column]], today: date, max_rows
         clean_ids = ids.str.replace(_INVISIBLE, "", regex=True).str.strip()
         reported = pd.concat([ids[months.notna() & periods.isna()], clean_ids[ids.ne(clean_ids).fillna(False)]])
         found += _gap_problems(ids.where(~ids.isin(reported.unique())), periods, max_rows)
+    for table, column, rule, rows, example in loan_problems(tables):
+        found.append(_rows_problem(table, column, rule, rows, example, max_rows,
+                                   (TABLES.index(table), 2, _column_position(table, column))))
     return found
 
 
@@ -350,7 +356,8 @@ def _validate(tables: dict[str, pd.DataFrame], *, today: date | None, max_rows: 
         _raise(sorted(found, key=lambda f: f.order), source)
     canonical = {name: _canonical(name, columns) for name, columns in checked.items()}
     return Book(merchants=canonical["merchants"], activity=canonical["monthly_activity"],
-                outcomes=canonical.get("outcomes"), bureau_history=canonical.get("bureau_history"), source=source)
+                outcomes=canonical.get("outcomes"), bureau_history=canonical.get("bureau_history"), source=source,
+                loans=canonical.get("loans"), loan_months=canonical.get("loan_months"))
 
 
 def _raise(found: list[_Found], source: str) -> None:

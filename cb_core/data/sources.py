@@ -40,8 +40,8 @@ POINTER_FILE = "current_book.json"
 _MB = 1024 * 1024
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
-_UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optionally outcomes, "
-                 "each as .csv or .parquet")
+_UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optionally outcomes, loans, "
+                 "loan_months, each as .csv or .parquet")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -395,5 +395,6 @@ def _stored_book(folder: Path, fingerprint: str, digests: dict[str, str] | None 
     except (PanderaSchemaError, OSError, ValueError):
         return None
     book = Book(merchants=frames["merchants"], activity=frames["monthly_activity"], outcomes=frames.get("outcomes"),
-                bureau_history=frames.get("bureau_history"), _fingerprint=fingerprint if same_bytes else None)
+                bureau_history=frames.get("bureau_history"), _fingerprint=fingerprint if same_bytes else None,
+                loans=frames.get("loans"), loan_months=frames.get("loan_months"))
     return book if book.fingerprint == fingerprint else None

@@ -214,14 +214,15 @@ def test_table_level_problems_are_each_named():
     tables["merchants"] = tables["merchants"].assign(email="x@example.com", Region="서울특별시")
     tables["monthly_activity"] = tables["monthly_activity"].drop(columns=["orders", "returns"])
     tables["outcomes"] = tables["outcomes"].iloc[0:0]
-    tables["loans"] = tables["outcomes"]
+    tables["repayments"] = tables["outcomes"]
     assert _problems(tables) == [
         Problem("merchants", "email", "unknown column 'email' (not in the data contract)"),
         Problem("merchants", "Region", "unknown column 'Region' (not in the data contract); did you mean 'region'?"),
         Problem("monthly_activity", "orders", "missing column"),
         Problem("monthly_activity", "returns", "missing column"),
         Problem("outcomes", "*", "table is empty: header only, no data rows"),
-        Problem("loans", "*", "unknown table; expected merchants, monthly_activity, outcomes, bureau_history"),
+        Problem("repayments", "*", "unknown table; expected merchants, monthly_activity, outcomes, bureau_history, "
+                "loans, loan_months"),
     ]
 
 

@@ -20,8 +20,8 @@ from cb_core.data import load_current, read_book, read_uploaded, save_current, w
 from tests.support.books import TODAY, good_tables
 
 BAD = Path(__file__).resolve().parent.parent / "bad_inputs"
-UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optionally outcomes, "
-                "each as .csv or .parquet")
+UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optionally outcomes, loans, "
+                "loan_months, each as .csv or .parquet")
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +119,8 @@ def test_renamed_files_in_a_folder(tmp_path, book):
     write_book(book, tmp_path / "b", "csv")
     (tmp_path / "b" / "monthly_activity.csv").rename(tmp_path / "b" / "activity.csv")
     _assert_same_book(read_book(tmp_path / "b", tables={"monthly_activity": "activity"}, today=TODAY), book)
-    with pytest.raises(ConfigError, match="tables may only rename merchants, monthly_activity, outcomes, bureau_history; got act"):
+    with pytest.raises(ConfigError, match="tables may only rename merchants, monthly_activity, outcomes, bureau_history, "
+                       "loans, loan_months; got act"):
         read_book(tmp_path / "b", tables={"act": "activity"})
 
 
