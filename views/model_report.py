@@ -34,7 +34,7 @@ if m.get("oracle_auc") is not None:
                 help=tr("oracle_help"))
 if extra.get("windows") is not None and len(extra["windows"]):
     st.caption(tr("report_windows"))
-    st.table(extra["windows"].round(4))
+    st.dataframe(extra["windows"].round(4), hide_index=True)
 if point_in_time_note(card):
     (st.info if card["validation"]["point_in_time"]["static_features"] else st.caption)(point_in_time_note(card))
 

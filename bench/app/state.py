@@ -18,7 +18,7 @@ from .records import load1, record
 
 OUT_DIR = ROOT / "bench" / "out" / "app-bench"
 BENCH_USER = "bench"
-BENCH_PASSWORD = "bench-only password, state under bench/out"
+BENCH_PASSWORD = "measure-only password; its state is thrown away"
 MONTHS, SEED, END_MONTH = 24, 7, "2026-10"
 PREPARED_FILE = "prepared.json"
 

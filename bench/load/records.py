@@ -12,6 +12,7 @@ DECISIONS = ("approve", "refer", "decline")
 # The Korean labels the app shows by default (data/i18n); the driver clicks what a user clicks.
 LABEL = {"user": "사용자 이름", "password": "비밀번호", "login": "로그인", "logout": "로그아웃",
          "search": "가맹점 ID 또는 상호 검색", "save": "결정 저장", "note": "메모 (사유)", "publish": "게시",
+         "publish_note": "게시 사유 (필수)", "publish_confirm": "게시 확정",
          "approval_rate": "승인율", "error": "요청을 처리할 수 없습니다",
          "approve": "승인", "refer": "심사역 검토", "decline": "거절"}
 TITLE = {"portfolio": "포트폴리오", "merchant_review": "가맹점 심사", "decisions": "심사 결정",

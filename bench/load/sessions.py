@@ -68,7 +68,7 @@ async def pm_session(browser, base_url: str, user: str, index: int, rounds: int,
     page, seen = tab.page, [0]
     rate = page.get_by_test_id("stMetric").filter(has_text=LABEL["approval_rate"]).first.get_by_test_id("stMetricValue")
     try:
-        await tab.sign_in(base_url, "cutoffs", "cutoffs", page.get_by_role("button", name=LABEL["publish"]),
+        await tab.sign_in(base_url, "cutoffs", "cutoffs", page.get_by_role("button", name=LABEL["publish"], exact=True),
                           tab.live(LABEL["approval_rate"]))
         for r in range(rounds):
             before = await rate.inner_text()
@@ -122,7 +122,13 @@ async def _publish(tab: Tab, round_: int, phase: str, attempts: list[PublishAtte
                 return True
         return False
 
-    await tab.timed("publish", tab.page.get_by_role("button", name=LABEL["publish"]).click, new_outcome)
+    async def press() -> None:
+        """Publish, then confirm with the required note (the page shows the impact summary first)."""
+        await tab.page.get_by_role("button", name=LABEL["publish"], exact=True).click()
+        await tab.page.get_by_label(LABEL["publish_note"]).fill(f"load run round {round_} ({phase})")
+        await tab.page.get_by_role("button", name=LABEL["publish_confirm"], exact=True).click()
+
+    await tab.timed("publish", press, new_outcome)
     if attempt.version is not None:
         seen[0] = attempt.version
     elif attempt.conflict:
@@ -167,7 +173,7 @@ READY = {"portfolio": lambda t: [t.live(re.compile("적용 정책"))],
          "merchant_review": lambda t: [t.page.get_by_label(LABEL["search"])],
          "decisions": lambda t: [t.page.get_by_role("tab").first],
          "model_report": lambda t: [t.live("AUC")],
-         "cutoffs": lambda t: [t.page.get_by_role("button", name=LABEL["publish"])]}
+         "cutoffs": lambda t: [t.page.get_by_role("button", name=LABEL["publish"], exact=True)]}
 
 
 async def warm_up(base_url: str, user: str, merchant_id: str, timeout_s: float = 300) -> SessionLog:

@@ -40,7 +40,7 @@ POINTER_FILE = "current_book.json"
 _MB = 1024 * 1024
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
-_UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optionally outcomes, loans, "
+_UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optionally outcomes, bureau_history, loans, "
                  "loan_months, each as .csv or .parquet")
 
 

@@ -53,8 +53,10 @@ def test_a_thin_file_merchant_is_told_no_bureau_record(page, streamlit_server, r
     _search(page, thin)
     expect(page.get_by_text("주요 사유", exact=True)).to_be_visible()
     page.get_by_test_id("stMain").evaluate("e => e.scrollTo(0, 0)")
-    expect(page.locator('[role="grid"]').first).to_contain_text("대표자 신용평가 기록이 없습니다(신파일러)")
-    text = page.locator('[role="grid"]').first.evaluate("e => e.textContent")
+    # the reasons table (the profile above it is a table too)
+    reasons = page.locator('[role="grid"]').filter(has_text="대표자 신용평가 기록이 없습니다(신파일러)")
+    expect(reasons).to_have_count(1)
+    text = reasons.evaluate("e => e.textContent")
     assert "대표자 신용점수가 낮습니다" not in text
     for token in ("nan", "None", "inf"):
         assert token not in text, token
@@ -76,6 +78,7 @@ def test_decision_form_presets_the_policy_and_needs_a_note_against_it(page, stre
     assert app_users.decisions_for(merchant_id) == []
     form.get_by_role("textbox").fill("통장 거래 내역으로 매출 확인")
     form.get_by_role("button", name="결정 저장").click()
-    expect(page.get_by_text("통장 거래 내역으로 매출 확인").first).to_be_visible()
+    # the saved message, not the note still in its text box, says the save went through
+    expect(page.get_by_test_id("stAlert").filter(has_text=re.compile(r"결정 #\d+을 저장했습니다"))).to_be_visible()
     [saved] = app_users.decisions_for(merchant_id)
     assert (saved.decision, saved.note) == ("approve", "통장 거래 내역으로 매출 확인")

@@ -20,7 +20,7 @@ from cb_core.data import load_current, read_book, read_uploaded, save_current, w
 from tests.support.books import TODAY, good_tables
 
 BAD = Path(__file__).resolve().parent.parent / "bad_inputs"
-UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optionally outcomes, loans, "
+UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optionally outcomes, bureau_history, loans, "
                 "loan_months, each as .csv or .parquet")
 
 
