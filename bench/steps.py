@@ -128,15 +128,17 @@ def _group_score(spec: dict[str, Any], records: list) -> None:
 def _group_points(spec: dict[str, Any], records: list) -> None:
     import importlib
 
-    from cb_core import load_model, points_by_feature
+    from cb_core import load_model
+    from cb_core.explain import contributions_to_points
 
     work, n = Path(spec["work"]), spec["merchants"]
     snap, model = _read(work, "snapshot"), load_model(work / "model")
     sampled = len(snap) > spec["points_full_max"]
     rows = snap.sample(spec["points_sample"], random_state=0) if sampled else snap
     with Meter(records, "points_book", n, len(rows)) as m:
-        pts = points_by_feature(model, rows)
-    m.note(f"LightGBM pred_contrib, {len(model.features)} features, {model.card['best_iteration']} trees")
+        pts = contributions_to_points(model, model.booster_predict(model.matrix(rows), pred_contrib=True), rows.index)
+    m.note(f"LightGBM pred_contrib -> points, {len(model.features)} features, {model.card['best_iteration']} trees "
+           "(the reference: the app's points_by_feature uses cb_core.explain.fastshap)")
     if sampled:
         m.record["extrapolated_seconds"] = m.record["seconds"] * len(snap) / len(rows)
         m.note(f"MEASURED ON A RANDOM {len(rows):,}-ROW SAMPLE, extrapolated linearly to the whole book "
@@ -154,29 +156,14 @@ def _group_points(spec: dict[str, Any], records: list) -> None:
         m.note(f"cb_core.explain.fastshap failed: {type(exc).__name__}: {exc}")
 
 
-def _as_points(model: Any, contrib: Any, index: Any) -> Any:
-    """TreeSHAP contributions (margin units, expected value last) in score points, by DESIGN.md's
-    formula (``points_j = -factor * a * contrib_j``, ``base = offset - factor * (a * expected + b)``),
-    so the comparison does not depend on how ``points_by_feature`` gets its contributions."""
-    import numpy as np
-    import pandas as pd
-
-    from cb_core.explain.points import BASE_COLUMN, points_column
-
-    a, b = model.calibration
-    factor, offset = model.scale.factor, model.scale.offset
-    values = np.empty_like(contrib)
-    values[:, 0] = offset - factor * (a * contrib[:, -1] + b)
-    values[:, 1:] = -factor * a * contrib[:, :-1]
-    return pd.DataFrame(values, index=index, columns=[BASE_COLUMN, *map(points_column, model.features)])
-
-
 def _fastshap_points(fast: Any, model: Any, rows: Any, pts: Any, lgb_meter: Meter, book_rows: int,
                      records: list) -> None:
     """``cb_core.explain.fastshap.pred_contrib`` on the rows ``points_by_feature`` explained, as points."""
     import hashlib
 
     import numpy as np
+
+    from cb_core.explain import contributions_to_points
 
     n = lgb_meter.record["merchants"]
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(fast.__file__).parent.glob("*fastshap*.py"))))
@@ -187,7 +174,7 @@ def _fastshap_points(fast: Any, model: Any, rows: Any, pts: Any, lgb_meter: Mete
            f"(loads or compiles the numba kernels), once per model; source of cb_core/explain/*fastshap*.py "
            f"sha256 {digest.hexdigest()[:12]} (work in progress)")
     with Meter(records, "points_fastshap", n, len(rows)) as f:
-        fast_pts = _as_points(model, fast.pred_contrib(model, rows), rows.index)
+        fast_pts = contributions_to_points(model, fast.pred_contrib(model, rows), rows.index)
     diff = float(np.nanmax(np.abs(fast_pts.to_numpy(dtype=float) - pts.to_numpy(dtype=float))))
     f.record["speedup_over_pred_contrib"] = lgb_meter.record["seconds"] / f.record["seconds"]
     cpu_ratio = lgb_meter.record["cpu_seconds"] / max(f.record["cpu_seconds"], 1e-9)

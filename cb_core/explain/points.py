@@ -49,6 +49,9 @@ def _index(X: pd.DataFrame | pd.Series) -> pd.Index:
 
 
 def contributions_to_points(model: CreditModel, contrib: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """TreeSHAP contributions (margin units, expected value last) in score points: ``points_j = -factor
+    * a * contrib_j`` and ``base = offset - factor * (a * expected + b)`` (DESIGN.md), so
+    ``score = base + sum(points)`` before rounding and clipping."""
     a, b = model.calibration
     factor, offset = model.scale.factor, model.scale.offset
     values = np.empty_like(contrib)
