@@ -2,7 +2,7 @@
 
 Debian's nginx with a self-signed certificate made here (openssl) on a free port, the app
 (``streamlit run server.py``, the ``streamlit_server`` fixture) on 127.0.0.1 behind it. Chromium opens
-the app over HTTPS and signs in; the answers carry the security headers, the console shows no
+the app over HTTPS and signs in (the session cookie is then Secure as well as HttpOnly); the answers carry the security headers, the console shows no
 Content-Security-Policy refusal, the endpoints users do not need are closed, uploads are bounded by
 max_upload_mb, and the client address the app sees is the one nginx set.
 """
@@ -176,6 +176,8 @@ def test_the_app_through_the_proxy_over_https(proxy, https_page):
     csp = headers["content-security-policy"]
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-eval" not in csp
     assert page.evaluate("location.protocol") == "https:"
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "cb_session"]
+    assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Strict"  # Secure over HTTPS
     assert violations == [], "\n".join(violations)
 
 
@@ -228,23 +230,17 @@ def test_the_proxy_sets_the_client_address_itself(certificate, tmp_path):
 
 def test_a_raw_websocket_cannot_clear_the_caches(streamlit_server, app_state_with_model):
     """Before any login, a websocket client sends ``clear_cache``: server.py drops it (and logs it)."""
-    import asyncio
-
-    import websockets
     from streamlit.proto.BackMsg_pb2 import BackMsg
+    from websockets.sync.client import connect  # sync: Playwright's loop may be running in this thread
 
     log = app_state_with_model / "streamlit.log"
     before = log.read_text(errors="replace").count("dropped a clear_cache message")
     msg = BackMsg()
     msg.clear_cache = True
 
-    async def send() -> None:
-        url = streamlit_server.replace("http://", "ws://") + "/_stcore/stream"
-        async with websockets.connect(url, subprotocols=["streamlit"]) as ws:
-            await ws.send(msg.SerializeToString())
-            await asyncio.sleep(0.5)
-
-    asyncio.run(send())
+    with connect(streamlit_server.replace("http://", "ws://") + "/_stcore/stream", subprotocols=["streamlit"]) as ws:
+        ws.send(msg.SerializeToString())
+        time.sleep(0.5)
     deadline = time.monotonic() + 5
     while log.read_text(errors="replace").count("dropped a clear_cache message") == before:
         assert time.monotonic() < deadline, "the server did not say it dropped the clear_cache message"
