@@ -3,6 +3,7 @@ answers 404 and a websocket ``clear_cache`` message never reaches Streamlit; eve
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
@@ -41,8 +42,21 @@ def _through_guard(scope: dict, incoming: list[dict]) -> tuple[list[dict], list[
 
         await StreamlitGuard(inner)(scope, receive, send)
 
-    asyncio.run(run())
+    # In its own thread: a browser test earlier in the session may leave Playwright's loop running in this one.
+    failure: list[BaseException] = []
+    worker = threading.Thread(target=lambda: _capture(failure, lambda: asyncio.run(run())))
+    worker.start()
+    worker.join(30)
+    if failure:
+        raise failure[0]
     return seen, sent
+
+
+def _capture(failure: list[BaseException], call) -> None:
+    try:
+        call()
+    except BaseException as exc:  # re-raised in the test's thread
+        failure.append(exc)
 
 
 def test_clear_cache_never_reaches_streamlit_other_messages_do():
