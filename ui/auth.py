@@ -11,6 +11,8 @@ holds.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -50,15 +52,37 @@ export default function(component) {
   let here = window.location;
   try { here = window.top.location; } catch (e) {}
   const query = new URLSearchParams(data.params || {});
-  query.set("next", here.pathname + here.search);
+  query.set("next", data.next || here.pathname + here.search);
   here.replace(data.route + "?" + query.toString());
 }
 """
 _go = st.components.v2.component("cb_session_route", js=_GO_JS)
 
 
-def _to_session_route(**params: str) -> None:
-    _go(data={"route": SESSION_ROUTE, "params": params}, key="cb_session_route_" + "_".join(params))
+def _to_session_route(next_path: str | None = None, **params: str) -> None:
+    """Send the browser to the session route with ``params``; it comes back to ``next_path`` (default:
+    the page it is on)."""
+    _go(data={"route": SESSION_ROUTE, "params": params, "next": next_path or ""},
+        key="cb_session_route_" + "_".join(params))
+
+
+def _landing(asked: Any, role: str) -> str:
+    """Where a fresh login lands: the page asked for (with its query) when ``role`` may see it among
+    several pages, else ``/`` (a role's only page, or the first, is served at ``/``; another path
+    would open Streamlit's "page not found" dialog after the reload)."""
+    from urllib.parse import urlencode
+
+    from ui.nav import pages_for
+
+    own = [Path(p.file).stem for p in pages_for(role)]
+    path = getattr(asked, "url_path", "") or ""
+    if len(own) < 2 or path not in own[1:]:
+        return "/"
+    try:
+        query = urlencode(st.query_params.to_dict())
+    except Exception:  # no browser request (bare mode)
+        query = ""
+    return f"/{path}" + (f"?{query}" if query else "")
 
 
 def keep_cookie() -> None:
@@ -134,8 +158,7 @@ def require_login(all_pages: list | None = None) -> User:
                     _remember(user, token)
                     return user
                 st.session_state["_cookie_spent"] = token  # refused: not read again (the next login replaces it)
-    if all_pages:
-        st.navigation(all_pages, position="hidden")
+    asked = st.navigation(all_pages, position="hidden") if all_pages else None
     keep_cookie()
     language_switch()
     st.title(tr("login_title"))
@@ -153,6 +176,6 @@ def require_login(all_pages: list | None = None) -> User:
             # The session starts when the browser redeems this ticket at the session route, which sets the
             # HttpOnly cookie; the page asked for opens after it, signed in from the cookie.
             ticket = store().issue_login_ticket(user, user_agent=_user_agent())
-        _to_session_route(ticket=ticket)
+        _to_session_route(_landing(asked, user.role), ticket=ticket)
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises

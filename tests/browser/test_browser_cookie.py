@@ -56,3 +56,15 @@ def test_the_route_sets_nothing_for_a_bad_ticket_and_redirects_only_within_the_s
     for outside in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "evil"):
         status, location, _ = _route(streamlit_server, urllib.parse.urlencode({"ticket": "x", "next": outside}))
         assert (status, location) == (303, "/"), outside
+
+
+def test_the_login_lands_on_the_page_asked_for_with_its_query(page, streamlit_server):
+    """The route returns to the page asked for (a reload): with its query for a role with several pages,
+    at ``/`` for a role's only page (any other path would open Streamlit's "page not found" dialog)."""
+    browser_open(page, streamlit_server, "merchant_review?merchant=NO-SUCH-ID", user="lee")
+    expect(page.get_by_role("button", name="로그아웃")).to_be_visible()
+    assert page.url.endswith("/merchant_review?merchant=NO-SUCH-ID")
+    browser_open(page, streamlit_server, "partner_view", user="park")
+    expect(page.locator("h1").first).to_be_visible()
+    page.wait_for_timeout(1_000)
+    assert page.get_by_role("dialog").count() == 0
