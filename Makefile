@@ -18,12 +18,14 @@ install: $(VENV)/.app
 install-test: $(VENV)/.test
 
 ## Serve the app at http://localhost:$(PORT); the first start builds the demo book and model.
-## Streamlit's upload limit (server.maxUploadSize, not settable from a script) is the max_upload_mb setting.
+## server.py wraps app.py (closes /_stcore/metrics and the websocket's clear_cache). The listening address
+## (server_address, default 127.0.0.1: CB_SERVER_ADDRESS=0.0.0.0 serves the network) and the upload limit
+## (max_upload_mb; server.maxUploadSize is not settable from a script) come from the settings.
 run: $(VENV)/.app
 	@$(PY) -m cb_core users ensure-admin
-	max_upload_mb=$$($(PY) -c 'from cb_core.config import get_settings; print(get_settings().max_upload_mb)') && \
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
-		--browser.gatherUsageStats false --server.maxUploadSize $$max_upload_mb
+	flags=$$($(PY) -c 'from cb_core.config import streamlit_flags; print(" ".join(streamlit_flags()))') && \
+	$(PY) -m streamlit run server.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false $$flags
 
 ## Install test dependencies (Chromium, PostgreSQL from Debian) and run the whole suite.
 test: $(VENV)/.test

@@ -15,7 +15,9 @@ from ui.text import plain
 
 HERE = Path(__file__).resolve().parent
 
-st.set_page_config(page_title="Merchant CB", page_icon=":material/credit_score:", layout="wide")
+# An emoji icon is drawn in the browser (a data: SVG); a :material/...: icon would be fetched from
+# fonts.gstatic.com, a request to a third party on every page (and refused by the proxy's CSP).
+st.set_page_config(page_title="Merchant CB", page_icon="💳", layout="wide")
 
 
 def _pages(defs) -> list:

@@ -1,5 +1,5 @@
-"""The app served to a real browser: ``streamlit run app.py`` on a free port of 127.0.0.1 over a state
-folder, and how Chromium is launched against it.
+"""The app served to a real browser: ``streamlit run server.py`` (app.py behind server.py's guard) on a
+free port of 127.0.0.1 over a state folder, and how Chromium is launched against it.
 
 One helper for the browser tests (``tests/conftest.py``'s ``streamlit_server`` fixture) and the
 benchmarks (:mod:`bench.app`, :mod:`bench.load`)::
@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -36,7 +36,7 @@ def free_port() -> int:
 
 
 class StreamlitServer:
-    """``python -m streamlit run app.py`` (headless, 127.0.0.1, no usage stats, no file watcher) over
+    """``python -m streamlit run server.py`` (headless, 127.0.0.1, no usage stats, no file watcher) over
     ``state_dir``; started by :meth:`start`, stopped by :meth:`stop`; a context manager does both and
     waits for health in between.
 
@@ -47,16 +47,19 @@ class StreamlitServer:
     env : the server's environment before ``CB_STATE_DIR`` is set (default: this process's)
     log_path : the server's stdout and stderr, appended (default ``state_dir/streamlit.log``)
     timeout, poll : seconds :meth:`wait_healthy` waits for ``/_stcore/health``, and between its tries
+    args : more ``streamlit run`` options (e.g. ``["--server.maxUploadSize", "1"]``)
     """
 
     def __init__(self, state_dir: Path | str, *, port: int | None = None, env: Mapping[str, str] | None = None,
-                 log_path: Path | str | None = None, timeout: float = 60, poll: float = 0.3) -> None:
+                 log_path: Path | str | None = None, timeout: float = 60, poll: float = 0.3,
+                 args: Sequence[str] = ()) -> None:
         self.state_dir = Path(state_dir)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**(os.environ if env is None else env), "CB_STATE_DIR": str(self.state_dir)}
         self.log_path = Path(log_path) if log_path else self.state_dir / "streamlit.log"
         self.timeout, self.poll = timeout, poll
+        self.args = list(args)
         self.process: subprocess.Popen | None = None
 
     @property
@@ -70,9 +73,9 @@ class StreamlitServer:
         with open(self.log_path, "ab") as log:  # the child keeps its own handle
             started = time.perf_counter()
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+                [sys.executable, "-m", "streamlit", "run", str(ROOT / "server.py"), "--server.headless", "true",
                  "--server.address", "127.0.0.1", "--server.port", str(self.port), "--browser.gatherUsageStats",
-                 "false", "--server.fileWatcherType", "none"],
+                 "false", "--server.fileWatcherType", "none", *self.args],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         return started
 
@@ -128,10 +131,12 @@ class StreamlitServer:
 
 @contextmanager
 def streamlit_server(state_dir: Path | str, port: int | None = None, env: Mapping[str, str] | None = None,
-                     log_path: Path | str | None = None, timeout: float = 60) -> Iterator[str]:
-    """A running ``streamlit run app.py`` over ``state_dir`` (see :class:`StreamlitServer`); yields its
+                     log_path: Path | str | None = None, timeout: float = 60,
+                     args: Sequence[str] = ()) -> Iterator[str]:
+    """A running ``streamlit run server.py`` over ``state_dir`` (see :class:`StreamlitServer`); yields its
     base URL once ``/_stcore/health`` answers and terminates it on exit, whatever happened."""
-    with StreamlitServer(state_dir, port=port, env=env, log_path=log_path, timeout=timeout) as server:
+    with StreamlitServer(state_dir, port=port, env=env, log_path=log_path, timeout=timeout,
+                         args=args) as server:
         yield server.url
 
 

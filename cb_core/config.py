@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_ADDRESS = re.compile(r"^[0-9A-Za-z.:_-]{1,253}$")  # an IPv4/IPv6 address or a host name, nothing to quote
 
 
 def _setting(default: Any, help: str, *, low: float | None = None, high: float | None = None,
@@ -86,11 +87,16 @@ class Settings:
     keep_replaced_books: int = _setting(
         1, "Replaced books kept in state_dir/books besides the one in use (newest first); older ones and their "
            "caches are deleted when a book is installed.", low=0)
+    server_address: str = _setting(
+        "127.0.0.1", "Address the app server listens on (make run passes it as server.address): 127.0.0.1 only "
+                     "this machine (behind a reverse proxy); 0.0.0.0 every interface, an explicit choice.")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = _checked(f.name, _TYPES[f.name], getattr(self, f.name), f.metadata)
             object.__setattr__(self, f.name, value)
+        if not _ADDRESS.match(self.server_address):
+            raise ConfigError(f"server_address must be an IP address or host name; got {self.server_address!r}")
         if not _MONTH.match(self.demo_end_month):
             raise ConfigError(f"demo_end_month must be a month YYYY-MM; got {self.demo_end_month!r}")
 
@@ -175,6 +181,17 @@ def get_settings(**overrides: Any) -> Settings:
             values[s.name] = _parse(s, raw)
     values.update(overrides)
     return Settings(**values)
+
+
+def streamlit_flags(settings: Settings | None = None) -> list[str]:
+    """The ``streamlit run`` options that come from settings (``make run`` and the tests start the
+    server with them): the listening address and the upload limit.
+
+    >>> streamlit_flags(get_settings(server_address="127.0.0.1", max_upload_mb=5))
+    ['--server.address', '127.0.0.1', '--server.maxUploadSize', '5']
+    """
+    settings = settings or get_settings()
+    return ["--server.address", settings.server_address, "--server.maxUploadSize", str(settings.max_upload_mb)]
 
 
 _PRIVATE_ONCE: set[str] = set()  # state folders made private by this process

@@ -1,13 +1,18 @@
 """Login before anything else; the session lives in the store.
 
-The session token is kept in session state and in a cookie (set by a tiny script component), so
-a reload or a new tab of the same browser stays signed in. The store keeps only the token's
-sha256, and the server ends a session after ``session_timeout_minutes`` without activity or on
-logout, whatever the browser still holds.
+The session token is kept in session state and in an ``HttpOnly`` cookie, so a reload or a new tab of
+the same browser stays signed in while page scripts cannot read the token. A script cannot set such a
+cookie: after the right password the login form asks the store for a one-time ticket and sends the
+browser to ``server.py``'s HTTP route (:data:`SESSION_ROUTE`), which redeems it, sets the cookie and
+comes back to the page asked for. The store keeps only the token's sha256, and the server ends a
+session after ``session_timeout_minutes`` without activity or on logout, whatever the browser still
+holds.
 """
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -38,22 +43,53 @@ def _first_start_admin() -> None:
 
 
 COOKIE = "cb_session"
-_COOKIE_JS = """
+SESSION_ROUTE = "/cb/session"  # server.py: redeems a ticket into the HttpOnly cookie, or ends it
+# Sends the browser (the top page) to the session route, with `next` = the page it is on.
+_GO_JS = """
 export default function(component) {
   const { data } = component;
-  const attrs = "; Path=/; SameSite=Strict" + (location.protocol === "https:" ? "; Secure" : "");
-  document.cookie = data.token ? `${data.name}=${data.token}; Max-Age=${data.max_age}${attrs}`
-                               : `${data.name}=; Max-Age=0${attrs}`;
+  if (!data || !data.route) return;
+  let here = window.location;
+  try { here = window.top.location; } catch (e) {}
+  const query = new URLSearchParams(data.params || {});
+  query.set("next", data.next || here.pathname + here.search);
+  here.replace(data.route + "?" + query.toString());
 }
 """
-_cookie = st.components.v2.component("cb_session_cookie", js=_COOKIE_JS)
+_go = st.components.v2.component("cb_session_route", js=_GO_JS)
+
+
+def _to_session_route(next_path: str | None = None, **params: str) -> None:
+    """Send the browser to the session route with ``params``; it comes back to ``next_path`` (default:
+    the page it is on)."""
+    _go(data={"route": SESSION_ROUTE, "params": params, "next": next_path or ""},
+        key="cb_session_route_" + "_".join(params))
+
+
+def _landing(asked: Any, role: str) -> str:
+    """Where a fresh login lands: the page asked for (with its query) when ``role`` may see it among
+    several pages, else ``/`` (a role's only page, or the first, is served at ``/``; another path
+    would open Streamlit's "page not found" dialog after the reload)."""
+    from urllib.parse import urlencode
+
+    from ui.nav import pages_for
+
+    own = [Path(p.file).stem for p in pages_for(role)]
+    path = getattr(asked, "url_path", "") or ""
+    if len(own) < 2 or path not in own[1:]:
+        return "/"
+    try:
+        query = urlencode(st.query_params.to_dict())
+    except Exception:  # no browser request (bare mode)
+        query = ""
+    return f"/{path}" + (f"?{query}" if query else "")
 
 
 def keep_cookie() -> None:
-    """Mount the cookie script: the signed-in session's token, or clearing it after a logout."""
-    token = session_token()
-    if token or st.session_state.pop("_clear_cookie", False):
-        _cookie(data={"name": COOKIE, "token": token or "", "max_age": 12 * 3600}, key="cb_cookie")
+    """After a logout, send the browser to the session route to delete the cookie (a script cannot: it
+    is HttpOnly), and back to the login form."""
+    if st.session_state.pop("_clear_cookie", False):
+        _to_session_route(end="1")
 
 
 def _cookie_token() -> str | None:
@@ -110,7 +146,9 @@ def require_login(all_pages: list | None = None) -> User:
                 _remember(user, token)
                 return user
             sign_out()
-            st.session_state["_clear_cookie"] = True
+            # A dead token in the cookie is harmless (the store refuses it); it is not read again, and
+            # not deleted now: that would reload the page and lose this warning.
+            st.session_state["_cookie_spent"] = token
             st.warning(tr("login_expired"))
         else:
             token = _cookie_token()
@@ -119,10 +157,8 @@ def require_login(all_pages: list | None = None) -> User:
                 if user is not None:
                     _remember(user, token)
                     return user
-                st.session_state["_clear_cookie"] = True
-                st.session_state["_cookie_spent"] = token
-    if all_pages:
-        st.navigation(all_pages, position="hidden")
+                st.session_state["_cookie_spent"] = token  # refused: not read again (the next login replaces it)
+    asked = st.navigation(all_pages, position="hidden") if all_pages else None
     keep_cookie()
     language_switch()
     st.title(tr("login_title"))
@@ -137,7 +173,9 @@ def require_login(all_pages: list | None = None) -> User:
             except LoginError as exc:  # one answer for unknown names and wrong passwords, in the user's language
                 st.error(tr(exc.key, **exc.params))
                 st.stop()
-            _remember(user, store().start_session(user, user_agent=_user_agent()))
-        st.rerun()
+            # The session starts when the browser redeems this ticket at the session route, which sets the
+            # HttpOnly cookie; the page asked for opens after it, signed in from the cookie.
+            ticket = store().issue_login_ticket(user, user_agent=_user_agent())
+        _to_session_route(_landing(asked, user.role), ticket=ticket)
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises

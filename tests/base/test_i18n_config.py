@@ -114,11 +114,11 @@ def test_no_page_renders_html():
         for needle in ("unsafe_allow_html", "st.html(", "components.v1.html", "st.components"):
             if needle in text:
                 offenders.append(f"{path.name}: {needle}")
-    # The one component: the session cookie's script (ui/auth.py). It has no HTML and is given only
-    # the server-made token, never user text.
+    # The one component: the script that sends the browser to the session route (ui/auth.py). It has
+    # no HTML and is given only the server-made one-time ticket, never user text.
     assert offenders == ["auth.py: st.components"]
     auth = (ROOT / "ui" / "auth.py").read_text(encoding="utf-8")
-    assert auth.count("st.components") == 1 and 'component("cb_session_cookie", js=_COOKIE_JS)' in auth
+    assert auth.count("st.components") == 1 and 'component("cb_session_route", js=_GO_JS)' in auth
     assert "innerHTML" not in auth and "html=" not in auth
 
 

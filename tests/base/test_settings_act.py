@@ -23,7 +23,7 @@ import pytest
 from scipy.special import expit
 
 from cb_core.config import SETTINGS, Settings, get_settings
-from cb_core.errors import DataSourceError, SchemaError
+from cb_core.errors import ConfigError, DataSourceError, SchemaError
 from tests.support.books import TODAY, good_tables
 from tests.support.store import FAST_HASHER, PASSWORD, T0
 
@@ -354,3 +354,58 @@ def _keep_replaced_books(run: Run, name: str) -> None:
         kept = {p.name for p in (Path(settings.state_dir) / "books").iterdir()}
         # the book in use, and the `value` installed just before it
         assert kept == {b.fingerprint for b in books[len(books) - 1 - value:]}
+
+
+# ------------------------------------------------------------------ the app server
+
+def _accepts(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@case("server_address")
+def _server_address(run: Run, name: str) -> None:
+    """The server started with the settings' flags (``streamlit_flags``, what ``make run`` passes) listens
+    where the setting says: 127.0.0.1 (the default) is not reachable at another address of this machine
+    (127.0.0.2 stands for one: every 127/8 address is local), 0.0.0.0 is."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from bench.serve import ROOT, free_port
+    from cb_core.config import streamlit_flags
+
+    makefile = (ROOT / "Makefile").read_text()
+    assert "streamlit_flags" in makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]  # make run uses the same flags
+    for value, elsewhere in (("127.0.0.1", False), ("0.0.0.0", True)):
+        settings = run.under(**({name: value} if value != "127.0.0.1" else {}))
+        assert settings.server_address == value
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "server.py"), "--server.port", str(port),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+             *streamlit_flags(settings)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+            assert _accepts("127.0.0.2", port) is elsewhere
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+    with pytest.raises(ConfigError, match="server_address must be an IP address or host name"):
+        run.under(**{name: "0.0.0.0 --server.enableCORS false"})
