@@ -108,6 +108,11 @@ def test_decision_is_recorded_with_score_and_superseded_not_edited(at, app_store
     assert second.note == "3개월 매출 증빙 확인" and second.user == "admin"
     actions = [e.action for e in app_store.audit_log({"entity_id": str(second.id)})]
     assert actions, "the decision is audited"
+    # the history shown beside the form: one text column for "superseded by" (a mix of ids and blanks
+    # made Arrow refuse the column on every draw: ArrowTypeError in the server log)
+    shown = next(d.value for d in at.dataframe if "대체한 결정" in d.value.columns)
+    column = shown["대체한 결정"].tolist()
+    assert all(isinstance(v, str) for v in column) and str(second.id) in column and "" in column
 
 
 def test_cutoff_page_reports_no_broken_promise_or_constraint(at, small_book, trained):
