@@ -54,7 +54,16 @@ def test_a_reload_stays_signed_in_until_logout(page, streamlit_server):
 
     page.get_by_role("button", name="로그아웃").click()
     expect(page.get_by_role("button", name="로그인")).to_be_visible()
-    page.wait_for_function("() => !document.cookie.includes('cb_session=')")
+    # logout sends the browser through the cookie route, which deletes the HttpOnly cookie: wait for that
+    # navigation to end (a reload during it is aborted) and for the cookie to be gone
+    for _ in range(300):
+        if not [c for c in page.context.cookies() if c["name"] == "cb_session"]:
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the session cookie was not deleted after logout")
+    page.wait_for_load_state("load")
+    expect(page.get_by_role("button", name="로그인")).to_be_visible()
     page.reload()  # signed out for good: the old token is ended in the store and the cookie is gone
     expect(page.get_by_role("button", name="로그인")).to_be_visible()
     assert page.get_by_role("button", name="로그아웃").count() == 0
