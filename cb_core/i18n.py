@@ -1,4 +1,5 @@
-"""One catalog of user-facing strings in Korean and English, and KRW formatting.
+"""One catalog of user-facing strings in Korean and English, and the one formatter of each unit
+(KRW, %, counts, months, days, KST times, plain numbers).
 
 Strings live in ``data/i18n/*.json`` (one file per area of the app, merged) as
 ``{key: {"ko": ..., "en": ...}}``. A key defined in two files is an error. A test checks that every
@@ -75,3 +76,87 @@ def format_krw(amount: float | int | None, lang: str = "ko") -> str:
             digits = 1 if value < 100 else 0
             return f"{sign}₩{value:,.{digits}f}{suffix}"
     return f"{sign}₩{a:,.0f}"
+
+
+# ----------------------------------------------------------------- one formatter per unit
+#: Korea Standard Time (no daylight saving): every date and time a user reads is shown in it.
+KST_OFFSET_HOURS = 9
+MISSING = "–"
+
+
+def _missing(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(value != value) or math.isinf(float(value))  # NaN, NaT, ±inf
+    except (TypeError, ValueError):
+        return False
+
+
+def format_pct(fraction: float | None, lang: str = "ko", digits: int = 1, signed: bool = False) -> str:
+    """A share or rate given as a fraction (0.0123) shown as a percentage: ``1.2%``; ``+0.4%p`` with
+    ``signed`` (a change of a rate is in percentage points: ``%p`` in Korean, ``pp`` in English).
+    Missing, NaN or infinite gives "–"."""
+    if _missing(fraction):
+        return MISSING
+    value = float(fraction) * 100
+    if signed:
+        unit = "%p" if lang == "ko" else " pp"
+        return f"{value:+,.{digits}f}{unit}"
+    return f"{value:,.{digits}f}%"
+
+
+def format_count(n: float | int | None, lang: str = "ko", unit: str = "") -> str:
+    """A count with thousands separators (``12,345``), optionally followed by a unit key's word
+    (``unit="merchants"`` -> ``12,345개`` / ``12,345 merchants``; see ``count_unit_*`` labels)."""
+    if _missing(n):
+        return MISSING
+    text = f"{int(round(float(n))):,}"
+    return t(f"count_unit_{unit}", lang, n=text) if unit else text
+
+
+def format_months(n: float | int | None, lang: str = "ko") -> str:
+    """A number of months: ``3개월`` / ``3 months`` (``1 month``)."""
+    if _missing(n):
+        return MISSING
+    k = int(round(float(n)))
+    if lang == "ko":
+        return f"{k:,}개월"
+    return f"{k:,} month" if k == 1 else f"{k:,} months"
+
+
+def format_days(n: float | int | None, lang: str = "ko") -> str:
+    """A number of days: ``45일`` / ``45 days``."""
+    if _missing(n):
+        return MISSING
+    k = int(round(float(n)))
+    if lang == "ko":
+        return f"{k:,}일"
+    return f"{k:,} day" if k == 1 else f"{k:,} days"
+
+
+def format_kst(moment: object, lang: str = "ko", seconds: bool = False) -> str:
+    """A date and time in Korea time with the zone shown: ``2026-12-02 21:30 KST``.
+
+    ``moment`` is a datetime, pandas Timestamp or ISO text; naive values are taken as UTC (the store
+    and the audit log keep UTC). Missing gives "–". The same form in both languages (KST is what
+    Korean and English readers of this product both use)."""
+    if _missing(moment):
+        return MISSING
+    import pandas as pd
+
+    ts = pd.Timestamp(moment)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    from datetime import timedelta, timezone
+
+    local = ts.tz_convert(timezone(timedelta(hours=KST_OFFSET_HOURS)))
+    return local.strftime("%Y-%m-%d %H:%M:%S KST" if seconds else "%Y-%m-%d %H:%M KST")
+
+
+def format_number(value: float | None, lang: str = "ko", digits: int = 0) -> str:
+    """A plain quantity (a score, a points value) with separators and ``digits`` decimals; never
+    scientific notation. Missing gives "–"."""
+    if _missing(value):
+        return MISSING
+    return f"{float(value):,.{digits}f}"

@@ -72,16 +72,20 @@ def stored_books(settings: Settings | None = None) -> "pd.DataFrame":
 
 
 def ensure_demo_book(settings: Settings | None = None, progress: Progress | None = None) -> Book:
-    """The current book; on first start, generate the demo book and install it."""
+    """The current book; on first start, generate the demo book (with its booked loans) and install it."""
     settings = settings or get_settings()
     progress = progress or _noop
     book = current_book(settings)
     if book is not None:
         return book
+    from .loans import with_demo_loans
     from .synth import generate_book
 
     progress(0.05, "progress_generating")
     book = generate_book(settings.demo_merchants, settings.demo_months, settings.demo_seed, settings.demo_end_month)
+    # The demo book carries its booked loans (as `python -m cb_core demo-data` writes it), so Book
+    # performance, the watch-list and the partner's booked book have something to show.
+    book = with_demo_loans(book, settings.demo_seed)
     progress(0.5, "progress_saving")
     install_book(book, settings)
     progress(0.6, "progress_book_ready")

@@ -13,10 +13,12 @@ from tests.support.pg import db_url, pg_cluster  # noqa: F401  (store fixtures: 
 
 @pytest.fixture(scope="session")
 def small_book():
-    """A 1,500-merchant x 24-month demo book (seeded; built once per test session)."""
+    """A 1,500-merchant x 24-month demo book with its booked loans, as the app's first start builds it
+    (seeded; built once per test session)."""
+    from cb_core.loans import with_demo_loans
     from cb_core.synth.generate import generate_book
 
-    return generate_book(1_500, 24, seed=11)
+    return with_demo_loans(generate_book(1_500, 24, seed=11), seed=11)
 
 
 #: (app_state's folder, CB_STATE_DIR before app_state set it), once app_state exists.

@@ -9,7 +9,8 @@ import pytest
 
 from cb_core.config import SETTINGS, Settings, get_settings
 from cb_core.errors import ConfigError
-from cb_core.i18n import format_krw, strings, t
+from cb_core.i18n import (format_count, format_days, format_krw, format_kst, format_months, format_number, format_pct,
+                          strings, t)
 from tests.support.app import ROOT
 
 
@@ -45,6 +46,38 @@ def test_unknown_label_and_language_are_errors():
 def test_format_krw(amount, ko, en):
     assert format_krw(amount, "ko") == ko
     assert format_krw(amount, "en") == en
+
+
+@pytest.mark.parametrize("fraction, kw, ko, en", [
+    (0.01234, {}, "1.2%", "1.2%"), (0.5, {"digits": 0}, "50%", "50%"), (0.0004, {"digits": 2}, "0.04%", "0.04%"),
+    (0.004, {"signed": True}, "+0.4%p", "+0.4 pp"), (-0.0125, {"signed": True, "digits": 2}, "-1.25%p", "-1.25 pp"),
+    (float("nan"), {}, "–", "–"), (None, {}, "–", "–"), (float("inf"), {}, "–", "–"), (12.5, {}, "1,250.0%", "1,250.0%"),
+])
+def test_format_pct(fraction, kw, ko, en):
+    assert format_pct(fraction, "ko", **kw) == ko
+    assert format_pct(fraction, "en", **kw) == en
+
+
+def test_format_counts_months_days_numbers():
+    assert format_count(75_210.4, "ko") == "75,210"  # never 7.52e+04
+    assert format_count(1234, "ko", unit="merchants") == "1,234개 가맹점"
+    assert format_count(1234, "en", unit="merchants") == "1,234 merchants"
+    assert format_count(float("nan"), "en") == "–"
+    assert (format_months(3, "ko"), format_months(1, "en"), format_months(12, "en")) == ("3개월", "1 month", "12 months")
+    assert (format_days(45, "ko"), format_days(1, "en"), format_days(None, "ko")) == ("45일", "1 day", "–")
+    assert format_number(75_210.0, "en") == "75,210" and format_number(588.9527, "ko", digits=1) == "589.0"
+
+
+def test_format_kst_shows_korea_time_with_the_zone():
+    import datetime as dt
+
+    import pandas as pd
+
+    assert format_kst("2026-12-02 12:30:00", "ko") == "2026-12-02 21:30 KST"  # naive = UTC
+    assert format_kst(pd.Timestamp("2026-12-31 20:05:09", tz="UTC"), "en", seconds=True) == "2027-01-01 05:05:09 KST"
+    aware = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))  # 14:00 UTC
+    assert format_kst(aware, "ko") == "2026-06-01 23:00 KST"
+    assert format_kst(None, "ko") == format_kst(pd.NaT, "en") == "–"
 
 
 def test_readme_documents_every_setting():

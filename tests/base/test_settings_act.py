@@ -166,6 +166,7 @@ DEMO_OTHER = {"demo_merchants": 80, "demo_months": 9, "demo_seed": 8, "demo_end_
 
 @case(*DEMO)
 def _demo(run: Run, name: str) -> None:
+    from cb_core.loans import with_demo_loans
     from cb_core.synth.generate import generate_book
     from cb_core.workspace import ensure_demo_book
 
@@ -177,10 +178,12 @@ def _demo(run: Run, name: str) -> None:
         months = sorted(book.activity["month"].astype(str).unique())
         end = pd.Period(values["demo_end_month"], "M")
         assert len(book.merchants) == values["demo_merchants"]
+        assert book.loans is not None and book.loan_months is not None  # the booked loans come along
         assert months == [str(end - k) for k in range(values["demo_months"] - 1, -1, -1)]
         books.append(book)
         if name == "demo_seed":  # the same seed gives the same book, another seed another one
-            again = generate_book(values["demo_merchants"], values["demo_months"], value, values["demo_end_month"])
+            again = with_demo_loans(generate_book(values["demo_merchants"], values["demo_months"], value,
+                                                  values["demo_end_month"]), value)
             assert again.fingerprint == book.fingerprint
     assert books[0].fingerprint != books[1].fingerprint
 
