@@ -1,8 +1,9 @@
-"""What leaves the product for someone else to read: the partner pool and its static HTML report,
+"""What leaves the product for someone else to read: the partner pool, the partner's booked book
+(its loans' volume, vintages, delinquency and concentration) and their static HTML report,
 the explanation record of an automated evaluation (Credit Information Act art. 36-2), masking of
 personal data by role, and formula-safe CSV.
 
-May import the base modules, ``data``, ``features``, ``model``, ``explain``, ``strategy`` and ``offers``.
+May import the base modules, ``data``, ``features``, ``model``, ``explain``, ``strategy``, ``offers`` and ``loans``.
 """
 from ..lazy import lazy_exports
 
@@ -11,6 +12,11 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
                 "partner_products", "partners", "pool_input", "products_table", "report_html", "sample_merchants"),
     "explanation": ("INFO_GROUPS", "ExplanationRecord", "explanation_record", "explanation_text",
                     "information_weights"),
+    "booked_book": ("CONCENTRATION_BY", "DELINQUENCY_KEYS", "HHI_HIGH", "HHI_MODERATE", "PartnerBook", "hhi",
+                    "hhi_reading", "partner_book"),
+    "booked_tables": ("VINTAGE_MOBS", "book_kpis", "booked_book_html", "concentration_summary",
+                      "concentration_table", "delinquency_table", "delinquent_table", "group_label",
+                      "vintage_table", "volume_table"),
     "masking": ("mask_frame", "mask_name", "mask_reg_no"),
     "safe_csv": ("FORMULA_PREFIXES", "csv_bytes", "neutralise_formulas"),
 })

@@ -16,12 +16,10 @@ The pool
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..data import categories, regions
@@ -29,7 +27,10 @@ from ..errors import ConfigError
 from ..i18n import format_krw, t
 from ..offers import AMORTIZING
 from ..offers import match_book
+from ._html import esc as _esc, table_html as _table_html
 from .masking import mask_frame
+from .booked_book import PartnerBook
+from .booked_tables import booked_book_html
 
 __all__ = ["POOL_INPUT_COLUMNS", "PARTNER_ROLE", "PartnerPool", "pool_input", "partners", "partner_products",
            "partner_pool", "products_table", "by_product_table", "kpis", "sample_merchants", "report_html"]
@@ -241,26 +242,13 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bott
 .kpi .label{font-size:12px;color:#667}.kpi .value{font-size:20px;font-weight:600}
 table{border-collapse:collapse;font-size:12px;width:100%}th,td{border:1px solid #e3e6ee;padding:4px 8px;text-align:left}
 th{background:#f4f6fb}td.num{text-align:right}.note{font-size:11px;color:#667;margin-top:24px}
+h3{font-size:14px;margin:20px 0 6px}h4{font-size:13px;margin:14px 0 4px}
 """
 
 
 #: The report fetches nothing and runs nothing, whatever text got into it (defence in depth: every text
 #: is escaped by :func:`_esc`).
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
-
-
-def _esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def _table_html(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{_esc(c)}</th>" for c in frame.columns)
-    body = []
-    for row in frame.itertuples(index=False):
-        cells = "".join(f"<td class=\"num\">{_esc(v)}</td>" if isinstance(v, (int, float, np.number))
-                        else f"<td>{_esc(v)}</td>" for v in row)
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def _grade_svg(grade_mix: pd.DataFrame, lang: str) -> str:
@@ -310,12 +298,15 @@ def by_product_table(pool: PartnerPool, lang: str) -> pd.DataFrame:
 
 
 def report_html(pool: PartnerPool, sample: pd.DataFrame, *, lang: str, generated_at: datetime,
-                model_version: str, book_label: str) -> str:
+                model_version: str, book_label: str, booked: PartnerBook | None = None) -> str:
     """The partner view as one self-contained HTML file (inline CSS and SVG, no script, no links).
 
     Every text is HTML-escaped, and a Content-Security-Policy forbids loading anything. It holds ``pool`` (one partner's products and pool) and ``sample``
-    (from :func:`sample_merchants`, already masked) and nothing else.
+    (from :func:`sample_merchants`, already masked), and ``booked``, the same partner's booked book
+    (:func:`~cb_core.reports.booked_book.partner_book`, masked), when given; nothing else.
     """
+    if booked is not None and booked.partner != pool.partner:
+        raise ConfigError("the booked book given to the partner report is another partner's")
     name = pool.partner_ko if lang == "ko" else pool.partner
     kpi_html = "".join(f"<div class=\"kpi\"><div class=\"label\">{_esc(k)}</div><div class=\"value\">{_esc(v)}</div>"
                        f"</div>" for k, v in kpis(pool, lang))
@@ -329,6 +320,7 @@ def report_html(pool: PartnerPool, sample: pd.DataFrame, *, lang: str, generated
         f"<h2>{_esc(t('pview_by_product', lang))}</h2>{_table_html(by_product_table(pool, lang))}",
         f"<h2>{_esc(t('pview_grade_mix', lang))}</h2>{_grade_svg(pool.grade_mix, lang)}",
         f"<h2>{_esc(t('pview_sample', lang))}</h2>{_table_html(sample)}",
+        booked_book_html(booked, lang) if booked is not None else "",
         f"<p class=\"note\">{_esc(t('pview_report_note', lang))}</p>",
     ]
     return (f"<!DOCTYPE html>\n<html lang=\"{_esc(lang)}\"><head><meta charset=\"utf-8\">"
