@@ -28,6 +28,7 @@ delinquent loans
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -52,6 +53,7 @@ HHI_HIGH = 2_500.0
 #: Delinquent loans listed at most.
 DELINQUENT_LIMIT = 50
 _TERMINAL = ("repaid", "charged_off")
+_MONTH = re.compile(r"^[0-9]{4}-(?:0[1-9]|1[0-2])$")
 _PARTNER_ROLE = "partner"  # masking role of everything here, whoever looks
 
 
@@ -170,7 +172,7 @@ def partner_book(book: Book, partner: str, *, bad: str = "dpd_30", as_of: str | 
     if has_tables:
         last_all = int(np.max(month_index(book.loan_months["month"].astype(str))))
         if as_of is not None:
-            if not isinstance(as_of, str) or len(as_of) != 7 or as_of[4] != "-":
+            if not isinstance(as_of, str) or not _MONTH.match(as_of):
                 raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}")
             if month_index(as_of) > last_all:
                 raise ConfigError(f"as_of {as_of} is after the last month of loan_months ({month_label(last_all)})")
