@@ -2,7 +2,8 @@
 
 The store per database URL; the book by its fingerprint; the model by its version; frames by
 ``(book fingerprint, model version)``; the reason-code reference also by the policy version and
-cutoff it is for; catalogs by their version; partner pools by book, model, catalog, partner and LGD.
+cutoff it is for; catalogs by their version; partner pools by book, model, catalog, partner and LGD;
+a partner's booked book by book, partner and definition.
 Arguments starting with ``_`` are not hashed (Streamlit's rule): the key is the version before them.
 
 What is *not* cached here: which policy version is in force (``ui.policy``). Any process may publish
@@ -20,7 +21,8 @@ from cb_core.data import Book
 from cb_core.explain import points_by_feature
 from cb_core.explain import cutoff_reference
 from cb_core.offers import PRODUCTS_FILE, load_products, recourse as find_recourse, validate_products
-from cb_core.reports import PartnerPool, partner_pool as make_partner_pool, pool_input
+from cb_core.reports import (PartnerBook, PartnerPool, partner_book as make_partner_book,
+                             partner_pool as make_partner_pool, pool_input)
 from cb_core.store import Store, default_url
 from cb_core.strategy import (CutoffCurves, PolicyInForce, bureau_only_scores, check_monotone,
                               strategy_frame as make_strategy_frame)
@@ -238,6 +240,16 @@ def partner_pool(book: Book, model, catalog_key: str, products: pd.DataFrame, pa
     """``partner``'s pool under the book, model and catalog (``catalog_key`` names its version)."""
     frame = _pool_input(book.fingerprint, model.version, book, model)
     return _pool(book.fingerprint, model.version, catalog_key, partner, float(lgd), frame, products)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _partner_book(fingerprint: str, partner: str, bad: str, _book: Book) -> PartnerBook:
+    return make_partner_book(_book, partner, bad=bad)
+
+
+def partner_book(book: Book, partner: str, bad: str) -> PartnerBook:
+    """``partner``'s booked loans summed up under definition ``bad`` (cached by book, partner, definition)."""
+    return _partner_book(book.fingerprint, partner, bad, book)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -1,8 +1,10 @@
-"""Partner view: one partner's products, its eligible pool, a masked sample, a take-away report.
+"""Partner view: one partner's products, its eligible pool, a masked sample, its own booked loans
+(volume, vintages, delinquency, concentration), and a take-away report of both.
 
 A partner login sees its own partner only; a role with ``all_partners`` (admin) chooses. Only that
-partner's products are matched and shown, never another partner's products or terms. Expected loss
-uses the LGD of the policy in force.
+partner's products are matched and shown, never another partner's products, terms or loans. The
+title names the partner shown (a catalog string: plain text). Expected loss uses the LGD of the
+policy in force.
 """
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ from ui.brokerage import EXPORT_ACTION, catalog_in_use, partner_pool_for
 from ui.charts_offers import grade_mix_figure
 from ui.errors import engine_errors, require_book_and_model
 from ui.labels import tr
+from ui.partner_book import booked_book_for, render_booked_book
 from ui.policy import policy_in_force
 from ui.session import can, lang, partner as own_partner
 from ui.tables import audit
-from ui.text import cell, show_frame
+from ui.text import cell, plain, show_frame
 
-st.title(tr("nav_partner_view"))
+header = st.empty()  # filled once the partner is known (an admin chooses it below)
 book, model = require_book_and_model()
 version, products = catalog_in_use()
 lg = lang()
@@ -40,41 +43,49 @@ else:
     st.stop()
 
 pool = partner_pool_for(book, model, partner, policy_in_force().policy.lgd)
+header.title(plain(tr("pbook_page_title", partner=pool.partner_ko if lg == "ko" else pool.partner)))
+booked = booked_book_for(book, partner)
 st.caption(tr("pview_caption", lgd=f"{pool.lgd:.0%}", merchants=f"{pool.n_merchants:,}",
               catalog=tr("offers_catalog_version", version=version) if version is not None
               else tr("offers_catalog_shipped")))
 
-st.subheader(tr("pview_products"))
-show_frame(products_table(pool, lg))
-
-st.subheader(tr("pview_pool"))
-figures = kpis(pool, lg)
-for row in (figures[:3], figures[3:]):  # two rows: won amounts need the width
-    for column, (label, value) in zip(st.columns(3), row):
-        column.metric(label, value)
-left, right = st.columns(2)
-with left:
-    st.markdown(f"**{tr('pview_grade_mix')}**")
-    st.plotly_chart(grade_mix_figure(pool.grade_mix, {"x": tr("pview_col_grade"), "y": tr("pview_eligible"),
-                                                      "volume": tr("pview_volume")}), width="stretch")
-with right:
-    st.markdown(f"**{tr('pview_by_product')}**")
-    show_frame(by_product_table(pool, lg))
-
-st.subheader(tr("pview_sample"))
-st.caption(tr("pview_sample_help"))
 with engine_errors():
     sample = sample_merchants(pool, book.merchants, lg)
-if sample.empty:
-    st.info(tr("pview_empty"))
-else:
-    show_frame(sample)
-
 report = report_html(pool, sample, lang=lg, generated_at=datetime.now(timezone.utc), model_version=model.version,
-                     book_label=book.fingerprint[:12])
+                     book_label=book.fingerprint[:12], booked=booked)
 if st.download_button(tr("pview_download"), report.encode("utf-8"), mime="text/html", type="primary",
                       file_name=f"partner_report_{re.sub(r'[^A-Za-z0-9]+', '_', partner).strip('_')}.html",
                       key="pv_download"):
     audit(EXPORT_ACTION, "partner", partner, {"catalog_version": version, "model_version": model.version,
                                               "book": book.fingerprint, "eligible": pool.n_eligible,
-                                              "products": pool.products["product_id"].tolist(), "lang": lg})
+                                              "products": pool.products["product_id"].tolist(), "lang": lg,
+                                              "booked_loans": booked.n_loans, "definition": booked.bad})
+
+pool_tab, book_tab = st.tabs([tr("pbook_tab_pool"), tr("pbook_tab_book")])
+with pool_tab:
+    st.subheader(tr("pview_products"))
+    show_frame(products_table(pool, lg))
+
+    st.subheader(tr("pview_pool"))
+    figures = kpis(pool, lg)
+    for row in (figures[:3], figures[3:]):  # two rows: won amounts need the width
+        for column, (label, value) in zip(st.columns(3), row):
+            column.metric(label, value)
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{tr('pview_grade_mix')}**")
+        st.plotly_chart(grade_mix_figure(pool.grade_mix, {"x": tr("pview_col_grade"), "y": tr("pview_eligible"),
+                                                          "volume": tr("pview_volume")}), width="stretch")
+    with right:
+        st.markdown(f"**{tr('pview_by_product')}**")
+        show_frame(by_product_table(pool, lg))
+
+    st.subheader(tr("pview_sample"))
+    st.caption(tr("pview_sample_help"))
+    if sample.empty:
+        st.info(tr("pview_empty"))
+    else:
+        show_frame(sample)
+
+with book_tab:
+    render_booked_book(book, booked)
