@@ -3,7 +3,7 @@
 
 A partner login sees its own partner only; a role with ``all_partners`` (admin) chooses. Only that
 partner's products are matched and shown, never another partner's products, terms or loans. The
-title names the partner shown (a catalog string: plain text). Expected loss uses the LGD of the
+header names the partner shown (a catalog string: plain text). Expected loss uses the LGD of the
 policy in force.
 """
 from __future__ import annotations
@@ -24,7 +24,8 @@ from ui.session import can, lang, partner as own_partner
 from ui.tables import audit
 from ui.text import cell, plain, show_frame
 
-header = st.empty()  # filled once the partner is known (an admin chooses it below)
+st.title(tr("nav_partner_view"))
+header = st.empty()  # names the partner shown, once known (an admin chooses it below)
 book, model = require_book_and_model()
 version, products = catalog_in_use()
 lg = lang()
@@ -43,7 +44,7 @@ else:
     st.stop()
 
 pool = partner_pool_for(book, model, partner, policy_in_force().policy.lgd)
-header.title(plain(tr("pbook_page_title", partner=pool.partner_ko if lg == "ko" else pool.partner)))
+header.header(plain(tr("pbook_page_header", partner=pool.partner_ko if lg == "ko" else pool.partner)))
 booked = booked_book_for(book, partner)
 st.caption(tr("pview_caption", lgd=f"{pool.lgd:.0%}", merchants=f"{pool.n_merchants:,}",
               catalog=tr("offers_catalog_version", version=version) if version is not None
