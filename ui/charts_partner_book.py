@@ -15,14 +15,16 @@ from ui.charts import MEDIAN, MERCHANT
 DPD_COLOURS = ("#F2A541", "#EF553B", "#8C1C13")
 
 
-def round_ticks(top: float, n: int = 5) -> list[float]:
-    """Round tick values from 0 to at least ``top``: a step of 1, 2 or 5 x 10^k, about ``n`` ticks."""
+def round_ticks(top: float, n: int = 5, whole: bool = False) -> list[float]:
+    """Round tick values from 0 to at least ``top``: a step of 1, 2 or 5 x 10^k, about ``n`` ticks
+    (``whole``: a step of at least 1, for counts)."""
     if not top > 0 or math.isinf(top):
-        return [0.0]
+        return [0.0, 1.0] if whole else [0.0]
     raw = top / n
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    return [step * i for i in range(int(math.ceil(top / step)) + 1)]
+    step = max(step, 1) if whole else step
+    return [round(step * i, 10) for i in range(int(math.ceil(top / step)) + 1)]
 
 
 def volume_figure(volume: pd.DataFrame, labels: dict[str, str], krw: Callable[[float], str]) -> go.Figure:
@@ -36,12 +38,13 @@ def volume_figure(volume: pd.DataFrame, labels: dict[str, str], krw: Callable[[f
                              mode="lines+markers", line=dict(color=MERCHANT),
                              hovertemplate="%{x}: %{y:,}<extra></extra>"))
     ticks = round_ticks(float(volume["outstanding_krw"].max()))
+    counts = round_ticks(float(volume["booked_loans"].max()), whole=True)
     fig.update_layout(
         title=labels["title"], height=360, margin=dict(t=50, b=10, l=10, r=10),
         xaxis=dict(title=labels["x"], type="category"),
         yaxis=dict(title=labels["y"], tickvals=ticks, ticktext=[krw(v) for v in ticks], range=[0, ticks[-1]]),
-        yaxis2=dict(title=labels["y2"], overlaying="y", side="right", rangemode="tozero", tickformat=",d",
-                    showgrid=False),
+        yaxis2=dict(title=labels["y2"], overlaying="y", side="right", tickvals=counts,
+                    ticktext=[f"{int(c):,}" for c in counts], range=[0, counts[-1]], showgrid=False),
         legend=dict(orientation="h", y=-0.25))
     return fig
 

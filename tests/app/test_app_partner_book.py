@@ -121,3 +121,13 @@ def test_an_admin_chooses_any_partner_and_one_without_loans_reads_a_sentence(own
                                                else "No loans have been booked with this partner yet.")
     assert len(app.get("plotly_chart")) == 1  # the pool's grade mix only: no empty booked-book chart
     assert not [m for m in app.metric if m.label in ("대출 잔액", "Outstanding balance")]
+
+
+def test_round_ticks_of_the_volume_chart():
+    from ui.charts_partner_book import round_ticks
+
+    assert round_ticks(1_530_000_000) == [0, 500_000_000, 1_000_000_000, 1_500_000_000, 2_000_000_000]
+    assert round_ticks(21, whole=True) == [0, 5, 10, 15, 20, 25]
+    assert round_ticks(1, whole=True) == [0, 1]  # counts never get a tick at 0.2
+    assert round_ticks(1) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert round_ticks(0) == [0.0] and round_ticks(float("nan")) == [0.0]
