@@ -55,7 +55,8 @@ def vintage_figure(vintages: pd.DataFrame, labels: dict[str, str], series: Calla
     for cohort, grp in vintages.groupby("cohort", sort=True):
         fig.add_trace(go.Scatter(x=grp["mob"], y=grp["cum_bad_rate"], mode="lines+markers", name=series(str(cohort)),
                                  marker=dict(size=4), customdata=grp[["loans", "bads"]].to_numpy(),
-                                 hovertemplate="%{x}: %{y:.1%} (%{customdata[1]:,} / %{customdata[0]:,})<extra></extra>"))
+                                 hovertemplate="%{x}: %{y:.1%} (%{customdata[1]:,} / %{customdata[0]:,})"
+                                               "<extra></extra>"))
     fig.update_layout(title=labels["title"], height=380, margin=dict(t=50, b=10, l=10, r=10),
                       xaxis=dict(title=labels["x"], dtick=3, rangemode="tozero"),
                       yaxis=dict(title=labels["y"], tickformat=".1%", rangemode="tozero"))

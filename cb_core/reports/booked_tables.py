@@ -57,7 +57,8 @@ def vintage_table(book: PartnerBook, lang: str) -> pd.DataFrame:
     rows = []
     for cohort, grp in v.groupby("cohort", sort=True):
         rate = grp.set_index("mob")["cum_bad_rate"]
-        row = {t("pbook_col_cohort", lang): str(cohort), t("pbook_col_loans", lang): format_count(grp["loans"].iloc[0], lang)}
+        row = {t("pbook_col_cohort", lang): str(cohort),
+               t("pbook_col_loans", lang): format_count(grp["loans"].iloc[0], lang)}
         for m in mobs:
             row[t("pbook_col_at_mob", lang, mob=m)] = format_pct(rate.get(m), lang)
         rows.append(row)
@@ -149,7 +150,7 @@ def booked_book_html(book: PartnerBook, lang: str) -> str:
                    for k, v in book_kpis(book, lang))
     parts = [title, f"<div class=\"meta\">{esc(t('pbook_as_of', lang, month=book.as_of))}</div>",
              f"<div class=\"kpis\">{kpis}</div>",
-             f"<h3>{esc(t('pbook_volume', lang))}</h3>{table_html(volume_table(book, lang))}",
+             f"<h3>{esc(t('pbook_volume', lang))}</h3>{_volume_svg(book, lang)}{table_html(volume_table(book, lang))}",
              f"<h3>{esc(t('pbook_vintages', lang))}</h3>"
              f"<div class=\"meta\">{esc(t('pbook_definition', lang, name=definition(book.bad).label(lang)))}</div>"
              f"{table_html(vintage_table(book, lang))}",
@@ -164,3 +165,30 @@ def booked_book_html(book: PartnerBook, lang: str) -> str:
 
 def _or_none(frame: pd.DataFrame, lang: str, key: str = "pbook_no_open") -> str:
     return table_html(frame) if not frame.empty else f"<p>{esc(t(key, lang))}</p>"
+
+
+def _volume_svg(book: PartnerBook, lang: str) -> str:
+    """Outstanding balance at each month's end as an inline SVG bar chart (no script), its axis in won."""
+    v = book.volume
+    width, height, pad, left = 640, 180, 24, 90
+    top = float(v["outstanding_krw"].max()) if len(v) else 0.0
+    if not top > 0:
+        return ""
+    bar = (width - left - pad) / len(v)
+    title = t("pbook_axis_balance", lang)
+    parts = [f"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height + 2 * pad}\" "
+             f"role=\"img\" aria-label=\"{esc(title)}\">",
+             f"<text x=\"4\" y=\"12\" font-size=\"11\">{esc(title)}</text>",
+             *(f"<text x=\"{left - 6}\" y=\"{y}\" font-size=\"10\" text-anchor=\"end\">{esc(format_krw(a, lang))}</text>"
+               for a, y in ((top, pad + 4), (0, pad + height)))]
+    for i, row in enumerate(v.itertuples(index=False)):
+        h = height * row.outstanding_krw / top
+        x = left + i * bar
+        parts.append(f"<rect x=\"{x + 1:.1f}\" y=\"{pad + height - h:.1f}\" width=\"{max(bar - 2, 1):.1f}\" "
+                     f"height=\"{h:.1f}\" fill=\"#636EFA\"><title>{esc(row.month)}: "
+                     f"{esc(format_krw(row.outstanding_krw, lang))}</title></rect>")
+    for i in sorted({0, len(v) - 1}):
+        parts.append(f"<text x=\"{left + (i + 0.5) * bar:.1f}\" y=\"{pad + height + 14}\" font-size=\"10\" "
+                     f"text-anchor=\"middle\">{esc(v['month'].iloc[i])}</text>")
+    parts.append("</svg>")
+    return "".join(parts)

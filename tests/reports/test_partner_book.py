@@ -10,6 +10,7 @@ import pytest
 
 from cb_core.data import LOAN_COLUMNS, LOAN_MONTH_COLUMNS, Book
 from cb_core.errors import ConfigError
+from cb_core.i18n import format_krw
 from cb_core.offers import validate_products
 from cb_core.reports import (booked_book_html, concentration_summary, delinquency_table, delinquent_table, hhi,
                              hhi_reading, partner_book, partner_pool, report_html, vintage_table, volume_table)
@@ -235,6 +236,7 @@ def test_report_holds_the_booked_book_masked_and_escaped(alpha, lang, heading, c
         assert owner not in html and reg not in html and shop not in html
     assert "최*우" in html and "104-81-*****" in html
     assert "5,918" in html  # the category HHI
+    assert f"<title>2026-03: {format_krw(9_800_000, lang)}</title>" in html  # the balance chart's last bar
 
 
 def test_report_refuses_another_partners_book(alpha):
