@@ -2,7 +2,8 @@
 outstanding, their vintages, delinquency by grade, concentration (HHI) and the loans past due.
 
 Figures come from :func:`cb_core.reports.partner_book` (the partner's loans only, masked) through
-``ui.cache``; this module only chooses the definition, lays out and draws.
+``ui.cache``; this module only chooses the definition, lays out and draws. Tables show rounded,
+formatted figures; their CSV downloads keep full precision (won, fractions 0–1, units in headers).
 """
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import streamlit as st
 from cb_core.data import Book
 from cb_core.loans import DEFINITIONS, definition
 from cb_core.reports import (CONCENTRATION_BY, DELINQUENCY_KEYS, PartnerBook, book_kpis, concentration_summary,
-                             concentration_table, delinquency_table, delinquent_table, vintage_table, volume_table)
+                             concentration_table, delinquency_table, delinquent_table, raw_table, vintage_table,
+                             volume_table)
 from ui import cache
 from ui.charts_partner_book import delinquency_figure, vintage_figure, volume_figure
 from ui.errors import engine_errors
 from ui.labels import krw, tr
 from ui.session import lang
-from ui.tables import show_table
+from ui.tables import download_csv
+from ui.text import show_frame
 
 #: Session key of the vintages' definition, and the definition a partner sees first.
 DEFINITION_KEY = "pv_book_def"
@@ -53,7 +56,7 @@ def render_booked_book(book: Book, booked: PartnerBook) -> None:
         "title": tr("pbook_chart_volume"), "x": tr("pbook_axis_month"), "y": tr("pbook_axis_balance"),
         "y2": tr("pbook_axis_booked"), "balance": tr("pbook_col_outstanding"), "booked": tr("pbook_col_booked_loans")},
         krw), width="stretch", key="pv_book_volume_chart")
-    show_table(volume_table(booked, lg), "partner_book_volume.csv", key="pv_book_volume_csv")
+    _table(booked, volume_table(booked, lg), "volume")
 
     st.subheader(tr("pbook_vintages"))
     options = list(DEFINITIONS)
@@ -63,7 +66,7 @@ def render_booked_book(book: Book, booked: PartnerBook) -> None:
     st.plotly_chart(vintage_figure(booked.vintages, {
         "title": tr("pbook_chart_vintage", name=name), "x": tr("pbook_axis_mob"), "y": tr("pbook_axis_cum_bad")},
         lambda cohort: tr("pbook_cohort_series", cohort=cohort)), width="stretch", key="pv_book_vintage_chart")
-    show_table(vintage_table(booked, lg), "partner_book_vintages.csv", key="pv_book_vintage_csv")
+    _table(booked, vintage_table(booked, lg), "vintages")
 
     st.subheader(tr("pbook_delinquency"))
     st.caption(tr("pbook_delinquency_help"))
@@ -75,22 +78,28 @@ def render_booked_book(book: Book, booked: PartnerBook) -> None:
             {"title": tr("pbook_chart_delinquency"), "x": tr("pbook_axis_grade"), "y": tr("pbook_axis_share")},
             {k: tr("pbook_series_dpd", days=k.split("_")[1]) for k in DELINQUENCY_KEYS},
             lambda g: tr("pbook_grade_n", grade=g)), width="stretch", key="pv_book_delinquency_chart")
-        show_table(delinquency_table(booked, lg), "partner_book_delinquency.csv", key="pv_book_delinquency_csv")
+        _table(booked, delinquency_table(booked, lg), "delinquency")
 
     st.subheader(tr("pbook_concentration"))
     st.caption(tr("pbook_concentration_help"))
-    show_table(concentration_summary(booked, lg), "partner_book_hhi.csv", key="pv_book_hhi_csv")
+    _table(booked, concentration_summary(booked, lg), "hhi")
     for column, by in zip(st.columns(len(CONCENTRATION_BY)), CONCENTRATION_BY):
         with column:
             frame = concentration_table(booked, by, lg)
             if frame.empty:
                 st.info(tr("pbook_no_open"))
             else:
-                show_table(frame, f"partner_book_{by}.csv", key=f"pv_book_{by}_csv")
+                _table(booked, frame, by)
 
     st.subheader(tr("pbook_delinquent"))
     late = delinquent_table(booked, lg)
     if late.empty:
         st.info(tr("pbook_no_delinquent"))
     else:
-        show_table(late, "partner_book_past_due.csv", key="pv_book_past_due_csv")
+        _table(booked, late, "past_due")
+
+
+def _table(booked: PartnerBook, shown, part: str) -> None:
+    """The readable table, and its CSV download with full-precision values (units in the headers)."""
+    show_frame(shown)
+    download_csv(raw_table(booked, part, lang()), f"partner_book_{part}.csv", key=f"pv_book_{part}_csv")

@@ -14,9 +14,9 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
                     "information_weights"),
     "booked_book": ("CONCENTRATION_BY", "DELINQUENCY_KEYS", "HHI_HIGH", "HHI_MODERATE", "PartnerBook", "hhi",
                     "hhi_reading", "partner_book"),
-    "booked_tables": ("VINTAGE_MOBS", "book_kpis", "booked_book_html", "concentration_summary",
+    "booked_tables": ("RAW_PARTS", "VINTAGE_MOBS", "book_kpis", "booked_book_html", "concentration_summary",
                       "concentration_table", "delinquency_table", "delinquent_table", "group_label",
-                      "vintage_table", "volume_table"),
+                      "raw_table", "vintage_table", "volume_table"),
     "masking": ("mask_frame", "mask_name", "mask_reg_no"),
     "safe_csv": ("FORMULA_PREFIXES", "csv_bytes", "neutralise_formulas"),
 })

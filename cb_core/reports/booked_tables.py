@@ -9,12 +9,13 @@ from __future__ import annotations
 import pandas as pd
 
 from ..data import categories, regions
+from ..errors import ConfigError
 from ..i18n import format_count, format_days, format_krw, format_pct, t
 from ..loans import definition
 from ._html import esc, table_html
 from .booked_book import CONCENTRATION_BY, DELINQUENCY_KEYS, PartnerBook, hhi_reading
 
-__all__ = ["VINTAGE_MOBS", "book_kpis", "concentration_summary", "concentration_table", "delinquency_table",
+__all__ = ["RAW_PARTS", "VINTAGE_MOBS", "book_kpis", "raw_table", "concentration_summary", "concentration_table", "delinquency_table",
            "delinquent_table", "group_label", "booked_book_html", "vintage_table", "volume_table"]
 
 #: Months on book shown as columns of the vintage table.
@@ -139,6 +140,72 @@ def delinquent_table(book: PartnerBook, lang: str) -> pd.DataFrame:
         t("pbook_col_status", lang): [t(f"loans_status_{s}", lang) for s in d["status"]],
         t("pbook_col_balance", lang): [format_krw(a, lang) for a in d["balance_krw"]],
     })
+
+
+#: What :func:`raw_table` can give: the parts of the tab, each downloadable with full precision.
+RAW_PARTS: tuple[str, ...] = ("volume", "vintages", "delinquency", "hhi", *CONCENTRATION_BY, "past_due")
+# raw column -> the label key of its header (and its unit: won, a fraction 0-1, days)
+_RAW_LABELS: dict[str, tuple[str, dict, str]] = {
+    "month": ("pbook_col_month", {}, ""), "booked_loans": ("pbook_col_booked_loans", {}, ""),
+    "booked_krw": ("pbook_col_booked_krw", {}, "krw"), "open_loans": ("pbook_col_open_loans", {}, ""),
+    "outstanding_krw": ("pbook_col_outstanding", {}, "krw"), "cohort": ("pbook_col_cohort", {}, ""),
+    "mob": ("pbook_axis_mob", {}, ""), "loans": ("pbook_col_loans", {}, ""), "bads": ("pbook_col_bads", {}, ""),
+    "cum_bad_rate": ("pbook_col_cum_bad", {}, "fraction"), "grade": ("pbook_col_grade", {}, ""),
+    "share": ("pbook_col_share", {}, "fraction"), "hhi": ("pbook_col_hhi", {}, ""),
+    "loan_id": ("pbook_col_loan_id", {}, ""), "merchant_id": ("pview_col_merchant", {}, ""),
+    "owner_name": ("pview_col_owner", {}, ""), "business_reg_no": ("pview_col_reg_no", {}, ""),
+    "category": ("pview_col_category", {}, ""), "region": ("pview_col_region", {}, ""),
+    "booked_month": ("pbook_col_cohort", {}, ""), "days_past_due": ("pbook_col_dpd", {}, "days"),
+    "status": ("pbook_col_status", {}, ""), "balance_krw": ("pbook_col_balance", {}, "krw"),
+    **{f"{k}_{what}": (key, {"days": k.split("_")[1]}, unit) for k in DELINQUENCY_KEYS for what, key, unit in (
+        ("loans", "pbook_col_dpd_loans", ""), ("krw", "pbook_col_dpd_krw", "krw"),
+        ("loan_share", "pbook_col_loan_share", "fraction"), ("balance_share", "pbook_col_balance_share", "fraction"))},
+}
+
+
+def _raw_header(column: str, lang: str) -> str:
+    key, fmt, unit = _RAW_LABELS[column]
+    label = t(key, lang, **fmt)
+    return t(f"pbook_unit_{unit}", lang, label=label) if unit else label
+
+
+def raw_table(book: PartnerBook, part: str, lang: str) -> pd.DataFrame:
+    """A part of the booked book (:data:`RAW_PARTS`) with full-precision values, for a CSV download:
+    amounts in won, shares as fractions 0–1, each header naming its unit in ``lang``; categories,
+    regions, grades and statuses in words; personal data as masked as on screen."""
+    if part not in RAW_PARTS:
+        raise ConfigError(f"part must be one of {', '.join(RAW_PARTS)}; got {part!r}")
+    if book.empty:
+        return pd.DataFrame()
+    if part == "volume":
+        frame = book.volume
+    elif part == "vintages":
+        frame = book.vintages
+    elif part == "delinquency":
+        frame = pd.concat([book.delinquency, book.delinquency_total], ignore_index=True)
+        if len(frame):
+            frame["grade"] = [t("pbook_grade_n", lang, grade=int(g)) for g in book.delinquency["grade"]] + [
+                t("pbook_all_grades", lang)]
+    elif part == "hhi":
+        frame = pd.DataFrame({"group": [t(f"pbook_by_{by}", lang) for by in CONCENTRATION_BY],
+                              "hhi": [book.hhi[by] for by in CONCENTRATION_BY],
+                              "status": [t(f"pbook_hhi_{r}", lang) if (r := hhi_reading(book.hhi[by])) else ""
+                                         for by in CONCENTRATION_BY]})
+        return frame.set_axis([t("pbook_col_dimension", lang), t("pbook_col_hhi", lang),
+                               t("pbook_col_reading", lang)], axis=1)
+    elif part == "past_due":
+        frame = book.delinquent.copy()
+        if len(frame):
+            frame["category"] = [group_label("category", v, lang) for v in frame["category"]]
+            frame["region"] = [group_label("region", v, lang) for v in frame["region"]]
+            frame["status"] = [t(f"loans_status_{v}", lang) for v in frame["status"]]
+    else:
+        frame = book.concentration[part].copy()
+        if len(frame):
+            frame["group"] = [group_label(part, g, lang) for g in frame["group"]]
+        return frame.set_axis([t(f"pbook_by_{part}", lang), *(_raw_header(c, lang) for c in frame.columns[1:])],
+                              axis=1)
+    return frame.set_axis([_raw_header(str(c), lang) for c in frame.columns], axis=1)
 
 
 def booked_book_html(book: PartnerBook, lang: str) -> str:

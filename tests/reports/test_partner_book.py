@@ -12,8 +12,9 @@ from cb_core.data import LOAN_COLUMNS, LOAN_MONTH_COLUMNS, Book
 from cb_core.errors import ConfigError
 from cb_core.i18n import format_krw
 from cb_core.offers import validate_products
-from cb_core.reports import (booked_book_html, concentration_summary, delinquency_table, delinquent_table, hhi,
-                             hhi_reading, partner_book, partner_pool, report_html, vintage_table, volume_table)
+from cb_core.reports import (RAW_PARTS, booked_book_html, concentration_summary, csv_bytes, delinquency_table,
+                             delinquent_table, hhi, hhi_reading, partner_book, partner_pool, raw_table, report_html,
+                             vintage_table, volume_table)
 
 _STR = pd.StringDtype(na_value=np.nan)
 
@@ -178,6 +179,29 @@ def test_delinquent_loans_are_masked_and_another_partners_loans_never_appear(alp
     beta = partner_book(hand_book(), "Beta Capital")
     assert beta.delinquent["loan_id"].tolist() == ["L9"] and beta.n_loans == 1
     assert beta.hhi["category"] == 10_000
+
+
+def test_downloads_keep_full_precision_with_units_in_headers(alpha):
+    volume = raw_table(alpha, "volume", "en")
+    assert volume.columns.tolist() == ["Month", "Loans booked", "Amount booked (KRW)", "Open loans",
+                                       "Outstanding balance (KRW)"]
+    assert volume["Outstanding balance (KRW)"].tolist() == [4_500_000, 10_000_000, 11_900_000, 9_800_000]
+    late = raw_table(alpha, "delinquency", "ko").set_index("등급")
+    assert list(late.index) == ["2등급", "5등급", "전체"]
+    assert late.loc["전체", "30일 이상 연체 잔액 (원)"] == 9_000_000
+    assert late.loc["전체", "30일 이상 연체 (잔액 비중) (비율, 0–1)"] == pytest.approx(9 / 9.8, rel=1e-12)
+    assert raw_table(alpha, "hhi", "en").iloc[0].tolist() == ["Category", pytest.approx(5918.3673469, abs=1e-6),
+                                                               "Highly concentrated"]
+    assert raw_table(alpha, "region", "ko").iloc[:, 0].tolist() == ["서울", "부산"]
+    assert raw_table(alpha, "vintages", "en")["Cumulative bad rate (fraction, 0–1)"].iloc[:4].tolist() == [0, .5, .5, .5]
+    text = "".join(csv_bytes(raw_table(alpha, part, lang)).decode("utf-8-sig") for part in RAW_PARTS
+                   for lang in ("ko", "en"))
+    assert "최*우" in text and "L9" not in text and "M9" not in text
+    for owner, reg, shop, _, _ in PEOPLE.values():
+        assert owner not in text and reg not in text and shop not in text
+    assert "nan" not in text.lower() and "_krw" not in text and "dpd_" not in text
+    with pytest.raises(ConfigError, match="part must be one of volume, vintages, .*; got 'everything'"):
+        raw_table(alpha, "everything", "en")
 
 
 def test_as_of_an_earlier_month():
