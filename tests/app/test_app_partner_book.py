@@ -86,6 +86,12 @@ def test_a_partner_sees_its_own_booked_book_only(own_store, small_book, lang):
     app.get("download_button")[0].click().run()
     [entry] = own_store.audit_log({"action": "partner_report.export"})
     assert (entry.user, entry.entity_id, entry.after["booked_loans"]) == ("park", PARTNER, want["loans"])
+    csv = {b.proto.id.rsplit("-", 1)[-1]: b for b in app.get("download_button")[1:]}
+    assert set(csv) == {f"pv_book_{p}_csv" for p in ("volume", "vintages", "delinquency", "hhi", "category",
+                                                      "region", "grade", "past_due")}
+    csv["pv_book_past_due_csv"].click().run()
+    [export] = own_store.audit_log({"action": "export.csv"})
+    assert (export.entity_id, export.after["rows"]) == ("partner_book_past_due.csv", len(want["late"]))
 
 
 def test_the_definition_chosen_renames_and_recounts_the_vintages(own_store, small_book):
