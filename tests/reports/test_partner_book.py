@@ -219,6 +219,16 @@ def test_a_partner_without_loans_and_a_book_without_loan_tables():
     assert "이 제휴사를 통해 실행된 대출이 아직 없습니다." in booked_book_html(none, "ko")
 
 
+def test_a_partner_whose_loans_are_all_closed():
+    closed = partner_book(hand_book([row for row in LOANS if row[0] in ("L5", "L6")]), "Alpha Bank")  # repaid, charged off
+    assert (closed.n_loans, closed.open_loans, closed.outstanding_krw) == (2, 0, 0)
+    assert closed.delinquency.empty and np.isnan(closed.hhi["region"]) and hhi_reading(closed.hhi["region"]) is None
+    assert delinquency_table(closed, "en").iloc[0].tolist() == ["All grades", "0", "₩0"] + ["–"] * 6
+    assert concentration_summary(closed, "en")["Reading"].tolist() == ["–"] * 3
+    html = booked_book_html(closed, "en")
+    assert "No loan is open at the month&#x27;s end." in html and "nan" not in html.lower()
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"partner": ""}, "partner must be a non-empty text; got ''"),
     ({"partner": None}, "partner must be a non-empty text; got None"),
