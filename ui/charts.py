@@ -1,6 +1,7 @@
 """Plotly figure builders: they take the engine's frames and draw; no computation of risk here."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -107,11 +108,30 @@ def dependence_figure(dep: pd.DataFrame, x_title: str, y_title: str) -> go.Figur
     return fig
 
 
-def score_histogram_figure(scores: pd.Series, approve: float, refer: float, x_title: str, y_title: str) -> go.Figure:
-    fig = go.Figure(go.Histogram(x=scores, nbinsx=60, marker_color=MEDIAN))
+def score_bins(scores: pd.Series, width: int = 10) -> pd.DataFrame:
+    """Counts of scores in bins ``width`` points wide on round edges (580–589, 590–599, ...).
+
+    Binned here, on the server: the browser gets one bar per bin (about 60), never one value per
+    merchant (2.7 MB over the websocket at 1,000,000 merchants with a raw histogram trace)."""
+    values = pd.to_numeric(scores, errors="coerce").dropna().to_numpy()
+    if values.size == 0:
+        return pd.DataFrame({"low": [], "count": []})
+    low = np.floor(values.min() / width) * width
+    high = np.floor(values.max() / width) * width + width
+    counts, edges = np.histogram(values, bins=np.arange(low, high + width / 2, width))
+    return pd.DataFrame({"low": edges[:-1], "count": counts})
+
+
+def score_histogram_figure(scores: pd.Series, approve: float, refer: float, x_title: str, y_title: str,
+                           width: int = 10) -> go.Figure:
+    bins = score_bins(scores, width)
+    fig = go.Figure(go.Bar(x=bins["low"] + width / 2, y=bins["count"], width=width * 0.95, marker_color=MEDIAN,
+                           customdata=np.c_[bins["low"], bins["low"] + width - 1],
+                           hovertemplate="%{customdata[0]:.0f}–%{customdata[1]:.0f}: %{y:,}<extra></extra>"))
     fig.add_vline(x=approve, line=dict(color="#00A86B", width=2))
     fig.add_vline(x=refer, line=dict(color="#FFA15A", width=2, dash="dash"))
-    fig.update_layout(xaxis_title=x_title, yaxis_title=y_title, height=320, margin=dict(t=20, b=10), bargap=0.02)
+    fig.update_layout(xaxis_title=x_title, yaxis=dict(title=y_title, tickformat=",d"), height=320,
+                      margin=dict(t=20, b=10), bargap=0.02)
     return fig
 
 
