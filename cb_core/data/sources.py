@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -40,6 +41,7 @@ POINTER_FILE = "current_book.json"
 _MB = 1024 * 1024
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
+_SAME_TABLE_TWICE = "{n} files for this table ({names}): upload one"
 _UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optionally outcomes, bureau_history, loans, "
                  "loan_months, each as .csv or .parquet")
 
@@ -100,12 +102,16 @@ def read_book(source: str | Path, *, tables: dict[str, str] | None = None,
                      problems=tuple(problems))
 
 
-def read_uploaded(files: dict[str, bytes], *, today: date | None = None, settings: Settings | None = None) -> Book:
-    """Read and validate a book from uploaded files (file name -> content).
+def read_uploaded(files: dict[str, bytes] | Sequence[tuple[str, bytes]], *, today: date | None = None,
+                  settings: Settings | None = None) -> Book:
+    """Read and validate a book from uploaded files (file name -> content, or ``(name, content)``
+    pairs: an upload may hold two files of the same name).
 
     File names are ``merchants.csv``, ``monthly_activity.parquet`` and so on (any letter case,
     folders ignored); other names are reported as problems. When a table comes both as CSV and
-    as Parquet, the Parquet file wins.
+    as Parquet, the Parquet file wins; two files of the same table in the same format
+    (``merchants.csv`` twice, or ``Merchants.CSV`` beside it) are a problem naming both, never a
+    silent choice of one.
 
     Parameters
     ----------
@@ -123,18 +129,25 @@ def read_uploaded(files: dict[str, bytes], *, today: date | None = None, setting
         The tables were read but break the data contract.
     """
     settings = settings or get_settings()
-    _check_upload_sizes(files, settings.max_upload_mb)
+    pairs = list(files.items()) if isinstance(files, dict) else [(str(n), c) for n, c in files]
+    _check_upload_sizes(dict(pairs), settings.max_upload_mb)
     chosen: dict[str, tuple[str, bytes]] = {}
     problems: list[tuple[str, str, str]] = []
     bases = []
-    for file_name, content in files.items():
+    same: dict[tuple[str, str], list[str]] = {}
+    for file_name, content in pairs:
         base = _base_name(file_name)
         bases.append(base)
         stem, _, ext = base.lower().rpartition(".")
         if ext not in FORMATS or stem not in TABLES:
             problems.append((base, "*", _UNKNOWN_FILE))
-        elif stem not in chosen or ext == "parquet":
+            continue
+        same.setdefault((stem, ext), []).append(base)
+        if stem not in chosen or ext == "parquet":
             chosen[stem] = (base, bytes(content))
+    for (stem, _), names in same.items():
+        if len(names) > 1:
+            problems.append((stem, "*", _SAME_TABLE_TWICE.format(n=len(names), names=", ".join(names))))
     source = "upload: " + ", ".join(sorted(bases))
     return _validate(_read_files(chosen), today=today, max_rows=_max_rows(settings), source=source,
                      problems=tuple(problems))
