@@ -11,9 +11,43 @@ MERCHANT = "#EF553B"
 MEDIAN = "#636EFA"
 
 
+def nice_ticks(low: float, high: float, n: int = 4) -> np.ndarray:
+    """About ``n`` round tick values (1, 2 or 5 x 10^k apart) covering ``low``–``high``."""
+    low, high = float(min(low, high)), float(max(low, high))
+    span = high - low if high > low else max(abs(high), 1.0)
+    raw = span / max(n, 1)
+    power = 10 ** np.floor(np.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return np.arange(np.floor(low / step) * step, high + step * 0.999, step)
+
+
+def krw_axis(values, lang: str) -> dict:
+    """A plotly axis of won amounts with round ticks labelled as readers of ``lang`` read money
+    (5,000만원, 1억원 / ₩50M, ₩100M), never plotly's SI suffixes (1.5G) or 7.52e+04."""
+    from cb_core.i18n import format_krw
+
+    finite = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
+    if finite.empty:
+        return {}
+    ticks = nice_ticks(min(0.0, finite.min()), finite.max())
+    return dict(tickmode="array", tickvals=ticks.tolist(), ticktext=[format_krw(v, lang) for v in ticks])
+
+
+def _unit_axis(metric: str, values, lang: str) -> dict:
+    if metric.endswith("_krw"):
+        return krw_axis(values, lang)
+    if metric.endswith("_rate"):
+        return dict(tickformat=".0%")
+    return dict(tickformat=",~r")
+
+
 def trends_figure(trends: pd.DataFrame, bands: pd.DataFrame, metrics: list[str], titles: dict[str, str],
                   band_label: str, median_label: str, merchant_label: str) -> go.Figure:
-    """Small multiples: the merchant's monthly series over its category's p25–p75 band and median."""
+    """Small multiples: the merchant's monthly series over its category's p25–p75 band and median;
+    money axes in the session's money units, rates in %."""
+    from ui.session import lang
+
+    language = lang()
     rows = (len(metrics) + 1) // 2
     fig = make_subplots(rows=rows, cols=2, subplot_titles=[titles[m] for m in metrics],
                         vertical_spacing=0.08, horizontal_spacing=0.08)
@@ -31,20 +65,27 @@ def trends_figure(trends: pd.DataFrame, bands: pd.DataFrame, metrics: list[str],
         fig.add_trace(go.Scatter(x=trends["month"], y=trends[metric], line=dict(color=MERCHANT, width=2),
                                  mode="lines+markers", marker=dict(size=4), name=merchant_label,
                                  showlegend=first, legendgroup="merchant"), r, c)
+        shown = pd.concat([trends[metric], b["p25"], b["p75"]], ignore_index=True)
+        fig.update_yaxes(_unit_axis(metric, shown, language), row=r, col=c)
     fig.update_layout(height=260 * rows, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
     return fig
 
 
-def waterfall_figure(table: pd.DataFrame, title: str) -> go.Figure:
-    """Points from base to score (``review.waterfall_table``)."""
+def waterfall_figure(table: pd.DataFrame, title: str, x_title: str = "") -> go.Figure:
+    """Points from base to score (``review.waterfall_table``). The axis spans the running totals, not
+    0 to the score: the contributions (a few points each) are what the reader must see."""
     fig = go.Figure(go.Waterfall(
         orientation="h", y=table["label"], x=table["points"], measure=table["measure"],
         text=[f"{v:+.1f}" if m == "relative" else f"{v:.1f}" for v, m in zip(table["points"], table["measure"])],
         increasing=dict(marker=dict(color="#00A86B")), decreasing=dict(marker=dict(color="#D62728")),
         totals=dict(marker=dict(color="#636EFA"))))
+    running = np.cumsum(np.where(table["measure"].eq("total"), 0.0, table["points"].to_numpy(dtype=float)))
+    low, high = float(running.min()), float(running.max())
+    pad = max((high - low) * 0.15, 5.0)
     fig.update_layout(title=title, height=60 + 34 * len(table), margin=dict(l=10, r=10, t=40, b=10),
-                      yaxis=dict(autorange="reversed"))
+                      yaxis=dict(autorange="reversed"),
+                      xaxis=dict(range=[low - pad, high + pad], title=x_title, tickformat=",d"))
     return fig
 
 

@@ -71,7 +71,7 @@ show_frame(pd.DataFrame({tr("review_field"): list(facts), tr("review_value"): [s
 left, right = st.columns([3, 2])
 with left:
     st.subheader(tr("review_waterfall"))
-    st.plotly_chart(waterfall_figure(waterfall_table(model, ex.points, lang()), ""), width="stretch")
+    st.plotly_chart(waterfall_figure(waterfall_table(model, ex.points, lang()), "", tr("points")), width="stretch")
 with right:
     st.subheader(tr("review_reasons"))
     st.caption(tr("review_reasons_help", cutoff=int(policy.approve_cutoff), band=int(band)))

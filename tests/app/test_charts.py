@@ -27,3 +27,30 @@ def test_histogram_ships_one_bar_per_bin_not_one_value_per_merchant():
     (bar,) = fig.data
     assert len(bar.x) <= 61 and sum(bar.y) == len(scores)
     assert len(payload) < 20_000  # about 60 bars, whatever the book's size
+
+
+def test_nice_ticks_are_round_and_cover_the_range():
+    from ui.charts import nice_ticks
+
+    assert nice_ticks(0, 75_210_000).tolist() == [0, 20_000_000, 40_000_000, 60_000_000, 80_000_000]
+    assert nice_ticks(0.3, 4.6).tolist() == [0, 2, 4, 6]  # step 2: 4.3 / 4 rounded up to 1-2-5
+    assert nice_ticks(5, 5).tolist() == [4, 6]  # a flat series still gets an axis around it
+
+
+def test_money_axis_reads_as_koreans_read_money():
+    from ui.charts import krw_axis
+
+    ko, en = krw_axis([12_000_000, 150_000_000], "ko"), krw_axis([12_000_000, 150_000_000], "en")
+    assert ko["ticktext"] == ["0원", "5,000만원", "1억원", "1억 5,000만원"]
+    assert en["ticktext"] == ["₩0", "₩50.0M", "₩100M", "₩150M"]
+    assert krw_axis([float("nan")], "ko") == {}
+
+
+def test_waterfall_axis_spans_the_running_totals_not_zero_to_the_score():
+    from ui.charts import waterfall_figure
+
+    table = pd.DataFrame({"label": ["base", "a", "b", "score"], "points": [600.0, -12.0, 4.5, 592.5],
+                          "measure": ["absolute", "relative", "relative", "total"]})
+    low, high = waterfall_figure(table, "", "points").layout.xaxis.range
+    # running totals 600 -> 588 -> 592.5: the axis shows that stretch (with a margin), not 0-600
+    assert 570 < low < 588 and 600 < high < 620
