@@ -56,11 +56,13 @@ def trends_figure(trends: pd.DataFrame, bands: pd.DataFrame, metrics: list[str],
         r, c = i // 2 + 1, i % 2 + 1
         b = bands[(bands["metric"] == metric) & bands["month"].isin(months)].sort_values("month")
         first = i == 0
-        fig.add_trace(go.Scatter(x=b["month"], y=b["p75"], line=dict(width=0), showlegend=False,
+        # mode="lines" everywhere but the merchant: plotly's default for short series adds markers,
+        # which drew the band's edges as stray dots
+        fig.add_trace(go.Scatter(x=b["month"], y=b["p75"], mode="lines", line=dict(width=0), showlegend=False,
                                  hoverinfo="skip"), r, c)
-        fig.add_trace(go.Scatter(x=b["month"], y=b["p25"], line=dict(width=0), fill="tonexty", fillcolor=BAND,
-                                 name=band_label, showlegend=first, legendgroup="band"), r, c)
-        fig.add_trace(go.Scatter(x=b["month"], y=b["p50"], line=dict(color=MEDIAN, dash="dot", width=1),
+        fig.add_trace(go.Scatter(x=b["month"], y=b["p25"], mode="lines", line=dict(width=0), fill="tonexty",
+                                 fillcolor=BAND, name=band_label, showlegend=first, legendgroup="band"), r, c)
+        fig.add_trace(go.Scatter(x=b["month"], y=b["p50"], mode="lines", line=dict(color=MEDIAN, dash="dot", width=1),
                                  name=median_label, showlegend=first, legendgroup="median"), r, c)
         fig.add_trace(go.Scatter(x=trends["month"], y=trends[metric], line=dict(color=MERCHANT, width=2),
                                  mode="lines+markers", marker=dict(size=4), name=merchant_label,

@@ -54,3 +54,26 @@ def test_waterfall_axis_spans_the_running_totals_not_zero_to_the_score():
     low, high = waterfall_figure(table, "", "points").layout.xaxis.range
     # running totals 600 -> 588 -> 592.5: the axis shows that stretch (with a margin), not 0-600
     assert 570 < low < 588 and 600 < high < 620
+
+
+def test_repayment_chart_shows_money_on_both_axes_in_round_korean_units():
+    from cb_core.offers import AMORTIZING
+    from ui.charts_offers import repayment_figure
+
+    schedule = pd.DataFrame({"month": ["2026-11", "2026-12", "2027-01"], "payment_krw": [3_400_000.0] * 3,
+                             "balance_krw": [20_000_000.0, 13_000_000.0, 6_700_000.0]})
+    fig = repayment_figure(schedule, AMORTIZING, {"paid": "납입", "balance": "잔액"})
+    assert fig.layout.yaxis.ticktext == ("0원", "500만원", "1,000만원", "1,500만원", "2,000만원")  # session language: ko
+    assert fig.layout.yaxis2.ticktext[-1] == "400만원" and "e+" not in " ".join(fig.layout.yaxis2.ticktext)
+
+
+def test_the_category_band_is_drawn_as_a_band_without_markers():
+    from ui.charts import trends_figure
+
+    months = ["2026-07", "2026-08", "2026-09"]
+    trends = pd.DataFrame({"month": months, "gmv_krw": [5e6, 6e6, 7e6]})
+    bands = pd.DataFrame({"metric": "gmv_krw", "month": months, "p25": [4e6] * 3, "p50": [5e6] * 3, "p75": [6e6] * 3})
+    fig = trends_figure(trends, bands, ["gmv_krw"], {"gmv_krw": "매출"}, "band", "median", "merchant")
+    band_and_median = [t for t in fig.data if t.name != "merchant"]
+    assert [t.mode for t in band_and_median] == ["lines"] * 3
+    assert fig.layout.yaxis.ticktext[0] == "0원"
