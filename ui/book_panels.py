@@ -73,7 +73,7 @@ def render_rolls(book) -> None:
     st.subheader(tr("bp_rolls_heading"))
     language = lang()
     rates = cache.loan_views(book)["rolls"]
-    value = st.radio(tr("bp_roll_value"), ROLL_VALUES, format_func=lambda k: tr(f"bp_roll_{k.removesuffix('_krw')}"),
+    value = st.radio(tr("bp_roll_value"), ROLL_VALUES, format_func=label_func("bp_roll_"),
                      horizontal=True, key="bp_roll_value")
     matrix = roll_matrix(rates, value)
     words = matrix.rename(index=lambda s: status_label(s, language), columns=lambda s: status_label(s, language))
