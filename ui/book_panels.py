@@ -12,7 +12,7 @@ import streamlit as st
 
 from cb_core.i18n import format_count, format_krw, format_pct
 from cb_core.loans import DEFINITIONS, roll_matrix
-from cb_core.reports import (LIGHTS, backtest_table, definition_note, early_reads_table, group_labels, light_label,
+from cb_core.reports import (LIGHTS, backtest_table, definition_note, early_reads_table, group_labels,
                              roll_table, status_label, validation_pack_html, vintage_table)
 from ui import cache
 from ui.charts_book import backtest_figure, roll_heatmap_figure, vintage_figure
@@ -23,8 +23,18 @@ from ui.tables import audit
 from ui.text import cell, plain, show_frame
 
 GROUPINGS: tuple[str, ...] = ("none", "grade", "partner", "product", "category")
-#: Cohorts drawn by default (the latest ones): more lines than this are hard to tell apart.
+#: Cohorts drawn by default: the latest ones observed at least DEFAULT_MIN_MOB months (younger
+#: ones are flat lines at zero), at most DEFAULT_COHORTS (more lines are hard to tell apart).
 DEFAULT_COHORTS = 6
+DEFAULT_MIN_MOB = 6
+
+
+def default_cohorts(v: pd.DataFrame) -> list[str]:
+    """The cohorts the vintage chart starts with (see :data:`DEFAULT_MIN_MOB`); the latest ones when
+    none is that old."""
+    seen = v.groupby("cohort")["mob"].max()
+    old = sorted(seen.index[seen >= DEFAULT_MIN_MOB])
+    return (old or sorted(seen.index))[-DEFAULT_COHORTS:]
 PACK_ACTION = "validation_pack.export"
 ROLL_VALUES: tuple[str, ...] = ("share", "loans", "balance_krw")
 
@@ -41,7 +51,7 @@ def render_vintages(book) -> None:
     with engine_errors():
         v = cache.book_vintages(book, bad, by)
     cohorts = sorted(v["cohort"].unique())
-    chosen = st.multiselect(tr("bp_choose_cohorts"), cohorts, default=cohorts[-DEFAULT_COHORTS:], key="bp_cohorts")
+    chosen = st.multiselect(tr("bp_choose_cohorts"), cohorts, default=default_cohorts(v), key="bp_cohorts")
     names = {g: cell(n, 120) for g, n in group_labels(by, v["group"].unique(), language).items()}
     if by is not None:
         groups = sorted(names, key=lambda g: (len(g), g)) if by == "grade" else sorted(names)
@@ -95,7 +105,7 @@ def render_backtest(book) -> None:
     counts = bt["light"].value_counts()
     st.markdown(tr("bp_lights_summary", **{k: format_count(counts.get(k, 0), language) for k in LIGHTS}))
     grade = tr("bp_grade_n", grade="{g}").split("{g}")
-    st.plotly_chart(backtest_figure(bt, {k: light_label(k, language) for k in LIGHTS}, {
+    st.plotly_chart(backtest_figure(bt, {k: tr(f"bp_light_short_{k}") for k in LIGHTS}, {
         "title": tr("bp_backtest_heading") + " · " + tr("loans_def_bad"), "x": tr("bp_col_grade"),
         "y": tr("bp_col_observed"), "observed": tr("bp_col_observed"), "predicted": tr("bp_col_predicted_pd"),
         "loans": tr("bp_col_loans"), "grade_prefix": grade[0], "grade_suffix": grade[1]}), width="stretch",

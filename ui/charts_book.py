@@ -34,8 +34,9 @@ def vintage_figure(v: pd.DataFrame, names: dict[str, str], labels: dict[str, str
             hovertemplate=(f"{_safe(labels['cohort'])} {_safe(name)}<br>{_safe(labels['x'])} %{{x}}<br>"
                            f"{_safe(labels['y'])} %{{y:.1%}} (%{{customdata[0]:,}} / %{{customdata[1]:,}} "
                            f"{_safe(labels['loans'])})<extra></extra>")))
+    top = max(float(v["cum_bad_rate"].max()) if len(v) else 0.0, 0.01) * 1.15  # flat curves: 0–1%, not 0–100%
     fig.update_layout(title=_safe(labels["title"]), xaxis=dict(title=labels["x"], dtick=3, rangemode="tozero"),
-                      yaxis=dict(title=labels["y"], tickformat=".1%", rangemode="tozero"), height=420,
+                      yaxis=dict(title=labels["y"], tickformat=".1%", range=[0, top]), height=420,
                       margin=dict(t=50, b=10), legend=dict(title=_safe(labels["cohort"])))
     return fig
 
@@ -63,7 +64,7 @@ def backtest_figure(bt: pd.DataFrame, light_names: dict[str, str], labels: dict[
     fig = go.Figure()
     fig.add_trace(go.Bar(
         x=grades, y=bt["observed_bad_rate"], name=_safe(labels["observed"]), text=[_safe(w) for w in words],
-        textposition="outside", marker_color=[LIGHT_COLOURS.get(v, "#888") for v in bt["light"]],
+        textposition="outside", textfont=dict(size=11), marker_color=[LIGHT_COLOURS.get(v, "#888") for v in bt["light"]],
         error_y=dict(type="data", symmetric=False, array=bt["ci_high"] - bt["observed_bad_rate"],
                      arrayminus=bt["observed_bad_rate"] - bt["ci_low"], color="#555"),
         customdata=list(zip(bt["loans"], words)),
