@@ -4,8 +4,10 @@ The reference is the training rows' scores (``training_scores`` saved beside a m
 ``save_bundle``) or, without them, the model card's ``score_quantiles`` (its training deciles: each
 of the ten bins then holds 10% of the training rows by construction). Each month after the last
 month of the training window (``card["validation"]["train"]["periods"]``) up to the book's last
-month, every merchant with activity up to that month is scored on its as-of snapshot (nothing
-after the month is read) and compared with the reference:
+month, every merchant with activity up to that month (of a fixed random sample of at most
+``max_merchants`` merchants, ``random_state=0``: PSI over 5,000 scores moves by about 0.002 from
+sampling alone, far below the 0.10 band, and a month's snapshot costs time in proportion) is scored
+on its as-of snapshot (nothing after the month is read) and compared with the reference:
 
     PSI = sum over bins of (actual share - expected share) * ln(actual share / expected share)
 
@@ -21,14 +23,16 @@ import pandas as pd
 
 from ..data import Book
 from ..errors import ConfigError
-from ..features import current_snapshot, month_index, month_label
+from ..features import month_index, month_label, snapshot
 from ..model import metrics
 
 __all__ = ["STABILITY_COLUMNS", "psi_by_month", "score_psi_by_month", "training_end"]
 
 STABILITY_COLUMNS: tuple[str, ...] = ("month", "months_since_training", "merchants", "psi", "band")
-#: The months scored at most (the latest ones): each is a full snapshot of the book.
+#: The months scored at most (the latest ones): each is a snapshot of the (sampled) book.
 DEFAULT_MAX_MONTHS = 24
+#: Merchants scored each month at most (a fixed random sample beyond that).
+DEFAULT_MAX_MERCHANTS = 5_000
 
 
 def training_end(card: Mapping[str, Any]) -> str:
@@ -100,8 +104,12 @@ def psi_by_month(scores: pd.DataFrame, reference: Any, *, trained_through: str, 
         {"months_since_training": "int64", "merchants": "int64", "psi": "float64"})
 
 
-def score_psi_by_month(book: Book, model, training_scores: Any = None, *,
-                       max_months: int = DEFAULT_MAX_MONTHS) -> pd.DataFrame:
+def _sampled(frame: pd.DataFrame | None, ids: pd.Index) -> pd.DataFrame | None:
+    return None if frame is None else frame[frame["merchant_id"].isin(ids)]
+
+
+def score_psi_by_month(book: Book, model, training_scores: Any = None, *, max_months: int = DEFAULT_MAX_MONTHS,
+                       max_merchants: int = DEFAULT_MAX_MERCHANTS) -> pd.DataFrame:
     """Score PSI of every month after the model's training window, up to the book's last month.
 
     Parameters
@@ -113,14 +121,18 @@ def score_psi_by_month(book: Book, model, training_scores: Any = None, *,
         The training rows' scores (``report.json`` beside the model); preferred over the card's deciles.
     max_months : int
         Score at most this many months (the latest).
+    max_merchants : int
+        Score at most this many merchants a month: ``book.merchants["merchant_id"].sample(max_merchants,
+        random_state=0)`` when the book has more.
 
     Returns
     -------
     DataFrame
         :data:`STABILITY_COLUMNS`; empty when the book ends inside the training window.
     """
-    if isinstance(max_months, bool) or not isinstance(max_months, int) or max_months < 1:
-        raise ConfigError(f"max_months must be a whole number of at least 1; got {max_months!r}")
+    for name, value in (("max_months", max_months), ("max_merchants", max_merchants)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{name} must be a whole number of at least 1; got {value!r}")
     end = training_end(model.card)
     reference = training_scores if training_scores is not None and len(training_scores) else \
         model.card.get("score_quantiles")
@@ -129,9 +141,13 @@ def score_psi_by_month(book: Book, model, training_scores: Any = None, *,
                           "no score_quantiles")
     first, last = month_index(end) + 1, month_index(book.last_month)
     months = [month_label(i) for i in range(max(first, last - max_months + 1), last + 1)]
+    ids = book.merchants["merchant_id"]
+    ids = pd.Index(ids.sample(max_merchants, random_state=0) if len(ids) > max_merchants else ids)
+    merchants, activity = _sampled(book.merchants, ids), _sampled(book.activity, ids)
+    bureau = _sampled(book.bureau_history, ids)
     parts = []
     for month in months:
-        snap = current_snapshot(book, as_of=month)
+        snap = snapshot(merchants, activity, month, bureau)
         if len(snap):
             parts.append(pd.DataFrame({"month": month, "score": model.score(snap)["score"].to_numpy(dtype=float)}))
     scores = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"month": [], "score": []})

@@ -97,3 +97,20 @@ def test_score_psi_by_month_on_the_small_book(small_book, trained):
     assert np.isfinite(by_card["psi"]).all() and by_card["month"].tolist() == [small_book.last_month]
     with pytest.raises(ConfigError, match="max_months"):
         score_psi_by_month(small_book, model, None, max_months=0)
+    with pytest.raises(ConfigError, match="max_merchants"):
+        score_psi_by_month(small_book, model, None, max_merchants=True)
+
+
+def test_a_large_book_is_scored_on_a_fixed_sample(small_book, trained):
+    from cb_core.features import snapshot
+    from cb_core.model import metrics
+
+    model, report = trained
+    out = score_psi_by_month(small_book, model, report.training_scores, max_months=1, max_merchants=300)
+    ids = small_book.merchants["merchant_id"].sample(300, random_state=0)
+    keep = small_book.activity["merchant_id"].isin(ids)
+    snap = snapshot(small_book.merchants[small_book.merchants["merchant_id"].isin(ids)], small_book.activity[keep],
+                    small_book.last_month, small_book.bureau_history)
+    assert out["merchants"].tolist() == [len(snap)] and len(snap) <= 300
+    assert out["psi"].iloc[0] == pytest.approx(metrics.psi(report.training_scores, model.score(snap)["score"]),
+                                               abs=1e-12)
