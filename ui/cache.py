@@ -20,7 +20,9 @@ from cb_core.data import Book
 from cb_core.explain import points_by_feature
 from cb_core.explain import cutoff_reference
 from cb_core.offers import PRODUCTS_FILE, load_products, recourse as find_recourse, validate_products
-from cb_core.reports import PartnerPool, partner_pool as make_partner_pool, pool_input
+from cb_core.loans import backtest, cohort_metrics, roll_rates, vintages
+from cb_core.reports import PartnerPool, ValidationTables, partner_pool as make_partner_pool, pool_input
+from cb_core.reports import validation_tables as make_validation_tables
 from cb_core.store import Store, default_url
 from cb_core.errors import ConfigError
 from cb_core.strategy import (CutoffCurves, PolicyInForce, bureau_only_scores, check_monotone,
@@ -288,3 +290,37 @@ def recourse(model, merchant: pd.Series, values: pd.Series, product: pd.Series, 
     product, catalog version and score)."""
     return _recourse(model.version, str(merchant.name), str(product["product_id"]), catalog_key,
                      int(merchant["score"]), model, values, product, merchant)
+
+
+# ------------------------------------------------------------------ the booked book (loans)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _vintages(fingerprint: str, bad: str, by: str | None, _book: Book) -> pd.DataFrame:
+    return vintages(_book, by=by, bad=bad)
+
+
+def book_vintages(book: Book, bad: str, by: str | None) -> pd.DataFrame:
+    """Vintages of the booked loans under definition ``bad``, grouped ``by`` (cached per book)."""
+    return _vintages(book.fingerprint, bad, by, book)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _loan_views(fingerprint: str, _book: Book) -> dict[str, pd.DataFrame]:
+    return {"rolls": roll_rates(_book), "backtest": backtest(_book), "early": cohort_metrics(_book)}
+
+
+def loan_views(book: Book) -> dict[str, pd.DataFrame]:
+    """Roll rates, the backtest by grade and the early reads of the booked loans (cached per book:
+    they read the PD recorded at booking, not the model in use)."""
+    return _loan_views(book.fingerprint, book)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _validation(fingerprint: str, version: str, _book: Book, _model) -> ValidationTables:
+    return make_validation_tables(_book, _model, model_report(_model))
+
+
+def validation_tables(book: Book, model) -> ValidationTables:
+    """Every figure of the validation pack, language-neutral (cached per book and model version)."""
+    return _validation(book.fingerprint, model.version, book, model)
