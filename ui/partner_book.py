@@ -12,8 +12,8 @@ import streamlit as st
 from cb_core.data import Book
 from cb_core.loans import DEFINITIONS, definition
 from cb_core.reports import (CONCENTRATION_BY, DELINQUENCY_KEYS, PartnerBook, book_kpis, concentration_summary,
-                             concentration_table, delinquency_table, delinquent_table, raw_table, vintage_table,
-                             volume_table)
+                             concentration_table, delinquency_table, delinquent_table, partner_vintage_table,
+                             raw_table, volume_table)
 from ui import cache
 from ui.charts_partner_book import delinquency_figure, vintage_figure, volume_figure
 from ui.errors import engine_errors
@@ -66,7 +66,7 @@ def render_booked_book(book: Book, booked: PartnerBook) -> None:
     st.plotly_chart(vintage_figure(booked.vintages, {
         "title": tr("pbook_chart_vintage", name=name), "x": tr("pbook_axis_mob"), "y": tr("pbook_axis_cum_bad")},
         lambda cohort: tr("pbook_cohort_series", cohort=cohort)), width="stretch", key="pv_book_vintage_chart")
-    _table(booked, vintage_table(booked, lg), "vintages")
+    _table(booked, partner_vintage_table(booked, lg), "vintages")
 
     st.subheader(tr("pbook_delinquency"))
     st.caption(tr("pbook_delinquency_help"))

@@ -15,11 +15,12 @@ from ..loans import definition
 from ._html import esc, table_html
 from .booked_book import CONCENTRATION_BY, DELINQUENCY_KEYS, PartnerBook, hhi_reading
 
-__all__ = ["RAW_PARTS", "VINTAGE_MOBS", "book_kpis", "raw_table", "concentration_summary", "concentration_table", "delinquency_table",
-           "delinquent_table", "group_label", "booked_book_html", "vintage_table", "volume_table"]
+__all__ = ["PARTNER_VINTAGE_MOBS", "RAW_PARTS", "book_kpis", "booked_book_html", "concentration_summary",
+           "concentration_table", "delinquency_table", "delinquent_table", "group_label", "partner_vintage_table",
+           "raw_table", "volume_table"]
 
 #: Months on book shown as columns of the vintage table.
-VINTAGE_MOBS: tuple[int, ...] = (3, 6, 9, 12, 18, 24)
+PARTNER_VINTAGE_MOBS: tuple[int, ...] = (3, 6, 9, 12, 18, 24)
 
 
 def book_kpis(book: PartnerBook, lang: str) -> list[tuple[str, str]]:
@@ -47,14 +48,14 @@ def volume_table(book: PartnerBook, lang: str) -> pd.DataFrame:
     })
 
 
-def vintage_table(book: PartnerBook, lang: str) -> pd.DataFrame:
+def partner_vintage_table(book: PartnerBook, lang: str) -> pd.DataFrame:
     """Per booking cohort: its loans and the cumulative bad rate at months on book
-    :data:`VINTAGE_MOBS` (up to the oldest cohort's age; "–" where a cohort is not that old yet)."""
+    :data:`PARTNER_VINTAGE_MOBS` (up to the oldest cohort's age; "–" where a cohort is not that old yet)."""
     v = book.vintages
     if v.empty:
         return pd.DataFrame()
     oldest = int(v["mob"].max())
-    mobs = [m for m in VINTAGE_MOBS if m <= oldest] or [oldest]
+    mobs = [m for m in PARTNER_VINTAGE_MOBS if m <= oldest] or [oldest]
     rows = []
     for cohort, grp in v.groupby("cohort", sort=True):
         rate = grp.set_index("mob")["cum_bad_rate"]
@@ -220,7 +221,7 @@ def booked_book_html(book: PartnerBook, lang: str) -> str:
              f"<h3>{esc(t('pbook_volume', lang))}</h3>{_volume_svg(book, lang)}{table_html(volume_table(book, lang))}",
              f"<h3>{esc(t('pbook_vintages', lang))}</h3>"
              f"<div class=\"meta\">{esc(t('pbook_definition', lang, name=definition(book.bad).label(lang)))}</div>"
-             f"{table_html(vintage_table(book, lang))}",
+             f"{table_html(partner_vintage_table(book, lang))}",
              f"<h3>{esc(t('pbook_delinquency', lang))}</h3>{_or_none(delinquency_table(book, lang), lang)}",
              f"<h3>{esc(t('pbook_concentration', lang))}</h3>{table_html(concentration_summary(book, lang))}"]
     for by in CONCENTRATION_BY:

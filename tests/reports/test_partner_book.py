@@ -14,7 +14,7 @@ from cb_core.i18n import format_krw
 from cb_core.offers import validate_products
 from cb_core.reports import (RAW_PARTS, booked_book_html, concentration_summary, csv_bytes, delinquency_table,
                              delinquent_table, hhi, hhi_reading, partner_book, partner_pool, raw_table, report_html,
-                             vintage_table, volume_table)
+                             partner_vintage_table, volume_table)
 
 _STR = pd.StringDtype(na_value=np.nan)
 
@@ -159,7 +159,7 @@ def test_vintages_of_the_partners_loans_only(alpha):
     assert v.loc["2026-02", "bads"].tolist() == [0, 1]  # charged off counts as 30+
     strict = partner_book(hand_book(), "Alpha Bank", bad="dpd_90").vintages.set_index(["cohort", "mob"])
     assert strict.loc["2025-12", "bads"].tolist() == [0, 0, 0, 1]
-    table = vintage_table(alpha, "en")
+    table = partner_vintage_table(alpha, "en")
     assert table.columns.tolist() == ["Booked in", "Loans", "Month 3 on book"]
     assert table["Month 3 on book"].tolist() == ["50.0%", "–", "–"]
 
