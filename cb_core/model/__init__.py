@@ -13,7 +13,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "_inputs": ("BOOSTER_FILE", "CARD_FILE", "DEFAULT_EARLY_STOPPING_ROUNDS", "DEFAULT_NUM_BOOST_ROUND",
                 "DEFAULT_PARAMS", "booster_names", "check_book_features", "feature_layout", "feature_matrix",
                 "typed_table"),
-    "_choice": ("BLEND_WEIGHT", "INNER_FOLDS", "MODEL_CANDIDATES", "SMALL_DATA_PARAMS", "SMALL_TABLE_ROWS"),
+    "_choice": ("AUC_TOLERANCE", "BLEND_WEIGHT", "INNER_FOLDS", "MODEL_CANDIDATES", "SMALL_DATA_PARAMS", "SMALL_TABLE_ROWS"),
     "_training": ("TimeSplit", "calibrate", "checked_windows", "fit_platt",
                   "held_out_metrics", "out_of_time_split"),
     "_windows": ("TEST_SHARE", "VALID_SHARE", "TimeWindows", "outcome_gap", "period_order", "purge", "sorted_periods",

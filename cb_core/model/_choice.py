@@ -27,8 +27,10 @@ from . import metrics as M
 from . import woe as W
 from ._inputs import booster_names
 
-#: The candidates, in order of preference when their inner AUCs tie.
-MODEL_CANDIDATES: tuple[str, ...] = ("woe_scorecard", "blend", "lightgbm")
+#: The candidates, simplest first: the chosen one is the simplest whose inner AUC is within
+#: ``AUC_TOLERANCE`` of the best (a blend must beat both its parts by more than that to be kept).
+MODEL_CANDIDATES: tuple[str, ...] = ("woe_scorecard", "lightgbm", "blend")
+AUC_TOLERANCE: float = 0.002
 #: LightGBM overrides of DEFAULT_PARAMS for small tables (the ``lightgbm`` candidate and the blend's trees).
 SMALL_DATA_PARAMS: dict[str, Any] = {"num_leaves": 4, "min_data_in_leaf": 20, "min_data_per_group": 20,
                                      "lambda_l2": 5.0}
@@ -104,7 +106,7 @@ def choose_and_fit(setup: _Setup, matrix: np.ndarray, target: np.ndarray, rows: 
     oof["blend"] = _blend(oof, platt)
     platt["blend"] = T.fit_platt(oof["blend"], y)
     auc = {n: float(M.auc(oof[n], y)) for n in MODEL_CANDIDATES}
-    chosen = max(MODEL_CANDIDATES, key=lambda n: (auc[n], -MODEL_CANDIDATES.index(n)))
+    chosen = next(n for n in MODEL_CANDIDATES if auc[n] >= max(auc.values()) - AUC_TOLERANCE)
     names = booster_names(setup.features)
     card = None
     if chosen == "lightgbm":
@@ -133,7 +135,7 @@ def chosen_params(setup: _Setup, chosen: str) -> dict[str, Any]:
     if chosen == "lightgbm":
         return lightgbm
     if chosen == "woe_scorecard":
-        return {"model": "woe_scorecard", **SCORECARD_PARAMS}
+        return {"model": "woe_scorecard", "seed": setup.params.get("seed"), **SCORECARD_PARAMS}
     return {**lightgbm, "blend_weight": BLEND_WEIGHT, "scorecard": SCORECARD_PARAMS}
 
 
@@ -166,8 +168,9 @@ def fit_with_choice(params: dict[str, Any], features: list[str], levels: dict[st
         "test": {**T._window(all_rows, target, []), "role": "outer test folds (each row once)"},
         "model_choice": {
             "chosen": kept.chosen, "inner_folds": INNER_FOLDS, "blend_weight": BLEND_WEIGHT,
-            "rule": (f"highest AUC of {INNER_FOLDS}-fold cross-validation inside the training rows (never the "
-                     "outer test fold)"),
+            "rule": (f"AUC of {INNER_FOLDS}-fold cross-validation inside the training rows (never the outer test "
+                     f"fold): the simplest candidate (scorecard, LightGBM, blend) within {AUC_TOLERANCE} of the best"),
+            "auc_tolerance": AUC_TOLERANCE,
             "candidates": {n: {"inner_auc": kept.inner_auc[n],
                                "outer_folds_inner_auc": [f["inner_auc"][n] for f in folds],
                                "chosen_in_folds": sum(f["model"] == n for f in folds)} for n in MODEL_CANDIDATES},
