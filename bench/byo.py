@@ -49,8 +49,8 @@ def _download(folder: Path) -> dict[str, Path]:
     for name, version in PACKAGES.items():
         have = [p for p in folder.iterdir() if p.name.lower().startswith(f"{name}-{version}")]
         if not have:
-            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--no-warn-script-location", f"{name}=={version}",
-                            "-d", str(folder)], check=True)
+            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", f"{name}=={version}",
+                            "-d", str(folder)], check=True, stderr=subprocess.DEVNULL)
             have = [p for p in folder.iterdir() if p.name.lower().startswith(f"{name}-{version}")]
         found[name] = have[0]
     return found
@@ -160,7 +160,8 @@ def run_split(name: str, table: pd.DataFrame, target: str, bad: str | None, seed
 def summary(records: list[dict[str, Any]]) -> str:
     frame = pd.DataFrame(records)
     lines = ["| data | splits | ours | one-hot LR | WoE LR (optbinning) | LightGBM alone | ours − best reference | "
-             "ours ≥ best | chosen | train s |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: | --- | ---: |"]
+             "ours ≥ best | chosen | train s |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: | --- | ---: |"]
     for name, g in frame.groupby("data", sort=False):
         means = {k: g[k].mean() for k in ("ours", "onehot_lr", "woe_lr", "lightgbm_only")}
         sds = {k: g[k].std(ddof=1) if len(g) > 1 else 0.0 for k in means}

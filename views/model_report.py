@@ -41,7 +41,8 @@ if point_in_time_note(card):
 show_model_choice(card)
 
 st.subheader(tr("report_compare"))
-production = tr("choice_production", model=model_name(chosen_model(card))) if chosen_model(card) else tr("model_lightgbm")
+chosen = chosen_model(card)  # a small own table's choice; a book's model is LightGBM
+production = tr("choice_production", model=model_name(chosen)) if chosen else tr("model_lightgbm")
 rows = {production: m, tr("model_challenger"): extra.get("challenger") or {},
         tr("model_no_sensitive"): extra.get("without_sensitive") or {}}
 compare = pd.DataFrame([{tr("report_model"): name, **{k.upper(): r.get(k) for k in ("auc", "gini", "ks", "brier")}}

@@ -168,8 +168,8 @@ def test_small_tables_choose_their_model_inside_each_outer_fold(tmp_path, capsys
     assert all(len(c["outer_folds_inner_auc"]) == 3 for c in choice["candidates"].values())
     assert sum(c["chosen_in_folds"] for c in choice["candidates"].values()) == 3
     assert [f["model"] for f in card["validation"]["folds"]] == [
-        next(n for n in ("woe_scorecard", "lightgbm", "blend") if f["inner_auc"][n] >= max(f["inner_auc"].values()) - 0.002)
-        for f in card["validation"]["folds"]]
+        next(n for n in ("woe_scorecard", "lightgbm", "blend")
+             if f["inner_auc"][n] >= max(f["inner_auc"].values()) - 0.002) for f in card["validation"]["folds"]]
     assert printed["auc"] > 0.75
     # points stay additive whichever model wins
     assert cli_main(["score", "--model", str(tmp_path / "m"), "--data", str(path), "--id", "loan_id", "--explain",

@@ -70,7 +70,8 @@ def test_monotone_bins_merge_a_violating_bin_and_missing_is_its_own_bin():
     assert steps(np.array([0.0, 2.0, 3.0, 9.0, np.nan])) == pytest.approx(
         [expected[0], expected[1], expected[1], expected[2], steps.missing])
     b, n = np.array([10, 50, 50, 15]), np.array([100, 200, 100, 20])
-    assert iv == pytest.approx(np.sum((b / y.sum() - (n - b) / (len(y) - y.sum())) * np.append(expected, steps.missing)))
+    woe = np.append(expected, steps.missing)
+    assert iv == pytest.approx(np.sum((b / y.sum() - (n - b) / (len(y) - y.sum())) * woe))
 
 
 def test_a_constraint_fixes_the_direction_and_small_levels_are_grouped():
