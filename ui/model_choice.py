@@ -35,10 +35,14 @@ def choice_frame(card: dict[str, Any]) -> pd.DataFrame:
     if not candidates or any("inner_auc" not in c for c in candidates.values()):
         return pd.DataFrame()
     total = int(validation.get("n_folds", len(validation.get("folds", []))))
-    rows = [{tr("choice_col_model"): model_name(name), tr("choice_col_inner_auc"): number(c["inner_auc"], 3),
-             tr("choice_col_folds"): tr("choice_folds_value", n=int(c.get("chosen_in_folds", 0)), total=total),
-             tr("choice_col_chosen"): tr("choice_chosen_mark") if name == choice.get("chosen") else ""}
-            for name, c in sorted(candidates.items(), key=lambda kv: -kv[1]["inner_auc"])]
+    outer = all("chosen_in_folds" in c for c in candidates.values())  # nested cross-validation; not out of time
+    rows = []
+    for name, c in sorted(candidates.items(), key=lambda kv: -kv[1]["inner_auc"]):
+        row = {tr("choice_col_model"): model_name(name), tr("choice_col_inner_auc"): number(c["inner_auc"], 3)}
+        if outer:
+            row[tr("choice_col_folds")] = tr("choice_folds_value", n=int(c["chosen_in_folds"]), total=total)
+        row[tr("choice_col_chosen")] = tr("choice_chosen_mark") if name == choice.get("chosen") else ""
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -139,6 +139,40 @@ def chosen_params(setup: _Setup, chosen: str) -> dict[str, Any]:
     return {**lightgbm, "blend_weight": BLEND_WEIGHT, "scorecard": SCORECARD_PARAMS}
 
 
+def _choice_card(kept: Choice) -> dict[str, Any]:
+    return {"chosen": kept.chosen, "inner_folds": INNER_FOLDS, "blend_weight": BLEND_WEIGHT,
+            "rule": (f"AUC of {INNER_FOLDS}-fold cross-validation inside the training rows (never the test rows): "
+                     f"the simplest candidate (scorecard, LightGBM, blend) within {AUC_TOLERANCE} of the best"),
+            "auc_tolerance": AUC_TOLERANCE, "scorecard": kept.scorecard,
+            "candidates": {n: {"inner_auc": kept.inner_auc[n]} for n in MODEL_CANDIDATES}}
+
+
+def fit_out_of_time_with_choice(params: dict[str, Any], features: list[str], levels: dict[str, list[Any]],
+                                monotone: list[int], matrix: np.ndarray, target: np.ndarray, windows: Any,
+                                num_boost_round: int, early_stopping_rounds: int, oracle: np.ndarray | None,
+                                seed: int) -> T._Fit:
+    """Out of time: :func:`choose_and_fit` on the training window only; the chosen model is calibrated on
+    the early-stopping/calibration window (its trees' count came from the inner folds) and measured on
+    the test window, which neither the choice nor the calibration saw."""
+    setup = _Setup(params, features, levels, monotone, num_boost_round, early_stopping_rounds)
+    tr, va, te = windows.train_mask, windows.valid_mask, windows.test_mask
+    kept = choose_and_fit(setup, matrix, target, np.flatnonzero(tr), seed)
+    a, b = T._platt(kept.booster.predict(matrix[va], raw_score=True), target[va])
+    test_pd = expit(a * kept.booster.predict(matrix[te], raw_score=True) + b)
+    validation = {"method": "out_of_time", "period_order": windows.order,
+                  "train": {**T._window(tr, target, windows.train_periods),
+                            "role": "chooses the model by inner cross-validation and fits it"},
+                  "valid": {**T._window(va, target, windows.valid_periods), "role": "calibration"},
+                  "test": {**T._window(te, target, windows.test_periods), "role": "metrics only"},
+                  "purged_rows": int(windows.purged_mask.sum()), "model_choice": _choice_card(kept)}
+    fit = T._Fit(kept.booster, kept.booster.num_trees(), a, b,
+                 T.held_out_metrics(test_pd, target[te], None if oracle is None else oracle[te]), tr, validation,
+                 te, test_pd)
+    fit.params = chosen_params(setup, kept.chosen)
+    fit.calibrated_on = "early-stopping/calibration window"
+    return fit
+
+
 def fit_with_choice(params: dict[str, Any], features: list[str], levels: dict[str, list[Any]], monotone: list[int],
                     matrix: np.ndarray, target: np.ndarray, n_folds: int, seed: int, num_boost_round: int,
                     early_stopping_rounds: int, oracle: np.ndarray | None) -> T._Fit:
@@ -159,6 +193,10 @@ def fit_with_choice(params: dict[str, Any], features: list[str], levels: dict[st
     every = np.arange(len(target))
     kept = choose_and_fit(setup, matrix, target, every, seed + n_folds)
     all_rows = np.ones(len(target), dtype=bool)
+    choice = _choice_card(kept)
+    for n in MODEL_CANDIDATES:
+        choice["candidates"][n].update(outer_folds_inner_auc=[f["inner_auc"][n] for f in folds],
+                                       chosen_in_folds=sum(f["model"] == n for f in folds))
     validation = {
         "method": "nested_cv", "n_folds": n_folds, "seed": seed,
         "inner": (f"{INNER_FOLDS}-fold cross-validation inside each outer training fold chooses the model, sets "
@@ -166,15 +204,7 @@ def fit_with_choice(params: dict[str, Any], features: list[str], levels: dict[st
                   "and calibrates"),
         "folds": folds, "train": {**T._window(all_rows, target, []), "role": "outer training folds"},
         "test": {**T._window(all_rows, target, []), "role": "outer test folds (each row once)"},
-        "model_choice": {
-            "chosen": kept.chosen, "inner_folds": INNER_FOLDS, "blend_weight": BLEND_WEIGHT,
-            "rule": (f"AUC of {INNER_FOLDS}-fold cross-validation inside the training rows (never the outer test "
-                     f"fold): the simplest candidate (scorecard, LightGBM, blend) within {AUC_TOLERANCE} of the best"),
-            "auc_tolerance": AUC_TOLERANCE,
-            "candidates": {n: {"inner_auc": kept.inner_auc[n],
-                               "outer_folds_inner_auc": [f["inner_auc"][n] for f in folds],
-                               "chosen_in_folds": sum(f["model"] == n for f in folds)} for n in MODEL_CANDIDATES},
-            "scorecard": kept.scorecard}}
+        "model_choice": choice}
     fit = T._Fit(kept.booster, kept.booster.num_trees(), kept.a, kept.b,
                  T.held_out_metrics(oof_pd, target, oracle), all_rows, validation, all_rows, oof_pd)
     fit.params = chosen_params(setup, kept.chosen)

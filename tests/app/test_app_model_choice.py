@@ -19,11 +19,12 @@ def test_model_report_shows_the_candidates_and_the_choice(app_users, monkeypatch
     from cb_core.model import CreditModel
 
     real = ui.errors.require_book_and_model
+    recorded = {"choice": CHOICE}
 
     def with_choice():  # the installed model's card as a small own table's model would have it
         book, model = real()
         card = copy.deepcopy(model.card)
-        card["validation"].update(model_choice=CHOICE, n_folds=5)
+        card["validation"].update(model_choice=recorded["choice"], n_folds=5)
         return book, CreditModel(model.booster_text, card)
 
     monkeypatch.setattr(ui.errors, "require_book_and_model", with_choice)
@@ -48,3 +49,10 @@ def test_model_report_shows_the_candidates_and_the_choice(app_users, monkeypatch
             assert re.search("[가-힣]", text)
         compare = next(f for f in frames if t("report_model", lang) in f.columns)
         assert t("choice_production", lang, model=names[0]) in compare[t("report_model", lang)].tolist()
+    # out of time there are no outer folds: the column is left out rather than shown empty
+    recorded["choice"] = {**CHOICE, "candidates": {n: {"inner_auc": c["inner_auc"]}
+                                                   for n, c in CHOICE["candidates"].items()}}
+    at.run()
+    choice = next(d.value for d in at.dataframe if t("choice_col_model", "en") in d.value.columns)
+    assert list(choice.columns) == [t(k, "en") for k in ("choice_col_model", "choice_col_inner_auc",
+                                                         "choice_col_chosen")]

@@ -216,3 +216,31 @@ def test_each_choice_scores_explains_saves_and_loads(candidate, tmp_path, monkey
     again = load_model(model.save(tmp_path / "m"))
     assert again.version == model.version
     assert again.predict_pd(rows).to_numpy() == pytest.approx(model.predict_pd(rows).to_numpy(), abs=1e-12)
+
+
+def test_out_of_time_the_choice_reads_the_training_window_only(monkeypatch):
+    X, y = linear_table(900, seed=5)
+    period = pd.Series(np.repeat(np.arange(1, 10), 100), index=X.index)  # 9 periods of 100 rows
+    seen = []
+    real = _choice.choose_and_fit
+
+    def choose(setup, matrix, target, rows, seed):
+        seen.append(set(rows.tolist()))
+        return real(setup, matrix, target, rows, seed)
+
+    monkeypatch.setattr(_choice, "choose_and_fit", choose)
+    model = train_model(X, y, time=period, catalog={}, seed=1)
+    v = model.card["validation"]
+    train_rows = set(np.flatnonzero(period.astype(str).isin(v["train"]["periods"]).to_numpy()).tolist())
+    assert seen == [train_rows] and max(int(p) for p in v["train"]["periods"]) < min(
+        int(p) for p in v["valid"]["periods"]) < min(int(p) for p in v["test"]["periods"])
+    assert set(v["model_choice"]["candidates"]) == {"lightgbm", "woe_scorecard", "blend"}
+    assert v["model_choice"]["chosen"] == _rule({n: c["inner_auc"] for n, c in v["model_choice"]["candidates"].items()})
+    assert model.card["calibration"]["fitted_on"] == "early-stopping/calibration window"
+    assert v["test"]["rows"] == 200 and v["test"]["periods"] == ["8", "9"]
+    # a book (an outcome horizon) keeps LightGBM: no choice
+    monkeypatch.undo()
+    months = pd.Series([f"2024-{int(p):02d}" for p in period], index=X.index)
+    book_like = train_model(X, y, time=months, catalog={}, horizon_months=12)
+    assert "model_choice" not in book_like.card["validation"]
+    assert book_like.card["params"]["num_leaves"] == 15  # DEFAULT_PARAMS: LightGBM as before
