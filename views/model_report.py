@@ -12,6 +12,7 @@ from ui.charts import (beeswarm_figure, calibration_figure, dependence_figure, i
                        roc_figure)
 from ui.errors import require_book_and_model
 from ui.labels import tr
+from ui.model_choice import chosen_model, model_name, show_model_choice
 from ui.session import lang
 from ui.tables import show_table
 
@@ -37,9 +38,12 @@ if extra.get("windows") is not None and len(extra["windows"]):
     st.dataframe(extra["windows"].round(4), hide_index=True)
 if point_in_time_note(card):
     (st.info if card["validation"]["point_in_time"]["static_features"] else st.caption)(point_in_time_note(card))
+show_model_choice(card)
 
 st.subheader(tr("report_compare"))
-rows = {tr("model_lightgbm"): m, tr("model_challenger"): extra.get("challenger") or {},
+chosen = chosen_model(card)  # a small own table's choice; a book's model is LightGBM
+production = tr("choice_production", model=model_name(chosen)) if chosen else tr("model_lightgbm")
+rows = {production: m, tr("model_challenger"): extra.get("challenger") or {},
         tr("model_no_sensitive"): extra.get("without_sensitive") or {}}
 compare = pd.DataFrame([{tr("report_model"): name, **{k.upper(): r.get(k) for k in ("auc", "gini", "ks", "brier")}}
                         for name, r in rows.items()])

@@ -136,6 +136,7 @@ class _Fit:
     test_rows: np.ndarray    # mask of the rows the metrics were measured on
     test_pd: np.ndarray      # calibrated PD of those rows, in row order
     params: dict[str, Any] | None = None  # the chosen model's parameters, when a choice was made
+    calibrated_on: str = ""  # what the kept model's calibration was fitted on, when not the default
 
 
 def _both_classes(name: str, mask: np.ndarray, target: np.ndarray, periods: list[Any]) -> None:
@@ -205,18 +206,6 @@ def _inner_split(rows: np.ndarray, target: np.ndarray, seed: int, share: float =
     return rows[fit], rows[stop]
 
 
-#: Models compared by inner cross-validation on small tables (overrides of DEFAULT_PARAMS): the
-#: default LightGBM, a small-data LightGBM, and an additive model of one-split trees (a boosted
-#: scorecard: each feature's points are a step function of that feature alone). All are LightGBM
-#: boosters, so exact points stay additive whichever wins.
-MODEL_CANDIDATES: dict[str, dict[str, Any]] = {
-    "lightgbm": {},
-    "lightgbm_small_data": {"num_leaves": 4, "min_data_in_leaf": 20, "min_data_per_group": 20, "lambda_l2": 5.0},
-    "additive_scorecard": {"num_leaves": 2, "max_depth": 1, "min_data_in_leaf": 20, "min_data_per_group": 20,
-                           "feature_fraction": 1.0, "bagging_fraction": 1.0, "bagging_freq": 0},
-}
-#: Tables up to this many rows (without ``time`` and without explicit ``params``) choose their model.
-SMALL_TABLE_ROWS: int = 5000
 
 
 def _fit_nested(params: dict[str, Any], features: list[str], levels: dict[str, list[Any]], matrix: np.ndarray,

@@ -7,7 +7,8 @@ constraint and their own name as label.
 
 Split by concern: inputs and layout in :mod:`cb_core.model._inputs`, the validation windows in
 :mod:`cb_core.model._windows`, calibration and booster fitting in :mod:`cb_core.model._training`,
-the scorecard challenger in :mod:`cb_core.model.scorecard`.
+the scorecard challenger in :mod:`cb_core.model.scorecard`; a small own table's choice of LightGBM, a
+WoE/logistic scorecard or their blend (all LightGBM trees) in :mod:`cb_core.model._choice`.
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ from ._inputs import (
     DEFAULT_NUM_BOOST_ROUND, DEFAULT_PARAMS, SINGLE_THREAD_ROWS, _aligned, _check_target, _frame, booster_names,
     feature_layout, feature_matrix,
 )
-from ._training import MODEL_CANDIDATES, SMALL_TABLE_ROWS, _check_folds, _fit_nested, _fit_out_of_time, checked_windows
+from ._choice import SMALL_TABLE_ROWS, fit_out_of_time_with_choice, fit_with_choice
+from ._training import _check_folds, _fit_nested, _fit_out_of_time, checked_windows
 from ._windows import TEST_SHARE, VALID_SHARE
 log = logging.getLogger(__name__)
 
@@ -317,9 +319,9 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
         rows) early-stop and calibrate, the latest (≈ ``test_share``) only measure. Not given:
         nested ``n_folds``-fold cross-validation (each outer training fold early-stops and
         calibrates on an inner 25%; metrics on the outer test folds); the kept model is fitted on
-        every row with the folds' mean best iteration and calibrated on the outer folds' margins.
-        A table of at most ``SMALL_TABLE_ROWS`` rows without ``params`` also chooses among
-        ``MODEL_CANDIDATES`` inside each outer fold (``validation.model_choice`` in the card).
+        every row with the folds' mean best iteration and calibrated on the outer folds' margins; but
+        up to ``SMALL_TABLE_ROWS`` rows without ``params`` choose their model (``validation.model_choice``);
+        with ``time`` too (inside the train window), unless ``horizon_months`` says it is a book.
     exclude_sensitive : bool (drop catalog features flagged sensitive)
     params : dict, optional
         Overrides of :data:`DEFAULT_PARAMS` (and ``num_boost_round``, ``early_stopping_rounds``).
@@ -352,33 +354,31 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
     target = _check_target(y, X)
     features = [e["name"] for e in entries]
     matrix = feature_matrix(X, features, levels, {f: {v: i for i, v in enumerate(lv)} for f, lv in levels.items()})
-    oracle = None
-    if oracle_pd is not None:
-        oracle = pd.to_numeric(pd.Series(_aligned(oracle_pd, X, "oracle_pd")), errors="raise").to_numpy(dtype=float)
-    windows = None
-    if time is None:
+    oracle = None if oracle_pd is None else pd.to_numeric(pd.Series(_aligned(oracle_pd, X, "oracle_pd")),
+                                                          errors="raise").to_numpy(dtype=float)
+    windows = None if time is None else checked_windows(time, X, target, test_share=test_share,
+                                                        valid_share=valid_share, groups=groups,
+                                                        horizon_months=horizon_months)
+    if windows is None:
         _check_folds(target, n_folds)
-    else:
-        windows = checked_windows(time, X, target, test_share=test_share, valid_share=valid_share,
-                                  groups=groups, horizon_months=horizon_months)
-
     merged = {**DEFAULT_PARAMS, **(params or {})}
     num_boost_round = int(merged.pop("num_boost_round", DEFAULT_NUM_BOOST_ROUND))
     early_stopping_rounds = int(merged.pop("early_stopping_rounds", DEFAULT_EARLY_STOPPING_ROUNDS))
     merged.setdefault("seed", seed)
-    merged["monotone_constraints"] = [e["monotone"] for e in entries]
-    scale = scale or ScoreScale.from_settings()
-    bands = bands or GradeBands()
-
+    merged["monotone_constraints"] = monotone = [e["monotone"] for e in entries]
+    scale, bands = scale or ScoreScale.from_settings(), bands or GradeBands()
+    small = params is None and len(X) <= SMALL_TABLE_ROWS and horizon_months is None  # own tables, not books
     if windows is not None:
-        fit = _fit_out_of_time(merged, features, levels, matrix, target, windows, num_boost_round,
-                               early_stopping_rounds, oracle, horizon_months)
+        fit = (fit_out_of_time_with_choice(merged, features, levels, monotone, matrix, target, windows,
+                                           num_boost_round, early_stopping_rounds, oracle, seed) if small else
+               _fit_out_of_time(merged, features, levels, matrix, target, windows, num_boost_round,
+                                early_stopping_rounds, oracle, horizon_months))
         fit.validation.update(valid_share=valid_share, test_share=test_share)
     else:
-        choose = params is None and len(X) <= SMALL_TABLE_ROWS  # small own tables: best of MODEL_CANDIDATES
-        fit = _fit_nested(merged, features, levels, matrix, target, n_folds, seed, num_boost_round,
-                          early_stopping_rounds, oracle, MODEL_CANDIDATES if choose else None)
-        merged = fit.params or merged
+        args = (matrix, target, n_folds, seed, num_boost_round, early_stopping_rounds, oracle)
+        fit = (fit_with_choice(merged, features, levels, monotone, *args) if small
+               else _fit_nested(merged, features, levels, *args))
+    merged = fit.params or merged
     fit.validation.update(notes or {})
     booster, best, a, b, result = fit.booster, fit.best, fit.a, fit.b, fit.metrics
 
@@ -392,8 +392,8 @@ def train_model(X: pd.DataFrame, y: pd.Series, *, time: pd.Series | None = None,
         params={k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in merged.items()},
         num_boost_round=num_boost_round, early_stopping_rounds=early_stopping_rounds, best=best,
         validation=fit.validation, data_fingerprint=data_fingerprint, metrics=result,
-        calibration={"a": a, "b": b, "fitted_on": "early-stopping/calibration window" if windows is not None
-                     else "outer folds' out-of-fold margins"},
+        calibration={"a": a, "b": b, "fitted_on": fit.calibrated_on or ("early-stopping/calibration window"
+                     if windows is not None else "outer folds' out-of-fold margins")},
         scale=scale, bands=bands, train_scores=train_scores)
     log.info("trained model %s: %d features, %d trees, test auc %.3f", model.version, len(features), best,
              result["auc"])
