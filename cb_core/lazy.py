@@ -25,7 +25,12 @@ def lazy_exports(package: str, table: Mapping[str, Iterable[str]]
         A module name must not also be an exported name: once the module is imported, Python
         would set the package attribute of that name to the module.
     """
-    where = {name: module for module, names in table.items() for name in names}
+    where: dict[str, str] = {}
+    for module, names in table.items():
+        for name in names:
+            if name in where:  # the later module would silently shadow the earlier one's name
+                raise ValueError(f"{package}: {name} is exported by both {where[name]} and {module}")
+            where[name] = module
     clash = sorted(set(where) & set(table))
     if clash:
         raise ValueError(f"{package}: module name(s) also exported: {', '.join(clash)}")
