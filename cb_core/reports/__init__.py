@@ -2,7 +2,8 @@
 the explanation record of an automated evaluation (Credit Information Act art. 36-2), masking of
 personal data by role, and formula-safe CSV.
 
-May import the base modules, ``data``, ``features``, ``model``, ``explain``, ``strategy`` and ``offers``.
+May import the base modules, ``data``, ``features``, ``model``, ``explain``, ``strategy``, ``offers`` and
+``loans`` (Square's rule: no offer to a blocked merchant).
 """
 from ..lazy import lazy_exports
 
