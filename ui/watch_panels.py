@@ -19,7 +19,7 @@ from ui.errors import engine_errors
 from ui.labels import days, krw, kst, label_func, months, tr
 from ui.session import can, lang, role, user_name
 from ui.tables import flash
-from ui.text import cell, show_frame
+from ui.text import cell, plain, show_frame
 
 
 # ------------------------------------------------------------------ tables (frames only, no drawing)
@@ -120,7 +120,7 @@ def render_actions(book, shown: pd.DataFrame, frozen: dict) -> None:
     merchant = st.selectbox(tr("watch_pick"), ids, format_func=labels.get, key="watch_merchant")
     loan = str(shown.loc[shown["merchant_id"] == merchant, "loan_id"].iloc[0])
     if merchant in frozen:
-        st.warning(tr("watch_frozen_now", at=kst(frozen[merchant].created_at), user=cell(frozen[merchant].user)))
+        st.warning(tr("watch_frozen_now", at=kst(frozen[merchant].created_at), user=plain(frozen[merchant].user)))
     if can("watch_loans"):
         generation = st.session_state.get(f"watch_gen_{merchant}", 0)
         with st.form(f"watch_form_{merchant}_{generation}"):
@@ -139,7 +139,7 @@ def render_actions(book, shown: pd.DataFrame, frozen: dict) -> None:
                     st.error(tr("watch_conflict"), icon="⚠️")
                 else:
                     st.session_state[f"watch_gen_{merchant}"] = generation + 1
-                    flash(tr("watch_saved", action=tr(f"watch_action_{action}"), merchant=merchant))
+                    flash(tr("watch_saved", action=tr(f"watch_action_{action}"), merchant=plain(merchant)))
                     st.rerun()
     st.markdown(f"**{tr('watch_history')}**")
     with engine_errors():
@@ -169,5 +169,5 @@ def render_block_notice(blocked: pd.DataFrame, merchant_id: str) -> bool:
     st.warning(tr(f"block_reason_{reason}"), icon="⛔")
     row = blocked.loc[blocked["merchant_id"] == merchant_id].iloc[0]
     if row["loan_id"] is not None and row["days_past_due"] > 0:
-        st.caption(tr("block_detail_overdue", loan=cell(row["loan_id"]), days=days(row["days_past_due"])))
+        st.caption(tr("block_detail_overdue", loan=plain(row["loan_id"]), days=days(row["days_past_due"])))
     return True

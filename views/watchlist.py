@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import cache
-from ui.brokerage import blocked_now
 from ui.errors import engine_errors, require_book_and_model
 from ui.labels import count, tr
 from ui.tables import show_flash
@@ -21,7 +20,7 @@ if book.loans is None or book.loan_months is None or book.loans.empty:
 with engine_errors():
     flagged, strips = cache.watch(book, model)
     frozen = cache.store().frozen_merchants()
-blocked = blocked_now(book)
+    blocked = cache.blocked(book, tuple(frozen))  # the freezes just read: one store read a run
 as_of = str(book.loan_months["month"].astype(str).max())  # YYYY-MM sorts as text
 st.caption(tr("watch_caption", as_of=as_of, n=count(len(flagged), "loans")))
 
