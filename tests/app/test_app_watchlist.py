@@ -99,3 +99,16 @@ def test_pm_and_partner_cannot_open_the_page(own_store):
         assert not can(role, "watch_loans") and "views/watchlist.py" not in [p.file for p in pages_for(role)]
         with pytest.raises(ValueError, match="Could not find a navigation page for .*watchlist.py"):
             app.switch_page("views/watchlist.py")  # the page is not in this role's navigation at all
+
+
+def test_a_hostile_note_and_user_text_stay_plain_text(own_store, expected):
+    merchant = str(expected["merchant_id"].iloc[0])
+    note = "[click](https://evil.example) <img src=x onerror=alert(1)> **bold** :smile:"
+    own_store.record_watch_action(merchant, None, "freeze_offers", note, "admin")
+    app = _watch_page(own_store, "lee", "en")
+    assert app.selectbox(key="watch_merchant").value == merchant
+    history = app.dataframe[1].value
+    assert history["Note"].tolist() == [note]  # a dataframe cell: shown as given, never rendered
+    assert any(w.value.startswith("New offers to this merchant are frozen since") for w in app.warning)
+    markdown = [m.value for m in app.markdown] + [w.value for w in app.warning] + [c.value for c in app.caption]
+    assert not any("<img" in m or "](https://evil" in m for m in markdown)
