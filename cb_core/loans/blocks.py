@@ -14,6 +14,7 @@ the rule holds everywhere: Merchant review's offers, the partner pools, the batc
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -21,7 +22,6 @@ import pandas as pd
 
 from ..data import TERMINAL_STATUSES, Book
 from ..errors import ConfigError
-from ..features import month_index
 
 __all__ = ["BLOCK_COLUMNS", "BLOCK_REASONS", "block_offers", "block_reason", "blocked_merchants"]
 
@@ -29,6 +29,7 @@ __all__ = ["BLOCK_COLUMNS", "BLOCK_REASONS", "block_offers", "block_reason", "bl
 BLOCK_REASONS: tuple[str, ...] = ("overdue_loan", "frozen")
 #: Columns of :func:`blocked_merchants`.
 BLOCK_COLUMNS: tuple[str, ...] = ("merchant_id", "reason", "loan_id", "days_past_due")
+_MONTH = re.compile(r"^[0-9]{4}-(?:0[1-9]|1[0-2])$")
 
 
 def _overdue(book: Book, as_of: str | None) -> pd.DataFrame:
@@ -36,14 +37,13 @@ def _overdue(book: Book, as_of: str | None) -> pd.DataFrame:
     if book.loans is None or book.loan_months is None or len(book.loan_months) == 0:
         return pd.DataFrame({"merchant_id": [], "loan_id": [], "days_past_due": []})
     lm = book.loan_months
+    months = lm["month"].astype(str)
     if as_of is not None:
-        try:
-            cut = int(month_index(as_of))
-        except Exception:  # noqa: BLE001 - any unreadable month is the same mistake
-            raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}") from None
-        lm = lm[np.asarray(month_index(lm["month"].astype(str))) <= cut]
-    latest = lm.assign(_p=np.asarray(month_index(lm["month"].astype(str)))) \
-        .sort_values(["loan_id", "_p"]).drop_duplicates("loan_id", keep="last")
+        if not isinstance(as_of, str) or not _MONTH.match(as_of):
+            raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}")
+        lm, months = lm[months <= as_of], months[months <= as_of]  # YYYY-MM sorts as text
+    # each loan's latest month (one row per loan and month, so exactly one row per loan)
+    latest = lm[months.to_numpy() == months.groupby(lm["loan_id"].to_numpy()).transform("max").to_numpy()]
     late = latest[~latest["status"].isin(TERMINAL_STATUSES) & (latest["days_past_due"] > 0)]
     owner = book.loans.set_index("loan_id")["merchant_id"]
     out = pd.DataFrame({"merchant_id": late["loan_id"].map(owner).astype(str).to_numpy(),
