@@ -219,6 +219,26 @@ def test_cli_main_against_a_scheduler_address(client, book_dir, model_dir, tmp_p
     assert "book folder not found" in capsys.readouterr().err
 
 
+def test_cli_batch_reads_the_freezes_from_the_store(client, scored, book_dir, model_dir, tmp_path, capsys,
+                                                    monkeypatch):
+    from cb_core.store import Store
+
+    url = f"sqlite:///{tmp_path / 'cb.sqlite'}"
+    monkeypatch.setenv("CB_DATABASE_URL", url)
+    result, got = scored
+    best = got.set_index("merchant_id")[offer_column("best", "n_eligible")]
+    frozen = str(best[best > 0].index[-1])
+    with Store(url) as store:
+        store.add_user("oh", "officer", password="correct horse battery staple")
+        store.record_watch_action(frozen, None, "freeze_offers", "settlement delays", "oh")
+    code = cli_main(["batch", "--scheduler", client.scheduler.address, "--data", str(book_dir), "--out",
+                     str(tmp_path / "out"), "--model", str(model_dir), "--partitions", "2", "--frozen-from-store"])
+    printed = json.loads(capsys.readouterr().out)
+    assert code == 0 and printed["blocked"] == result.blocked + 1
+    out = batch.read_output(tmp_path / "out").set_index("merchant_id")
+    assert out.loc[frozen, offer_column("best", "n_eligible")] == 0
+
+
 def test_bad_arguments_are_named(book_dir, model_dir, tmp_path):
     with pytest.raises(ConfigError, match="as_of must be a month YYYY-MM; got '2026-13'"):
         batch.run_batch(book_dir, tmp_path / "o", model=model_dir, as_of="2026-13")
