@@ -9,6 +9,7 @@
 - ``early_reads`` — per cohort: first-payment default, 30+ by month 3, AUC/KS once judged.
 - ``lift`` — the watch-list's lift and lead time before 90+.
 - ``early_warning`` — the watch-list: early-warning triggers for booked merchants.
+- ``stability`` — score PSI by month since training (each month's scores against the training window's).
 - ``per_merchant`` — one merchant's booked loans and their status; recent-sales strips.
 - ``blocks`` — Square's rule: no new offer to a merchant with an overdue loan or a freeze.
 
@@ -27,6 +28,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "scoring": ("pd_at_booking", "scores_at_booking"),
     "lift": ("watchlist_lift",),
     "early_warning": ("SEVERITIES", "TRIGGERS", "WATCHLIST_COLUMNS", "watchlist"),
+    "stability": ("STABILITY_COLUMNS", "psi_by_month", "score_psi_by_month", "training_end"),
     "per_merchant": ("MERCHANT_LOAN_COLUMNS", "merchant_loans", "sales_strips"),
     "blocks": ("BLOCK_COLUMNS", "BLOCK_REASONS", "block_offers", "block_reason", "blocked_merchants"),
 })
