@@ -22,13 +22,14 @@ PERMISSION_HELP: dict[str, str] = {
     "load_data": "upload or replace the merchant book",
     "administer": "manage users and read the audit log",
     "see_personal": "see personal data (owner names, business registration numbers) unmasked",
+    "watch_loans": "see the Watch-list of booked loans and record watch actions (review, freeze offers, contact)",
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSION_HELP),
     "pm": frozenset({"view_portfolio", "view_model_report", "view_book_performance", "edit_policy",
                      "edit_products"}),
-    "officer": frozenset({"view_portfolio", "review_merchants", "decide"}),
+    "officer": frozenset({"view_portfolio", "review_merchants", "decide", "watch_loans"}),
     "partner": frozenset({"view_partner"}),
 }
 

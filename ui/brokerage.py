@@ -93,7 +93,18 @@ def problems_table(exc: SchemaError, records: list[dict[str, Any]]) -> pd.DataFr
 # ------------------------------------------------------------------ partner pools
 
 def partner_pool_for(book, model, partner: str, lgd: float) -> PartnerPool:
-    """``partner``'s pool under the current book, model and catalog (cached)."""
+    """``partner``'s pool under the current book, model and catalog, without blocked merchants (cached)."""
     version, products = catalog_in_use()
+    blocked = blocked_now(book)
     with engine_errors():
-        return cache.partner_pool(book, model, catalog_key(version), products, partner, lgd)
+        return cache.partner_pool(book, model, catalog_key(version), products, partner, lgd, blocked)
+
+
+# ------------------------------------------------------------------ Square's rule
+
+def blocked_now(book) -> pd.DataFrame:
+    """Merchants who get no new offer now (``cb_core.loans.blocked_merchants``): an overdue loan in
+    the book, or frozen by a watch action (read from the store on every run)."""
+    with engine_errors():
+        frozen = tuple(cache.store().frozen_merchants())
+        return cache.blocked(book, frozen)

@@ -11,6 +11,7 @@ What is *not* cached here: which policy version is in force (``ui.policy``). Any
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pandas as pd
@@ -20,6 +21,7 @@ from cb_core import workspace
 from cb_core.data import Book
 from cb_core.explain import points_by_feature
 from cb_core.explain import cutoff_reference
+from cb_core.loans import blocked_merchants, sales_strips, watchlist
 from cb_core.offers import PRODUCTS_FILE, load_products, recourse as find_recourse, validate_products
 from cb_core.loans import backtest, cohort_metrics, roll_rates, vintages
 from cb_core.reports import (PartnerBook, PartnerPool, ValidationTables, partner_book as make_partner_book,
@@ -240,6 +242,18 @@ def monotone_violations(book: Book, model) -> pd.DataFrame:
     return _monotone(book.fingerprint, model.version, model, snapshot(book))
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _watch(fingerprint: str, version: str, _book: Book, _model) -> tuple[pd.DataFrame, pd.Series]:
+    flagged = watchlist(_book, _model)
+    return flagged, sales_strips(_book, flagged["merchant_id"].unique(), months=12)
+
+
+def watch(book: Book, model) -> tuple[pd.DataFrame, pd.Series]:
+    """The watch-list of the book's open loans (re-scored with the model) and each flagged merchant's
+    last 12 months of sales, once per book and model."""
+    return _watch(book.fingerprint, model.version, book, model)
+
+
 # ------------------------------------------------------------------ the product catalog and partner pools
 
 
@@ -269,16 +283,29 @@ def _pool_input(fingerprint: str, model_version: str, _book, _model) -> pd.DataF
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _pool(fingerprint: str, model_version: str, catalog_key: str, partner: str, lgd: float, _frame: pd.DataFrame,
-          _products: pd.DataFrame) -> PartnerPool:
-    return make_partner_pool(_frame, _products, partner, lgd=lgd)
+def _pool(fingerprint: str, model_version: str, catalog_key: str, partner: str, lgd: float, blocked_key: str,
+          _frame: pd.DataFrame, _products: pd.DataFrame, _blocked: pd.DataFrame) -> PartnerPool:
+    return make_partner_pool(_frame, _products, partner, lgd=lgd, blocked=_blocked)
 
 
 def partner_pool(book: Book, model, catalog_key: str, products: pd.DataFrame, partner: str,
-                 lgd: float) -> PartnerPool:
-    """``partner``'s pool under the book, model and catalog (``catalog_key`` names its version)."""
+                 lgd: float, blocked: pd.DataFrame) -> PartnerPool:
+    """``partner``'s pool under the book, model and catalog (``catalog_key`` names its version),
+    without the ``blocked`` merchants (:func:`blocked`)."""
     frame = _pool_input(book.fingerprint, model.version, book, model)
-    return _pool(book.fingerprint, model.version, catalog_key, partner, float(lgd), frame, products)
+    key = hashlib.sha256("\n".join(blocked["merchant_id"]).encode()).hexdigest()
+    return _pool(book.fingerprint, model.version, catalog_key, partner, float(lgd), key, frame, products, blocked)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _blocked(fingerprint: str, frozen: tuple[str, ...], _book: Book) -> pd.DataFrame:
+    return blocked_merchants(_book, frozen)
+
+
+def blocked(book: Book, frozen: tuple[str, ...]) -> pd.DataFrame:
+    """Merchants who get no new offer (an overdue loan, or ``frozen`` in the store) and why; per book
+    and frozen list (the store's list is read on every run: a freeze applies at once)."""
+    return _blocked(book.fingerprint, tuple(sorted(frozen)), book)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -34,6 +34,7 @@ PAGES: tuple[PageDef, ...] = (
     PageDef("views/portfolio.py", "nav_portfolio", ":material/dashboard:", "view_portfolio"),
     PageDef("views/merchant_review.py", "nav_merchant_review", ":material/storefront:", "review_merchants"),
     PageDef("views/decisions.py", "nav_decisions", ":material/gavel:", "decide"),
+    PageDef("views/watchlist.py", "nav_watchlist", ":material/notification_important:", "watch_loans"),
     PageDef("views/model_report.py", "nav_model_report", ":material/monitoring:", "view_model_report"),
     PageDef("views/book_performance.py", "nav_book_performance", ":material/timeline:", "view_book_performance"),
     PageDef("views/cutoffs.py", "nav_cutoffs", ":material/tune:", "edit_policy"),

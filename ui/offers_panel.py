@@ -11,13 +11,14 @@ import streamlit as st
 from cb_core.explain import activity_of
 from cb_core.offers import AMORTIZING, SCENARIOS, offers_for, simulate
 from ui import cache
-from ui.brokerage import catalog_in_use, catalog_key
+from ui.brokerage import blocked_now, catalog_in_use, catalog_key
 from ui.charts_offers import repayment_figure
 from ui.errors import engine_errors
 from ui.labels import krw, label_func, tr
 from ui.session import lang
 from ui.tables import download_csv
 from ui.text import cell, show_frame
+from ui.watch_panels import render_block_notice
 
 
 def _name(row: pd.Series, language: str) -> tuple[str, str]:
@@ -143,11 +144,16 @@ def render_offers(book, model, merchant_id: str, values: pd.Series, score: int, 
         The merchant's feature values (``MerchantExplanation.values``): what the model scores.
     score, grade : int
         The merchant's score and grade.
+
+    A merchant blocked by Square's rule (an overdue loan, or frozen from the Watch-list) gets no
+    offer: the panel says why instead.
     """
     st.subheader(tr("offers_title"))
     version, products = catalog_in_use()
     st.caption(tr("offers_caption") + " " + (tr("offers_catalog_version", version=version) if version is not None
                                              else tr("offers_catalog_shipped")))
+    if render_block_notice(blocked_now(book), merchant_id):
+        return  # Square's rule: an overdue loan or a freeze, no new offer (nor its simulator or recourse)
     language = lang()
     merchant = merchant_row(values, score, grade, merchant_id)
     with engine_errors():

@@ -52,7 +52,8 @@ def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
             ("bureau_points", cache.bureau_points), ("bureau_points_at_decision", cache.bureau_points_at_decision),
             ("platform_only_scores", cache.platform_only_scores), ("reference", reference),
             ("category_bands", lambda b, m: cache.category_bands(b)), ("model_report", lambda b, m: cache.model_report(m)),
-            ("monotone", cache.monotone_violations), ("explainer", explainer)]
+            ("monotone", cache.monotone_violations), ("explainer", explainer),
+            ("watchlist", lambda b, m: None if b.loans is None or b.loan_months is None else cache.watch(b, m))]
 
 
 def _run(key: tuple[str, str], book, model) -> None:

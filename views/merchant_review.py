@@ -16,11 +16,13 @@ from ui.decision_panel import render_decision
 from ui.errors import engine_errors, require_book_and_model
 from ui.explanation_panel import render_explanation
 from ui.labels import tr
+from ui.brokerage import catalog_in_use
 from ui.offers_panel import render_offers
 from ui.policy import policy_in_force, policy_label
 from ui.session import lang, role
 from ui.tables import show_flash, show_table
 from ui.text import cell, plain, show_frame
+from ui.watch_panels import render_merchant_loans
 
 st.title(tr("nav_merchant_review"))
 show_flash()
@@ -117,6 +119,7 @@ def what_if_panel() -> None:
 
 
 what_if_panel()
+render_merchant_loans(book, merchant_id, catalog_in_use()[1])
 render_offers(book, model, merchant_id, ex.values, ex.score, ex.grade)
 current = render_decision(merchant_id, ex, model.version, in_force, str(decision))
 render_explanation(ex, profile["business_name"], book.last_month, model.version,

@@ -17,7 +17,7 @@ from cb_core.reports import by_product_table, kpis, partners, products_table, re
 from ui.brokerage import EXPORT_ACTION, catalog_in_use, partner_pool_for
 from ui.charts_offers import grade_mix_figure
 from ui.errors import engine_errors, require_book_and_model
-from ui.labels import tr
+from ui.labels import count, tr
 from ui.partner_book import booked_book_for, render_booked_book
 from ui.policy import policy_in_force
 from ui.session import can, lang, partner as own_partner
@@ -49,6 +49,8 @@ booked = booked_book_for(book, partner)
 st.caption(tr("pview_caption", lgd=f"{pool.lgd:.0%}", merchants=f"{pool.n_merchants:,}",
               catalog=tr("offers_catalog_version", version=version) if version is not None
               else tr("offers_catalog_shipped")))
+if pool.n_blocked:
+    st.caption(tr("block_pool_caption", n=count(pool.n_blocked, "merchants")))
 
 with engine_errors():
     sample = sample_merchants(pool, book.merchants, lg)

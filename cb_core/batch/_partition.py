@@ -24,6 +24,7 @@ from ..errors import ModelError
 from ..explain import BASE_COLUMN, points_by_feature, points_column
 from ..features import feature_names, snapshot
 from ..model import CreditModel
+from ..loans import block_offers
 from ..offers import BOOK_FIELDS, match_book
 from ..features import training_table
 from ..data import validate_tables
@@ -145,7 +146,7 @@ def output_meta(model: CreditModel, *, explain: bool, products: pd.DataFrame | N
 def score_partition(merchants: pd.DataFrame, activity: pd.DataFrame, *, booster_text: str,
                     card: dict[str, Any], as_of: str, today: date, explain: bool,
                     products: pd.DataFrame | None, include_features: bool, like: pd.DataFrame,
-                    partition_info: dict | None = None) -> pd.DataFrame:
+                    blocked: tuple[str, ...] = (), partition_info: dict | None = None) -> pd.DataFrame:
     """Validate, snapshot, score, explain and match one partition of merchants.
 
     Parameters
@@ -160,6 +161,8 @@ def score_partition(merchants: pd.DataFrame, activity: pd.DataFrame, *, booster_
         What "future" means to the validation, the same for every partition.
     explain, products, include_features
         As in :func:`output_meta`; ``products`` None skips offers.
+    blocked : tuple of str
+        Merchants who get no offer (Square's rule, :func:`cb_core.loans.block_offers`).
     like : DataFrame
         From :func:`output_meta`; the result has exactly its columns and dtypes.
 
@@ -180,7 +183,8 @@ def score_partition(merchants: pd.DataFrame, activity: pd.DataFrame, *, booster_
     if explain:
         parts.append(points_by_feature(model, features))
     if products is not None:
-        parts.append(flatten_offers(match_book(parts[0].join(features[list(_OFFER_INPUTS)]), products)))
+        matched = match_book(parts[0].join(features[list(_OFFER_INPUTS)]), products)
+        parts.append(flatten_offers(block_offers(matched, blocked)))
     if include_features:
         parts.append(features)
     out = pd.concat(parts, axis=1).sort_index(kind="mergesort")

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..errors import ConfigError, DataSourceError
 
@@ -68,6 +68,7 @@ class BatchResult:
     offers: bool
     seconds: float
     finished: str
+    blocked: int = 0  # merchants whose offers Square's rule took out (an overdue loan or a freeze)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -143,6 +144,39 @@ def read_tables(data: str | Path, *, outcomes: bool = False) -> dict[str, Any]:
         else:
             tables[name] = dd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], blocksize="64MB")
     return tables
+
+
+def blocked_ids(data: str | Path, as_of: str, frozen: Iterable[str] = ()) -> tuple[str, ...]:
+    """The merchants who get no offer (:func:`cb_core.loans.blocked_merchants` as of ``as_of``): an
+    open loan past due in the book's ``loans`` and ``loan_months`` (read here, in the driver: one row
+    per loan and month is small next to the activity), or ``frozen``. A book without both tables
+    blocks only ``frozen``."""
+    import pandas as pd
+
+    from ..data import Book
+    from ..loans import blocked_merchants
+
+    fs, base = _location(data)
+    found = {}
+    for name in ("loans", "loan_months"):
+        hit = next((f"{base}/{name}.{ext}" for ext in ("parquet", "csv") if fs.exists(f"{base}/{name}.{ext}")), None)
+        if hit is not None:
+            with fs.open(hit, "rb") as fh:
+                found[name] = pd.read_parquet(fh) if hit.endswith(".parquet") else \
+                    pd.read_csv(fh, dtype=str, keep_default_na=False, na_values=[""])
+    if len(found) == 1:
+        raise DataSourceError(f"the book in {base} has {next(iter(found))} without "
+                              f"{({'loans', 'loan_months'} - set(found)).pop()}; give both or neither")
+    loans, months = found.get("loans"), found.get("loan_months")
+    if months is not None:
+        days = pd.to_numeric(months["days_past_due"], errors="coerce")
+        if days.isna().any():
+            bad = months.loc[days.isna(), "days_past_due"].iloc[0]
+            raise DataSourceError(f"loan_months.days_past_due must be whole numbers; got {bad!r} in {base}")
+        months = months.assign(days_past_due=days.astype("int64"))
+    empty = pd.DataFrame({"merchant_id": []})
+    book = Book(merchants=empty, activity=empty, loans=loans, loan_months=months, source=base)
+    return tuple(blocked_merchants(book, frozen, as_of=as_of)["merchant_id"])
 
 
 def partition_by_merchant(frame: Any, partitions: int) -> Any:
@@ -236,7 +270,7 @@ def run_batch(data: str | Path, out: str | Path, *, model: str | Path | None = N
               scheduler: str | None = None, client: Any = None, workers: int | None = None,
               explain: bool = False, offers: bool = True, products: str | Path | None = None,
               partitions: int | None = None, as_of: str | None = None, include_features: bool = False,
-              overwrite: bool = False) -> BatchResult:
+              overwrite: bool = False, frozen: Iterable[str] = ()) -> BatchResult:
     """Score (and explain, and match offers for) every merchant of a book on a Dask cluster.
 
     Parameters
@@ -267,6 +301,10 @@ def run_batch(data: str | Path, out: str | Path, *, model: str | Path | None = N
         Add the snapshot's feature columns.
     overwrite : bool
         Replace an earlier batch output in ``out``.
+    frozen : iterable of str
+        Merchants whose offers an officer froze (``Store.frozen_merchants()``). With those whose
+        open loan is past due in the book's ``loans``/``loan_months`` (when it has them) as of
+        ``as_of``, they get no offer (:func:`cb_core.loans.blocked_merchants`, Square's rule).
 
     Returns
     -------
@@ -280,7 +318,7 @@ def run_batch(data: str | Path, out: str | Path, *, model: str | Path | None = N
         with cluster_client(scheduler, workers=workers) as own:
             return run_batch(data, out, model=model, train=train, client=own, explain=explain, offers=offers,
                              products=products, partitions=partitions, as_of=as_of,
-                             include_features=include_features, overwrite=overwrite)
+                             include_features=include_features, overwrite=overwrite, frozen=frozen)
     import dask.dataframe as dd
 
     from ._partition import output_meta, score_partition
@@ -302,6 +340,7 @@ def run_batch(data: str | Path, out: str | Path, *, model: str | Path | None = N
         partitions = max(2 * threads, math.ceil(len(tables["merchants"]) / MERCHANTS_PER_PARTITION))
     if as_of is None:
         as_of = str(tables["monthly_activity"]["month"].astype(str).max().compute())
+    blocked = blocked_ids(data, as_of, frozen) if offers else ()
     parts = {name: partition_by_merchant(frame, partitions) for name, frame in tables.items()}
     log.info("book %s: %d partitions on %d worker threads, as of %s", data, partitions, threads, as_of)
 
@@ -316,7 +355,7 @@ def run_batch(data: str | Path, out: str | Path, *, model: str | Path | None = N
     scored = dd.map_partitions(
         score_partition, parts["merchants"], parts["monthly_activity"], booster_text=loaded.booster_text,
         card=loaded.card, as_of=as_of, today=today, explain=explain, products=catalog,
-        include_features=include_features, like=meta, meta=meta, align_dataframes=False)
+        include_features=include_features, blocked=blocked, like=meta, meta=meta, align_dataframes=False)
     scored.to_parquet(root, write_index=False, name_function=_PART.format, write_metadata_file=False)
     if model_dir is not None:
         loaded.save(model_dir)
@@ -325,7 +364,7 @@ def run_batch(data: str | Path, out: str | Path, *, model: str | Path | None = N
         out=root, rows=rows, partitions=files, workers=len(client.nthreads()), threads=threads,
         model_version=loaded.version, model_dir=model_dir, trained=train, as_of=as_of, explain=explain,
         offers=offers, seconds=round(time.perf_counter() - started, 3),
-        finished=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        finished=datetime.now(timezone.utc).isoformat(timespec="seconds"), blocked=len(blocked))
     with fs.open(f"{root}/{SUCCESS_FILE}", "w") as fh:
         fh.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
     log.info("wrote %d merchants in %d partitions to %s in %.1f s", rows, files, out, result.seconds)

@@ -25,15 +25,24 @@ def add_parser(sub: Any) -> None:
                                                   "at least 2 per worker thread)")
     p.add_argument("--as-of", help="snapshot month YYYY-MM (default: the book's last month)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier batch output in --out")
+    p.add_argument("--frozen-from-store", action="store_true",
+                   help="also give no offer to merchants frozen on the Watch-list (read from the app database); "
+                        "merchants with an overdue open loan in the book never get one")
     p.set_defaults(func=_cmd_batch)
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
     from ..batch import run_batch
 
+    frozen: tuple[str, ...] = ()
+    if args.frozen_from_store:
+        from ..store import Store
+
+        with Store() as store:
+            frozen = tuple(store.frozen_merchants())
     result = run_batch(args.data, args.out, model=args.model, train=args.train, scheduler=args.scheduler,
                        workers=args.workers, explain=args.explain, offers=not args.no_offers,
                        products=args.products, partitions=args.partitions, as_of=args.as_of,
-                       include_features=args.features, overwrite=args.overwrite)
+                       include_features=args.features, overwrite=args.overwrite, frozen=frozen)
     print(json.dumps(result.to_dict(), ensure_ascii=False))
     return 0

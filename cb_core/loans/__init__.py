@@ -10,6 +10,8 @@
 - ``lift`` — the watch-list's lift and lead time before 90+.
 - ``early_warning`` — the watch-list: early-warning triggers for booked merchants.
 - ``stability`` — score PSI by month since training (each month's scores against the training window's).
+- ``per_merchant`` — one merchant's booked loans and their status; recent-sales strips.
+- ``blocks`` — Square's rule: no new offer to a merchant with an overdue loan or a freeze.
 
 May import the base modules, ``data``, ``synth``, ``features``, ``model``, ``explain``,
 ``strategy`` and ``offers``. The front loads lazily.
@@ -27,4 +29,6 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "lift": ("watchlist_lift",),
     "early_warning": ("SEVERITIES", "TRIGGERS", "WATCHLIST_COLUMNS", "watchlist"),
     "stability": ("STABILITY_COLUMNS", "psi_by_month", "score_psi_by_month", "training_end"),
+    "per_merchant": ("MERCHANT_LOAN_COLUMNS", "merchant_loans", "sales_strips"),
+    "blocks": ("BLOCK_COLUMNS", "BLOCK_REASONS", "block_offers", "block_reason", "blocked_merchants"),
 })

@@ -5,7 +5,8 @@ personal data by role, formula-safe CSV, and the validation pack of the model an
 (``validation`` computes its tables, ``validation_html`` lays them out, ``book_tables`` labels the
 booked book's tables for the pack and the Book performance page).
 
-May import the base modules, ``data``, ``features``, ``model``, ``explain``, ``strategy``, ``offers`` and ``loans``.
+May import the base modules, ``data``, ``features``, ``model``, ``explain``, ``strategy``, ``offers`` and
+``loans`` (Square's rule: no offer to a blocked merchant).
 """
 from ..lazy import lazy_exports
 

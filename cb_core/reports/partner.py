@@ -13,9 +13,12 @@ The pool
     with the partner's best offer for it (lowest APR, then highest limit, as offers are ranked).
     Expected bad rate = mean PD of the pool; expected loss = sum of PD x LGD x limit; broker fee =
     sum of limit x the offered product's ``broker_fee_pct`` (the partner pays it, never the merchant).
+    Merchants blocked by Square's rule (an overdue loan or a freeze: :mod:`cb_core.loans.blocks`)
+    are never in the pool; ``n_blocked`` counts those the rule took out.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +28,7 @@ import pandas as pd
 from ..data import categories, regions
 from ..errors import ConfigError
 from ..i18n import format_krw, t
+from ..loans import block_offers
 from ..offers import AMORTIZING
 from ..offers import match_book
 from ._html import esc as _esc, table_html as _table_html
@@ -92,6 +96,7 @@ class PartnerPool:
     offers: pd.DataFrame
     by_product: pd.DataFrame
     grade_mix: pd.DataFrame
+    n_blocked: int = 0
 
     @property
     def n_eligible(self) -> int:
@@ -118,7 +123,8 @@ class PartnerPool:
         return float(self.offers["broker_fee_krw"].sum())
 
 
-def partner_pool(frame: pd.DataFrame, products: pd.DataFrame, partner: str, *, lgd: float) -> PartnerPool:
+def partner_pool(frame: pd.DataFrame, products: pd.DataFrame, partner: str, *, lgd: float,
+                 blocked: pd.DataFrame | Iterable[str] = ()) -> PartnerPool:
     """Match the book against ``partner``'s products only and sum up its eligible pool.
 
     Parameters
@@ -131,6 +137,8 @@ def partner_pool(frame: pd.DataFrame, products: pd.DataFrame, partner: str, *, l
         The partner's key (``partner`` field of the catalog).
     lgd : float
         Loss given default, 0–1.
+    blocked : DataFrame or iterable of str
+        Merchants who get no new offer (:func:`cb_core.loans.blocked_merchants` or their ids).
     """
     missing = [c for c in POOL_INPUT_COLUMNS if c not in frame]
     if missing:
@@ -138,7 +146,9 @@ def partner_pool(frame: pd.DataFrame, products: pd.DataFrame, partner: str, *, l
     if isinstance(lgd, bool) or not isinstance(lgd, (int, float)) or not 0 <= lgd <= 1:
         raise ConfigError(f"lgd must be within 0–1; got {lgd!r}")
     mine = partner_products(products, partner)
-    matched = match_book(frame, mine)
+    unblocked = match_book(frame, mine)
+    matched = block_offers(unblocked, blocked)
+    n_blocked = int((unblocked[("best", "n_eligible")] > 0).sum() - (matched[("best", "n_eligible")] > 0).sum())
     eligible = matched[("best", "n_eligible")].to_numpy() > 0
     best = matched.loc[eligible, "best"]
     fee_pct = mine.set_index("product_id")["broker_fee_pct"]
@@ -167,7 +177,7 @@ def partner_pool(frame: pd.DataFrame, products: pd.DataFrame, partner: str, *, l
     grade_mix["limit_krw"] = grades["limit_krw"].sum().reindex(GRADES, fill_value=0.0).to_numpy()
     grade_mix["mean_pd"] = grades["pd"].mean().reindex(GRADES).to_numpy()
     return PartnerPool(partner, str(mine["partner_ko"].iloc[0]), mine, float(lgd), len(frame), offers,
-                       pd.DataFrame(rows), grade_mix)
+                       pd.DataFrame(rows), grade_mix, n_blocked)
 
 
 def _apr_span(row: Any) -> str:

@@ -4,9 +4,9 @@ the product catalog. Nothing else in the project writes SQL.
 :class:`Store` is the front: it holds one gateway (the engine, transactions and retries, error
 translation, migrations, the audit-write helper) and exposes the verbs. Each verb is one
 transaction (all of it is saved or none of it) and returns frozen records (:mod:`.records`), never
-live ORM objects. Every change a verb makes is audited in the same transaction. Decisions and audit
-entries are append-only and published policy and catalog versions are immutable: no verb changes
-or removes them, and the database's triggers refuse it as well.
+live ORM objects. Every change a verb makes is audited in the same transaction. Decisions, audit
+entries and watch actions are append-only and published policy and catalog versions are immutable:
+no verb changes or removes them, and the database's triggers refuse it as well.
 
 A verb is a plain function in the module of its concern, taking a SQLAlchemy ``Session`` and the
 verb's arguments; the :class:`Store` method of the same name runs it in a transaction:
@@ -24,6 +24,7 @@ verb's arguments; the :class:`Store` method of the same name runs it in a transa
 ``audit``          audit, audit_log
 ``requests``       open_request, update_request, list_requests
 ``products``       save_products, current_products, product_version, product_history
+``watch``          record_watch_action, watch_actions, frozen_merchants (append-only watch-list actions)
 ``front``          :class:`Store`: one method per verb, plus url, dialect, migrate, close
 ``_gateway``       the engine, transactions and retries, error translation, migrate, ``write_audit``
 ``_files``         the SQLite file's identity, the "a database existed" marker, the keyed-hash secret
@@ -52,9 +53,10 @@ from .front import Store
 from .logins import LoginError
 from .passwords import MIN_PASSWORD_LENGTH, PASSWORD_RULE, check_password
 from .products import catalog_changes
-from .records import AuditEntry, Decision, MerchantRequest, PolicyVersion, ProductCatalogVersion, User
-from .tables import DECISIONS, REQUEST_KINDS, REQUEST_STATUSES
+from .records import AuditEntry, Decision, MerchantRequest, PolicyVersion, ProductCatalogVersion, User, WatchAction
+from .tables import DECISIONS, REQUEST_KINDS, REQUEST_STATUSES, WATCH_ACTIONS, WATCH_NOTE_REQUIRED
 
 __all__ = ["DECISIONS", "MIN_PASSWORD_LENGTH", "PASSWORD_RULE", "REQUEST_KINDS", "REQUEST_STATUSES", "AuditEntry",
            "DatabaseDamagedError", "Decision", "LoginError", "MerchantRequest", "PolicyVersion",
-           "ProductCatalogVersion", "Store", "User", "catalog_changes", "check_password", "default_url"]
+           "ProductCatalogVersion", "Store", "User", "WATCH_ACTIONS", "WATCH_NOTE_REQUIRED", "WatchAction",
+           "catalog_changes", "check_password", "default_url"]

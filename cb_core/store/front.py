@@ -1,10 +1,8 @@
 """The :class:`Store`: one front over one :class:`~cb_core.store._gateway.Gateway`.
 
-Each method opens the verb's transaction through the gateway and calls the verb function of the
-same name in its module (:mod:`~cb_core.store.users`, :mod:`~cb_core.store.policies`,
-:mod:`~cb_core.store.decisions`, :mod:`~cb_core.store.audit`, :mod:`~cb_core.store.requests`,
-:mod:`~cb_core.store.products`), where the verb's rules and full documentation live. The few verbs
-that need two transactions (a login, a session check, a race answered afresh) compose them here.
+Each method runs the verb function of the same name in its module (``users``, ``policies``, ``decisions``,
+``watch``...; the verb's rules and full documentation live there) in one transaction; the few verbs
+that need two (a login, a session check, a race answered afresh) compose them here.
 """
 from __future__ import annotations
 
@@ -18,13 +16,13 @@ from sqlalchemy import Engine
 
 from ..config import get_settings
 from ..errors import ConfigError, ConflictError
-from . import audit, decisions, logins, maintenance, policies, products, requests, tickets, users
+from . import audit, decisions, logins, maintenance, policies, products, requests, tickets, users, watch
 from ._files import EMPTY, FileIdentity, Secret, damaged, marker_path, prepare_sqlite, private_folder, sqlite_file, \
     write_marker
 from ._gateway import DEFAULT_BUSY_TIMEOUT_S, DEFAULT_RETRIES, Gateway
 from ._values import aware
 from .passwords import Passwords
-from .records import AuditEntry, Decision, MerchantRequest, PolicyVersion, ProductCatalogVersion, User
+from .records import AuditEntry, Decision, MerchantRequest, PolicyVersion, ProductCatalogVersion, User, WatchAction
 
 __all__ = ["Store"]
 
@@ -155,10 +153,8 @@ class Store:
                                                           actor=actor))
 
     def ensure_first_admin(self, name: str = "admin") -> tuple[User, str] | None:
-        """On a store with no users, create admin ``name`` with a random password and return both.
-
-        Returns None when any user exists (every install gets its own password; none is built in).
-        """
+        """On a store with no users, create admin ``name`` with a random password and return both;
+        None when any user exists (every install gets its own password; none is built in)."""
         if self._gateway.run(users.has_users, write=False):
             return None
         try:
@@ -387,3 +383,18 @@ class Store:
     def product_history(self) -> list[ProductCatalogVersion]:
         """Every saved catalog version, oldest first."""
         return self._gateway.run(products.product_history, write=False)
+
+    # -- watch actions (watch.py) ----------------------------------------------------------------
+    def record_watch_action(self, merchant_id: str, loan_id: str | None, action: str, note: str | None,
+                            user: User | str, now: datetime | None = None, **options: Any) -> WatchAction:
+        """An audited watch action on a merchant; see :func:`.watch.record_watch_action`."""
+        return self._gateway.run(lambda s: watch.record_watch_action(s, merchant_id, loan_id, action, note, user,
+                                                                     now, **options))
+
+    def watch_actions(self, merchant_id: str) -> list[WatchAction]:
+        """Every watch action on ``merchant_id``, oldest first."""
+        return self._gateway.run(lambda s: watch.watch_actions(s, merchant_id), write=False)
+
+    def frozen_merchants(self) -> dict[str, WatchAction]:
+        """Merchants whose new offers are frozen now: merchant id -> the freeze in force."""
+        return self._gateway.run(watch.frozen_merchants, write=False)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .tables import AuditRow, DecisionRow, PolicyVersionRow, ProductVersionRow, RequestRow, UserRow
+from .tables import AuditRow, DecisionRow, PolicyVersionRow, ProductVersionRow, RequestRow, UserRow, WatchActionRow
 
 
 @dataclass(frozen=True)
@@ -164,3 +164,20 @@ class ProductCatalogVersion:
     @classmethod
     def of(cls, row: ProductVersionRow) -> ProductCatalogVersion:
         return cls(row.version, copy.deepcopy(row.catalog), row.created_by, row.created_at)
+
+
+@dataclass(frozen=True)
+class WatchAction:
+    """An officer's action on a watch-listed merchant: review, freeze_offers, contact or unfreeze."""
+
+    id: int
+    merchant_id: str
+    loan_id: str | None
+    action: str
+    note: str
+    user: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: WatchActionRow) -> WatchAction:
+        return cls(row.id, row.merchant_id, row.loan_id, row.action, row.note, row.user_name, row.created_at)

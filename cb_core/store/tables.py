@@ -4,11 +4,12 @@ Only the verb modules of :mod:`cb_core.store` use these classes; everything else
 :class:`~cb_core.store.Store` verbs and gets frozen records back (:mod:`cb_core.store.records`).
 The Alembic revisions in ``cb_core/store/migrations/versions`` create exactly this schema (a test
 compares them), plus triggers that make ``audit_log``, ``decisions`` and ``product_versions``
-append-only and published policy versions immutable inside the database itself.
+append-only (and ``watch_actions``) and published policy versions immutable inside the database
+itself.
 
 Each vocabulary has one home: roles are :data:`cb_core.access.ROLES`, decisions are
-:data:`cb_core.strategy.DECISIONS`; request kinds and statuses are defined here (and exported from
-:mod:`cb_core.store`).
+:data:`cb_core.strategy.DECISIONS`; request kinds and statuses and watch actions are defined here
+(and exported from :mod:`cb_core.store`).
 """
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ from ..strategy import DECISIONS
 POLICY_STATUSES = ("draft", "published")
 REQUEST_KINDS = ("explanation", "correction", "recalculation", "human_review")
 REQUEST_STATUSES = ("open", "in_progress", "resolved")
+#: What an officer does about a merchant on the watch-list (revision 0005).
+WATCH_ACTIONS = ("review", "freeze_offers", "contact", "unfreeze")
+#: Watch actions that must say why (a written note).
+WATCH_NOTE_REQUIRED = ("freeze_offers", "unfreeze")
 
 NAME_LENGTH = 64
 
@@ -248,4 +253,26 @@ class ProductVersionRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     catalog: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.name"))
+    created_at: Mapped[datetime]
+
+
+class WatchActionRow(Base):
+    """Append-only: what an officer did about a merchant on the watch-list (review, freeze further
+    offers, contact, unfreeze), with a note, who and when. A merchant is frozen while its newest
+    freeze/unfreeze action is a freeze."""
+
+    __tablename__ = "watch_actions"
+    __table_args__ = (
+        CheckConstraint(_one_of("action", WATCH_ACTIONS), name="ck_watch_actions_action"),
+        CheckConstraint(f"action NOT IN ({', '.join(repr(a) for a in WATCH_NOTE_REQUIRED)}) OR length(note) > 0",
+                        name="ck_watch_actions_note"),
+        Index("ix_watch_actions_merchant", "merchant_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    loan_id: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    action: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text)
+    user_name: Mapped[str] = mapped_column(ForeignKey("users.name"))
     created_at: Mapped[datetime]

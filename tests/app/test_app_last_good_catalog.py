@@ -18,12 +18,16 @@ KEPT, REFUSED = "Kept Loan", "Refused Loan"  # BANK-01's English name in the sav
 
 
 @pytest.fixture(scope="module")
-def between(scored):
-    """A merchant BANK-01 takes under the shipped catalog (min_score 600) and not at min_score 620."""
+def between(scored, small_book):
+    """A merchant BANK-01 takes under the shipped catalog (min_score 600) and not at min_score 620
+    (and without an overdue loan: Square's rule would give it no offer at all)."""
+    from cb_core.loans import blocked_merchants
+
     shipped = load_products()
     assert shipped.set_index("product_id").loc["BANK-01", "min_score"] == 600
     book = match_book(scored, shipped)
-    return book.index[book[("eligible", "BANK-01")] & scored["score"].between(600, 619)][0]
+    free = ~book.index.isin(blocked_merchants(small_book)["merchant_id"])
+    return book.index[book[("eligible", "BANK-01")] & scored["score"].between(600, 619) & free][0]
 
 
 def test_a_refused_edit_keeps_the_last_saved_catalog_in_use(own_store, scored, between):

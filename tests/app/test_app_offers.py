@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from cb_core.i18n import format_krw
 from cb_core.offers import PRODUCTS_FILE, load_products, match_book, offers_for, recourse, simulate
+from cb_core.loans import blocked_merchants
 from tests.support.app import app_as, edit_catalog, offers_script, products_page
 
 OTHER_PARTNERS_OF_HANBIT = ("Nuri Capital", "Daon Savings Bank", "FlowPay")
@@ -37,11 +38,12 @@ def _table_with(app, column: str) -> pd.DataFrame:
 # ------------------------------------------------------------------ offers panel (render_offers)
 
 @pytest.fixture(scope="module")
-def candidate(scored):
+def candidate(scored, small_book):
     """A merchant with several offers, the advance RBF-01 among them, that misses BANK-01 on its score
-    alone by a few points (so that recourse has options)."""
+    alone by a few points (so that recourse has options), and no overdue loan (Square's rule)."""
     book = match_book(scored, load_products())
     ok = (book[("best", "n_eligible")] >= 2) & book[("eligible", "RBF-01")] & (book[("failed", "BANK-01")] == 1)
+    ok &= ~book.index.isin(blocked_merchants(small_book)["merchant_id"])
     return book.index[ok & (scored["score"] >= 585)][0]
 
 
@@ -113,7 +115,7 @@ def test_simulator_shows_the_path_schedule_and_summary_of_a_scenario(own_store, 
 
 # ------------------------------------------------------------------ partner view
 
-def test_admin_partner_view_numbers_equal_an_independent_computation(own_store, scored):
+def test_admin_partner_view_numbers_equal_an_independent_computation(own_store, scored, small_book):
     app = app_as("admin", own_store)
     app.session_state["lang"] = "en"
     app.switch_page("views/partner_view.py").run()
@@ -122,7 +124,7 @@ def test_admin_partner_view_numbers_equal_an_independent_computation(own_store, 
     products = load_products()
     mine = products[products["partner"] == "Nuri Capital"]
     best = match_book(scored, mine)["best"]
-    best = best[best["n_eligible"] > 0]
+    best = best[(best["n_eligible"] > 0) & ~best.index.isin(blocked_merchants(small_book)["merchant_id"])]
     fee = best["product_id"].map(mine.set_index("product_id")["broker_fee_pct"]) / 100 * best["limit_krw"]
     pd_ = scored.loc[best.index, "pd"]
     assert _metric(app, "Eligible merchants") == f"{len(best):,}"

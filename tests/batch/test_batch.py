@@ -19,6 +19,7 @@ from cb_core.batch.train import _valid_loss_sums, early_stopping_iteration
 from cb_core.data import categories
 from cb_core.errors import ConfigError, DataSourceError, SchemaError
 from cb_core.model import load_model, train_model
+from cb_core.loans import block_offers, blocked_merchants
 from cb_core.offers import load_products, match_book
 from cb_core.explain import score_frame
 from cb_core.features import current_snapshot, training_table
@@ -61,11 +62,14 @@ def scored(tmp_path_factory, client, book_dir, model_dir):
     return result, batch.read_output(out)
 
 
-def single_machine(model, book_dir):
-    """The reference: read_book -> snapshot -> score_frame(explain) -> match_book, in one process."""
-    snap = current_snapshot(read_book(book_dir))
+def single_machine(model, book_dir, frozen=()):
+    """The reference: read_book -> snapshot -> score_frame(explain) -> match_book without the merchants
+    Square's rule blocks (an overdue open loan, or ``frozen``), in one process."""
+    book = read_book(book_dir)
+    snap = current_snapshot(book)
     scores = score_frame(model, snap, explain=True)
-    offers = flatten_offers(match_book(scores[["pd", "score", "grade"]].join(snap[OFFER_INPUTS]), load_products()))
+    matched = match_book(scores[["pd", "score", "grade"]].join(snap[OFFER_INPUTS]), load_products())
+    offers = flatten_offers(block_offers(matched, blocked_merchants(book, frozen, as_of=book.last_month)))
     return scores.join(offers)
 
 
@@ -92,6 +96,24 @@ def test_batch_equals_single_machine(scored, model, book_dir):
     np.testing.assert_array_equal(got.set_index("merchant_id").loc[ref.index, "pd"].to_numpy(), ref["pd"].to_numpy())
     assert got.filter(like="points__").shape[1] == len(model.features)
     assert (got[offer_column("best", "n_eligible")] > 0).sum() > 100
+
+
+def test_no_offer_to_merchants_with_an_overdue_loan_or_a_freeze(scored, client, small_book, book_dir, model,
+                                                               model_dir, tmp_path):
+    result, got = scored
+    overdue = blocked_merchants(small_book, as_of="2026-10")
+    assert result.blocked == len(overdue) > 0
+    best = got.set_index("merchant_id")[offer_column("best", "n_eligible")]
+    assert (best.loc[overdue["merchant_id"]] == 0).all()
+    # a frozen merchant that had offers loses them, in the batch as on one machine
+    frozen = str(best[best > 0].index[0])
+    again = batch.run_batch(book_dir, tmp_path / "out", model=model_dir, client=client, partitions=2,
+                            frozen=[frozen])
+    out = batch.read_output(tmp_path / "out").set_index("merchant_id")
+    assert again.blocked == len(overdue) + 1 and out.loc[frozen, offer_column("best", "n_eligible")] == 0
+    ref = single_machine(model, book_dir, frozen=[frozen])
+    offer_columns = [c for c in ref.columns if c.startswith("offer__")]
+    assert_same(out.reset_index(), ref, offer_columns)
 
 
 def test_every_merchant_in_exactly_one_partition(scored):
@@ -195,6 +217,26 @@ def test_cli_main_against_a_scheduler_address(client, book_dir, model_dir, tmp_p
     assert cli_main(["batch", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o3"), "--scheduler", address,
                        "--model", str(model_dir)]) == 2
     assert "book folder not found" in capsys.readouterr().err
+
+
+def test_cli_batch_reads_the_freezes_from_the_store(client, scored, book_dir, model_dir, tmp_path, capsys,
+                                                    monkeypatch):
+    from cb_core.store import Store
+
+    url = f"sqlite:///{tmp_path / 'cb.sqlite'}"
+    monkeypatch.setenv("CB_DATABASE_URL", url)
+    result, got = scored
+    best = got.set_index("merchant_id")[offer_column("best", "n_eligible")]
+    frozen = str(best[best > 0].index[-1])
+    with Store(url) as store:
+        store.add_user("oh", "officer", password="correct horse battery staple")
+        store.record_watch_action(frozen, None, "freeze_offers", "settlement delays", "oh")
+    code = cli_main(["batch", "--scheduler", client.scheduler.address, "--data", str(book_dir), "--out",
+                     str(tmp_path / "out"), "--model", str(model_dir), "--partitions", "2", "--frozen-from-store"])
+    printed = json.loads(capsys.readouterr().out)
+    assert code == 0 and printed["blocked"] == result.blocked + 1
+    out = batch.read_output(tmp_path / "out").set_index("merchant_id")
+    assert out.loc[frozen, offer_column("best", "n_eligible")] == 0
 
 
 def test_bad_arguments_are_named(book_dir, model_dir, tmp_path):

@@ -71,7 +71,7 @@ def test_db_backup_check_restore_and_confirm_empty(tmp_path):
     # ... until the backup is restored:
     r = _cli("db", "--database-url", url, "restore", str(tmp_path / "cb-backup.sqlite"))
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["revision"] == "0004"
+    assert json.loads(r.stdout)["revision"] == "0005"
     with Store(url) as store:
         assert [u.name for u in store.list_users()] == ["kim"]
 

@@ -25,10 +25,10 @@ def test_fresh_database_is_migrated_to_head_and_matches_the_models(db_url):
     from cb_core.store.tables import Base
 
     first = Store(db_url)
-    assert first.revision == head_revision() == "0004"
+    assert first.revision == head_revision() == "0005"
     again = Store(db_url)  # opening an up-to-date database changes nothing
     assert again.revision == head_revision()
-    assert rows_of(first, "SELECT version_num FROM alembic_version") == [("0004",)]
+    assert rows_of(first, "SELECT version_num FROM alembic_version") == [("0005",)]
     with first._engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata) == []
     first.close()

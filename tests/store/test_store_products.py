@@ -33,7 +33,7 @@ def shipped():
 
 
 def test_first_save_is_version_one_in_canonical_form_and_audited(store, shipped):
-    assert store.revision == "0004"
+    assert store.revision == "0005"
     assert store.current_products() is None and store.product_history() == []
     edited = copy.deepcopy(shipped)
     edited[0]["min_score"] = "620"  # numeric text is read as a number and stored as one

@@ -256,7 +256,7 @@ def test_backup_while_running_and_restore(tmp_path):
         with pytest.raises(ConfigError, match="exists already"):
             store.backup(target)
         decide(store, "M002", user="oh", policy_name=None, policy_version=None)
-        assert store.restore(target) == "0004"
+        assert store.restore(target) == "0005"
         assert [d.id for d in store.list_decisions()] == [first.id]  # the running store sees the backup
         (tmp_path / "junk.sqlite").write_bytes(b"junk" * 100)
         with pytest.raises(DataSourceError, match="junk.sqlite: not a readable SQLite database"):
