@@ -41,7 +41,7 @@ _MB = 1024 * 1024
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
 _UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optionally outcomes, bureau_history, loans, "
-                 "loan_months, each as .csv or .parquet")
+                 "loan_months, default_events, each as .csv or .parquet")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,5 +396,6 @@ def _stored_book(folder: Path, fingerprint: str, digests: dict[str, str] | None 
         return None
     book = Book(merchants=frames["merchants"], activity=frames["monthly_activity"], outcomes=frames.get("outcomes"),
                 bureau_history=frames.get("bureau_history"), _fingerprint=fingerprint if same_bytes else None,
-                loans=frames.get("loans"), loan_months=frames.get("loan_months"))
+                loans=frames.get("loans"), loan_months=frames.get("loan_months"),
+                default_events=frames.get("default_events"))
     return book if book.fingerprint == fingerprint else None

@@ -22,6 +22,16 @@ months of history first):
    offered limit, rounded down to 100,000 KRW; APR, term and repayment are the offer's.
 4. Repayment month by month: :mod:`cb_core.loans._paths`.
 
+Default events: when the book has a ``default_events`` table (the demo book from
+:func:`cb_core.synth.generate_book` does), the merchant's own persistent default decides its loan.
+A merchant is not booked from its default month on (a bureau would show the default). A loan open
+three months before the default month misses its payment then and rolls 30 days a month, so it is
+90+ days past due exactly in the default month, then charged off three months later; a loan booked
+within three months before the default misses its first instalment (the month after booking) and
+reaches 90+ three months after that. A merchant without a default event never misses for good
+(transient misses still happen). Without the table, default events are drawn from the true PD path
+(:mod:`cb_core.loans._paths`).
+
 Same book and seed, same tables (a test writes them twice and compares the bytes).
 """
 from __future__ import annotations
@@ -57,14 +67,16 @@ def _by_month(book: Book, months: list[str], column: str) -> np.ndarray:
     return out
 
 
-def _miss_months(book: Book, ids: pd.Index, first_abs: int) -> np.ndarray | None:
-    """First missed payment (month index) per merchant from ``outcomes.default_month`` (90+ month,
-    three months earlier), when the book has that column; else None (drawn instead)."""
-    if book.outcomes is None or "default_month" not in book.outcomes:
+def _default_months(book: Book, ids: pd.Index, first_abs: int) -> np.ndarray | None:
+    """Each merchant's default month as a month index of the book (``default_events``; a large
+    number for a merchant without one), or None when the book has no ``default_events`` table."""
+    events = book.default_events
+    if events is None:
         return None
-    events = book.outcomes.dropna(subset=["default_month"]).drop_duplicates("merchant_id")
-    out = np.full(len(ids), -1, dtype=np.int64)
-    out[ids.get_indexer(events["merchant_id"])] = month_index(events["default_month"].astype(str)) - 3 - first_abs
+    out = np.full(len(ids), np.iinfo(np.int32).max, dtype=np.int64)
+    where = ids.get_indexer(events["merchant_id"].astype(str))
+    known = where >= 0
+    out[where[known]] = month_index(events["default_month"].astype(str))[known] - first_abs
     return out
 
 
@@ -99,7 +111,7 @@ def demo_loans(book: Book, seed: int = 7, *, products: pd.DataFrame | None = Non
     for j, month in enumerate(months):
         tp = true_pd_at(book, month)
         pd_true[ids.get_indexer(tp.index), j] = tp.to_numpy()
-    miss = _miss_months(book, ids, first_abs)
+    default_at = _default_months(book, ids, first_abs)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 16]))
     free_from = np.zeros(len(ids), dtype=np.int64)
     loans: list[tuple] = []
@@ -119,6 +131,8 @@ def demo_loans(book: Book, seed: int = 7, *, products: pd.DataFrame | None = Non
         offers = match_book(frame, products)
         best = offers[("best", "product_id")].to_numpy()
         take = (score >= policy.approve_cutoff) & pd.notna(best) & (free_from[active] <= j) & (draw < take_up)
+        if default_at is not None:  # a merchant already in default (the bureau shows it) gets no loan
+            take &= default_at[active] > j
         limits, aprs = offers["limit_krw"], offers["apr_pct"]
         for i in np.flatnonzero(take):
             m, pid = active[i], best[i]
@@ -130,13 +144,21 @@ def demo_loans(book: Book, seed: int = 7, *, products: pd.DataFrame | None = Non
             loan_id = f"L{len(loans) + 1:07d}"
             path = loan_path(rng, start=j, n_months=n_months, amount=amount, apr_pct=apr, term=term, product=p,
                              gmv=gmv[m], pd_by_month=pd_true[m],
-                             miss_month=None if miss is None else (int(miss[m]) if miss[m] >= 0 else n_months))
+                             miss_month=None if default_at is None else _miss_month(int(default_at[m]), j, n_months))
             loans.append((loan_id, ids[m], p["partner"], pid, months[j], int(amount), apr, term, p["repayment"],
                           int(score[i]), int(frame["grade"].iloc[i]), float(pd_b[i]), POLICY_VERSION))
             rows += [(loan_id, months[k], bal, paid, dpd, status) for k, bal, paid, dpd, status in path]
             end_status, end = path[-1][4], path[-1][0]
             free_from[m] = n_months if end_status == "charged_off" else (end + 1 if end_status == "repaid" else n_months)
     return _frames(loans, rows)
+
+
+def _miss_month(default_at: int, booked: int, n_months: int) -> int:
+    """First missed payment of a loan booked at ``booked`` of a merchant defaulting at ``default_at``:
+    three months before the default (so 90+ days past due in the default month), but never before
+    the loan's first instalment (the month after booking); ``n_months`` (never) without a default
+    in the book."""
+    return max(default_at - 3, booked + 1) if default_at < n_months else n_months
 
 
 def _frames(loans: list[tuple], rows: list[tuple]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -89,7 +89,8 @@ indices 5, 8, 11). With fewer than 18 months none qualifies and the last month i
 and at least 3 months of rows so far, not yet in default (*D* > *T*), and that had a loan (a 60%
 draw per merchant and snapshot), get a row with ``true_pd`` (the PD as of *T*) and
 ``defaulted_12m = 1`` exactly when *T* < *D* <= *T* + 12: one default labels every earlier row
-whose window holds it, and no row after it.
+whose window holds it, and no row after it. Table ``default_events`` publishes *D* (may be past the
+book's end): a label like ``outcomes``, never a feature; demo loans default exactly then.
 """
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ from ._names import (
     _business_names, _business_reg_nos, _date_strings, _merchant_ids, _month_start_days, _owner_names, _sigmoid,
     _to_str_series, business_reg_check_digit,
 )
-from ._defaults import LOAN_SHARE, _collapse, _draw_default_months, _draw_outcomes
+from ._defaults import LOAN_SHARE, _collapse, _default_events, _draw_default_months, _draw_outcomes
 from ._pd import _PD_INPUTS, CATEGORY_PD_EFFECT, PD_COEFFICIENTS, _true_pd
 from ._profiles import _CATEGORIES, _REGIONS, _seasonality
 
@@ -345,7 +346,8 @@ def generate_book(n_merchants: int, n_months: int = 24, seed: int = 7, end_month
     -------
     Book
         ``merchants``, ``activity`` (the ``monthly_activity`` table, sorted by merchant and month)
-        and ``outcomes`` (with the extra ``true_pd`` column), ``source="demo:seed=<seed>"``.
+        ``outcomes`` (with the extra ``true_pd`` column), ``bureau_history`` and ``default_events``
+        (see the module docstring), ``source="demo:seed=<seed>"``.
 
     Raises
     ------
@@ -392,5 +394,6 @@ def generate_book(n_merchants: int, n_months: int = 24, seed: int = 7, end_month
         "merchant_id": merchants["merchant_id"], "month": _to_str_series(month_labels.take(first)),
         "bureau_score": merchants["bureau_score"], "owner_has_credit_card": merchants["owner_has_credit_card"],
     }, columns=list(BUREAU_HISTORY_COLUMNS))
+    events = _default_events(ids, default_t, [_month_label(start_abs + t) for t in range(max(snapshots) + 13)])
     return Book(merchants=merchants, activity=activity, outcomes=outcomes, bureau_history=bureau_history,
-                source=f"demo:seed={seed}")
+                source=f"demo:seed={seed}", default_events=events)
