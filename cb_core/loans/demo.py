@@ -11,7 +11,7 @@ How loans are booked (:func:`demo_loans`), month by month from the seventh month
 months of history first):
 
 1. Score at booking: the generator's true PD of each merchant with a row that month
-   (:func:`cb_core.synth.true_pd_at`), blurred by a model error of N(0, 0.35) in log-odds (a real
+   (:func:`cb_core.synth.true_pd_at`; all months at once with ``true_pd_path``), blurred by a model error of N(0, 0.35) in log-odds (a real
    model is not the truth; the backtest should see that), on the settings' score scale and the
    policy's grade bands.
 2. Approved: score at or above the policy's ``approve_cutoff``; offered: the best-ranked eligible
@@ -42,11 +42,11 @@ import numpy as np
 import pandas as pd
 
 from ..data import Book
-from ..features import month_index, snapshot
+from ..features import month_index
 from ..model import ScoreScale, grade_of, score_from_pd
 from ..offers import load_products, match_book, round_down_limit
 from ..strategy import Policy
-from ..synth import true_pd_at
+from ..synth import true_pd_path
 from ._paths import loan_path
 
 __all__ = ["DEMO_TAKE_UP", "MODEL_ERROR_SD", "demo_loans", "with_demo_loans"]
@@ -65,6 +65,24 @@ def _by_month(book: Book, months: list[str], column: str) -> np.ndarray:
     cols = pd.Index(months).get_indexer(book.activity["month"])
     out[rows, cols] = book.activity[column].to_numpy(dtype=float, na_value=np.nan)
     return out
+
+
+def _offer_inputs(gmv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``months_active`` and ``gmv_3m_avg_krw`` of every merchant at every month index, as the as-of
+    snapshot (:func:`cb_core.features.snapshot`) computes them, from the (merchant x month) sales
+    matrix (NaN without a row): months with sales so far; sales of the last three months over the
+    months among them on or after the merchant's first row."""
+    months_active = np.cumsum(gmv > 0, axis=1).astype(float)
+    seen = np.isfinite(gmv)
+    first = np.where(seen.any(axis=1), seen.argmax(axis=1), gmv.shape[1])
+    avg = np.full(gmv.shape, np.nan)
+    col = np.arange(gmv.shape[1])
+    for j in range(gmv.shape[1]):
+        lo = max(j - 2, 0)
+        n_seen = (col[None, lo:j + 1] >= first[:, None]).sum(axis=1).astype(float)
+        total = np.nansum(gmv[:, lo:j + 1], axis=1)
+        np.divide(total, n_seen, out=avg[:, j], where=n_seen > 0)
+    return months_active, avg
 
 
 def _default_months(book: Book, ids: pd.Index, first_abs: int) -> np.ndarray | None:
@@ -107,10 +125,11 @@ def demo_loans(book: Book, seed: int = 7, *, products: pd.DataFrame | None = Non
     months = sorted(book.activity["month"].astype(str).unique())
     n_months, first_abs = len(months), int(month_index(months[0]))
     ids = pd.Index(book.merchants["merchant_id"].astype(str))
-    gmv, pd_true = _by_month(book, months, "gmv_krw"), np.full((len(ids), n_months), np.nan)
-    for j, month in enumerate(months):
-        tp = true_pd_at(book, month)
-        pd_true[ids.get_indexer(tp.index), j] = tp.to_numpy()
+    gmv = _by_month(book, months, "gmv_krw")
+    pd_true = true_pd_path(book, months).to_numpy()
+    months_active, gmv_3m_avg = _offer_inputs(gmv)
+    category = book.merchants["category"].astype(str).to_numpy()
+    id_text = ids.to_numpy(dtype=object)
     default_at = _default_months(book, ids, first_abs)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 16]))
     free_from = np.zeros(len(ids), dtype=np.int64)
@@ -123,30 +142,33 @@ def demo_loans(book: Book, seed: int = 7, *, products: pd.DataFrame | None = Non
         logit = np.log(pd_true[active, j] / (1 - pd_true[active, j])) + noise
         pd_b = 1.0 / (1.0 + np.exp(-logit))
         score = np.asarray(score_from_pd(pd_b, scale, rounded=True), dtype=np.int64)
-        snap = snapshot(book.merchants, book.activity, months[j]).reindex(ids[active])
-        frame = pd.DataFrame({"score": score, "grade": grade_of(score, policy.bands),
-                              "months_active": snap["months_active"].to_numpy(),
-                              "gmv_3m_avg_krw": snap["gmv_3m_avg_krw"].to_numpy(),
-                              "category": snap["category"].astype(str).to_numpy()}, index=ids[active])
+        # only the merchants that would take an offer are matched (the others' offers change nothing)
+        cand = np.flatnonzero((score >= policy.approve_cutoff) & (free_from[active] <= j) & (draw < take_up)
+                              & (True if default_at is None else default_at[active] > j))  # not yet in default
+        who = active[cand]
+        frame = pd.DataFrame({"score": score[cand], "grade": grade_of(score[cand], policy.bands),
+                              "months_active": months_active[who, j], "gmv_3m_avg_krw": gmv_3m_avg[who, j],
+                              "category": category[who]}, index=ids[who])
         offers = match_book(frame, products)
-        best = offers[("best", "product_id")].to_numpy()
-        take = (score >= policy.approve_cutoff) & pd.notna(best) & (free_from[active] <= j) & (draw < take_up)
-        if default_at is not None:  # a merchant already in default (the bureau shows it) gets no loan
-            take &= default_at[active] > j
+        best = offers[("best", "product_id")].to_numpy(dtype=object)
+        grades = frame["grade"].to_numpy()
         limits, aprs = offers["limit_krw"], offers["apr_pct"]
-        for i in np.flatnonzero(take):
-            m, pid = active[i], best[i]
+        column = {pid: (limits.columns.get_loc(pid), aprs.columns.get_loc(pid)) for pid in set(best[pd.notna(best)])}
+        limits, aprs = limits.to_numpy(dtype=float), aprs.to_numpy(dtype=float)
+        for c in np.flatnonzero(pd.notna(best)):
+            i = cand[c]
+            m, pid = active[i], best[c]
             p = catalog[pid]
-            limit = float(limits[pid].iat[i])
+            limit = float(limits[c, column[pid][0]])
             amount = max(float(round_down_limit(limit * rng.uniform(0.5, 1.0))), 100_000.0)
-            apr = round(float(aprs[pid].iat[i]), 2)
+            apr = round(float(aprs[c, column[pid][1]]), 2)
             term = int(p["max_term_months"] if p["repayment"] != "amortizing" else p["term_months"])
             loan_id = f"L{len(loans) + 1:07d}"
             path = loan_path(rng, start=j, n_months=n_months, amount=amount, apr_pct=apr, term=term, product=p,
                              gmv=gmv[m], pd_by_month=pd_true[m],
                              miss_month=None if default_at is None else _miss_month(int(default_at[m]), j, n_months))
-            loans.append((loan_id, ids[m], p["partner"], pid, months[j], int(amount), apr, term, p["repayment"],
-                          int(score[i]), int(frame["grade"].iloc[i]), float(pd_b[i]), POLICY_VERSION))
+            loans.append((loan_id, id_text[m], p["partner"], pid, months[j], int(amount), apr, term, p["repayment"],
+                          int(score[i]), int(grades[c]), float(pd_b[i]), POLICY_VERSION))
             rows += [(loan_id, months[k], bal, paid, dpd, status) for k, bal, paid, dpd, status in path]
             end_status, end = path[-1][4], path[-1][0]
             free_from[m] = n_months if end_status == "charged_off" else (end + 1 if end_status == "repaid" else n_months)
