@@ -81,7 +81,7 @@ def watchlist_run(merchants: int, seed: int, months: int = 24, horizon: int = 6)
     t0 = time.perf_counter()
     book = with_demo_loans(generate_book(merchants, months, seed), seed)
     t1 = time.perf_counter()
-    model, _ = train_with_report(book, seed=seed)
+    model, _ = train_with_report(book, seed=seed, challenger=False)  # the model alone: no challenger, no variants
     t2 = time.perf_counter()
     lm = book.loan_months
     bad_loans = int(lm.loc[lm["status"].isin(["dpd_90_plus", "charged_off"]), "loan_id"].nunique())
