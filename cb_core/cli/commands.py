@@ -8,6 +8,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 from ..access import ROLES, can, roles_with
@@ -20,15 +21,20 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     from ..loans import with_demo_loans
     from ..synth import generate_book
 
+    started = time.perf_counter()
     book = generate_book(args.merchants, args.months, args.seed, args.end_month)
+    seconds = {"generate": time.perf_counter() - started}
     if not args.no_loans:
         book = with_demo_loans(book, args.seed)
+        seconds["loans"] = time.perf_counter() - started - seconds["generate"]
     out = write_book(book, Path(args.out), fmt=args.format)
+    seconds["total"] = time.perf_counter() - started
     print(json.dumps({"out": str(out), "merchants": len(book.merchants), "activity_rows": len(book.activity),
                       "outcome_rows": 0 if book.outcomes is None else len(book.outcomes),
                       "bureau_history_rows": 0 if book.bureau_history is None else len(book.bureau_history),
                       "loans": 0 if book.loans is None else len(book.loans),
-                      "fingerprint": book.fingerprint}, ensure_ascii=False))
+                      "fingerprint": book.fingerprint,
+                      "seconds": {k: round(v, 2) for k, v in seconds.items()}}, ensure_ascii=False))
     return 0
 
 

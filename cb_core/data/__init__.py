@@ -8,7 +8,7 @@ lazily: the feature catalog alone does not load pandera or pyarrow.
 from ..lazy import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
-    "book": ("ACTIVITY_COLUMNS", "BUREAU_HISTORY_COLUMNS", "MERCHANT_COLUMNS", "OUTCOME_COLUMNS",
+    "book": ("ACTIVITY_COLUMNS", "BUREAU_HISTORY_COLUMNS", "DEFAULT_EVENT_COLUMNS", "MERCHANT_COLUMNS", "OUTCOME_COLUMNS",
              "OUTCOME_HORIZON_MONTHS", "OUTCOME_OPTIONAL_COLUMNS", "PERSONAL_COLUMNS", "REQUIRED_TABLES",
              "SENSITIVE_COLUMNS", "STATIC_FIELDS", "TABLES", "Book"),
     "loan_contract": ("LOAN_COLUMNS", "LOAN_CONTRACT", "LOAN_MONTH_COLUMNS", "LOAN_STATUSES", "REPAYMENT_KINDS",

@@ -36,7 +36,13 @@ OUTCOME_HORIZON_MONTHS: int = 12
 PERSONAL_COLUMNS: tuple[str, ...] = ("owner_name", "business_reg_no")
 SENSITIVE_COLUMNS: tuple[str, ...] = ("region_income_index",)
 
-TABLES: tuple[str, ...] = ("merchants", "monthly_activity", "outcomes", "bureau_history", "loans", "loan_months")
+#: Optional table: each merchant's persistent default event (the month it first reached 90+ days
+#: past due on its credit), at most one row per merchant. It is a label, like ``outcomes``: the
+#: features and the trainer never read it. The demo book's demo loans default exactly then.
+DEFAULT_EVENT_COLUMNS: tuple[str, ...] = ("merchant_id", "default_month")
+
+TABLES: tuple[str, ...] = ("merchants", "monthly_activity", "outcomes", "bureau_history", "loans", "loan_months",
+                           "default_events")
 REQUIRED_TABLES: tuple[str, ...] = ("merchants", "monthly_activity")
 
 
@@ -56,6 +62,8 @@ class Book:
         The optional ``bureau_history`` table (bureau score and credit card of the owner by month).
     loans, loan_months : DataFrame or None
         The optional booked-loan tables (:mod:`cb_core.data.loan_contract`).
+    default_events : DataFrame or None
+        The optional ``default_events`` table (:data:`DEFAULT_EVENT_COLUMNS`).
     """
 
     merchants: pd.DataFrame
@@ -67,6 +75,7 @@ class Book:
     _last_month: str | None = field(default=None, repr=False, compare=False)
     loans: pd.DataFrame | None = None
     loan_months: pd.DataFrame | None = None
+    default_events: pd.DataFrame | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -74,7 +83,8 @@ class Book:
         if self._fingerprint is None:
             h = hashlib.sha256()
             # optional tables count only when present, so a book without them keeps its fingerprint
-            extra = tuple(f for f in (self.bureau_history, self.loans, self.loan_months) if f is not None)
+            extra = tuple(f for f in (self.bureau_history, self.loans, self.loan_months, self.default_events)
+                          if f is not None)
             for frame in (self.merchants, self.activity, self.outcomes, *extra):
                 if frame is None:
                     h.update(b"none")
@@ -98,7 +108,8 @@ class Book:
             out["outcomes"] = self.outcomes
         if self.bureau_history is not None:
             out["bureau_history"] = self.bureau_history
-        for name, frame in (("loans", self.loans), ("loan_months", self.loan_months)):
+        for name, frame in (("loans", self.loans), ("loan_months", self.loan_months),
+                            ("default_events", self.default_events)):
             if frame is not None:
                 out[name] = frame
         return out

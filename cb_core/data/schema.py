@@ -23,6 +23,7 @@ from pandera.errors import SchemaErrors
 from .book import REQUIRED_TABLES, TABLES, Book
 from ..errors import ConfigError, Problem, SchemaError
 from ._schema_checks import _column_checks
+from ._event_rules import event_problems
 from ._loan_rules import loan_problems
 from ._schema_parse import _INVISIBLE, _Column, _month_text
 from ._spec import _STR, ColumnSpec
@@ -82,6 +83,11 @@ CONTRACT: dict[str, dict[str, ColumnSpec]] = {
         "owner_has_credit_card": ColumnSpec("bool", nullable=True),
     },
     **LOAN_CONTRACT,
+    "default_events": {
+        "merchant_id": ColumnSpec("id", unique=True),
+        # may lie past the book's last month: an outcome window reaching beyond the book holds it
+        "default_month": ColumnSpec("month", not_future=False),
+    },
 }
 _KEYS = {"monthly_activity": ["merchant_id", "month"], "outcomes": ["merchant_id", "snapshot_month"],
          "bureau_history": ["merchant_id", "month"], "loan_months": ["loan_id", "month"]}
@@ -215,7 +221,7 @@ def _cross_problems(tables: dict[str, dict[str, _Column]], today: date, max_rows
         # Compared without surrounding spaces, and ids with invisible characters left out: an id
         # with either is reported once, where it is.
         known = merchants["merchant_id"].values.dropna().str.replace(_INVISIBLE, "", regex=True).str.strip().unique()
-        for table in ("monthly_activity", "outcomes", "bureau_history", "loans"):
+        for table in ("monthly_activity", "outcomes", "bureau_history", "loans", "default_events"):
             ids = tables.get(table, {}).get("merchant_id")
             if ids is None:
                 continue
@@ -244,7 +250,7 @@ def _cross_problems(tables: dict[str, dict[str, _Column]], today: date, max_rows
         clean_ids = ids.str.replace(_INVISIBLE, "", regex=True).str.strip()
         reported = pd.concat([ids[months.notna() & periods.isna()], clean_ids[ids.ne(clean_ids).fillna(False)]])
         found += _gap_problems(ids.where(~ids.isin(reported.unique())), periods, max_rows)
-    for table, column, rule, rows, example in loan_problems(tables):
+    for table, column, rule, rows, example in loan_problems(tables) + event_problems(tables):
         found.append(_rows_problem(table, column, rule, rows, example, max_rows,
                                    (TABLES.index(table), 2, _column_position(table, column))))
     return found
@@ -357,7 +363,8 @@ def _validate(tables: dict[str, pd.DataFrame], *, today: date | None, max_rows: 
     canonical = {name: _canonical(name, columns) for name, columns in checked.items()}
     return Book(merchants=canonical["merchants"], activity=canonical["monthly_activity"],
                 outcomes=canonical.get("outcomes"), bureau_history=canonical.get("bureau_history"), source=source,
-                loans=canonical.get("loans"), loan_months=canonical.get("loan_months"))
+                loans=canonical.get("loans"), loan_months=canonical.get("loan_months"),
+                default_events=canonical.get("default_events"))
 
 
 def _raise(found: list[_Found], source: str) -> None:

@@ -339,5 +339,5 @@ def _stored_book(folder: Path, fingerprint: str, digests: dict[str, str] | None 
         return None
     book = Book(merchants=frames["merchants"], activity=frames["monthly_activity"], outcomes=frames.get("outcomes"),
                 bureau_history=frames.get("bureau_history"), _fingerprint=fingerprint if same_bytes else None,
-                loans=frames.get("loans"), loan_months=frames.get("loan_months"))
+                loans=frames.get("loans"), loan_months=frames.get("loan_months"), default_events=frames.get("default_events"))
     return book if book.fingerprint == fingerprint else None

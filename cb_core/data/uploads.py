@@ -16,7 +16,7 @@ __all__ = ["read_uploaded"]
 _MB = 1024 * 1024
 _SAME_TABLE_TWICE = "{n} files for this table ({names}): upload one"
 _UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optionally outcomes, bureau_history, loans, "
-                 "loan_months, each as .csv or .parquet")
+                 "loan_months, default_events, each as .csv or .parquet")
 
 
 def read_uploaded(files: dict[str, bytes] | Sequence[tuple[str, bytes]], *, today: date | None = None,

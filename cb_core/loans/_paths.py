@@ -8,8 +8,8 @@ A loan's life is decided by the merchant's own months after booking:
   disputes raise it month by month) and 0.6 in a month without activity (a merchant that stopped
   selling). Nine months, not twelve: the missed payment rolls 30 days a month and reaches 90+ three
   months later, so a loan is "bad" (90+ within 12 months) with about its PD at booking. When the
-  book carries a default month per merchant (``outcomes.default_month``), that month is the 90+
-  month instead and nothing is drawn.
+  book carries a default month per merchant (the ``default_events`` table), that month is the 90+
+  month instead and nothing is drawn (:mod:`cb_core.loans.demo` fixes ``miss_month``).
 - **The roll.** From the first missed payment: 15, 45, 75, 105, 135, 165 days past due at month
   ends (``dpd_1_29`` ... ``dpd_90_plus``), then charged off at 195 days; no payment, the balance
   frozen (non-accrual). A quarter of drawn events cure at 30–59 days: the merchant pays what it

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import TERMINAL_STATUSES, Book
-from ..features import current_snapshot, month_index, month_label
+from ..features import month_index, month_label, snapshot
 from ..offers import load_products
 
 __all__ = ["SEVERITIES", "TRIGGERS", "WATCHLIST_COLUMNS", "watchlist"]
@@ -46,20 +46,26 @@ def _window(matrix: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return np.nansum(matrix[:, lo:hi + 1], axis=1)
 
 
-def _activity_matrix(book: Book, merchants: pd.Index, first: int, last: int, column: str) -> np.ndarray:
+def _activity_matrices(book: Book, merchants: pd.Index, first: int, last: int,
+                       columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """(merchant x month) matrices of ``columns`` over months ``first..last`` (NaN without a row)."""
     act = book.activity
-    period = np.asarray(month_index(act["month"].astype(str)))
-    keep = (period >= first) & (period <= last) & act["merchant_id"].isin(merchants).to_numpy()
-    out = np.full((len(merchants), last - first + 1), np.nan)
-    rows = merchants.get_indexer(act["merchant_id"][keep])
-    out[rows, period[keep] - first] = act[column].to_numpy(dtype=float, na_value=np.nan)[keep]
+    mine = act[act["merchant_id"].isin(merchants).to_numpy()]  # the loans' merchants first: month text is slow
+    period = np.asarray(month_index(mine["month"].astype(str)))
+    keep = (period >= first) & (period <= last)
+    rows = merchants.get_indexer(mine["merchant_id"][keep])
+    out = {}
+    for column in columns:
+        matrix = np.full((len(merchants), last - first + 1), np.nan)
+        matrix[rows, period[keep] - first] = mine[column].to_numpy(dtype=float, na_value=np.nan)[keep]
+        out[column] = matrix
     return out
 
 
 def _activity_triggers(book: Book, merchants: pd.Index, t: int) -> dict[str, np.ndarray]:
     first = t - 14
-    m = {c: _activity_matrix(book, merchants, first, t, c)
-         for c in ("gmv_krw", "refund_krw", "orders", "disputes", "avg_rating", "reviews")}
+    m = _activity_matrices(book, merchants, first, t, ("gmv_krw", "refund_krw", "orders", "disputes", "avg_rating",
+                                                        "reviews"))
     T = t - first  # index of month T
     gmv = m["gmv_krw"]
     recent = _window(gmv, T - 2, T)
@@ -141,6 +147,7 @@ def watchlist(book: Book, model=None, *, as_of: str | None = None, products: pd.
         :data:`WATCHLIST_COLUMNS`; ``triggers`` joined by ``;`` in :data:`TRIGGERS` order.
     """
     from .cohorts import _as_of_index, _loan_tables
+    from .scoring import merchant_tables
 
     loans, lm = _loan_tables(book)
     t = _as_of_index(as_of, lm)
@@ -156,7 +163,8 @@ def watchlist(book: Book, model=None, *, as_of: str | None = None, products: pd.
     hits.update({k: v[where] for k, v in per_merchant.items()})
     hits["grade_down"] = np.zeros(len(open_loans), dtype=bool)
     if model is not None and len(open_loans):
-        snap = current_snapshot(book, month_label(t)).reindex(merchants).dropna(how="all")
+        sub_merchants, sub_activity, history = merchant_tables(book, merchants)
+        snap = snapshot(sub_merchants, sub_activity, month_label(t), history).reindex(merchants).dropna(how="all")
         grades = model.score(snap)["grade"].reindex(open_loans["merchant_id"]).to_numpy(dtype=float)
         booked = grades_at_booking(book, model, open_loans["loan_id"]) if same_model_at_booking else \
             open_loans["grade_at_booking"].to_numpy(dtype=float)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..data import OUTCOME_COLUMNS
+from ..data import DEFAULT_EVENT_COLUMNS, OUTCOME_COLUMNS
 from ._names import _to_str_series
 from ._pd import _PD_INPUTS, _true_pd
 
@@ -97,6 +97,15 @@ def _collapse(rng: np.random.Generator, row_merchant: np.ndarray, row_t: np.ndar
     cols["search_clicks"][post] = rng.binomial(c["search_clicks"], f)
     cols["ad_spend_krw"][post] = 0
     return keep
+
+
+def _default_events(ids: pa.Array, default_t: np.ndarray, month_labels: list[str]) -> pd.DataFrame:
+    """The ``default_events`` table: ``merchant_id`` and ``default_month`` of every merchant with a
+    default month, in merchant order; ``month_labels`` names the month indices (past the book's end too)."""
+    defaulted = np.flatnonzero(default_t != NO_DEFAULT)
+    return pd.DataFrame({"merchant_id": _to_str_series(ids.take(defaulted)),
+                         "default_month": _to_str_series(pa.array(month_labels).take(default_t[defaulted]))},
+                        columns=list(DEFAULT_EVENT_COLUMNS))
 
 
 #: Share of merchants with a loan at each snapshot (a draw per merchant and snapshot).

@@ -89,7 +89,8 @@ indices 5, 8, 11). With fewer than 18 months none qualifies and the last month i
 and at least 3 months of rows so far, not yet in default (*D* > *T*), and that had a loan (a 60%
 draw per merchant and snapshot), get a row with ``true_pd`` (the PD as of *T*) and
 ``defaulted_12m = 1`` exactly when *T* < *D* <= *T* + 12: one default labels every earlier row
-whose window holds it, and no row after it.
+whose window holds it, and no row after it. Table ``default_events`` publishes *D* (may be past the
+book's end): a label like ``outcomes``, never a feature; demo loans default exactly then.
 """
 from __future__ import annotations
 
@@ -108,12 +109,12 @@ from ._names import (
     _business_names, _business_reg_nos, _date_strings, _merchant_ids, _month_start_days, _owner_names, _sigmoid,
     _to_str_series, business_reg_check_digit,
 )
-from ._defaults import LOAN_SHARE, _collapse, _draw_default_months, _draw_outcomes
-from ._pd import _PD_INPUTS, CATEGORY_PD_EFFECT, PD_COEFFICIENTS, _true_pd
+from ._defaults import LOAN_SHARE, _collapse, _default_events, _draw_default_months, _draw_outcomes
+from ._pd import CATEGORY_PD_EFFECT, PD_COEFFICIENTS
 from ._profiles import _CATEGORIES, _REGIONS, _seasonality
 
 __all__ = ["CATEGORY_PD_EFFECT", "LOAN_SHARE", "PD_COEFFICIENTS", "business_reg_check_digit", "generate_book",
-           "snapshot_months", "true_pd_at"]
+           "snapshot_months"]
 
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -271,60 +272,6 @@ def _draw_merchants(rng: np.random.Generator, n: int, n_months: int, end_abs: in
     return merchants, params
 
 
-# --------------------------------------------------------------------------- true PD at a month
-
-def true_pd_at(book: Book, as_of: str) -> pd.Series:
-    """True probability of default of each merchant with activity in month ``as_of``.
-
-    The same function of observable behaviour up to and including ``as_of`` that
-    :func:`generate_book` uses for ``outcomes.true_pd`` (see the module docstring).
-
-    Parameters
-    ----------
-    book : Book
-        A book with the contract's ``merchants`` and ``monthly_activity`` columns.
-    as_of : str
-        Month ``YYYY-MM``; a month of the book.
-
-    Returns
-    -------
-    Series
-        ``true_pd`` (float64) indexed by ``merchant_id``, in merchants-table order.
-
-    Raises
-    ------
-    ConfigError
-        If ``as_of`` is not a month of the book, or the tables do not match each other
-        (activity of an unknown merchant, an unknown category).
-    """
-    as_of_abs = _parse_month("as_of", as_of)
-    cat_codes, _ = _reference_tables()
-    merchants, activity = book.merchants, book.activity
-    month_codes, month_labels = pd.factorize(activity["month"])
-    label_abs = np.array([_parse_month("activity.month", str(m)) for m in month_labels], dtype=np.int64)
-    if as_of_abs not in set(label_abs.tolist()):
-        span = f"{_month_label(label_abs.min())} to {_month_label(label_abs.max())}" if len(label_abs) else "none"
-        raise ConfigError(f"as_of must be a month of the book ({span}); got {as_of!r}")
-    row_month = label_abs[month_codes]
-    rows = np.flatnonzero((row_month >= as_of_abs - 11) & (row_month <= as_of_abs))
-    ids = pd.Index(merchants["merchant_id"])
-    row_merchant = ids.get_indexer(activity["merchant_id"].iloc[rows])
-    if (row_merchant < 0).any():
-        unknown = activity["merchant_id"].iloc[rows[row_merchant < 0][0]]
-        raise ConfigError(f"activity has merchant_id(s) missing from merchants, e.g. {unknown!r}")
-    cat = pd.Index(cat_codes).get_indexer(merchants["category"])
-    if (cat < 0).any():
-        raise ConfigError(f"unknown category {merchants['category'].iloc[np.flatnonzero(cat < 0)[0]]!r}")
-    joined = merchants["joined_platform_on"]
-    join_abs = (joined.str.slice(0, 4).astype(np.int64) * 12 + joined.str.slice(5, 7).astype(np.int64) - 1).to_numpy()
-    # float64 is exact for the counts and accepts nullable (Int64) columns from loaded books
-    values = {c: activity[c].to_numpy(dtype=np.float64, na_value=np.nan)[rows] for c in _PD_INPUTS}
-    bureau = merchants["bureau_score"].to_numpy(dtype=np.float64, na_value=np.nan)
-    pd_all, active = _true_pd(row_merchant, row_month[rows], values, len(merchants),
-                              as_of_abs, join_abs, bureau, cat, cat_codes)
-    return pd.Series(pd_all[active], index=pd.Index(ids[active], name="merchant_id"), name="true_pd")
-
-
 # --------------------------------------------------------------------------- the book
 
 def generate_book(n_merchants: int, n_months: int = 24, seed: int = 7, end_month: str = "2026-10") -> Book:
@@ -345,7 +292,8 @@ def generate_book(n_merchants: int, n_months: int = 24, seed: int = 7, end_month
     -------
     Book
         ``merchants``, ``activity`` (the ``monthly_activity`` table, sorted by merchant and month)
-        and ``outcomes`` (with the extra ``true_pd`` column), ``source="demo:seed=<seed>"``.
+        ``outcomes`` (with the extra ``true_pd`` column), ``bureau_history`` and ``default_events``
+        (see the module docstring), ``source="demo:seed=<seed>"``.
 
     Raises
     ------
@@ -392,5 +340,6 @@ def generate_book(n_merchants: int, n_months: int = 24, seed: int = 7, end_month
         "merchant_id": merchants["merchant_id"], "month": _to_str_series(month_labels.take(first)),
         "bureau_score": merchants["bureau_score"], "owner_has_credit_card": merchants["owner_has_credit_card"],
     }, columns=list(BUREAU_HISTORY_COLUMNS))
+    events = _default_events(ids, default_t, [_month_label(start_abs + t) for t in range(max(snapshots) + 13)])
     return Book(merchants=merchants, activity=activity, outcomes=outcomes, bureau_history=bureau_history,
-                source=f"demo:seed={seed}")
+                source=f"demo:seed={seed}", default_events=events)

@@ -22,8 +22,8 @@ def test_demo_data_then_validate_both_formats(tmp_path):
         info = json.loads(r.stdout)
         assert info["merchants"] == 300
         assert sorted(p.name for p in out.iterdir()) == [
-            f"{t}.{fmt}" for t in ("bureau_history", "loan_months", "loans", "merchants", "monthly_activity",
-                                   "outcomes")]
+            f"{t}.{fmt}" for t in ("bureau_history", "default_events", "loan_months", "loans", "merchants",
+                                   "monthly_activity", "outcomes")]
         assert info["bureau_history_rows"] == 300
         v = _cli("validate", str(out))
         assert v.returncode == 0, v.stderr

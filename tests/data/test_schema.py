@@ -222,7 +222,7 @@ def test_table_level_problems_are_each_named():
         Problem("monthly_activity", "returns", "missing column"),
         Problem("outcomes", "*", "table is empty: header only, no data rows"),
         Problem("repayments", "*", "unknown table; expected merchants, monthly_activity, outcomes, bureau_history, "
-                "loans, loan_months"),
+                "loans, loan_months, default_events"),
     ]
 
 

@@ -21,7 +21,7 @@ from tests.support.books import TODAY, good_tables
 
 BAD = Path(__file__).resolve().parent.parent / "bad_inputs"
 UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optionally outcomes, bureau_history, loans, "
-                "loan_months, each as .csv or .parquet")
+                "loan_months, default_events, each as .csv or .parquet")
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def test_renamed_files_in_a_folder(tmp_path, book):
     (tmp_path / "b" / "monthly_activity.csv").rename(tmp_path / "b" / "activity.csv")
     _assert_same_book(read_book(tmp_path / "b", tables={"monthly_activity": "activity"}, today=TODAY), book)
     with pytest.raises(ConfigError, match="tables may only rename merchants, monthly_activity, outcomes, bureau_history, "
-                       "loans, loan_months; got act"):
+                       "loans, loan_months, default_events; got act"):
         read_book(tmp_path / "b", tables={"act": "activity"})
 
 

@@ -114,3 +114,52 @@ def test_loan_path_by_hand():
     assert [r[3:] for r in rows[3:]] == [(15, "dpd_1_29"), (45, "dpd_30_59"), (75, "dpd_60_89"), (105, "dpd_90_plus"),
                                          (135, "dpd_90_plus"), (165, "dpd_90_plus"), (195, "charged_off")]
     assert {r[1] for r in rows[3:]} == {1_000_000} and rows[-1][0] == 11
+
+
+def _loans_with_default_month(book):
+    """Each loan with its merchant's default month index (NaN without one) and its months as indices."""
+    events = book.default_events.set_index("merchant_id")["default_month"]
+    loans = book.loans.assign(booked=month_index(book.loans["booked_month"]),
+                              default=book.loans["merchant_id"].map(events))
+    loans["default"] = [month_index(d) if isinstance(d, str) else np.nan for d in loans["default"]]
+    months = book.loan_months.assign(m=month_index(book.loan_months["month"]))
+    return loans, months
+
+
+def test_demo_loans_default_exactly_at_the_books_default_month(loan_book):
+    loans, months = _loans_with_default_month(loan_book)
+    dpd = months.set_index(["loan_id", "m"])["days_past_due"]
+    status = months.set_index(["loan_id", "m"])["status"]
+    last = months["m"].max()
+    # a loan still open three months before its merchant's default month is 90+ in that very month
+    open_before = loans[(loans["booked"] <= loans["default"] - 4) & (loans["default"] <= last)]
+    open_before = open_before[[(lid, d - 3) in dpd.index for lid, d in zip(open_before["loan_id"],
+                                                                            open_before["default"])]]
+    assert len(open_before) >= 3
+    for lid, d in zip(open_before["loan_id"], open_before["default"].astype(int)):
+        assert [dpd[(lid, m)] for m in range(d - 3, d + 1)] == [15, 45, 75, 105]
+        assert status[(lid, d)] == "dpd_90_plus"
+        assert status[(lid, d - 3)] == "dpd_1_29"
+    # booked within three months before the default: the first instalment is missed, 90+ three months later
+    late = loans[(loans["booked"] > loans["default"] - 4) & (loans["booked"] < loans["default"])
+                 & (loans["booked"] + 4 <= last)]
+    for lid, b in zip(late["loan_id"], late["booked"].astype(int)):
+        assert [dpd[(lid, m)] for m in range(b, b + 5)] == [0, 15, 45, 75, 105]
+    # nobody is booked at or after their default month, and a merchant without one never rolls past 30 days
+    assert not (loans["booked"] >= loans["default"]).any()
+    clean = months[months["loan_id"].isin(loans.loc[loans["default"].isna(), "loan_id"])]
+    assert len(clean) > 1000 and clean["days_past_due"].max() == 15
+    # every loan that reached 90+ belongs to a merchant with a default event, and hit it at max(D, booked + 4)
+    first90 = months[months["status"] == "dpd_90_plus"].groupby("loan_id")["m"].min()
+    bad = loans.set_index("loan_id").loc[first90.index]
+    assert bad["default"].notna().all()
+    assert (first90 == np.maximum(bad["default"], bad["booked"] + 4)).all()
+
+
+def test_demo_loans_draw_their_own_defaults_without_default_events(small_book):
+    from dataclasses import replace
+
+    bare = replace(small_book, default_events=None, loans=None, loan_months=None, _fingerprint=None)
+    book = with_demo_loans(bare, seed=11)
+    validate_tables(book.tables(), source="demo")
+    assert (book.loan_months["status"] == "dpd_90_plus").any()

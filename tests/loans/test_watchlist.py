@@ -1,6 +1,7 @@
 """The watch-list on the hand-made book (hand_book.py): which loans, which triggers, which severity."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cb_core.loans import WATCHLIST_COLUMNS, watchlist
@@ -43,8 +44,9 @@ def test_grade_down_two_or_more_since_booking(monkeypatch):
 
     ids = pd.Index(["M001", "M002", "M003", "M004"], name="merchant_id")
     # the model grades everyone 4 now and 3 at their booking months; A was booked at grade 2, D at 5
-    monkeypatch.setattr(ew, "current_snapshot", lambda book, as_of: pd.DataFrame({"g": 4}, index=ids))
-    monkeypatch.setattr(scoring, "snapshot", lambda merchants, activity, month: pd.DataFrame({"g": 3}, index=ids))
+    monkeypatch.setattr(ew, "snapshot", lambda merchants, activity, as_of, history: pd.DataFrame({"g": 4}, index=ids))
+    monkeypatch.setattr(scoring, "snapshot", lambda merchants, activity, month, history: pd.DataFrame({"g": 3},
+                                                                                                     index=ids))
     same = watchlist(hand_book(), _GradeModel(), as_of="2025-11", include_unflagged=True).set_index("loan_id")
     assert same["triggers"].to_dict() == {"D": "past_due", "A": ""}  # one grade down by the same model
     recorded = watchlist(hand_book(), _GradeModel(), as_of="2025-11", include_unflagged=True,
@@ -97,3 +99,21 @@ def test_as_of_is_checked():
         watchlist(hand_book(), as_of="2026-13")
     with pytest.raises(ConfigError, match=r"as_of 2026-03 is after the last month of loan_months \(2026-02\)"):
         watchlist(hand_book(), as_of="2026-03")
+
+
+def test_booked_merchants_snapshot_alone_equals_the_whole_books(small_book, trained):
+    """The loans' re-scores read only their merchants' rows: the same as a whole-book snapshot."""
+    from cb_core.features import snapshot
+    from cb_core.loans import pd_at_booking, scores_at_booking
+
+    model = trained[0]
+    loans = small_book.loans.groupby("booked_month").head(3)
+    got = scores_at_booking(small_book, model, loans["loan_id"])
+    assert len(got) == len(loans) and got["pd"].notna().all()
+    for month, group in loans.groupby("booked_month"):
+        snap = snapshot(small_book.merchants, small_book.activity, month, small_book.bureau_history)
+        want = model.score(snap.loc[group["merchant_id"]])
+        np.testing.assert_array_equal(got.loc[group["loan_id"], "pd"].to_numpy(), want["pd"].to_numpy())
+        np.testing.assert_array_equal(got.loc[group["loan_id"], "grade"].to_numpy(), want["grade"].to_numpy())
+    every = pd_at_booking(small_book, model)
+    np.testing.assert_array_equal(every.loc[loans["loan_id"]].to_numpy(), got["pd"].to_numpy())
