@@ -36,7 +36,6 @@ __all__ = ["FORMATS", "load_current", "read_book", "save_current", "write_book"]
 FORMATS: tuple[str, ...] = ("parquet", "csv")
 POINTER_FILE = "current_book.json"
 
-#: Bytes in a megabyte of ``max_upload_mb`` (Streamlit's ``server.maxUploadSize`` counts the same way).
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
 

@@ -13,6 +13,7 @@ from .sources import FORMATS, _max_rows
 
 __all__ = ["read_uploaded"]
 
+#: Bytes in a megabyte of ``max_upload_mb`` (Streamlit's ``server.maxUploadSize`` counts the same way).
 _MB = 1024 * 1024
 _SAME_TABLE_TWICE = "{n} files for this table ({names}): upload one"
 _UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optionally outcomes, bureau_history, loans, "
