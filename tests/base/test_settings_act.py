@@ -234,7 +234,7 @@ def _upload(book, folder: Path) -> dict[str, bytes]:
 @case("max_report_rows")
 def _max_report_rows(run: Run, name: str) -> None:
     from cb_core.data.schema import validate_tables
-    from cb_core.data.sources import read_uploaded
+    from cb_core.data import read_uploaded
 
     files = _upload(validate_tables(good_tables(), today=TODAY), run.tmp_path / "book")
     activity = pd.read_csv(io.BytesIO(files["monthly_activity.csv"]), dtype=str, keep_default_na=False)
@@ -251,7 +251,7 @@ def _max_report_rows(run: Run, name: str) -> None:
 
 @case("max_upload_mb")
 def _max_upload_mb(run: Run, name: str) -> None:
-    from cb_core.data.sources import read_uploaded
+    from cb_core.data import read_uploaded
     from cb_core.synth.generate import generate_book
 
     files = _upload(generate_book(900, 18, seed=1), run.tmp_path / "book")

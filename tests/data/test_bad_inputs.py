@@ -28,7 +28,7 @@ from cb_core.errors import DataSourceError, SchemaError
 from cb_core.offers.catalog import load_products
 from cb_core.features.pipeline import current_snapshot
 from cb_core.data.schema import validate_tables
-from cb_core.data.sources import read_book, read_uploaded
+from cb_core.data import read_book, read_uploaded
 from tests.bad_inputs import make_bad_inputs
 from tests.support.app import ROOT
 from tests.support.books import TODAY, good_tables
