@@ -16,11 +16,12 @@ from cb_core import workspace
 from cb_core.data import Book
 from cb_core.data import feature_catalog
 from cb_core.errors import CBError, ModelError, SchemaError
+from cb_core.i18n import strings
 from cb_core.model import check_book_features
 from cb_core.store import DatabaseDamagedError
 from ui import cache
 from ui.labels import tr
-from ui.text import cell, show_frame
+from ui.text import cell, plain, show_frame
 
 
 @contextmanager
@@ -39,9 +40,20 @@ def engine_errors(title_key: str = "error_title") -> Iterator[None]:
         show_frame(problems_frame(exc))
         st.stop()
     except CBError as exc:
+        if said_in_language(exc):
+            st.stop()
         st.error(tr(title_key), icon="⚠️")
         st.code(cell(exc), language=None, wrap_lines=True)  # messages quote values: plain text
         st.stop()
+
+
+def said_in_language(exc: CBError) -> bool:
+    """Show an engine error that carries a catalog key (``exc.key``/``exc.params``) in the user's
+    language, as ``st.error``; False (nothing shown) when it has none."""
+    if not exc.key or exc.key not in strings():
+        return False
+    st.error(tr(exc.key, **{k: plain(v) for k, v in exc.params.items()}), icon="⚠️")  # values may be names
+    return True
 
 
 def problems_frame(exc: SchemaError) -> pd.DataFrame:

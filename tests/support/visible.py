@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any, Iterator
 
+import numpy as np
 import pandas as pd
 
 from cb_core.i18n import strings
@@ -51,6 +52,8 @@ def _proto_strings(message: Any, kind: str, path: str = "") -> Iterator[tuple[st
 
 def _shown_cell(value: Any, formatted: bool) -> str:
     """A cell as st.dataframe draws it (a float column without a format: up to 4 decimals)."""
+    if isinstance(value, (bool, np.bool_)):
+        return ""  # drawn as a checkbox
     if isinstance(value, float) and not formatted:
         if value != value:
             return "None"  # the grid shows an empty cell, but a missing number is a finding
@@ -192,7 +195,7 @@ def text_problems(texts: list[tuple[str, str]], lang: str, allowed: set[str] = f
             bad.append("Python repr")
         if lang == "ko" and stripped not in allowed and not _HANGUL.search(text):
             words = [w for w in _LATIN_WORD.findall(text) if w not in ALLOWED_LATIN and w not in allowed]
-            if len(words) >= 2 or (where.endswith("placeholder") and words):
+            if words:
                 bad.append("Latin-only text on a Korean page")
         if bad:
             found.append(f"{where}: {text[:120]!r}: {', '.join(bad)}")
