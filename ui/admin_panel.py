@@ -91,13 +91,18 @@ def details(before: Any, after: Any) -> str:
     return " · ".join(parts)
 
 
+def actor(name: str) -> str:
+    """Who did it: a user name, or the command line / the app itself (``system``)."""
+    return tr("audit_system") if name == "system" else name
+
+
 def sentence(entry: Any) -> str:
     """One audit entry as a sentence in the user's language."""
     key = f"audit_do_{_key(entry.action)}"
     target = "" if entry.entity_id is None else str(entry.entity_id)
     if key in strings():
-        return tr(key, actor=entry.user, target=target)
-    return tr("audit_do_other", actor=entry.user, action=action_name(entry.action), target=target)
+        return tr(key, actor=actor(entry.user), target=target)
+    return tr("audit_do_other", actor=actor(entry.user), action=action_name(entry.action), target=target)
 
 
 def render_audit_log() -> None:
@@ -116,7 +121,7 @@ def render_audit_log() -> None:
     if not entries:
         return
     show_frame(pd.DataFrame([{tr("decision_id"): e.id, tr("audit_at_kst"): kst(e.at, seconds=True),
-                              tr("audit_user"): e.user, tr("audit_what"): sentence(e),
+                              tr("audit_user"): actor(e.user), tr("audit_what"): sentence(e),
                               tr("audit_details"): details(e.before, e.after)} for e in entries]))
     raw = pd.DataFrame([{"id": e.id, "at_utc": pd.Timestamp(e.at).isoformat(), "user": e.user, "action": e.action,
                          "entity": e.entity, "entity_id": e.entity_id or "",

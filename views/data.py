@@ -29,7 +29,7 @@ else:
     cols[2].metric(tr("data_merchants"), count(len(book.merchants)))
     cols[3].metric(tr("data_activity_rows"), count(len(book.activity)))
     st.success(tr("data_valid", last_month=book.last_month,
-                  outcomes=count(0 if book.outcomes is None else len(book.outcomes))))
+                  outcomes=0 if book.outcomes is None else len(book.outcomes)))
     st.caption(tr("data_kept_books", n=get_settings().keep_replaced_books))
 
     st.subheader(tr("data_quality"))

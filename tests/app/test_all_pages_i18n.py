@@ -14,6 +14,7 @@ import json
 import pytest
 
 from cb_core.config import Settings
+from cb_core.data import categories
 from tests.support.app import ROOT, USERS, app_as
 from tests.support.visible import text_problems, visible_texts
 from ui.nav import PAGES
@@ -39,6 +40,8 @@ def data_texts(small_book, app_users):
     for table, frame in small_book.tables().items():
         allowed |= {table, *map(str, frame.columns)}
     allowed |= set(Settings.__dataclass_fields__) | {"cb_core"}
+    # category codes: typed into the Products editor's "eligible categories" cells
+    allowed |= set(categories())
     return allowed
 
 

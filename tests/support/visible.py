@@ -27,7 +27,7 @@ _HIDDEN_FIELDS = {
     "height_config", "text_alignment_config", "gap_config", "language", "disabled_reason", "vertical_alignment",
     "border_config", "delta_color", "delta_arrow", "chart_type", "scroll_mode", "deploy_params", "target",
     "click_mode", "layout", "string_value", "int_value", "double_value", "accept_file", "column_order",
-    "use_container_width", "style", "anchor", "tooltip_mode", "tab_style", "favicon", "config",
+    "use_container_width", "style", "autocomplete", "anchor", "tooltip_mode", "tab_style", "favicon", "config",
 }
 # Fields whose value is shown although named "value": a metric's value, a text input's value.
 _SHOWN_VALUE_TYPES = {"metric", "text_input", "text_area", "progress"}
@@ -75,15 +75,22 @@ def _frame_strings(node: Any) -> Iterator[tuple[str, str]]:
             config = json.loads(raw)
         except ValueError:
             config = {}
+    editable = bool(getattr(node.proto, "editing_mode", 0))
     for column in frame.columns:
         conf = config.get(str(column)) or config.get(f"col:{column}") or {}
         header = conf.get("label") or str(column)
         yield "dataframe.header", header
         if conf.get("hidden"):
             continue
-        formatted = bool((conf.get("type_config") or {}).get("format"))
+        type_config = conf.get("type_config") or {}
+        formatted = bool(type_config.get("format"))
+        options = {str(o.get("value")): str(o.get("label")) for o in type_config.get("options") or []
+                   if isinstance(o, dict)}
         for value in frame[column].head(60):
-            yield "dataframe.cell", _shown_cell(value, formatted)
+            if editable and (value is None or value is pd.NA or (isinstance(value, float) and value != value)):
+                continue  # an empty cell of an editor is where a value may be typed (not a missing value shown)
+            shown = _shown_cell(value, formatted)
+            yield "dataframe.cell", options.get(shown, shown)
     if frame.index.name is not None or not isinstance(frame.index, pd.RangeIndex):
         if not getattr(node.proto, "hide_index", False) and "_index" not in config:
             for value in list(frame.index)[:60]:
