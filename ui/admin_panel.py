@@ -21,7 +21,7 @@ from ui.display import decision_word, value_label
 from ui.errors import engine_errors
 from ui.labels import count, kst, label_func, tr
 from ui.session import lang, user_name
-from ui.tables import download_csv
+from ui.tables import download_csv, flash
 from ui.text import plain, show_frame
 
 #: Audit actions the app writes (the store's verbs and the app's own), for the filter.
@@ -109,8 +109,8 @@ def render_audit_log() -> None:
     """Filters, the log as sentences, and the raw log as CSV."""
     c = st.columns(4)
     who = c[0].text_input(tr("audit_user"), key="au_user").strip()
-    action = c[1].selectbox(tr("audit_action"), ["", *ACTIONS], key="au_action",
-                            format_func=lambda a: tr("audit_all_actions") if not a else action_name(a))
+    names = {"": tr("audit_all_actions"), **{a: action_name(a) for a in ACTIONS}}  # bound now: see label_func
+    action = c[1].selectbox(tr("audit_action"), list(names), key="au_action", format_func=names.get)
     since = c[2].date_input(tr("audit_since"), value=None, key="au_since", format="YYYY-MM-DD")
     limit = c[3].number_input(tr("audit_limit"), 10, 100_000, 1000, 100, key="au_limit")
     filters = {**({"user": who} if who else {}), **({"action": action} if action else {}),
@@ -141,22 +141,25 @@ def _partners() -> dict[str, str]:
 
 def render_users() -> None:
     """Add a user; disable / enable, reset the password of, or change the role of one; then the list."""
-    partners = _partners()
+    partners = {"": tr("users_no_partner"), **_partners()}
     with st.expander(tr("users_add_title")), st.form("user_add", clear_on_submit=True):
         c = st.columns(4)
         name = c[0].text_input(tr("login_user"), key="ua_name")
         role = c[1].selectbox(tr("users_role"), ROLES, key="ua_role", format_func=label_func("role_"))
-        partner = c[2].selectbox(tr("users_partner"), ["", *partners], key="ua_partner",
-                                 format_func=lambda p: partners.get(p, tr("users_no_partner")), help=tr("users_partner_help"))
+        partner = c[2].selectbox(tr("users_partner"), list(partners), key="ua_partner", format_func=partners.get,
+                                 help=tr("users_partner_help"))
         password = c[3].text_input(tr("users_password"), type="password", key="ua_password", help=tr("users_password_help"))
         if st.form_submit_button(tr("users_add"), type="primary"):
-            with engine_errors():
-                user, generated = store().add_user(name.strip(), role, (partner or None) if role == "partner" else None,
-                                                   password or None, actor=user_name())
-            st.success(tr("users_added", name=plain(user.name), role=tr(f"role_{user.role}")))
-            if generated:
-                st.info(tr("users_generated_password"))
-                st.code(generated, language=None)
+            added = None
+            with engine_errors(stop=False):
+                added = store().add_user(name.strip(), role, (partner or None) if role == "partner" else None,
+                                         password or None, actor=user_name())
+            if added is not None:
+                user, generated = added
+                st.success(tr("users_added", name=plain(user.name), role=tr(f"role_{user.role}")))
+                if generated:
+                    st.info(tr("users_generated_password"))
+                    st.code(generated, language=None)
 
     with engine_errors():
         users = store().list_users()
@@ -172,27 +175,35 @@ def render_users() -> None:
             elif c[0].button(tr("users_disable"), key="um_disable"):
                 _do("users_disabled_done", lambda: store().disable_user(chosen, actor=user_name()), chosen)
             if c[1].button(tr("users_reset_password"), key="um_reset"):
-                with engine_errors():
+                new_password = None
+                with engine_errors(stop=False):
                     new_password = store().reset_password(chosen, actor=user_name())
-                st.success(tr("users_password_reset", name=plain(chosen)))
-                st.code(new_password, language=None)
+                if new_password is not None:
+                    st.success(tr("users_password_reset", name=plain(chosen)))
+                    st.code(new_password, language=None)
             with c[2].form("user_role"):
                 new_role = st.selectbox(tr("users_role"), ROLES, index=ROLES.index(target.role), key="um_role",
                                         format_func=label_func("role_"))
-                new_partner = st.selectbox(tr("users_partner"), ["", *partners], key="um_partner",
-                                           format_func=lambda p: partners.get(p, tr("users_no_partner")))
+                new_partner = st.selectbox(tr("users_partner"), list(partners), key="um_partner",
+                                           format_func=partners.get)
                 if st.form_submit_button(tr("users_change_role")):
                     _do("users_role_changed", lambda: store().set_role(chosen, new_role, new_partner or None,
                                                                       actor=user_name()), chosen)
         with engine_errors():
             users = store().list_users()  # as they are after what was just done
     show_frame(pd.DataFrame([{tr("login_user"): u.name, tr("users_role"): tr(f"role_{u.role}"),
-                              tr("users_partner"): partners.get(u.partner, u.partner or "–") if u.partner else "–",
+                              tr("users_partner"): partners.get(u.partner, u.partner) if u.partner else "–",
                               tr("users_disabled"): u.disabled, tr("users_locked_until"): kst(u.locked_until)}
                              for u in users]))
 
 
 def _do(done_key: str, verb, name: str) -> None:
-    with engine_errors():
+    """Run a store verb; done: say so and rerun (buttons and list as they are now); refused: say why
+    and leave the rest of the page usable."""
+    done = False
+    with engine_errors(stop=False):
         verb()
-    st.success(tr(done_key, name=plain(name)))
+        done = True
+    if done:
+        flash(tr(done_key, name=plain(name)))
+        st.rerun()

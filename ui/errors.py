@@ -25,25 +25,31 @@ from ui.text import cell, plain, show_frame
 
 
 @contextmanager
-def engine_errors(title_key: str = "error_title") -> Iterator[None]:
+def engine_errors(title_key: str = "error_title", stop: bool = True) -> Iterator[None]:
     """Show the engine's own errors as ``st.error`` with what to do and stop the run; let bugs propagate.
 
     ``title_key``: the label said above the engine's message (a validation report has its own).
+    ``stop=False``: after the message the page goes on below the ``with`` block (a refused form
+    entry, with the rest of the page still usable).
     """
     try:
         yield
     except DatabaseDamagedError as exc:  # vanished, replaced, empty or corrupt: said without server paths
         st.error(tr(exc.key), icon="⚠️")
-        st.stop()
+        _halt(stop)
     except SchemaError as exc:
         st.error(tr("error_schema", n=len(exc.problems)), icon="⚠️")
         show_frame(problems_frame(exc))
-        st.stop()
+        _halt(stop)
     except CBError as exc:
-        if said_in_language(exc):
-            st.stop()
-        st.error(tr(title_key), icon="⚠️")
-        st.code(cell(exc), language=None, wrap_lines=True)  # messages quote values: plain text
+        if not said_in_language(exc):
+            st.error(tr(title_key), icon="⚠️")
+            st.code(cell(exc), language=None, wrap_lines=True)  # messages quote values: plain text
+        _halt(stop)
+
+
+def _halt(stop: bool) -> None:
+    if stop:
         st.stop()
 
 

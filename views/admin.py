@@ -5,8 +5,10 @@ import streamlit as st
 
 from ui.admin_panel import render_audit_log, render_users
 from ui.labels import tr
+from ui.tables import show_flash
 
 st.title(tr("nav_admin"))
+show_flash()
 render_audit_log()
 st.subheader(tr("users_title"))
 render_users()
