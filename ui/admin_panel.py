@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from cb_core.access import ROLES
+from cb_core.access import ROLES, can
 from cb_core.i18n import strings
 from ui.brokerage import catalog_in_use
 from ui.cache import store
@@ -131,6 +131,11 @@ def render_audit_log() -> None:
     download_csv(raw, "audit_log.csv", "dl_audit")
 
 
+def belongs_to_a_partner(role: str) -> bool:
+    """Whether a user of ``role`` sees one partner's view only (so it needs the partner it belongs to)."""
+    return can(role, "view_partner") and not can(role, "all_partners")
+
+
 def _partners() -> dict[str, str]:
     """Partner key -> its name in the session's language (from the catalog in use)."""
     _version, products = catalog_in_use()
@@ -152,7 +157,7 @@ def render_users() -> None:
         if st.form_submit_button(tr("users_add"), type="primary"):
             added = None
             with engine_errors(stop=False):
-                added = store().add_user(name.strip(), role, (partner or None) if role == "partner" else None,
+                added = store().add_user(name.strip(), role, (partner or None) if belongs_to_a_partner(role) else None,
                                          password or None, actor=user_name())
             if added is not None:
                 user, generated = added
