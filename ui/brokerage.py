@@ -96,7 +96,9 @@ def save_catalog(records: list[dict[str, Any]], base_version: int | None) -> int
 
 def problems_table(exc: SchemaError, records: list[dict[str, Any]]) -> pd.DataFrame:
     """Every problem of a rejected catalog: row, product, field, what is wrong, what was given."""
-    return editor_problems(exc, records).rename(columns={
+    table = editor_problems(exc, records)
+    table["field"] = [tr(f"prodfield_{f}") if f in PRODUCT_FIELDS else f for f in table["field"]]
+    return table.rename(columns={
         "row": tr("prodcat_col_row"), "product": tr("prodcat_col_product"), "field": tr("prodcat_col_field"),
         "problem": tr("prodcat_col_problem"), "given": tr("prodcat_col_given")})
 

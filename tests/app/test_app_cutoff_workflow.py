@@ -49,12 +49,14 @@ def test_every_figure_follows_the_slider(app_users, frame, trained):
         assert _metric(app, "Swap-out (only the bureau approves)") == f"{int(swaps.summary.loc['swap_out', 'n']):,}"
         rescue = rescue_view(frame, draft, bureau)
         tables = [d.value for d in app.dataframe]
-        shown_rescue = next(t for t in tables if "approved_positive_only" in set(t.iloc[:, 0]))
-        assert shown_rescue.set_index(shown_rescue.columns[0]).loc["approved_positive_only", "n"] == \
-            rescue.summary.loc["approved_positive_only", "n"]
-        shown_segments = next(t for t in tables if "thin_file" in t.columns and "approval_rate" in t.columns)
-        assert shown_segments["approval_rate"].tolist() == \
-            segment_rates(frame, draft, "thin_file")["approval_rate"].round(4).tolist()
+        positive_only = "Approved, alternative data only helping"  # approved_positive_only, in words
+        shown_rescue = next(t for t in tables if positive_only in set(t.iloc[:, 0]))
+        assert shown_rescue.set_index(shown_rescue.columns[0]).loc[positive_only, "Merchants"] == \
+            f"{rescue.summary.loc['approved_positive_only', 'n']:,}"
+        shown_segments = next(t for t in tables if "Thin file" in t.columns and "Approval rate" in t.columns)
+        assert shown_segments["Approval rate"].tolist() == \
+            [f"{100 * r:.1f}%" for r in segment_rates(frame, draft, "thin_file")["approval_rate"]]
+        assert shown_segments["Thin file"].tolist() == ["With credit history", "Thin file"]
         assert len(check_positive_only(rescue.merchants["positive_only_score"],
                                        rescue.merchants["bureau_only_score"])) == 0
     # the intervals say which draft they are for, and follow it once applied
