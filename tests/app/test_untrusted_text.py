@@ -210,7 +210,7 @@ def test_notes_requests_file_names_and_catalog_names_are_shown_as_plain_text(pay
     app = payload_app("admin")
     expected = {
         "views/decisions.py": [MARKDOWN_LINK + " " + HTML_IMG, MARKDOWN_IMAGE + " " + KATEX],
-        "views/data.py": ["업로드: " + UPLOAD_SOURCE.removeprefix("upload: ")],  # the source in words, names as given
+        "views/data.py": [UPLOAD_SOURCE.removeprefix("upload: ")],  # "Upload:" in words, the names as given
         "views/products.py": [MARKDOWN_LINK, HTML_IMG, KATEX, FORMULA],
         "views/partner_view.py": [next(r["name_en"] for r in payload_catalog() if r["partner"] == "Hanbit Bank")],
         "views/admin.py": [],
