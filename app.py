@@ -11,6 +11,7 @@ from ui.errors import engine_errors
 from ui.labels import tr
 from ui.nav import PAGES, pages_for
 from ui.session import language_switch
+from ui import warm
 from ui.text import plain
 
 HERE = Path(__file__).resolve().parent
@@ -46,5 +47,9 @@ if workspace.current_fingerprint() is None or workspace.current_model_dir() is N
         workspace.ensure_demo(progress=progress)
         bar.progress(1.0, text=tr("progress_done"))
         status.update(label=tr("first_start_done"), state="complete", expanded=False)
+    warm.start()  # the pages' caches for the new book and model, in the background
+warming = warm.progress()
+if warming is not None:
+    st.sidebar.caption(tr("warming_up", done=warming[0], total=warming[1]))
 
 navigation.run()

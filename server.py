@@ -11,6 +11,9 @@ site only). Page scripts never see the token (``document.cookie``); the websocke
 and ``st.context.cookies`` reads it. ``?end=1`` deletes the cookie (after a logout, or for a token
 the store refused).
 
+On start (its ``lifespan``), the caches the pages need for the book and model in use are warmed in
+a background thread (:mod:`ui.warm`).
+
 What no Streamlit 1.67 option closes:
 
 - ``/_stcore/metrics`` answers 404: it told anyone cache names and session counts.
@@ -22,7 +25,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
 
 import streamlit as st
 from starlette.middleware import Middleware
@@ -123,5 +127,18 @@ def session_cookie(request: Request) -> RedirectResponse:
     return response
 
 
-app = st.App("app.py", routes=[Route(SESSION_ROUTE, session_cookie, methods=["GET"])],
+@asynccontextmanager
+async def warm_up(_app: Any) -> AsyncIterator[None]:
+    """On server start, warm what the pages need for the book and model in use (:mod:`ui.warm`), in
+    the background: the server answers at once, and the first user does not pay for it."""
+    try:
+        from ui import warm
+
+        warm.start()
+    except Exception:  # never keep the server from starting: the pages compute what they need
+        log.exception("warm-up not started")
+    yield
+
+
+app = st.App("app.py", lifespan=warm_up, routes=[Route(SESSION_ROUTE, session_cookie, methods=["GET"])],
              middleware=[Middleware(StreamlitGuard)])

@@ -16,6 +16,7 @@ PERMISSION_HELP: dict[str, str] = {
     "view_model_report": "read the Model report (validation metrics, fairness, challenger)",
     "edit_policy": "tune cutoffs, save policy drafts and publish policies",
     "edit_products": "change the partner product catalog",
+    "view_book_performance": "see Book performance: vintages, roll rates, the backtest and the validation pack",
     "view_partner": "see a partner's pool and report (a partner user: its own partner only)",
     "all_partners": "choose any partner in the partner view",
     "load_data": "upload or replace the merchant book",
@@ -25,7 +26,8 @@ PERMISSION_HELP: dict[str, str] = {
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSION_HELP),
-    "pm": frozenset({"view_portfolio", "view_model_report", "edit_policy", "edit_products"}),
+    "pm": frozenset({"view_portfolio", "view_model_report", "view_book_performance", "edit_policy",
+                     "edit_products"}),
     "officer": frozenset({"view_portfolio", "review_merchants", "decide"}),
     "partner": frozenset({"view_partner"}),
 }

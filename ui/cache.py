@@ -20,10 +20,13 @@ from cb_core.data import Book
 from cb_core.explain import points_by_feature
 from cb_core.explain import cutoff_reference
 from cb_core.offers import PRODUCTS_FILE, load_products, recourse as find_recourse, validate_products
-from cb_core.reports import PartnerPool, partner_pool as make_partner_pool, pool_input
+from cb_core.loans import backtest, cohort_metrics, roll_rates, vintages
+from cb_core.reports import PartnerPool, ValidationTables, partner_pool as make_partner_pool, pool_input
+from cb_core.reports import validation_tables as make_validation_tables
 from cb_core.store import Store, default_url
+from cb_core.errors import ConfigError
 from cb_core.strategy import (CutoffCurves, PolicyInForce, bureau_only_scores, check_monotone,
-                              strategy_frame as make_strategy_frame)
+                              decision_frame as make_decision_frame, strategy_frame as make_strategy_frame)
 
 # ------------------------------------------------------------------ the store
 
@@ -150,12 +153,39 @@ def sample_points(book: Book, model, n: int = 2000) -> tuple[pd.DataFrame, pd.Da
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _strategy_frame(fingerprint: str, version: str, _book: Book, _model) -> pd.DataFrame:
-    return make_strategy_frame(snapshot(_book), scores(_book, _model), _book.merchants, _book.outcomes)
+    return make_strategy_frame(snapshot(_book), scores(_book, _model), _book.merchants)
 
 
 def strategy_frame(book: Book, model) -> pd.DataFrame:
-    """One row per merchant: score, PD, grade, exposure, segments, outcome (cached per book and model)."""
+    """Today's book: one row per merchant with today's score, PD, grade, exposure and segments, and no
+    outcome (observed rates come from :func:`decision_frame`); cached per book and model."""
     return _strategy_frame(book.fingerprint, model.version, book, model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _decision_frame(fingerprint: str, version: str, _book: Book, _model) -> pd.DataFrame | None:
+    if _book.outcomes is None or _book.outcomes.empty:
+        return None
+    try:
+        return make_decision_frame(_book, _model)
+    except ConfigError:  # no outcome has matured yet: nothing observed to show
+        return None
+
+
+def decision_frame(book: Book, model) -> pd.DataFrame | None:
+    """Score at decision: each known outcome row scored as of its own snapshot month (None when the
+    book has no mature outcome); where every observed bad rate comes from."""
+    return _decision_frame(book.fingerprint, model.version, book, model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _decision_curves(fingerprint: str, version: str, _frame: pd.DataFrame | None):
+    return None if _frame is None else CutoffCurves.precompute(_frame)
+
+
+def decision_curves(book: Book, model):
+    """:class:`CutoffCurves` of the score-at-decision frame (None without outcomes)."""
+    return _decision_curves(book.fingerprint, model.version, decision_frame(book, model))
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -178,15 +208,24 @@ def platform_only_scores(book: Book, model):
     return _platform_scores(book.fingerprint, model.version, book, model)
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _bureau_points(fingerprint: str, version: str, _frame: pd.DataFrame, _scale) -> pd.Series:
-    return bureau_only_scores(_frame, _scale)
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _bureau_points(fingerprint: str, version: str, which: str, _frame: pd.DataFrame, _fit_on, _scale) -> pd.Series:
+    return bureau_only_scores(_frame, _scale, fit_on=_fit_on)
 
 
 def bureau_points(book: Book, model) -> pd.Series:
-    """The bureau-only score on our points scale (a fitted model: once per book and model, not per
-    slider move)."""
-    return _bureau_points(book.fingerprint, model.version, strategy_frame(book, model), model.scale)
+    """The bureau-only score of today's book on our points scale, its mapping fitted on the bureau
+    scores merchants had at decision (a fitted model: once per book and model, not per slider move)."""
+    return _bureau_points(book.fingerprint, model.version, "today", strategy_frame(book, model),
+                          decision_frame(book, model), model.scale)
+
+
+def bureau_points_at_decision(book: Book, model) -> pd.Series | None:
+    """The same bureau-only mapping applied to the score-at-decision frame (None without outcomes)."""
+    seen = decision_frame(book, model)
+    if seen is None:
+        return None
+    return _bureau_points(book.fingerprint, model.version, "decision", seen, seen, model.scale)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -251,3 +290,37 @@ def recourse(model, merchant: pd.Series, values: pd.Series, product: pd.Series, 
     product, catalog version and score)."""
     return _recourse(model.version, str(merchant.name), str(product["product_id"]), catalog_key,
                      int(merchant["score"]), model, values, product, merchant)
+
+
+# ------------------------------------------------------------------ the booked book (loans)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _vintages(fingerprint: str, bad: str, by: str | None, _book: Book) -> pd.DataFrame:
+    return vintages(_book, by=by, bad=bad)
+
+
+def book_vintages(book: Book, bad: str, by: str | None) -> pd.DataFrame:
+    """Vintages of the booked loans under definition ``bad``, grouped ``by`` (cached per book)."""
+    return _vintages(book.fingerprint, bad, by, book)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _loan_views(fingerprint: str, _book: Book) -> dict[str, pd.DataFrame]:
+    return {"rolls": roll_rates(_book), "backtest": backtest(_book), "early": cohort_metrics(_book)}
+
+
+def loan_views(book: Book) -> dict[str, pd.DataFrame]:
+    """Roll rates, the backtest by grade and the early reads of the booked loans (cached per book:
+    they read the PD recorded at booking, not the model in use)."""
+    return _loan_views(book.fingerprint, book)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _validation(fingerprint: str, version: str, _book: Book, _model) -> ValidationTables:
+    return make_validation_tables(_book, _model, model_report(_model))
+
+
+def validation_tables(book: Book, model) -> ValidationTables:
+    """Every figure of the validation pack, language-neutral (cached per book and model version)."""
+    return _validation(book.fingerprint, model.version, book, model)

@@ -6,7 +6,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cb_core.offers import AMORTIZING
-from ui.charts import MEDIAN, MERCHANT
+from ui.charts import MEDIAN, MERCHANT, krw_axis
+from ui.session import lang
 
 TOP_UP = "#D62728"
 
@@ -28,8 +29,12 @@ def repayment_figure(schedule: pd.DataFrame, repayment: str, labels: dict[str, s
                           secondary_y=True)
     fig.add_trace(go.Scatter(x=x, y=schedule["balance_krw"], name=labels["balance"], mode="lines",
                              line=dict(color=MERCHANT, width=2)), secondary_y=False)
-    fig.update_yaxes(title_text=labels["balance"], rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title_text=labels["paid"], rangemode="tozero", showgrid=False, secondary_y=True)
+    language = lang()  # money in round 만/억 (₩M) ticks on both axes
+    paid = schedule["payment_krw"] if amortizing else schedule["withheld_krw"] + schedule["top_up_krw"]
+    fig.update_yaxes(title_text=labels["balance"], rangemode="tozero", secondary_y=False,
+                     **krw_axis(schedule["balance_krw"], language))
+    fig.update_yaxes(title_text=labels["paid"], rangemode="tozero", showgrid=False, secondary_y=True,
+                     **krw_axis(paid, language))
     fig.update_layout(height=340, margin=dict(t=20, b=10), barmode="stack",
                       legend=dict(orientation="h", y=1.08))
     return fig

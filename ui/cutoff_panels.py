@@ -12,8 +12,9 @@ import pandas as pd
 import streamlit as st
 
 from cb_core.data import Book
-from cb_core.strategy import (Policy, check_positive_only, rescue_view, segment_rates, segment_table, swap_sets,
-                              thin_file_uplift)
+from cb_core.strategy import (Policy, aligned_rescue_summary, aligned_segment_rates, aligned_segment_table,
+                              aligned_swap_sets, check_positive_only, rescue_view, segment_rates, segment_table,
+                              swap_sets, thin_file_uplift)
 from ui import cache
 from ui.errors import engine_errors
 from ui.display import segment_label, show_present, value_label
@@ -35,8 +36,10 @@ def render_bureau(book: Book, model, frame: pd.DataFrame, draft: Policy) -> None
     st.subheader(tr("swap_title"))
     match = st.radio(tr("swap_match"), ["approval", "bad_rate"], horizontal=True, key="swap_match",
                      format_func=label_func("swap_match_"))
+    st.caption(tr("observed_at_decision_caption"))
+    seen = cache.decision_frame(book, model)
     with engine_errors():
-        swaps = swap_sets(frame, draft, match=match)
+        swaps = swap_sets(frame, draft, match=match) if seen is None else aligned_swap_sets(frame, seen, draft, match)
         uplift = thin_file_uplift(frame, draft, cache.bureau_points(book, model))
     c = st.columns(5)
     c[0].metric(tr("thin_approval"), pct(uplift.thin_file_approval_rate),
@@ -52,8 +55,14 @@ def render_rescue(book: Book, model, frame: pd.DataFrame, draft: Policy) -> None
     """The positive-only option, the two-stage rescue and the positive-only promise check, for ``draft``."""
     st.subheader(tr("rescue_title"))
     st.caption(tr("rescue_help"))
+    seen = cache.decision_frame(book, model)
     with engine_errors():
-        rescue = rescue_view(frame, draft, cache.bureau_points(book, model), cache.platform_only_scores(book, model))
+        if seen is None:
+            rescue = rescue_view(frame, draft, cache.bureau_points(book, model), cache.platform_only_scores(book, model))
+        else:
+            rescue = aligned_rescue_summary(frame, seen, draft, cache.bureau_points(book, model),
+                                            cache.bureau_points_at_decision(book, model),
+                                            cache.platform_only_scores(book, model))
     show_present(_groups(rescue.summary), GROUP_UNITS, "rescue.csv", "dl_rescue", {"group": value_label})
     broken = check_positive_only(rescue.merchants["positive_only_score"], rescue.merchants["bureau_only_score"])
     st.metric(tr("check_positive_only"), count(len(broken)), help=tr("check_positive_only_help"))
@@ -67,14 +76,14 @@ def _groups(summary: pd.DataFrame) -> pd.DataFrame:
     return summary.rename_axis("group").reset_index()
 
 
-def render_segments(frame: pd.DataFrame, draft: Policy) -> None:
+def render_segments(frame: pd.DataFrame, seen: pd.DataFrame | None, draft: Policy) -> None:
     """Rates by segment for ``draft`` (O(n) a move); bootstrap intervals for the last applied draft."""
     st.subheader(tr("segments_title"))
     by = st.selectbox(tr("portfolio_group_by"), ["thin_file", "tenure_lt_12m", "category", "region"], key="seg_by",
                       format_func=label_func("segment_"))
     with engine_errors():
-        show_present(segment_rates(frame, draft, by=by), GROUP_UNITS, f"segments_{by}.csv", "dl_segments",
-                     {by: segment_label(by)})
+        rates = segment_rates(frame, draft, by=by) if seen is None else aligned_segment_rates(frame, seen, draft, by)
+        show_present(rates, GROUP_UNITS, f"segments_{by}.csv", "dl_segments", {by: segment_label(by)})
     applied = st.session_state.get(_APPLIED_KEY)
     if applied is None or applied[1] != by:
         applied = (draft.to_dict(), by, None)
@@ -82,7 +91,10 @@ def render_segments(frame: pd.DataFrame, draft: Policy) -> None:
         applied = (draft.to_dict(), by, None)
     if applied[2] is None:
         with engine_errors():
-            applied = (applied[0], by, segment_table(frame, Policy.from_dict(applied[0]), by=by, n_boot=200))
+            shown_policy = Policy.from_dict(applied[0])
+            table = (segment_table(frame, shown_policy, by=by, n_boot=200) if seen is None else
+                     aligned_segment_table(frame, seen, shown_policy, by=by, n_boot=200))
+            applied = (applied[0], by, table)
         st.session_state[_APPLIED_KEY] = applied
     shown = Policy.from_dict(applied[0])
     st.caption(tr("segments_intervals_current") if applied[0] == draft.to_dict() else

@@ -24,6 +24,19 @@ from ui.labels import tr
 from ui.text import cell, plain, show_frame
 
 
+def show_engine_error(exc: CBError, title_key: str = "error_title") -> None:
+    """Say an engine error the way :func:`engine_errors` does, without stopping the run (a page that
+    keeps an error across a rerun shows it with this)."""
+    if isinstance(exc, DatabaseDamagedError):  # vanished, replaced, empty or corrupt: said without server paths
+        st.error(tr(exc.key), icon="⚠️")
+    elif isinstance(exc, SchemaError):
+        st.error(tr("error_schema", n=len(exc.problems)), icon="⚠️")
+        show_frame(problems_frame(exc))
+    elif not said_in_language(exc):
+        st.error(tr(title_key), icon="⚠️")
+        st.code(cell(exc), language=None, wrap_lines=True)  # messages quote values: plain text
+
+
 @contextmanager
 def engine_errors(title_key: str = "error_title", stop: bool = True) -> Iterator[None]:
     """Show the engine's own errors as ``st.error`` with what to do and stop the run; let bugs propagate.
@@ -34,17 +47,8 @@ def engine_errors(title_key: str = "error_title", stop: bool = True) -> Iterator
     """
     try:
         yield
-    except DatabaseDamagedError as exc:  # vanished, replaced, empty or corrupt: said without server paths
-        st.error(tr(exc.key), icon="⚠️")
-        _halt(stop)
-    except SchemaError as exc:
-        st.error(tr("error_schema", n=len(exc.problems)), icon="⚠️")
-        show_frame(problems_frame(exc))
-        _halt(stop)
     except CBError as exc:
-        if not said_in_language(exc):
-            st.error(tr(title_key), icon="⚠️")
-            st.code(cell(exc), language=None, wrap_lines=True)  # messages quote values: plain text
+        show_engine_error(exc, title_key)
         _halt(stop)
 
 

@@ -35,6 +35,7 @@ PAGES: tuple[PageDef, ...] = (
     PageDef("views/merchant_review.py", "nav_merchant_review", ":material/storefront:", "review_merchants"),
     PageDef("views/decisions.py", "nav_decisions", ":material/gavel:", "decide"),
     PageDef("views/model_report.py", "nav_model_report", ":material/monitoring:", "view_model_report"),
+    PageDef("views/book_performance.py", "nav_book_performance", ":material/timeline:", "view_book_performance"),
     PageDef("views/cutoffs.py", "nav_cutoffs", ":material/tune:", "edit_policy"),
     PageDef("views/products.py", "nav_products", ":material/inventory_2:", "edit_products"),
     PageDef("views/partner_view.py", "nav_partner_view", ":material/handshake:", "view_partner"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cb_core.strategy import Policy, compare_policies
+from cb_core.strategy import Policy, aligned_result, compare_policies
 from ui import cache
 from ui.charts import curves_figure
 from ui.cutoff_panels import render_bureau, render_rescue, render_segments
@@ -24,6 +24,7 @@ in_force = policy_in_force()  # the baseline the draft is compared with
 published = in_force.policy
 frame = cache.strategy_frame(book, model)
 curves = cache.cutoff_curves(book, model)
+seen_curves = cache.decision_curves(book, model)  # observed rates: scores at decision
 
 
 @st.fragment
@@ -36,7 +37,7 @@ def tuning() -> None:
     with engine_errors():
         draft = Policy.from_dict({**draft_payload(in_force), "approve_cutoff": approve,
                                   "refer_cutoff": min(refer, approve), "lgd": lgd, "apr": apr / 100})
-        result = curves.evaluate(draft)
+        result = aligned_result(curves, seen_curves, draft)
     k = st.columns(4)
     base = curves.evaluate(published)
     k[0].metric(tr("approval_rate"), pct(result.approval_rate),
@@ -65,7 +66,7 @@ def tuning() -> None:
     # every figure below is of the draft on screen: the fragment reruns them with the sliders
     render_bureau(book, model, frame, draft)
     render_rescue(book, model, frame, draft)
-    render_segments(frame, draft)
+    render_segments(frame, cache.decision_frame(book, model), draft)
 
 
 tuning()

@@ -7,8 +7,9 @@ from cb_core import workspace
 from cb_core.config import get_settings
 from cb_core.data import column_summary
 from ui.cache import current_book
-from ui.errors import engine_errors
+from cb_core.errors import CBError
 from ui.display import quality_frame, show_present, source_text
+from ui.errors import show_engine_error
 from ui.labels import count, label_func, tr
 from ui.tables import audit, flash, show_flash
 
@@ -39,9 +40,15 @@ else:
 
 st.subheader(tr("data_upload"))
 st.caption(tr("data_upload_help"))
+# A failed upload is said once, above an empty uploader: its files do not linger into the next try
+# (where a fixed merchants.csv would sit beside the bad one). A new key gives a new, empty widget.
+generation = st.session_state.get("upload_generation", 0)
+failed = st.session_state.pop("upload_failed", None)
+if failed is not None:
+    show_engine_error(failed, "data_upload_failed")
 with st.form("upload_form", clear_on_submit=False):
     files = st.file_uploader(tr("data_files"), type=["csv", "parquet"], accept_multiple_files=True,
-                             key="upload_files", help=tr("data_files_help", mb=get_settings().max_upload_mb))
+                             key=f"upload_files_{generation}", help=tr("data_files_help", mb=get_settings().max_upload_mb))
     submitted = st.form_submit_button(tr("data_validate_and_load"), type="primary")
 
 if submitted:
@@ -50,11 +57,16 @@ if submitted:
     else:
         from cb_core.data import read_uploaded
 
-        with engine_errors():
-            new_book = read_uploaded({f.name: f.getvalue() for f in files})
+        try:  # every file as uploaded: two of the same name are a problem, not a silent pick
+            new_book = read_uploaded([(f.name, f.getvalue()) for f in files])
             new_book.source = "upload: " + ", ".join(sorted(f.name for f in files))
             workspace.install_book(new_book)
+        except CBError as exc:
+            st.session_state["upload_failed"] = exc
+            st.session_state["upload_generation"] = generation + 1
+            st.rerun()
         audit("data.load", "book", new_book.fingerprint,
               {"source": new_book.source, "merchants": len(new_book.merchants), "previous": None if book is None else book.fingerprint})
         flash(tr("data_loaded", merchants=count(len(new_book.merchants)), fingerprint=new_book.fingerprint))
+        st.session_state["upload_generation"] = generation + 1  # the loaded files leave the uploader too
         st.rerun()

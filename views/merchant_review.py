@@ -34,7 +34,14 @@ matches = find_merchants(book.merchants, query) if query else book.merchants.hea
 if matches.empty:
     st.warning(tr("review_no_match", query=plain(query)))  # reflected from ?merchant=: plain text only
     st.stop()
-labels = {m: cell(f"{m} · {name}", 300) for m, name in zip(matches["merchant_id"], matches["business_name"])}
+# enough to tell ten shops of the same name apart: id, name, category, region and today's score
+score_of = cache.strategy_frame(book, model)["score"]
+labels = {m: cell(" · ".join([str(m), str(name), categories().get(cat, {}).get(lang(), str(cat)),
+                              regions().get(reg, {}).get(lang(), str(reg)),
+                              tr("review_pick_score", score=int(score_of[m])) if m in score_of.index else
+                              tr("review_pick_no_score")]), 300)
+          for m, name, cat, reg in zip(matches["merchant_id"], matches["business_name"], matches["category"],
+                                       matches["region"])}
 merchant_id = st.selectbox(tr("review_merchant"), list(labels), format_func=labels.get, key="review_merchant")
 
 snap = cache.snapshot(book)
@@ -64,7 +71,7 @@ show_frame(pd.DataFrame({tr("review_field"): list(facts), tr("review_value"): [s
 left, right = st.columns([3, 2])
 with left:
     st.subheader(tr("review_waterfall"))
-    st.plotly_chart(waterfall_figure(waterfall_table(model, ex.points, lang()), ""), width="stretch")
+    st.plotly_chart(waterfall_figure(waterfall_table(model, ex.points, lang()), "", tr("points")), width="stretch")
 with right:
     st.subheader(tr("review_reasons"))
     st.caption(tr("review_reasons_help", cutoff=int(policy.approve_cutoff), band=int(band)))

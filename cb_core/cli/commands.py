@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..access import ROLES, can, roles_with
 from ..errors import CBError, SchemaError
-from . import batch, bench, db, loans, policy
+from . import batch, bench, db, loans, policy, report
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
@@ -361,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_parser(sub)
     bench.add_parser(sub)
     loans.add_parsers(sub)
+    report.add_parser(sub)
     return parser
 
 

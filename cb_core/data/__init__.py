@@ -18,5 +18,6 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "quality": ("column_summary",),
     "retention": ("prune_books",),
     "schema": ("CANONICAL_SCHEMAS", "CONTRACT", "MAX_PROBLEMS", "ROW_NUMBERS_NOTE", "ColumnSpec", "validate_tables"),
-    "sources": ("FORMATS", "load_current", "read_book", "read_uploaded", "save_current", "write_book"),
+    "sources": ("FORMATS", "load_current", "read_book", "save_current", "write_book"),
+    "uploads": ("read_uploaded",),
 })

@@ -30,18 +30,15 @@ from ..errors import ConfigError, DataSourceError
 from .schema import CANONICAL_SCHEMAS, _validate, validate_tables
 from ._files import _read_file, _read_files
 
-__all__ = ["FORMATS", "load_current", "read_book", "read_uploaded", "save_current", "write_book"]
+__all__ = ["FORMATS", "load_current", "read_book", "save_current", "write_book"]
 
 #: File formats a book can be written in (and read from).
 FORMATS: tuple[str, ...] = ("parquet", "csv")
 POINTER_FILE = "current_book.json"
 
 #: Bytes in a megabyte of ``max_upload_mb`` (Streamlit's ``server.maxUploadSize`` counts the same way).
-_MB = 1024 * 1024
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
-_UNKNOWN_FILE = ("unknown file: expected merchants, monthly_activity and optionally outcomes, bureau_history, loans, "
-                 "loan_months, each as .csv or .parquet")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,60 +95,6 @@ def read_book(source: str | Path, *, tables: dict[str, str] | None = None,
                                          f"in {folder}"))
     return _validate(_read_files(files), today=today, max_rows=max_rows, source=str(folder),
                      problems=tuple(problems))
-
-
-def read_uploaded(files: dict[str, bytes], *, today: date | None = None, settings: Settings | None = None) -> Book:
-    """Read and validate a book from uploaded files (file name -> content).
-
-    File names are ``merchants.csv``, ``monthly_activity.parquet`` and so on (any letter case,
-    folders ignored); other names are reported as problems. When a table comes both as CSV and
-    as Parquet, the Parquet file wins.
-
-    Parameters
-    ----------
-    settings : Settings, optional
-        ``max_upload_mb``: the largest file accepted, in MB of 1024 x 1024 bytes (as Streamlit's
-        ``server.maxUploadSize``); ``max_report_rows`` as in :func:`read_book`. Default: the
-        current settings.
-
-    Raises
-    ------
-    DataSourceError
-        A file is larger than ``max_upload_mb`` (each such file is named with its size and the
-        limit; nothing is parsed), or cannot be read.
-    SchemaError
-        The tables were read but break the data contract.
-    """
-    settings = settings or get_settings()
-    _check_upload_sizes(files, settings.max_upload_mb)
-    chosen: dict[str, tuple[str, bytes]] = {}
-    problems: list[tuple[str, str, str]] = []
-    bases = []
-    for file_name, content in files.items():
-        base = _base_name(file_name)
-        bases.append(base)
-        stem, _, ext = base.lower().rpartition(".")
-        if ext not in FORMATS or stem not in TABLES:
-            problems.append((base, "*", _UNKNOWN_FILE))
-        elif stem not in chosen or ext == "parquet":
-            chosen[stem] = (base, bytes(content))
-    source = "upload: " + ", ".join(sorted(bases))
-    return _validate(_read_files(chosen), today=today, max_rows=_max_rows(settings), source=source,
-                     problems=tuple(problems))
-
-
-def _base_name(file_name: str) -> str:
-    return str(file_name).replace("\\", "/").rsplit("/", 1)[-1]
-
-
-def _check_upload_sizes(files: dict[str, bytes], max_upload_mb: int) -> None:
-    """Refuse the upload, before any file is parsed, when a file is larger than ``max_upload_mb``."""
-    limit = max_upload_mb * _MB
-    too_big = [f"{_base_name(name)} is {len(content):,} bytes ({len(content) / _MB:,.1f} MB)"
-               for name, content in files.items() if len(content) > limit]
-    if too_big:
-        raise DataSourceError(f"upload refused: {'; '.join(too_big)}; the limit is {max_upload_mb:,} MB "
-                              f"({limit:,} bytes, setting max_upload_mb)")
 
 
 def _max_rows(settings: Settings | None = None) -> int:

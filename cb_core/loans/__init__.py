@@ -9,6 +9,7 @@
 - ``early_reads`` — per cohort: first-payment default, 30+ by month 3, AUC/KS once judged.
 - ``lift`` — the watch-list's lift and lead time before 90+.
 - ``early_warning`` — the watch-list: early-warning triggers for booked merchants.
+- ``stability`` — score PSI by month since training (each month's scores against the training window's).
 
 May import the base modules, ``data``, ``synth``, ``features``, ``model``, ``explain``,
 ``strategy`` and ``offers``. The front loads lazily.
@@ -25,4 +26,5 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "scoring": ("pd_at_booking", "scores_at_booking"),
     "lift": ("watchlist_lift",),
     "early_warning": ("SEVERITIES", "TRIGGERS", "WATCHLIST_COLUMNS", "watchlist"),
+    "stability": ("STABILITY_COLUMNS", "psi_by_month", "score_psi_by_month", "training_end"),
 })

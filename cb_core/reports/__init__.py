@@ -1,8 +1,10 @@
 """What leaves the product for someone else to read: the partner pool and its static HTML report,
 the explanation record of an automated evaluation (Credit Information Act art. 36-2), masking of
-personal data by role, and formula-safe CSV.
+personal data by role, formula-safe CSV, and the validation pack of the model and the booked book
+(``validation`` computes its tables, ``validation_html`` lays them out, ``book_tables`` labels the
+booked book's tables for the pack and the Book performance page).
 
-May import the base modules, ``data``, ``features``, ``model``, ``explain``, ``strategy`` and ``offers``.
+May import the base modules, ``data``, ``features``, ``model``, ``explain``, ``strategy``, ``offers`` and ``loans``.
 """
 from ..lazy import lazy_exports
 
@@ -13,4 +15,11 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
                     "information_weights"),
     "masking": ("mask_frame", "mask_name", "mask_reg_no"),
     "safe_csv": ("FORMULA_PREFIXES", "csv_bytes", "neutralise_formulas"),
+    "validation": ("BAD_LOAN_SAMPLE", "POINTS_SAMPLE", "ValidationTables", "information_weights_of", "sample_points",
+                   "validation_tables"),
+    "validation_html": ("validation_pack_html", "vintage_svg"),
+    "book_tables": ("LIGHTS", "VINTAGE_MOBS", "backtest_table", "bad_loans_table", "calibration_table_text",
+                    "definition_note", "early_reads_table", "feature_psi_table", "group_labels", "light_label",
+                    "metrics_table", "roll_table", "score_psi_table", "status_label", "vintage_table",
+                    "weights_table", "windows_table"),
 })

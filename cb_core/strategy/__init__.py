@@ -14,17 +14,23 @@ The public face of the strategy modules (loaded lazily); import from here. May i
   positive-only two-stage rescue.
 - :mod:`cb_core.strategy.checks` — checkers of the positive-only promise and monotone constraints.
 - :mod:`cb_core.strategy.segments` — inclusion metrics by segment with bootstrap intervals.
+- :mod:`cb_core.strategy.aligned` — every view on two frames: expected figures of today's book,
+  observed bad rates of the merchants scored at decision (:func:`aligned_result`, swap sets, rescue,
+  segments).
 - :mod:`cb_core.strategy.in_force` — :func:`policy_in_force`: the published policy, else the settings'.
 
 Typical use on a page::
 
-    frame = strategy_frame(snapshot, model.score(snapshot), book.merchants, book.outcomes)
-    curves = CutoffCurves.precompute(frame, policy)      # once per book and overrides
-    result = curves.at(slider_value)                     # every slider move
+    today = strategy_frame(snapshot, model.score(snapshot), book.merchants)  # today's PD, no outcomes
+    seen = decision_frame(book, model)                  # each outcome row scored as of its month
+    curves, seen_curves = CutoffCurves.precompute(today), CutoffCurves.precompute(seen)  # once
+    result = aligned_result(curves, seen_curves, policy)  # every slider move
 """
 from ..lazy import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "aligned": ("OBSERVED_AT", "aligned_rescue_summary", "aligned_result", "aligned_segment_rates",
+                "aligned_segment_table", "aligned_swap_sets", "with_observed"),
     "bureau": ("RescueView", "SwapSets", "ThinFileUplift", "bureau_only_scores", "matched_bureau_cutoff",
                "rescue_view", "swap_sets", "thin_file_uplift"),
     "checks": ("check_monotone", "check_positive_only"),

@@ -167,7 +167,8 @@ def swap_sets(frame: pd.DataFrame, policy: Policy, bureau_cutoff: float | None =
 # ------------------------------------------------------------------ bureau-only score
 
 def bureau_only_scores(frame: pd.DataFrame, scale: ScoreScale | None = None, *,
-                       method: Literal["auto", "logistic", "linear"] = "auto", min_outcomes: int = 30) -> pd.Series:
+                       method: Literal["auto", "logistic", "linear"] = "auto", min_outcomes: int = 30,
+                       fit_on: pd.DataFrame | None = None) -> pd.Series:
     """The bureau score mapped to our points: a stage-1 score from a model without platform data.
 
     ``logistic``: fit ``logit(PD) = a * z + b`` with ``z = (bureau_score - 750) / 100`` on the
@@ -178,6 +179,11 @@ def bureau_only_scores(frame: pd.DataFrame, scale: ScoreScale | None = None, *,
     ``auto``: logistic when its conditions hold, else linear.
 
     Points are rounded to whole points and clipped to 1–1000; thin-file merchants get NaN.
+
+    ``fit_on``: fit the logistic mapping on this frame's outcomes instead of ``frame``'s — the
+    score-at-decision frame (:func:`decision_frame`), whose bureau scores are as of each outcome's
+    snapshot month; today's bureau score set against an outcome that ended long ago is not the
+    relation a bureau-only lender would have seen. The mapping is then applied to ``frame``.
 
     Returns
     -------
@@ -191,8 +197,9 @@ def bureau_only_scores(frame: pd.DataFrame, scale: ScoreScale | None = None, *,
     bureau = _bureau(frame)
     thick = ~np.isnan(bureau)
     out = np.full(arrays.n, np.nan)
-    fit_rows = thick & arrays.has_outcome
-    y = arrays.bad[fit_rows].astype(float)
+    fit_arrays, fit_bureau = (arrays, bureau) if fit_on is None else (frame_arrays(fit_on), _bureau(fit_on))
+    fit_rows = ~np.isnan(fit_bureau) & fit_arrays.has_outcome
+    y = fit_arrays.bad[fit_rows].astype(float)
     usable = fit_rows.sum() >= min_outcomes and 0 < y.sum() < len(y)
     chosen, coefficients = "linear", {}
     if method == "logistic" and not usable:
@@ -201,7 +208,7 @@ def bureau_only_scores(frame: pd.DataFrame, scale: ScoreScale | None = None, *,
     if method != "linear" and usable:
         from ..model import fit_platt  # the model module loads LightGBM: import only when needed
 
-        a, b = fit_platt((bureau[fit_rows] - 750.0) / 100.0, y)
+        a, b = fit_platt((fit_bureau[fit_rows] - 750.0) / 100.0, y)
         if a < 0:
             chosen, coefficients = "logistic", {"a": a, "b": b}
             out[thick] = score_from_logit(a * (bureau[thick] - 750.0) / 100.0 + b, scale, rounded=True)

@@ -14,7 +14,14 @@ def frame(small_book, trained):
 
     model, _ = trained
     snap = current_snapshot(small_book)
-    return strategy_frame(snap, model.score(snap), small_book.merchants, small_book.outcomes)
+    return strategy_frame(snap, model.score(snap), small_book.merchants)  # today: no outcomes
+
+
+@pytest.fixture(scope="module")
+def seen(small_book, trained):
+    from cb_core.strategy import decision_frame
+
+    return decision_frame(small_book, trained[0])
 
 
 def _metric(app, label: str) -> str:
@@ -29,24 +36,28 @@ def _draft(app_store, approve: int):
                              "refer_cutoff": min(published.refer_cutoff, approve)})
 
 
-def test_every_figure_follows_the_slider(app_users, frame, trained):
-    from cb_core.strategy import (bureau_only_scores, check_positive_only, rescue_view, segment_rates, swap_sets,
-                                  thin_file_uplift)
+def test_every_figure_follows_the_slider(app_users, frame, seen, trained):
+    from cb_core.strategy import (aligned_segment_rates, aligned_swap_sets, bureau_only_scores, check_positive_only,
+                                  rescue_view, thin_file_uplift)
 
     app = app_as("kim", app_users)
     app.switch_page("views/cutoffs.py").run()
     app.session_state["lang"] = "en"
     app.run()
-    bureau = bureau_only_scores(frame, trained[0].scale)
+    bureau = bureau_only_scores(frame, trained[0].scale, fit_on=seen)  # fitted at decision
     for approve in (560, 660):
         app.slider(key="cut_approve").set_value(approve).run()
         assert not app.exception, app.exception
         draft = _draft(app_users, approve)
         uplift = thin_file_uplift(frame, draft, bureau)
-        swaps = swap_sets(frame, draft, match="approval")
+        swaps = aligned_swap_sets(frame, seen, draft, match="approval")
         assert _metric(app, "Thin-file approval") == f"{uplift.thin_file_approval_rate:.1%}"
         assert _metric(app, "Swap-in (only we approve)") == f"{int(swaps.summary.loc['swap_in', 'n']):,}"
         assert _metric(app, "Swap-out (only the bureau approves)") == f"{int(swaps.summary.loc['swap_out', 'n']):,}"
+        shown_swaps = next(t for t in (d.value for d in app.dataframe) if "swap_in" in set(t.iloc[:, 0]))
+        shown_swaps = shown_swaps.set_index(shown_swaps.columns[0])
+        assert shown_swaps.loc["swap_in", "observed_bad_rate"] == pytest.approx(
+            swaps.summary.loc["swap_in", "observed_bad_rate"], abs=5e-5)  # of the swap-in merchants at decision
         rescue = rescue_view(frame, draft, bureau)
         tables = [d.value for d in app.dataframe]
         positive_only = "Approved, alternative data only helping"  # approved_positive_only, in words
@@ -54,8 +65,10 @@ def test_every_figure_follows_the_slider(app_users, frame, trained):
         assert shown_rescue.set_index(shown_rescue.columns[0]).loc[positive_only, "Merchants"] == \
             f"{rescue.summary.loc['approved_positive_only', 'n']:,}"
         shown_segments = next(t for t in tables if "Thin file" in t.columns and "Approval rate" in t.columns)
-        assert shown_segments["Approval rate"].tolist() == \
-            [f"{100 * r:.1f}%" for r in segment_rates(frame, draft, "thin_file")["approval_rate"]]
+        rates = aligned_segment_rates(frame, seen, draft, "thin_file")
+        assert shown_segments["Approval rate"].tolist() == [f"{100 * r:.1f}%" for r in rates["approval_rate"]]
+        assert shown_segments["Observed bad rate"].tolist() == \
+            ["–" if r != r else f"{100 * r:.2f}%" for r in rates["observed_bad_rate"]]
         assert shown_segments["Thin file"].tolist() == ["With credit history", "Thin file"]
         assert len(check_positive_only(rescue.merchants["positive_only_score"],
                                        rescue.merchants["bureau_only_score"])) == 0

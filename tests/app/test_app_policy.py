@@ -48,10 +48,16 @@ def test_slider_moves_the_numbers_exactly(at, small_book, trained):
     at.switch_page("views/cutoffs.py").run()
     assert not at.exception, at.exception
     at.slider(key="cut_approve").set_value(620).run()
-    expected = evaluate(_frame(small_book, trained), Policy.from_settings(approve_cutoff=620, refer_cutoff=550))
+    from cb_core.strategy import decision_frame
+
+    policy = Policy.from_settings(approve_cutoff=620, refer_cutoff=550)
+    expected = evaluate(_frame(small_book, trained), policy)
+    # observed: the merchants this draft approves with the score they had at each outcome's month
+    observed = evaluate(decision_frame(small_book, trained[0]), policy)
     assert _metric(at, "승인율") == f"{expected.approval_rate:.1%}"
     assert _metric(at, "승인 가맹점 예상 부실률") == f"{expected.expected_bad_rate:.2%}"
-    assert _metric(at, "승인 가맹점 관측 부실률") == f"{expected.observed_bad_rate:.2%}"
+    assert _metric(at, "승인 가맹점 관측 부실률") == f"{observed.observed_bad_rate:.2%}"
+    assert observed.observed_bad_rate != pytest.approx(expected.observed_bad_rate)  # not today's scores
 
 
 def test_publish_then_stale_publish_conflicts_and_keeps_the_draft(at, app_store):

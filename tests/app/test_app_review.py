@@ -28,6 +28,24 @@ def _metric(app, label: str) -> str:
     return next(m.value for m in app.metric if m.label == label)
 
 
+def test_the_picker_shows_id_name_category_region_and_score(at, small_book, trained):
+    from cb_core.data import categories, regions
+    from cb_core.features.pipeline import current_snapshot
+
+    merchants = small_book.merchants
+    scores = trained[0].score(current_snapshot(small_book))["score"]
+    at.switch_page("views/merchant_review.py").run()
+    first = merchants.iloc[3]
+    at.text_input(key="review_query").set_value(str(first["business_name"])).run()
+    options = at.selectbox(key="review_merchant").options
+    shown = merchants.set_index("merchant_id").loc[at.selectbox(key="review_merchant").value]
+    expected = " · ".join([at.selectbox(key="review_merchant").value, str(shown["business_name"]),
+                           categories()[shown["category"]]["ko"], regions()[shown["region"]]["ko"],
+                           f"{int(scores[at.selectbox(key='review_merchant').value])}점"])
+    assert expected in options
+    assert len(set(options)) == len(options)  # no two options read the same
+
+
 def test_review_shows_score_grade_pd_and_reasons_of_the_chosen_merchant(at, small_book, trained):
     from cb_core.features.pipeline import current_snapshot
 

@@ -68,7 +68,7 @@ def test_data_page_shows_the_report_and_keeps_the_book(case, data_page, frozen_t
         assert shown["Column"].tolist() == [p.column for p in problems]
         assert shown["Rule"].tolist() == [p.rule for p in problems]
     else:
-        assert [e.value for e in at.error] == [t("error_title", "en")]
+        assert [e.value for e in at.error] == [t("data_upload_failed", "en")]
         assert re.search(message, at.code[-1].value)
     assert workspace.current_fingerprint() == before
     assert before in [m.value for m in at.metric]  # the page still shows the book in use

@@ -23,7 +23,14 @@ def frame(small_book, trained):
 
     model, _ = trained
     snap = current_snapshot(small_book)
-    return strategy_frame(snap, model.score(snap), small_book.merchants, small_book.outcomes)
+    return strategy_frame(snap, model.score(snap), small_book.merchants)  # today: no outcomes
+
+
+@pytest.fixture(scope="module")
+def seen(small_book, trained):
+    from cb_core.strategy import decision_frame
+
+    return decision_frame(small_book, trained[0])
 
 
 def _metric(page, label: str):
@@ -34,31 +41,31 @@ def _approve_slider(page):
     return page.get_by_role("slider").first
 
 
-def _expected(app_users, frame, trained, approve: int) -> tuple[str, str, str]:
+def _expected(app_users, frame, seen, trained, approve: int) -> tuple[str, str, str]:
     from cb_core.strategy import Policy, bureau_only_scores, policy_in_force, swap_sets, thin_file_uplift
 
     published = policy_in_force(app_users).policy
     draft = Policy.from_dict({**published.to_dict(), "approve_cutoff": approve,
                               "refer_cutoff": min(published.refer_cutoff, approve)})
-    uplift = thin_file_uplift(frame, draft, bureau_only_scores(frame, trained[0].scale))
+    uplift = thin_file_uplift(frame, draft, bureau_only_scores(frame, trained[0].scale, fit_on=seen))
     swaps = swap_sets(frame, draft, match="approval")
     return (f"{uplift.thin_file_approval_rate:.1%}", f"{int(swaps.summary.loc['swap_in', 'n']):,}",
             f"{int(swaps.summary.loc['swap_out', 'n']):,}")
 
 
-def test_moving_the_slider_moves_thin_file_approval_and_swap_counts(page, streamlit_server, app_users, frame,
+def test_moving_the_slider_moves_thin_file_approval_and_swap_counts(page, streamlit_server, app_users, frame, seen,
                                                                      trained):
     browser_open(page, streamlit_server, "cutoffs", user="kim")
     slider = _approve_slider(page)
     expect(slider).to_be_visible()
     start = int(slider.input_value())
-    thin, swap_in, swap_out = _expected(app_users, frame, trained, start)
+    thin, swap_in, swap_out = _expected(app_users, frame, seen, trained, start)
     expect(_metric(page, "신파일러 승인율")).to_have_text(re.compile(f"^{re.escape(thin)}"))
     slider.focus()
     for _ in range(40):
         slider.press("ArrowRight")
     expect(slider).to_have_value(str(start + 40))
-    moved = _expected(app_users, frame, trained, start + 40)
+    moved = _expected(app_users, frame, seen, trained, start + 40)
     assert moved != (thin, swap_in, swap_out)  # the figures do change at +40 points
     expect(_metric(page, "신파일러 승인율")).to_have_text(re.compile(f"^{re.escape(moved[0])}"))
     expect(_metric(page, "스왑인 (우리만 승인)")).to_have_text(moved[1])

@@ -38,6 +38,8 @@ def test_bad_upload_is_rejected_and_the_book_stays(page, streamlit_server, small
     expect(page.get_by_test_id("stFileUploader").get_by_text("merchants.csv")).to_be_visible()
     page.get_by_role("button", name=re.compile("검증 후 불러오기")).click()
     expect(page.get_by_text(re.compile("문제 \\d+건"))).to_be_visible(timeout=60_000)
+    # the bad file does not linger in the uploader for the next try
+    expect(page.get_by_test_id("stFileUploader").get_by_text("merchants.csv")).to_have_count(0)
     # the book in use did not change
     _open(page, streamlit_server, "data")
     expect(page.get_by_text(small_book.fingerprint)).to_be_visible()

@@ -221,6 +221,23 @@ def test_uploaded_parquet_wins_over_csv(tmp_path, book):
     assert loaded.outcomes is None and len(loaded.merchants) == 4
 
 
+def test_two_uploaded_files_of_one_table_are_named_not_picked(tmp_path, book):
+    write_book(book, tmp_path / "c", fmt="csv")
+    good = (tmp_path / "c" / "merchants.csv").read_bytes()
+    activity = (tmp_path / "c" / "monthly_activity.csv").read_bytes()
+    # an upload holding the bad file of a failed try beside its fixed copy: same name twice
+    for files in ([("merchants.csv", b"garbage"), ("merchants.csv", good), ("monthly_activity.csv", activity)],
+                  [("merchants.csv", good), ("old/Merchants.CSV", good), ("monthly_activity.csv", activity)]):
+        with pytest.raises(SchemaError) as info:
+            read_uploaded(files, today=TODAY)
+        rules = [(p.table, p.rule) for p in info.value.problems]
+        first, second = (n.rsplit("/", 1)[-1] for n, _ in files[:2])
+        assert ("merchants", f"2 files for this table ({first}, {second}): upload one") in rules, rules
+    # one file per table: loads (pairs or a dict alike)
+    pairs = [("merchants.csv", good), ("monthly_activity.csv", activity)]
+    assert read_uploaded(pairs, today=TODAY).fingerprint == read_uploaded(dict(pairs), today=TODAY).fingerprint
+
+
 def test_uploaded_excel_names_the_file():
     files = {"merchants.csv": (BAD / "excel_renamed_csv" / "merchants.csv").read_bytes()}
     with pytest.raises(DataSourceError, match=r"^merchants\.csv is an Excel workbook, not CSV"):

@@ -8,7 +8,9 @@ import pytest
 
 from cb_core.data import ACTIVITY_COLUMNS, validate_tables
 from cb_core.features import current_snapshot
-from cb_core.strategy import SCORED_AT_DECISION, Policy, decision_frame, evaluate, strategy_frame
+from cb_core.strategy import (OBSERVED_AT, SCORED_AT_DECISION, CutoffCurves, Policy, aligned_result,
+                              aligned_segment_rates, aligned_swap_sets, bureau_only_scores, decision_frame, evaluate,
+                              strategy_frame, with_observed)
 from tests.support.books import TODAY, good_tables
 
 MONTHS = [str(p) for p in pd.period_range("2025-01", "2026-04", freq="M")]
@@ -63,3 +65,65 @@ def test_observed_bad_rate_of_approvals_is_aligned_in_time(book):
                                          outcome_month="2025-03"), policy)
     assert aligned.observed_bad_rate == pytest.approx(1 / 4)
     assert misaligned.observed_bad_rate == pytest.approx(0.0)
+
+
+# ------------------------------------------------------------------ the views the pages show, aligned
+
+def _frames(book):
+    today = current_snapshot(book)
+    return (strategy_frame(today, SalesModel().score(today), book.merchants),  # today's PD, no outcome
+            decision_frame(book, SalesModel()))
+
+
+def test_cutoff_result_takes_expected_from_today_and_observed_from_decision(book):
+    today, seen = _frames(book)
+    policy = Policy(approve_cutoff=590, refer_cutoff=550)
+    result = aligned_result(CutoffCurves.precompute(today), CutoffCurves.precompute(seen), policy)
+    # today: M001, M003, M004 sell (700, PD 1%), M002 does not (300): 3 of 4 approved, expected 1%
+    assert (result.n_approved, result.expected_bad_rate) == (3, pytest.approx(0.01))
+    # at decision all four sold in 2025-03 and were approved; M002 went bad: 1 of 4
+    assert (result.n_approved_with_outcome, result.observed_bads) == (4, 1)
+    assert result.observed_bad_rate == pytest.approx(1 / 4)
+    without = aligned_result(CutoffCurves.precompute(today), None, policy)
+    assert without.n_approved_with_outcome == 0 and np.isnan(without.observed_bad_rate)
+
+
+def test_swap_sets_and_segments_show_observed_rates_at_decision(book):
+    today, seen = _frames(book)
+    policy = Policy(approve_cutoff=590, refer_cutoff=550)
+    swaps = aligned_swap_sets(today, seen, policy)
+    # the bureau cutoff is chosen on today's book; at decision our policy approved all four, with 1 bad
+    row = swaps.summary.loc["approved_ours"]
+    assert (row["n"], row["n_with_outcome"]) == (3, 4) and row["observed_bad_rate"] == pytest.approx(1 / 4)
+    assert swaps.summary.attrs["observed"] == OBSERVED_AT
+    rates = aligned_segment_rates(today, seen, policy, by="region").set_index("region")
+    for region, group in seen.groupby("region"):
+        assert rates.loc[region, "observed_bad_rate"] == pytest.approx(group["defaulted_12m"].mean())
+    assert rates["n"].sum() == 4 and rates["n_approved"].sum() == 3  # counts and approvals are today's
+
+
+def test_with_observed_leaves_segments_without_outcomes_blank():
+    today = pd.DataFrame({"region": ["A", "B"], "n": [5, 7], "observed_bad_rate": [0.9, 0.9]})
+    seen = pd.DataFrame({"region": ["A"], "n": [3], "observed_bad_rate": [0.2]})
+    out = with_observed(today, seen, on="region")
+    assert out["observed_bad_rate"].tolist()[0] == pytest.approx(0.2) and np.isnan(out["observed_bad_rate"][1])
+    assert out["n"].tolist() == [5, 7]
+
+
+def test_bureau_only_mapping_is_fitted_on_the_bureau_scores_at_decision():
+    rng = np.random.default_rng(0)
+    n = 400
+    bureau_then = rng.uniform(500, 900, n)
+    bad = rng.random(n) < 1 / (1 + np.exp((bureau_then - 650) / 40))
+    common = {"pd": 0.05, "exposure_krw": 1.0, "thin_file": 0}
+    seen = pd.DataFrame({"score": 600, "bureau_score": bureau_then, "defaulted_12m": bad.astype(float), **common})
+    # today the bad merchants' bureau scores have collapsed: fitting on today's scores would see it
+    today = seen.assign(bureau_score=np.where(bad, 400.0, bureau_then), defaulted_12m=np.nan)
+    from cb_core.model import fit_platt
+
+    a, b = fit_platt((bureau_then - 750.0) / 100.0, bad.astype(float))
+    fitted = bureau_only_scores(today, fit_on=seen)
+    assert fitted.attrs["method"] == "logistic"
+    assert fitted.attrs["coefficients"] == pytest.approx({"a": a, "b": b})
+    # without outcomes in today's frame and no fit_on, there is nothing to fit: the linear mapping
+    assert bureau_only_scores(today).attrs["method"] == "linear"

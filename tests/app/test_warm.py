@@ -1,0 +1,47 @@
+"""ui.warm: the pages' caches are filled in the background for the book and model in use, once."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def cold(app_state_with_model, app_users, monkeypatch):
+    import streamlit as st
+
+    from ui import warm
+
+    monkeypatch.setattr(warm, "_STATE", warm._Warmup())
+    st.cache_resource.clear()
+    yield warm
+    warm.wait(300)
+
+
+def test_warm_up_fills_every_cache_the_pages_use_once(cold, monkeypatch):
+    from ui import cache
+
+    warm = cold
+    assert warm.start() is True
+    assert warm.start() is False  # the same book and model: not twice
+    assert warm.wait(600)
+    assert warm._STATE.failed == [] and warm._STATE.done == warm._STATE.total == len(warm._steps())
+    assert warm.progress() is None
+
+    # every precomputed object now comes from the cache: the builders are not called again
+    def refuse(*args, **kwargs):
+        raise AssertionError("computed on a page's visit instead of at warm-up")
+
+    for name in ("make_strategy_frame", "make_decision_frame", "bureau_only_scores", "check_monotone", "cutoff_reference"):
+        monkeypatch.setattr(cache, name, refuse)
+    monkeypatch.setattr(cache.CutoffCurves, "precompute", refuse)
+    book, model = cache.book_and_model()
+    for get in (cache.strategy_frame, cache.decision_frame, cache.cutoff_curves, cache.decision_curves,
+                cache.bureau_points, cache.bureau_points_at_decision, cache.monotone_violations):
+        assert get(book, model) is not None
+
+
+def test_no_book_no_warm_up(monkeypatch, tmp_path):
+    from ui import warm
+
+    monkeypatch.setattr(warm, "_STATE", warm._Warmup())
+    monkeypatch.setenv("CB_STATE_DIR", str(tmp_path))
+    assert warm.start() is False and warm.progress() is None

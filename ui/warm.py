@@ -1,0 +1,109 @@
+"""Warm what the pages need, once per book and model, in the background — not on a user's click.
+
+The first visit of a page used to pay for everything precomputed once per book and model (reading the
+book, the snapshot, every merchant's score, today's and the score-at-decision strategy frames, cutoff
+curves, the bureau-only and platform-only scores, the reason codes' reference, the category bands,
+the monotone check, the model report, the exact explainer with its numba import): 9–50 s for whoever
+came first. :func:`start` computes them in a daemon thread into the same process-wide caches
+(:mod:`ui.cache`), so the pages find them ready. ``server.py`` starts it when the server starts, and
+``app.py`` after the first-start build; a user who arrives early waits only for what is still
+missing (each cache computes a key once; a second caller waits for the first), and
+:func:`progress` lets the sidebar say how far the warm-up is.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Warmup:
+    key: tuple[str, str] | None = None
+    done: int = 0
+    total: int = 0
+    thread: threading.Thread | None = None
+    failed: list[str] = field(default_factory=list)
+
+
+_STATE = _Warmup()
+_LOCK = threading.Lock()
+
+
+def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
+    from cb_core.config import get_settings
+    from cb_core.explain import explain_merchant
+    from cb_core.strategy import policy_in_force
+    from ui import cache
+
+    def reference(book, model):
+        return cache.reference(book, model, policy_in_force(cache.store()), get_settings().reason_band)
+
+    def explainer(book, model):  # builds the exact explainer (and loads numba) on one explanation
+        snap = cache.snapshot(book)
+        return explain_merchant(model, snap, snap.index[0], reference(book, model))
+
+    return [("snapshot", lambda b, m: cache.snapshot(b)), ("scores", cache.scores),
+            ("strategy_frame", cache.strategy_frame), ("decision_frame", cache.decision_frame),
+            ("cutoff_curves", cache.cutoff_curves), ("decision_curves", cache.decision_curves),
+            ("bureau_points", cache.bureau_points), ("bureau_points_at_decision", cache.bureau_points_at_decision),
+            ("platform_only_scores", cache.platform_only_scores), ("reference", reference),
+            ("category_bands", lambda b, m: cache.category_bands(b)), ("model_report", lambda b, m: cache.model_report(m)),
+            ("monotone", cache.monotone_violations), ("explainer", explainer)]
+
+
+def _run(key: tuple[str, str], book, model) -> None:
+    steps = _steps()
+    with _LOCK:
+        _STATE.total = len(steps)
+    for name, step in steps:
+        try:
+            step(book, model)
+        except Exception:  # a page computes it again and says what is wrong; the warm-up goes on
+            log.exception("warm-up step %s failed", name)
+            _STATE.failed.append(name)
+        with _LOCK:
+            _STATE.done += 1
+    log.info("warm-up of book %s, model %s done (%d steps, %d failed)", key[0], key[1], len(steps),
+             len(_STATE.failed))
+
+
+def start() -> bool:
+    """Warm the caches of the book and model in use in a background thread; True when a warm-up was
+    started (False without a book and model, or when these were already warmed or are warming)."""
+    from ui import cache
+
+    try:
+        book, model = cache.book_and_model()
+    except Exception:  # an unusable model: the pages say so; nothing to warm
+        log.exception("warm-up: no usable book and model")
+        return False
+    if book is None or model is None:
+        return False
+    key = (book.fingerprint, model.version)
+    with _LOCK:
+        if _STATE.key == key:
+            return False
+        _STATE.key, _STATE.done, _STATE.total, _STATE.failed = key, 0, 0, []
+        _STATE.thread = threading.Thread(target=_run, args=(key, book, model), name="cb-warm-up", daemon=True)
+        _STATE.thread.start()
+    return True
+
+
+def progress() -> tuple[int, int] | None:
+    """(steps done, steps) while a warm-up runs; None when none runs."""
+    with _LOCK:
+        if _STATE.thread is None or not _STATE.thread.is_alive():
+            return None
+        return _STATE.done, max(_STATE.total, 1)
+
+
+def wait(timeout: float | None = None) -> bool:
+    """Wait for the running warm-up (tests and benchmarks); True when none is left running."""
+    thread = _STATE.thread
+    if thread is not None:
+        thread.join(timeout)
+    return thread is None or not thread.is_alive()
