@@ -9,7 +9,22 @@ from dataclasses import dataclass
 
 
 class CBError(Exception):
-    """Base of every error the engine raises on purpose (bad input, bad state)."""
+    """Base of every error the engine raises on purpose (bad input, bad state).
+
+    ``key`` (keyword) names the same message in the catalog ``data/i18n`` and ``params`` its
+    parameters, so an app can say it in the user's language; the English message stays for logs
+    and the command line. Without a key the message is all there is.
+    """
+
+    key: str | None = None
+    params: dict = {}
+
+    def __init__(self, *args: object, key: str | None = None, **params: object) -> None:
+        super().__init__(*args)
+        if key is not None:
+            self.key = key
+        if params:
+            self.params = params
 
 
 class ConfigError(CBError):

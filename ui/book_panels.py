@@ -51,11 +51,13 @@ def render_vintages(book) -> None:
     with engine_errors():
         v = cache.book_vintages(book, bad, by)
     cohorts = sorted(v["cohort"].unique())
-    chosen = st.multiselect(tr("bp_choose_cohorts"), cohorts, default=default_cohorts(v), key="bp_cohorts")
+    chosen = st.multiselect(tr("bp_choose_cohorts"), cohorts, default=default_cohorts(v), key="bp_cohorts",
+                            placeholder=tr("choose_options"))
     names = {g: cell(n, 120) for g, n in group_labels(by, v["group"].unique(), language).items()}
     if by is not None:
         groups = sorted(names, key=lambda g: (len(g), g)) if by == "grade" else sorted(names)
         shown = st.multiselect(tr("bp_choose_group_value"), groups, default=groups, format_func=names.get,
+                               placeholder=tr("choose_options"),
                                key=f"bp_groups_{by}")
         v = v[v["group"].isin(shown)]
     if not chosen:

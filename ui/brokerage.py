@@ -14,11 +14,11 @@ import pandas as pd
 import streamlit as st
 
 from cb_core.errors import ConflictError, SchemaError
-from cb_core.offers import PRODUCT_FIELDS, PRODUCTS_FILE, REPAYMENT_TYPES, editor_problems
+from cb_core.offers import PRODUCT_FIELDS, PRODUCTS_FILE, REPAYMENT_TYPES, editor_problems, editor_table
 from cb_core.reports import PartnerPool
 from ui import cache
 from ui.errors import engine_errors
-from ui.labels import tr
+from ui.labels import label_func, tr
 from ui.session import user_name
 from ui.text import cell, show_frame
 
@@ -57,15 +57,26 @@ def editor_columns() -> dict[str, Any]:
     """Column config of the editor: the catalog's field names, their help, a type per kind."""
     config = {}
     for field, spec in PRODUCT_FIELDS.items():
+        label, help_text = tr(f"prodfield_{field}"), tr(f"prodfield_{field}_help")
         if spec.kind == "whole":
-            config[field] = st.column_config.NumberColumn(field, help=spec.help, step=1, format="%d")
+            config[field] = st.column_config.NumberColumn(label, help=help_text, step=1, format="%d")
         elif spec.kind == "number":
-            config[field] = st.column_config.NumberColumn(field, help=spec.help, step=0.1)
+            config[field] = st.column_config.NumberColumn(label, help=help_text, step=0.1)
         elif spec.kind == "choice":
-            config[field] = st.column_config.SelectboxColumn(field, help=spec.help, options=list(REPAYMENT_TYPES))
+            config[field] = st.column_config.SelectboxColumn(label, help=help_text, options=list(REPAYMENT_TYPES),
+                                                             format_func=label_func("offers_repay_"))
         else:
-            config[field] = st.column_config.TextColumn(field, help=spec.help)
+            config[field] = st.column_config.TextColumn(label, help=help_text)
     return config
+
+
+def editor_frame(products: pd.DataFrame) -> pd.DataFrame:
+    """The editor's table with empty text cells as "" (a missing text would be drawn as "None")."""
+    table = editor_table(products)
+    for field, spec in PRODUCT_FIELDS.items():
+        if spec.kind not in ("whole", "number"):
+            table[field] = table[field].astype(object).where(table[field].notna(), "")
+    return table
 
 
 def save_catalog(records: list[dict[str, Any]], base_version: int | None) -> int | None:
@@ -85,7 +96,9 @@ def save_catalog(records: list[dict[str, Any]], base_version: int | None) -> int
 
 def problems_table(exc: SchemaError, records: list[dict[str, Any]]) -> pd.DataFrame:
     """Every problem of a rejected catalog: row, product, field, what is wrong, what was given."""
-    return editor_problems(exc, records).rename(columns={
+    table = editor_problems(exc, records)
+    table["field"] = [tr(f"prodfield_{f}") if f in PRODUCT_FIELDS else f for f in table["field"]]
+    return table.rename(columns={
         "row": tr("prodcat_col_row"), "product": tr("prodcat_col_product"), "field": tr("prodcat_col_field"),
         "problem": tr("prodcat_col_problem"), "given": tr("prodcat_col_given")})
 

@@ -17,8 +17,16 @@ from cb_core.strategy import (Policy, aligned_rescue_summary, aligned_segment_ra
                               swap_sets, thin_file_uplift)
 from ui import cache
 from ui.errors import engine_errors
-from ui.labels import label_func, tr
-from ui.tables import show_table
+from ui.display import segment_label, show_present, value_label
+from ui.labels import count, label_func, number, pct, tr
+
+#: Units of the columns of the swap, rescue and segment tables (ui.display).
+GROUP_UNITS = {"n": "count", "share": "pct", "expected_bad_rate": "pct2", "observed_bad_rate": "pct2",
+               "n_with_outcome": "count", "n_thin_file": "count", "n_approved": "count", "approval_rate": "pct",
+               "n_approved_with_outcome": "count"}
+INTERVAL_UNITS = {f"{rate}_{end}": "pct" if rate == "approval_rate" else "pct2"
+                  for rate in ("approval_rate", "expected_bad_rate", "observed_bad_rate") for end in ("low", "high")}
+POSITIVE_ONLY_UNITS = {"final_score": "num1", "bureau_only_score": "num1", "shortfall_points": "num2"}
 
 _APPLIED_KEY = "seg_applied"  # (policy dict, by) -> bootstrap table of the last applied draft
 
@@ -34,13 +42,13 @@ def render_bureau(book: Book, model, frame: pd.DataFrame, draft: Policy) -> None
         swaps = swap_sets(frame, draft, match=match) if seen is None else aligned_swap_sets(frame, seen, draft, match)
         uplift = thin_file_uplift(frame, draft, cache.bureau_points(book, model))
     c = st.columns(5)
-    c[0].metric(tr("thin_approval"), f"{uplift.thin_file_approval_rate:.1%}",
-                f"{uplift.thin_file_uplift:+.1%} " + tr("vs_bureau"))
-    c[1].metric(tr("upgraded_share"), f"{uplift.upgraded_share_of_applicants:.1%}")
-    c[2].metric(tr("bureau_cutoff"), "–" if swaps.bureau_cutoff == float("inf") else f"{swaps.bureau_cutoff:.0f}")
-    c[3].metric(tr("swap_in_count"), f"{int(swaps.summary.loc['swap_in', 'n']):,}")
-    c[4].metric(tr("swap_out_count"), f"{int(swaps.summary.loc['swap_out', 'n']):,}")
-    show_table(swaps.summary.reset_index().round(4), "swap_sets.csv", "dl_swaps")
+    c[0].metric(tr("thin_approval"), pct(uplift.thin_file_approval_rate),
+                pct(uplift.thin_file_uplift, signed=True) + " " + tr("vs_bureau"))
+    c[1].metric(tr("upgraded_share"), pct(uplift.upgraded_share_of_applicants))
+    c[2].metric(tr("bureau_cutoff"), number(swaps.bureau_cutoff))  # inf (no cutoff) shows as "–"
+    c[3].metric(tr("swap_in_count"), count(swaps.summary.loc["swap_in", "n"]))
+    c[4].metric(tr("swap_out_count"), count(swaps.summary.loc["swap_out", "n"]))
+    show_present(_groups(swaps.summary), GROUP_UNITS, "swap_sets.csv", "dl_swaps", {"group": value_label})
 
 
 def render_rescue(book: Book, model, frame: pd.DataFrame, draft: Policy) -> None:
@@ -55,11 +63,17 @@ def render_rescue(book: Book, model, frame: pd.DataFrame, draft: Policy) -> None
             rescue = aligned_rescue_summary(frame, seen, draft, cache.bureau_points(book, model),
                                             cache.bureau_points_at_decision(book, model),
                                             cache.platform_only_scores(book, model))
-    show_table(rescue.summary.reset_index().round(4), "rescue.csv", "dl_rescue")
+    show_present(_groups(rescue.summary), GROUP_UNITS, "rescue.csv", "dl_rescue", {"group": value_label})
     broken = check_positive_only(rescue.merchants["positive_only_score"], rescue.merchants["bureau_only_score"])
-    st.metric(tr("check_positive_only"), f"{len(broken):,}", help=tr("check_positive_only_help"))
+    st.metric(tr("check_positive_only"), count(len(broken)), help=tr("check_positive_only_help"))
     if len(broken):
-        show_table(broken.head(1000), "positive_only_violations.csv", "dl_positive_only_violations.csv")
+        show_present(broken.head(1000), POSITIVE_ONLY_UNITS, "positive_only_violations.csv",
+                     "dl_positive_only_violations.csv")
+
+
+def _groups(summary: pd.DataFrame) -> pd.DataFrame:
+    """A swap or rescue summary with its set names in a ``group`` column."""
+    return summary.rename_axis("group").reset_index()
 
 
 def render_segments(frame: pd.DataFrame, seen: pd.DataFrame | None, draft: Policy) -> None:
@@ -69,7 +83,7 @@ def render_segments(frame: pd.DataFrame, seen: pd.DataFrame | None, draft: Polic
                       format_func=label_func("segment_"))
     with engine_errors():
         rates = segment_rates(frame, draft, by=by) if seen is None else aligned_segment_rates(frame, seen, draft, by)
-        show_table(rates.round(4), f"segments_{by}.csv", "dl_segments")
+        show_present(rates, GROUP_UNITS, f"segments_{by}.csv", "dl_segments", {by: segment_label(by)})
     applied = st.session_state.get(_APPLIED_KEY)
     if applied is None or applied[1] != by:
         applied = (draft.to_dict(), by, None)
@@ -86,4 +100,5 @@ def render_segments(frame: pd.DataFrame, seen: pd.DataFrame | None, draft: Polic
     st.caption(tr("segments_intervals_current") if applied[0] == draft.to_dict() else
                tr("segments_intervals_stale", approve=int(shown.approve_cutoff), refer=int(shown.refer_cutoff)))
     interval_columns = [by, *[c for c in applied[2].columns if c.endswith(("_low", "_high"))]]
-    show_table(applied[2][interval_columns].round(4), f"segment_intervals_{by}.csv", "dl_segment_intervals")
+    show_present(applied[2][interval_columns], INTERVAL_UNITS, f"segment_intervals_{by}.csv", "dl_segment_intervals",
+                 {by: segment_label(by)})

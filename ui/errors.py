@@ -16,11 +16,12 @@ from cb_core import workspace
 from cb_core.data import Book
 from cb_core.data import feature_catalog
 from cb_core.errors import CBError, ModelError, SchemaError
+from cb_core.i18n import strings
 from cb_core.model import check_book_features
 from cb_core.store import DatabaseDamagedError
 from ui import cache
 from ui.labels import tr
-from ui.text import cell, show_frame
+from ui.text import cell, plain, show_frame
 
 
 def show_engine_error(exc: CBError, title_key: str = "error_title") -> None:
@@ -31,22 +32,38 @@ def show_engine_error(exc: CBError, title_key: str = "error_title") -> None:
     elif isinstance(exc, SchemaError):
         st.error(tr("error_schema", n=len(exc.problems)), icon="⚠️")
         show_frame(problems_frame(exc))
-    else:
+    elif not said_in_language(exc):
         st.error(tr(title_key), icon="⚠️")
         st.code(cell(exc), language=None, wrap_lines=True)  # messages quote values: plain text
 
 
 @contextmanager
-def engine_errors(title_key: str = "error_title") -> Iterator[None]:
+def engine_errors(title_key: str = "error_title", stop: bool = True) -> Iterator[None]:
     """Show the engine's own errors as ``st.error`` with what to do and stop the run; let bugs propagate.
 
     ``title_key``: the label said above the engine's message (a validation report has its own).
+    ``stop=False``: after the message the page goes on below the ``with`` block (a refused form
+    entry, with the rest of the page still usable).
     """
     try:
         yield
     except CBError as exc:
         show_engine_error(exc, title_key)
+        _halt(stop)
+
+
+def _halt(stop: bool) -> None:
+    if stop:
         st.stop()
+
+
+def said_in_language(exc: CBError) -> bool:
+    """Show an engine error that carries a catalog key (``exc.key``/``exc.params``) in the user's
+    language, as ``st.error``; False (nothing shown) when it has none."""
+    if not exc.key or exc.key not in strings():
+        return False
+    st.error(tr(exc.key, **{k: plain(v) for k, v in exc.params.items()}), icon="⚠️")  # values may be names
+    return True
 
 
 def problems_frame(exc: SchemaError) -> pd.DataFrame:

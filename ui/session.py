@@ -10,6 +10,8 @@ import streamlit as st
 from cb_core import access
 
 LANG_KEY = "lang"
+#: The query parameter that carries the language across reloads (``?lang=en``).
+LANG_PARAM = "lang"
 _LANG_WIDGET = "lang_radio"
 TOKEN_KEY, USER_KEY, ROLE_KEY, PARTNER_KEY = "token", "user", "role", "partner"
 #: What a sign-in puts in the session (and a sign-out removes).
@@ -18,20 +20,33 @@ LANGUAGES: dict[str, str] = {"ko": "한국어", "en": "English"}
 
 
 def lang() -> str:
-    """The session's language, ``ko`` by default."""
-    return st.session_state.get(LANG_KEY, "ko")
+    """The session's language: the session's choice, else the address's ``?lang=`` (so a reload or a
+    shared link keeps it), else ``ko``."""
+    chosen = st.session_state.get(LANG_KEY)
+    if chosen is None:
+        asked = st.query_params.get(LANG_PARAM)
+        chosen = asked if asked in LANGUAGES else "ko"
+        st.session_state[LANG_KEY] = chosen
+    return chosen
+
+
+def _choose_language() -> None:
+    st.session_state[LANG_KEY] = st.session_state[_LANG_WIDGET]
+    st.query_params[LANG_PARAM] = st.session_state[_LANG_WIDGET]
 
 
 def language_switch() -> None:
     """한국어 / English in the sidebar (call after ``st.navigation``: entrypoint widgets made before
-    it reset on every page run)."""
+    it reset on every page run). The choice is also kept in the address (``?lang=en``): a reload
+    starts a new session, which reads it back."""
     # The choice lives in a plain session key: a widget's own state is dropped by any run that does
     # not draw it (an error page, e.g. while the database is down), and the language with it.
     st.session_state[_LANG_WIDGET] = lang()
+    if st.query_params.get(LANG_PARAM) != lang():  # a page switch drops the query string: put it back
+        st.query_params[LANG_PARAM] = lang()
     with st.sidebar:
         st.radio("Language / 언어", options=list(LANGUAGES), key=_LANG_WIDGET, horizontal=True,
-                 format_func=LANGUAGES.get,
-                 on_change=lambda: st.session_state.update({LANG_KEY: st.session_state[_LANG_WIDGET]}))
+                 format_func=LANGUAGES.get, on_change=_choose_language)
 
 
 def token() -> str | None:

@@ -8,9 +8,14 @@ from ui import cache
 from ui.charts import curves_figure
 from ui.cutoff_panels import render_bureau, render_rescue, render_segments
 from ui.errors import engine_errors, require_book_and_model
-from ui.labels import krw, tr
+from ui.display import decision_matrix, decision_word, show_present, value_label
+from ui.labels import count, krw, pct, tr
 from ui.policy import draft_payload, policy_actions, policy_in_force, policy_label
-from ui.tables import show_flash, show_table
+from ui.tables import show_flash
+from ui.text import show_frame
+
+MONOTONE_UNITS = {"risk_direction": "num", "rows_checked": "count", "rows_violating": "count", "worst_move": "num3",
+                  "value_from": "num2", "value_to": "num2"}
 
 st.title(tr("nav_cutoffs"))
 show_flash()
@@ -35,12 +40,13 @@ def tuning() -> None:
         result = aligned_result(curves, seen_curves, draft)
     k = st.columns(4)
     base = curves.evaluate(published)
-    k[0].metric(tr("approval_rate"), f"{result.approval_rate:.1%}", f"{result.approval_rate - base.approval_rate:+.1%}")
-    k[1].metric(tr("refer_rate"), f"{result.refer_rate:.1%}")
-    k[2].metric(tr("expected_bad_rate"), f"{result.expected_bad_rate:.2%}",
-                f"{result.expected_bad_rate - base.expected_bad_rate:+.2%}", delta_color="inverse")
-    k[3].metric(tr("observed_bad_rate"), "–" if result.n_approved_with_outcome == 0 else f"{result.observed_bad_rate:.2%}",
-                help=tr("observed_help", n=f"{result.n_approved_with_outcome:,}"))
+    k[0].metric(tr("approval_rate"), pct(result.approval_rate),
+                pct(result.approval_rate - base.approval_rate, signed=True))
+    k[1].metric(tr("refer_rate"), pct(result.refer_rate))
+    k[2].metric(tr("expected_bad_rate"), pct(result.expected_bad_rate, 2),
+                pct(result.expected_bad_rate - base.expected_bad_rate, 2, signed=True), delta_color="inverse")
+    k[3].metric(tr("observed_bad_rate"), "–" if result.n_approved_with_outcome == 0 else pct(result.observed_bad_rate, 2),
+                help=tr("observed_help", n=count(result.n_approved_with_outcome)))
     k = st.columns(4)
     k[0].metric(tr("expected_loss"), krw(result.expected_loss_krw))
     k[1].metric(tr("interest_revenue"), krw(result.interest_revenue_krw))
@@ -53,8 +59,9 @@ def tuning() -> None:
 
     st.subheader(tr("compare_title", published=policy_label(in_force)))
     comparison = compare_policies(frame, draft, published)
-    st.dataframe(comparison.matrix, width="content")
-    show_table(comparison.changes.head(500), "decision_changes.csv", "dl_changes")
+    show_frame(decision_matrix(comparison.matrix), width="content")
+    show_present(comparison.changes.head(500), {"score": "score"}, "decision_changes.csv", "dl_changes",
+                 {"old": decision_word, "new": decision_word})
     policy_actions(draft, in_force, frame)
     # every figure below is of the draft on screen: the fragment reruns them with the sliders
     render_bureau(book, model, frame, draft)
@@ -66,6 +73,7 @@ tuning()
 broken_monotone = cache.monotone_violations(book, model)
 st.subheader(tr("check_monotone"))
 st.caption(tr("check_monotone_model"))  # a property of the model: the same for every cutoff
-st.metric(tr("check_monotone"), f"{len(broken_monotone):,}", help=tr("check_monotone_help"))
+st.metric(tr("check_monotone"), count(len(broken_monotone)), help=tr("check_monotone_help"))
 if len(broken_monotone):
-    show_table(broken_monotone.head(1000), "monotone_violations.csv", "dl_monotone_violations.csv")
+    show_present(broken_monotone.head(1000), MONOTONE_UNITS, "monotone_violations.csv", "dl_monotone_violations.csv",
+                 {"feature": value_label})

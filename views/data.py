@@ -8,10 +8,13 @@ from cb_core.config import get_settings
 from cb_core.data import column_summary
 from ui.cache import current_book
 from cb_core.errors import CBError
+from ui.display import quality_frame, show_present, source_text
 from ui.errors import show_engine_error
-from ui.labels import tr
-from ui.tables import audit, flash, show_flash, show_table
-from ui.text import plain
+from ui.labels import count, label_func, tr
+from ui.tables import audit, flash, show_flash
+
+QUALITY_UNITS = {"missing": "count", "missing_share": "pct", "distinct": "count", "min": "num2", "median": "num2",
+                 "max": "num2"}
 
 st.title(tr("nav_data"))
 book = current_book()
@@ -22,18 +25,18 @@ if book is None:
 else:
     st.subheader(tr("data_current"))
     cols = st.columns(4)
-    cols[0].metric(tr("data_source"), plain(book.source) or "–")  # file names: untrusted
+    cols[0].metric(tr("data_source"), source_text(book.source))  # file names: untrusted (escaped there)
     cols[1].metric(tr("data_fingerprint"), book.fingerprint)
-    cols[2].metric(tr("data_merchants"), f"{len(book.merchants):,}")
-    cols[3].metric(tr("data_activity_rows"), f"{len(book.activity):,}")
+    cols[2].metric(tr("data_merchants"), count(len(book.merchants)))
+    cols[3].metric(tr("data_activity_rows"), count(len(book.activity)))
     st.success(tr("data_valid", last_month=book.last_month,
                   outcomes=0 if book.outcomes is None else len(book.outcomes)))
     st.caption(tr("data_kept_books", n=get_settings().keep_replaced_books))
 
     st.subheader(tr("data_quality"))
     tables = book.tables()
-    table = st.selectbox(tr("data_table"), list(tables), key="data_table")
-    show_table(column_summary(tables[table]), f"quality_{table}.csv", key="dl_quality")
+    table = st.selectbox(tr("data_table"), list(tables), key="data_table", format_func=label_func("table_"))
+    show_present(quality_frame(column_summary(tables[table])), QUALITY_UNITS, f"quality_{table}.csv", "dl_quality")
 
 st.subheader(tr("data_upload"))
 st.caption(tr("data_upload_help"))
@@ -45,7 +48,7 @@ if failed is not None:
     show_engine_error(failed, "data_upload_failed")
 with st.form("upload_form", clear_on_submit=False):
     files = st.file_uploader(tr("data_files"), type=["csv", "parquet"], accept_multiple_files=True,
-                             key=f"upload_files_{generation}")
+                             key=f"upload_files_{generation}", help=tr("data_files_help", mb=get_settings().max_upload_mb))
     submitted = st.form_submit_button(tr("data_validate_and_load"), type="primary")
 
 if submitted:
@@ -64,6 +67,6 @@ if submitted:
             st.rerun()
         audit("data.load", "book", new_book.fingerprint,
               {"source": new_book.source, "merchants": len(new_book.merchants), "previous": None if book is None else book.fingerprint})
-        flash(tr("data_loaded", merchants=f"{len(new_book.merchants):,}", fingerprint=new_book.fingerprint))
+        flash(tr("data_loaded", merchants=count(len(new_book.merchants)), fingerprint=new_book.fingerprint))
         st.session_state["upload_generation"] = generation + 1  # the loaded files leave the uploader too
         st.rerun()

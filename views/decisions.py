@@ -8,7 +8,7 @@ from cb_core.store import REQUEST_KINDS, REQUEST_STATUSES
 from cb_core.strategy import DECISIONS
 from ui.cache import known_merchants, store
 from ui.errors import engine_errors
-from ui.labels import label_func, tr
+from ui.labels import count, kst, label_func, tr
 from ui.session import user_name
 from ui.tables import flash, show_flash, show_table
 
@@ -27,12 +27,12 @@ with tab_decisions:
                **({"decision": kind} if kind != "all" else {})}
     with engine_errors():
         rows = store().list_decisions(filters, limit=2000)
-    table = pd.DataFrame([{tr("decision_id"): d.id, tr("decision_at"): f"{d.created_at:%Y-%m-%d %H:%M}",
+    table = pd.DataFrame([{tr("decision_id"): d.id, tr("decision_at"): kst(d.created_at),
                            tr("review_merchant"): d.merchant_id, tr("decision_choice"): tr(f"decision_{d.decision}"),
                            tr("review_score"): d.score, tr("review_grade"): d.grade, tr("decision_user"): d.user,
                            tr("decision_policy"): "–" if d.policy_version is None else f"v{d.policy_version}",
                            tr("decision_note"): d.note} for d in rows])
-    st.caption(tr("decisions_count", n=f"{len(rows):,}"))
+    st.caption(tr("decisions_count", n=count(len(rows))))
     if rows:
         show_table(table, "decisions.csv", "dl_decision_log")
 
@@ -44,7 +44,7 @@ with tab_requests:
     if requests:
         frame = pd.DataFrame([{tr("decision_id"): r.id, tr("review_merchant"): r.merchant_id,
                                tr("requests_kind"): tr(f"request_{r.kind}"), tr("requests_status"): tr(f"status_{r.status}"),
-                               tr("requests_received"): f"{r.received_at:%Y-%m-%d}", tr("requests_due"): f"{r.due_at:%Y-%m-%d}",
+                               tr("requests_received"): kst(r.received_at), tr("requests_due"): kst(r.due_at),
                                tr("requests_overdue"): "⚠️" if r.overdue else "", tr("requests_details"): r.details,
                                tr("requests_resolution"): r.resolution or ""} for r in requests])
         n_overdue = sum(r.overdue for r in requests)
@@ -61,7 +61,7 @@ with tab_requests:
             with engine_errors():
                 opened = store().open_request(rq_merchant.strip(), rq_kind, rq_details.strip(), user_name(),
                                               known_merchants=known_merchants())
-            flash(tr("requests_opened", id=opened.id, due=f"{opened.due_at:%Y-%m-%d}"))
+            flash(tr("requests_opened", id=opened.id, due=kst(opened.due_at)))
             st.rerun()
     open_ids = [r.id for r in requests if r.status != "resolved"]
     if open_ids:

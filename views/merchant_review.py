@@ -100,7 +100,7 @@ def what_if_panel() -> None:
     st.subheader(tr("review_what_if"))
     catalog, language = feature_catalog(), lang()
     options = [f for f in model.features if catalog.get(f) and catalog[f].actionable]
-    chosen = st.multiselect(tr("review_what_if_features"), options, max_selections=4, key="wi_features",
+    chosen = st.multiselect(tr("review_what_if_features"), options, max_selections=4, key="wi_features", placeholder=tr("choose_features"),
                             format_func=lambda f: model.feature_label(f, language))
     changes = {}
     for f in chosen:

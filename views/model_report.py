@@ -6,15 +6,25 @@ import streamlit as st
 
 from cb_core.model import metrics as M
 from cb_core.explain import dependence, importance, peer_percentiles
-from cb_core.model import point_in_time_note
 from ui import cache
 from ui.charts import (beeswarm_figure, calibration_figure, dependence_figure, importance_figure, ks_figure,
                        roc_figure)
 from ui.errors import require_book_and_model
-from ui.labels import tr
+from ui.display import show_present, value_label
+from ui.labels import number, pct, tr
 from ui.model_choice import chosen_model, model_name, show_model_choice
+from ui.report_text import point_in_time_text, windows_frame
 from ui.session import lang
-from ui.tables import show_table
+
+CALIBRATION_UNITS = {"bin": "num", "pd_min": "pct2", "pd_max": "pct2", "count": "count", "bads": "count", "mean_pd": "pct2",
+                     "bad_rate": "pct2", "difference": "pp"}
+GAINS_UNITS = {"bin": "num", "min": "score", "max": "score", "count": "count", "bads": "count", "bad_rate": "pct",
+               "cum_count_share": "pct", "cum_bad_capture": "pct", "lift": "num2", "cum_lift": "num2"}
+
+
+def signed(value: float) -> str:
+    """A difference of AUCs with its sign, three decimals."""
+    return ("+" if value >= 0 else "") + number(value, 3)
 
 st.title(tr("nav_model_report"))
 book, model = require_book_and_model()
@@ -27,17 +37,18 @@ st.caption(tr("report_caption", version=model.version, created=card["created"][:
               rows=f"{test['rows']:,}", bads=f"{test['bads']:,}"))
 c = st.columns(6)
 for col, key in zip(c, ("auc", "gini", "ks", "brier")):
-    col.metric(tr(f"metric_name_{key}"), f"{m[key]:.3f}" if key != "brier" else f"{m[key]:.4f}")
+    col.metric(tr(f"metric_name_{key}"), number(m[key], 3))
 if m.get("ece") is not None:
-    c[4].metric(tr("metric_name_ece"), f"{100 * m['ece']:.2f} pp", help=tr("ece_help"))
+    c[4].metric(tr("metric_name_ece"), pct(m["ece"], 2, signed=True).lstrip("+"), help=tr("ece_help"))
 if m.get("oracle_auc") is not None:
-    c[5].metric(tr("metric_name_oracle_auc"), f"{m['oracle_auc']:.3f}", delta=f"{m['auc'] - m['oracle_auc']:+.3f}",
+    c[5].metric(tr("metric_name_oracle_auc"), number(m["oracle_auc"], 3), delta=signed(m["auc"] - m["oracle_auc"]),
                 help=tr("oracle_help"))
-if extra.get("windows") is not None and len(extra["windows"]):
+windows = windows_frame(card)
+if len(windows):
     st.caption(tr("report_windows"))
-    st.dataframe(extra["windows"].round(4), hide_index=True)
-if point_in_time_note(card):
-    (st.info if card["validation"]["point_in_time"]["static_features"] else st.caption)(point_in_time_note(card))
+    show_present(windows, {"rows": "count", "bads": "count", "bad_rate": "pct"}, "validation_windows.csv", "dl_windows")
+if point_in_time_text(card):
+    (st.info if card["validation"]["point_in_time"]["static_features"] else st.caption)(point_in_time_text(card))
 show_model_choice(card)
 
 st.subheader(tr("report_compare"))
@@ -45,11 +56,11 @@ chosen = chosen_model(card)  # a small own table's choice; a book's model is Lig
 production = tr("choice_production", model=model_name(chosen)) if chosen else tr("model_lightgbm")
 rows = {production: m, tr("model_challenger"): extra.get("challenger") or {},
         tr("model_no_sensitive"): extra.get("without_sensitive") or {}}
-compare = pd.DataFrame([{tr("report_model"): name, **{k.upper(): r.get(k) for k in ("auc", "gini", "ks", "brier")}}
+compare = pd.DataFrame([{"model": name, **{k: r.get(k) for k in ("auc", "gini", "ks", "brier")}}
                         for name, r in rows.items()])
-show_table(compare.round(4), "model_comparison.csv", "dl_compare")
+show_present(compare, dict.fromkeys(("auc", "gini", "ks", "brier"), "num3"), "model_comparison.csv", "dl_compare")
 if extra.get("without_sensitive"):
-    st.caption(tr("report_sensitive_cost", cost=f"{m['auc'] - extra['without_sensitive']['auc']:+.4f}"))
+    st.caption(tr("report_sensitive_cost", cost=signed(m["auc"] - extra["without_sensitive"]["auc"])))
 
 v = extra.get("validation")
 if v is not None and len(v):
@@ -64,9 +75,9 @@ if v is not None and len(v):
         cal = extra["calibration"] if extra.get("calibration") is not None else M.calibration_table(v["pd"], v["defaulted_12m"])
         st.plotly_chart(calibration_figure(cal, {"observed": tr("cal_observed"), "x": tr("cal_x"), "y": tr("cal_y")}),
                         width="stretch")
-        show_table(cal.round(4), "calibration.csv", "dl_cal")
+        show_present(cal, CALIBRATION_UNITS, "calibration.csv", "dl_cal")
     with tabs[3]:
-        show_table(M.gains_table(v["score"], v["defaulted_12m"], kind="score").round(4), "gains.csv", "dl_gains")
+        show_present(M.gains_table(v["score"], v["defaulted_12m"], kind="score"), GAINS_UNITS, "gains.csv", "dl_gains")
 
 st.subheader(tr("report_importance"))
 sample, points = cache.sample_points(book, model)
@@ -91,8 +102,8 @@ st.plotly_chart(dependence_figure(dependence(points, sample, feature), label_of(
 st.subheader(tr("report_stability"))
 current = cache.scores(book, model)
 score_psi = M.psi_table(pd.Series(extra.get("training_scores") or [], dtype=float), current["score"])
-st.metric(tr("report_score_psi"), f"{score_psi['psi'].sum():.3f}", help=tr("psi_help"))
+st.metric(tr("report_score_psi"), number(score_psi["psi"].sum(), 3), help=tr("psi_help"))
 if extra.get("training_sample") is not None:
     feats = [f for f in model.features if f in extra["training_sample"].columns]
-    show_table(M.psi_by_column(extra["training_sample"], cache.snapshot(book), columns=feats).round(4),
-               "feature_psi.csv", "dl_psi")
+    show_present(M.psi_by_column(extra["training_sample"], cache.snapshot(book), columns=feats), {"psi": "num3"},
+                 "feature_psi.csv", "dl_psi", {"column": value_label, "band": value_label})

@@ -8,7 +8,8 @@ from cb_core.strategy import decisions, evaluate
 from ui import cache
 from ui.charts import grade_bar_figure, score_histogram_figure
 from ui.errors import engine_errors, require_book_and_model
-from ui.labels import krw, label_func, tr
+from ui.display import present
+from ui.labels import count, krw, label_func, pct, tr
 from ui.policy import policy_in_force, policy_label
 from ui.session import lang
 from ui.tables import show_table
@@ -25,9 +26,9 @@ lg = lang()
 with st.expander(tr("filters"), expanded=False):
     c = st.columns(4)
     cats = c[0].multiselect(tr("review_category"), list(categories()), key="pf_cat",
-                            format_func=lambda k: categories()[k][lg])
+                            format_func=lambda k: categories()[k][lg], placeholder=tr("choose_all"))
     regs = c[1].multiselect(tr("review_region"), list(regions()), key="pf_region",
-                            format_func=lambda k: regions()[k][lg])
+                            format_func=lambda k: regions()[k][lg], placeholder=tr("choose_all"))
     thin = c[2].selectbox(tr("portfolio_thin"), ["all", "thin", "thick"], key="pf_thin",
                           format_func=label_func("portfolio_thin_"))
     grades = c[3].slider(tr("review_grade"), 1, 10, (1, 10), key="pf_grades")
@@ -47,10 +48,10 @@ with engine_errors():
     result = evaluate(view, policy)
     view_decisions = decisions(view, policy).astype(str)
 k = st.columns(5)
-k[0].metric(tr("data_merchants"), f"{len(view):,}")
-k[1].metric(tr("approval_rate"), f"{result.approval_rate:.1%}")
-k[2].metric(tr("expected_bad_rate"), f"{result.expected_bad_rate:.2%}")
-k[3].metric(tr("thin_file_share"), f"{view['thin_file'].mean():.1%}")
+k[0].metric(tr("data_merchants"), count(len(view)))
+k[1].metric(tr("approval_rate"), pct(result.approval_rate))
+k[2].metric(tr("expected_bad_rate"), pct(result.expected_bad_rate, 2))
+k[3].metric(tr("thin_file_share"), pct(view["thin_file"].mean()))
 k[4].metric(tr("expected_loss"), krw(result.expected_loss_krw))
 
 left, right = st.columns(2)
@@ -70,7 +71,10 @@ table = (view.assign(decision=view_decisions)
               referred=("decision", lambda d: (d == "refer").mean()))
          .reset_index())
 table[by] = table[by].map(lambda v: labels.get(v, {}).get(lg, v))
-table = table.rename(columns={by: tr(f"review_{by}"), "merchants": tr("data_merchants"), "mean_score": tr("mean_score"),
-                              "mean_pd": tr("mean_pd"), "thin_file_share": tr("thin_file_share"),
-                              "approved": tr("approval_rate"), "referred": tr("refer_rate")})
-show_table(table.round(4), f"portfolio_by_{by}.csv", "dl_portfolio")
+shown, raw = present(table, {"merchants": "count", "mean_score": "num1", "mean_pd": "pct2", "thin_file_share": "pct",
+                             "approved": "pct", "referred": "pct"})
+names = [tr(f"review_{by}"), tr("data_merchants"), tr("mean_score"), tr("mean_pd"), tr("thin_file_share"),
+         tr("approval_rate"), tr("refer_rate")]
+units = ["", "", "", *[f" [{tr('unit_fraction')}]"] * 4]
+shown.columns, raw.columns = names, [n + u for n, u in zip(names, units)]
+show_table(shown, f"portfolio_by_{by}.csv", "dl_portfolio", raw=raw)

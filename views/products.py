@@ -10,12 +10,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cb_core.offers import editor_table, products_to_records, records_from_editor
+from cb_core.offers import products_to_records, records_from_editor
 from cb_core.store import catalog_changes
-from ui.brokerage import catalog_in_use, catalog_version_products, editor_columns, save_catalog
+from ui.brokerage import catalog_in_use, catalog_version_products, editor_columns, editor_frame, save_catalog
 from ui.cache import store
 from ui.errors import engine_errors
-from ui.labels import tr
+from ui.labels import kst, tr
 from ui.session import can
 from ui.tables import flash, show_flash
 from ui.text import plain, show_frame
@@ -37,7 +37,7 @@ if version is None:
 else:
     latest = history[-1]
     st.caption(tr("prodcat_in_use", version=version, user=plain(latest.created_by), n=len(products),
-                  at=f"{latest.created_at:%Y-%m-%d %H:%M} UTC"))
+                  at=kst(latest.created_at)))
 if base != version:
     st.warning(tr("prodcat_newer", base=base if base is not None else tr("prodcat_shipped"), version=version))
     if st.button(tr("prodcat_reload"), key="prod_reload"):
@@ -45,7 +45,7 @@ if base != version:
         st.rerun()
 
 st.caption(tr("prodcat_editor_help"))
-edited = st.data_editor(editor_table(catalog_version_products(base)), key=f"prod_editor_v{base or 0}",
+edited = st.data_editor(editor_frame(catalog_version_products(base)), key=f"prod_editor_v{base or 0}",
                         num_rows="dynamic", hide_index=True, width="stretch", column_config=editor_columns())
 if st.button(tr("prodcat_save"), type="primary", key="prod_save"):
     saved = save_catalog(records_from_editor(edited), base)
@@ -62,7 +62,7 @@ else:
     for v in history:
         changes = catalog_changes(before, v.catalog)
         rows.append({tr("prodcat_col_version"): v.version, tr("prodcat_col_by"): v.created_by,
-                     tr("prodcat_col_at"): f"{v.created_at:%Y-%m-%d %H:%M} UTC",
+                     tr("prodcat_col_at"): kst(v.created_at),
                      tr("prodcat_col_products"): len(v.catalog),
                      tr("prodcat_col_added"): ", ".join(changes["added"]),
                      tr("prodcat_col_changed"): ", ".join(changes["changed"]),

@@ -20,7 +20,7 @@ def user_row(session: Session, user: User | str, *, lock: bool = False, active: 
     query = select(UserRow).where(UserRow.name == name)
     row = session.scalars(query.with_for_update() if lock else query).one_or_none()
     if row is None:
-        raise AuthError(f"no user named {name!r}")
+        raise AuthError(f"no user named {name!r}", key="err_no_user", name=name)
     if active and row.disabled:
         raise AuthError(f"user {name!r} is disabled")
     return row

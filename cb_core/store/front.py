@@ -175,6 +175,14 @@ class Store:
         """Disable a login for good and end its open sessions (users are never deleted)."""
         return self._gateway.run(lambda s: users.disable_user(s, name, actor=actor))
 
+    def enable_user(self, name: str, *, actor: str = "system") -> User:
+        """Let a disabled user sign in again (:func:`.users.enable_user`)."""
+        return self._gateway.run(lambda s: users.enable_user(s, name, actor=actor))
+
+    def set_role(self, name: str, role: str, partner: str | None = None, *, actor: str = "system") -> User:
+        """Give ``name`` another role (and partner); its sessions end (:func:`.users.set_role`)."""
+        return self._gateway.run(lambda s: users.set_role(s, name, role, partner, actor=actor))
+
     def reset_password(self, name: str, *, actor: str = "system") -> str:
         """Give ``name`` a new random password (returned once), clear its lockout, end its sessions."""
         return self._gateway.run(lambda s: users.reset_password(s, self._passwords, name, actor=actor))

@@ -38,15 +38,19 @@ def common_passwords() -> frozenset[str]:
 def check_password(password: object, user_name: str | None = None) -> str:
     """``password`` when it meets the policy; otherwise ConfigError naming the problem and the rule."""
     if not isinstance(password, str):
-        raise ConfigError(f"a password must be text; got {type(password).__name__}; {PASSWORD_RULE}")
+        raise ConfigError(f"a password must be text; got {type(password).__name__}; {PASSWORD_RULE}",
+                          key="err_password_short", min=MIN_PASSWORD_LENGTH, n=0)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ConfigError(f"a password must be at least {MIN_PASSWORD_LENGTH} characters; got {len(password)} "
-                          f"characters; {PASSWORD_RULE}")
+                          f"characters; {PASSWORD_RULE}", key="err_password_short", min=MIN_PASSWORD_LENGTH,
+                          n=len(password))
     if password.strip().lower() in common_passwords():
-        raise ConfigError(f"this password is one of the most common passwords; {PASSWORD_RULE}")
+        raise ConfigError(f"this password is one of the most common passwords; {PASSWORD_RULE}",
+                          key="err_password_common", min=MIN_PASSWORD_LENGTH)
     name = (user_name or "").strip().lower()
     if len(name) >= MIN_NAME_IN_PASSWORD and name in password.lower():
-        raise ConfigError(f"a password must not contain the user name; {PASSWORD_RULE}")
+        raise ConfigError(f"a password must not contain the user name; {PASSWORD_RULE}",
+                          key="err_password_has_name", min=MIN_PASSWORD_LENGTH)
     return password
 
 

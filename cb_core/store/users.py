@@ -30,8 +30,8 @@ from .passwords import Passwords
 from .records import User
 from .tables import NAME_LENGTH, ROLES, SessionRow, UserRow
 
-__all__ = ["add_user", "disable_user", "end_session", "get_user", "has_users", "list_users", "password_hash_of",
-           "peek_session", "reset_password", "start_session", "touch_session"]
+__all__ = ["add_user", "disable_user", "enable_user", "end_session", "get_user", "has_users", "list_users", "password_hash_of",
+           "peek_session", "reset_password", "set_role", "start_session", "touch_session"]
 
 _NAME = re.compile(r"[^\s\x00-\x1f\x7f]+")
 _SEEN_REFRESH = timedelta(seconds=60)  # last_seen is written at most this often per session
@@ -51,26 +51,28 @@ def add_user(session: Session, passwords: Passwords, name: str, role: str, partn
     """
     name = clean_text(name, "user name", max_length=NAME_LENGTH)
     if not _NAME.fullmatch(name):
-        raise ConfigError(f"a user name must not contain spaces or control characters; got {name!r}")
+        raise ConfigError(f"a user name must not contain spaces or control characters; got {name!r}",
+                          key="err_user_name", name=name)
     if role not in ROLES:
         raise ConfigError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
     if role == "partner":
         if partner is None:
-            raise ConfigError(f"user {name!r} has role partner and needs the partner it belongs to")
+            raise ConfigError(f"user {name!r} has role partner and needs the partner it belongs to",
+                              key="err_user_needs_partner", name=name)
         partner = clean_text(partner, "partner", max_length=NAME_LENGTH)
     elif partner is not None:
         raise ConfigError(f"only role partner has a partner; {name!r} has role {role} and partner {partner!r}")
     generated = passwords.generate() if password is None else None
     password_hash = passwords.hash(password, name) if generated is None else passwords.hasher.hash(generated)
     if session.scalar(select(UserRow.id).where(UserRow.name == name)) is not None:
-        raise ConflictError(f"user {name!r} already exists")
+        raise ConflictError(f"user {name!r} already exists", key="err_user_exists", name=name)
     row = UserRow(name=name, role=role, partner=partner, password_hash=password_hash, disabled=False,
                   failed_logins=0, created_at=aware(None))
     session.add(row)
     try:
         session.flush()
     except IntegrityError:  # someone took the name since the check above
-        raise ConflictError(f"user {name!r} already exists") from None
+        raise ConflictError(f"user {name!r} already exists", key="err_user_exists", name=name) from None
     write_audit(session, actor, "user.add", "user", name, None, {"role": role, "partner": partner})
     return User.of(row), generated
 
@@ -96,13 +98,57 @@ def _end_sessions(session: Session, row: UserRow) -> None:
                     .values(ended_at=aware(None)))
 
 
+def _keep_an_admin(session: Session, row: UserRow, what: str) -> None:
+    """ConflictError when ``row`` is the last active admin (no one could manage users after ``what``)."""
+    if row.role != "admin" or row.disabled:
+        return
+    others = session.scalar(select(func.count()).select_from(UserRow).where(
+        UserRow.role == "admin", UserRow.disabled.is_(False), UserRow.id != row.id))
+    if not others:
+        raise ConflictError(f"{row.name!r} is the last active admin; {what} would leave no one to manage users",
+                            key="err_last_admin", name=row.name)
+
+
 def disable_user(session: Session, name: str, *, actor: str = "system") -> User:
-    """Disable a login for good and end its open sessions (users are never deleted)."""
+    """Disable a login for good and end its open sessions (users are never deleted). The last active
+    admin cannot be disabled (ConflictError)."""
     row = user_row(session, name, lock=True, active=False)
+    _keep_an_admin(session, row, "disabling it")
     before = row.disabled
     row.disabled = True
     _end_sessions(session, row)
     write_audit(session, actor, "user.disable", "user", name, {"disabled": before}, {"disabled": True})
+    return User.of(row)
+
+
+def enable_user(session: Session, name: str, *, actor: str = "system") -> User:
+    """Let a disabled user sign in again (with the password it had; reset it to give a new one)."""
+    row = user_row(session, name, lock=True, active=False)
+    before = row.disabled
+    row.disabled = False
+    write_audit(session, actor, "user.enable", "user", name, {"disabled": before}, {"disabled": False})
+    return User.of(row)
+
+
+def set_role(session: Session, name: str, role: str, partner: str | None = None, *, actor: str = "system") -> User:
+    """Give ``name`` another role (and, for role partner, the partner it belongs to); its sessions end,
+    so the new rights apply from its next sign-in. The last active admin keeps its role (ConflictError)."""
+    if role not in ROLES:
+        raise ConfigError(f"role must be one of {', '.join(ROLES)}; got {role!r}", key="err_user_role", role=role)
+    if role == "partner":
+        if not (partner or "").strip():
+            raise ConfigError(f"user {name!r} has role partner and needs the partner it belongs to",
+                              key="err_user_needs_partner", name=name)
+        partner = clean_text(partner, "partner", max_length=NAME_LENGTH)
+    else:
+        partner = None
+    row = user_row(session, name, lock=True, active=False)
+    if role != "admin":
+        _keep_an_admin(session, row, "changing its role")
+    before = {"role": row.role, "partner": row.partner}
+    row.role, row.partner = role, partner
+    _end_sessions(session, row)
+    write_audit(session, actor, "user.role", "user", name, before, {"role": role, "partner": partner})
     return User.of(row)
 
 

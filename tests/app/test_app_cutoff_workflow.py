@@ -54,19 +54,23 @@ def test_every_figure_follows_the_slider(app_users, frame, seen, trained):
         assert _metric(app, "Thin-file approval") == f"{uplift.thin_file_approval_rate:.1%}"
         assert _metric(app, "Swap-in (only we approve)") == f"{int(swaps.summary.loc['swap_in', 'n']):,}"
         assert _metric(app, "Swap-out (only the bureau approves)") == f"{int(swaps.summary.loc['swap_out', 'n']):,}"
-        shown_swaps = next(t for t in (d.value for d in app.dataframe) if "swap_in" in set(t.iloc[:, 0]))
+        swap_in = "Swap-in (only we approve)"  # swap_in, in words
+        shown_swaps = next(t for t in (d.value for d in app.dataframe) if swap_in in set(t.iloc[:, 0]))
         shown_swaps = shown_swaps.set_index(shown_swaps.columns[0])
-        assert shown_swaps.loc["swap_in", "observed_bad_rate"] == pytest.approx(
-            swaps.summary.loc["swap_in", "observed_bad_rate"], abs=5e-5)  # of the swap-in merchants at decision
+        observed = swaps.summary.loc["swap_in", "observed_bad_rate"]  # of the swap-in merchants at decision
+        assert shown_swaps.loc[swap_in, "Observed bad rate"] == ("–" if observed != observed else f"{100 * observed:.2f}%")
         rescue = rescue_view(frame, draft, bureau)
         tables = [d.value for d in app.dataframe]
-        shown_rescue = next(t for t in tables if "approved_positive_only" in set(t.iloc[:, 0]))
-        assert shown_rescue.set_index(shown_rescue.columns[0]).loc["approved_positive_only", "n"] == \
-            rescue.summary.loc["approved_positive_only", "n"]
-        shown_segments = next(t for t in tables if "thin_file" in t.columns and "approval_rate" in t.columns)
-        rates = aligned_segment_rates(frame, seen, draft, "thin_file").round(4)
-        assert shown_segments["approval_rate"].tolist() == rates["approval_rate"].tolist()
-        assert shown_segments["observed_bad_rate"].tolist() == rates["observed_bad_rate"].tolist()
+        positive_only = "Approved, alternative data only helping"  # approved_positive_only, in words
+        shown_rescue = next(t for t in tables if positive_only in set(t.iloc[:, 0]))
+        assert shown_rescue.set_index(shown_rescue.columns[0]).loc[positive_only, "Merchants"] == \
+            f"{rescue.summary.loc['approved_positive_only', 'n']:,}"
+        shown_segments = next(t for t in tables if "Thin file" in t.columns and "Approval rate" in t.columns)
+        rates = aligned_segment_rates(frame, seen, draft, "thin_file")
+        assert shown_segments["Approval rate"].tolist() == [f"{100 * r:.1f}%" for r in rates["approval_rate"]]
+        assert shown_segments["Observed bad rate"].tolist() == \
+            ["–" if r != r else f"{100 * r:.2f}%" for r in rates["observed_bad_rate"]]
+        assert shown_segments["Thin file"].tolist() == ["With credit history", "Thin file"]
         assert len(check_positive_only(rescue.merchants["positive_only_score"],
                                        rescue.merchants["bureau_only_score"])) == 0
     # the intervals say which draft they are for, and follow it once applied

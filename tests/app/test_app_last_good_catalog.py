@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cb_core.i18n import t
+from cb_core.i18n import format_kst, t
 from cb_core.offers import load_products, match_book, offers_for, validate_products
 from tests.support.app import edit_catalog, offers_script, products_page
 
@@ -39,7 +39,7 @@ def test_a_refused_edit_keeps_the_last_saved_catalog_in_use(own_store, scored, b
 
     edit_catalog(app, 1, {0: {"name_en": REFUSED, "limit_cap_krw": -1}})
     assert [e.value for e in app.error] == [t("prodcat_invalid", "en", n=1)]
-    assert app.dataframe[1].value[["Product", "Field"]].values.tolist() == [["BANK-01", "limit_cap_krw"]]
+    assert app.dataframe[1].value[["Product", "Field"]].values.tolist() == [["BANK-01", "Highest limit (KRW)"]]
     assert own_store.current_products() == last_good  # nothing saved ...
     assert [v.version for v in own_store.product_history()] == [1]
     assert [e.entity_id for e in own_store.audit_log({"action": "products.save"})] == ["1"]
@@ -48,7 +48,7 @@ def test_a_refused_edit_keeps_the_last_saved_catalog_in_use(own_store, scored, b
     again = products_page(own_store)
     assert [c.value for c in again.caption if c.value.startswith("In use")] == [
         t("prodcat_in_use", "en", version=1, user="kim", n=len(last_good[1]),
-          at=f"{own_store.product_history()[0].created_at:%Y-%m-%d %H:%M} UTC")]
+          at=format_kst(own_store.product_history()[0].created_at))]
 
     # ... and the offers panel makes its offers from it (not from the shipped file, not from the refused edit)
     panel = AppTest.from_function(offers_script, args=(between,), default_timeout=120)

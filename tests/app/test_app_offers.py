@@ -201,7 +201,7 @@ def test_a_bad_edit_shows_every_problem_and_keeps_the_catalog(own_store):
     edit_catalog(app, 0, {0: {"limit_cap_krw": -1}, 4: {"apr_by_grade": "2: 6.9, 3: 8.4, 5: 11.9"}})
     assert any("2 problem(s)" in e.value and "nothing was saved" in e.value for e in app.error)
     problems = app.dataframe[1].value
-    assert problems[["Product", "Field"]].values.tolist() == [["BANK-01", "limit_cap_krw"], ["SAV-01", "apr_by_grade"]]
+    assert problems[["Product", "Field"]].values.tolist() == [["BANK-01", "Highest limit (KRW)"], ["SAV-01", "APR by grade (%)"]]
     assert "has no APR for grade 4" in problems["Problem"].iloc[1]
     assert own_store.current_products() is None
     assert own_store.audit_log({"action": "products.save"}) == []

@@ -90,9 +90,9 @@ def _expect_portfolio(app, frame, cutoff: int, policy: str) -> None:
     histogram = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert [s["x0"] for s in histogram["layout"]["shapes"]] == [cutoff, 550]
     by_category = (frame.assign(approved=decisions(frame, expected_policy) == "approve")
-                   .groupby("category", observed=True)["approved"].mean().round(4))
+                   .groupby("category", observed=True)["approved"].mean())
     shown = app.dataframe[0].value
-    assert sorted(shown["Approval rate"].tolist()) == sorted(by_category.tolist())
+    assert sorted(shown["Approval rate"].tolist()) == sorted(f"{100 * r:.1f}%" for r in by_category)
 
 
 def test_before_anything_is_published_every_page_uses_the_settings_590(own_store, frame, between):

@@ -45,11 +45,13 @@ def test_data_page_shows_the_book(at, small_book):
     assert f"{len(small_book.activity):,}" in text
     assert f"Valid · last month {small_book.last_month}" in text
     quality = at.dataframe[0].value
-    assert list(quality["column"]) == list(small_book.merchants.columns)
-    thin = quality.set_index("column").loc["bureau_score", "missing"]
-    assert thin == int(small_book.merchants["bureau_score"].isna().sum())
+    assert list(quality["Column in the file"]) == list(small_book.merchants.columns)
+    row = quality.set_index("Column in the file").loc["bureau_score"]
+    missing = int(small_book.merchants["bureau_score"].isna().sum())
+    assert (row["Column"], row["Type"], row["Missing"]) == ("Owner bureau score", "whole number", f"{missing:,}")
+    assert row["Missing share"] == f"{100 * missing / len(small_book.merchants):.1f}%"
     at.selectbox(key="data_table").set_value("monthly_activity").run()
-    assert list(at.dataframe[0].value["column"]) == list(small_book.activity.columns)
+    assert list(at.dataframe[0].value["Column in the file"]) == list(small_book.activity.columns)
 
 
 def test_korean_is_the_default(at):

@@ -22,7 +22,7 @@ def test_formula_cells_are_neutralised_numbers_are_not():
 
 
 #: The Admin page's audit columns that say what happened (its "일시" column is the clock).
-AUDIT = ["번호", "사용자", "작업", "대상", "대상 ID", "변경 전", "변경 후"]
+AUDIT = ["번호", "일시 (KST)", "사용자", "내용", "세부"]
 
 
 def test_admin_page_lists_logins_and_exports_and_has_no_edit_path(own_store):
@@ -39,11 +39,17 @@ def test_admin_page_lists_logins_and_exports_and_has_no_edit_path(own_store):
     app.switch_page("views/admin.py").run()
     assert not app.exception, app.exception
     log = app.dataframe[0].value
-    assert list(log.columns) == AUDIT[:1] + ["일시"] + AUDIT[1:]
-    # one row per event, each holding all its facts, newest first
-    assert log.loc[log["번호"] > setup, AUDIT].values.tolist() == [
-        [setup + 2, "admin", "export.csv", "download", "portfolio_by_category.csv", "",
-         str({"rows": len(shown), "columns": list(shown.columns)})],
-        [setup + 1, "kim", "login.failed", "user", "kim", "", str({"reason": "wrong password"})],
+    assert list(log.columns) == AUDIT
+    # one row per event, as a sentence in the reader's language, newest first
+    assert log.loc[log["번호"] > setup, [c for c in AUDIT if c != "일시 (KST)"]].values.tolist() == [
+        [setup + 2, "admin", "admin 님이 portfolio_by_category.csv을(를) 내려받았습니다", f"행 수: {len(shown)}"],
+        [setup + 1, "kim", "kim 계정의 로그인이 거부되었습니다", "사유: 비밀번호 틀림"],
     ]
+    # every fact stays in the log's CSV: action codes, entities and the raw before/after as JSON
+    raw = [e for e in own_store.audit_log() if e.id > setup]
+    # the CSV holds the raw rates (fractions, full precision): their unit is in the header
+    csv_columns = [*shown.columns[:3], *(f"{c} [비율, 0–1]" for c in shown.columns[3:])]
+    assert [(e.action, e.entity, e.entity_id, e.after) for e in raw] == [
+        ("export.csv", "download", "portfolio_by_category.csv", {"rows": len(shown), "columns": csv_columns}),
+        ("login.failed", "user", "kim", {"reason": "wrong password"})]
     assert not [b for b in app.button if "삭제" in b.label or "수정" in b.label]
