@@ -30,32 +30,18 @@ __all__ = ["Store"]
 class Store:
     """The app database behind verbs; opening one upgrades the schema to the newest revision.
 
-    Parameters
-    ----------
-    url
-        SQLAlchemy URL; None = the ``database_url`` setting (``CB_DATABASE_URL``) or, when that is
-        empty, the SQLite file ``<state_dir>/cb.sqlite``.
-    max_failed_logins, lockout_minutes
-        Wrong passwords in a row that lock an account (against clients that failed), and for how
-        long (:mod:`.logins`).
-    session_timeout_minutes
-        Inactivity that ends a session; None = the ``session_timeout_minutes`` setting.
-    busy_timeout_s, retries
-        How long a SQLite writer waits for the write lock, and how often a transaction that lost
-        a lock race (SQLite busy, PostgreSQL serialization failure or deadlock) is retried.
-    password_hasher
-        The argon2id hasher; None = argon2-cffi's defaults (RFC 9106 low-memory profile).
-    confirm_empty
-        Open an empty database even though one existed here before (``db init --confirm-empty``);
-        without it such a store refuses to open (:mod:`._files`).
+    Parameters: ``url`` (SQLAlchemy URL; None = the ``database_url`` setting or, when empty, the SQLite
+    file ``<state_dir>/cb.sqlite``); ``max_failed_logins``, ``lockout_minutes`` (wrong passwords in a
+    row that lock an account, against clients that failed, and for how long: :mod:`.logins`);
+    ``session_timeout_minutes`` (inactivity that ends a session; None = the setting);
+    ``busy_timeout_s``, ``retries`` (how long a SQLite writer waits for the write lock, and how often a
+    transaction that lost a lock race is retried); ``password_hasher`` (argon2id; None = argon2-cffi's
+    RFC 9106 low-memory profile); ``confirm_empty`` (open an empty database although one existed here
+    before: ``db init --confirm-empty``; without it such a store refuses to open, :mod:`._files`).
 
-    Raises
-    ------
-    ConfigError
-        ``url`` is not a SQLAlchemy URL or names a driver that is not installed.
-    StoreUnavailableError
-        The database cannot be reached (nothing was created); its subclass DatabaseDamagedError when
-        the SQLite file is corrupted, or the database is empty where one existed.
+    Raises ConfigError (``url`` is not a SQLAlchemy URL or names a driver that is not installed) or
+    StoreUnavailableError (the database cannot be reached; nothing was created), whose subclass
+    DatabaseDamagedError means the SQLite file is corrupted or empty where one existed.
     """
 
     def __init__(self, url: str | None = None, *, max_failed_logins: int = logins.LoginRules.max_failed_logins,
