@@ -82,6 +82,8 @@ def _frame_strings(node: Any) -> Iterator[tuple[str, str]]:
         yield "dataframe.header", header
         if conf.get("hidden"):
             continue
+        if str(conf.get("type", "")).endswith("_chart") or str(conf.get("type_config", {}).get("type", "")).endswith("_chart"):
+            continue  # a sparkline column (st.column_config.LineChartColumn...): drawn as a chart, not text
         type_config = conf.get("type_config") or {}
         formatted = bool(type_config.get("format"))
         options = {str(o.get("value")): str(o.get("label")) for o in type_config.get("options") or []
