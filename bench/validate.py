@@ -101,10 +101,13 @@ def _book(work: Path, merchants: int) -> Path:
     return book
 
 
-def measure(sizes: list[int], work: Path, reference: str | None, repeats: int, trusted: bool) -> list[dict]:
+def measure(sizes: list[int], work: Path, reference: str | None, repeats: int, trusted: bool,
+            reference_dir: Path | None = None) -> list[dict]:
     trees = {"this tree": ROOT}
     ref_dir = None
-    if reference:
+    if reference_dir is not None:  # a checkout of the reference that already exists (kept)
+        trees[f"reference {reference or reference_dir.name}"] = reference_dir
+    elif reference:
         ref_dir = Path(tempfile.mkdtemp(prefix="cb-validate-ref-")) / "tree"
         subprocess.run(["git", "worktree", "add", "--detach", "-q", str(ref_dir), reference], cwd=ROOT, check=True)
         trees[f"reference {reference}"] = ref_dir
@@ -188,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "cb-bench-validate"),
                         help="folder for the generated books (kept, reused by the next run)")
     parser.add_argument("--reference", help="a commit to measure beside this tree (e.g. main before the change)")
+    parser.add_argument("--reference-dir", help="an existing checkout of the reference commit, used as it is")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--trusted", action="store_true", help="also time the CLI on the book installed in a state folder")
     parser.add_argument("--no-results", action="store_true", help="print the section; do not append it")
@@ -197,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     started, load0 = datetime.now(timezone.utc), os.getloadavg()
-    rows = measure(args.merchants, work, args.reference, args.repeats, args.trusted)
+    rows = measure(args.merchants, work, args.reference, args.repeats, args.trusted,
+                   Path(args.reference_dir) if args.reference_dir else None)
     text = section(rows, args.reference, shlex.join(getattr(sys, "orig_argv", sys.argv)), (*load0, *os.getloadavg()),
                    started)
     print(json.dumps(rows, ensure_ascii=False, default=str))
