@@ -34,6 +34,15 @@ def _used(col: _Column) -> np.ndarray:
     return np.bincount(col.codes[col.codes >= 0], minlength=len(col.uniques)) > 0
 
 
+def _repeated(keys: np.ndarray) -> np.ndarray:
+    """Which rows hold a key (≥ 0) that another row holds too: counted in an array when the keys are
+    dense (codes), hashed otherwise."""
+    if len(keys) and keys.max() < 8 * len(keys) + 1024:
+        counts = np.bincount(keys[keys >= 0], minlength=max(int(keys.max()) + 1, 1))
+        return (keys >= 0) & (counts[np.maximum(keys, 0)] > 1)
+    return (keys >= 0) & pd.Series(keys).duplicated(keep=False).to_numpy()
+
+
 def _first(col: _Column, bad: np.ndarray) -> object:
     return col.values.iloc[int(np.argmax(bad))]
 
@@ -70,8 +79,8 @@ def _cross_problems(tables: dict[str, dict[str, _Column]], today: date, max_rows
         if set(key) <= set(columns):
             first, second = columns[key[0]], columns[key[1]]
             present = (first.codes >= 0) & (second.codes >= 0)
-            combined = first.codes * (len(second.uniques) + 1) + second.codes
-            bad = present & pd.Series(combined).duplicated(keep=False).to_numpy()
+            combined = first.codes.astype(np.int64) * (len(second.uniques) + 1) + second.codes
+            bad = present & _repeated(np.where(present, combined, -1))
             if bad.any():
                 at = int(np.argmax(bad))
                 found.append(_rows_problem(

@@ -18,8 +18,8 @@ from . import catalog
 from ._schema_parse import _MAX_WHOLE, _has_invisible, _isin, _Column, _month_text
 from ._spec import ColumnSpec
 
-#: A check: its rule and the rows that break it (True = bad; missing values never are).
-Check = tuple[str, Callable[[], np.ndarray]]
+#: A check: its rule and the rows that break it (True = bad; missing values never are; None: no row).
+Check = tuple[str, Callable[[], np.ndarray | None]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -55,7 +55,15 @@ class _Numbers:
     def clean(self) -> bool:
         """Whether no cell breaks any number rule, found with a few reductions (the usual case):
         every value present is a finite number, within the range, whole where it must be."""
-        v, spec = self.v, self.spec
+        spec, raw = self.spec, self.col.values
+        if isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iu":  # numpy integers: whole, finite, present
+            if not len(raw):
+                return True
+            low, high = raw.min(), raw.max()
+            return (max(abs(int(low)), abs(int(high))) < _MAX_WHOLE
+                    and (spec.low is None or (low > spec.low if spec.low_open else low >= spec.low))
+                    and (spec.high is None or high <= spec.high))
+        v = self.v
         if self.wrong.any():
             return False
         nan = np.isnan(v)
@@ -133,8 +141,8 @@ def _number_checks(spec: ColumnSpec, col: _Column) -> list[Check]:
     return [(rule, _unless_clean(n, check)) for rule, check in checks]
 
 
-def _unless_clean(n: _Numbers, check: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
-    return lambda: np.zeros(len(n.v), dtype=bool) if n.clean else check()
+def _unless_clean(n: _Numbers, check: Callable[[], np.ndarray]) -> Callable[[], np.ndarray | None]:
+    return lambda: None if n.clean else check()
 
 
 def _column_checks(spec: ColumnSpec, col: _Column, today: date) -> list[Check]:

@@ -247,13 +247,14 @@ def _clean_ids(u: pd.Series) -> pd.Series:
 
 
 def _encode(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """A text column dictionary-encoded: int64 codes per row (-1 where missing) and the distinct
+    """A text column dictionary-encoded: integer codes per row (-1 where missing) and the distinct
     values, so that a rule on text runs once per distinct value (an id repeats once a month)."""
     chunked = getattr(s.array, "_pa_array", None)
     if chunked is not None and (pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type)):
         whole = chunked.combine_chunks() if isinstance(chunked, pa.ChunkedArray) else chunked
         encoded = whole.dictionary_encode()
-        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        indices = encoded.indices.fill_null(-1) if encoded.indices.null_count else encoded.indices
+        codes = indices.to_numpy(zero_copy_only=False)  # int32: the keys built from it are widened first
         return codes, pd.Series(pd.arrays.ArrowStringArray(encoded.dictionary, dtype=_STR))
     codes, uniques = pd.factorize(s)
     return codes.astype(np.int64), pd.Series(np.asarray(uniques, dtype=object), dtype=_STR)

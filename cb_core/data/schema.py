@@ -88,9 +88,13 @@ def _column_problems(table: str, name: str, spec: ColumnSpec, col: _Column, toda
         else:
             dup = ~missing & col.values.duplicated(keep=False).to_numpy(dtype=bool)
         add("duplicate value: must be unique", dup)
+    present = ~missing
     for rule, check in _column_checks(spec, col, today):
         try:
-            bad = check() & ~missing
+            bad = check()
+            if bad is None:
+                continue
+            bad = bad & present
         except Exception as exc:  # a check that could not run at all: say so rather than hide it
             found.append(_table_level(table, name, f"could not be checked ({rule}): {type(exc).__name__}: {exc}"))
             continue
