@@ -39,10 +39,10 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from ..data import read_book
+    from ..data import open_book
 
-    book = read_book(args.source)
-    print(json.dumps({"valid": True, "source": book.source, "merchants": len(book.merchants),
+    book, checked = open_book(args.source)
+    print(json.dumps({"valid": True, "validation": checked, "source": book.source, "merchants": len(book.merchants),
                       "activity_rows": len(book.activity),
                       "outcome_rows": 0 if book.outcomes is None else len(book.outcomes),
                       "loans": 0 if book.loans is None else len(book.loans),
@@ -176,20 +176,23 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     model = load_model(args.model)
     source = Path(args.data)
+    checked = None
     if source.is_file():
         from ..model import typed_table
 
         table = _read_table(source)
         features = typed_table(table.set_index(args.id) if args.id else table)
     else:
-        from ..data import read_book
+        from ..data import open_book
 
-        features = current_snapshot(read_book(source), args.as_of)
+        book, checked = open_book(source)
+        features = current_snapshot(book, args.as_of)
     model.check_features(features)
     scores = score_frame(model, features, explain=args.explain)
     scores.index.name = args.id or "merchant_id"
     _write_table(scores.reset_index(), Path(args.out))
-    print(json.dumps({"out": args.out, "rows": len(scores), "model": model.version}))
+    print(json.dumps({"out": args.out, "rows": len(scores), "model": model.version,
+                      **({"validation": checked} if checked else {})}, ensure_ascii=False))
     return 0
 
 

@@ -47,18 +47,19 @@ def _write(frame, out: str, **summary: Any) -> int:
 
 
 def _cmd_vintages(args: argparse.Namespace) -> int:
-    from ..data import read_book
+    from ..data import open_book
     from ..loans import definition, vintages
 
-    table = vintages(read_book(args.data), by=args.by, bad=args.bad)
-    return _write(table, args.out, definition=definition(args.bad).label("en"))
+    book, checked = open_book(args.data)
+    table = vintages(book, by=args.by, bad=args.bad)
+    return _write(table, args.out, definition=definition(args.bad).label("en"), validation=checked)
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
-    from ..data import read_book
+    from ..data import open_book
     from ..loans import backtest, pd_at_booking
 
-    book = read_book(args.data)
+    book, checked = open_book(args.data)
     predicted = None
     if args.model:
         from ..model import load_model
@@ -66,13 +67,14 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         predicted = pd_at_booking(book, load_model(args.model))
     table = backtest(book, predicted=predicted)
     return _write(table, args.out, predicted="model" if args.model else "pd_at_booking",
-                  lights=table["light"].value_counts().to_dict())
+                  lights=table["light"].value_counts().to_dict(), validation=checked)
 
 
 def _cmd_watchlist(args: argparse.Namespace) -> int:
-    from ..data import read_book
+    from ..data import open_book
     from ..loans import watchlist
     from ..model import load_model
 
-    table = watchlist(read_book(args.data), load_model(args.model), as_of=args.as_of)
-    return _write(table, args.out, severity=table["severity"].value_counts().to_dict())
+    book, checked = open_book(args.data)
+    table = watchlist(book, load_model(args.model), as_of=args.as_of)
+    return _write(table, args.out, severity=table["severity"].value_counts().to_dict(), validation=checked)

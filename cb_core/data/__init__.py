@@ -3,7 +3,7 @@ catalogs (features, categories, regions) and column summaries.
 
 Validation names every problem (table, column, rows, rule, an example) and never half-loads a book.
 May import only the base modules (errors, config, i18n, diskio, access, lazy). The front loads
-lazily: the feature catalog alone does not load pandera or pyarrow.
+lazily: the feature catalog alone does not load pyarrow; validating does not load pandera.
 """
 from ..lazy import lazy_exports
 
@@ -17,7 +17,8 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "_files": ("read_table",),
     "quality": ("column_summary",),
     "retention": ("prune_books",),
-    "schema": ("CANONICAL_SCHEMAS", "CONTRACT", "MAX_PROBLEMS", "ROW_NUMBERS_NOTE", "ColumnSpec", "validate_tables"),
-    "sources": ("FORMATS", "load_current", "read_book", "save_current", "write_book"),
+    "schema": ("CANONICAL_SCHEMAS", "CONTRACT", "MAX_PROBLEMS", "ROW_NUMBERS_NOTE", "ColumnSpec", "conforms",
+               "validate_tables"),
+    "sources": ("FORMATS", "TRUSTED", "load_current", "open_book", "read_book", "save_current", "write_book"),
     "uploads": ("read_uploaded",),
 })

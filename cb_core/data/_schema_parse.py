@@ -11,6 +11,8 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ._spec import _STR, ColumnSpec
 
@@ -43,7 +45,10 @@ def _numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_bool_dtype(s.dtype):
         return pd.Series(np.nan, index=s.index), present
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_complex_dtype(s.dtype):
-        return pd.Series(s.to_numpy(dtype="float64", na_value=np.nan), index=s.index), present & False
+        plain = isinstance(s.dtype, np.dtype)  # numpy int/float: no mask to fill
+        values = s.to_numpy().astype("float64", copy=False) if plain else s.to_numpy(dtype="float64", na_value=np.nan)
+        return (pd.Series(values, index=s.index, copy=False),
+                pd.Series(np.zeros(len(s), dtype=bool), index=s.index, copy=False))
     try:  # fast path when every value is a number, the usual case
         values = s.astype("float64") if s.dtype == _STR else None
     except (TypeError, ValueError, OverflowError):
@@ -134,21 +139,23 @@ def _per_unique(parse: Callable[[pd.Series], tuple[pd.Series, pd.Series]]
     return parse_column
 
 
-@_per_unique
-def _dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """A text column as timestamps (NaT where missing or invalid) and the mask of non-dates."""
     shaped = s.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fillna(False).astype(bool)
     parsed = pd.to_datetime(s.where(shaped), format="%Y-%m-%d", errors="coerce")
     return parsed, s.notna() & parsed.isna()
 
 
-@_per_unique
-def _months(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _parse_months(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """A text column as month numbers (year * 12 + month - 1; NaN where invalid), mask of non-months."""
     shaped = s.str.fullmatch(r"[0-9]{4}-(?:0[1-9]|1[0-2])").fillna(False).astype(bool)
     year = pd.to_numeric(s.str.slice(0, 4).where(shaped), errors="coerce")
     month = pd.to_numeric(s.str.slice(5, 7).where(shaped), errors="coerce")
     return (year * 12 + month - 1).astype("float64"), s.notna() & ~shaped
+
+
+_dates = _per_unique(_parse_dates)
+_months = _per_unique(_parse_months)
 
 
 def _month_text(period: int) -> str:
@@ -196,15 +203,92 @@ def _one_text(value: object) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
+_INVISIBLE_RE2 = r"[\x{0}-\x{1f}\x{7f}-\x{9f}\x{200b}-\x{200f}\x{2028}\x{2029}\x{2060}\x{feff}]"  # same set
+
+
+def _arrow(u: pd.Series) -> pa.Array | None:
+    chunked = getattr(u.array, "_pa_array", None)
+    if chunked is None or not (pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type)):
+        return None
+    return chunked.combine_chunks() if isinstance(chunked, pa.ChunkedArray) else chunked
+
+
+def _isin(u: pd.Series, values: object) -> pd.Series:
+    """``u.isin(values)`` for text, hashed in Arrow (pandas' isin on Arrow strings loops in Python)."""
+    arr = _arrow(u)
+    if arr is None:
+        return u.isin(list(values))  # type: ignore[call-overload]
+    given = _arrow(values) if isinstance(values, pd.Series) else None
+    if given is not None:
+        value_set = given.drop_null().cast(arr.type)
+    else:
+        value_set = pa.array([v for v in values if isinstance(v, str)], type=arr.type)  # type: ignore[union-attr]
+    return pd.Series(pc.is_in(arr, value_set=value_set).fill_null(False).to_numpy(zero_copy_only=False),
+                     index=u.index)
+
+
+def _has_invisible(u: pd.Series) -> pd.Series:
+    """Which values hold a control or invisible character (:data:`_INVISIBLE`); missing ones are False."""
+    arr = _arrow(u)
+    if arr is None:
+        return u.str.contains(_INVISIBLE).fillna(False).astype(bool)
+    found = pc.match_substring_regex(arr, _INVISIBLE_RE2).fill_null(False)
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=u.index)
+
+
+def _clean_ids(u: pd.Series) -> pd.Series:
+    """Ids without invisible characters and surrounding spaces (the regex runs only where needed)."""
+    out = u.str.strip()
+    odd = _has_invisible(u).to_numpy(dtype=bool)
+    if odd.any():
+        out = out.copy()
+        out[odd] = u[odd].str.replace(_INVISIBLE, "", regex=True).str.strip()
+    return out
+
+
+def _encode(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """A text column dictionary-encoded: integer codes per row (-1 where missing) and the distinct
+    values, so that a rule on text runs once per distinct value (an id repeats once a month)."""
+    chunked = getattr(s.array, "_pa_array", None)
+    if chunked is not None and (pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type)):
+        whole = chunked.combine_chunks() if isinstance(chunked, pa.ChunkedArray) else chunked
+        encoded = whole.dictionary_encode()
+        indices = encoded.indices.fill_null(-1) if encoded.indices.null_count else encoded.indices
+        codes = indices.to_numpy(zero_copy_only=False)  # int32: the keys built from it are widened first
+        return codes, pd.Series(pd.arrays.ArrowStringArray(encoded.dictionary, dtype=_STR))
+    codes, uniques = pd.factorize(s)
+    return codes.astype(np.int64), pd.Series(np.asarray(uniques, dtype=object), dtype=_STR)
+
+
+def _by_code(codes: np.ndarray, per_value: np.ndarray) -> np.ndarray:
+    """Spread one value per distinct value to every row; rows with code -1 get False (or NaN)."""
+    per_value = np.asarray(per_value)
+    filler = np.array([False if per_value.dtype == bool else np.nan], dtype=per_value.dtype if
+                      per_value.dtype == bool else "float64")
+    return np.concatenate([per_value.astype(filler.dtype, copy=False), filler])[codes]
+
+
 class _Column:
     """One column as checked (text kinds as strings, blanks missing) and its parsed forms.
 
     Each parsed form is computed once and shared by every check and by the canonical conversion.
+    Text kinds are dictionary-encoded (:attr:`codes`, :attr:`uniques`) and parsed once per
+    distinct value.
     """
 
     def __init__(self, values: pd.Series, spec: ColumnSpec) -> None:
-        if spec.dtype == _STR:
-            values = _to_text(values, spec.kind)
+        self.text, self.masked = spec.dtype == _STR, False
+        if self.text:
+            if values.dtype != _STR:
+                values = _to_text(values, spec.kind)
+            codes, uniques = _encode(values)
+            blank = uniques.str.strip().eq("").fillna(False).to_numpy(dtype=bool)
+            if blank.any():  # blank cells are missing
+                gone = _by_code(codes, blank)
+                values = values.mask(gone)
+                codes = np.where(gone, -1, codes)
+                self.masked = True
+            self.codes, self.uniques = codes, uniques
         elif values.dtype == _STR and spec.kind in ("whole", "number", "flag"):
             try:  # a column of clean numbers, the usual case, needs nothing more
                 self.__dict__["numbers"] = (values.astype("float64"), pd.Series(False, index=values.index))
@@ -213,6 +297,27 @@ class _Column:
         elif not (pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype)):
             values = values.mask(_blank(values))
         self.values = values
+
+    @cached_property
+    def missing(self) -> np.ndarray:
+        """Rows without a value."""
+        return self.codes < 0 if self.text else self.values.isna().to_numpy(dtype=bool)
+
+    def per_value(self, rule: Callable[[pd.Series], pd.Series]) -> np.ndarray:
+        """Rows where ``rule`` (a mask over the distinct values of a text column) is true."""
+        return _by_code(self.codes, rule(self.uniques).fillna(False).to_numpy(dtype=bool))
+
+    def _parsed(self, parse: Callable[[pd.Series], tuple[pd.Series, pd.Series]]) -> tuple[pd.Series, pd.Series]:
+        values, wrong = parse(self.uniques)
+        index = self.values.index
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            at = np.maximum(self.codes, 0)
+            out = pd.Series(values.to_numpy()[at] if len(values) else np.full(len(at), np.datetime64("NaT", "ns")),
+                            index=index)
+            out[self.codes < 0] = pd.NaT
+        else:
+            out = pd.Series(_by_code(self.codes, values.to_numpy(dtype="float64")), index=index, copy=False)
+        return out, pd.Series(_by_code(self.codes, wrong.fillna(False).to_numpy(dtype=bool)), index=index, copy=False)
 
     @cached_property
     def numbers(self) -> tuple[pd.Series, pd.Series]:
@@ -230,9 +335,8 @@ class _Column:
 
     @cached_property
     def dates(self) -> tuple[pd.Series, pd.Series]:
-        return _dates(self.values)
+        return self._parsed(_parse_dates) if self.text else _dates(self.values)
 
     @cached_property
     def months(self) -> tuple[pd.Series, pd.Series]:
-        return _months(self.values)
-
+        return self._parsed(_parse_months) if self.text else _months(self.values)

@@ -202,6 +202,10 @@ def _frames(loans: list[tuple], rows: list[tuple]) -> tuple[pd.DataFrame, pd.Dat
 
 
 def with_demo_loans(book: Book, seed: int = 7, **options) -> Book:
-    """``book`` with demo ``loans`` and ``loan_months`` (:func:`demo_loans`) attached."""
+    """``book`` with demo ``loans`` and ``loan_months`` (:func:`demo_loans`) attached; none when no loan
+    was booked (a short book: bookings start in its seventh month), since a written empty table is
+    refused when the book is read back."""
     loans, loan_months = demo_loans(book, seed, **options)
+    if loans.empty:
+        loans = loan_months = None
     return replace(book, loans=loans, loan_months=loan_months, _fingerprint=None)

@@ -341,5 +341,6 @@ def generate_book(n_merchants: int, n_months: int = 24, seed: int = 7, end_month
         "bureau_score": merchants["bureau_score"], "owner_has_credit_card": merchants["owner_has_credit_card"],
     }, columns=list(BUREAU_HISTORY_COLUMNS))
     events = _default_events(ids, default_t, [_month_label(start_abs + t) for t in range(max(snapshots) + 13)])
+    # a small book may have no default at all: no table then (a written empty table is refused on reading)
     return Book(merchants=merchants, activity=activity, outcomes=outcomes, bureau_history=bureau_history,
-                source=f"demo:seed={seed}", default_events=events)
+                source=f"demo:seed={seed}", default_events=events if len(events) else None)

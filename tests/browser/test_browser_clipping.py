@@ -1,0 +1,41 @@
+"""Nothing clipped at 1440 px: every headline metric shows its whole value (the Korean expected loss
+"5억 7,186만원" in a row of five metrics was cut to "5억 7,1…"), in both languages."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support.app import browser_open
+
+pytestmark = pytest.mark.browser
+
+PAGES = ("", "cutoffs", "merchant_review", "book_performance")  # "" is Portfolio, the first page
+CLIPPED = """() => [...document.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricLabel"]')]
+  .flatMap(m => [m, ...m.querySelectorAll('*')])
+  .filter(e => e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.closest('[data-testid="stMetric"]').innerText.replace(/\\s+/g, ' '))"""
+
+
+@pytest.fixture
+def wide(chromium):
+    context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="ko-KR")
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    context.close()
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_no_headline_metric_is_clipped_at_1440_px(wide, streamlit_server, language):
+    browser_open(wide, streamlit_server, PAGES[0])
+    for path in PAGES:
+        wide.goto(f"{streamlit_server}/{path}")  # a new session: the language is chosen again
+        expect(wide.locator("h1").first).to_be_visible(timeout=120_000)
+        if language == "en":
+            wide.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
+            expect(wide.get_by_test_id("stSidebar").get_by_role("button", name="Sign out")).to_be_visible()
+        wide.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+        if path != "book_performance":  # its figures are charts and tables
+            expect(wide.get_by_test_id("stMetricValue").first).to_be_visible(timeout=120_000)
+        clipped = wide.evaluate(CLIPPED)
+        assert clipped == [], f"{path} ({language}): clipped metrics {clipped}"

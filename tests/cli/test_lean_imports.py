@@ -1,0 +1,41 @@
+"""Commands that need no model do not import the model libraries (issue #15): measured in a real
+``python -X importtime -m cb_core ...`` process, whose report names every module it imported."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from cb_core.data import write_book
+from cb_core.synth import generate_book
+from tests.support.app import ROOT
+
+MODEL_LIBRARIES = {"sklearn", "lightgbm", "numba", "shap", "scipy"}
+
+
+def _imported(*args: str) -> set[str]:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "cb_core", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode in (0, 2), done.stderr[-2000:]
+    names = re.findall(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s*(\S+)", done.stderr, flags=re.M)
+    assert names, "no -X importtime report"
+    return {n.split(".")[0] for n in names}
+
+
+@pytest.fixture(scope="module")
+def book_folder(tmp_path_factory):
+    return write_book(generate_book(40, 6, seed=3), tmp_path_factory.mktemp("lean") / "book")
+
+
+def test_validate_imports_no_model_library_and_not_pandera(book_folder):
+    loaded = _imported("validate", str(book_folder))
+    assert "cb_core" in loaded and "pandas" in loaded  # the report is real
+    assert not loaded & MODEL_LIBRARIES, loaded & MODEL_LIBRARIES
+    assert "pandera" not in loaded
+
+
+def test_help_imports_no_model_library():
+    loaded = _imported("--help")
+    assert not loaded & (MODEL_LIBRARIES | {"pandas", "pandera"})
