@@ -107,8 +107,10 @@ def _group_train(spec: dict[str, Any], records: list) -> None:
     with Meter(records, "train_model", n, len(X)) as m:
         model = train_model(X, y, time=period, oracle_pd=true_pd)
     card = model.card
-    m.note(f"LightGBM, {card['best_iteration']} trees x {card['params']['num_leaves']} leaves (early stopping), "
-           f"{card['params']['num_threads']} threads; out-of-time AUC {card['metrics']['auc']:.4f}, "
+    params = card.get("params", {})
+    chosen = card["validation"].get("model_choice", {}).get("chosen", "LightGBM")  # small tables choose a model
+    m.note(f"{chosen}, {card.get('best_iteration', '—')} trees x {params.get('num_leaves', '—')} leaves (early "
+           f"stopping), {params.get('num_threads', '—')} threads; out-of-time AUC {card['metrics']['auc']:.4f}, "
            f"oracle AUC {card['metrics'].get('oracle_auc', float('nan')):.4f}; "
            f"train {card['validation']['train']['rows']:,} / valid {card['validation']['valid']['rows']:,} rows")
     model.save(work / "model")
