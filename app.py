@@ -47,7 +47,6 @@ if workspace.current_fingerprint() is None or workspace.current_model_dir() is N
         workspace.ensure_demo(progress=progress)
         bar.progress(1.0, text=tr("progress_done"))
         status.update(label=tr("first_start_done"), state="complete", expanded=False)
-    warm.start()  # the pages' caches for the new book and model, in the background
 warming = warm.progress()
 if warming is not None:
     st.sidebar.caption(tr("warming_up", done=warming[0], total=warming[1]))

@@ -129,15 +129,18 @@ def session_cookie(request: Request) -> RedirectResponse:
 
 @asynccontextmanager
 async def warm_up(_app: Any) -> AsyncIterator[None]:
-    """On server start, warm what the pages need for the book and model in use (:mod:`ui.warm`), in
-    the background: the server answers at once, and the first user does not pay for it."""
+    """For the life of the server, warm what the pages need for the book and model in use (:mod:`ui.warm`)
+    in the background, at start and whenever another is installed: the server answers at once, and the
+    first user does not pay for it."""
+    stop = threading.Event()
     try:
         from ui import warm
 
-        warm.start()
+        threading.Thread(target=warm.keep_warm, kwargs={"stop": stop}, name="cb-keep-warm", daemon=True).start()
     except Exception:  # never keep the server from starting: the pages compute what they need
         log.exception("warm-up not started")
     yield
+    stop.set()
 
 
 app = st.App("app.py", lifespan=warm_up, routes=[Route(SESSION_ROUTE, session_cookie, methods=["GET"])],

@@ -56,6 +56,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only; do not append to bench/RESULTS.md")
     args = parser.parse_args(argv)
 
+    saved = {k: os.environ.get(k) for k in ("CB_STATE_DIR", "CB_DATABASE_URL")}
+    try:
+        return _run(args, argv)
+    finally:  # the state folder is gone: nothing after this run may point at it
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
     started, load_start, t0 = datetime.now(timezone.utc), os.getloadavg(), time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cb-slider-") as tmp:
         work = Path(tmp)

@@ -41,7 +41,7 @@ def render_bureau(book: Book, model, frame: pd.DataFrame, draft: Policy) -> None
     with engine_errors():
         swaps = swap_sets(frame, draft, match=match) if seen is None else aligned_swap_sets(frame, seen, draft, match)
         uplift = thin_file_uplift(frame, draft, cache.bureau_points(book, model))
-    c = st.columns(5)
+    c = [*st.columns(3), *st.columns(3)]  # two rows of three: five long labels clipped in one row at 1440 px
     c[0].metric(tr("thin_approval"), pct(uplift.thin_file_approval_rate),
                 pct(uplift.thin_file_uplift, signed=True) + " " + tr("vs_bureau"))
     c[1].metric(tr("upgraded_share"), pct(uplift.upgraded_share_of_applicants))

@@ -5,10 +5,12 @@ book, the snapshot, every merchant's score, today's and the score-at-decision st
 curves, the bureau-only and platform-only scores, the reason codes' reference, the category bands,
 the monotone check, the model report, the exact explainer with its numba import): 9–50 s for whoever
 came first. :func:`start` computes them in a daemon thread into the same process-wide caches
-(:mod:`ui.cache`), so the pages find them ready. ``server.py`` starts it when the server starts, and
-``app.py`` after the first-start build; a user who arrives early waits only for what is still
-missing (each cache computes a key once; a second caller waits for the first), and
-:func:`progress` lets the sidebar say how far the warm-up is.
+(:mod:`ui.cache`), so the pages find them ready. ``server.py`` runs :func:`keep_warm` for the life of
+the server: it warms the book and model in use at start, after the first-start build and whenever
+another book or model is installed. A user who arrives early waits only for what is still missing
+(each cache computes a key once; a second caller waits for the first), and :func:`progress` lets
+the sidebar say how far the warm-up is. Only a real server warms: an AppTest (which never imports
+``server.py``) computes on its visits, as it always did.
 """
 from __future__ import annotations
 
@@ -92,6 +94,18 @@ def start() -> bool:
         _STATE.thread = threading.Thread(target=_run, args=(key, book, model), name="cb-warm-up", daemon=True)
         _STATE.thread.start()
     return True
+
+
+def keep_warm(interval_s: float = 2.0, stop: threading.Event | None = None) -> None:
+    """Warm the book and model in use whenever they change (polls the state folder's pointers every
+    ``interval_s``; a cheap read of two small files); runs until ``stop`` is set."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            start()
+        except Exception:  # never end the loop: the next change is warmed again
+            log.exception("warm-up not started")
+        stop.wait(interval_s)
 
 
 def progress() -> tuple[int, int] | None:

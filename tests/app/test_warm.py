@@ -45,3 +45,19 @@ def test_no_book_no_warm_up(monkeypatch, tmp_path):
     monkeypatch.setattr(warm, "_STATE", warm._Warmup())
     monkeypatch.setenv("CB_STATE_DIR", str(tmp_path))
     assert warm.start() is False and warm.progress() is None
+
+
+def test_keep_warm_warms_each_new_book_and_model_until_stopped(cold, monkeypatch):
+    import threading
+
+    warm = cold
+    started = []
+    monkeypatch.setattr(warm, "start", lambda: started.append(1) or False)
+    stop = threading.Event()
+    thread = threading.Thread(target=warm.keep_warm, kwargs={"interval_s": 0.01, "stop": stop})
+    thread.start()
+    while len(started) < 3:  # it keeps looking for a new book or model
+        stop.wait(0.01)
+    stop.set()
+    thread.join(5)
+    assert not thread.is_alive()

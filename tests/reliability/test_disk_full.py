@@ -214,7 +214,7 @@ def test_uploading_a_book_onto_a_full_disk_keeps_the_book_in_use(fresh_state, tr
     app.switch_page("views/data.py").run()
     app.button[[b.label for b in app.button].index(t("data_validate_and_load", "en"))].click().run()
     assert not app.exception, app.exception
-    assert [e.value for e in app.error] == [t("error_title", "en")]
+    assert [e.value for e in app.error] == [t("data_upload_failed", "en")]  # said above an emptied uploader
     assert re.search(rf"^cannot write the book to {re.escape(str(state / 'books'))}/\w+: the disk is full",
                      app.code[-1].value), app.code[-1].value
     assert workspace.current_fingerprint() == small_book.fingerprint  # the book in use stays
