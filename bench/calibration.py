@@ -19,8 +19,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from .results import append_results, machine_facts
-from .serve import ROOT
+from .results import machine_facts, publish
 
 
 def _independent(book, model) -> dict:
@@ -87,9 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {name} | {seed} | {n:,} | {bads:,} | {a:.4f} | {oracle:.4f} | {gap:+.4f} | "
                      f"{e * 100:.2f} | {met} |")
     section = "\n".join(lines) + "\n"
-    print(section)
-    if not args.no_write:
-        append_results(ROOT / "bench" / "RESULTS.md", section)
+    publish(section, write=not args.no_write)
     return 0
 
 

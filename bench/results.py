@@ -117,5 +117,12 @@ def append_results(path: Path, section: str) -> None:
     os.replace(tmp, path)
 
 
-__all__ = ["ENGINE_PACKAGES", "append_results", "chromium_version", "machine_facts", "package_version",
+def publish(section: str, write: bool = True) -> None:
+    """Print a run's section and, unless ``write`` is false, append it to ``bench/RESULTS.md``."""
+    print(section)
+    if write:
+        append_results(ROOT / "bench" / "RESULTS.md", section)
+
+
+__all__ = ["ENGINE_PACKAGES", "append_results", "publish", "chromium_version", "machine_facts", "package_version",
            "results_section"]

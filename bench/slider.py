@@ -25,7 +25,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .results import append_results, machine_facts
+from .results import machine_facts, publish
 from .serve import ROOT
 
 
@@ -117,9 +117,7 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
         f"| one slider move, slowest | {max(moves):,.2f} s |",
         f"| goal: a move within 1 s | {'met' if median <= 1 else 'not met'} (median) |",
         f"| distinct approval rates shown over the moves | {len(seen)} |", ""])
-    print(section)
-    if not args.no_write:
-        append_results(ROOT / "bench" / "RESULTS.md", section)
+    publish(section, write=not args.no_write)
     return 0
 
 

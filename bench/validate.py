@@ -27,7 +27,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .results import append_results, machine_facts
+from .results import machine_facts, publish
 from .serve import ROOT
 
 _STEPS_CODE = r"""
@@ -206,10 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     text = section(rows, args.reference, shlex.join(getattr(sys, "orig_argv", sys.argv)), (*load0, *os.getloadavg()),
                    started)
     print(json.dumps(rows, ensure_ascii=False, default=str))
-    if args.no_results:
-        print(text)
-    else:
-        append_results(ROOT / "bench" / "RESULTS.md", text)
+    publish(text, write=not args.no_results)
     return 0
 
 
