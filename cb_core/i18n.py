@@ -115,24 +115,23 @@ def format_count(n: float | int | None, lang: str = "ko", unit: str = "") -> str
     return t(f"count_unit_{unit}", lang, n=text) if unit else text
 
 
-def format_months(n: float | int | None, lang: str = "ko") -> str:
-    """A number of months: ``3개월`` / ``3 months`` (``1 month``)."""
+def _counted(n: float | int | None, lang: str, ko_unit: str, en_unit: str) -> str:
     if _missing(n):
         return MISSING
     k = int(round(float(n)))
     if lang == "ko":
-        return f"{k:,}개월"
-    return f"{k:,} month" if k == 1 else f"{k:,} months"
+        return f"{k:,}{ko_unit}"
+    return f"{k:,} {en_unit}" if k == 1 else f"{k:,} {en_unit}s"
+
+
+def format_months(n: float | int | None, lang: str = "ko") -> str:
+    """A number of months: ``3개월`` / ``3 months`` (``1 month``)."""
+    return _counted(n, lang, "개월", "month")
 
 
 def format_days(n: float | int | None, lang: str = "ko") -> str:
     """A number of days: ``45일`` / ``45 days``."""
-    if _missing(n):
-        return MISSING
-    k = int(round(float(n)))
-    if lang == "ko":
-        return f"{k:,}일"
-    return f"{k:,} day" if k == 1 else f"{k:,} days"
+    return _counted(n, lang, "일", "day")
 
 
 def format_kst(moment: object, lang: str = "ko", seconds: bool = False) -> str:
