@@ -13,8 +13,7 @@ import streamlit as st
 
 from cb_core.data import Book
 from cb_core.strategy import (Policy, aligned_rescue_summary, aligned_segment_rates, aligned_segment_table,
-                              aligned_swap_sets, check_positive_only, rescue_view, segment_rates, segment_table,
-                              swap_sets, thin_file_uplift)
+                              aligned_swap_sets, check_positive_only, thin_file_uplift)
 from ui import cache
 from ui.errors import engine_errors
 from ui.display import segment_label, show_present, value_label
@@ -39,7 +38,7 @@ def render_bureau(book: Book, model, frame: pd.DataFrame, draft: Policy) -> None
     st.caption(tr("observed_at_decision_caption"))
     seen = cache.decision_frame(book, model)
     with engine_errors():
-        swaps = swap_sets(frame, draft, match=match) if seen is None else aligned_swap_sets(frame, seen, draft, match)
+        swaps = aligned_swap_sets(frame, seen, draft, match)
         uplift = thin_file_uplift(frame, draft, cache.bureau_points(book, model))
     c = [*st.columns(3), *st.columns(3)]  # two rows of three: five long labels clipped in one row at 1440 px
     c[0].metric(tr("thin_approval"), pct(uplift.thin_file_approval_rate),
@@ -57,12 +56,9 @@ def render_rescue(book: Book, model, frame: pd.DataFrame, draft: Policy) -> None
     st.caption(tr("rescue_help"))
     seen = cache.decision_frame(book, model)
     with engine_errors():
-        if seen is None:
-            rescue = rescue_view(frame, draft, cache.bureau_points(book, model), cache.platform_only_scores(book, model))
-        else:
-            rescue = aligned_rescue_summary(frame, seen, draft, cache.bureau_points(book, model),
-                                            cache.bureau_points_at_decision(book, model),
-                                            cache.platform_only_scores(book, model))
+        rescue = aligned_rescue_summary(frame, seen, draft, cache.bureau_points(book, model),
+                                        cache.bureau_points_at_decision(book, model),
+                                        cache.platform_only_scores(book, model))
     show_present(_groups(rescue.summary), GROUP_UNITS, "rescue.csv", "dl_rescue", {"group": value_label})
     broken = check_positive_only(rescue.merchants["positive_only_score"], rescue.merchants["bureau_only_score"])
     st.metric(tr("check_positive_only"), count(len(broken)), help=tr("check_positive_only_help"))
@@ -82,7 +78,7 @@ def render_segments(frame: pd.DataFrame, seen: pd.DataFrame | None, draft: Polic
     by = st.selectbox(tr("portfolio_group_by"), ["thin_file", "tenure_lt_12m", "category", "region"], key="seg_by",
                       format_func=label_func("segment_"))
     with engine_errors():
-        rates = segment_rates(frame, draft, by=by) if seen is None else aligned_segment_rates(frame, seen, draft, by)
+        rates = aligned_segment_rates(frame, seen, draft, by)
         show_present(rates, GROUP_UNITS, f"segments_{by}.csv", "dl_segments", {by: segment_label(by)})
     applied = st.session_state.get(_APPLIED_KEY)
     if applied is None or applied[1] != by:
@@ -92,8 +88,7 @@ def render_segments(frame: pd.DataFrame, seen: pd.DataFrame | None, draft: Polic
     if applied[2] is None:
         with engine_errors():
             shown_policy = Policy.from_dict(applied[0])
-            table = (segment_table(frame, shown_policy, by=by, n_boot=200) if seen is None else
-                     aligned_segment_table(frame, seen, shown_policy, by=by, n_boot=200))
+            table = aligned_segment_table(frame, seen, shown_policy, by=by, n_boot=200)
             applied = (applied[0], by, table)
         st.session_state[_APPLIED_KEY] = applied
     shown = Policy.from_dict(applied[0])

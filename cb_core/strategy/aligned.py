@@ -11,7 +11,9 @@ Two frames serve every strategy view:
   defaulted has collapsed since, and scores low today *because* of the default).
 
 Each function here runs the same view on both frames and takes each figure from the frame that
-can answer it: the result carries ``attrs["observed"] = "score at decision"``.
+can answer it: the result carries ``attrs["observed"] = "score at decision"``. Without a
+score-at-decision frame (``None``: no outcome has matured) the view is today's alone, whose frame has
+no outcome, so nothing observed is shown.
 """
 from __future__ import annotations
 
@@ -62,35 +64,43 @@ def aligned_result(today: CutoffCurves, at_decision: CutoffCurves | None, policy
                    observed_bad_rate=seen.observed_bad_rate)
 
 
-def aligned_swap_sets(today: pd.DataFrame, at_decision: pd.DataFrame, policy: Policy,
+def aligned_swap_sets(today: pd.DataFrame, at_decision: pd.DataFrame | None, policy: Policy,
                       match: str = "approval") -> SwapSets:
     """:func:`swap_sets` on today's book (the bureau cutoff chosen there); each set's observed bad rate
     from the merchants the same two rules put in that set at decision."""
     swaps = swap_sets(today, policy, match=match)  # type: ignore[arg-type]
+    if at_decision is None:
+        return swaps
     seen = swap_sets(at_decision, policy, bureau_cutoff=swaps.bureau_cutoff)
     return replace(swaps, summary=with_observed(swaps.summary, seen.summary))
 
 
-def aligned_rescue_summary(today: pd.DataFrame, at_decision: pd.DataFrame, policy: Policy, bureau_today,
+def aligned_rescue_summary(today: pd.DataFrame, at_decision: pd.DataFrame | None, policy: Policy, bureau_today,
                            bureau_at_decision, platform_today=None):
     """:func:`rescue_view` on today's book, observed rates from the same view at decision.
 
     The platform-only (stage 2) score exists for today's snapshot only, so the stage-2 rows have no
     observed rate (NaN)."""
     view = rescue_view(today, policy, bureau_today, platform_today)
+    if at_decision is None:
+        return view
     seen = rescue_view(at_decision, policy, bureau_at_decision)
     return replace(view, summary=with_observed(view.summary, seen.summary))
 
 
-def aligned_segment_rates(today: pd.DataFrame, at_decision: pd.DataFrame, policy: Policy,
+def aligned_segment_rates(today: pd.DataFrame, at_decision: pd.DataFrame | None, policy: Policy,
                           by: str = "thin_file") -> pd.DataFrame:
     """:func:`segment_rates` of today's book with each segment's observed rate at decision."""
+    if at_decision is None:
+        return segment_rates(today, policy, by=by)
     return with_observed(segment_rates(today, policy, by=by), segment_rates(at_decision, policy, by=by), on=by)
 
 
-def aligned_segment_table(today: pd.DataFrame, at_decision: pd.DataFrame, policy: Policy, by: str = "thin_file",
-                          n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
+def aligned_segment_table(today: pd.DataFrame, at_decision: pd.DataFrame | None, policy: Policy,
+                          by: str = "thin_file", n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
     """:func:`segment_table` (bootstrap intervals) with observed rates and their intervals at decision."""
+    if at_decision is None:
+        return segment_table(today, policy, by=by, n_boot=n_boot, seed=seed)
     return with_observed(segment_table(today, policy, by=by, n_boot=n_boot, seed=seed),
                          segment_table(at_decision, policy, by=by, n_boot=n_boot, seed=seed), on=by)
 

@@ -127,3 +127,15 @@ def test_bureau_only_mapping_is_fitted_on_the_bureau_scores_at_decision():
     assert fitted.attrs["coefficients"] == pytest.approx({"a": a, "b": b})
     # without outcomes in today's frame and no fit_on, there is nothing to fit: the linear mapping
     assert bureau_only_scores(today).attrs["method"] == "linear"
+
+
+def test_without_a_decision_frame_the_views_are_todays_alone(book):
+    from cb_core.strategy import aligned_segment_table, segment_rates, segment_table, swap_sets
+
+    today, _ = _frames(book)
+    policy = Policy(approve_cutoff=590, refer_cutoff=550)
+    assert aligned_swap_sets(today, None, policy).summary.equals(swap_sets(today, policy).summary)
+    assert aligned_segment_rates(today, None, policy, "region").equals(segment_rates(today, policy, by="region"))
+    table = aligned_segment_table(today, None, policy, "region", n_boot=20)
+    assert table.equals(segment_table(today, policy, by="region", n_boot=20))
+    assert table["observed_bad_rate"].isna().all()  # today's frame has no outcome: nothing observed
