@@ -1,5 +1,6 @@
 """Nothing clipped at 1440 px: every headline metric shows its whole value (the Korean expected loss
-"5억 7,186만원" in a row of five metrics was cut to "5억 7,1…"), in both languages."""
+"5억 7,186만원" in a row of five metrics was cut to "5억 7,1…"), in both languages, on every page with
+figures (the new Book performance and Watch-list pages included: each renders in both languages)."""
 from __future__ import annotations
 
 import pytest
@@ -9,7 +10,7 @@ from tests.support.app import browser_open
 
 pytestmark = pytest.mark.browser
 
-PAGES = ("", "cutoffs", "merchant_review", "model_report", "partner_view", "book_performance")  # "" is Portfolio
+PAGES = ("", "cutoffs", "merchant_review", "model_report", "partner_view", "book_performance", "watchlist")  # "" is Portfolio
 CLIPPED = """() => [...document.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricLabel"]')]
   .flatMap(m => [m, ...m.querySelectorAll('*')])
   .filter(e => e.scrollWidth > e.clientWidth + 1)
@@ -35,7 +36,7 @@ def test_no_headline_metric_is_clipped_at_1440_px(wide, streamlit_server, langua
             wide.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
             expect(wide.get_by_test_id("stSidebar").get_by_role("button", name="Sign out")).to_be_visible()
         wide.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
-        if path not in ("book_performance",):  # its figures are charts and tables
+        if path not in ("book_performance", "watchlist"):  # their figures are charts and tables
             expect(wide.get_by_test_id("stMetricValue").first).to_be_visible(timeout=120_000)
         clipped = wide.evaluate(CLIPPED)
         assert clipped == [], f"{path} ({language}): clipped metrics {clipped}"
