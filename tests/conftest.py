@@ -81,11 +81,10 @@ def chromium():
 
 @pytest.fixture
 def page(chromium):
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
-    pg = context.new_page()
-    pg.set_default_timeout(30_000)
-    yield pg
-    context.close()
+    from tests.support.app import browser_page
+
+    with browser_page(chromium) as pg:
+        yield pg
 
 
 @pytest.fixture(scope="session")

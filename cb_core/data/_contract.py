@@ -12,12 +12,11 @@ import pandas as pd
 
 from ..errors import Problem
 from .book import TABLES
-from ._spec import ColumnSpec
+from ._spec import MONEY as _MONEY, ColumnSpec
 from .loan_contract import LOAN_CONTRACT
 
 _EXAMPLE_CHARS = 60
 
-_MONEY = ColumnSpec("whole", low=0, unit=" of KRW")
 _COUNT = ColumnSpec("whole", low=0)
 _RATE = ColumnSpec("number", low=0, high=1)
 

@@ -33,3 +33,7 @@ class ColumnSpec:
         if self.kind == "whole":
             return "Int64" if self.nullable else "int64"
         return {"number": "float64", "bool": "boolean", "flag": "int64"}.get(self.kind, _STR)
+
+
+#: A won amount column (whole, never negative): one spec for every table that has one.
+MONEY = ColumnSpec("whole", low=0, unit=" of KRW")

@@ -9,7 +9,7 @@ the rules across rows and tables are :func:`cb_core.data._loan_rules.loan_proble
 """
 from __future__ import annotations
 
-from ._spec import ColumnSpec
+from ._spec import MONEY as _MONEY, ColumnSpec
 
 __all__ = ["LOAN_COLUMNS", "LOAN_CONTRACT", "LOAN_MONTH_COLUMNS", "LOAN_STATUSES", "REPAYMENT_KINDS",
            "STATUS_DAYS", "TERMINAL_STATUSES"]
@@ -34,7 +34,6 @@ STATUS_DAYS: dict[str, tuple[int, int | None]] = {
 #: Statuses after which a loan has no further row.
 TERMINAL_STATUSES: tuple[str, ...] = ("charged_off", "repaid")
 
-_MONEY = ColumnSpec("whole", low=0, unit=" of KRW")
 
 #: table -> column -> spec, merged into :data:`cb_core.data.schema.CONTRACT`.
 LOAN_CONTRACT: dict[str, dict[str, ColumnSpec]] = {

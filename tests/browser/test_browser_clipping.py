@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.app import browser_open
+from tests.support.app import browser_open, browser_page
 
 pytestmark = pytest.mark.browser
 
@@ -19,11 +19,8 @@ CLIPPED = """() => [...document.querySelectorAll('[data-testid="stMetricValue"],
 
 @pytest.fixture
 def wide(chromium):
-    context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="ko-KR")
-    pg = context.new_page()
-    pg.set_default_timeout(60_000)
-    yield pg
-    context.close()
+    with browser_page(chromium, 1440, 900, timeout_ms=60_000) as pg:
+        yield pg
 
 
 @pytest.mark.parametrize("language", ["ko", "en"])

@@ -2,6 +2,7 @@
 launch arguments, an AppTest signed in as a user, and a browser sign-in."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.serve import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (their one home, shared with bench/)
@@ -23,6 +24,18 @@ def app_as(name: str, store, timeout: int = 180):
     app.run()
     assert not app.exception, app.exception
     return app
+
+
+@contextmanager
+def browser_page(chromium, width: int = 1400, height: int = 1000, timeout_ms: int = 30_000):
+    """A Korean-locale page of its own browser context at ``width`` x ``height`` (closed afterwards)."""
+    context = chromium.new_context(viewport={"width": width, "height": height}, locale="ko-KR")
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def browser_open(page, base_url: str, path: str = "", user: str = "admin") -> None:
