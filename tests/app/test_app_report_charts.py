@@ -176,3 +176,18 @@ def test_times_show_in_korea_time_with_the_zone(own_store, monkeypatch, small_bo
     assert app.selectbox(key="review_merchant").value == merchant_id
     history = next(d.value for d in app.dataframe if "일시" in d.value.columns)
     assert history["일시"].tolist() == ["2026-03-02 05:00 KST"]
+
+
+def test_data_page_says_since_when_the_book_is_in_use_in_korea_time(app_users, monkeypatch):
+    import pandas as pd
+
+    from cb_core import workspace
+
+    books = pd.DataFrame({"fingerprint": ["abc", "old"], "in_use": [True, False],
+                          "last_in_use": [pd.Timestamp("2026-03-01 20:00", tz="UTC"),
+                                          pd.Timestamp("2026-01-01 00:00", tz="UTC")]})
+    monkeypatch.setattr(workspace, "stored_books", lambda settings=None: books)
+    for lang, expected in (("ko", "이 북을 사용하기 시작한 시각: 2026-03-02 05:00 KST"),
+                           ("en", "In use since 2026-03-02 05:00 KST")):
+        app = _page(app_users, "admin", "views/data.py", lang)
+        assert expected in [c.value for c in app.caption]
