@@ -20,6 +20,8 @@ from ui.text import cell
 MODEL = "#636EFA"
 RANDOM = "grey"
 BAND_COLOURS = {"stable": "#00A86B", "watch": "#F2A900", "shift": "#D62728"}
+#: Where the PSI axis stops (well past the 0.25 "shifted" line); a longer bar shows its value as text.
+PSI_AXIS_CAP = 1.0
 #: Rates of a segment table drawn with their intervals, in this order.
 INTERVAL_RATES = ("approval_rate", "expected_bad_rate", "observed_bad_rate")
 
@@ -63,19 +65,26 @@ def psi_figure(psi: pd.DataFrame, label_of: Callable[[str], str], thresholds: tu
     rows = psi.dropna(subset=["psi"]).iloc[::-1]  # plotly draws the first bar at the bottom
     names = [_safe(label_of(str(c))) for c in rows["column"]]
     band_name = {"stable": labels["stable"], "watch": labels["watch_band"], "shift": labels["shift_band"]}
+    watch, shift = thresholds
+    # one feature far out (PSI 10 when a tenure column grows with time) must not squash the rest
+    # against zero: the axis stops at PSI_AXIS_CAP and such a bar carries its value as text
+    top = min(max(float(rows["psi"].max()) if len(rows) else 0.0, shift) * 1.1, PSI_AXIS_CAP)
     fig = go.Figure(go.Bar(
         x=rows["psi"].astype(float), y=names, orientation="h",
         marker=dict(color=[BAND_COLOURS.get(b, MODEL) for b in rows["band"]]),
         customdata=[_safe(band_name.get(b, "–")) for b in rows["band"]], showlegend=False,
         hovertemplate="%{y}<br>PSI %{x:.3f} · %{customdata}<extra></extra>"))
-    watch, shift = thresholds
-    top = max(float(rows["psi"].max()) if len(rows) else 0.0, shift) * 1.1
+    for name, value in zip(names, rows["psi"].astype(float)):
+        if value > top:  # the bar runs off the axis: its value written at the edge
+            fig.add_annotation(x=top, y=name, text=f"{value:,.2f} ▸", xanchor="right", showarrow=False,
+                               font=dict(color="white", size=11))
     for value, key, dash in ((watch, "watch", "dash"), (shift, "shift", "solid")):
         fig.add_vline(x=value, line=dict(color=BAND_COLOURS[key], dash=dash, width=1.5),
                       annotation=dict(text=_safe(labels[key]), textangle=0, font=dict(size=11)),
                       annotation_position="top")
-    fig.update_layout(title=_safe(labels["title"]), height=110 + 22 * len(rows), margin=dict(t=70, b=10),
-                      xaxis=dict(title=_safe(labels["x"]), range=[0, top], tickformat=".2f"),
+    fig.update_layout(title=_safe(labels["title"]), height=130 + 22 * len(rows), margin=dict(t=70, b=50),
+                      xaxis=dict(title=dict(text=_safe(labels["x"]), standoff=12), range=[0, top], tickformat=".2f",
+                                 automargin=True),
                       yaxis=dict(automargin=True))
     return fig
 
@@ -110,8 +119,9 @@ def interval_figure(table: pd.DataFrame, by: str, label_of: Callable[[object], s
             customdata=np.column_stack([low, high]),
             hovertemplate=(f"%{{y}}<br>{_safe(labels[rate])} %{{x:.2%}}<br>{_safe(labels['interval'])} "
                            "%{customdata[0]:.2%} – %{customdata[1]:.2%}<extra></extra>")), 1, i)
-        fig.update_xaxes(title_text=_safe(labels["x"]), tickformat=".1%", rangemode="tozero", row=1, col=i)
+        fig.update_xaxes(title=dict(text=_safe(labels["x"]), standoff=12), automargin=True, rangemode="tozero",
+                         tickformat=".0%" if rate == "approval_rate" else ".1%", row=1, col=i)
     fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_layout(title=_safe(labels["title"]), height=140 + 30 * max(len(segments), 2),
-                      margin=dict(t=90, b=10))
+    fig.update_layout(title=_safe(labels["title"]), height=170 + 30 * max(len(segments), 2),
+                      margin=dict(t=90, b=50))
     return fig

@@ -101,7 +101,9 @@ def test_psi_bars_are_the_engines_psi_named_by_catalog_labels(lang):
     assert sorted(s.x0 for s in fig.layout.shapes) == [0.1, 0.25]  # the watch and shift lines
     assert fig.layout.xaxis.title.text == t("chart_psi_x", lang)
     assert fig.layout.title.text == t("chart_psi_title", lang)
-    assert {a.text for a in fig.layout.annotations} == {t("chart_psi_watch", lang), t("chart_psi_shift", lang)}
+    off_axis = {f"{v:,.2f} ▸" for v in psi["psi"] if v > 1.0}  # bureau_score's 1.29: written at the edge
+    assert off_axis and {a.text for a in fig.layout.annotations} == {t("chart_psi_watch", lang),
+                                                                     t("chart_psi_shift", lang)} | off_axis
     assert _problems(fig, lang) == []
 
 
@@ -134,7 +136,7 @@ def test_interval_chart_draws_each_point_with_its_interval_as_error_bars(lang):
     assert list(expected.error_x.arrayminus) == pytest.approx([0.003, 0.013])
     assert fig.layout.title.text == title and "640" in title  # says which draft they are for
     assert fig.layout.xaxis.title.text == fig.layout.xaxis2.title.text == t("chart_intervals_x", lang)
-    assert fig.layout.xaxis.tickformat == ".1%"
+    assert (fig.layout.xaxis.tickformat, fig.layout.xaxis2.tickformat) == (".0%", ".1%")  # rates in %
     assert {a.text for a in fig.layout.annotations} == {t("approval_rate", lang), t("expected_bad_rate", lang)}
     assert _problems(fig, lang) == []
 
@@ -167,3 +169,17 @@ def test_what_if_units_come_from_the_catalog():
     # steps: a tenth of the amount's order of magnitude, at least 1,000 won
     assert [krw_step(v) for v in (0, 8_000, 512_785, 6_443_395, 446_602_243)] == [1_000, 1_000, 10_000, 100_000,
                                                                                    10_000_000]
+
+
+def test_one_far_shifted_feature_does_not_squash_the_others():
+    from ui.charts_report import PSI_AXIS_CAP, psi_figure
+
+    psi = pd.DataFrame({"column": ["months_active", "return_rate_6m", "bureau_score"], "psi": [10.04, 0.3, 0.02],
+                        "band": ["shift", "shift", "stable"]})
+    fig = psi_figure(psi, str, (M.PSI_WATCH, M.PSI_SHIFT), _labels("en", PSI_KEYS))
+    assert tuple(fig.layout.xaxis.range) == (0, PSI_AXIS_CAP)
+    assert list(fig.data[0].x) == [0.02, 0.3, 10.04]  # the bar keeps its value (and its hover)
+    written = [a for a in fig.layout.annotations if a.y == "months_active"]
+    assert [a.text for a in written] == ["10.04 ▸"] and written[0].x == PSI_AXIS_CAP
+    small = psi_figure(psi.iloc[1:], str, (M.PSI_WATCH, M.PSI_SHIFT), _labels("en", PSI_KEYS))
+    assert small.layout.xaxis.range[1] == pytest.approx(0.33)  # below the cap: the longest bar plus 10 %
