@@ -191,3 +191,11 @@ def test_data_page_says_since_when_the_book_is_in_use_in_korea_time(app_users, m
                            ("en", "In use since 2026-03-02 05:00 KST")):
         app = _page(app_users, "admin", "views/data.py", lang)
         assert expected in [c.value for c in app.caption]
+
+
+def test_the_explanation_record_is_issued_on_the_korean_date():
+    from cb_core.reports import issue_date
+
+    assert issue_date(datetime(2026, 3, 1, 20, 0, tzinfo=timezone.utc)) == "2026-03-02"  # 05:00 KST
+    assert issue_date(datetime(2026, 3, 1, 14, 59)) == "2026-03-01"  # naive = UTC: 23:59 KST
+    assert issue_date(datetime(2026, 3, 1, 15, 0)) == "2026-03-02"
