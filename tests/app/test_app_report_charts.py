@@ -199,3 +199,25 @@ def test_the_explanation_record_is_issued_on_the_korean_date():
     assert issue_date(datetime(2026, 3, 1, 20, 0, tzinfo=timezone.utc)) == "2026-03-02"  # 05:00 KST
     assert issue_date(datetime(2026, 3, 1, 14, 59)) == "2026-03-01"  # naive = UTC: 23:59 KST
     assert issue_date(datetime(2026, 3, 1, 15, 0)) == "2026-03-02"
+
+
+def test_korean_what_if_inputs_name_their_units(app_users, small_book):
+    from cb_core.data import feature_catalog
+    from cb_core.features.pipeline import current_snapshot
+    from cb_core.i18n import format_krw
+
+    merchant_id = small_book.merchants["merchant_id"].iloc[0]
+    row = current_snapshot(small_book).loc[merchant_id]
+    catalog = feature_catalog()
+    app = _page(app_users, "admin", "views/merchant_review.py", "ko")
+    chosen = ["return_rate_6m", "gmv_3m_avg_krw", "zero_sales_months_12m", "orders_3m_avg"]
+    app.multiselect(key="wi_features").set_value(chosen).run()
+    assert not app.exception, app.exception
+    labels = [app.number_input(key=f"wi_{f}").label for f in chosen]
+    assert labels == [f"{catalog['return_rate_6m'].label_ko} (%)", f"{catalog['gmv_3m_avg_krw'].label_ko} (원)",
+                      f"{catalog['zero_sales_months_12m'].label_ko} (개월)", catalog["orders_3m_avg"].label_ko]
+    assert app.number_input(key="wi_zero_sales_months_12m").value == int(row["zero_sales_months_12m"])
+    assert app.number_input(key="wi_orders_3m_avg").value == round(row["orders_3m_avg"])  # a count: whole
+    assert format_krw(round(row["gmv_3m_avg_krw"]), "ko") in [c.value for c in app.caption]  # 51만원, as read
+    texts = [("number_input.label", x) for x in labels] + [("caption.body", c.value) for c in app.caption]
+    assert text_problems(texts, "ko") == []
