@@ -181,7 +181,8 @@ def score_histogram_figure(scores: pd.Series, approve: float, refer: float, x_ti
 def grade_bar_figure(grades: pd.Series, x_title: str, y_title: str) -> go.Figure:
     counts = grades.value_counts().reindex(range(1, 11), fill_value=0)
     fig = go.Figure(go.Bar(x=list(counts.index), y=counts.to_numpy(), marker_color=MEDIAN))
-    fig.update_layout(xaxis=dict(title=x_title, dtick=1), yaxis_title=y_title, height=320, margin=dict(t=20, b=10))
+    fig.update_layout(xaxis=dict(title=x_title, dtick=1), yaxis=dict(title=y_title, tickformat=",d"), height=320,
+                      margin=dict(t=20, b=10))
     return fig
 
 

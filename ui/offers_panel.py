@@ -114,8 +114,8 @@ def simulator_panel(book, merchant_id: str, eligible: pd.DataFrame) -> None:
     advance = summary["repayment"] != AMORTIZING
     k = st.columns(4)
     k[0].metric(tr("offers_sim_repaid_on"), summary["repaid_on"] or "–")
-    k[1].metric(tr("offers_sim_total_paid"), krw(summary["total_paid"]))
-    k[2].metric(tr("offers_sim_total_cost"), krw(summary["total_cost"]))
+    k[1].metric(tr("offers_sim_total_paid"), krw(summary["total_paid"], short=True))
+    k[2].metric(tr("offers_sim_total_cost"), krw(summary["total_cost"], short=True))
     if advance:
         k[3].metric(tr("offers_sim_missed"), f"{summary['missed_minimums']}",
                     help=tr("offers_sim_missed_help", days=int(offer["min_payment_every_days"]),

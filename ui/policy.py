@@ -15,7 +15,7 @@ from cb_core.strategy import (DEFAULT_POLICY_NAME, Policy, PolicyInForce, policy
                               publication_impact)
 from ui import cache
 from ui.errors import engine_errors
-from ui.labels import krw, kst, tr
+from ui.labels import krw, kst, pct, tr
 from ui.session import can, user_name
 from ui.tables import flash
 
@@ -86,12 +86,13 @@ def _confirm_publish(draft: Policy, in_force: PolicyInForce, frame, base: int | 
             impact = publication_impact(frame, draft, in_force.policy)
         t = impact.table
         k = st.columns(5)
-        k[0].metric(tr("approval_rate"), f"{t.at['approval_rate', 'draft']:.1%}", f"{t.at['approval_rate', 'change']:+.1%}")
-        k[1].metric(tr("expected_bad_rate"), f"{t.at['expected_bad_rate', 'draft']:.2%}",
-                    f"{t.at['expected_bad_rate', 'change']:+.2%}", delta_color="inverse")
-        k[2].metric(tr("expected_loss"), krw(t.at["expected_loss_krw", "draft"]), krw(t.at["expected_loss_krw", "change"]),
-                    delta_color="inverse")
-        k[3].metric(tr("profit"), krw(t.at["profit_krw", "draft"]), krw(t.at["profit_krw", "change"]))
+        k[0].metric(tr("approval_rate"), pct(t.at["approval_rate", "draft"]),
+                    pct(t.at["approval_rate", "change"], signed=True))
+        k[1].metric(tr("expected_bad_rate"), pct(t.at["expected_bad_rate", "draft"], 2),
+                    pct(t.at["expected_bad_rate", "change"], 2, signed=True), delta_color="inverse")
+        k[2].metric(tr("expected_loss"), krw(t.at["expected_loss_krw", "draft"], short=True),
+                    krw(t.at["expected_loss_krw", "change"], short=True), delta_color="inverse")
+        k[3].metric(tr("profit"), krw(t.at["profit_krw", "draft"], short=True), krw(t.at["profit_krw", "change"], short=True))
         k[4].metric(tr("policy_n_changed"), f"{impact.n_changed:,}")
         note = st.text_area(tr("policy_note"), key="policy_note", max_chars=2000)
         b = st.columns([1, 1, 3])

@@ -48,10 +48,10 @@ def tuning() -> None:
     k[3].metric(tr("observed_bad_rate"), "–" if result.n_approved_with_outcome == 0 else pct(result.observed_bad_rate, 2),
                 help=tr("observed_help", n=count(result.n_approved_with_outcome)))
     k = st.columns(4)
-    k[0].metric(tr("expected_loss"), krw(result.expected_loss_krw))
-    k[1].metric(tr("interest_revenue"), krw(result.interest_revenue_krw))
-    k[2].metric(tr("broker_fee_revenue"), krw(result.broker_fee_revenue_krw))
-    k[3].metric(tr("profit"), krw(result.profit_krw))
+    k[0].metric(tr("expected_loss"), krw(result.expected_loss_krw, short=True))
+    k[1].metric(tr("interest_revenue"), krw(result.interest_revenue_krw, short=True))
+    k[2].metric(tr("broker_fee_revenue"), krw(result.broker_fee_revenue_krw, short=True))
+    k[3].metric(tr("profit"), krw(result.profit_krw, short=True))
     table = curves.table(step=5, policy=draft)
     st.plotly_chart(curves_figure(table, approve, {"approval": tr("approval_rate"), "bad": tr("expected_bad_rate"),
                                                    "profit": tr("profit"), "loss": tr("expected_loss"),

@@ -52,7 +52,7 @@ k[0].metric(tr("data_merchants"), count(len(view)))
 k[1].metric(tr("approval_rate"), pct(result.approval_rate))
 k[2].metric(tr("expected_bad_rate"), pct(result.expected_bad_rate, 2))
 k[3].metric(tr("thin_file_share"), pct(view["thin_file"].mean()))
-k[4].metric(tr("expected_loss"), krw(result.expected_loss_krw))
+k[4].metric(tr("expected_loss"), krw(result.expected_loss_krw, short=True))
 
 left, right = st.columns(2)
 left.plotly_chart(score_histogram_figure(view["score"], policy.approve_cutoff, policy.refer_cutoff,
