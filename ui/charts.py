@@ -145,9 +145,15 @@ def beeswarm_figure(points: pd.DataFrame, percentiles: pd.DataFrame, features: l
     return fig
 
 
-def dependence_figure(dep: pd.DataFrame, x_title: str, y_title: str) -> go.Figure:
+def dependence_figure(dep: pd.DataFrame, x_title: str, y_title: str, unit: str = "") -> go.Figure:
+    """Points (y) against the feature's value (x), the value axis in the feature's catalog ``unit``
+    (won as 만/억 or ₩M, ratios in %, other values with separators, never plotly's 10k / 1.5G)."""
+    from ui.session import lang
+
     fig = go.Figure(go.Scattergl(x=dep["value"], y=dep["points"], mode="markers", marker=dict(size=4, opacity=0.5)))
-    fig.update_layout(xaxis_title=x_title, yaxis_title=y_title, height=380, margin=dict(t=20, b=10))
+    x_axis = (krw_axis(dep["value"], lang()) if unit == "KRW" else dict(tickformat=".0%") if unit == "ratio"
+              else dict(tickformat=",~r"))
+    fig.update_layout(xaxis=dict(title=x_title, **x_axis), yaxis_title=y_title, height=380, margin=dict(t=20, b=10))
     return fig
 
 
@@ -201,6 +207,10 @@ def curves_figure(table: pd.DataFrame, cutoff: float, labels: dict[str, str]) ->
         fig.add_vline(x=cutoff, line=dict(color="black", width=1, dash="dash"), row=1, col=col)
     fig.update_yaxes(tickformat=".0%", row=1, col=1, secondary_y=False)
     fig.update_yaxes(tickformat=".1%", row=1, col=1, secondary_y=True)
+    from ui.session import lang
+
+    money = pd.concat([table["profit_krw"], table["expected_loss_krw"]], ignore_index=True)
+    fig.update_yaxes(krw_axis(money, lang()) or dict(tickformat=",~r"), row=1, col=2)  # 만/억 / ₩M, never 1.5G
     fig.update_xaxes(title_text=labels["x"], range=[300, 800])
     fig.update_layout(height=360, margin=dict(t=20, b=10), legend=dict(orientation="h", y=1.08))
     return fig

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from cb_core.data import feature_catalog
 from cb_core.model import metrics as M
 from cb_core.explain import dependence, importance, peer_percentiles
 from ui import cache
@@ -102,8 +103,9 @@ top = imp["feature"].head(10).tolist()
 right.plotly_chart(beeswarm_figure(points, peer_percentiles(sample[top]), top, label_of, tr("points")),
                    width="stretch")
 feature = st.selectbox(tr("report_dependence"), model.features, format_func=label_of, key="dep_feature")
-st.plotly_chart(dependence_figure(dependence(points, sample, feature), label_of(feature), tr("points")),
-                width="stretch")
+spec = feature_catalog().get(feature)
+st.plotly_chart(dependence_figure(dependence(points, sample, feature), label_of(feature), tr("points"),
+                                  spec.unit if spec is not None else ""), width="stretch")
 
 st.subheader(tr("report_stability"))
 current = cache.scores(book, model)

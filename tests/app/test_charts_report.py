@@ -183,3 +183,24 @@ def test_one_far_shifted_feature_does_not_squash_the_others():
     assert [a.text for a in written] == ["10.04 ▸"] and written[0].x == PSI_AXIS_CAP
     small = psi_figure(psi.iloc[1:], str, (M.PSI_WATCH, M.PSI_SHIFT), _labels("en", PSI_KEYS))
     assert small.layout.xaxis.range[1] == pytest.approx(0.33)  # below the cap: the longest bar plus 10 %
+
+
+def test_dependence_and_profit_axes_read_money_as_koreans_do_never_si():
+    from tests.support.visible import axis_format_problems
+    from ui.charts import curves_figure, dependence_figure
+
+    dep = pd.DataFrame({"value": [0.0, 12_000_000.0, 228_073_760.0], "points": [-5.0, 1.0, 4.0]})
+    money = dependence_figure(dep, "최근 3개월 평균 매출", "점수", "KRW")  # session language outside a run: ko
+    assert list(money.layout.xaxis.ticktext) == ["0원", "1억원", "2억원", "3억원"] 
+    assert money.layout.xaxis.title.text == "최근 3개월 평균 매출"
+    rate = dependence_figure(dep.assign(value=[0.0, 0.05, 0.3]), "반품률", "점수", "ratio")
+    assert rate.layout.xaxis.tickformat == ".0%"
+    count = dependence_figure(dep, "주문 수", "점수", "count")
+    assert count.layout.xaxis.tickformat == ",~r"
+    table = pd.DataFrame({"approve_cutoff": [500, 600, 700], "approval_rate": [0.9, 0.6, 0.2],
+                          "expected_bad_rate": [0.05, 0.03, 0.01], "profit_krw": [-20_000_000.0, 90_000_000.0, 40_000_000.0],
+                          "expected_loss_krw": [125_000_000.0, 60_000_000.0, 10_000_000.0]})
+    curves = curves_figure(table, 600, {"approval": "승인율", "bad": "부실률", "profit": "이익", "loss": "손실", "x": "컷오프"})
+    assert curves.layout.yaxis3.ticktext[-1] == "1억 5,000만원" and "0원" in curves.layout.yaxis3.ticktext
+    for fig in (money, rate, count, curves):
+        assert axis_format_problems(json.dumps(fig.to_plotly_json(), default=str)) == []
