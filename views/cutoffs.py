@@ -11,6 +11,7 @@ from ui.errors import engine_errors, require_book_and_model
 from ui.display import decision_matrix, decision_word, show_present, value_label
 from ui.labels import count, krw, pct, tr
 from ui.policy import draft_payload, policy_actions, policy_in_force, policy_label
+from ui.session import lang
 from ui.tables import show_flash
 from ui.text import show_frame
 
@@ -55,7 +56,7 @@ def tuning() -> None:
     table = curves.table(step=5, policy=draft)
     st.plotly_chart(curves_figure(table, approve, {"approval": tr("approval_rate"), "bad": tr("expected_bad_rate"),
                                                    "profit": tr("profit"), "loss": tr("expected_loss"),
-                                                   "x": tr("approve_cutoff")}), width="stretch")
+                                                   "x": tr("approve_cutoff")}, lang()), width="stretch")
 
     st.subheader(tr("compare_title", published=policy_label(in_force)))
     comparison = compare_policies(frame, draft, published)

@@ -70,22 +70,22 @@ facts = {
 }
 show_frame(pd.DataFrame({tr("review_field"): list(facts), tr("review_value"): [str(v) for v in facts.values()]}))
 
-left, right = st.columns([3, 2])
-with left:
-    st.subheader(tr("review_waterfall"))
-    st.plotly_chart(waterfall_figure(waterfall_table(model, ex.points, lang()), "", tr("points")), width="stretch")
-with right:
-    st.subheader(tr("review_reasons"))
-    st.caption(tr("review_reasons_help", cutoff=int(policy.approve_cutoff), band=int(band)))
-    reasons = ex.reasons.assign(value=ex.reasons["value_text"], peer_percentile=ex.reasons["peer_percentile"].map(
-        lambda p: "–" if pd.isna(p) else f"{p:.0f}"))  # a missing value has no percentile: never "nan"
-    reasons = reasons.rename(columns={"label": tr("col_feature"), "reason": tr("col_reason"), "value": tr("col_value"),
-                                      "peer_percentile": tr("col_peer_pct"), "delta_points": tr("col_delta_points"),
-                                      "actionable": tr("col_actionable")})
+# one above the other: beside the waterfall the reasons' six columns were cut at 1440 px
+st.subheader(tr("review_waterfall"))
+st.plotly_chart(waterfall_figure(waterfall_table(model, ex.points, lang()), "", tr("points")), width="stretch")
+st.subheader(tr("review_reasons"))
+st.caption(tr("review_reasons_help", cutoff=int(policy.approve_cutoff), band=int(band)))
+reasons = ex.reasons.assign(value=ex.reasons["value_text"], peer_percentile=ex.reasons["peer_percentile"].map(
+    lambda p: "–" if pd.isna(p) else f"{p:.0f}"))  # a missing value has no percentile: never "nan"
+reasons = reasons.rename(columns={"label": tr("col_feature"), "reason": tr("col_reason"), "value": tr("col_value"),
+                                  "peer_percentile": tr("col_peer_pct"), "delta_points": tr("col_delta_points"),
+                                  "actionable": tr("col_actionable")})
+if ex.reasons.empty:
+    st.success(tr("review_no_reasons"))
+else:
     show_table(reasons[[tr("col_feature"), tr("col_reason"), tr("col_value"), tr("col_peer_pct"),
-                        tr("col_delta_points"), tr("col_actionable")]].round(1), f"reasons_{merchant_id}.csv", "dl_reasons")
-    if ex.reasons.empty:
-        st.success(tr("review_no_reasons"))
+                        tr("col_delta_points"), tr("col_actionable")]].round(1), f"reasons_{merchant_id}.csv",
+               "dl_reasons")
 
 st.subheader(tr("review_trends"))
 trends = merchant_trends(book, merchant_id)

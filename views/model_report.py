@@ -4,12 +4,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cb_core.data import feature_catalog
 from cb_core.model import metrics as M
 from cb_core.explain import dependence, importance, peer_percentiles
 from ui import cache
-from ui.charts import (beeswarm_figure, calibration_figure, dependence_figure, importance_figure, ks_figure,
-                       roc_figure)
+from cb_core.data import feature_catalog
+from ui.charts import (beeswarm_figure, calibration_figure, dependence_figure, feature_axis, importance_figure,
+                       ks_figure, roc_figure)
 from ui.charts_report import gains_figure, psi_figure
 from ui.errors import require_book_and_model
 from ui.display import show_present, value_label
@@ -100,12 +100,13 @@ def label_of(feature: str) -> str:
 left, right = st.columns(2)
 left.plotly_chart(importance_figure(imp, label_of, tr("mean_abs_points")), width="stretch")
 top = imp["feature"].head(10).tolist()
-right.plotly_chart(beeswarm_figure(points, peer_percentiles(sample[top]), top, label_of, tr("points")),
-                   width="stretch")
+right.plotly_chart(beeswarm_figure(points, peer_percentiles(sample[top]), top, label_of, tr("points"),
+                                   tr("col_peer_pct")), width="stretch")
 feature = st.selectbox(tr("report_dependence"), model.features, format_func=label_of, key="dep_feature")
-spec = feature_catalog().get(feature)
-st.plotly_chart(dependence_figure(dependence(points, sample, feature), label_of(feature), tr("points"),
-                                  spec.unit if spec is not None else ""), width="stretch")
+dep = dependence(points, sample, feature)
+unit = feature_catalog()[feature].unit if feature in feature_catalog() else ""
+st.plotly_chart(dependence_figure(dep, label_of(feature), tr("points"), feature_axis(unit, dep["value"], lang())),
+                width="stretch")
 
 st.subheader(tr("report_stability"))
 current = cache.scores(book, model)

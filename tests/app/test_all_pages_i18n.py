@@ -84,6 +84,10 @@ def test_the_axis_rule_catches_default_ticks_on_large_numbers():
     assert axis_format_problems(typed.update_layout(yaxis_tickformat=",d").to_json()) == []
     assert axis_format_problems(go.Figure(go.Bar(y=[9_999])).to_json()) == []
     assert text_problems([("axis-format", "chart yaxis: values up to 12,000")], "en") != []
+    months = go.Figure(go.Scatter(x=["2026-03", "2026-04"], y=[1, 2]))
+    assert axis_format_problems(months.to_json()) == [
+        "chart xaxis: months with plotly's default date ticks (English month names)"]
+    assert axis_format_problems(months.update_xaxes(tickformat="%Y-%m").to_json()) == []
 
 
 @pytest.mark.parametrize("file,role,lang", CASES)

@@ -187,15 +187,15 @@ def test_one_far_shifted_feature_does_not_squash_the_others():
 
 def test_dependence_and_profit_axes_read_money_as_koreans_do_never_si():
     from tests.support.visible import axis_format_problems
-    from ui.charts import curves_figure, dependence_figure
+    from ui.charts import curves_figure, dependence_figure, feature_axis
 
     dep = pd.DataFrame({"value": [0.0, 12_000_000.0, 228_073_760.0], "points": [-5.0, 1.0, 4.0]})
-    money = dependence_figure(dep, "최근 3개월 평균 매출", "점수", "KRW")  # session language outside a run: ko
+    money = dependence_figure(dep, "최근 3개월 평균 매출", "점수", feature_axis("KRW", dep["value"], "ko"))
     assert list(money.layout.xaxis.ticktext) == ["0원", "1억원", "2억원", "3억원"] 
     assert money.layout.xaxis.title.text == "최근 3개월 평균 매출"
-    rate = dependence_figure(dep.assign(value=[0.0, 0.05, 0.3]), "반품률", "점수", "ratio")
+    rate = dependence_figure(dep.assign(value=[0.0, 0.05, 0.3]), "반품률", "점수", feature_axis("ratio", [0.3], "ko"))
     assert rate.layout.xaxis.tickformat == ".0%"
-    count = dependence_figure(dep, "주문 수", "점수", "count")
+    count = dependence_figure(dep, "주문 수", "점수", feature_axis("count", dep["value"], "ko"))
     assert count.layout.xaxis.tickformat == ",~r"
     table = pd.DataFrame({"approve_cutoff": [500, 600, 700], "approval_rate": [0.9, 0.6, 0.2],
                           "expected_bad_rate": [0.05, 0.03, 0.01], "profit_krw": [-20_000_000.0, 90_000_000.0, 40_000_000.0],

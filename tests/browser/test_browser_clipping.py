@@ -12,7 +12,7 @@ from tests.support.app import browser_open, browser_page
 
 pytestmark = pytest.mark.browser
 
-PAGES = ("", "cutoffs", "merchant_review", "model_report", "partner_view", "book_performance", "watchlist")  # "" is Portfolio
+PAGES = ("", "cutoffs", "merchant_review", "model_report", "partner_view", "book_performance", "watchlist", "data")  # "" is Portfolio
 CLIPPED = """() => [...document.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricLabel"]')]
   .flatMap(m => [m, ...m.querySelectorAll('*')])
   .filter(e => e.scrollWidth > e.clientWidth + 1)

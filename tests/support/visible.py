@@ -124,6 +124,7 @@ def _figure_strings(spec: str) -> Iterator[tuple[str, str]]:
     for trace in fig.get("data", []):
         if trace.get("showlegend", True) is not False:
             yield "chart.trace", str(trace.get("name") or "")
+        yield "chart.colorbar", title(((trace.get("marker") or {}).get("colorbar") or {}).get("title"))
         template = re.sub(r"%\{[^}]*\}|<extra>.*?</extra>|<br>", " ", str(trace.get("hovertemplate") or ""))
         yield "chart.hover", template
         for key in ("text", "hovertext", "x", "y", "labels"):
@@ -147,10 +148,14 @@ def _numbers(values: Any) -> np.ndarray:
     return np.empty(0)
 
 
+_MONTH = re.compile(r"^\d{4}-\d{2}(-\d{2})?")
+
+
 def axis_format_problems(spec: str) -> list[str]:
     """Numeric axes whose data reach 10,000 with plotly's default ticks, which read ``10k``, ``1.5B``
     (SI prefixes, not 만/억 nor thousands separators): they need a ``tickformat`` or their own ticks
-    (``tickvals``/``ticktext``, as :func:`ui.charts.krw_axis` sets)."""
+    (``tickvals``/``ticktext``, as :func:`ui.charts.krw_axis` sets). Months on a date axis without a
+    ``tickformat`` read "Mar 2026" in English on every page."""
     fig = json.loads(spec)
     layout = fig.get("layout", {})
     found = []
@@ -163,7 +168,11 @@ def axis_format_problems(spec: str) -> list[str]:
             axis = layout.get(name) or {}
             if axis.get("type") in ("category", "date", "log") or axis.get("tickformat") or axis.get("tickvals"):
                 continue
-            values = _numbers(trace.get(letter))
+            raw = trace.get(letter)
+            if isinstance(raw, list) and any(isinstance(v, str) and _MONTH.match(v) for v in raw[:50]):
+                found.append(f"chart {name}: months with plotly's default date ticks (English month names)")
+                continue
+            values = _numbers(raw)
             values = values[np.isfinite(values)]
             if values.size and np.abs(values).max() >= 10_000:
                 found.append(f"chart {name}: values up to {np.abs(values).max():,.0f} with plotly's default ticks")
