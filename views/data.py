@@ -10,7 +10,7 @@ from ui.cache import current_book
 from cb_core.errors import CBError
 from ui.display import quality_frame, show_present, source_text
 from ui.errors import show_engine_error
-from ui.labels import count, label_func, tr
+from ui.labels import count, kst, label_func, tr
 from ui.tables import audit, flash, show_flash
 from ui.text import plain
 
@@ -33,6 +33,10 @@ else:
     cols[1].metric(tr("data_activity_rows"), count(len(book.activity)))
     st.success(tr("data_valid", last_month=book.last_month,
                   outcomes=0 if book.outcomes is None else len(book.outcomes)))
+    books = workspace.stored_books()
+    in_use = books.loc[books["in_use"], "last_in_use"]
+    if not in_use.empty:  # when it was installed (made the book in use), in Korea time
+        st.caption(tr("data_installed_at", at=kst(in_use.iloc[0])))
     st.caption(tr("data_kept_books", n=get_settings().keep_replaced_books))
 
     st.subheader(tr("data_quality"))
