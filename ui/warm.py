@@ -10,11 +10,14 @@ the server: it warms the book and model in use at start, after the first-start b
 another book or model is installed. A user who arrives early waits only for what is still missing
 (each cache computes a key once; a second caller waits for the first), and :func:`progress` lets
 the sidebar say how far the warm-up is. Only a real server warms: an AppTest (which never imports
-``server.py``) computes on its visits, as it always did.
+``server.py``) computes on its visits, as it always did. ``CB_WARM_UP=0`` in the server's environment
+turns the warm-up off (:func:`enabled`): the browser-test servers (tests/conftest.py) use it, so the
+warm-up does not compete with the tests for the CPU; the default, for users, is on.
 """
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import Callable
@@ -33,6 +36,15 @@ class _Warmup:
 
 _STATE = _Warmup()
 _LOCK = threading.Lock()
+
+#: The environment variable that turns the warm-up off ("0", "false", "no", "off"); on when unset.
+ENV = "CB_WARM_UP"
+
+
+def enabled(environ=None) -> bool:
+    """Whether the server warms the caches in the background (``CB_WARM_UP``; on unless it says off)."""
+    value = (os.environ if environ is None else environ).get(ENV, "1").strip().lower()
+    return value not in ("0", "false", "no", "off")
 
 
 def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
