@@ -145,6 +145,26 @@ def reference(book: Book, model, in_force: PolicyInForce, band: float) -> pd.Ser
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
+def _stability(fingerprint: str, version: str, _book: Book, _model) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    from cb_core.model import metrics
+
+    extra = model_report(_model)
+    score_psi = metrics.psi_table(pd.Series(extra.get("training_scores") or [], dtype=float),
+                                  scores(_book, _model)["score"])
+    sample = extra.get("training_sample")
+    if sample is None:
+        return score_psi, None
+    features = [f for f in _model.features if f in sample.columns]
+    return score_psi, metrics.psi_by_column(sample, snapshot(_book), columns=features)
+
+
+def stability(book: Book, model) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The Model report's stability figures, once per book and model: the score PSI table (training
+    scores vs today's book) and each feature's PSI (None without a training sample)."""
+    return _stability(book.fingerprint, model.version, book, model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _sample_points(fingerprint: str, version: str, n: int, _model, _snap) -> tuple[pd.DataFrame, pd.DataFrame]:
     sample = _snap.sample(min(n, len(_snap)), random_state=0)
     return sample, points_by_feature(_model, sample)
@@ -252,6 +272,19 @@ def watch(book: Book, model) -> tuple[pd.DataFrame, pd.Series]:
     """The watch-list of the book's open loans (re-scored with the model) and each flagged merchant's
     last 12 months of sales, once per book and model."""
     return _watch(book.fingerprint, model.version, book, model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _loans_as_of(fingerprint: str, _book: Book) -> str | None:
+    if _book.loan_months is None or _book.loan_months.empty:
+        return None
+    return str(_book.loan_months["month"].astype(str).max())  # YYYY-MM sorts as text
+
+
+def loans_as_of(book: Book) -> str | None:
+    """The last month of the booked loans' monthly rows (None without loans), once per book: at
+    1,000,000 merchants those rows are millions, not something to read on every page run."""
+    return _loans_as_of(book.fingerprint, book)
 
 
 # ------------------------------------------------------------------ the product catalog and partner pools

@@ -47,7 +47,47 @@ def enabled(environ=None) -> bool:
     return value not in ("0", "false", "no", "off")
 
 
+def _charts(book, model) -> None:
+    """Plotly builds its figure and trace classes on first use (0.5 s and more, once per process): a
+    figure of each kind the pages draw, built once here, so no first visit pays for it."""
+    import plotly.graph_objects as go
+
+    from ui import cache
+    from ui.charts import grade_bar_figure, score_histogram_figure
+
+    frame = cache.strategy_frame(book, model)
+    score_histogram_figure(frame["score"], 600, 550, "score", "count").to_plotly_json()
+    grade_bar_figure(frame["grade"], "grade", "count").to_plotly_json()
+    fig = go.Figure([go.Bar(x=[1], y=[1]), go.Scatter(x=[1], y=[1], yaxis="y2"), go.Scattergl(x=[1], y=[1]),
+                     go.Waterfall(x=[1], y=[1], orientation="v"), go.Heatmap(z=[[1]]), go.Histogram(x=[1])])
+    fig.update_layout(title="x", xaxis=dict(title="x", type="category"), yaxis=dict(title="y", tickvals=[0, 1]),
+                      yaxis2=dict(overlaying="y", side="right"), legend=dict(orientation="h"), barmode="stack")
+    fig.add_vline(x=1)
+    fig.add_hrect(y0=0, y1=1)
+    fig.to_plotly_json()
+
+
+def _partner_pages(book, model) -> None:
+    """Partner view's first partner (its pool, booked book, sample) and Book performance's default views."""
+    from cb_core.reports import partners
+    from cb_core.strategy import policy_in_force
+    from ui import cache
+    from ui.brokerage import catalog_in_use, partner_pool_for
+
+    if book.loans is not None and book.loan_months is not None:
+        cache.loan_views(book)
+        cache.book_vintages(book, "dpd_90", None)
+    _, products = catalog_in_use()
+    table = partners(products)
+    if len(table):
+        partner = str(table["partner"].iloc[0])
+        partner_pool_for(book, model, partner, policy_in_force(cache.store()).policy.lgd)
+        cache.partner_book(book, partner, "dpd_30")
+
+
 def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
+    """The warm-up's steps, in the order users need them: the landing page (Portfolio) first, then
+    Merchant review, Cutoff tuning, the Model report, the Watch-list, Partner view and Book performance."""
     from cb_core.config import get_settings
     from cb_core.explain import explain_merchant
     from cb_core.strategy import policy_in_force
@@ -60,14 +100,23 @@ def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
         snap = cache.snapshot(book)
         return explain_merchant(model, snap, snap.index[0], reference(book, model))
 
+    def watch(book, model):
+        if book.loans is None or book.loan_months is None:
+            return None
+        cache.loans_as_of(book)
+        cache.blocked(book, tuple(cache.store().frozen_merchants()))
+        return cache.watch(book, model)
+
     return [("snapshot", lambda b, m: cache.snapshot(b)), ("scores", cache.scores),
-            ("strategy_frame", cache.strategy_frame), ("decision_frame", cache.decision_frame),
-            ("cutoff_curves", cache.cutoff_curves), ("decision_curves", cache.decision_curves),
+            ("strategy_frame", cache.strategy_frame), ("charts", _charts),
+            ("known_merchants", lambda b, m: cache.known_merchants()),
+            ("reference", reference), ("explainer", explainer), ("category_bands", lambda b, m: cache.category_bands(b)),
+            ("cutoff_curves", cache.cutoff_curves), ("platform_only_scores", cache.platform_only_scores),
+            ("decision_frame", cache.decision_frame), ("decision_curves", cache.decision_curves),
             ("bureau_points", cache.bureau_points), ("bureau_points_at_decision", cache.bureau_points_at_decision),
-            ("platform_only_scores", cache.platform_only_scores), ("reference", reference),
-            ("category_bands", lambda b, m: cache.category_bands(b)), ("model_report", lambda b, m: cache.model_report(m)),
-            ("monotone", cache.monotone_violations), ("explainer", explainer),
-            ("watchlist", lambda b, m: None if b.loans is None or b.loan_months is None else cache.watch(b, m))]
+            ("monotone", cache.monotone_violations),
+            ("model_report", lambda b, m: cache.model_report(m)), ("sample_points", cache.sample_points),
+            ("stability", cache.stability), ("watchlist", watch), ("partner_and_book_pages", _partner_pages)]
 
 
 def _run(key: tuple[str, str], book, model) -> None:

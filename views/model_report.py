@@ -100,10 +100,7 @@ st.plotly_chart(dependence_figure(dependence(points, sample, feature), label_of(
                 width="stretch")
 
 st.subheader(tr("report_stability"))
-current = cache.scores(book, model)
-score_psi = M.psi_table(pd.Series(extra.get("training_scores") or [], dtype=float), current["score"])
+score_psi, feature_psi = cache.stability(book, model)  # once per book and model
 st.metric(tr("report_score_psi"), number(score_psi["psi"].sum(), 3), help=tr("psi_help"))
-if extra.get("training_sample") is not None:
-    feats = [f for f in model.features if f in extra["training_sample"].columns]
-    show_present(M.psi_by_column(extra["training_sample"], cache.snapshot(book), columns=feats), {"psi": "num3"},
-                 "feature_psi.csv", "dl_psi", {"column": value_label, "band": value_label})
+if feature_psi is not None:
+    show_present(feature_psi, {"psi": "num3"}, "feature_psi.csv", "dl_psi", {"column": value_label, "band": value_label})
