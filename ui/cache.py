@@ -29,8 +29,7 @@ from cb_core.reports import (PartnerBook, PartnerPool, ValidationTables, partner
 from cb_core.reports import validation_tables as make_validation_tables
 from cb_core.store import Store, default_url
 from cb_core.errors import ConfigError
-from cb_core.strategy import (CutoffCurves, PolicyInForce, bureau_only_scores, check_monotone,
-                              decision_frame as make_decision_frame, strategy_frame as make_strategy_frame)
+from cb_core.strategy import CutoffCurves, PolicyInForce, bureau_only_scores, check_monotone
 
 # ------------------------------------------------------------------ the store
 
@@ -177,7 +176,7 @@ def sample_points(book: Book, model, n: int = 2000) -> tuple[pd.DataFrame, pd.Da
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _strategy_frame(fingerprint: str, version: str, _book: Book, _model) -> pd.DataFrame:
-    return make_strategy_frame(snapshot(_book), scores(_book, _model), _book.merchants)
+    return workspace.book_strategy_frame(_book, _model, snapshot(_book), scores(_book, _model))
 
 
 def strategy_frame(book: Book, model) -> pd.DataFrame:
@@ -191,7 +190,7 @@ def _decision_frame(fingerprint: str, version: str, _book: Book, _model) -> pd.D
     if _book.outcomes is None or _book.outcomes.empty:
         return None
     try:
-        return make_decision_frame(_book, _model)
+        return workspace.book_decision_frame(_book, _model)
     except ConfigError:  # no outcome has matured yet: nothing observed to show
         return None
 

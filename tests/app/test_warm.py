@@ -30,8 +30,10 @@ def test_warm_up_fills_every_cache_the_pages_use_once(cold, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("computed on a page's visit instead of at warm-up")
 
-    for name in ("make_strategy_frame", "make_decision_frame", "bureau_only_scores", "check_monotone", "cutoff_reference"):
+    for name in ("bureau_only_scores", "check_monotone", "cutoff_reference"):
         monkeypatch.setattr(cache, name, refuse)
+    for name in ("book_strategy_frame", "book_decision_frame"):
+        monkeypatch.setattr(cache.workspace, name, refuse)
     monkeypatch.setattr(cache.CutoffCurves, "precompute", refuse)
     from cb_core.model import metrics
 
