@@ -83,6 +83,51 @@ def current_model():
     return None if folder is None else _model(folder.name)
 
 
+class MerchantSearch:
+    """:func:`cb_core.explain.find_merchants` over a book's merchants, with the work done once per book:
+    the ids upper-cased and sorted (an id prefix is a binary search), the names lower-cased in one
+    Arrow array (a substring test is one vectorised pass). Same rows in the same order as
+    ``find_merchants``; at 1,000,000 merchants a search costs milliseconds instead of a second."""
+
+    def __init__(self, merchants: pd.DataFrame) -> None:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        self._merchants = merchants
+        upper = merchants["merchant_id"].astype(str).str.upper().to_numpy(dtype=object)
+        self._order = np.argsort(upper, kind="stable")
+        self._sorted = upper[self._order].astype(str)
+        self._names = pc.utf8_lower(pa.array(merchants["business_name"].astype(str).to_numpy(dtype=object),
+                                             type=pa.string()))
+
+    def find(self, query: str, limit: int = 50) -> pd.DataFrame:
+        import numpy as np
+        import pyarrow.compute as pc
+
+        columns = ["merchant_id", "business_name", "category", "region"]
+        q = (query or "").strip()
+        if not q:
+            return self._merchants.iloc[:0][columns]
+        hit = np.array(pc.match_substring(self._names, q.lower()).to_numpy(zero_copy_only=False), dtype=bool)
+        prefix = q.upper()
+        lo = np.searchsorted(self._sorted, prefix, side="left")
+        hi = np.searchsorted(self._sorted, prefix + "\U0010ffff", side="left")  # every id starting with it
+        hit[self._order[lo:hi]] = True
+        return self._merchants.iloc[np.flatnonzero(hit)[:limit]][columns]
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _search(fingerprint: str, _book: Book) -> MerchantSearch:
+    return MerchantSearch(_book.merchants)
+
+
+def find_merchants(book: Book, query: str, limit: int = 50) -> pd.DataFrame:
+    """Merchants whose id starts with ``query`` or whose business name contains it (case-insensitive),
+    in book order, at most ``limit``: ``cb_core.explain.find_merchants`` on an index built once per book."""
+    return _search(book.fingerprint, book).find(query, limit)
+
+
 def book_and_model() -> tuple[Book | None, object | None]:
     return current_book(), current_model()
 
