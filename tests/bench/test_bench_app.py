@@ -37,7 +37,7 @@ def app_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("bench_app")
     done = subprocess.run([sys.executable, "-m", "bench.app", "--merchants", "2000",
                            "--visits", str(VISITS), "--page-rounds", "1", "--no-explainerdashboard", "--no-results", "--workdir", str(work),
-                           "--timeout", "240"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+                           "--timeout", "240"], cwd=ROOT, capture_output=True, text=True, timeout=1500)
     records = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     return done, records, work
 
