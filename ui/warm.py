@@ -100,6 +100,12 @@ def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
         snap = cache.snapshot(book)
         return explain_merchant(model, snap, snap.index[0], reference(book, model))
 
+    def review_lookups(book, model):  # the search index and the merchant -> activity rows index
+        from cb_core.explain import merchant_trends
+
+        cache.find_merchants(book, "0")
+        return merchant_trends(book, str(book.merchants["merchant_id"].iloc[0]))
+
     def watch(book, model):
         if book.loans is None or book.loan_months is None:
             return None
@@ -111,6 +117,7 @@ def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
             ("strategy_frame", cache.strategy_frame), ("charts", _charts),
             ("known_merchants", lambda b, m: cache.known_merchants()),
             ("reference", reference), ("explainer", explainer), ("category_bands", lambda b, m: cache.category_bands(b)),
+            ("review_lookups", review_lookups),
             ("cutoff_curves", cache.cutoff_curves), ("platform_only_scores", cache.platform_only_scores),
             ("decision_frame", cache.decision_frame), ("decision_curves", cache.decision_curves),
             ("bureau_points", cache.bureau_points), ("bureau_points_at_decision", cache.bureau_points_at_decision),
