@@ -189,6 +189,29 @@ def reference(book: Book, model, in_force: PolicyInForce, band: float) -> pd.Ser
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
+def _roc(version: str, max_points: int, _model) -> pd.DataFrame | None:
+    import numpy as np
+
+    from cb_core.model import metrics
+
+    v = model_report(_model).get("validation")
+    if v is None or not len(v):
+        return None
+    roc = metrics.roc_table(v["pd"], v["defaulted_12m"])
+    if len(roc) <= max_points:
+        return roc
+    keep = np.unique(np.linspace(0, len(roc) - 1, max_points).round().astype(int))  # both ends kept
+    return roc.iloc[keep].reset_index(drop=True)
+
+
+def roc_curve(model, max_points: int = 400) -> pd.DataFrame | None:
+    """The test window's ROC curve (``metrics.roc_table``) thinned to at most ``max_points`` evenly
+    spaced thresholds, both ends kept: the chart looks the same and ships a few kB, not one point per
+    distinct PD (None without validation rows). Once per model."""
+    return _roc(model.version, max_points, model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _stability(fingerprint: str, version: str, _book: Book, _model) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     from cb_core.model import metrics
 
