@@ -19,8 +19,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 log = logging.getLogger(__name__)
 
@@ -126,11 +128,37 @@ def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
             ("stability", cache.stability), ("watchlist", watch), ("partner_and_book_pages", _partner_pages)]
 
 
+_RUNS = 0  # users' page runs going on now (app.py: user_run)
+
+
+@contextmanager
+def user_run() -> Iterator[None]:
+    """Around a user's page run (app.py): while one runs, the warm-up starts no new step, so the two
+    do not share the GIL and the 2 cores; a step already under way finishes (a page waiting for its
+    cache gets it), and a page needing a later step computes it itself."""
+    global _RUNS
+    with _LOCK:
+        _RUNS += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _RUNS -= 1
+
+
+def _yield_to_users(max_wait_s: float = 10.0, poll_s: float = 0.05) -> None:
+    """Wait (at most ``max_wait_s``: the warm-up is never starved) while a user's page run goes on."""
+    deadline = time.monotonic() + max_wait_s
+    while _RUNS > 0 and time.monotonic() < deadline:
+        time.sleep(poll_s)
+
+
 def _run(key: tuple[str, str], book, model) -> None:
     steps = _steps()
     with _LOCK:
         _STATE.total = len(steps)
     for name, step in steps:
+        _yield_to_users()
         try:
             step(book, model)
         except Exception:  # a page computes it again and says what is wrong; the warm-up goes on
