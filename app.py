@@ -51,4 +51,5 @@ warming = warm.progress()
 if warming is not None:
     st.sidebar.caption(tr("warming_up", done=warming[0], total=warming[1]))
 
-navigation.run()
+with warm.user_run():  # the background warm-up starts no new step meanwhile
+    navigation.run()

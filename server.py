@@ -12,7 +12,7 @@ and ``st.context.cookies`` reads it. ``?end=1`` deletes the cookie (after a logo
 the store refused).
 
 On start (its ``lifespan``), the caches the pages need for the book and model in use are warmed in
-a background thread (:mod:`ui.warm`).
+a background thread (:mod:`ui.warm`), unless ``CB_WARM_UP=0`` (the browser-test servers).
 
 What no Streamlit 1.67 option closes:
 
@@ -24,6 +24,7 @@ What no Streamlit 1.67 option closes:
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
@@ -136,7 +137,10 @@ async def warm_up(_app: Any) -> AsyncIterator[None]:
     try:
         from ui import warm
 
-        threading.Thread(target=warm.keep_warm, kwargs={"stop": stop}, name="cb-keep-warm", daemon=True).start()
+        if warm.enabled():
+            threading.Thread(target=warm.keep_warm, kwargs={"stop": stop}, name="cb-keep-warm", daemon=True).start()
+        else:
+            log.info("warm-up off (%s=%s)", warm.ENV, os.environ.get(warm.ENV))
     except Exception:  # never keep the server from starting: the pages compute what they need
         log.exception("warm-up not started")
     yield

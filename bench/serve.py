@@ -48,15 +48,19 @@ class StreamlitServer:
     log_path : the server's stdout and stderr, appended (default ``state_dir/streamlit.log``)
     timeout, poll : seconds :meth:`wait_healthy` waits for ``/_stcore/health``, and between its tries
     args : more ``streamlit run`` options (e.g. ``["--server.maxUploadSize", "1"]``)
+    warm : whether the server warms every page cache in the background at start (``ui.warm``; the
+        default, as for users); False sets ``CB_WARM_UP=0``: the browser tests' servers, whose
+        warm-up would compete with the tests for the CPU
     """
 
     def __init__(self, state_dir: Path | str, *, port: int | None = None, env: Mapping[str, str] | None = None,
                  log_path: Path | str | None = None, timeout: float = 60, poll: float = 0.3,
-                 args: Sequence[str] = ()) -> None:
+                 args: Sequence[str] = (), warm: bool = True) -> None:
         self.state_dir = Path(state_dir)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**(os.environ if env is None else env), "CB_STATE_DIR": str(self.state_dir)}
+        self.env = {**(os.environ if env is None else env), "CB_STATE_DIR": str(self.state_dir),
+                    "CB_WARM_UP": "1" if warm else "0"}
         self.log_path = Path(log_path) if log_path else self.state_dir / "streamlit.log"
         self.timeout, self.poll = timeout, poll
         self.args = list(args)
@@ -132,11 +136,11 @@ class StreamlitServer:
 @contextmanager
 def streamlit_server(state_dir: Path | str, port: int | None = None, env: Mapping[str, str] | None = None,
                      log_path: Path | str | None = None, timeout: float = 60,
-                     args: Sequence[str] = ()) -> Iterator[str]:
+                     args: Sequence[str] = (), warm: bool = True) -> Iterator[str]:
     """A running ``streamlit run server.py`` over ``state_dir`` (see :class:`StreamlitServer`); yields its
     base URL once ``/_stcore/health`` answers and terminates it on exit, whatever happened."""
     with StreamlitServer(state_dir, port=port, env=env, log_path=log_path, timeout=timeout,
-                         args=args) as server:
+                         args=args, warm=warm) as server:
         yield server.url
 
 

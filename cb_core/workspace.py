@@ -203,6 +203,34 @@ def book_scores(book: Book, model, settings: Settings | None = None) -> "pd.Data
     return _cached_parquet(path, lambda: model.score(book_snapshot(book, settings)))
 
 
+def book_strategy_frame(book: Book, model, snapshot: "pd.DataFrame | None" = None,
+                        scores: "pd.DataFrame | None" = None, settings: Settings | None = None) -> "pd.DataFrame":
+    """Today's strategy frame (``cb_core.strategy.strategy_frame``) of ``book`` under ``model``, kept in
+    the state's cache folder per book and model: a restarted server reads it instead of building it.
+    ``snapshot`` and ``scores`` (when the caller holds them) spare reading them again."""
+    from .strategy import strategy_frame
+
+    path = state_dir(settings) / "cache" / f"strategy-{book.fingerprint}-{model.version}.parquet"
+    return _cached_parquet(path, lambda: strategy_frame(
+        book_snapshot(book, settings) if snapshot is None else snapshot,
+        book_scores(book, model, settings) if scores is None else scores, book.merchants))
+
+
+def book_decision_frame(book: Book, model, settings: Settings | None = None) -> "pd.DataFrame":
+    """The score-at-decision frame (``cb_core.strategy.decision_frame``: each outcome row scored as of
+    its own month), kept in the state's cache folder per book and model like the snapshot.
+
+    Raises
+    ------
+    ConfigError
+        As ``decision_frame``: no outcome has matured (nothing is cached then).
+    """
+    from .strategy import decision_frame
+
+    path = state_dir(settings) / "cache" / f"decisions-{book.fingerprint}-{model.version}.parquet"
+    return _cached_parquet(path, lambda: decision_frame(book, model))
+
+
 def book_category_bands(book: Book, settings: Settings | None = None) -> "pd.DataFrame":
     """Category median bands of the review page's monthly metrics (cached per book)."""
     from .explain import category_bands

@@ -57,8 +57,9 @@ def _app_state_env_only_where_used(request, monkeypatch):
 @pytest.fixture(scope="session")
 def streamlit_server(app_state_with_model, app_users):
     """A real ``streamlit run app.py`` on 127.0.0.1 over the small book (bench/serve.py, which the
-    benchmarks start it with too); yields its base URL."""
-    with serve_app(app_state_with_model) as url:
+    benchmarks start it with too); yields its base URL. No background warm-up (``CB_WARM_UP=0``): it
+    would compete with the tests for the CPU; the pages compute what they need on their visits."""
+    with serve_app(app_state_with_model, warm=False) as url:
         yield url
 
 

@@ -29,8 +29,7 @@ from cb_core.reports import (PartnerBook, PartnerPool, ValidationTables, partner
 from cb_core.reports import validation_tables as make_validation_tables
 from cb_core.store import Store, default_url
 from cb_core.errors import ConfigError
-from cb_core.strategy import (CutoffCurves, PolicyInForce, bureau_only_scores, check_monotone,
-                              decision_frame as make_decision_frame, strategy_frame as make_strategy_frame)
+from cb_core.strategy import CutoffCurves, PolicyInForce, bureau_only_scores, check_monotone
 
 # ------------------------------------------------------------------ the store
 
@@ -82,6 +81,51 @@ def current_model():
     """The model in use (cached by its version), or None."""
     folder = workspace.current_model_dir()
     return None if folder is None else _model(folder.name)
+
+
+class MerchantSearch:
+    """:func:`cb_core.explain.find_merchants` over a book's merchants, with the work done once per book:
+    the ids upper-cased and sorted (an id prefix is a binary search), the names lower-cased in one
+    Arrow array (a substring test is one vectorised pass). Same rows in the same order as
+    ``find_merchants``; at 1,000,000 merchants a search costs milliseconds instead of a second."""
+
+    def __init__(self, merchants: pd.DataFrame) -> None:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        self._merchants = merchants
+        upper = merchants["merchant_id"].astype(str).str.upper().to_numpy(dtype=object)
+        self._order = np.argsort(upper, kind="stable")
+        self._sorted = upper[self._order].astype(str)
+        self._names = pc.utf8_lower(pa.array(merchants["business_name"].astype(str).to_numpy(dtype=object),
+                                             type=pa.string()))
+
+    def find(self, query: str, limit: int = 50) -> pd.DataFrame:
+        import numpy as np
+        import pyarrow.compute as pc
+
+        columns = ["merchant_id", "business_name", "category", "region"]
+        q = (query or "").strip()
+        if not q:
+            return self._merchants.iloc[:0][columns]
+        hit = np.array(pc.match_substring(self._names, q.lower()).to_numpy(zero_copy_only=False), dtype=bool)
+        prefix = q.upper()
+        lo = np.searchsorted(self._sorted, prefix, side="left")
+        hi = np.searchsorted(self._sorted, prefix + "\U0010ffff", side="left")  # every id starting with it
+        hit[self._order[lo:hi]] = True
+        return self._merchants.iloc[np.flatnonzero(hit)[:limit]][columns]
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _search(fingerprint: str, _book: Book) -> MerchantSearch:
+    return MerchantSearch(_book.merchants)
+
+
+def find_merchants(book: Book, query: str, limit: int = 50) -> pd.DataFrame:
+    """Merchants whose id starts with ``query`` or whose business name contains it (case-insensitive),
+    in book order, at most ``limit``: ``cb_core.explain.find_merchants`` on an index built once per book."""
+    return _search(book.fingerprint, book).find(query, limit)
 
 
 def book_and_model() -> tuple[Book | None, object | None]:
@@ -145,6 +189,49 @@ def reference(book: Book, model, in_force: PolicyInForce, band: float) -> pd.Ser
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
+def _roc(version: str, max_points: int, _model) -> pd.DataFrame | None:
+    import numpy as np
+
+    from cb_core.model import metrics
+
+    v = model_report(_model).get("validation")
+    if v is None or not len(v):
+        return None
+    roc = metrics.roc_table(v["pd"], v["defaulted_12m"])
+    if len(roc) <= max_points:
+        return roc
+    keep = np.unique(np.linspace(0, len(roc) - 1, max_points).round().astype(int))  # both ends kept
+    return roc.iloc[keep].reset_index(drop=True)
+
+
+def roc_curve(model, max_points: int = 400) -> pd.DataFrame | None:
+    """The test window's ROC curve (``metrics.roc_table``) thinned to at most ``max_points`` evenly
+    spaced thresholds, both ends kept: the chart looks the same and ships a few kB, not one point per
+    distinct PD (None without validation rows). Once per model."""
+    return _roc(model.version, max_points, model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _stability(fingerprint: str, version: str, _book: Book, _model) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    from cb_core.model import metrics
+
+    extra = model_report(_model)
+    score_psi = metrics.psi_table(pd.Series(extra.get("training_scores") or [], dtype=float),
+                                  scores(_book, _model)["score"])
+    sample = extra.get("training_sample")
+    if sample is None:
+        return score_psi, None
+    features = [f for f in _model.features if f in sample.columns]
+    return score_psi, metrics.psi_by_column(sample, snapshot(_book), columns=features)
+
+
+def stability(book: Book, model) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The Model report's stability figures, once per book and model: the score PSI table (training
+    scores vs today's book) and each feature's PSI (None without a training sample)."""
+    return _stability(book.fingerprint, model.version, book, model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _sample_points(fingerprint: str, version: str, n: int, _model, _snap) -> tuple[pd.DataFrame, pd.DataFrame]:
     sample = _snap.sample(min(n, len(_snap)), random_state=0)
     return sample, points_by_feature(_model, sample)
@@ -157,7 +244,7 @@ def sample_points(book: Book, model, n: int = 2000) -> tuple[pd.DataFrame, pd.Da
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _strategy_frame(fingerprint: str, version: str, _book: Book, _model) -> pd.DataFrame:
-    return make_strategy_frame(snapshot(_book), scores(_book, _model), _book.merchants)
+    return workspace.book_strategy_frame(_book, _model, snapshot(_book), scores(_book, _model))
 
 
 def strategy_frame(book: Book, model) -> pd.DataFrame:
@@ -171,7 +258,7 @@ def _decision_frame(fingerprint: str, version: str, _book: Book, _model) -> pd.D
     if _book.outcomes is None or _book.outcomes.empty:
         return None
     try:
-        return make_decision_frame(_book, _model)
+        return workspace.book_decision_frame(_book, _model)
     except ConfigError:  # no outcome has matured yet: nothing observed to show
         return None
 
@@ -252,6 +339,19 @@ def watch(book: Book, model) -> tuple[pd.DataFrame, pd.Series]:
     """The watch-list of the book's open loans (re-scored with the model) and each flagged merchant's
     last 12 months of sales, once per book and model."""
     return _watch(book.fingerprint, model.version, book, model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _loans_as_of(fingerprint: str, _book: Book) -> str | None:
+    if _book.loan_months is None or _book.loan_months.empty:
+        return None
+    return str(_book.loan_months["month"].astype(str).max())  # YYYY-MM sorts as text
+
+
+def loans_as_of(book: Book) -> str | None:
+    """The last month of the booked loans' monthly rows (None without loans), once per book: at
+    1,000,000 merchants those rows are millions, not something to read on every page run."""
+    return _loans_as_of(book.fingerprint, book)
 
 
 # ------------------------------------------------------------------ the product catalog and partner pools

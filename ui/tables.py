@@ -32,8 +32,10 @@ def show_table(frame: pd.DataFrame, file_name: str, key: str, raw: pd.DataFrame 
 
 
 def download_csv(frame: pd.DataFrame, file_name: str, key: str) -> None:
-    """The one way a table leaves the app: formula-safe CSV (UTF-8 with BOM), each download audited."""
-    if st.download_button(tr("download_csv"), csv_bytes(frame), file_name=file_name, mime="text/csv", key=key):
+    """The one way a table leaves the app: formula-safe CSV (UTF-8 with BOM), each download audited.
+    The CSV is written when the button is pressed (a callable), not on every run of the page."""
+    if st.download_button(tr("download_csv"), lambda: csv_bytes(frame), file_name=file_name, mime="text/csv",
+                          key=key):
         audit("export.csv", "download", file_name, {"rows": len(frame), "columns": [str(c) for c in frame.columns]})
 
 

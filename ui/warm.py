@@ -10,14 +10,19 @@ the server: it warms the book and model in use at start, after the first-start b
 another book or model is installed. A user who arrives early waits only for what is still missing
 (each cache computes a key once; a second caller waits for the first), and :func:`progress` lets
 the sidebar say how far the warm-up is. Only a real server warms: an AppTest (which never imports
-``server.py``) computes on its visits, as it always did.
+``server.py``) computes on its visits, as it always did. ``CB_WARM_UP=0`` in the server's environment
+turns the warm-up off (:func:`enabled`): the browser-test servers (tests/conftest.py) use it, so the
+warm-up does not compete with the tests for the CPU; the default, for users, is on.
 """
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +39,57 @@ class _Warmup:
 _STATE = _Warmup()
 _LOCK = threading.Lock()
 
+#: The environment variable that turns the warm-up off ("0", "false", "no", "off"); on when unset.
+ENV = "CB_WARM_UP"
+
+
+def enabled(environ=None) -> bool:
+    """Whether the server warms the caches in the background (``CB_WARM_UP``; on unless it says off)."""
+    value = (os.environ if environ is None else environ).get(ENV, "1").strip().lower()
+    return value not in ("0", "false", "no", "off")
+
+
+def _charts(book, model) -> None:
+    """Plotly builds its figure and trace classes on first use (0.5 s and more, once per process): a
+    figure of each kind the pages draw, built once here, so no first visit pays for it."""
+    import plotly.graph_objects as go
+
+    from ui import cache
+    from ui.charts import grade_bar_figure, score_histogram_figure
+
+    frame = cache.strategy_frame(book, model)
+    score_histogram_figure(frame["score"], 600, 550, "score", "count").to_plotly_json()
+    grade_bar_figure(frame["grade"], "grade", "count").to_plotly_json()
+    fig = go.Figure([go.Bar(x=[1], y=[1]), go.Scatter(x=[1], y=[1], yaxis="y2"), go.Scattergl(x=[1], y=[1]),
+                     go.Waterfall(x=[1], y=[1], orientation="v"), go.Heatmap(z=[[1]]), go.Histogram(x=[1])])
+    fig.update_layout(title="x", xaxis=dict(title="x", type="category"), yaxis=dict(title="y", tickvals=[0, 1]),
+                      yaxis2=dict(overlaying="y", side="right"), legend=dict(orientation="h"), barmode="stack")
+    fig.add_vline(x=1)
+    fig.add_hrect(y0=0, y1=1)
+    fig.to_plotly_json()
+
+
+def _partner_pages(book, model) -> None:
+    """Partner view's first partner (its pool, booked book, sample) and Book performance's default views."""
+    from cb_core.reports import partners
+    from cb_core.strategy import policy_in_force
+    from ui import cache
+    from ui.brokerage import catalog_in_use, partner_pool_for
+
+    if book.loans is not None and book.loan_months is not None:
+        cache.loan_views(book)
+        cache.book_vintages(book, "dpd_90", None)
+    _, products = catalog_in_use()
+    table = partners(products)
+    if len(table):
+        partner = str(table["partner"].iloc[0])
+        partner_pool_for(book, model, partner, policy_in_force(cache.store()).policy.lgd)
+        cache.partner_book(book, partner, "dpd_30")
+
 
 def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
+    """The warm-up's steps, in the order users need them: the landing page (Portfolio) first, then
+    Merchant review, Cutoff tuning, the Model report, the Watch-list, Partner view and Book performance."""
     from cb_core.config import get_settings
     from cb_core.explain import explain_merchant
     from cb_core.strategy import policy_in_force
@@ -48,14 +102,55 @@ def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
         snap = cache.snapshot(book)
         return explain_merchant(model, snap, snap.index[0], reference(book, model))
 
+    def review_lookups(book, model):  # the search index and the merchant -> activity rows index
+        from cb_core.explain import merchant_trends
+
+        cache.find_merchants(book, "0")
+        return merchant_trends(book, str(book.merchants["merchant_id"].iloc[0]))
+
+    def watch(book, model):
+        if book.loans is None or book.loan_months is None:
+            return None
+        cache.loans_as_of(book)
+        cache.blocked(book, tuple(cache.store().frozen_merchants()))
+        return cache.watch(book, model)
+
     return [("snapshot", lambda b, m: cache.snapshot(b)), ("scores", cache.scores),
-            ("strategy_frame", cache.strategy_frame), ("decision_frame", cache.decision_frame),
-            ("cutoff_curves", cache.cutoff_curves), ("decision_curves", cache.decision_curves),
+            ("strategy_frame", cache.strategy_frame), ("charts", _charts),
+            ("known_merchants", lambda b, m: cache.known_merchants()),
+            ("reference", reference), ("explainer", explainer), ("category_bands", lambda b, m: cache.category_bands(b)),
+            ("review_lookups", review_lookups),
+            ("cutoff_curves", cache.cutoff_curves), ("platform_only_scores", cache.platform_only_scores),
+            ("decision_frame", cache.decision_frame), ("decision_curves", cache.decision_curves),
             ("bureau_points", cache.bureau_points), ("bureau_points_at_decision", cache.bureau_points_at_decision),
-            ("platform_only_scores", cache.platform_only_scores), ("reference", reference),
-            ("category_bands", lambda b, m: cache.category_bands(b)), ("model_report", lambda b, m: cache.model_report(m)),
-            ("monotone", cache.monotone_violations), ("explainer", explainer),
-            ("watchlist", lambda b, m: None if b.loans is None or b.loan_months is None else cache.watch(b, m))]
+            ("monotone", cache.monotone_violations),
+            ("model_report", lambda b, m: cache.model_report(m)), ("sample_points", cache.sample_points),
+            ("stability", cache.stability), ("watchlist", watch), ("partner_and_book_pages", _partner_pages)]
+
+
+_RUNS = 0  # users' page runs going on now (app.py: user_run)
+
+
+@contextmanager
+def user_run() -> Iterator[None]:
+    """Around a user's page run (app.py): while one runs, the warm-up starts no new step, so the two
+    do not share the GIL and the 2 cores; a step already under way finishes (a page waiting for its
+    cache gets it), and a page needing a later step computes it itself."""
+    global _RUNS
+    with _LOCK:
+        _RUNS += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _RUNS -= 1
+
+
+def _yield_to_users(max_wait_s: float = 10.0, poll_s: float = 0.05) -> None:
+    """Wait (at most ``max_wait_s``: the warm-up is never starved) while a user's page run goes on."""
+    deadline = time.monotonic() + max_wait_s
+    while _RUNS > 0 and time.monotonic() < deadline:
+        time.sleep(poll_s)
 
 
 def _run(key: tuple[str, str], book, model) -> None:
@@ -63,6 +158,7 @@ def _run(key: tuple[str, str], book, model) -> None:
     with _LOCK:
         _STATE.total = len(steps)
     for name, step in steps:
+        _yield_to_users()
         try:
             step(book, model)
         except Exception:  # a page computes it again and says what is wrong; the warm-up goes on

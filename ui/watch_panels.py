@@ -34,8 +34,10 @@ def filter_flagged(flagged: pd.DataFrame, severities: list[str], triggers: list[
 
 def merchant_labels(book, merchant_ids) -> dict[str, str]:
     """``id · business name`` per merchant (personal data masked for the role; untrusted text as a cell)."""
-    merchants = mask_frame(book.merchants, role()).set_index("merchant_id")["business_name"]
-    return {m: cell(f"{m} · {merchants.get(m, '')}", 300) for m in merchant_ids}
+    ids = list(dict.fromkeys(str(m) for m in merchant_ids))
+    rows = book.merchants.loc[book.merchants["merchant_id"].isin(ids)]  # these merchants only, not the book
+    merchants = mask_frame(rows, role()).set_index("merchant_id")["business_name"]
+    return {m: cell(f"{m} · {merchants.get(m, '')}", 300) for m in ids}
 
 
 def offers_word(reason: str | None) -> str:
@@ -47,6 +49,10 @@ def watch_table(flagged: pd.DataFrame, labels: dict[str, str], strips: pd.Series
                 blocked: pd.DataFrame) -> pd.DataFrame:
     """The flagged loans as shown: severity, merchant, loan, months since booking, balance, the sales
     strip, whether new offers are allowed and, last (the longest text), the triggers in words."""
+    # one look-up table of the no-offer reasons (block_reason's answer for every merchant at once)
+    reasons = blocked.drop_duplicates("merchant_id").set_index("merchant_id")["reason"].astype(str).to_dict()
+    words = {reason: offers_word(reason) for reason in set(reasons.values())}
+    open_word = offers_word(None)
     return pd.DataFrame({
         tr("watch_col_severity"): [tr(f"loans_severity_{s}") for s in flagged["severity"]],
         tr("watch_col_merchant"): [labels[m] for m in flagged["merchant_id"]],
@@ -54,7 +60,7 @@ def watch_table(flagged: pd.DataFrame, labels: dict[str, str], strips: pd.Series
         tr("watch_col_months"): [months(n) for n in flagged["months_since_booking"]],
         tr("watch_col_balance"): [krw(b) for b in flagged["balance_krw"]],
         tr("watch_col_trend"): [strips.get(m, []) for m in flagged["merchant_id"]],
-        tr("watch_col_offers"): [offers_word(block_reason(blocked, m)) for m in flagged["merchant_id"]],
+        tr("watch_col_offers"): [words[reasons[m]] if m in reasons else open_word for m in flagged["merchant_id"]],
         tr("watch_col_triggers"): [", ".join(tr(f"loans_trigger_{k}") for k in found.split(";") if k)
                                    for found in flagged["triggers"]],
     })

@@ -6,7 +6,7 @@ import streamlit as st
 
 from cb_core.config import get_settings
 from cb_core.data import categories, regions
-from cb_core.explain import TREND_METRICS, explain_merchant, find_merchants, merchant_trends, waterfall_table
+from cb_core.explain import TREND_METRICS, explain_merchant, merchant_trends, waterfall_table
 from cb_core.reports import mask_frame
 from cb_core.strategy import decisions
 from ui import cache
@@ -32,7 +32,7 @@ policy, band = in_force.policy, get_settings().reason_band
 
 query = st.text_input(tr("review_search"), key="review_query", placeholder=tr("review_search_hint"),
                       value=cell(st.query_params.get("merchant", ""), 200))  # a link's text: a search's length
-matches = find_merchants(book.merchants, query) if query else book.merchants.head(20)
+matches = cache.find_merchants(book, query) if query else book.merchants.head(20)  # an index per book
 if matches.empty:
     st.warning(tr("review_no_match", query=plain(query)))  # reflected from ?merchant=: plain text only
     st.stop()

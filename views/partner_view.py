@@ -54,9 +54,11 @@ if pool.n_blocked:
 
 with engine_errors():
     sample = sample_merchants(pool, book.merchants, lg)
-report = report_html(pool, sample, lang=lg, generated_at=datetime.now(timezone.utc), model_version=model.version,
-                     book_label=book.fingerprint[:12], booked=booked)
-if st.download_button(tr("pview_download"), report.encode("utf-8"), mime="text/html", type="primary",
+# Written when the button is pressed (a callable), not on every run of the page.
+report = lambda: report_html(pool, sample, lang=lg, generated_at=datetime.now(timezone.utc),  # noqa: E731
+                             model_version=model.version, book_label=book.fingerprint[:12],
+                             booked=booked).encode("utf-8")
+if st.download_button(tr("pview_download"), report, mime="text/html", type="primary",
                       file_name=f"partner_report_{re.sub(r'[^A-Za-z0-9]+', '_', partner).strip('_')}.html",
                       key="pv_download"):
     audit(EXPORT_ACTION, "partner", partner, {"catalog_version": version, "model_version": model.version,

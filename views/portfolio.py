@@ -46,7 +46,7 @@ if view.empty:
 
 with engine_errors():
     result = evaluate(view, policy)
-    view_decisions = decisions(view, policy).astype(str)
+    view_decisions = decisions(view, policy)  # categorical: compared as codes, never turned into strings
 k = st.columns(5)
 k[0].metric(tr("data_merchants"), count(len(view)))
 k[1].metric(tr("approval_rate"), pct(result.approval_rate))
@@ -65,12 +65,11 @@ st.subheader(tr("portfolio_by_segment"))
 by = st.radio(tr("portfolio_group_by"), ["category", "region"], horizontal=True, key="pf_by",
               format_func=label_func("review_"))
 labels = categories() if by == "category" else regions()
-table = (view.assign(decision=view_decisions)
+table = (view[[by, "score", "pd", "thin_file"]]
+         .assign(approved=(view_decisions == "approve").to_numpy(), referred=(view_decisions == "refer").to_numpy())
          .groupby(by, observed=True)
          .agg(merchants=("score", "size"), mean_score=("score", "mean"), mean_pd=("pd", "mean"),
-              thin_file_share=("thin_file", "mean"),
-              approved=("decision", lambda d: (d == "approve").mean()),
-              referred=("decision", lambda d: (d == "refer").mean()))
+              thin_file_share=("thin_file", "mean"), approved=("approved", "mean"), referred=("referred", "mean"))
          .reset_index())
 table[by] = table[by].map(lambda v: labels.get(v, {}).get(lg, v))
 shown, raw = present(table, {"merchants": "count", "mean_score": "num1", "mean_pd": "pct2", "thin_file_share": "pct",

@@ -21,7 +21,7 @@ with engine_errors():
     flagged, strips = cache.watch(book, model)
     frozen = cache.store().frozen_merchants()
     blocked = cache.blocked(book, tuple(frozen))  # the freezes just read: one store read a run
-as_of = str(book.loan_months["month"].astype(str).max())  # YYYY-MM sorts as text
+as_of = cache.loans_as_of(book)
 st.caption(tr("watch_caption", as_of=as_of, n=count(len(flagged), "loans")))
 
 severities, triggers = render_filters()

@@ -24,6 +24,9 @@ What it measures (bench/README.md, "App benchmarks", says it at length):
   click on the Merchant review link (the page's first run in that process), then merchants typed
   into the search box, each until its score, the waterfall chart and the reasons are shown and
   the script stopped running. Bytes received over the websocket are counted per visit.
+* ``page_first_<page>`` / ``page_warm_<page>`` / ``pages_summary``: a third fresh server (cache/ kept,
+  warm-up on) at ``--pages-at`` (default the smallest size): every page's first visit after the
+  login, then ``--page-rounds`` warm visits of every page (:mod:`~bench.app.pages`).
 * ``explainerdashboard_build``: ``ClassifierExplainer(model, X, y)`` + ``ExplainerDashboard(explainer)``
   (built, never served) in ``bench/.venv`` on our booster (inside an ``LGBMClassifier``) and the
   same snapshot rows the app scores; the ratio is that over our cold ``app_ready`` of the same size.

@@ -97,9 +97,13 @@ def _labels() -> dict[str, str]:
 
 
 def measure_start(browser, state: Path, facts: dict[str, Any], merchants: int, mode: str, work: Path,
-                  timeout_s: float, review_visits: int = 0) -> list[dict[str, Any]]:
+                  timeout_s: float, review_visits: int = 0, page_rounds: int = 0) -> list[dict[str, Any]]:
     """One fresh server: launch -> health -> login form -> first page; then, with ``review_visits``,
-    the Merchant review page's first visit and that many warm visits. Returns the records."""
+    the Merchant review page's first visit and that many warm visits. Returns the records.
+
+    ``mode`` "pages" (cache/ kept, as "warm"): after the login, every page's first visit and
+    ``page_rounds`` warm visits (:mod:`bench.app.pages`); its records are the pages' only (the
+    landing page's as ``page_first_portfolio``)."""
     labels = _labels()
     if mode == "cold":
         shutil.rmtree(state / "cache", ignore_errors=True)
@@ -133,6 +137,18 @@ def measure_start(browser, state: Path, facts: dict[str, Any], merchants: int, m
         what = ("cache/ deleted first: the book is read from parquet, snapshot and scores computed" if mode == "cold"
                 else f"cache/ kept ({', '.join(cache_files) or 'none'} parquet files)")
         common = {"load_start": load_start, "mode": mode}
+        if mode == "pages":
+            from .pages import measure_pages
+
+            records.append(record("page_first_portfolio", merchants, t_page - t_click, peak_rss_mb=peak,
+                                  notes=f"{labels['nav_portfolio']}: click on log in -> landing page shown (title, "
+                                        f"merchant count, both charts), script not running; server started "
+                                        f"{t_click - t0:.1f} s before the click (cache/ kept); "
+                                        f"{(ws.bytes - bytes_before) / 1e3:,.0f} kB over the websocket",
+                                  ws_bytes=ws.bytes - bytes_before, **common))
+            records += measure_pages(page, ws, server, merchants, page_rounds, timeout_s,
+                                     first_page_seconds=t_page - t_click)
+            return records
         records += [
             record(f"server_up_{mode}", merchants, t_health - t0, notes="launch of `streamlit run app.py` -> "
                    "/_stcore/health answers 200", **common),
@@ -229,7 +245,8 @@ def measure_review(page, ws: WsCounter, server: StreamlitServer, facts: dict[str
 
 
 def measure_app(sizes: list[int], prepared: dict[int, tuple[Path, dict]], review_at: int | None, visits: int,
-                work: Path, timeout_s: float, emit) -> list[dict[str, Any]]:
+                work: Path, timeout_s: float, emit, pages_at: int | None = None,
+                page_rounds: int = 5, pages_only: bool = False) -> list[dict[str, Any]]:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -240,10 +257,13 @@ def measure_app(sizes: list[int], prepared: dict[int, tuple[Path, dict]], review
         try:
             for n in sizes:
                 state, facts = prepared[n]
-                for mode in ("cold", "warm"):
+                for mode in ("cold", "warm", "pages"):
+                    if (mode == "pages" and n != pages_at) or (pages_only and mode != "pages"):
+                        continue
                     log.info("%s merchants: app start, %s ...", f"{n:,}", mode)
                     records = measure_start(browser, state, facts, n, mode, work, timeout_s,
-                                            review_visits=visits if (mode == "warm" and n == review_at) else 0)
+                                            review_visits=visits if (mode == "warm" and n == review_at) else 0,
+                                            page_rounds=page_rounds)
                     for r in records:
                         emit(r)
                     out += records

@@ -30,6 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.app", description=PACKAGE_DOC.splitlines()[0])
     p.add_argument("--merchants", type=int, nargs="+", help="book sizes (default 100000 1000000)")
     p.add_argument("--review-at", type=int, help="book size of the Merchant review visits (default: the largest)")
+    p.add_argument("--pages-at", type=int,
+                   help="book size of the every-page visits (default: the smallest; 0: none)")
+    p.add_argument("--page-rounds", type=int, default=5,
+                   help="warm visits of every page, round-robin, after their first visits (default 5)")
+    p.add_argument("--pages-only", action="store_true",
+                   help="of the server and browser measurements, only the every-page visits")
     p.add_argument("--visits", type=int, default=25, help="warm review visits, each to another merchant (default 25)")
     p.add_argument("--ed-merchants", type=int, default=100_000,
                    help="book size of the explainerdashboard comparison (default 100000; must be among --merchants)")
@@ -59,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     sizes = sorted(args.merchants or DEFAULT_SIZES)
     review_at = args.review_at or max(sizes)
+    pages_at = min(sizes) if args.pages_at is None else args.pages_at
     ed_on = not args.no_explainerdashboard and args.ed_merchants in sizes
     if not args.no_explainerdashboard and args.ed_merchants not in sizes:
         log.warning("--ed-merchants %s is not among --merchants: no explainerdashboard comparison", args.ed_merchants)
@@ -81,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.prepare_only:
         return 0
     if not args.no_app:
-        measure_app(sizes, prepared, review_at, args.visits, run_dir, args.timeout, emit)
+        measure_app(sizes, prepared, review_at, args.visits, run_dir, args.timeout, emit, pages_at=pages_at,
+                    page_rounds=args.page_rounds, pages_only=args.pages_only)
     if ed_on:
         for rows in args.ed_rows or [args.ed_merchants]:
             log.info("explainerdashboard on %s rows ...", f"{rows:,}")

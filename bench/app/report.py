@@ -79,6 +79,16 @@ def _summary(records: list[dict[str, Any]]) -> list[str]:
             out.append(f"- Merchant review at {r['merchants']:,} merchants, warm: median {r['seconds']:.3f} s, p95 "
                        f"{r['p95_seconds']:.3f} s, max {r['max_seconds']:.3f} s over {r['visits']} merchants "
                        f"(goal under 1 s: {'held by every visit' if held else 'not held by every visit'}).")
+    for r in records:
+        if r["step"] == "pages_summary" and r.get("first_seconds"):
+            first, warm = r["first_seconds"], r.get("warm_median_seconds") or {}
+            over_first = {k: v for k, v in first.items() if v > 3}
+            over_warm = {k: v for k, v in warm.items() if v > 1}
+            out.append(f"- Every page at {r['merchants']:,} merchants: first visits "
+                       + ", ".join(f"{k} {v:.2f} s" for k, v in first.items())
+                       + f" (goal ≤ 3 s: {'held by every page' if not over_first else 'not held by ' + ', '.join(over_first)})"
+                       + "; warm medians " + ", ".join(f"{k} {v:.2f} s" for k, v in warm.items())
+                       + f" (goal ≤ 1 s: {'held by every page' if not over_warm else 'not held by ' + ', '.join(over_warm)}).")
     return out
 
 

@@ -30,13 +30,21 @@ def test_warm_up_fills_every_cache_the_pages_use_once(cold, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("computed on a page's visit instead of at warm-up")
 
-    for name in ("make_strategy_frame", "make_decision_frame", "bureau_only_scores", "check_monotone", "cutoff_reference"):
+    for name in ("bureau_only_scores", "check_monotone", "cutoff_reference"):
         monkeypatch.setattr(cache, name, refuse)
+    for name in ("book_strategy_frame", "book_decision_frame"):
+        monkeypatch.setattr(cache.workspace, name, refuse)
     monkeypatch.setattr(cache.CutoffCurves, "precompute", refuse)
+    from cb_core.model import metrics
+
+    monkeypatch.setattr(metrics, "psi_by_column", refuse)  # the Model report's stability figures
+    monkeypatch.setattr(metrics, "psi_table", refuse)
     book, model = cache.book_and_model()
     for get in (cache.strategy_frame, cache.decision_frame, cache.cutoff_curves, cache.decision_curves,
-                cache.bureau_points, cache.bureau_points_at_decision, cache.monotone_violations):
+                cache.bureau_points, cache.bureau_points_at_decision, cache.monotone_violations, cache.stability,
+                cache.watch):
         assert get(book, model) is not None
+    assert cache.loans_as_of(book) == str(book.loan_months["month"].astype(str).max())
 
 
 def test_no_book_no_warm_up(monkeypatch, tmp_path):

@@ -19,6 +19,13 @@ from tests.support.app import CHROMIUM, ROOT
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 VISITS = 2
+#: The every-page step's records (bench/app/pages.py), in navigation order.
+PAGE_STEPS = ["page_first_portfolio", *[f"page_first_{p}" for p in ("merchant_review", "decisions", "watchlist",
+                                                                     "model_report", "book_performance", "cutoffs",
+                                                                     "products", "partner_view", "data", "admin")],
+              *[f"page_warm_{p}" for p in ("portfolio", "merchant_review", "decisions", "watchlist", "model_report",
+                                           "book_performance", "cutoffs", "products", "partner_view", "data",
+                                           "admin")], "pages_summary"]
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +36,8 @@ def app_run(tmp_path_factory):
         pytest.skip(f"{CHROMIUM} not installed")
     work = tmp_path_factory.mktemp("bench_app")
     done = subprocess.run([sys.executable, "-m", "bench.app", "--merchants", "2000",
-                           "--visits", str(VISITS), "--no-explainerdashboard", "--no-results", "--workdir", str(work),
-                           "--timeout", "240"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+                           "--visits", str(VISITS), "--page-rounds", "1", "--no-explainerdashboard", "--no-results", "--workdir", str(work),
+                           "--timeout", "240"], cwd=ROOT, capture_output=True, text=True, timeout=1500)
     records = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     return done, records, work
 
@@ -42,7 +49,7 @@ def test_smallest_run_reports_every_step_well_formed(app_run):
     assert [r["step"] for r in records] == ["prepare", *[f"{s}_cold" for s in ("server_up", "login_form", "first_page",
                                                                               "app_ready")],
                                             *[f"{s}_warm" for s in ("server_up", "login_form", "first_page", "app_ready")],
-                                            "review_first_visit", "review_warm_visit"]
+                                            "review_first_visit", "review_warm_visit", *PAGE_STEPS]
     for r in records:
         assert r["status"] == "ok", r
         assert r["merchants"] == 2000
@@ -60,6 +67,13 @@ def test_smallest_run_reports_every_step_well_formed(app_run):
     assert warm["min_seconds"] <= warm["seconds"] <= warm["p95_seconds"] <= warm["max_seconds"]
     assert 0 < warm["ws_bytes_median"] <= warm["ws_bytes_max"]
     assert (work / "n2000" / "prepared.json").exists()
+    summary = by_step["pages_summary"]
+    assert set(summary["first_seconds"]) == set(summary["warm_median_seconds"]) == {
+        s.removeprefix("page_warm_") for s in PAGE_STEPS if s.startswith("page_warm_")}
+    assert summary["seconds"] == max(summary["first_seconds"].values())
+    for page, seconds in summary["warm_median_seconds"].items():
+        r = by_step[f"page_warm_{page}"]
+        assert r["visits"] == 1 and r["all_seconds"] == [seconds] == [r["max_seconds"]]
 
 
 def test_section_names_the_machine_and_every_record(app_run):
@@ -73,3 +87,4 @@ def test_section_names_the_machine_and_every_record(app_run):
     rows = [line.split(" | ")[0][2:] for line in text.splitlines() if line.startswith("| ") and "| 2,000 |" in line]
     assert rows == [r["step"] for r in records]
     assert "- Merchant review at 2,000 merchants, warm: median " in text and f"over {VISITS} merchants" in text
+    assert "- Every page at 2,000 merchants: first visits " in text and "(goal ≤ 1 s: " in text

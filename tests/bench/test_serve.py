@@ -19,7 +19,8 @@ def test_server_answers_health_then_is_terminated(tmp_path):
     with server as running:
         with urllib.request.urlopen(f"{running.url}/_stcore/health", timeout=5) as r:
             assert (r.status, r.read()) == (200, b"ok")
-        assert running.env == {"PATH": "/usr/bin:/bin", "CB_MARK": "x", "CB_STATE_DIR": str(tmp_path / "state")}
+        assert running.env == {"PATH": "/usr/bin:/bin", "CB_MARK": "x", "CB_STATE_DIR": str(tmp_path / "state"),
+                               "CB_WARM_UP": "1"}  # the warm-up on, as for users
         assert running.process.poll() is None
     assert server.process.poll() is not None
     assert log.stat().st_size > 0
@@ -33,3 +34,9 @@ def test_a_server_that_cannot_start_raises_with_its_log_tail(tmp_path):
         with pytest.raises(RuntimeError, match=f"streamlit did not start: .*Port {port} is not available"):
             with streamlit_server(tmp_path, port=port):
                 pass  # pragma: no cover
+
+
+def test_warm_false_turns_the_servers_warm_up_off(tmp_path):
+    server = StreamlitServer(tmp_path, env={"CB_WARM_UP": "1"}, warm=False)
+    assert server.env["CB_WARM_UP"] == "0"
+    assert StreamlitServer(tmp_path, env={}).env["CB_WARM_UP"] == "1"

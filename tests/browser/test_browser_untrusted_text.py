@@ -30,7 +30,7 @@ def payload_server(tmp_path_factory, small_book, trained):
     state = tmp_path_factory.mktemp("payload_browser_state")
     store, book = install_payload_state(state, small_book, trained, USERS, PASSWORD)
     store.close()
-    with streamlit_server(state) as url:
+    with streamlit_server(state, warm=False) as url:
         yield url, book
 
 
