@@ -34,6 +34,10 @@ _REASONS = {
     errno.EPERM: "permission denied",
 }
 
+#: The same reasons in the catalog (``data/i18n``), for the app to say in the user's language.
+_REASON_KEYS = {errno.ENOSPC: "err_disk_full", errno.EDQUOT: "err_disk_quota", errno.EFBIG: "err_disk_file_too_big",
+                errno.EROFS: "err_disk_read_only", errno.EACCES: "err_disk_permission", errno.EPERM: "err_disk_permission"}
+
 
 def describe(exc: OSError, target: str | Path, what: str) -> str:
     """``cannot write <what> to <target>: <plain reason> (<OS text>); nothing was changed ...``"""
@@ -60,7 +64,8 @@ def disk_errors(target: str | Path, what: str) -> Iterator[None]:
     except OSError as exc:
         if depth:
             raise
-        raise StorageError(describe(exc, target, what)) from None
+        raise StorageError(describe(exc, target, what), key=_REASON_KEYS.get(exc.errno or 0, "err_disk_refused"),
+                           target=str(target), detail=exc.strerror or str(exc)) from None
     finally:
         _nesting.depth = depth
 
