@@ -34,10 +34,6 @@ _REASONS = {
     errno.EPERM: "permission denied",
 }
 
-#: The same reasons in the catalog (``data/i18n``), for the app to say in the user's language.
-_REASON_KEYS = {errno.ENOSPC: "err_disk_full", errno.EDQUOT: "err_disk_quota", errno.EFBIG: "err_disk_file_too_big",
-                errno.EROFS: "err_disk_read_only", errno.EACCES: "err_disk_permission", errno.EPERM: "err_disk_permission"}
-
 
 def describe(exc: OSError, target: str | Path, what: str) -> str:
     """``cannot write <what> to <target>: <plain reason> (<OS text>); nothing was changed ...``"""
@@ -45,6 +41,24 @@ def describe(exc: OSError, target: str | Path, what: str) -> str:
     detail = exc.strerror or str(exc)
     return (f"cannot write {what} to {target}: {reason} ({detail}); nothing was changed: what was in use "
             "before stays in use. Free some space (or fix the folder's permissions) and try again")
+
+
+
+def _storage_error(exc: OSError, target: str | Path, what: str) -> StorageError:
+    """The StorageError of a failed write, keyed by its reason (the catalog says it in the user's language)."""
+    message, where, detail = describe(exc, target, what), str(target), exc.strerror or str(exc)
+    code = exc.errno or 0
+    if code == errno.ENOSPC:
+        return StorageError(message, key="err_disk_full", target=where, detail=detail)
+    if code == errno.EDQUOT:
+        return StorageError(message, key="err_disk_quota", target=where, detail=detail)
+    if code == errno.EFBIG:
+        return StorageError(message, key="err_disk_file_too_big", target=where, detail=detail)
+    if code == errno.EROFS:
+        return StorageError(message, key="err_disk_read_only", target=where, detail=detail)
+    if code in (errno.EACCES, errno.EPERM):
+        return StorageError(message, key="err_disk_permission", target=where, detail=detail)
+    return StorageError(message, key="err_disk_refused", target=where, detail=detail)
 
 
 _nesting = threading.local()
@@ -64,8 +78,7 @@ def disk_errors(target: str | Path, what: str) -> Iterator[None]:
     except OSError as exc:
         if depth:
             raise
-        raise StorageError(describe(exc, target, what), key=_REASON_KEYS.get(exc.errno or 0, "err_disk_refused"),
-                           target=str(target), detail=exc.strerror or str(exc)) from None
+        raise _storage_error(exc, target, what) from None
     finally:
         _nesting.depth = depth
 

@@ -180,6 +180,11 @@ def format_param(name: str, value: object, lang: str = "ko") -> str:
         if value and all(isinstance(v, BaseException) for v in value):
             return " / ".join(format_param(name, v, lang) for v in value)
         return ", ".join(format_param(name, v, lang) for v in (sorted(value, key=str) if isinstance(value, (set, frozenset)) else value))
+    if name.endswith("_at") and not isinstance(value, (list, tuple, set, frozenset)) and not _missing(value):
+        try:
+            return format_kst(value, lang)
+        except (TypeError, ValueError):
+            return str(value)
     if isinstance(value, str):
         label = f"field_{value.strip().replace(' ', '_')}"
         return t(label, lang) if name in FIELD_PARAMS and label in strings() else value
@@ -195,8 +200,6 @@ def format_param(name: str, value: object, lang: str = "ko") -> str:
         return format_months(value, lang)
     if name == "days" or name.endswith("_days"):
         return format_days(value, lang)
-    if name.endswith("_at"):
-        return format_kst(value, lang)
     if isinstance(value, (int, float)) or type(value).__module__ == "numpy":
         try:
             number = float(value)
