@@ -166,6 +166,8 @@ def format_number(value: float | None, lang: str = "ko", digits: int = 0) -> str
 # ----------------------------------------------------------------- engine errors in the user's language
 #: Parameters that name a field or setting: shown by its catalog label ``field_<value>`` when there is one.
 FIELD_PARAMS = frozenset({"name", "column", "field", "what", "f", "feature"})
+#: Parameters that hold a code with a label of its own (``decline`` -> ``decision_decline``).
+CODE_LABELS = {"decision": "decision_", "policy_decision": "decision_", "action": "watch_action_", "role": "role_"}
 
 
 def format_param(name: str, value: object, lang: str = "ko") -> str:
@@ -186,8 +188,9 @@ def format_param(name: str, value: object, lang: str = "ko") -> str:
         except (TypeError, ValueError):
             return str(value)
     if isinstance(value, str):
-        label = f"field_{value.strip().replace(' ', '_')}"
-        return t(label, lang) if name in FIELD_PARAMS and label in strings() else value
+        label = (f"field_{value.strip().replace(' ', '_')}" if name in FIELD_PARAMS
+                 else f"{CODE_LABELS[name]}{value}" if name in CODE_LABELS else "")
+        return t(label, lang) if label in strings() else value
     if _missing(value) and not isinstance(value, (dict, bytes)):
         return MISSING
     if isinstance(value, bool):

@@ -111,6 +111,8 @@ def _read_files(files: dict[str, tuple[str, bytes]]) -> dict[str, pd.DataFrame]:
                 frames[table] = _parse_csv(name, content)
         except DataSourceError as exc:
             errors.append(exc)
+    if len(errors) == 1:
+        raise errors[0]  # the same message, said in the user's language without a list around it
     if errors:
         raise DataSourceError("\n".join(map(str, errors)), key="err_files_unreadable", errors=errors)
     return frames

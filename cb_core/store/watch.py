@@ -56,7 +56,7 @@ def record_watch_action(session: Session, merchant_id: str, loan_id: str | None,
         raise ConfigError(f"action must be one of {', '.join(WATCH_ACTIONS)}; got {action!r}", key="err_watch_action_one_watch_actions", WATCH_ACTIONS=', '.join(WATCH_ACTIONS), action=action)
     note = clean_text("" if note is None else note, "note", max_length=MAX_WATCH_NOTE, allow_empty=True)
     if action in WATCH_NOTE_REQUIRED and not note:
-        raise ConfigError(f"a note is required to {action.replace('_', ' ')}: say why", key="err_watch_note_required_action_say", action=action.replace('_', ' '))
+        raise ConfigError(f"a note is required to {action.replace('_', ' ')}: say why", key="err_watch_note_required_action_say", action=action)
     author = actor_name(user)
     user_row(session, author)
     if action in _FREEZING:  # one freeze state per merchant, even with two officers at once
