@@ -172,7 +172,7 @@ CODE_LABELS = {"decision": "decision_", "policy_decision": "decision_", "action"
 
 def format_param(name: str, value: object, lang: str = "ko") -> str:
     """One parameter of a keyed engine error, with the formatter of its unit, chosen by its name:
-    ``*_krw`` won, ``*_pct``/``*_share``/``*_rate`` a fraction as %, ``months``/``*_months``,
+    ``*_krw`` won, ``*_rate`` a fraction as %, ``months``/``*_months``,
     ``days``/``*_days``, ``*_at`` a time in KST, ``n``/``n_*`` a count, ``*id``/``*version`` as written;
     other numbers with separators and at most 4 decimals (never scientific notation); lists joined
     with commas. Missing (None, NaN) gives "–"."""
@@ -197,7 +197,7 @@ def format_param(name: str, value: object, lang: str = "ko") -> str:
         return str(value).lower()
     if name.endswith("_krw"):
         return format_krw(value, lang)
-    if name.endswith(("_pct", "_share", "_rate")):
+    if name.endswith("_rate"):  # a rate kept as a fraction (``*_pct`` fields here hold percent already)
         return format_pct(value, lang)
     if name == "months" or name.endswith("_months"):
         return format_months(value, lang)

@@ -45,7 +45,7 @@ def _read_file(path: Path) -> bytes:
         if size > MAX_FILE_BYTES:
             raise DataSourceError(f"{path} is {size / 1024 ** 2:,.0f} MiB, more than the "
                                   f"{MAX_FILE_BYTES / 1024 ** 3:g} GiB a book file may have here; load a book this "
-                                  "size with python -m cb_core batch", key="err_files_path_size_mib_more", path=path, size=size / 1024 ** 2, MAX_FILE_BYTES=MAX_FILE_BYTES / 1024 ** 3)
+                                  "size with python -m cb_core batch", key="err_files_path_size_mib_more", path=path, size=round(size / 1024 ** 2), MAX_FILE_BYTES=MAX_FILE_BYTES / 1024 ** 3)
         if path.suffix.lower() == ".parquet":
             return path.read_bytes()
         guard = _LineLength(str(path))

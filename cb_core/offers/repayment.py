@@ -59,7 +59,7 @@ def _baseline(monthly_sales: Any) -> float:
     if values.size == 0 or np.isnan(values).all():
         raise ConfigError("monthly_sales must hold at least one month of sales; got none", key="err_repayment_monthly_sales_hold_least")
     if np.nanmin(values) < 0:
-        raise ConfigError(f"monthly_sales must not be negative; got {np.nanmin(values):,.0f}", key="err_repayment_monthly_sales_negative_got", value=np.nanmin(values))
+        raise ConfigError(f"monthly_sales must not be negative; got {np.nanmin(values):,.0f}", key="err_repayment_monthly_sales_negative_got", sales_krw=np.nanmin(values))
     recent = values[~np.isnan(values)][-3:]
     return float(recent.mean())
 
@@ -77,11 +77,11 @@ def _offer_number(offer: Mapping[str, Any], key: str) -> float:
     try:
         value = float(offer[key])
     except KeyError:
-        raise ConfigError(f"the offer has no {key}", key="err_repayment_offer_key_value", key_value=key) from None
+        raise ConfigError(f"the offer has no {key}", key="err_repayment_offer_key_value", field=key) from None
     except (TypeError, ValueError):
-        raise ConfigError(f"the offer's {key} must be a number; got {offer[key]!r}", key="err_repayment_offer_s_key_value_2", key_value=key, offer=offer[key]) from None
+        raise ConfigError(f"the offer's {key} must be a number; got {offer[key]!r}", key="err_repayment_offer_s_key_value_2", field=key, offer=offer[key]) from None
     if not math.isfinite(value):
-        raise ConfigError(f"the offer's {key} is missing (is the merchant eligible for it?)", key="err_repayment_offer_s_key_value", key_value=key)
+        raise ConfigError(f"the offer's {key} is missing (is the merchant eligible for it?)", key="err_repayment_offer_s_key_value", field=key)
     return value
 
 
@@ -207,9 +207,9 @@ def simulate(offer: Mapping[str, Any] | pd.Series, monthly_sales: Any, scenario:
         raise ConfigError(f"stress_share must be within (0, 1]; got {stress_share}", key="err_repayment_stress_share_within_got", stress_share=stress_share)
     principal = _offer_number(offer, "limit_krw") if amount is None else float(amount)
     if not principal > 0:
-        raise ConfigError(f"amount must be greater than 0; got {principal}", key="err_repayment_amount_greater_than_got", principal=principal)
+        raise ConfigError(f"amount must be greater than 0; got {principal}", key="err_repayment_amount_greater_than_got", amount_krw=principal)
     if amount is not None and "limit_krw" in offer and principal > float(offer["limit_krw"]):
-        raise ConfigError(f"amount must not exceed the offer's limit {float(offer['limit_krw']):,.0f}; got {principal:,.0f}", key="err_repayment_amount_exceed_offer_s", offer=float(offer['limit_krw']), principal=principal)
+        raise ConfigError(f"amount must not exceed the offer's limit {float(offer['limit_krw']):,.0f}; got {principal:,.0f}", key="err_repayment_amount_exceed_offer_s", limit_krw=float(offer['limit_krw']), amount_krw=principal)
     baseline = _baseline(monthly_sales)
     if start_month is None:
         index = getattr(monthly_sales, "index", None)

@@ -74,7 +74,7 @@ def default_exposure(snapshot: pd.DataFrame, *, share: float = EXPOSURE_SHARE_OF
     if "gmv_3m_avg_krw" not in snapshot:
         raise ConfigError("default_exposure needs the snapshot column gmv_3m_avg_krw", key="err_inputs_default_exposure_needs_snapshot")
     if not share >= 0 or not round_to_krw > 0 or not cap_krw >= 0:
-        raise ConfigError(f"share, round_to_krw and cap_krw must be positive; got {share}, {round_to_krw}, {cap_krw}", key="err_inputs_share_round_krw_cap", share=share, round_to_krw=round_to_krw, cap_krw=cap_krw)
+        raise ConfigError(f"share, round_to_krw and cap_krw must be positive; got {share}, {round_to_krw}, {cap_krw}", key="err_inputs_share_round_krw_cap", share=share, round_krw=round_to_krw, cap_krw=cap_krw)
     monthly = pd.to_numeric(snapshot["gmv_3m_avg_krw"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     annual = 12.0 * np.nan_to_num(np.clip(monthly, 0, None), nan=0.0)
     # round before flooring so 0.25 * 12 * x does not lose a unit to binary fractions

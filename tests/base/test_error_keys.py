@@ -155,6 +155,16 @@ def test_a_field_name_and_its_range_note_are_said_in_korean():
     assert "apr" not in error_text(caught.value, "ko").lower().replace("(apr)", "")
 
 
+def test_an_amount_above_the_offer_s_limit_is_said_in_won():
+    from cb_core.offers import simulate
+
+    offer = {"limit_krw": 12_500_000, "repayment": "amortizing", "apr_pct": 6.9, "term_months": 12}
+    with pytest.raises(ConfigError, match="must not exceed the offer's limit 12,500,000; got 20,000,000") as caught:
+        simulate(offer, [3_000_000] * 12, start_month="2026-01", amount=20_000_000)
+    assert error_text(caught.value, "ko") == "대출 금액은 제안 한도(1,250만원)를 넘을 수 없습니다. 받은 값: 2,000만원"
+    assert error_text(caught.value, "en") == "amount must not exceed the offer's limit ₩12.5M; got ₩20.0M"
+
+
 def test_an_error_without_a_key_has_no_translation():
     assert error_text(ConfigError("plain English"), "ko") is None
     assert error_text(ConfigError("x", key="no_such_key_anywhere"), "ko") is None
@@ -172,6 +182,8 @@ def test_a_cause_given_as_a_parameter_is_said_in_the_language_too():
     ("cap_krw", 12_500_000, "ko", "1,250만원"),
     ("cap_krw", 12_500_000, "en", "₩12.5M"),
     ("approval_rate", 0.4567, "ko", "45.7%"),
+    ("stress_share", 1.5, "ko", "1.5"),  # a share checked against 0–1 is shown as given, like its range
+    ("apr_pct", 5.7, "ko", "5.7"),  # a *_pct field already holds percent
     ("months", 3, "ko", "3개월"),
     ("months", 1, "en", "1 month"),
     ("days", 45, "ko", "45일"),
