@@ -16,13 +16,13 @@ from cb_core import workspace
 from cb_core.data import Book
 from cb_core.data import feature_catalog
 from cb_core.errors import CBError, ModelError, SchemaError
-from cb_core.i18n import error_text, translate_rule
+from cb_core.i18n import error_text, strings, translate_rule
 from cb_core.model import check_book_features
 from cb_core.store import DatabaseDamagedError
 from ui import cache
 from ui.labels import tr
 from ui.session import lang
-from ui.text import cell, plain, show_frame
+from ui.text import CELL_LIMIT, cell, plain, show_frame
 
 
 def show_engine_error(exc: CBError, title_key: str = "error_title") -> None:
@@ -62,7 +62,7 @@ def engine_message(exc: CBError) -> str | None:
     """An engine error's message in the user's language from its catalog key and parameters (each
     value shown by the formatter of its unit, and kept plain text: names and file names may hold
     Markdown); None when it has no key."""
-    return error_text(exc, lang(), escape=plain)
+    return error_text(exc, lang(), escape=lambda shown: plain(shown, CELL_LIMIT))  # a cause may be a sentence
 
 
 def said_in_language(exc: CBError, title_key: str = "error_title") -> bool:
@@ -76,10 +76,15 @@ def said_in_language(exc: CBError, title_key: str = "error_title") -> bool:
     return True
 
 
+def _table_label(table: str) -> str:
+    """A contract table by its label with its file name ("가맹점 (merchants)"), else as given."""
+    return tr(f"table_{table}") if f"table_{table}" in strings() else table
+
+
 def problems_frame(exc: SchemaError) -> pd.DataFrame:
     """A validation report as a table (shown with ``ui.text.show_frame``: plain text cells)."""
     return pd.DataFrame(
-        [{tr("problem_table"): p.table, tr("problem_column"): p.column, tr("problem_rule"): translate_rule(p.rule, lang()),
+        [{tr("problem_table"): _table_label(p.table), tr("problem_column"): p.column, tr("problem_rule"): translate_rule(p.rule, lang()),
           tr("problem_rows"): ", ".join(map(str, p.rows)) + (f" (+{p.n_rows - len(p.rows)})" if p.n_rows > len(p.rows) else ""),
           tr("problem_example"): p.example} for p in exc.problems])
 

@@ -61,6 +61,7 @@ def test_a_validation_report_shows_its_rules_in_korean(korean_data_page, frozen_
     assert [e.value for e in app.error] == [t("error_schema", "ko", n=1)]
     table = app.dataframe[-1].value
     assert table[t("problem_rule", "ko")].tolist() == ["0 이상이어야 합니다"]  # "must be ≥ 0"
+    assert table[t("problem_table", "ko")].tolist() == ["월별 거래 (monthly_activity)"]
     assert "must be" not in _shown(app)
 
 
@@ -109,3 +110,15 @@ def test_a_decision_recorded_meanwhile_is_a_conflict_said_in_korean(own_store, s
            "그 결정을 확인하고 다시 결정하세요." in said, said
     assert "already has decision" not in _shown(app) and not app.code
     assert [d.id for d in own_store.decisions_for(merchant_id)] == [theirs.id]
+
+
+def test_a_bad_catalog_edit_lists_its_problems_in_korean(own_store):
+    from tests.support.app import edit_catalog
+
+    app = app_as("kim", own_store)
+    app.session_state["lang"] = "ko"
+    app.switch_page("views/products.py").run()
+    edit_catalog(app, 0, {0: {"limit_cap_krw": -1}})
+    problems = app.dataframe[1].value[t("prodcat_col_problem", "ko")].tolist()
+    assert problems == [f"상품 BANK-01: {t('prodfield_limit_cap_krw', 'ko')} — 음수일 수 없습니다"]  # "must not be negative"
+    assert own_store.current_products() is None

@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 
 from cb_core.errors import DataSourceError, SchemaError
 from cb_core.data import feature_catalog, read_uploaded
+from cb_core.data.schema import TABLES
 from cb_core.errors import ModelError
 from cb_core.i18n import error_text, t
 from cb_core.model import check_book_features
@@ -68,7 +69,7 @@ def test_data_page_shows_the_report_and_keeps_the_book(case, data_page, frozen_t
     if error is SchemaError:
         assert [e.value for e in at.error] == [t("error_schema", "en", n=len(problems))]
         shown = at.dataframe[-1].value
-        assert shown["Table"].tolist() == [p.table for p in problems]
+        assert shown["Table"].tolist() == [t(f"table_{p.table}", "en") if p.table in TABLES else p.table for p in problems]
         assert shown["Column"].tolist() == [p.column for p in problems]
         assert shown["Rule"].tolist() == [p.rule for p in problems]
     else:  # said from the error's catalog key (here in English), under the page's title; no code box
