@@ -12,9 +12,19 @@ from cb_core.i18n import t
 from tests.support.app import app_as
 from tests.support.bad_inputs import UploadedFile, case_files
 from tests.support.bad_inputs import frozen_today  # noqa: F401  (fixture)
+from tests.support.visible import text_problems, visible_texts
 from ui.text import unescape
 
 HANGUL = re.compile(r"[가-힣]")
+
+
+def _reads_korean(app, allowed: set[str] = frozenset()) -> None:
+    """The errors the run shows pass the all-pages sweep's rules for a Korean page (no
+    snake_case, no nan/None, no Latin-only sentence, no repr; tests/support/visible.py)."""
+    said = {unescape(e.value) for e in app.error}
+    texts = [(where, unescape(text)) for where, text in visible_texts(app) if unescape(text) in said]
+    assert len(texts) >= len(said) > 0
+    assert text_problems(texts, "ko", set(allowed)) == []
 
 
 def _shown(app) -> str:
@@ -53,6 +63,7 @@ def test_an_excel_file_named_csv_is_refused_in_korean(korean_data_page, frozen_t
     assert error == (t("data_upload_failed", "ko") + "\n\nmerchants.csv은(는) 엑셀 통합 문서이며 CSV가 아닙니다. "
                      "CSV(UTF-8)로 저장해 다시 올려 주세요.")
     assert "Excel workbook" not in _shown(app) and not app.code
+    _reads_korean(app, {"merchants.csv"})
 
 
 def test_a_validation_report_shows_its_rules_in_korean(korean_data_page, frozen_today):
@@ -63,6 +74,9 @@ def test_a_validation_report_shows_its_rules_in_korean(korean_data_page, frozen_
     assert table[t("problem_rule", "ko")].tolist() == ["0 이상이어야 합니다"]  # "must be ≥ 0"
     assert table[t("problem_table", "ko")].tolist() == ["월별 거래 (monthly_activity)"]
     assert "must be" not in _shown(app)
+    _reads_korean(app)
+    rules = [("dataframe.cell", r) for r in table[t("problem_rule", "ko")]]
+    assert text_problems(rules, "ko") == []
 
 
 def test_an_unusable_published_policy_is_said_in_korean_on_the_cutoff_page(own_store):
@@ -79,6 +93,7 @@ def test_an_unusable_published_policy_is_said_in_korean_on_the_cutoff_page(own_s
     assert error == (f"게시된 정책 '{POLICY_NAME}' v1을(를) 쓸 수 없습니다: 심사 기준점은 승인 기준점보다 높을 수 "
                      "없습니다. 받은 값: 심사 기준점 650 > 승인 기준점 600. 승인 기준점을 올리거나 심사 기준점을 내리세요.")
     assert "refer_cutoff" not in _shown(app) and "must not" not in _shown(app) and not app.code
+    _reads_korean(app, {POLICY_NAME})
 
 
 def test_a_freeze_without_a_note_is_refused_in_korean(own_store):
@@ -110,6 +125,7 @@ def test_a_decision_recorded_meanwhile_is_a_conflict_said_in_korean(own_store, s
            "그 결정을 확인하고 다시 결정하세요." in said, said
     assert "already has decision" not in _shown(app) and not app.code
     assert [d.id for d in own_store.decisions_for(merchant_id)] == [theirs.id]
+    _reads_korean(app, {merchant_id, "lee"} | set(small_book.merchants["business_name"]))
 
 
 def test_a_bad_catalog_edit_lists_its_problems_in_korean(own_store):
