@@ -120,7 +120,7 @@ def _read_files(files: dict[str, tuple[str, bytes]]) -> dict[str, pd.DataFrame]:
 
 def _parse_csv(name: str, content: bytes) -> pd.DataFrame:
     if content[:4] in _EXCEL_MAGIC:
-        raise DataSourceError(f"{name} is an Excel workbook, not CSV: save it as CSV (UTF-8)", key="err_files_name_excel_workbook_csv", name=name)
+        raise DataSourceError(f"{name} is an Excel workbook, not CSV: save it as CSV (UTF-8)", key="err_files_excel_not_csv", name=name)
     if content[:4] == _PARQUET_MAGIC:
         raise DataSourceError(f"{name} is a Parquet file, not CSV: name it .parquet", key="err_files_name_parquet_file_csv", name=name)
     if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -136,7 +136,7 @@ def _parse_csv(name: str, content: bytes) -> pd.DataFrame:
     try:
         header = next(csv.reader(io.StringIO(text)), [])
     except csv.Error as exc:
-        raise DataSourceError(f"{name} is not a well-formed CSV table: {exc}", key="err_files_name_well_formed_csv", name=name, exc=exc) from None
+        raise DataSourceError(f"{name} is not a well-formed CSV table: {exc}", key="err_files_csv_malformed", name=name, exc=exc) from None
     repeated = sorted({c for c in header if header.count(c) > 1})
     if repeated:
         raise DataSourceError(f"{name}: column(s) {', '.join(map(repr, repeated))} appear more than once "
@@ -150,8 +150,8 @@ def _parse_csv(name: str, content: bytes) -> pd.DataFrame:
             raise DataSourceError(
                 f"{name} is not a well-formed CSV table: line {line} has {saw} fields but the header has "
                 f"{expected}; a value that contains a comma (such as 1,200,000 or a name) must be in double "
-                "quotes", key="err_files_name_well_formed_csv_2", name=name, line=line, saw=saw, expected=expected) from None
-        raise DataSourceError(f"{name} is not a well-formed CSV table: {exc}".strip(), key="err_files_name_well_formed_csv",
+                "quotes", key="err_files_csv_field_count", name=name, line=line, saw=saw, expected=expected) from None
+        raise DataSourceError(f"{name} is not a well-formed CSV table: {exc}".strip(), key="err_files_csv_malformed",
                               name=name, exc=str(exc).strip()) from None
 
 

@@ -253,9 +253,9 @@ def check_book_features(features: list[dict[str, Any]], catalog: Mapping[str, Fe
     if unknown:
         raise ModelError(f"the model in {where} was trained on another feature set: a merchant book gives no "
                          f"{', '.join(unknown)} ({len(unknown)} of its {len(features)} features); train it on a "
-                         "merchant book (python -m cb_core train --data DIR)", key="err_inputs_model_where_was_trained", where=where, unknown=', '.join(unknown), n_unknown=len(unknown), n_features=len(features))
+                         "merchant book (python -m cb_core train --data DIR)", key="err_inputs_model_other_feature_set", where=where, unknown=', '.join(unknown), n_unknown=len(unknown), n_features=len(features))
     kinds = [f"{f['name']} is {f['kind']} in the model but {catalog[f['name']].kind} in a merchant book"
              for f in features if f.get("kind") != catalog[f["name"]].kind]
     if kinds:
-        raise ModelError(f"the model in {where} was trained on another feature set: {'; '.join(kinds)}", key="err_inputs_model_where_was_trained_2", where=where, kinds='; '.join(kinds))
+        raise ModelError(f"the model in {where} was trained on another feature set: {'; '.join(kinds)}", key="err_inputs_model_other_feature_kinds", where=where, kinds='; '.join(kinds))
 

@@ -85,7 +85,7 @@ class CreditModel:
         present = X.index if isinstance(X, pd.Series) else X.columns
         missing = [f for f in self.features if f not in present]
         if missing:
-            raise MissingFeaturesError(f"model needs features missing from the data: {', '.join(missing)}", key="err_credit_model_model_needs_features_missing", missing=', '.join(missing))
+            raise MissingFeaturesError(f"model needs features missing from the data: {', '.join(missing)}", key="err_model_features_missing", missing=', '.join(missing))
 
     def matrix(self, X: pd.DataFrame | pd.Series) -> np.ndarray:
         """``X`` (a frame, or one merchant as a Series) as the float matrix the booster reads:

@@ -77,11 +77,11 @@ def _offer_number(offer: Mapping[str, Any], key: str) -> float:
     try:
         value = float(offer[key])
     except KeyError:
-        raise ConfigError(f"the offer has no {key}", key="err_repayment_offer_key_value", field=key) from None
+        raise ConfigError(f"the offer has no {key}", key="err_repayment_offer_has_no_field", field=key) from None
     except (TypeError, ValueError):
-        raise ConfigError(f"the offer's {key} must be a number; got {offer[key]!r}", key="err_repayment_offer_s_key_value_2", field=key, offer=offer[key]) from None
+        raise ConfigError(f"the offer's {key} must be a number; got {offer[key]!r}", key="err_repayment_offer_field_not_number", field=key, offer=offer[key]) from None
     if not math.isfinite(value):
-        raise ConfigError(f"the offer's {key} is missing (is the merchant eligible for it?)", key="err_repayment_offer_s_key_value", field=key)
+        raise ConfigError(f"the offer's {key} is missing (is the merchant eligible for it?)", key="err_repayment_offer_field_missing", field=key)
     return value
 
 
@@ -209,7 +209,7 @@ def simulate(offer: Mapping[str, Any] | pd.Series, monthly_sales: Any, scenario:
     if not principal > 0:
         raise ConfigError(f"amount must be greater than 0; got {principal}", key="err_repayment_amount_greater_than_got", amount_krw=principal)
     if amount is not None and "limit_krw" in offer and principal > float(offer["limit_krw"]):
-        raise ConfigError(f"amount must not exceed the offer's limit {float(offer['limit_krw']):,.0f}; got {principal:,.0f}", key="err_repayment_amount_exceed_offer_s", limit_krw=float(offer['limit_krw']), amount_krw=principal)
+        raise ConfigError(f"amount must not exceed the offer's limit {float(offer['limit_krw']):,.0f}; got {principal:,.0f}", key="err_repayment_amount_above_limit", limit_krw=float(offer['limit_krw']), amount_krw=principal)
     baseline = _baseline(monthly_sales)
     if start_month is None:
         index = getattr(monthly_sales, "index", None)

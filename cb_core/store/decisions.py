@@ -72,7 +72,7 @@ def save_decision(session: Session, merchant_id: str, decision: str, note: str, 
         if current is not None:
             raise ConflictError(f"merchant {merchant_id!r} already has decision {current.id} "
                                 f"({current.decision}, by {current.user_name}) recorded after you opened "
-                                f"it; review it and decide again", key="err_decisions_merchant_merchant_id_already", merchant_id=merchant_id, id=current.id, decision=current.decision, user_name=current.user_name)
+                                f"it; review it and decide again", key="err_decisions_decided_meanwhile", merchant_id=merchant_id, id=current.id, decision=current.decision, user_name=current.user_name)
     policy_id = None
     if policy_name is not None:
         policy_id = session.scalar(select(PolicyRow.id).join(PolicyVersionRow).where(
@@ -82,13 +82,13 @@ def save_decision(session: Session, merchant_id: str, decision: str, note: str, 
     if supersedes_id is not None:
         old = session.get(DecisionRow, supersedes_id)
         if old is None:
-            raise ConfigError(f"there is no decision {supersedes_id} to supersede", key="err_decisions_there_decision_supersedes_id", supersedes_id=supersedes_id)
+            raise ConfigError(f"there is no decision {supersedes_id} to supersede", key="err_decisions_no_such_decision", supersedes_id=supersedes_id)
         if old.merchant_id != merchant_id:
-            raise ConfigError(f"decision {supersedes_id} is about merchant {old.merchant_id!r}, not {merchant_id!r}", key="err_decisions_decision_supersedes_id_about", supersedes_id=supersedes_id, merchant_id=old.merchant_id, merchant_id2=merchant_id)
+            raise ConfigError(f"decision {supersedes_id} is about merchant {old.merchant_id!r}, not {merchant_id!r}", key="err_decisions_supersedes_other_merchant", supersedes_id=supersedes_id, merchant_id=old.merchant_id, merchant_id2=merchant_id)
         successor = session.scalar(select(DecisionRow.id).where(DecisionRow.supersedes_id == supersedes_id))
         if successor is not None:
             raise ConflictError(f"decision {supersedes_id} was already superseded by decision {successor}; "
-                                f"supersede that one instead", key="err_decisions_decision_supersedes_id_was", supersedes_id=supersedes_id, successor=successor)
+                                f"supersede that one instead", key="err_decisions_already_superseded", supersedes_id=supersedes_id, successor=successor)
     row = DecisionRow(merchant_id=merchant_id, decision=decision, note=note, user_name=author,
                       created_at=aware(None), score=score, grade=grade, pd=pd, reason_codes=reason_codes,
                       policy_id=policy_id, policy_version=policy_version, model_version=model_version,
@@ -100,7 +100,7 @@ def save_decision(session: Session, merchant_id: str, decision: str, note: str, 
         if supersedes_id is None or "supersedes_id" not in str(exc.orig):
             raise
         raise ConflictError(f"decision {supersedes_id} was superseded by someone else just now; "
-                            f"reload the merchant's decisions", key="err_decisions_decision_supersedes_id_was_2", supersedes_id=supersedes_id) from None
+                            f"reload the merchant's decisions", key="err_decisions_superseded_meanwhile", supersedes_id=supersedes_id) from None
     record = Decision.of(row, policy_name)
     write_audit(session, author, "decision.save", "decision", row.id, None, _decision_summary(record))
     return record

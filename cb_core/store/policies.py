@@ -56,10 +56,10 @@ def _latest(session: Session, policy: PolicyRow) -> PolicyVersionRow | None:
 def _draft_row(session: Session, draft_id: int) -> PolicyVersionRow:
     row = session.get(PolicyVersionRow, draft_id, with_for_update=True) if isinstance(draft_id, int) else None
     if row is None:
-        raise PolicyError(f"there is no policy draft {draft_id!r}", key="err_policies_there_policy_draft_draft", draft_id=draft_id)
+        raise PolicyError(f"there is no policy draft {draft_id!r}", key="err_policies_no_such_draft", draft_id=draft_id)
     if row.status != "draft":
         raise PolicyError(f"policy version id {draft_id} is published version {row.version}, not a draft; "
-                          f"published versions cannot change", key="err_policies_policy_version_id_draft", draft_id=draft_id, version=row.version)
+                          f"published versions cannot change", key="err_policies_published_not_draft", draft_id=draft_id, version=row.version)
     return row
 
 
@@ -111,7 +111,7 @@ def discard_draft(session: Session, draft_id: int, user: User | str) -> None:
     author = actor_name(user)
     draft = _draft_row(session, draft_id)
     if draft.created_by != author:
-        raise PolicyError(f"draft {draft_id} belongs to {draft.created_by!r}, not {author!r}", key="err_policies_draft_draft_id_belongs", draft_id=draft_id, created_by=draft.created_by, author=author)
+        raise PolicyError(f"draft {draft_id} belongs to {draft.created_by!r}, not {author!r}", key="err_policies_draft_of_other_user", draft_id=draft_id, created_by=draft.created_by, author=author)
     policy = session.get(PolicyRow, draft.policy_id)
     write_audit(session, author, "policy.discard_draft", "policy", policy.name,
                 {"draft_id": draft.id, "payload": draft.payload}, None)
@@ -145,7 +145,7 @@ def publish(session: Session, policy_name: str, draft_id: int, user: User | str,
     if note is not None:
         note = clean_text(note, "publication note", max_length=2000, allow_empty=True)
         if not note:
-            raise PolicyError("a publication note is required: say why this version is published", key="err_policies_publication_note_required_say")
+            raise PolicyError("a publication note is required: say why this version is published", key="err_policies_note_required")
     publisher = actor_name(user)
     user_row(session, publisher)
     policy = _policy_row(session, policy_name, lock=True)
@@ -153,7 +153,7 @@ def publish(session: Session, policy_name: str, draft_id: int, user: User | str,
         raise PolicyError(f"there is no policy named {policy_name!r}", key="err_policies_there_policy_named_policy", policy_name=policy_name)
     draft = _draft_row(session, draft_id)
     if draft.policy_id != policy.id:
-        raise PolicyError(f"draft {draft_id} is not a draft of policy {policy_name!r}", key="err_policies_draft_draft_id_draft", draft_id=draft_id, policy_name=policy_name)
+        raise PolicyError(f"draft {draft_id} is not a draft of policy {policy_name!r}", key="err_policies_draft_of_other_policy", draft_id=draft_id, policy_name=policy_name)
     latest = _latest(session, policy)
     if (latest.version if latest else None) != expected_base_version:
         raise _conflict(session, policy, policy_name, expected_base_version)

@@ -57,7 +57,7 @@ def open_request(session: Session, merchant_id: str, kind: str, details: str, us
     """
     merchant_id = clean_text(merchant_id, "merchant_id", max_length=NAME_LENGTH)
     if known_merchants is not None and merchant_id not in known_merchants:
-        raise ConfigError(f"no merchant with id {merchant_id!r} in the book in use; check the id", key="err_requests_merchant_id_merchant_id", merchant_id=merchant_id)
+        raise ConfigError(f"no merchant with id {merchant_id!r} in the book in use; check the id", key="err_requests_unknown_merchant", merchant_id=merchant_id)
     if kind not in REQUEST_KINDS:
         raise ConfigError(f"kind must be one of {', '.join(REQUEST_KINDS)}; got {kind!r}", key="err_requests_kind_one_request_kinds", REQUEST_KINDS=', '.join(REQUEST_KINDS), kind=kind)
     details = clean_text(details, "details", max_length=MAX_TEXT, allow_empty=True)

@@ -233,7 +233,7 @@ def _numeric(frame: pd.DataFrame, name: str) -> np.ndarray:
     try:
         return pd.to_numeric(frame[name]).to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError):
-        raise ConfigError(f"strategy frame column {name} must be numeric; got dtype {frame[name].dtype}", key="err_inputs_strategy_frame_column_name_2", name=name, dtype=frame[name].dtype) from None
+        raise ConfigError(f"strategy frame column {name} must be numeric; got dtype {frame[name].dtype}", key="err_inputs_strategy_column_not_numeric", name=name, dtype=frame[name].dtype) from None
 
 
 def _count_bad(name: str, bad: np.ndarray, rule: str, values: np.ndarray) -> None:

@@ -33,7 +33,7 @@ def check_decision_note(decision: str | None, policy_decision: str | None, note:
     text = (note or "").strip()
     if decision != policy_decision and not text:
         raise PolicyError(f"{decision} differs from the policy's decision ({policy_decision or 'none'}): "
-                          "a note saying why is required", key="err_decision_note_decision_differs_from_policy", decision=decision, policy_decision=policy_decision)
+                          "a note saying why is required", key="err_decision_note_required", decision=decision, policy_decision=policy_decision)
     return text
 
 

@@ -47,7 +47,7 @@ def _number(name: str, value: Any) -> float:
 def _within(name: str, value: Any, low: float, high: float, hint: str = "") -> float:
     v = _number(name, value)
     if not low <= v <= high:
-        raise PolicyError(f"{name} must be within {_fmt(float(low))}–{_fmt(float(high))}{hint}; got {_fmt(v)}", key="err_policy_name_within_low_high", name=name, low=_fmt(float(low)), high=_fmt(float(high)), hint=hint, v=_fmt(v))
+        raise PolicyError(f"{name} must be within {_fmt(float(low))}–{_fmt(float(high))}{hint}; got {_fmt(v)}", key="err_policy_out_of_range", name=name, low=_fmt(float(low)), high=_fmt(float(high)), hint=hint, v=_fmt(v))
     return v
 
 
@@ -140,7 +140,7 @@ class Policy:
         put(self, "refer_cutoff", _within("refer_cutoff", self.refer_cutoff, SCORE_MIN, SCORE_MAX))
         if self.refer_cutoff > self.approve_cutoff:
             raise PolicyError(f"refer_cutoff must not be above approve_cutoff; got refer_cutoff "
-                              f"{_fmt(self.refer_cutoff)} > approve_cutoff {_fmt(self.approve_cutoff)}", key="err_policy_refer_cutoff_above_approve", refer_cutoff=_fmt(self.refer_cutoff), approve_cutoff=_fmt(self.approve_cutoff))
+                              f"{_fmt(self.refer_cutoff)} > approve_cutoff {_fmt(self.approve_cutoff)}", key="err_policy_refer_above_approve", refer_cutoff=_fmt(self.refer_cutoff), approve_cutoff=_fmt(self.approve_cutoff))
         put(self, "segment_cutoffs", _segment_cutoffs(self.segment_cutoffs))
         try:
             bands = GradeBands(tuple(self.grade_boundaries))
