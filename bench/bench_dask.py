@@ -2,7 +2,11 @@
 
 Usage::
 
-    python bench/bench_dask.py --merchants 200000
+    python -m bench.bench_dask --merchants 200000
+    python -m bench.bench_dask --book /tmp/b1m --model /tmp/m20k --partitions 20 --repeat 1
+
+``--book DIR`` reuses a demo book already written (its merchant count is read from it). The run's
+figures are printed as JSON and appended to ``bench/RESULTS.md`` as a section (``--no-write``: print only).
 
 Not timed: the demo book of ``--merchants`` merchants x 24 months (seed 7) written as Parquet, and
 the model (trained on the default 20,000-merchant demo book, or ``--model DIR``). Timed, each on a
@@ -26,9 +30,12 @@ import shutil
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.results import machine_facts, publish  # noqa: E402
 
 PROJECT_MERCHANTS = 30_000_000
 PROJECT_CORES = (2, 16, 64, 256)
@@ -40,7 +47,10 @@ def _build(args: argparse.Namespace, work: Path) -> tuple[Path, Path]:
     from cb_core.data.sources import write_book
     from cb_core.synth.generate import generate_book
 
-    book_dir = write_book(generate_book(args.merchants, args.months, args.seed), work / "book")
+    if args.book:
+        book_dir = Path(args.book)
+    else:
+        book_dir = write_book(generate_book(args.merchants, args.months, args.seed), work / "book")
     if args.model:
         return book_dir, Path(args.model)
     X, y, t, true_pd, _ = training_table(generate_book(20_000, args.months, 7))
@@ -90,6 +100,13 @@ def _cpu_seconds() -> float:
     return times.user + times.system
 
 
+def _peak_rss_mib() -> float:
+    """This worker process's peak resident memory so far (MiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _dask_run(book_dir: Path, model_dir: Path, out: Path, workers: int, partitions: int) -> dict[str, float]:
     """One timed batch on a fresh local cluster: wall seconds and the workers' CPU seconds."""
     from distributed import Client, LocalCluster
@@ -108,9 +125,10 @@ def _dask_run(book_dir: Path, model_dir: Path, out: Path, workers: int, partitio
         result = run_batch(book_dir, out, model=model_dir, client=client, explain=True, offers=True,
                            partitions=partitions, overwrite=True)
         cpu = sum(client.run(_cpu_seconds).values()) - cpu_before
+        peak = max(client.run(_peak_rss_mib).values())
     return {"workers": workers, "partitions": result.partitions, "rows": result.rows,
             "cluster_start_s": round(started, 2), "worker_imports_s": round(warm, 2), "batch_s": result.seconds,
-            "worker_cpu_s": round(cpu, 1),
+            "worker_cpu_s": round(cpu, 1), "worker_peak_rss_mib": round(peak),
             # how much of its cores the run got: below 1 when other processes share the machine
             "cpu_share_of_workers": round(cpu / (result.seconds * workers), 2),
             "merchants_per_s": round(result.rows / result.seconds, 1),
@@ -153,7 +171,15 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--repeat", type=int, default=2, help="runs per worker count; the fastest is kept")
     parser.add_argument("--no-reference", action="store_true", help="skip the single-machine reference")
     parser.add_argument("--work", help="scratch folder (default: a temporary one, removed afterwards)")
+    parser.add_argument("--book", help="an existing demo book folder to use (default: generate one)")
+    parser.add_argument("--no-write", action="store_true", help="print only; do not append to bench/RESULTS.md")
     args = parser.parse_args(argv)
+    started = datetime.now(timezone.utc)
+    load_start = os.getloadavg()
+    if args.book:
+        import pyarrow.parquet as pq
+
+        args.merchants = pq.ParquetFile(Path(args.book) / "merchants.parquet").metadata.num_rows
 
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="bench-dask-"))
     try:
@@ -184,7 +210,39 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "projection": _projection(runs[1]),
     }
     print(json.dumps(report, indent=2, ensure_ascii=False))
+    publish(_section(report, started, load_start, " ".join(["python -m bench.bench_dask", *(argv or sys.argv[1:])])),
+            write=not args.no_write)
     return report
+
+
+def _section(report: dict, started: datetime, load_start: tuple[float, ...], command: str) -> str:
+    """The run as a ``RESULTS.md`` section: the reference's steps and every cluster run."""
+    facts = machine_facts(("numpy", "pandas", "pyarrow", "lightgbm", "dask"))
+    v = facts["versions"]
+    ref = report["single_machine_reference_s"]
+    lines = [f"## {started:%Y-%m-%d %H:%M} UTC: Dask batch (python -m bench.bench_dask), {report['merchants']:,} merchants",
+             "", f"- Command: `{command}`",
+             f"- Machine: nproc {facts['nproc']}, {facts['mem_total_gib']} GiB, CPU `{facts['cpu_model']}`; Python "
+             f"{facts['python']}, " + ", ".join(f"{k} {x}" for k, x in v.items()),
+             f"- Commit {facts['commit']}{' with uncommitted changes in the tree' if facts['dirty'] else ''}",
+             f"- Load average (1 min) at start {load_start[0]:.2f}, at end {os.getloadavg()[0]:.2f}: other processes "
+             "share the 2 cores, so wall times are upper bounds (the workers' CPU seconds are the steadier figure).",
+             "- Each run: a fresh LocalCluster (one process per worker, one thread each), the whole batch "
+             "(validate, snapshot, score, explain, offers, write one Parquet file per partition); "
+             "worker imports and cluster start are not in `batch`.", ""]
+    if ref:
+        lines += ["Single machine, in one process (the reference): " + ", ".join(f"{k} {x:,.2f} s" for k, x in ref.items()), ""]
+    lines += ["| workers | partitions | rows | batch | worker CPU | CPU share | worker peak RSS | merchants/s | load 1m |",
+              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for r in report["runs"]:
+        lines.append(f"| {r['workers']} | {r['partitions']} | {r['rows']:,} | {r['batch_s']:,.1f} s | "
+                     f"{r['worker_cpu_s']:,.1f} s | {r['cpu_share_of_workers']:.2f} | {r['worker_peak_rss_mib']:,} MiB | "
+                     f"{r['merchants_per_s']:,.0f} | {r['load_avg_1m_before']:.2f} -> {r['load_avg_1m_after']:.2f} |")
+    p = report["projection"]
+    lines += ["", f"2 workers over 1: {report['speedup_2_over_1']}x faster, {report['cpu_ratio_2_over_1']}x the CPU. "
+              f"Projection to {p['merchants']:,} merchants: {p['cpu_ms_per_merchant']} ms CPU per merchant, "
+              f"{p['cpu_hours']} CPU hours (assumptions in the JSON output)."]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -50,13 +50,17 @@ def t(key: str, lang: str = "ko", **fmt: object) -> str:
     return text.format(**fmt) if fmt else text
 
 
-def format_krw(amount: float | int | None, lang: str = "ko") -> str:
+def format_krw(amount: float | int | None, lang: str = "ko", short: bool = False) -> str:
     """KRW the way users read it: ``1,250만원`` / ``2억 5,000만원`` in Korean, ``₩12.5M`` in English.
 
     Parameters
     ----------
     amount : number or None
         Amount in won; None or NaN gives "–".
+    short : bool
+        For headline figures (a metric in a row of five): from 1억 on, three significant digits in
+        억 or 조 (``5.33억원``, ``53.3억원``, ``1.25조원``), so the value never outgrows its column;
+        below 1억 the full form. English is short already.
     """
     if amount is None or (isinstance(amount, float) and math.isnan(amount)):
         return "–"
@@ -64,20 +68,30 @@ def format_krw(amount: float | int | None, lang: str = "ko") -> str:
     a = abs(float(amount))
     if lang == "ko":
         won = int(round(a))
+        if short and won >= 99_995_000:  # rounds to at least 1.00억
+            return sign + _in_units(won, ((1e12, "조원"), (1e8, "억원")), decimals=2)
         if won < 100_000:
             return f"{sign}{won:,}원"
-        eok, man = divmod(int(round(won / 10_000)), 10_000)
-        if eok and man:
-            return f"{sign}{eok:,}억 {man:,}만원"
-        if eok:
-            return f"{sign}{eok:,}억원"
-        return f"{sign}{man:,}만원"
-    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
-        if a >= limit:
-            value = a / limit
-            digits = 1 if value < 100 else 0
-            return f"{sign}₩{value:,.{digits}f}{suffix}"
+        jo, rest = divmod(int(round(won / 10_000)), 100_000_000)  # in 만: 1조 = 10^8 만
+        eok, man = divmod(rest, 10_000)
+        parts = [f"{n:,}{word}" for n, word in ((jo, "조"), (eok, "억"), (man, "만")) if n]
+        return f"{sign}{' '.join(parts)}원"
+    if a >= 999_950:  # rounds to at least ₩1.0M
+        return f"{sign}₩" + _in_units(a, ((1e12, "T"), (1e9, "B"), (1e6, "M")), decimals=1)
     return f"{sign}₩{a:,.0f}"
+
+
+def _in_units(a: float, units: tuple[tuple[float, str], ...], decimals: int) -> str:
+    """``a`` (≥ the smallest unit) in the largest unit it reaches once rounded, with ``decimals``
+    below 10 of it, one fewer below 100, none from 100 (decimals=2: ``5.33``, ``53.3``, ``533``;
+    decimals=1: ``5.3``, ``53.3``, ``533``)."""
+    for i, (limit, word) in enumerate(units):
+        last = i == len(units) - 1
+        value = a / limit
+        digits = decimals if value < 10 - 0.5 * 10 ** -decimals else 1 if value < 99.95 else 0
+        if last or float(f"{value:.{digits}f}") >= 1:
+            return f"{value:,.{digits}f}{word}"
+    raise AssertionError("unreachable")
 
 
 # ----------------------------------------------------------------- one formatter per unit

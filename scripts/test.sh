@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The whole suite: system packages the tests need (Debian's Chromium for browser tests and
-# PostgreSQL for the store tests), a throwaway PostgreSQL cluster, then pytest.
+# The whole suite: system packages the tests need (Debian's Chromium for browser tests, a Korean
+# font (fonts-nanum) so Korean pages render as Korean in screenshots, and PostgreSQL for the store
+# tests), a throwaway PostgreSQL cluster, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium chromium-driver)
+[ -f /usr/share/fonts/truetype/nanum/NanumGothic.ttf ] || need+=(fonts-nanum)
 command -v pg_ctlcluster >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then

@@ -9,6 +9,8 @@ from plotly.subplots import make_subplots
 BAND = "rgba(99, 110, 250, 0.15)"
 MERCHANT = "#EF553B"
 MEDIAN = "#636EFA"
+#: Months on a date axis as the tables write them (plotly would write "Mar 2026" on a Korean page too).
+MONTH_FORMAT = "%Y-%m"
 
 
 def nice_ticks(low: float, high: float, n: int = 4) -> np.ndarray:
@@ -38,6 +40,9 @@ def _unit_axis(metric: str, values, lang: str) -> dict:
         return krw_axis(values, lang)
     if metric.endswith("_rate"):
         return dict(tickformat=".0%")
+    finite = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
+    if len(finite) and (finite == finite.round()).all() and finite.max() - finite.min() <= 5:
+        return dict(tickformat=",d", dtick=1)  # a count of 0 or 1: ticks 0, 1 (not 0.5)
     return dict(tickformat=",~r")
 
 
@@ -69,6 +74,7 @@ def trends_figure(trends: pd.DataFrame, bands: pd.DataFrame, metrics: list[str],
                                  showlegend=first, legendgroup="merchant"), r, c)
         shown = pd.concat([trends[metric], b["p25"], b["p75"]], ignore_index=True)
         fig.update_yaxes(_unit_axis(metric, shown, language), row=r, col=c)
+    fig.update_xaxes(tickformat=MONTH_FORMAT, hoverformat=MONTH_FORMAT)  # plotly's own: "Mar 2026", English
     fig.update_layout(height=260 * rows, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
     return fig
@@ -126,7 +132,7 @@ def importance_figure(imp: pd.DataFrame, label_of, x_title: str) -> go.Figure:
 
 
 def beeswarm_figure(points: pd.DataFrame, percentiles: pd.DataFrame, features: list[str], label_of,
-                    x_title: str, seed: int = 0) -> go.Figure:
+                    x_title: str, scale_title: str = "", seed: int = 0) -> go.Figure:
     """Each dot a merchant: its points for a feature (x), jittered per feature row, coloured by
     the feature value's percentile (red = high)."""
     import numpy as np
@@ -138,16 +144,26 @@ def beeswarm_figure(points: pd.DataFrame, percentiles: pd.DataFrame, features: l
         fig.add_trace(go.Scattergl(
             x=x, y=i + rng.uniform(-0.3, 0.3, len(x)), mode="markers", showlegend=False,
             marker=dict(size=4, color=percentiles[f].to_numpy(), colorscale="RdBu_r", cmin=0, cmax=100,
-                        showscale=i == 0, colorbar=dict(title="%ile")),
+                        showscale=i == 0, colorbar=dict(title=scale_title)),
             hovertemplate=f"{label_of(f)}: %{{x:.1f}}<extra></extra>"))
     fig.update_layout(yaxis=dict(tickvals=list(range(len(features))), ticktext=[label_of(f) for f in reversed(features)]),
                       xaxis_title=x_title, height=80 + 32 * len(features), margin=dict(t=20, b=10))
     return fig
 
 
-def dependence_figure(dep: pd.DataFrame, x_title: str, y_title: str) -> go.Figure:
+def feature_axis(unit: str, values, lang: str) -> dict:
+    """The axis of a feature's values by its catalog unit: won amounts in 만/억 (₩M), ratios in %,
+    anything else as plain numbers with separators."""
+    if unit == "KRW":
+        return krw_axis(values, lang)
+    return dict(tickformat=".0%") if unit == "ratio" else dict(tickformat=",~r")
+
+
+def dependence_figure(dep: pd.DataFrame, x_title: str, y_title: str, x_axis: dict | None = None) -> go.Figure:
+    """Points against the feature's value; ``x_axis``: its ticks (:func:`feature_axis`)."""
     fig = go.Figure(go.Scattergl(x=dep["value"], y=dep["points"], mode="markers", marker=dict(size=4, opacity=0.5)))
-    fig.update_layout(xaxis_title=x_title, yaxis_title=y_title, height=380, margin=dict(t=20, b=10))
+    fig.update_layout(xaxis=dict(title=x_title, **(x_axis or {})), yaxis_title=y_title, height=380,
+                      margin=dict(t=20, b=10))
     return fig
 
 
@@ -166,27 +182,32 @@ def score_bins(scores: pd.Series, width: int = 10) -> pd.DataFrame:
 
 
 def score_histogram_figure(scores: pd.Series, approve: float, refer: float, x_title: str, y_title: str,
-                           width: int = 10) -> go.Figure:
+                           width: int = 10, line_labels: tuple[str, str] = ("", "")) -> go.Figure:
+    """Merchants per ``width``-point score bin with the approve (solid) and refer (dashed) cutoffs,
+    each line named by ``line_labels`` (approve, refer) at its top."""
     bins = score_bins(scores, width)
     fig = go.Figure(go.Bar(x=bins["low"] + width / 2, y=bins["count"], width=width * 0.95, marker_color=MEDIAN,
                            customdata=np.c_[bins["low"], bins["low"] + width - 1],
                            hovertemplate="%{customdata[0]:.0f}–%{customdata[1]:.0f}: %{y:,}<extra></extra>"))
-    fig.add_vline(x=approve, line=dict(color="#00A86B", width=2))
-    fig.add_vline(x=refer, line=dict(color="#FFA15A", width=2, dash="dash"))
+    fig.add_vline(x=approve, line=dict(color="#00A86B", width=2), annotation_text=line_labels[0],
+                  annotation_position="top right")
+    fig.add_vline(x=refer, line=dict(color="#FFA15A", width=2, dash="dash"), annotation_text=line_labels[1],
+                  annotation_position="top left")
     fig.update_layout(xaxis_title=x_title, yaxis=dict(title=y_title, tickformat=",d"), height=320,
-                      margin=dict(t=20, b=10), bargap=0.02)
+                      margin=dict(t=30, b=10), bargap=0.02)
     return fig
 
 
 def grade_bar_figure(grades: pd.Series, x_title: str, y_title: str) -> go.Figure:
     counts = grades.value_counts().reindex(range(1, 11), fill_value=0)
     fig = go.Figure(go.Bar(x=list(counts.index), y=counts.to_numpy(), marker_color=MEDIAN))
-    fig.update_layout(xaxis=dict(title=x_title, dtick=1), yaxis_title=y_title, height=320, margin=dict(t=20, b=10))
+    fig.update_layout(xaxis=dict(title=x_title, dtick=1), yaxis=dict(title=y_title, tickformat=",d"), height=320,
+                      margin=dict(t=20, b=10))
     return fig
 
 
-def curves_figure(table: pd.DataFrame, cutoff: float, labels: dict[str, str]) -> go.Figure:
-    """Approval and bad rate (left) and profit and loss (right) over every approve cutoff."""
+def curves_figure(table: pd.DataFrame, cutoff: float, labels: dict[str, str], lang: str = "ko") -> go.Figure:
+    """Approval and bad rate (left) and profit and loss (right, in 만/억 or ₩M) over every approve cutoff."""
     fig = make_subplots(rows=1, cols=2, specs=[[{"secondary_y": True}, {}]], horizontal_spacing=0.1)
     fig.add_trace(go.Scatter(x=table["approve_cutoff"], y=table["approval_rate"], name=labels["approval"],
                              line=dict(color=MEDIAN)), 1, 1, secondary_y=False)
@@ -200,6 +221,7 @@ def curves_figure(table: pd.DataFrame, cutoff: float, labels: dict[str, str]) ->
         fig.add_vline(x=cutoff, line=dict(color="black", width=1, dash="dash"), row=1, col=col)
     fig.update_yaxes(tickformat=".0%", row=1, col=1, secondary_y=False)
     fig.update_yaxes(tickformat=".1%", row=1, col=1, secondary_y=True)
+    fig.update_yaxes(**krw_axis(pd.concat([table["profit_krw"], table["expected_loss_krw"]]), lang), row=1, col=2)
     fig.update_xaxes(title_text=labels["x"], range=[300, 800])
     fig.update_layout(height=360, margin=dict(t=20, b=10), legend=dict(orientation="h", y=1.08))
     return fig

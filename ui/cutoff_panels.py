@@ -15,6 +15,7 @@ from cb_core.data import Book
 from cb_core.strategy import (Policy, aligned_rescue_summary, aligned_segment_rates, aligned_segment_table,
                               aligned_swap_sets, check_positive_only, thin_file_uplift)
 from ui import cache
+from ui.charts_report import INTERVAL_RATES, interval_figure
 from ui.errors import engine_errors
 from ui.display import segment_label, show_present, value_label
 from ui.labels import count, label_func, number, pct, tr
@@ -97,3 +98,8 @@ def render_segments(frame: pd.DataFrame, seen: pd.DataFrame | None, draft: Polic
     interval_columns = [by, *[c for c in applied[2].columns if c.endswith(("_low", "_high"))]]
     show_present(applied[2][interval_columns], INTERVAL_UNITS, f"segment_intervals_{by}.csv", "dl_segment_intervals",
                  {by: segment_label(by)})
+    st.plotly_chart(interval_figure(applied[2], by, segment_label(by), {
+        "title": tr("chart_intervals_current" if applied[0] == draft.to_dict() else "chart_intervals_stale",
+                    approve=int(shown.approve_cutoff), refer=int(shown.refer_cutoff)),
+        "x": tr("chart_intervals_x"), "interval": tr("chart_interval"),
+        **{rate: tr(rate) for rate in INTERVAL_RATES}}), width="stretch", key="seg_interval_chart")

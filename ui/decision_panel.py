@@ -9,7 +9,7 @@ from cb_core.errors import PolicyError
 from cb_core.strategy import DECISIONS, PolicyInForce, check_decision_note
 from ui import cache
 from ui.errors import engine_errors
-from ui.labels import label_func, tr
+from ui.labels import kst, label_func, tr
 from ui.session import can, user_name
 from ui.tables import flash, show_table
 
@@ -67,7 +67,7 @@ def render_decision(merchant_id: str, ex: MerchantExplanation, model_version: st
             flash(tr("decision_saved", id=saved.id))
             st.rerun()
     if history:
-        table = pd.DataFrame([{tr("decision_id"): d.id, tr("decision_at"): f"{d.created_at:%Y-%m-%d %H:%M}",
+        table = pd.DataFrame([{tr("decision_id"): d.id, tr("decision_at"): kst(d.created_at),
                                tr("decision_user"): d.user, tr("decision_choice"): tr(f"decision_{d.decision}"),
                                tr("review_score"): d.score, tr("review_grade"): d.grade,
                                tr("decision_policy"): "–" if d.policy_version is None else f"v{d.policy_version}",

@@ -20,9 +20,10 @@ def label_func(prefix: str) -> Callable[[object], str]:
     return lambda option: t(f"{prefix}{option}", language)
 
 
-def krw(amount: float | int | None) -> str:
-    """A won amount as readers of the session's language read it (1,250만원 / ₩12.5M)."""
-    return format_krw(amount, lang())
+def krw(amount: float | int | None, short: bool = False) -> str:
+    """A won amount as readers of the session's language read it (1,250만원 / ₩12.5M; ``short``: a
+    headline metric's value, 5.33억원, that fits its column)."""
+    return format_krw(amount, lang(), short=short)
 
 
 def pct(fraction: float | None, digits: int = 1, signed: bool = False) -> str:

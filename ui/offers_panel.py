@@ -51,11 +51,10 @@ def offers_table(eligible: pd.DataFrame, language: str) -> pd.DataFrame:
 
 
 def missed_table(missed: pd.DataFrame, language: str) -> pd.DataFrame:
-    """Products the merchant is not eligible for, with every failed rule in ``language``."""
-    return pd.DataFrame({
-        tr("offers_col_partner"): [_name(o, language)[0] for _, o in missed.iterrows()],
-        tr("offers_col_product"): [_name(o, language)[1] for _, o in missed.iterrows()],
-        tr("offers_col_failed"): ["; ".join(o[f"reasons_{language}"]) for _, o in missed.iterrows()]})
+    """Products the merchant is not eligible for, one row per failed rule in ``language`` (joined on
+    one line, three rules ran past the column's edge at 1440 px)."""
+    rows = [(*_name(o, language), rule) for _, o in missed.iterrows() for rule in o[f"reasons_{language}"]]
+    return pd.DataFrame(rows, columns=[tr("offers_col_partner"), tr("offers_col_product"), tr("offers_col_failed")])
 
 
 def recourse_table(found: pd.DataFrame, language: str) -> pd.DataFrame:
@@ -114,8 +113,8 @@ def simulator_panel(book, merchant_id: str, eligible: pd.DataFrame) -> None:
     advance = summary["repayment"] != AMORTIZING
     k = st.columns(4)
     k[0].metric(tr("offers_sim_repaid_on"), summary["repaid_on"] or "–")
-    k[1].metric(tr("offers_sim_total_paid"), krw(summary["total_paid"]))
-    k[2].metric(tr("offers_sim_total_cost"), krw(summary["total_cost"]))
+    k[1].metric(tr("offers_sim_total_paid"), krw(summary["total_paid"], short=True))
+    k[2].metric(tr("offers_sim_total_cost"), krw(summary["total_cost"], short=True))
     if advance:
         k[3].metric(tr("offers_sim_missed"), f"{summary['missed_minimums']}",
                     help=tr("offers_sim_missed_help", days=int(offer["min_payment_every_days"]),

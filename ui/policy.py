@@ -15,7 +15,7 @@ from cb_core.strategy import (DEFAULT_POLICY_NAME, Policy, PolicyInForce, policy
                               publication_impact)
 from ui import cache
 from ui.errors import engine_errors
-from ui.labels import krw, tr
+from ui.labels import krw, kst, pct, tr
 from ui.session import can, user_name
 from ui.tables import flash
 
@@ -73,7 +73,7 @@ def policy_actions(draft: Policy, in_force: PolicyInForce, frame) -> None:
     with engine_errors():
         mine = store.draft_for(POLICY_NAME, user_name())
     c[2].caption(tr("policy_base", base=base if base is not None else "–") +
-                 ("" if mine is None else " · " + tr("policy_has_draft", at=f"{mine.updated_at:%Y-%m-%d %H:%M}")))
+                 ("" if mine is None else " · " + tr("policy_has_draft", at=kst(mine.updated_at))))
     if st.session_state.get(_CONFIRM_KEY):
         _confirm_publish(draft, in_force, frame, base)
     _drafts(in_force)
@@ -86,12 +86,13 @@ def _confirm_publish(draft: Policy, in_force: PolicyInForce, frame, base: int | 
             impact = publication_impact(frame, draft, in_force.policy)
         t = impact.table
         k = st.columns(5)
-        k[0].metric(tr("approval_rate"), f"{t.at['approval_rate', 'draft']:.1%}", f"{t.at['approval_rate', 'change']:+.1%}")
-        k[1].metric(tr("expected_bad_rate"), f"{t.at['expected_bad_rate', 'draft']:.2%}",
-                    f"{t.at['expected_bad_rate', 'change']:+.2%}", delta_color="inverse")
-        k[2].metric(tr("expected_loss"), krw(t.at["expected_loss_krw", "draft"]), krw(t.at["expected_loss_krw", "change"]),
-                    delta_color="inverse")
-        k[3].metric(tr("profit"), krw(t.at["profit_krw", "draft"]), krw(t.at["profit_krw", "change"]))
+        k[0].metric(tr("approval_rate"), pct(t.at["approval_rate", "draft"]),
+                    pct(t.at["approval_rate", "change"], signed=True))
+        k[1].metric(tr("expected_bad_rate"), pct(t.at["expected_bad_rate", "draft"], 2),
+                    pct(t.at["expected_bad_rate", "change"], 2, signed=True), delta_color="inverse")
+        k[2].metric(tr("expected_loss"), krw(t.at["expected_loss_krw", "draft"], short=True),
+                    krw(t.at["expected_loss_krw", "change"], short=True), delta_color="inverse")
+        k[3].metric(tr("profit"), krw(t.at["profit_krw", "draft"], short=True), krw(t.at["profit_krw", "change"], short=True))
         k[4].metric(tr("policy_n_changed"), f"{impact.n_changed:,}")
         note = st.text_area(tr("policy_note"), key="policy_note", max_chars=2000)
         b = st.columns([1, 1, 3])
@@ -139,14 +140,14 @@ def _drafts(in_force: PolicyInForce) -> None:
         return
     rows = {d.id: d for d in drafts}
     st.dataframe(pd.DataFrame([{tr("policy_draft_author"): d.created_by,
-                                tr("policy_draft_at"): f"{d.updated_at:%Y-%m-%d %H:%M}",
+                                tr("policy_draft_at"): kst(d.updated_at),
                                 tr("policy_draft_base"): "–" if d.based_on_version is None else f"v{d.based_on_version}",
                                 tr("approve_cutoff"): d.payload.get("approve_cutoff"),
                                 tr("refer_cutoff"): d.payload.get("refer_cutoff")} for d in drafts]),
                  hide_index=True, width="stretch")
     c = st.columns([3, 1, 1])
-    chosen = c[0].selectbox(tr("policy_draft_pick"), list(rows), key="policy_draft_pick",
-                            format_func=lambda i: f"{rows[i].created_by} · {rows[i].updated_at:%Y-%m-%d %H:%M}")
+    picks = {i: f"{d.created_by} · {kst(d.updated_at)}" for i, d in rows.items()}  # bound now, in this run
+    chosen = c[0].selectbox(tr("policy_draft_pick"), list(rows), key="policy_draft_pick", format_func=picks.get)
     if chosen is None:
         return
     c[1].button(tr("policy_reopen"), key="policy_reopen", on_click=_reopen, args=(rows[chosen],))

@@ -23,6 +23,9 @@ _FLASH_KEY = "_flash"
 def show_table(frame: pd.DataFrame, file_name: str, key: str, raw: pd.DataFrame | None = None) -> None:
     """A dataframe plus a CSV download (formula-safe; the export is audited) of exactly what is shown,
     or of ``raw``: the same rows at full precision with units in the headers (ui.display)."""
+    if frame.empty:  # no grid saying "empty" in English, and nothing to download
+        st.caption(tr("table_no_rows"))
+        return
     frame = plain_frame(frame)  # names, notes, requests: plain text (ui.text)
     st.dataframe(frame, width="stretch", hide_index=True)
     download_csv(frame if raw is None else plain_frame(raw), file_name, key)

@@ -39,6 +39,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from ui.labels import tr
+
 #: Longest untrusted value shown inside a sentence (a warning, a caption, a metric).
 INLINE_LIMIT = 200
 #: Longest untrusted value shown in a table cell, an option or a code block.
@@ -126,5 +128,9 @@ def plain_frame(frame: pd.DataFrame, limit: int | None = CELL_LIMIT) -> pd.DataF
 
 
 def show_frame(frame: pd.DataFrame, **kwargs: Any) -> None:
-    """``st.dataframe`` of :func:`plain_frame` (index hidden, full width unless given)."""
+    """``st.dataframe`` of :func:`plain_frame` (index hidden, full width unless given); a table without
+    rows is said in words (Streamlit would draw an empty grid saying "empty" in English)."""
+    if frame.empty:
+        st.caption(tr("table_no_rows"))
+        return
     st.dataframe(plain_frame(frame), **{"hide_index": True, "width": "stretch", **kwargs})

@@ -45,18 +45,18 @@ def offers_word(reason: str | None) -> str:
 
 def watch_table(flagged: pd.DataFrame, labels: dict[str, str], strips: pd.Series,
                 blocked: pd.DataFrame) -> pd.DataFrame:
-    """The flagged loans as shown: severity, merchant, loan, triggers in words, months since booking,
-    balance, the sales strip and whether new offers are allowed."""
+    """The flagged loans as shown: severity, merchant, loan, months since booking, balance, the sales
+    strip, whether new offers are allowed and, last (the longest text), the triggers in words."""
     return pd.DataFrame({
         tr("watch_col_severity"): [tr(f"loans_severity_{s}") for s in flagged["severity"]],
         tr("watch_col_merchant"): [labels[m] for m in flagged["merchant_id"]],
         tr("watch_col_loan"): flagged["loan_id"].astype(str).to_numpy(),
-        tr("watch_col_triggers"): [", ".join(tr(f"loans_trigger_{k}") for k in found.split(";") if k)
-                                   for found in flagged["triggers"]],
         tr("watch_col_months"): [months(n) for n in flagged["months_since_booking"]],
         tr("watch_col_balance"): [krw(b) for b in flagged["balance_krw"]],
         tr("watch_col_trend"): [strips.get(m, []) for m in flagged["merchant_id"]],
         tr("watch_col_offers"): [offers_word(block_reason(blocked, m)) for m in flagged["merchant_id"]],
+        tr("watch_col_triggers"): [", ".join(tr(f"loans_trigger_{k}") for k in found.split(";") if k)
+                                   for found in flagged["triggers"]],
     })
 
 

@@ -11,6 +11,7 @@ from ui.errors import engine_errors, require_book_and_model
 from ui.display import decision_matrix, decision_word, show_present, value_label
 from ui.labels import count, krw, pct, tr
 from ui.policy import draft_payload, policy_actions, policy_in_force, policy_label
+from ui.session import lang
 from ui.tables import show_flash
 from ui.text import show_frame
 
@@ -48,14 +49,14 @@ def tuning() -> None:
     k[3].metric(tr("observed_bad_rate"), "–" if result.n_approved_with_outcome == 0 else pct(result.observed_bad_rate, 2),
                 help=tr("observed_help", n=count(result.n_approved_with_outcome)))
     k = st.columns(4)
-    k[0].metric(tr("expected_loss"), krw(result.expected_loss_krw))
-    k[1].metric(tr("interest_revenue"), krw(result.interest_revenue_krw))
-    k[2].metric(tr("broker_fee_revenue"), krw(result.broker_fee_revenue_krw))
-    k[3].metric(tr("profit"), krw(result.profit_krw))
+    k[0].metric(tr("expected_loss"), krw(result.expected_loss_krw, short=True))
+    k[1].metric(tr("interest_revenue"), krw(result.interest_revenue_krw, short=True))
+    k[2].metric(tr("broker_fee_revenue"), krw(result.broker_fee_revenue_krw, short=True))
+    k[3].metric(tr("profit"), krw(result.profit_krw, short=True))
     table = curves.table(step=5, policy=draft)
     st.plotly_chart(curves_figure(table, approve, {"approval": tr("approval_rate"), "bad": tr("expected_bad_rate"),
                                                    "profit": tr("profit"), "loss": tr("expected_loss"),
-                                                   "x": tr("approve_cutoff")}), width="stretch")
+                                                   "x": tr("approve_cutoff")}, lang()), width="stretch")
 
     st.subheader(tr("compare_title", published=policy_label(in_force)))
     comparison = compare_policies(frame, draft, published)

@@ -10,8 +10,9 @@ from ui.cache import current_book
 from cb_core.errors import CBError
 from ui.display import quality_frame, show_present, source_text
 from ui.errors import show_engine_error
-from ui.labels import count, label_func, tr
+from ui.labels import count, kst, label_func, tr
 from ui.tables import audit, flash, show_flash
+from ui.text import plain
 
 QUALITY_UNITS = {"missing": "count", "missing_share": "pct", "distinct": "count", "min": "num2", "median": "num2",
                  "max": "num2"}
@@ -24,13 +25,18 @@ if book is None:
     st.info(tr("data_no_book"))
 else:
     st.subheader(tr("data_current"))
+    # source and fingerprint as a line of text: as metrics their values were cut ("데모 데이터 (…")
+    st.markdown(f"{plain(tr('data_source'))}: {source_text(book.source)} · "  # file names: escaped there
+                f"{plain(tr('data_fingerprint'))}: {plain(book.fingerprint)}")
     cols = st.columns(4)
-    cols[0].metric(tr("data_source"), source_text(book.source))  # file names: untrusted (escaped there)
-    cols[1].metric(tr("data_fingerprint"), book.fingerprint)
-    cols[2].metric(tr("data_merchants"), count(len(book.merchants)))
-    cols[3].metric(tr("data_activity_rows"), count(len(book.activity)))
+    cols[0].metric(tr("data_merchants"), count(len(book.merchants)))
+    cols[1].metric(tr("data_activity_rows"), count(len(book.activity)))
     st.success(tr("data_valid", last_month=book.last_month,
                   outcomes=0 if book.outcomes is None else len(book.outcomes)))
+    books = workspace.stored_books()
+    in_use = books.loc[books["in_use"], "last_in_use"]
+    if not in_use.empty:  # when it was installed (made the book in use), in Korea time
+        st.caption(tr("data_installed_at", at=kst(in_use.iloc[0])))
     st.caption(tr("data_kept_books", n=get_settings().keep_replaced_books))
 
     st.subheader(tr("data_quality"))

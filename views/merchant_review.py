@@ -5,8 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from cb_core.config import get_settings
-from cb_core.data import categories, feature_catalog, regions
-from cb_core.explain import what_if
+from cb_core.data import categories, regions
 from cb_core.explain import TREND_METRICS, explain_merchant, find_merchants, merchant_trends, waterfall_table
 from cb_core.reports import mask_frame
 from cb_core.strategy import decisions
@@ -23,6 +22,7 @@ from ui.session import lang, role
 from ui.tables import show_flash, show_table
 from ui.text import cell, plain, show_frame
 from ui.watch_panels import render_merchant_loans
+from ui.what_if_panel import render_what_if
 
 st.title(tr("nav_merchant_review"))
 show_flash()
@@ -70,22 +70,22 @@ facts = {
 }
 show_frame(pd.DataFrame({tr("review_field"): list(facts), tr("review_value"): [str(v) for v in facts.values()]}))
 
-left, right = st.columns([3, 2])
-with left:
-    st.subheader(tr("review_waterfall"))
-    st.plotly_chart(waterfall_figure(waterfall_table(model, ex.points, lang()), "", tr("points")), width="stretch")
-with right:
-    st.subheader(tr("review_reasons"))
-    st.caption(tr("review_reasons_help", cutoff=int(policy.approve_cutoff), band=int(band)))
-    reasons = ex.reasons.assign(value=ex.reasons["value_text"], peer_percentile=ex.reasons["peer_percentile"].map(
-        lambda p: "–" if pd.isna(p) else f"{p:.0f}"))  # a missing value has no percentile: never "nan"
-    reasons = reasons.rename(columns={"label": tr("col_feature"), "reason": tr("col_reason"), "value": tr("col_value"),
-                                      "peer_percentile": tr("col_peer_pct"), "delta_points": tr("col_delta_points"),
-                                      "actionable": tr("col_actionable")})
+# one above the other: beside the waterfall the reasons' six columns were cut at 1440 px
+st.subheader(tr("review_waterfall"))
+st.plotly_chart(waterfall_figure(waterfall_table(model, ex.points, lang()), "", tr("points")), width="stretch")
+st.subheader(tr("review_reasons"))
+st.caption(tr("review_reasons_help", cutoff=int(policy.approve_cutoff), band=int(band)))
+reasons = ex.reasons.assign(value=ex.reasons["value_text"], peer_percentile=ex.reasons["peer_percentile"].map(
+    lambda p: "–" if pd.isna(p) else f"{p:.0f}"))  # a missing value has no percentile: never "nan"
+reasons = reasons.rename(columns={"label": tr("col_feature"), "reason": tr("col_reason"), "value": tr("col_value"),
+                                  "peer_percentile": tr("col_peer_pct"), "delta_points": tr("col_delta_points"),
+                                  "actionable": tr("col_actionable")})
+if ex.reasons.empty:
+    st.success(tr("review_no_reasons"))
+else:
     show_table(reasons[[tr("col_feature"), tr("col_reason"), tr("col_value"), tr("col_peer_pct"),
-                        tr("col_delta_points"), tr("col_actionable")]].round(1), f"reasons_{merchant_id}.csv", "dl_reasons")
-    if ex.reasons.empty:
-        st.success(tr("review_no_reasons"))
+                        tr("col_delta_points"), tr("col_actionable")]].round(1), f"reasons_{merchant_id}.csv",
+               "dl_reasons")
 
 st.subheader(tr("review_trends"))
 trends = merchant_trends(book, merchant_id)
@@ -95,30 +95,7 @@ st.plotly_chart(trends_figure(trends, bands, list(TREND_METRICS), {m: tr(f"metri
                               tr("chart_band"), tr("chart_median"), tr("chart_merchant")), width="stretch")
 
 
-@st.fragment
-def what_if_panel() -> None:
-    st.subheader(tr("review_what_if"))
-    catalog, language = feature_catalog(), lang()
-    options = [f for f in model.features if catalog.get(f) and catalog[f].actionable]
-    chosen = st.multiselect(tr("review_what_if_features"), options, max_selections=4, key="wi_features", placeholder=tr("choose_features"),
-                            format_func=lambda f: model.feature_label(f, language))
-    changes = {}
-    for f in chosen:
-        current = ex.values[f]
-        changes[f] = st.number_input(model.feature_label(f, lang()), value=float(0 if pd.isna(current) else current),
-                                     key=f"wi_{f}", format="%.4f")
-    if changes:
-        with engine_errors():
-            result = what_if(model, ex.values, changes)
-        cols = st.columns(3)
-        cols[0].metric(tr("review_score"), result["score"], delta=result["score_change"])
-        cols[1].metric(tr("review_grade"), result["grade"], delta=result["grade"] - result["grade_before"],
-                       delta_color="inverse")
-        cols[2].metric(tr("review_pd"), f"{result['pd']:.2%}", delta=f"{result['pd'] - result['pd_before']:+.2%}",
-                       delta_color="inverse")
-
-
-what_if_panel()
+render_what_if(model, ex.values)
 render_merchant_loans(book, merchant_id, catalog_in_use()[1])
 render_offers(book, model, merchant_id, ex.values, ex.score, ex.grade)
 current = render_decision(merchant_id, ex, model.version, in_force, str(decision))

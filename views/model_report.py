@@ -7,11 +7,13 @@ import streamlit as st
 from cb_core.model import metrics as M
 from cb_core.explain import dependence, importance, peer_percentiles
 from ui import cache
-from ui.charts import (beeswarm_figure, calibration_figure, dependence_figure, importance_figure, ks_figure,
-                       roc_figure)
+from cb_core.data import feature_catalog
+from ui.charts import (beeswarm_figure, calibration_figure, dependence_figure, feature_axis, importance_figure,
+                       ks_figure, roc_figure)
+from ui.charts_report import gains_figure, psi_figure
 from ui.errors import require_book_and_model
 from ui.display import show_present, value_label
-from ui.labels import number, pct, tr
+from ui.labels import kst, number, pct, tr
 from ui.model_choice import chosen_model, model_name, show_model_choice
 from ui.report_text import point_in_time_text, windows_frame
 from ui.session import lang
@@ -32,7 +34,7 @@ card, extra = model.card, cache.model_report(model)
 m = card["metrics"]
 val = card["validation"]
 test = val.get("test") or val["valid"]  # models trained before the three windows have no test window
-st.caption(tr("report_caption", version=model.version, created=card["created"][:10],
+st.caption(tr("report_caption", version=model.version, created=kst(card["created"]),
               train=", ".join(val["train"]["periods"]) or "–", valid=", ".join(test["periods"]) or "–",
               rows=f"{test['rows']:,}", bads=f"{test['bads']:,}"))
 c = st.columns(6)
@@ -76,8 +78,13 @@ if v is not None and len(v):
         st.plotly_chart(calibration_figure(cal, {"observed": tr("cal_observed"), "x": tr("cal_x"), "y": tr("cal_y")}),
                         width="stretch")
         show_present(cal, CALIBRATION_UNITS, "calibration.csv", "dl_cal")
-    with tabs[3]:
-        show_present(M.gains_table(v["score"], v["defaulted_12m"], kind="score"), GAINS_UNITS, "gains.csv", "dl_gains")
+    with tabs[3]:  # the test window's rows: the model never chose on them
+        gains = M.gains_table(v["score"], v["defaulted_12m"], kind="score")
+        window = "–".join(dict.fromkeys([test["periods"][0], test["periods"][-1]])) if test["periods"] else "–"
+        st.plotly_chart(gains_figure(gains, {"title": tr("chart_gains_title", window=window), "x": tr("chart_gains_x"),
+                                             "y": tr("chart_gains_y"), "model": tr("chart_gains_model"),
+                                             "random": tr("chart_gains_random")}), width="stretch")
+        show_present(gains, GAINS_UNITS, "gains.csv", "dl_gains")
 
 st.subheader(tr("report_importance"))
 sample, points = cache.sample_points(book, model)
@@ -93,10 +100,12 @@ def label_of(feature: str) -> str:
 left, right = st.columns(2)
 left.plotly_chart(importance_figure(imp, label_of, tr("mean_abs_points")), width="stretch")
 top = imp["feature"].head(10).tolist()
-right.plotly_chart(beeswarm_figure(points, peer_percentiles(sample[top]), top, label_of, tr("points")),
-                   width="stretch")
+right.plotly_chart(beeswarm_figure(points, peer_percentiles(sample[top]), top, label_of, tr("points"),
+                                   tr("col_peer_pct")), width="stretch")
 feature = st.selectbox(tr("report_dependence"), model.features, format_func=label_of, key="dep_feature")
-st.plotly_chart(dependence_figure(dependence(points, sample, feature), label_of(feature), tr("points")),
+dep = dependence(points, sample, feature)
+unit = feature_catalog()[feature].unit if feature in feature_catalog() else ""
+st.plotly_chart(dependence_figure(dep, label_of(feature), tr("points"), feature_axis(unit, dep["value"], lang())),
                 width="stretch")
 
 st.subheader(tr("report_stability"))
@@ -105,5 +114,9 @@ score_psi = M.psi_table(pd.Series(extra.get("training_scores") or [], dtype=floa
 st.metric(tr("report_score_psi"), number(score_psi["psi"].sum(), 3), help=tr("psi_help"))
 if extra.get("training_sample") is not None:
     feats = [f for f in model.features if f in extra["training_sample"].columns]
-    show_present(M.psi_by_column(extra["training_sample"], cache.snapshot(book), columns=feats), {"psi": "num3"},
-                 "feature_psi.csv", "dl_psi", {"column": value_label, "band": value_label})
+    feature_psi = M.psi_by_column(extra["training_sample"], cache.snapshot(book), columns=feats)
+    st.plotly_chart(psi_figure(feature_psi, label_of, (M.PSI_WATCH, M.PSI_SHIFT), {
+        "title": tr("chart_psi_title"), "x": tr("chart_psi_x"), "watch": tr("chart_psi_watch"),
+        "shift": tr("chart_psi_shift"), "stable": tr("val_stable"), "watch_band": tr("val_watch"),
+        "shift_band": tr("val_shift")}), width="stretch")
+    show_present(feature_psi, {"psi": "num3"}, "feature_psi.csv", "dl_psi", {"column": value_label, "band": value_label})

@@ -52,11 +52,13 @@ k[0].metric(tr("data_merchants"), count(len(view)))
 k[1].metric(tr("approval_rate"), pct(result.approval_rate))
 k[2].metric(tr("expected_bad_rate"), pct(result.expected_bad_rate, 2))
 k[3].metric(tr("thin_file_share"), pct(view["thin_file"].mean()))
-k[4].metric(tr("expected_loss"), krw(result.expected_loss_krw))
+k[4].metric(tr("expected_loss"), krw(result.expected_loss_krw, short=True))
 
 left, right = st.columns(2)
-left.plotly_chart(score_histogram_figure(view["score"], policy.approve_cutoff, policy.refer_cutoff,
-                                         tr("review_score"), tr("count")), width="stretch")
+left.plotly_chart(score_histogram_figure(
+    view["score"], policy.approve_cutoff, policy.refer_cutoff, tr("review_score"), tr("count"),
+    line_labels=(tr("chart_approve_line", cutoff=int(policy.approve_cutoff)),
+                 tr("chart_refer_line", cutoff=int(policy.refer_cutoff)))), width="stretch")
 right.plotly_chart(grade_bar_figure(view["grade"], tr("review_grade"), tr("count")), width="stretch")
 
 st.subheader(tr("portfolio_by_segment"))

@@ -14,7 +14,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "partner": ("POOL_INPUT_COLUMNS", "PARTNER_ROLE", "PartnerPool", "by_product_table", "kpis", "partner_pool",
                 "partner_products", "partners", "pool_input", "products_table", "report_html", "sample_merchants"),
     "explanation": ("INFO_GROUPS", "ExplanationRecord", "explanation_record", "explanation_text",
-                    "information_weights"),
+                    "information_weights", "issue_date"),
     "booked_book": ("CONCENTRATION_BY", "DELINQUENCY_KEYS", "HHI_HIGH", "HHI_MODERATE", "PartnerBook", "hhi",
                     "hhi_reading", "partner_book"),
     "booked_tables": ("PARTNER_VINTAGE_MOBS", "RAW_PARTS", "book_kpis", "booked_book_html", "concentration_summary",

@@ -10,12 +10,12 @@ explained merchant; :func:`explanation_text` renders it as plain text for the me
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 
 from ..data import feature_catalog
-from ..i18n import t
+from ..i18n import KST_OFFSET_HOURS, t
 
 INFO_GROUPS: tuple[str, ...] = ("sales", "returns", "customers", "operations", "marketing", "business", "credit",
                                 "region")
@@ -69,7 +69,16 @@ class ExplanationRecord:
     policy_version: int | None
     reasons: pd.DataFrame
     weights: pd.DataFrame
-    issued_on: str = field(default_factory=lambda: date.today().isoformat())
+    issued_on: str = field(default_factory=lambda: issue_date())
+
+
+def issue_date(now: datetime | None = None) -> str:
+    """The date of issue in Korea (``now``, default the current time; naive is taken as UTC): a
+    record asked for at 20:00 UTC is issued on the next day in Korea, not on the server's date."""
+    now = datetime.now(timezone.utc) if now is None else now
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    return now.astimezone(timezone(timedelta(hours=KST_OFFSET_HOURS))).date().isoformat()
 
 
 def explanation_record(ex, business_name: str, data_month: str, model_version: str, lang: str = "ko",

@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..data import categories, regions
 from ..errors import ConfigError
-from ..i18n import format_krw, t
+from ..i18n import format_krw, format_kst, t
 from ..loans import block_offers
 from ..offers import AMORTIZING
 from ..offers import match_book
@@ -320,7 +320,7 @@ def report_html(pool: PartnerPool, sample: pd.DataFrame, *, lang: str, generated
     name = pool.partner_ko if lang == "ko" else pool.partner
     kpi_html = "".join(f"<div class=\"kpi\"><div class=\"label\">{_esc(k)}</div><div class=\"value\">{_esc(v)}</div>"
                        f"</div>" for k, v in kpis(pool, lang))
-    meta = t("pview_report_meta", lang, at=f"{generated_at:%Y-%m-%d %H:%M} UTC", model=model_version,
+    meta = t("pview_report_meta", lang, at=format_kst(generated_at, lang), model=model_version,
              book=book_label, lgd=f"{pool.lgd:.0%}", merchants=f"{pool.n_merchants:,}")
     sections = [
         f"<h1>{_esc(t('pview_report_title', lang, partner=name))}</h1>",

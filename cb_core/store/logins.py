@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import AuthError
+from ..i18n import format_kst
 from ._actor import user_row
 from ._gateway import write_audit
 from .passwords import PasswordCheck
@@ -164,7 +165,8 @@ def record_login(session: Session, name: str, check: PasswordCheck, now: datetim
         until = row.locked_until.strftime("%Y-%m-%d %H:%M UTC")
         return LoginOutcome(None, LoginError(
             "login_locked", f"account {name!r} is locked after {rules.max_failed_logins} failed logins until "
-                            f"{until}; try again then, from this device, or ask an admin to unlock it", until=until))
+                            f"{until}; try again then, from this device, or ask an admin to unlock it",
+            until=format_kst(row.locked_until)))  # what the sign-in form shows: Korea time, zone named
     if row.disabled:
         write_audit(session, name, "login.failed", "user", name, None, {"reason": "disabled"}, at=now)
         return LoginOutcome(None, LoginError("login_disabled", f"account {name!r} is disabled; ask an admin"))

@@ -69,6 +69,27 @@ def test_the_rules_catch_what_they_should():
     assert text_problems([("caption.body", "wrong user name or password")], "en") == []
 
 
+def test_the_axis_rule_catches_default_ticks_on_large_numbers():
+    """Counts or won amounts of 10,000 and more on plotly's default ticks read "10k" / "1.5B": caught,
+    whether plotly wrote the values as a list or as a typed array; a tickformat or own ticks pass."""
+    import numpy as np
+    import plotly.graph_objects as go
+
+    from tests.support.visible import axis_format_problems
+
+    typed = go.Figure(go.Bar(x=np.arange(3), y=np.array([100, 4_000, 12_000])))
+    listed = go.Figure(go.Scatter(x=[1.5e9, 2e9], y=[0.1, 0.2], xaxis="x2"))
+    assert axis_format_problems(typed.to_json()) == ["chart yaxis: values up to 12,000 with plotly's default ticks"]
+    assert axis_format_problems(listed.to_json()) == ["chart xaxis2: values up to 2,000,000,000 with plotly's default ticks"]
+    assert axis_format_problems(typed.update_layout(yaxis_tickformat=",d").to_json()) == []
+    assert axis_format_problems(go.Figure(go.Bar(y=[9_999])).to_json()) == []
+    assert text_problems([("axis-format", "chart yaxis: values up to 12,000")], "en") != []
+    months = go.Figure(go.Scatter(x=["2026-03", "2026-04"], y=[1, 2]))
+    assert axis_format_problems(months.to_json()) == [
+        "chart xaxis: months with plotly's default date ticks (English month names)"]
+    assert axis_format_problems(months.update_xaxes(tickformat="%Y-%m").to_json()) == []
+
+
 @pytest.mark.parametrize("file,role,lang", CASES)
 def test_page_reads_in_its_language(app_users, data_texts, file, role, lang):
     app = app_as(USER_OF_ROLE[role], app_users)

@@ -67,9 +67,9 @@ def test_offers_are_ranked_with_terms_and_missed_products_say_why(own_store, sco
     assert shown["Total cost of credit"].tolist() == [format_krw(v, "en") for v in eligible["total_cost_krw"]]
     advance = shown.set_index("Product").loc["FlowPay Settlement Advance"]
     assert advance["APR"].startswith("≈ ") and advance["Repayment"].startswith("12% of daily settlements withheld")
-    out = app.dataframe[1].value
-    assert out["Product"].tolist() == missed["name_en"].tolist()
-    assert out["Failed rules"].tolist() == ["; ".join(r) for r in missed["reasons_en"]]
+    out = app.dataframe[1].value  # one row per failed rule
+    assert out["Product"].tolist() == [n for n, r in zip(missed["name_en"], missed["reasons_en"]) for _ in r]
+    assert out["Failed rules"].tolist() == [rule for r in missed["reasons_en"] for rule in r]
 
 
 def test_failed_rules_follow_the_session_language(own_store, scored, candidate):
@@ -77,8 +77,8 @@ def test_failed_rules_follow_the_session_language(own_store, scored, candidate):
     expected = offers_for(scored.loc[candidate], load_products())
     missed = expected[~expected["eligible"]]
     out = app.dataframe[1].value
-    assert out["상품"].tolist() == missed["name"].tolist()
-    assert out["미충족 조건"].tolist() == ["; ".join(r) for r in missed["reasons_ko"]]
+    assert out["상품"].tolist() == [n for n, r in zip(missed["name"], missed["reasons_ko"]) for _ in r]
+    assert out["미충족 조건"].tolist() == [rule for r in missed["reasons_ko"] for rule in r]
 
 
 def test_recourse_for_a_missed_product_lists_changes_with_points(own_store, scored, candidate, trained):

@@ -48,6 +48,29 @@ def test_format_krw(amount, ko, en):
     assert format_krw(amount, "en") == en
 
 
+@pytest.mark.parametrize("amount, ko, ko_short, en", [
+    (1_250_030_000_000, "1조 2,500억 3,000만원", "1.25조원", "₩1.3T"),  # 1조 = 10,000억
+    (532_900_000, "5억 3,290만원", "5.33억원", "₩533M"),
+    (99_994_999, "9,999만원", "9,999만원", "₩100M"),   # short only from 1억: below it the full form is short
+    (99_995_000, "1억원", "1.00억원", "₩100M"),         # rounds up to 1.00억
+    (999_960_000, "9억 9,996만원", "10.0억원", "₩1.0B"),  # rounding carries into the next digit / unit
+    (999_600_000_000, "9,996억원", "1.00조원", "₩1.0T"),
+    (-1_500_000_000, "-15억원", "-15.0억원", "-₩1.5B"), (999_950, "100만원", "100만원", "₩1.0M"),
+])
+def test_format_krw_large_and_short(amount, ko, ko_short, en):
+    assert format_krw(amount, "ko") == ko
+    assert format_krw(amount, "ko", short=True) == ko_short
+    assert format_krw(amount, "en", short=True) == format_krw(amount, "en") == en
+
+
+def test_a_short_amount_fits_a_headline_column():
+    """Every amount up to 999조, short, is at most 8 characters in Korean (9 with a sign): a row of five
+    metrics at 1440 px holds that (tests/browser/test_browser_clipping.py checks the pages)."""
+    amounts = [10 ** e * m for e in range(0, 15) for m in (1, 1.23456, 4.99949, 9.99951, 9.4444)]
+    longest = max((format_krw(a, "ko", short=True) for a in amounts), key=len)
+    assert len(longest) <= 8, longest
+
+
 @pytest.mark.parametrize("fraction, kw, ko, en", [
     (0.01234, {}, "1.2%", "1.2%"), (0.5, {"digits": 0}, "50%", "50%"), (0.0004, {"digits": 2}, "0.04%", "0.04%"),
     (0.004, {"signed": True}, "+0.4%p", "+0.4 pp"), (-0.0125, {"signed": True, "digits": 2}, "-1.25%p", "-1.25 pp"),

@@ -3,6 +3,8 @@
 figures (the new Book performance and Watch-list pages included: each renders in both languages)."""
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from playwright.sync_api import expect
 
@@ -10,11 +12,19 @@ from tests.support.app import browser_open, browser_page
 
 pytestmark = pytest.mark.browser
 
-PAGES = ("", "cutoffs", "merchant_review", "model_report", "partner_view", "book_performance", "watchlist")  # "" is Portfolio
+PAGES = ("", "cutoffs", "merchant_review", "model_report", "partner_view", "book_performance", "watchlist", "data")  # "" is Portfolio
 CLIPPED = """() => [...document.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricLabel"]')]
   .flatMap(m => [m, ...m.querySelectorAll('*')])
   .filter(e => e.scrollWidth > e.clientWidth + 1)
   .map(e => e.closest('[data-testid="stMetric"]').innerText.replace(/\\s+/g, ' '))"""
+
+
+def test_chromium_has_a_korean_font():
+    """Without one (fonts-nanum, installed by scripts/test.sh) Korean renders as boxes of another width,
+    and the clipping check below measures the wrong text: "5억 3,290만원" fitted as boxes and was cut
+    with the real glyphs."""
+    fonts = subprocess.run(["fc-list", ":lang=ko", "family"], capture_output=True, text=True, timeout=60).stdout
+    assert fonts.strip(), "no font with Korean glyphs: apt-get install fonts-nanum"
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def test_payload_merchants_and_upload_names_render_as_text(watched, payload_serv
     search.press("Enter")
     expect(page.get_by_test_id("stMain")).to_contain_text(MARKDOWN_LINK)
     page.get_by_test_id("stSidebarNav").get_by_text("데이터").click()
-    expect(page.get_by_test_id("stMetric").first).to_contain_text("업로드: ")  # the source said in words
+    expect(page.get_by_test_id("stMain")).to_contain_text("출처: 업로드: ")  # the source said in words
     _assert_no_payload_markup(page, requests)
     assert MARKDOWN_IMAGE + ".csv, " + HTML_IMG in _main_text(page).replace("\u2060", "")  # shown, as text
 

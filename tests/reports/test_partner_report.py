@@ -132,7 +132,7 @@ def test_report_is_self_contained_escaped_and_holds_one_partner_only(small_book,
     others = products[products["partner"] != "FlowPay"]
     leaked = [v for col in ("product_id", "name", "name_en", "partner", "partner_ko") for v in others[col] if v in html]
     assert not leaked
-    assert f"{pool.n_eligible:,}" in html and "2026-11-01 09:30 UTC" in html
+    assert f"{pool.n_eligible:,}" in html and "2026-11-01 18:30 KST" in html  # 09:30 UTC, in Korea time
     assert "<script" not in html and "<link" not in html and "src=" not in html
     assert not [n for n in small_book.merchants["owner_name"] if n in html]
 

@@ -154,8 +154,9 @@ def test_lockout_parameters_are_configurable(db_url):
             with pytest.raises(AuthError, match="^wrong user name or password$"):
                 store.authenticate("kim", "nope nope", now=T0, client="10.0.0.2")
         assert store.get_user("kim").locked_until == T0 + timedelta(minutes=1)
-        with pytest.raises(AuthError, match="locked after 2 failed logins until 2026-06-15 09:01 UTC"):
+        with pytest.raises(AuthError, match="locked after 2 failed logins until 2026-06-15 09:01 UTC") as locked:
             store.authenticate("kim", PASSWORD, now=T0, client="10.0.0.2")
+        assert locked.value.params == {"until": "2026-06-15 18:01 KST"}  # what the sign-in form shows: Korea time
         with pytest.raises(AuthError, match="^wrong user name or password$"):  # the third failure in a row ...
             store.authenticate("kim", "nope nope", now=T0, client="10.0.0.2")
         with pytest.raises(AuthError, match="^too many failed logins from this connection; try again in 1 s$"):

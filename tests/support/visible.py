@@ -10,6 +10,7 @@ text labels and categorical axis values). :func:`text_problems` lists what break
 """
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any, Iterator
@@ -123,6 +124,7 @@ def _figure_strings(spec: str) -> Iterator[tuple[str, str]]:
     for trace in fig.get("data", []):
         if trace.get("showlegend", True) is not False:
             yield "chart.trace", str(trace.get("name") or "")
+        yield "chart.colorbar", title(((trace.get("marker") or {}).get("colorbar") or {}).get("title"))
         template = re.sub(r"%\{[^}]*\}|<extra>.*?</extra>|<br>", " ", str(trace.get("hovertemplate") or ""))
         yield "chart.hover", template
         for key in ("text", "hovertext", "x", "y", "labels"):
@@ -133,6 +135,48 @@ def _figure_strings(spec: str) -> Iterator[tuple[str, str]]:
                 for v in values[:200]:
                     if isinstance(v, str):
                         yield f"chart.{key}", v
+
+
+def _numbers(values: Any) -> np.ndarray:
+    """A trace's x or y as floats: a list, or plotly's typed array ``{"dtype", "bdata"[, "shape"]}``;
+    anything else (dates, categories) gives an empty array."""
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).astype(float).ravel()
+    if isinstance(values, list):
+        nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        return np.asarray(nums, dtype=float)
+    return np.empty(0)
+
+
+_MONTH = re.compile(r"^\d{4}-\d{2}(-\d{2})?")
+
+
+def axis_format_problems(spec: str) -> list[str]:
+    """Numeric axes whose data reach 10,000 with plotly's default ticks, which read ``10k``, ``1.5B``
+    (SI prefixes, not 만/억 nor thousands separators): they need a ``tickformat`` or their own ticks
+    (``tickvals``/``ticktext``, as :func:`ui.charts.krw_axis` sets). Months on a date axis without a
+    ``tickformat`` read "Mar 2026" in English on every page."""
+    fig = json.loads(spec)
+    layout = fig.get("layout", {})
+    found = []
+    for trace in fig.get("data", []):
+        if trace.get("type") in ("heatmap", "pie", "table", "indicator"):
+            continue
+        for letter in ("x", "y"):
+            ref = str(trace.get(f"{letter}axis") or letter)
+            name = f"{letter}axis{ref[1:]}"
+            axis = layout.get(name) or {}
+            if axis.get("type") in ("category", "date", "log") or axis.get("tickformat") or axis.get("tickvals"):
+                continue
+            raw = trace.get(letter)
+            if isinstance(raw, list) and any(isinstance(v, str) and _MONTH.match(v) for v in raw[:50]):
+                found.append(f"chart {name}: months with plotly's default date ticks (English month names)")
+                continue
+            values = _numbers(raw)
+            values = values[np.isfinite(values)]
+            if values.size and np.abs(values).max() >= 10_000:
+                found.append(f"chart {name}: values up to {np.abs(values).max():,.0f} with plotly's default ticks")
+    return sorted(set(found))
 
 
 def visible_texts(app: Any) -> list[tuple[str, str]]:
@@ -147,6 +191,7 @@ def visible_texts(app: Any) -> list[tuple[str, str]]:
             out.extend((f"{kind}:{w}", t) for w, t in _frame_strings(node))
         if kind == "plotly_chart" and proto.spec:
             out.extend((f"{kind}:{w}", t) for w, t in _figure_strings(proto.spec))
+            out.extend(("axis-format", t) for t in axis_format_problems(proto.spec))
         if kind == "exception":
             out.append(("exception", f"EXCEPTION {proto.type}: {proto.message}"))
             continue
@@ -183,7 +228,7 @@ def text_problems(texts: list[tuple[str, str]], lang: str, allowed: set[str] = f
     keys = set(strings())
     found: list[str] = []
     for where, text in texts:
-        if where == "exception":
+        if where in ("exception", "axis-format"):
             found.append(text)
             continue
         stripped = text.strip()
