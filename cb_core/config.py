@@ -96,9 +96,9 @@ class Settings:
             value = _checked(f.name, _TYPES[f.name], getattr(self, f.name), f.metadata)
             object.__setattr__(self, f.name, value)
         if not _ADDRESS.match(self.server_address):
-            raise ConfigError(f"server_address must be an IP address or host name; got {self.server_address!r}")
+            raise ConfigError(f"server_address must be an IP address or host name; got {self.server_address!r}", key="err_config_server_address_ip_address", server_address=self.server_address)
         if not _MONTH.match(self.demo_end_month):
-            raise ConfigError(f"demo_end_month must be a month YYYY-MM; got {self.demo_end_month!r}")
+            raise ConfigError(f"demo_end_month must be a month YYYY-MM; got {self.demo_end_month!r}", key="err_config_demo_end_month_month", demo_end_month=self.demo_end_month)
 
 
 @dataclass(frozen=True)
@@ -123,16 +123,16 @@ def _checked(name: str, kind: type, value: Any, meta: Any) -> Any:
     if kind is str and isinstance(value, os.PathLike):
         value = os.fspath(value)
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise ConfigError(f"{name} must be a {kind.__name__}; got {value!r}")
+        raise ConfigError(f"{name} must be a {kind.__name__}; got {value!r}", key="err_config_name_kind_got_value", name=name, kind=kind.__name__, value=value)
     if kind is float and not math.isfinite(value):
-        raise ConfigError(f"{name} must be a finite number; got {value!r}")
+        raise ConfigError(f"{name} must be a finite number; got {value!r}", key="err_config_name_finite_number_got", name=name, value=value)
     low, high, above = meta["low"], meta["high"], meta["above"]
     if low is not None and high is not None and not low <= value <= high:
-        raise ConfigError(f"{name} must be within {_number(low)}–{_number(high)}; got {_number(value)}")
+        raise ConfigError(f"{name} must be within {_number(low)}–{_number(high)}; got {_number(value)}", key="err_config_name_within_low_high", name=name, low=_number(low), high=_number(high), value=_number(value))
     if low is not None and high is None and value < low:
-        raise ConfigError(f"{name} must be at least {_number(low)}; got {_number(value)}")
+        raise ConfigError(f"{name} must be at least {_number(low)}; got {_number(value)}", key="err_config_name_least_low_got", name=name, low=_number(low), value=_number(value))
     if above is not None and not value > above:
-        raise ConfigError(f"{name} must be greater than {_number(above)}; got {_number(value)}")
+        raise ConfigError(f"{name} must be greater than {_number(above)}; got {_number(value)}", key="err_config_name_greater_than_above", name=name, above=_number(above), value=_number(value))
     return value
 
 
@@ -148,7 +148,7 @@ def _parse(setting: Setting, raw: str) -> Any:
         return setting.type(raw)
     except (TypeError, ValueError):
         raise ConfigError(
-            f"CB_{setting.name.upper()} must be a {setting.type.__name__}; got {raw!r}"
+            f"CB_{setting.name.upper()} must be a {setting.type.__name__}; got {raw!r}", key="err_config_cb_value_kind_got", value=setting.name.upper(), kind=setting.type.__name__, raw=raw
         ) from None
 
 
@@ -173,7 +173,7 @@ def get_settings(**overrides: Any) -> Settings:
     """
     unknown = set(overrides) - {s.name for s in SETTINGS}
     if unknown:
-        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}", key="err_config_unknown_setting_s_unknown", unknown=', '.join(sorted(unknown)))
     values: dict[str, Any] = {}
     for s in SETTINGS:
         raw = os.environ.get(f"CB_{s.name.upper()}")

@@ -43,6 +43,24 @@ def describe(exc: OSError, target: str | Path, what: str) -> str:
             "before stays in use. Free some space (or fix the folder's permissions) and try again")
 
 
+
+def _storage_error(exc: OSError, target: str | Path, what: str) -> StorageError:
+    """The StorageError of a failed write, keyed by its reason (the catalog says it in the user's language)."""
+    message, where, detail = describe(exc, target, what), str(target), exc.strerror or str(exc)
+    code = exc.errno or 0
+    if code == errno.ENOSPC:
+        return StorageError(message, key="err_disk_full", target=where, detail=detail)
+    if code == errno.EDQUOT:
+        return StorageError(message, key="err_disk_quota", target=where, detail=detail)
+    if code == errno.EFBIG:
+        return StorageError(message, key="err_disk_file_too_big", target=where, detail=detail)
+    if code == errno.EROFS:
+        return StorageError(message, key="err_disk_read_only", target=where, detail=detail)
+    if code in (errno.EACCES, errno.EPERM):
+        return StorageError(message, key="err_disk_permission", target=where, detail=detail)
+    return StorageError(message, key="err_disk_refused", target=where, detail=detail)
+
+
 _nesting = threading.local()
 
 
@@ -60,7 +78,7 @@ def disk_errors(target: str | Path, what: str) -> Iterator[None]:
     except OSError as exc:
         if depth:
             raise
-        raise StorageError(describe(exc, target, what)) from None
+        raise _storage_error(exc, target, what) from None
     finally:
         _nesting.depth = depth
 

@@ -61,7 +61,8 @@ class SchemaError(CBError):
 
     def __init__(self, problems: list[Problem], message: str | None = None) -> None:
         self.problems = list(problems)
-        super().__init__(message or self.report())
+        # said in the user's language as a count above the table of problems (each rule translated)
+        super().__init__(message or self.report(), key="err_schema_problems", n=len(self.problems))
 
     def report(self) -> str:
         lines = [f"{len(self.problems)} problem(s) in the input:"]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from functools import lru_cache
+from string import Formatter
 
 from .config import DATA_DIR
 from .errors import ConfigError
@@ -26,7 +28,7 @@ def strings() -> dict[str, dict[str, str]]:
             part = json.load(fh)
         twice = sorted(set(part) & set(merged))
         if twice:
-            raise ConfigError(f"label(s) defined twice, again in {path.name}: {', '.join(twice)}")
+            raise ConfigError(f"label(s) defined twice, again in {path.name}: {', '.join(twice)}", key="err_i18n_label_s_defined_twice", name=path.name, twice=', '.join(twice))
         merged.update(part)
     return merged
 
@@ -40,11 +42,11 @@ def t(key: str, lang: str = "ko", **fmt: object) -> str:
         If the key or language is unknown (a missing label is a bug, not a silent fallback).
     """
     if lang not in LANGUAGES:
-        raise ConfigError(f"language must be one of {', '.join(LANGUAGES)}; got {lang!r}")
+        raise ConfigError(f"language must be one of {', '.join(LANGUAGES)}; got {lang!r}", key="err_i18n_language_one_languages_got", LANGUAGES=', '.join(LANGUAGES), lang=lang)
     try:
         text = strings()[key][lang]
     except KeyError:
-        raise ConfigError(f"no {lang} text for label {key!r} in data/i18n/*.json") from None
+        raise ConfigError(f"no {lang} text for label {key!r} in data/i18n/*.json", key="err_i18n_lang_text_label_key", lang=lang, key_value=key) from None
     return text.format(**fmt) if fmt else text
 
 
@@ -173,3 +175,119 @@ def format_number(value: float | None, lang: str = "ko", digits: int = 0) -> str
     if _missing(value):
         return MISSING
     return f"{float(value):,.{digits}f}"
+
+
+# ----------------------------------------------------------------- engine errors in the user's language
+#: Parameters that name a field or setting: shown by its catalog label ``field_<value>`` when there is one.
+FIELD_PARAMS = frozenset({"name", "column", "field", "what", "f", "feature"})
+#: Parameters that hold a code with a label of its own (``decline`` -> ``decision_decline``).
+CODE_LABELS = {"decision": "decision_", "policy_decision": "decision_", "action": "watch_action_", "role": "role_"}
+
+
+def format_param(name: str, value: object, lang: str = "ko") -> str:
+    """One parameter of a keyed engine error, with the formatter of its unit, chosen by its name:
+    ``*_krw`` won, ``*_rate`` a fraction as %, ``months``/``*_months``,
+    ``days``/``*_days``, ``*_at`` a time in KST, ``n``/``n_*`` a count, ``*id``/``*version`` as written;
+    other numbers with separators and at most 4 decimals (never scientific notation); lists joined
+    with commas. Missing (None, NaN) gives "–"."""
+    if isinstance(value, BaseException):  # a cause: said in the language too when it has a key
+        return error_text(value, lang) or str(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        if value and all(isinstance(v, BaseException) for v in value):
+            return " / ".join(format_param(name, v, lang) for v in value)
+        return ", ".join(format_param(name, v, lang) for v in (sorted(value, key=str) if isinstance(value, (set, frozenset)) else value))
+    if name.endswith("_at") and not isinstance(value, (list, tuple, set, frozenset)) and not _missing(value):
+        try:
+            return format_kst(value, lang)
+        except (TypeError, ValueError):
+            return str(value)
+    if isinstance(value, str):
+        label = (f"field_{value.strip().replace(' ', '_')}" if name in FIELD_PARAMS
+                 else f"{CODE_LABELS[name]}{value}" if name in CODE_LABELS else "")
+        return t(label, lang) if label in strings() else value
+    if _missing(value) and not isinstance(value, (dict, bytes)):
+        return MISSING
+    if isinstance(value, bool):
+        return str(value).lower()
+    if name.endswith("_krw"):
+        return format_krw(value, lang)
+    if name.endswith("_rate"):  # a rate kept as a fraction (``*_pct`` fields here hold percent already)
+        return format_pct(value, lang)
+    if name == "months" or name.endswith("_months"):
+        return format_months(value, lang)
+    if name == "days" or name.endswith("_days"):
+        return format_days(value, lang)
+    if isinstance(value, (int, float)) or type(value).__module__ == "numpy":
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return str(value)
+        if name.endswith(("id", "version", "year")) and number.is_integer():
+            return str(int(number))
+        if name == "n" or name.startswith("n_") or number.is_integer():
+            return format_count(number, lang)
+        return f"{number:,.4f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def say(key: str, params: dict | None = None, lang: str = "ko", escape=None) -> str:
+    """The catalog text ``key`` in ``lang`` with ``params`` each shown by :func:`format_param`
+    (``escape``: applied to every shown value, e.g. to keep untrusted text plain on a page)."""
+    params = dict(params or {})
+    shown = {k: format_param(k, v, lang) for k, v in params.items()}
+    if params.get("hint") and f"field_hint_{params.get('name')}" in strings():  # a range's note, e.g. "a yearly fraction"
+        shown["hint"] = t(f"field_hint_{params['name']}", lang)
+    if escape is not None:
+        shown = {k: escape(v) for k, v in shown.items()}
+    return t(key, lang, **shown) if shown else t(key, lang)
+
+
+def error_text(exc: BaseException, lang: str = "ko", escape=None) -> str | None:
+    """An engine error said in ``lang`` from its catalog key and parameters; None when it has no key
+    (or the key is not in the catalog): then only its English message exists."""
+    key = getattr(exc, "key", None)
+    if not key or key not in strings():
+        return None
+    return say(key, getattr(exc, "params", {}), lang, escape)
+
+
+# ----------------------------------------------------------------- the data contract's rules
+@lru_cache(maxsize=1)
+def _rule_patterns() -> tuple[tuple[re.Pattern, str], ...]:
+    """Each ``rule_*`` catalog entry's English text as a pattern: its {params} match any text."""
+    out = []
+    for key, texts in strings().items():
+        if key.startswith("rule_"):
+            regex = "".join(re.escape(literal) + (f"(?P<{name}>.+?)" if name else "")
+                            for literal, name, _, _ in Formatter().parse(texts["en"]))
+            out.append((re.compile(regex + r"\Z", re.S), key))
+    return tuple(out)
+
+
+def rule_key(rule: str) -> tuple[str, dict[str, str]] | None:
+    """The catalog key and parameters of a broken rule's English text (a validation report's rule,
+    such as ``must be ≥ 0``), or None when the catalog has no such rule."""
+    for pattern, key in _rule_patterns():
+        found = pattern.match(rule)
+        if found:
+            return key, found.groupdict()
+    return None
+
+
+def translate_rule(rule: str, lang: str = "ko") -> str:
+    """A broken rule's text in ``lang`` through its rule key and parameters (a product's rule names its
+    field by its label ``prodfield_<field>`` and is itself translated); unknown rules stay as they are."""
+    if lang == "en":
+        return rule
+    found = rule_key(rule)
+    if found is None:
+        return rule
+    key, params = found
+    if "rule" in params:
+        params["rule"] = translate_rule(params["rule"], lang)
+    if key == "rule_duplicate_key" and lang == "ko":  # "merchant_id + month" / "merchant_id and month"
+        params = {k: v.replace(" + ", "·").replace(" and ", "·") for k, v in params.items()}
+    if key == "rule_product" and f"prodfield_{params['field']}" in strings():
+        params["field"] = t(f"prodfield_{params['field']}", lang)
+    t(key, lang)  # an unknown language is an error, as everywhere
+    return strings()[key][lang].format(**params)

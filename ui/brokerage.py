@@ -14,13 +14,14 @@ import pandas as pd
 import streamlit as st
 
 from cb_core.errors import ConflictError, SchemaError
+from cb_core.i18n import translate_rule
 from cb_core.offers import PRODUCT_FIELDS, PRODUCTS_FILE, REPAYMENT_TYPES, editor_problems, editor_table
 from cb_core.reports import PartnerPool
 from ui import cache
-from ui.errors import engine_errors
+from ui.errors import engine_errors, show_engine_error
 from ui.labels import label_func, tr
-from ui.session import user_name
-from ui.text import cell, show_frame
+from ui.session import lang, user_name
+from ui.text import show_frame
 
 #: The audit action of a partner report download.
 EXPORT_ACTION = "partner_report.export"
@@ -88,9 +89,8 @@ def save_catalog(records: list[dict[str, Any]], base_version: int | None) -> int
         except SchemaError as exc:
             st.error(tr("prodcat_invalid", n=len(exc.problems)), icon="⚠️")
             show_frame(problems_table(exc, records))
-        except ConflictError as exc:
-            st.error(tr("prodcat_conflict"), icon="⚠️")
-            st.code(cell(exc), language=None, wrap_lines=True)
+        except ConflictError as exc:  # who saved which version meanwhile, in the user's language
+            show_engine_error(exc, "prodcat_conflict")
     return None
 
 
@@ -98,6 +98,7 @@ def problems_table(exc: SchemaError, records: list[dict[str, Any]]) -> pd.DataFr
     """Every problem of a rejected catalog: row, product, field, what is wrong, what was given."""
     table = editor_problems(exc, records)
     table["field"] = [tr(f"prodfield_{f}") if f in PRODUCT_FIELDS else f for f in table["field"]]
+    table["problem"] = [translate_rule(p, lang()) for p in table["problem"]]  # through its rule key
     return table.rename(columns={
         "row": tr("prodcat_col_row"), "product": tr("prodcat_col_product"), "field": tr("prodcat_col_field"),
         "problem": tr("prodcat_col_problem"), "given": tr("prodcat_col_given")})

@@ -16,12 +16,13 @@ from cb_core import workspace
 from cb_core.data import Book
 from cb_core.data import feature_catalog
 from cb_core.errors import CBError, ModelError, SchemaError
-from cb_core.i18n import strings
+from cb_core.i18n import error_text, strings, translate_rule
 from cb_core.model import check_book_features
 from cb_core.store import DatabaseDamagedError
 from ui import cache
 from ui.labels import tr
-from ui.text import cell, plain, show_frame
+from ui.session import lang
+from ui.text import CELL_LIMIT, cell, plain, show_frame
 
 
 def show_engine_error(exc: CBError, title_key: str = "error_title") -> None:
@@ -32,8 +33,8 @@ def show_engine_error(exc: CBError, title_key: str = "error_title") -> None:
     elif isinstance(exc, SchemaError):
         st.error(tr("error_schema", n=len(exc.problems)), icon="⚠️")
         show_frame(problems_frame(exc))
-    elif not said_in_language(exc):
-        st.error(tr(title_key), icon="⚠️")
+    elif not said_in_language(exc, title_key):
+        st.error(tr(title_key), icon="⚠️")  # an error without a catalog key
         st.code(cell(exc), language=None, wrap_lines=True)  # messages quote values: plain text
 
 
@@ -57,19 +58,33 @@ def _halt(stop: bool) -> None:
         st.stop()
 
 
-def said_in_language(exc: CBError) -> bool:
+def engine_message(exc: CBError) -> str | None:
+    """An engine error's message in the user's language from its catalog key and parameters (each
+    value shown by the formatter of its unit, and kept plain text: names and file names may hold
+    Markdown); None when it has no key."""
+    return error_text(exc, lang(), escape=lambda shown: plain(shown, CELL_LIMIT))  # a cause may be a sentence
+
+
+def said_in_language(exc: CBError, title_key: str = "error_title") -> bool:
     """Show an engine error that carries a catalog key (``exc.key``/``exc.params``) in the user's
-    language, as ``st.error``; False (nothing shown) when it has none."""
-    if not exc.key or exc.key not in strings():
+    language, as one ``st.error`` (under ``title_key``'s words when a page gives its own title, such
+    as "the upload failed"); False (nothing shown) when it has none."""
+    message = engine_message(exc)
+    if message is None:
         return False
-    st.error(tr(exc.key, **{k: plain(v) for k, v in exc.params.items()}), icon="⚠️")  # values may be names
+    st.error(message if title_key == "error_title" else f"{tr(title_key)}\n\n{message}", icon="⚠️")
     return True
+
+
+def _table_label(table: str) -> str:
+    """A contract table by its label with its file name ("가맹점 (merchants)"), else as given."""
+    return tr(f"table_{table}") if f"table_{table}" in strings() else table
 
 
 def problems_frame(exc: SchemaError) -> pd.DataFrame:
     """A validation report as a table (shown with ``ui.text.show_frame``: plain text cells)."""
     return pd.DataFrame(
-        [{tr("problem_table"): p.table, tr("problem_column"): p.column, tr("problem_rule"): p.rule,
+        [{tr("problem_table"): _table_label(p.table), tr("problem_column"): p.column, tr("problem_rule"): translate_rule(p.rule, lang()),
           tr("problem_rows"): ", ".join(map(str, p.rows)) + (f" (+{p.n_rows - len(p.rows)})" if p.n_rows > len(p.rows) else ""),
           tr("problem_example"): p.example} for p in exc.problems])
 
@@ -81,8 +96,9 @@ def require_book_and_model() -> tuple[Book, object]:
         if model is not None:
             check_book_features(model.card["features"], feature_catalog(), str(workspace.current_model_dir()))
     except ModelError as exc:
-        st.error(tr("error_model_unusable"), icon="⚠️")
-        st.code(cell(exc), language=None, wrap_lines=True)
+        if not said_in_language(exc, "error_model_unusable"):
+            st.error(tr("error_model_unusable"), icon="⚠️")
+            st.code(cell(exc), language=None, wrap_lines=True)
         st.stop()
     if book is None or model is None:
         st.info(tr("review_no_model"))

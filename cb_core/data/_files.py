@@ -40,12 +40,12 @@ def _read_file(path: Path) -> bytes:
             kind = "a folder" if path.is_dir() else "not a regular file"
             hint = (" (a partitioned Parquet dataset? read it with python -m cb_core batch)"
                     if path.is_dir() and path.suffix == ".parquet" else "")
-            raise DataSourceError(f"cannot read {path}: it is {kind}, not a table file{hint}")
+            raise DataSourceError(f"cannot read {path}: it is {kind}, not a table file{hint}", key="err_files_cannot_read_path_kind", path=path, kind=kind, hint=hint)
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise DataSourceError(f"{path} is {size / 1024 ** 2:,.0f} MiB, more than the "
                                   f"{MAX_FILE_BYTES / 1024 ** 3:g} GiB a book file may have here; load a book this "
-                                  "size with python -m cb_core batch")
+                                  "size with python -m cb_core batch", key="err_files_path_size_mib_more", path=path, size=round(size / 1024 ** 2), MAX_FILE_BYTES=MAX_FILE_BYTES / 1024 ** 3)
         if path.suffix.lower() == ".parquet":
             return path.read_bytes()
         guard = _LineLength(str(path))
@@ -56,7 +56,7 @@ def _read_file(path: Path) -> bytes:
                 parts.append(chunk)
         return b"".join(parts)
     except OSError as exc:
-        raise DataSourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise DataSourceError(f"cannot read {path}: {exc.strerror or exc}", key="err_files_cannot_read_path_value", path=path, value=exc.strerror or exc) from None
 
 
 class _LineLength:
@@ -89,7 +89,8 @@ class _LineLength:
         return DataSourceError(
             f"{self.name}: line {self.line} is longer than {self.limit:,} bytes; a row of a book table is a few "
             "hundred bytes, so this is not a CSV table of merchants, monthly_activity or outcomes: export it "
-            "again with one row per line")
+            "again with one row per line", key="err_files_line_too_long", name=self.name, line=self.line,
+            limit=self.limit)
 
 
 def _check_lines(name: str, content: bytes) -> None:
@@ -109,19 +110,21 @@ def _read_files(files: dict[str, tuple[str, bytes]]) -> dict[str, pd.DataFrame]:
             else:
                 frames[table] = _parse_csv(name, content)
         except DataSourceError as exc:
-            errors.append(str(exc))
+            errors.append(exc)
+    if len(errors) == 1:
+        raise errors[0]  # the same message, said in the user's language without a list around it
     if errors:
-        raise DataSourceError("\n".join(errors))
+        raise DataSourceError("\n".join(map(str, errors)), key="err_files_unreadable", errors=errors)
     return frames
 
 
 def _parse_csv(name: str, content: bytes) -> pd.DataFrame:
     if content[:4] in _EXCEL_MAGIC:
-        raise DataSourceError(f"{name} is an Excel workbook, not CSV: save it as CSV (UTF-8)")
+        raise DataSourceError(f"{name} is an Excel workbook, not CSV: save it as CSV (UTF-8)", key="err_files_excel_not_csv", name=name)
     if content[:4] == _PARQUET_MAGIC:
-        raise DataSourceError(f"{name} is a Parquet file, not CSV: name it .parquet")
+        raise DataSourceError(f"{name} is a Parquet file, not CSV: name it .parquet", key="err_files_name_parquet_file_csv", name=name)
     if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise DataSourceError(f"{name} is UTF-16 text (Excel's 'Unicode Text'), not CSV: save it as CSV (UTF-8)")
+        raise DataSourceError(f"{name} is UTF-16 text (Excel's 'Unicode Text'), not CSV: save it as CSV (UTF-8)", key="err_files_name_utf_text_excel", name=name)
     _check_lines(name, content)
     text = _decode(name, content)
     if not text.strip():
@@ -129,15 +132,15 @@ def _parse_csv(name: str, content: bytes) -> pd.DataFrame:
     if (nul := text.find("\x00")) >= 0:
         line = text.count("\n", 0, nul) + 1
         raise DataSourceError(f"{name}: NUL bytes at line {line}: not a CSV text file (a binary or damaged "
-                              "file?); save it as CSV (UTF-8)")
+                              "file?); save it as CSV (UTF-8)", key="err_files_name_nul_bytes_line", name=name, line=line)
     try:
         header = next(csv.reader(io.StringIO(text)), [])
     except csv.Error as exc:
-        raise DataSourceError(f"{name} is not a well-formed CSV table: {exc}") from None
+        raise DataSourceError(f"{name} is not a well-formed CSV table: {exc}", key="err_files_csv_malformed", name=name, exc=exc) from None
     repeated = sorted({c for c in header if header.count(c) > 1})
     if repeated:
         raise DataSourceError(f"{name}: column(s) {', '.join(map(repr, repeated))} appear more than once "
-                              "in the header")
+                              "in the header", key="err_files_name_column_s_value", name=name, value=', '.join(map(repr, repeated)))
     try:
         return pd.read_csv(io.StringIO(text), dtype="str", keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, ValueError) as exc:
@@ -147,8 +150,9 @@ def _parse_csv(name: str, content: bytes) -> pd.DataFrame:
             raise DataSourceError(
                 f"{name} is not a well-formed CSV table: line {line} has {saw} fields but the header has "
                 f"{expected}; a value that contains a comma (such as 1,200,000 or a name) must be in double "
-                "quotes") from None
-        raise DataSourceError(f"{name} is not a well-formed CSV table: {exc}".strip()) from None
+                "quotes", key="err_files_csv_field_count", name=name, line=line, saw=saw, expected=expected) from None
+        raise DataSourceError(f"{name} is not a well-formed CSV table: {exc}".strip(), key="err_files_csv_malformed",
+                              name=name, exc=str(exc).strip()) from None
 
 
 def _decode(name: str, content: bytes) -> str:
@@ -174,17 +178,18 @@ def _decode(name: str, content: bytes) -> str:
 def _undecodable(name: str, content: bytes, offset: int, encodings: str) -> DataSourceError:
     line = content.count(b"\n", 0, offset) + 1
     return DataSourceError(f"{name}: byte 0x{content[offset]:02x} at byte offset {offset} (line {line}) "
-                           f"is not valid {encodings} text; save the file as CSV (UTF-8)")
+                           f"is not valid {encodings} text; save the file as CSV (UTF-8)", key="err_files_undecodable",
+                           name=name, byte=f"{content[offset]:02x}", offset=offset, line=line, encodings=encodings)
 
 
 def _parse_parquet(name: str, content: bytes) -> pd.DataFrame:
     if len(content) < 12 or content[:4] != _PARQUET_MAGIC or content[-4:] != _PARQUET_MAGIC:
         kind = "an Excel workbook" if content[:4] in _EXCEL_MAGIC else "not a complete Parquet file"
-        raise DataSourceError(f"{name} is {kind} (truncated, corrupt or another format)")
+        raise DataSourceError(f"{name} is {kind} (truncated, corrupt or another format)", key="err_files_name_kind_truncated_corrupt", name=name, kind=kind)
     try:
         frame = pd.read_parquet(io.BytesIO(content), engine="pyarrow")
     except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
-        raise DataSourceError(f"{name}: cannot read Parquet: {exc}") from None
+        raise DataSourceError(f"{name}: cannot read Parquet: {exc}", key="err_files_name_cannot_read_parquet", name=name, exc=exc) from None
     if any(n is not None for n in frame.index.names):
         frame = frame.reset_index()  # written with a named index: it holds a column
     return frame.reset_index(drop=True)
@@ -202,5 +207,5 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     if path.suffix.lower() not in (".csv", ".parquet"):
-        raise DataSourceError(f"{path}: use a .csv or .parquet file; got {path.suffix or 'no extension'}")
+        raise DataSourceError(f"{path}: use a .csv or .parquet file; got {path.suffix or 'no extension'}", key="err_files_path_use_csv_parquet", path=path, value=path.suffix or 'no extension')
     return _read_files({"table": (str(path), _read_file(path))})["table"]

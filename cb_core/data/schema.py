@@ -192,7 +192,7 @@ def _validate(tables: dict[str, pd.DataFrame], *, today: date | None, max_rows: 
               problems: tuple[tuple[str, str, str], ...] = ()) -> Book:
     """:func:`validate_tables` plus table-level problems found while reading (table, column, rule)."""
     if not isinstance(max_rows, int) or max_rows < 1:
-        raise ConfigError(f"max_rows must be a whole number ≥ 1; got {max_rows!r}")
+        raise ConfigError(f"max_rows must be a whole number ≥ 1; got {max_rows!r}", key="err_schema_max_rows_whole_number", max_rows=max_rows)
     today = today or date.today()
     found = [_table_level(t, c, r) for t, c, r in problems]
     for name, frame in tables.items():

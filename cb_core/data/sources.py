@@ -80,8 +80,9 @@ def read_book(source: str | Path, *, tables: dict[str, str] | None = None,
         return _read_database(source, names, today, max_rows)
     folder = Path(source)
     if not folder.is_dir():
-        raise DataSourceError(f"book folder not found: {folder}" if not folder.exists()
-                              else f"{folder} is a file, not a book folder")
+        if not folder.exists():
+            raise DataSourceError(f"book folder not found: {folder}", key="err_sources_book_folder_not_found", folder=folder)
+        raise DataSourceError(f"{folder} is a file, not a book folder", key="err_sources_book_folder_is_file", folder=folder)
     files: dict[str, tuple[str, bytes]] = {}
     problems: list[tuple[str, str, str]] = []
     for table in TABLES:
@@ -137,7 +138,7 @@ def _max_rows(settings: Settings | None = None) -> int:
 def _table_names(tables: dict[str, str] | None) -> dict[str, str]:
     unknown = set(tables or {}) - set(TABLES)
     if unknown:
-        raise ConfigError(f"tables may only rename {', '.join(TABLES)}; got {', '.join(sorted(unknown))}")
+        raise ConfigError(f"tables may only rename {', '.join(TABLES)}; got {', '.join(sorted(unknown))}", key="err_sources_tables_may_only_rename", TABLES=', '.join(TABLES), unknown=', '.join(sorted(unknown)))
     return {table: (tables or {}).get(table, table) for table in TABLES}
 
 
@@ -148,17 +149,17 @@ def _read_database(url: str, names: dict[str, str], today: date | None, max_rows
     try:
         parsed = sa.engine.make_url(url)
     except ArgumentError as exc:
-        raise DataSourceError(f"not a database URL: {exc}") from None
+        raise DataSourceError(f"not a database URL: {exc}", key="err_sources_database_url_exc", exc=exc) from None
     shown = parsed.render_as_string(hide_password=True)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
             and not Path(parsed.database).is_file():
-        raise DataSourceError(f"database file not found: {parsed.database}")  # sqlite would create it
+        raise DataSourceError(f"database file not found: {parsed.database}", key="err_sources_database_file_found_database", database=parsed.database)  # sqlite would create it
     frames: dict[str, pd.DataFrame] = {}
     problems: list[tuple[str, str, str]] = []
     try:
         engine = sa.create_engine(parsed)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        raise DataSourceError(f"cannot open {shown}: {exc}") from None
+        raise DataSourceError(f"cannot open {shown}: {exc}", key="err_sources_cannot_open_shown_exc", shown=shown, exc=exc) from None
     try:
         with engine.connect() as conn:
             for table in TABLES:
@@ -173,7 +174,7 @@ def _read_database(url: str, names: dict[str, str], today: date | None, max_rows
                 frames[table] = pd.read_sql(sa.select(reflected), conn)
     except SQLAlchemyError as exc:
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise DataSourceError(f"cannot read from {shown}: {detail}") from None
+        raise DataSourceError(f"cannot read from {shown}: {detail}", key="err_sources_cannot_read_from_shown", shown=shown, detail=detail) from None
     finally:
         engine.dispose()
     return _validate(frames, today=today, max_rows=max_rows, source=shown, problems=tuple(problems))
@@ -196,7 +197,7 @@ def write_book(book: Book, out_dir: Path, fmt: str = "parquet") -> Path:
         ``out_dir``.
     """
     if fmt not in FORMATS:
-        raise ConfigError(f"fmt must be one of {', '.join(FORMATS)}; got {fmt!r}")
+        raise ConfigError(f"fmt must be one of {', '.join(FORMATS)}; got {fmt!r}", key="err_sources_fmt_one_formats_got", FORMATS=', '.join(FORMATS), fmt=fmt)
     out_dir = Path(out_dir)
     book_files = {f"{t}.{ext}" for t in TABLES for ext in FORMATS}
     if out_dir.exists():
@@ -204,7 +205,7 @@ def write_book(book: Book, out_dir: Path, fmt: str = "parquet") -> Path:
                                                            if p.name not in book_files)
         if not out_dir.is_dir() or strangers:
             raise DataSourceError(f"will not replace {out_dir}: it is not a book folder "
-                                  f"({', '.join(strangers[:5]) or 'a file'})")
+                                  f"({', '.join(strangers[:5]) or 'a file'})", key="err_sources_will_replace_out_dir", out_dir=out_dir, value=', '.join(strangers[:5]) or 'a file')
     with disk_errors(out_dir, "the book"):
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = out_dir.with_name(f".{out_dir.name}.tmp-{uuid.uuid4().hex[:12]}")
@@ -323,14 +324,14 @@ def load_current(state_dir: Path) -> Book | None:
         if not isinstance(fingerprint, str) or not _FINGERPRINT.match(fingerprint):
             raise ValueError(f"bad fingerprint {fingerprint!r}")
     except (ValueError, KeyError, TypeError) as exc:
-        raise DataSourceError(f"{pointer_path} is damaged ({exc}); load a book again") from None
+        raise DataSourceError(f"{pointer_path} is damaged ({exc}); load a book again", key="err_sources_pointer_path_damaged_exc", pointer_path=pointer_path, exc=exc) from None
     folder = Path(state_dir) / "books" / fingerprint
     if not folder.is_dir():
         raise DataSourceError(f"the current book {fingerprint} is missing from {folder.parent}; "
-                              "load a book again")
+                              "load a book again", key="err_sources_current_book_fingerprint_missing", fingerprint=fingerprint, parent=folder.parent)
     book = _stored_book(folder, fingerprint, pointer.get("files")) or read_book(folder)
     if book.fingerprint != fingerprint:
         raise DataSourceError(f"the stored book in {folder} no longer matches its fingerprint "
-                              f"{fingerprint} (got {book.fingerprint}); load a book again")
+                              f"{fingerprint} (got {book.fingerprint}); load a book again", key="err_sources_stored_book_folder_longer", folder=folder, fingerprint=fingerprint, fingerprint2=book.fingerprint)
     book.source = str(pointer.get("source", ""))
     return book

@@ -82,4 +82,4 @@ def _check_upload_sizes(files: dict[str, bytes], max_upload_mb: int) -> None:
                for name, content in files.items() if len(content) > limit]
     if too_big:
         raise DataSourceError(f"upload refused: {'; '.join(too_big)}; the limit is {max_upload_mb:,} MB "
-                              f"({limit:,} bytes, setting max_upload_mb)")
+                              f"({limit:,} bytes, setting max_upload_mb)", key="err_uploads_too_big", too_big='; '.join(too_big), max_upload_mb=max_upload_mb, limit=limit)

@@ -108,7 +108,7 @@ class _Builder:
             node, parent, is_left, depth, feats, zs = stack.pop()
             if "split_index" not in node:
                 if "leaf_coeff" in node:
-                    raise ModelError("explanations do not support linear-tree boosters")
+                    raise ModelError("explanations do not support linear-tree boosters", key="err_fastshap_parse_explanations_do_support_linear")
                 local = len(self.leaves["value"]) - l0
                 code = ~local
                 value = float(node["leaf_value"])
@@ -162,12 +162,12 @@ class _Builder:
         elif decision == "<=":
             missing = node.get("missing_type", "None")
             if missing not in _MISSING_KINDS:
-                raise ModelError(f"unsupported missing_type {missing!r} in the LightGBM model")
+                raise ModelError(f"unsupported missing_type {missing!r} in the LightGBM model", key="err_fastshap_parse_unsupported_missing_type_missing", missing=missing)
             self.nodes["kind"].append(_MISSING_KINDS[missing])
             self.nodes["thr"].append(float(node["threshold"]))
             self.nodes["cat_row"].append(0)
         else:
-            raise ModelError(f"unsupported decision_type {decision!r} in the LightGBM model")
+            raise ModelError(f"unsupported decision_type {decision!r} in the LightGBM model", key="err_fastshap_parse_unsupported_decision_type_decision", decision=decision)
         self.nodes["feat"].append(int(node["split_feature"]))
         self.nodes["default_left"].append(bool(node["default_left"]))
         self.nodes["count"].append(float(node["internal_count"]))
@@ -193,9 +193,9 @@ def parse_booster(dump: dict[str, Any], max_table_features: int, max_table_value
     per_iteration = int(dump.get("num_tree_per_iteration", 1))
     if int(dump.get("num_class", 1)) != 1 or per_iteration != 1:
         raise ModelError(f"explanations support one output per row (binary or regression); "
-                         f"got a model with {per_iteration} trees per iteration")
+                         f"got a model with {per_iteration} trees per iteration", key="err_fastshap_parse_explanations_support_one_output", per_iteration=per_iteration)
     if dump.get("average_output"):
-        raise ModelError("explanations do not support averaged-output (random forest) boosters")
+        raise ModelError("explanations do not support averaged-output (random forest) boosters", key="err_fastshap_parse_explanations_do_support_averaged")
     builder = _Builder()
     algo, n0, nint, l0, nleaf = [], [], [], [], []
     bias, max_nodes, max_depth = 0.0, 1, 1

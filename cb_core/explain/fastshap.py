@@ -83,9 +83,9 @@ class FastTreeShap:
     def __init__(self, booster: lgb.Booster, *, max_table_features: int = MAX_TABLE_FEATURES) -> None:
         if isinstance(max_table_features, bool) or not isinstance(max_table_features, (int, np.integer)) \
                 or not 0 <= max_table_features <= 20:
-            raise ConfigError(f"max_table_features must be a whole number within 0–20; got {max_table_features!r}")
+            raise ConfigError(f"max_table_features must be a whole number within 0–20; got {max_table_features!r}", key="err_fastshap_max_table_features_whole", max_table_features=max_table_features)
         if not hasattr(booster, "dump_model"):
-            raise ConfigError(f"booster must be a lightgbm.Booster; got {type(booster).__name__}")
+            raise ConfigError(f"booster must be a lightgbm.Booster; got {type(booster).__name__}", key="err_fastshap_booster_lightgbm_booster_got", kind=type(booster).__name__)
         self._forest = parse_booster(booster.dump_model(), int(max_table_features), MAX_TABLE_VALUES)
         self.n_features = self._forest.n_features
         self.feature_names = self._forest.feature_names
@@ -144,17 +144,17 @@ class FastTreeShap:
     def _checked(self, X: Any) -> np.ndarray:
         if hasattr(X, "dtypes") and any(str(t) == "category" for t in getattr(X, "dtypes", [])):
             raise ConfigError("X must be a float matrix with categories as integer codes (CreditModel.matrix); "
-                              "got a frame with a categorical column")
+                              "got a frame with a categorical column", key="err_fastshap_x_float_matrix_categories")
         try:
             matrix = np.ascontiguousarray(X, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise ConfigError(f"X must be a numeric matrix; got {type(X).__name__} ({exc})") from None
+            raise ConfigError(f"X must be a numeric matrix; got {type(X).__name__} ({exc})", key="err_fastshap_x_numeric_matrix_got", kind=type(X).__name__, exc=exc) from None
         if matrix.ndim != 2:
             raise ConfigError(f"X must be 2-D (rows x {self.n_features} features); got {matrix.ndim}-D "
-                              f"shape {matrix.shape}")
+                              f"shape {matrix.shape}", key="err_fastshap_x_d_rows_x", n_features=self.n_features, ndim=matrix.ndim, shape=matrix.shape)
         if matrix.shape[1] != self.n_features:
             raise ConfigError(f"X must have {self.n_features} columns (the model's features); "
-                              f"got {matrix.shape[1]}")
+                              f"got {matrix.shape[1]}", key="err_fastshap_x_n_features_columns", n_features=self.n_features, shape=matrix.shape[1])
         return matrix
 
 
@@ -163,7 +163,7 @@ def _checked_threads(n_threads: Any) -> int:
 
     limit = numba.config.NUMBA_NUM_THREADS
     if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or not 1 <= n_threads <= limit:
-        raise ConfigError(f"n_threads must be a whole number within 1–{limit}; got {n_threads!r}")
+        raise ConfigError(f"n_threads must be a whole number within 1–{limit}; got {n_threads!r}", key="err_fastshap_n_threads_whole_number", limit=limit, n_threads=n_threads)
     return int(n_threads)
 
 

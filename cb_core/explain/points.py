@@ -40,7 +40,7 @@ def _feature_columns(points_frame: pd.DataFrame) -> list[str]:
     cols = [c for c in points_frame.columns if str(c).startswith(POINTS_PREFIX)]
     if not cols:
         raise ConfigError(f"a points frame needs {POINTS_PREFIX}<feature> columns; "
-                          f"got {list(points_frame.columns)[:5]}")
+                          f"got {list(points_frame.columns)[:5]}", key="err_points_points_frame_needs_points", POINTS_PREFIX=POINTS_PREFIX, columns=list(points_frame.columns)[:5])
     return cols
 
 
@@ -105,11 +105,11 @@ def reference_points(points_frame: pd.DataFrame, scores: Any, cutoff: float, ban
     """
     s = np.asarray(scores, dtype=float).ravel()
     if s.size != len(points_frame):
-        raise ConfigError(f"scores must have one value per row of the points frame ({len(points_frame)}); got {s.size}")
+        raise ConfigError(f"scores must have one value per row of the points frame ({len(points_frame)}); got {s.size}", key="err_points_scores_one_value_per", n_points_frame=len(points_frame), size=s.size)
     if isinstance(scores, pd.Series) and not scores.index.equals(points_frame.index):
-        raise ConfigError("scores must have the same index as the points frame")
+        raise ConfigError("scores must have the same index as the points frame", key="err_points_scores_same_index_as")
     if not band >= 0:
-        raise ConfigError(f"band must be at least 0 points; got {band}")
+        raise ConfigError(f"band must be at least 0 points; got {band}", key="err_points_band_least_points_got", band=band)
     in_band = (s >= cutoff) & (s <= cutoff + band)
     fallback = not in_band.any()
     rows = points_frame.to_numpy(dtype=float) if fallback else points_frame.to_numpy(dtype=float)[in_band]
@@ -146,9 +146,9 @@ def peer_percentiles(values_frame: pd.DataFrame, groups: Any = None) -> pd.DataF
     else:
         keys = groups if isinstance(groups, pd.Series) else pd.Series(np.asarray(groups), index=values_frame.index)
         if len(keys) != len(values_frame):
-            raise ConfigError(f"groups must have one value per row ({len(values_frame)}); got {len(keys)}")
+            raise ConfigError(f"groups must have one value per row ({len(values_frame)}); got {len(keys)}", key="err_points_groups_one_value_per", n_values_frame=len(values_frame), n_keys=len(keys))
         if not keys.index.equals(values_frame.index):
-            raise ConfigError("groups must have the same index as the values frame")
+            raise ConfigError("groups must have the same index as the values frame", key="err_points_groups_same_index_as")
         ranked = data.groupby(keys.to_numpy(), dropna=False).rank(pct=True, method="average")
         ranked.index = values_frame.index
     return (ranked * 100).reindex(columns=values_frame.columns)
@@ -157,11 +157,11 @@ def peer_percentiles(values_frame: pd.DataFrame, groups: Any = None) -> pd.DataF
 def _one_row(obj: Any, name: str) -> pd.Series:
     if isinstance(obj, pd.DataFrame):
         if len(obj) != 1:
-            raise ConfigError(f"{name} must be one merchant's row; got {len(obj)} rows")
+            raise ConfigError(f"{name} must be one merchant's row; got {len(obj)} rows", key="err_points_name_one_merchant_s", name=name, n_obj=len(obj))
         return obj.iloc[0]
     if isinstance(obj, pd.Series):
         return obj
-    raise ConfigError(f"{name} must be a pandas Series; got {type(obj).__name__}")
+    raise ConfigError(f"{name} must be a pandas Series; got {type(obj).__name__}", key="err_points_name_pandas_series_got", name=name, kind=type(obj).__name__)
 
 
 def reason_codes(model: CreditModel, x_row_points: pd.Series, values: pd.Series, *,
@@ -195,14 +195,14 @@ def reason_codes(model: CreditModel, x_row_points: pd.Series, values: pd.Series,
         ``actionable``. A missing value is its own reason, never "low X".
     """
     if lang not in LANGS:
-        raise ConfigError(f"lang must be one of {', '.join(LANGS)}; got {lang!r}")
+        raise ConfigError(f"lang must be one of {', '.join(LANGS)}; got {lang!r}", key="err_points_lang_one_langs_got", LANGS=', '.join(LANGS), lang=lang)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ConfigError(f"k must be a whole number of at least 1; got {k!r}")
+        raise ConfigError(f"k must be a whole number of at least 1; got {k!r}", key="err_points_k_whole_number_least", k=k)
     row = _one_row(x_row_points, "x_row_points")
     cols = [points_column(f) for f in model.features]
     missing = [c for c in cols if c not in row.index or c not in reference_points.index]
     if missing:
-        raise ConfigError(f"points missing for: {', '.join(c[len(POINTS_PREFIX):] for c in missing)}")
+        raise ConfigError(f"points missing for: {', '.join(c[len(POINTS_PREFIX):] for c in missing)}", key="err_points_points_missing_value", value=', '.join((c[len(POINTS_PREFIX):] for c in missing)))
     mine = row[cols].to_numpy(dtype=float)
     ref = reference_points[cols].to_numpy(dtype=float)
     delta = mine - ref
@@ -248,11 +248,11 @@ def what_if(model: CreditModel, x_row: pd.Series, changes: dict[str, Any]) -> di
     row = _one_row(x_row, "x_row")
     unknown = [c for c in changes if c not in model.features]
     if unknown:
-        raise ConfigError(f"what-if changes name features the model does not use: {', '.join(map(str, unknown))}")
+        raise ConfigError(f"what-if changes name features the model does not use: {', '.join(map(str, unknown))}", key="err_points_what_if_changes_name", value=', '.join(map(str, unknown)))
     for f, v in changes.items():
         levels = model.categorical_levels.get(f)
         if levels is not None and v is not None and not (isinstance(v, float) and np.isnan(v)) and v not in levels:
-            raise ConfigError(f"{f} must be one of {', '.join(map(str, levels))}; got {v!r}")
+            raise ConfigError(f"{f} must be one of {', '.join(map(str, levels))}; got {v!r}", key="err_points_f_one_value_got", f=f, value=', '.join(map(str, levels)), v=v)
     changed = pd.Series({**row.to_dict(), **changes}, dtype=object, name=row.name)
     from .fastshap import explainer_for
 
@@ -299,11 +299,11 @@ def dependence(points_frame: pd.DataFrame, X: pd.DataFrame, feature: str) -> pd.
     """
     col = points_column(feature)
     if col not in points_frame.columns:
-        raise ConfigError(f"the points frame has no points for {feature}")
+        raise ConfigError(f"the points frame has no points for {feature}", key="err_points_points_frame_points_feature", feature=feature)
     if feature not in X.columns:
-        raise MissingFeaturesError(f"model needs features missing from the data: {feature}")
+        raise MissingFeaturesError(f"model needs features missing from the data: {feature}", key="err_points_model_needs_features_missing", feature=feature)
     if not X.index.equals(points_frame.index):
-        raise ConfigError("X must have the same index as the points frame")
+        raise ConfigError("X must have the same index as the points frame", key="err_points_x_same_index_as")
     return pd.DataFrame({"value": X[feature], "points": points_frame[col]}, index=points_frame.index)
 
 

@@ -141,7 +141,7 @@ def explain_merchant(model, snapshot: pd.DataFrame, merchant_id: str, reference:
                      lang: str = "ko", k: int = 4) -> MerchantExplanation:
     """Points, reason codes and peer percentiles of one merchant."""
     if merchant_id not in snapshot.index:
-        raise ConfigError(f"merchant {merchant_id!r} has no activity up to the book's last month")
+        raise ConfigError(f"merchant {merchant_id!r} has no activity up to the book's last month", key="err_review_merchant_merchant_id_activity", merchant_id=merchant_id)
     row = snapshot.loc[[merchant_id]]
     points = points_by_feature(model, row).iloc[0]
     scored = model.score(row).iloc[0]

@@ -102,7 +102,7 @@ def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str,
         shipped category list.
     """
     if not isinstance(as_of, str) or not _MONTH_RE.match(as_of):
-        raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}")
+        raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}", key="err_asof_as_month_yyyy_mm", as_of=as_of)
     end = month_index(as_of)
     ids = merchants["merchant_id"].astype(str).to_numpy()
     code_of = pd.Index(ids)

@@ -66,13 +66,13 @@ def training_table(book: Book) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.S
     """
     if book.outcomes is None or book.outcomes.empty:
         raise ModelError("the book has no outcomes table: training needs rows of merchant_id, "
-                         "snapshot_month, defaulted_12m")
+                         "snapshot_month, defaulted_12m", key="err_pipeline_book_outcomes_table_training")
     maturity = outcome_maturity(book)
     if maturity["mature_rows"] == 0:
         raise ModelError(f"no outcome is known yet: every outcome row's {OUTCOME_HORIZON_MONTHS}-month window ends "
                          f"after the book's last month {book.last_month} (snapshot months "
                          f"{', '.join(maturity['immature_snapshots'])}); training needs snapshots up to "
-                         f"{month_label(month_index(book.last_month) - OUTCOME_HORIZON_MONTHS)}")
+                         f"{month_label(month_index(book.last_month) - OUTCOME_HORIZON_MONTHS)}", key="err_pipeline_outcome_known_yet_every", OUTCOME_HORIZON_MONTHS=OUTCOME_HORIZON_MONTHS, last_month=book.last_month, maturity=', '.join(maturity['immature_snapshots']), value=month_label(month_index(book.last_month) - OUTCOME_HORIZON_MONTHS))
     parts = []
     mature = book.outcomes[book.outcomes["snapshot_month"].astype(str) <= maturity["latest_mature_snapshot"]]
     for month, rows in mature.groupby("snapshot_month", sort=True):

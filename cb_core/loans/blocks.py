@@ -40,7 +40,7 @@ def _overdue(book: Book, as_of: str | None) -> pd.DataFrame:
     months = lm["month"].astype(str)
     if as_of is not None:
         if not isinstance(as_of, str) or not _MONTH.match(as_of):
-            raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}")
+            raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}", key="err_blocks_as_month_yyyy_mm", as_of=as_of)
         lm, months = lm[months <= as_of], months[months <= as_of]  # YYYY-MM sorts as text
     # each loan's latest month (one row per loan and month, so exactly one row per loan)
     latest = lm[months.to_numpy() == months.groupby(lm["loan_id"].to_numpy()).transform("max").to_numpy()]
@@ -72,7 +72,7 @@ def blocked_merchants(book: Book, frozen: Iterable[str] = (), *, as_of: str | No
         open loan (None and 0 for a frozen merchant without one).
     """
     if isinstance(frozen, str):
-        raise ConfigError(f"frozen must be a collection of merchant ids, not one text; got {frozen!r}")
+        raise ConfigError(f"frozen must be a collection of merchant ids, not one text; got {frozen!r}", key="err_blocks_frozen_collection_merchant_ids", frozen=frozen)
     late = _overdue(book, as_of).drop_duplicates("merchant_id", keep="first")
     late = late.assign(reason="overdue_loan")
     frozen_ids = sorted({str(m) for m in frozen} - set(late["merchant_id"]))

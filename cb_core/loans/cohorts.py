@@ -30,7 +30,7 @@ def _loan_tables(book: Book) -> tuple[pd.DataFrame, pd.DataFrame]:
     if book.loans is None or book.loan_months is None:
         where = f" {book.source}" if book.source else ""
         raise ConfigError(f"the book{where} has no loans and loan_months tables; booked-loan analytics need "
-                          "both (python -m cb_core demo-data writes them)")
+                          "both (python -m cb_core demo-data writes them)", key="err_cohorts_book_where_loans_loan", where=where)
     return book.loans, book.loan_months
 
 
@@ -40,14 +40,14 @@ _MONTH = re.compile(r"^[0-9]{4}-(?:0[1-9]|1[0-2])$")
 def _as_of_index(as_of: str | None, loan_months: pd.DataFrame) -> int:
     """Month number of ``as_of`` (default: the last month of ``loan_months``), checked."""
     if len(loan_months) == 0:
-        raise ConfigError("loan_months has no rows: nothing to analyse")
+        raise ConfigError("loan_months has no rows: nothing to analyse", key="err_cohorts_loan_months_rows_nothing")
     last = int(np.max(month_index(loan_months["month"].astype(str))))
     if as_of is None:
         return last
     if not isinstance(as_of, str) or not _MONTH.match(as_of):
-        raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}")
+        raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}", key="err_cohorts_as_month_yyyy_mm", as_of=as_of)
     if month_index(as_of) > last:
-        raise ConfigError(f"as_of {as_of} is after the last month of loan_months ({month_label(last)})")
+        raise ConfigError(f"as_of {as_of} is after the last month of loan_months ({month_label(last)})", key="err_cohorts_as_as_after_last", as_of=as_of, last=month_label(last))
     return int(month_index(as_of))
 
 
@@ -58,7 +58,7 @@ def loan_segments(book: Book, by: str | None) -> pd.Series:
     if by is None:
         return pd.Series("all", index=ids, name="group")
     if by not in VINTAGE_GROUPS:
-        raise ConfigError(f"by must be one of {', '.join(VINTAGE_GROUPS)}; got {by!r}")
+        raise ConfigError(f"by must be one of {', '.join(VINTAGE_GROUPS)}; got {by!r}", key="err_cohorts_by_one_vintage_groups", VINTAGE_GROUPS=', '.join(VINTAGE_GROUPS), by=by)
     if by == "category":
         cats = book.merchants.set_index("merchant_id")["category"]
         values = cats.reindex(loans["merchant_id"].to_numpy()).to_numpy()

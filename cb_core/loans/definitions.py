@@ -64,7 +64,7 @@ def definition(key: str | Definition) -> Definition:
     try:
         return DEFINITIONS[key]
     except (KeyError, TypeError):
-        raise ConfigError(f"unknown delinquency definition {key!r}; expected one of {', '.join(DEFINITIONS)}") from None
+        raise ConfigError(f"unknown delinquency definition {key!r}; expected one of {', '.join(DEFINITIONS)}", key="err_definitions_unknown_delinquency_definition_key", key_value=key, DEFINITIONS=', '.join(DEFINITIONS)) from None
 
 
 def _period(months: pd.Series) -> np.ndarray:

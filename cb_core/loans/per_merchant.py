@@ -32,7 +32,7 @@ def merchant_loans(book: Book, merchant_id: str) -> pd.DataFrame:
         has no loan tables. ``status`` is the latest month's (``current``, ``dpd_1_29``, ... ``repaid``).
     """
     if not isinstance(merchant_id, str) or not merchant_id:
-        raise ConfigError(f"merchant_id must be a non-empty text; got {merchant_id!r}")
+        raise ConfigError(f"merchant_id must be a non-empty text; got {merchant_id!r}", key="err_per_merchant_merchant_id_non_empty", merchant_id=merchant_id)
     empty = pd.DataFrame({c: [] for c in MERCHANT_LOAN_COLUMNS})
     if book.loans is None or book.loan_months is None:
         return empty
@@ -62,7 +62,7 @@ def sales_strips(book: Book, merchant_ids: Iterable[str], months: int = 12,
         Index: the merchant ids as given; values: lists of ``months`` floats.
     """
     if isinstance(months, bool) or not isinstance(months, int) or not 2 <= months <= 60:
-        raise ConfigError(f"months must be a whole number within 2–60; got {months!r}")
+        raise ConfigError(f"months must be a whole number within 2–60; got {months!r}", key="err_per_merchant_months_whole_number_within", months=months)
     ids = pd.Index([str(m) for m in merchant_ids])
     last = int(month_index(as_of or book.last_month))
     first = last - months + 1

@@ -41,11 +41,11 @@ def training_end(card: Mapping[str, Any]) -> str:
     months = [str(p) for p in periods]
     if not months:
         raise ConfigError("the model card has no training window months (validation.train.periods); score "
-                          "stability by month since training needs a model trained on time windows")
+                          "stability by month since training needs a model trained on time windows", key="err_stability_model_card_training_window")
     try:
         return month_label(max(month_index(m) for m in months))
     except (ValueError, TypeError):
-        raise ConfigError(f"the model card's training months are not YYYY-MM; got {months[:3]}") from None
+        raise ConfigError(f"the model card's training months are not YYYY-MM; got {months[:3]}", key="err_stability_model_card_s_training", months=months[:3]) from None
 
 
 def _quantile_table(quantiles: Mapping[str, float], actual: np.ndarray) -> pd.DataFrame:
@@ -53,9 +53,9 @@ def _quantile_table(quantiles: Mapping[str, float], actual: np.ndarray) -> pd.Da
     try:
         levels = sorted((float(k[1:]) / 100, float(v)) for k, v in quantiles.items())
     except (ValueError, TypeError, IndexError):
-        raise ConfigError(f"score_quantiles must map pNN to a score; got {dict(quantiles)!r}") from None
+        raise ConfigError(f"score_quantiles must map pNN to a score; got {dict(quantiles)!r}", key="err_stability_score_quantiles_map_pnn", value=dict(quantiles)) from None
     if len(levels) < 3 or levels[0][0] != 0 or levels[-1][0] != 1:
-        raise ConfigError(f"score_quantiles must run from p0 to p100; got {', '.join(quantiles)}")
+        raise ConfigError(f"score_quantiles must run from p0 to p100; got {', '.join(quantiles)}", key="err_stability_score_quantiles_run_from", quantiles=', '.join(quantiles))
     interior = levels[1:-1]
     edges = np.unique([v for _, v in interior])
     # share of the reference up to each edge: the highest level with that value
@@ -86,13 +86,13 @@ def psi_by_month(scores: pd.DataFrame, reference: Any, *, trained_through: str, 
     """
     missing = [c for c in ("month", "score") if c not in scores]
     if missing:
-        raise ConfigError(f"scores need column(s) {', '.join(missing)}")
+        raise ConfigError(f"scores need column(s) {', '.join(missing)}", key="err_stability_scores_need_column_s", missing=', '.join(missing))
     if isinstance(reference, Mapping):
         table = lambda values: _quantile_table(reference, values)  # noqa: E731
     else:
         ref = np.asarray(reference, dtype=float)
         if ref.size == 0:
-            raise ConfigError("the reference (training) scores are empty")
+            raise ConfigError("the reference (training) scores are empty", key="err_stability_reference_training_scores_are")
         table = lambda values: metrics.psi_table(ref, values, bins)  # noqa: E731
     end = month_index(trained_through)
     rows = []
@@ -132,13 +132,13 @@ def score_psi_by_month(book: Book, model, training_scores: Any = None, *, max_mo
     """
     for name, value in (("max_months", max_months), ("max_merchants", max_merchants)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{name} must be a whole number of at least 1; got {value!r}")
+            raise ConfigError(f"{name} must be a whole number of at least 1; got {value!r}", key="err_stability_name_whole_number_least", name=name, value=value)
     end = training_end(model.card)
     reference = training_scores if training_scores is not None and len(training_scores) else \
         model.card.get("score_quantiles")
     if reference is None:
         raise ConfigError("no training score reference: the model folder has no training scores and the card "
-                          "no score_quantiles")
+                          "no score_quantiles", key="err_stability_training_score_reference_model")
     first, last = month_index(end) + 1, month_index(book.last_month)
     months = [month_label(i) for i in range(max(first, last - max_months + 1), last + 1)]
     ids = book.merchants["merchant_id"]

@@ -53,26 +53,26 @@ _BAD_NAME = re.compile(r'[\s,:"\[\]{}]')
 
 def _aligned(values: Any, X: pd.DataFrame, name: str) -> np.ndarray:
     if isinstance(values, pd.Series) and not values.index.equals(X.index):
-        raise ConfigError(f"{name} must have the same index as X")
+        raise ConfigError(f"{name} must have the same index as X", key="err_inputs_name_same_index_as", name=name)
     arr = np.asarray(values)
     if arr.shape[0] != len(X):
-        raise ConfigError(f"{name} must have one value per row of X ({len(X)}); got {arr.shape[0]}")
+        raise ConfigError(f"{name} must have one value per row of X ({len(X)}); got {arr.shape[0]}", key="err_inputs_name_one_value_per", name=name, n_X=len(X), shape=arr.shape[0])
     return arr
 
 
 def _check_target(y: Any, X: pd.DataFrame) -> np.ndarray:
     raw = pd.Series(_aligned(y, X, "y"))
     if raw.isna().any():
-        raise ConfigError(f"y must not be missing; got {int(raw.isna().sum())} missing")
+        raise ConfigError(f"y must not be missing; got {int(raw.isna().sum())} missing", key="err_inputs_y_missing_got_value", value=int(raw.isna().sum()))
     try:
         arr = raw.to_numpy(dtype=float)
     except (TypeError, ValueError):
-        raise ConfigError(f"y must be 0/1; got values like {raw.iloc[:3].tolist()}") from None
+        raise ConfigError(f"y must be 0/1; got values like {raw.iloc[:3].tolist()}", key="err_inputs_y_got_values_like", iloc=raw.iloc[:3].tolist()) from None
     bad = ~np.isin(arr, (0.0, 1.0))
     if bad.any():
-        raise ConfigError(f"y must be 0/1; got {sorted(set(arr[bad].tolist()))[:5]}")
+        raise ConfigError(f"y must be 0/1; got {sorted(set(arr[bad].tolist()))[:5]}", key="err_inputs_y_got_arr", arr=sorted(set(arr[bad].tolist()))[:5])
     if arr.min() == arr.max():
-        raise ConfigError(f"y must contain both goods (0) and bads (1); got only {int(arr[0])}")
+        raise ConfigError(f"y must contain both goods (0) and bads (1); got only {int(arr[0])}", key="err_inputs_y_contain_both_goods", arr=int(arr[0]))
     return arr.astype(np.int64)
 
 
@@ -132,12 +132,17 @@ def typed_table(frame: pd.DataFrame) -> pd.DataFrame:
                                                     "or drop the column")):
             if parsed.notna().mean() >= 0.9:
                 bad = sorted(set(text[parsed.isna()]))
-                problems.append(f"column {name!r} holds {kind} except {int(parsed.isna().sum())} value(s) "
-                                f"{bad[:5]}{' ...' if len(bad) > 5 else ''}: {hint}" if kind == "numbers" else
-                                f"column {name!r} holds dates (e.g. {text.iloc[0]!r}): {hint}")
+                if kind == "numbers":
+                    shown = f"{bad[:5]}{' ...' if len(bad) > 5 else ''}"
+                    problems.append(ConfigError(f"column {name!r} holds {kind} except {int(parsed.isna().sum())} "
+                                                f"value(s) {shown}: {hint}", key="err_inputs_column_mostly_numbers",
+                                                column=name, n=int(parsed.isna().sum()), values=shown))
+                else:
+                    problems.append(ConfigError(f"column {name!r} holds dates (e.g. {text.iloc[0]!r}): {hint}",
+                                                key="err_inputs_column_holds_dates", column=name, example=text.iloc[0]))
                 break
     if problems:
-        raise ConfigError("; ".join(problems))
+        raise ConfigError("; ".join(map(str, problems)), key="err_inputs_unusable_columns", problems=problems)
     return out
 
 
@@ -145,16 +150,16 @@ def feature_layout(X: pd.DataFrame, catalog: Mapping[str, FeatureSpec], exclude_
             ) -> tuple[list[dict[str, Any]], dict[str, list[Any]], list[str]]:
     """Feature entries for the card, fixed category levels, and features dropped as sensitive."""
     if not isinstance(X, pd.DataFrame):
-        raise ConfigError(f"X must be a pandas DataFrame; got {type(X).__name__}")
+        raise ConfigError(f"X must be a pandas DataFrame; got {type(X).__name__}", key="err_inputs_x_pandas_dataframe_got", kind=type(X).__name__)
     if len(X) == 0 or X.shape[1] == 0:
-        raise ConfigError(f"X must have rows and feature columns; got shape {X.shape}")
+        raise ConfigError(f"X must have rows and feature columns; got shape {X.shape}", key="err_inputs_x_rows_feature_columns", shape=X.shape)
     names = list(X.columns)
     dup = sorted({str(c) for c in names if names.count(c) > 1})
     if dup:
-        raise ConfigError(f"X has duplicate columns: {', '.join(dup)}")
+        raise ConfigError(f"X has duplicate columns: {', '.join(dup)}", key="err_inputs_x_duplicate_columns_dup", dup=', '.join(dup))
     bad = [repr(c) for c in names if not isinstance(c, str) or not c]
     if bad:
-        raise ConfigError(f"feature names must be non-empty text; got {', '.join(bad)}")
+        raise ConfigError(f"feature names must be non-empty text; got {', '.join(bad)}", key="err_inputs_feature_names_non_empty", bad=', '.join(bad))
     excluded = [c for c in names if exclude_sensitive and c in catalog and catalog[c].sensitive]
     entries: list[dict[str, Any]] = []
     levels: dict[str, list[Any]] = {}
@@ -163,7 +168,7 @@ def feature_layout(X: pd.DataFrame, catalog: Mapping[str, FeatureSpec], exclude_
             continue
         col = X[name]
         if pd.api.types.is_datetime64_any_dtype(col.dtype) or pd.api.types.is_timedelta64_dtype(col.dtype):
-            raise ConfigError(f"feature {name} is a date/duration column ({col.dtype}); turn it into a number first")
+            raise ConfigError(f"feature {name} is a date/duration column ({col.dtype}); turn it into a number first", key="err_inputs_feature_name_date_duration", name=name, dtype=col.dtype)
         spec = catalog.get(name)
         if _is_categorical(col):
             if isinstance(col.dtype, pd.CategoricalDtype):
@@ -176,7 +181,7 @@ def feature_layout(X: pd.DataFrame, catalog: Mapping[str, FeatureSpec], exclude_
         entries.append({"name": name, "kind": kind, "monotone": monotone,
                         "catalog": asdict(spec) if spec else None})
     if not entries:
-        raise ConfigError("no features left to train on after excluding sensitive ones")
+        raise ConfigError("no features left to train on after excluding sensitive ones", key="err_inputs_features_left_train_after")
     return entries, levels, excluded
 
 
@@ -199,7 +204,7 @@ def feature_matrix(X: pd.DataFrame | pd.Series, features: list[str], levels: dic
                 try:
                     row[0, j] = np.nan if _isna(v) else float(v)
                 except (TypeError, ValueError):
-                    raise ModelError(f"feature {f} must be numeric; got {v!r}") from None
+                    raise ModelError(f"feature {f} must be numeric; got {v!r}", key="err_inputs_feature_f_numeric_got_2", f=f, v=v) from None
         return row
     out = np.empty((len(X), len(features)))
     for j, f in enumerate(features):
@@ -211,7 +216,7 @@ def feature_matrix(X: pd.DataFrame | pd.Series, features: list[str], levels: dic
             try:
                 out[:, j] = col.to_numpy(dtype=float, na_value=np.nan)
             except (TypeError, ValueError):
-                raise ModelError(f"feature {f} must be numeric; got dtype {col.dtype}") from None
+                raise ModelError(f"feature {f} must be numeric; got dtype {col.dtype}", key="err_inputs_feature_f_numeric_got", f=f, dtype=col.dtype) from None
     return out
 
 
@@ -248,9 +253,9 @@ def check_book_features(features: list[dict[str, Any]], catalog: Mapping[str, Fe
     if unknown:
         raise ModelError(f"the model in {where} was trained on another feature set: a merchant book gives no "
                          f"{', '.join(unknown)} ({len(unknown)} of its {len(features)} features); train it on a "
-                         "merchant book (python -m cb_core train --data DIR)")
+                         "merchant book (python -m cb_core train --data DIR)", key="err_inputs_model_other_feature_set", where=where, unknown=', '.join(unknown), n_unknown=len(unknown), n_features=len(features))
     kinds = [f"{f['name']} is {f['kind']} in the model but {catalog[f['name']].kind} in a merchant book"
              for f in features if f.get("kind") != catalog[f["name"]].kind]
     if kinds:
-        raise ModelError(f"the model in {where} was trained on another feature set: {'; '.join(kinds)}")
+        raise ModelError(f"the model in {where} was trained on another feature set: {'; '.join(kinds)}", key="err_inputs_model_other_feature_kinds", where=where, kinds='; '.join(kinds))
 

@@ -47,13 +47,13 @@ def out_of_time_split(time: Any, valid_share: float = 0.3) -> TimeSplit:
     TimeSplit
     """
     if not 0 < valid_share < 1:
-        raise ConfigError(f"valid_share must be between 0 and 1; got {valid_share}")
+        raise ConfigError(f"valid_share must be between 0 and 1; got {valid_share}", key="err_training_valid_share_between_got", valid_share=valid_share)
     t = pd.Series(np.asarray(time))
     if t.isna().any():
-        raise ConfigError(f"time must not be missing; got {int(t.isna().sum())} missing")
+        raise ConfigError(f"time must not be missing; got {int(t.isna().sum())} missing", key="err_training_time_missing_got_value", value=int(t.isna().sum()))
     counts = t.value_counts().sort_index()
     if len(counts) < 2:
-        raise ConfigError(f"out-of-time validation needs at least 2 periods in time; got {len(counts)}")
+        raise ConfigError(f"out-of-time validation needs at least 2 periods in time; got {len(counts)}", key="err_training_out_time_validation_needs", n_counts=len(counts))
     from_latest = counts.iloc[::-1].cumsum().to_numpy() / len(t)
     k = int(np.argmin(np.abs(from_latest[:-1] - valid_share))) + 1  # keep at least one training period
     valid_periods = counts.index[-k:].tolist()
@@ -141,10 +141,10 @@ class _Fit:
 
 def _both_classes(name: str, mask: np.ndarray, target: np.ndarray, periods: list[Any]) -> None:
     if not mask.any():
-        raise ConfigError(f"the {name} window ({', '.join(map(str, periods))}) has no rows left")
+        raise ConfigError(f"the {name} window ({', '.join(map(str, periods))}) has no rows left", key="err_training_name_window_value_rows", name=name, value=', '.join(map(str, periods)))
     if target[mask].min() == target[mask].max():
         raise ConfigError(f"the {name} window ({', '.join(map(str, periods))}) has only "
-                          f"{'bads' if target[mask][0] else 'goods'}; it needs both")
+                          f"{'bads' if target[mask][0] else 'goods'}; it needs both", key="err_training_name_window_value_only", name=name, value=', '.join(map(str, periods)), value2='bads' if target[mask][0] else 'goods')
 
 
 def _checked_split(time: Any, X: pd.DataFrame, target: np.ndarray, valid_share: float) -> TimeSplit:
@@ -168,11 +168,11 @@ def checked_windows(time: Any, X: pd.DataFrame, target: np.ndarray, *, test_shar
 
 def _check_folds(target: np.ndarray, n_folds: int) -> None:
     if isinstance(n_folds, bool) or not isinstance(n_folds, int) or n_folds < 2:
-        raise ConfigError(f"n_folds must be a whole number of at least 2; got {n_folds!r}")
+        raise ConfigError(f"n_folds must be a whole number of at least 2; got {n_folds!r}", key="err_training_n_folds_whole_number", n_folds=n_folds)
     bads, goods = int(target.sum()), int((1 - target).sum())
     if bads < 2 * n_folds or goods < 2 * n_folds:
         raise ConfigError(f"nested {n_folds}-fold validation needs at least {2 * n_folds} bads and goods; "
-                          f"got {bads} bads and {goods} goods")
+                          f"got {bads} bads and {goods} goods", key="err_training_nested_n_folds_fold", n_folds=n_folds, value=2 * n_folds, bads=bads, goods=goods)
 
 
 def _window(mask: np.ndarray, y: np.ndarray, periods: list[Any]) -> dict[str, Any]:
@@ -273,7 +273,7 @@ def _platt(margin: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     a, b = fit_platt(margin, y)
     if not a > 0:
         raise ModelError(f"calibration slope must be positive; got {a:.4g}: the model does not rank the "
-                         "calibration rows (too little data or no signal)")
+                         "calibration rows (too little data or no signal)", key="err_training_calibration_slope_positive_got", a=a)
     return a, b
 
 

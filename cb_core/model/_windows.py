@@ -32,7 +32,7 @@ def period_order(time: Any) -> tuple[pd.Series, str]:
     """
     t = pd.Series(np.asarray(time, dtype=object))
     if t.isna().any():
-        raise ConfigError(f"time must not be missing; got {int(t.isna().sum())} missing")
+        raise ConfigError(f"time must not be missing; got {int(t.isna().sum())} missing", key="err_windows_time_missing_got_value", value=int(t.isna().sum()))
     if len(t) and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in t):
         return t.astype(float), "number"
     text = t.astype(str).str.strip()
@@ -89,14 +89,14 @@ def time_windows(time: Any, test_share: float = TEST_SHARE, valid_share: float =
     """
     for name, share in (("test_share", test_share), ("valid_share", valid_share)):
         if not 0 < share < 1:
-            raise ConfigError(f"{name} must be between 0 and 1; got {share}")
+            raise ConfigError(f"{name} must be between 0 and 1; got {share}", key="err_windows_name_between_got_share", name=name, share=share)
     if test_share + valid_share >= 1:
-        raise ConfigError(f"test_share + valid_share must be below 1; got {test_share + valid_share}")
+        raise ConfigError(f"test_share + valid_share must be below 1; got {test_share + valid_share}", key="err_windows_test_share_valid_share", test_share=test_share + valid_share)
     keys, order = period_order(time)
     counts = keys.value_counts().sort_index()
     if len(counts) < 3:
         raise ConfigError("out-of-time validation needs at least 3 periods in time (train, early-stop/calibrate, "
-                          f"test); got {len(counts)}")
+                          f"test); got {len(counts)}", key="err_windows_out_time_validation_needs", n_counts=len(counts))
     n = len(keys)
     k_test = _take_latest(counts, test_share, n, keep=2)
     rest = counts.iloc[:-k_test]

@@ -85,7 +85,7 @@ class CreditModel:
         present = X.index if isinstance(X, pd.Series) else X.columns
         missing = [f for f in self.features if f not in present]
         if missing:
-            raise MissingFeaturesError(f"model needs features missing from the data: {', '.join(missing)}")
+            raise MissingFeaturesError(f"model needs features missing from the data: {', '.join(missing)}", key="err_model_features_missing", missing=', '.join(missing))
 
     def matrix(self, X: pd.DataFrame | pd.Series) -> np.ndarray:
         """``X`` (a frame, or one merchant as a Series) as the float matrix the booster reads:
@@ -167,7 +167,7 @@ class CreditModel:
         """
         target = Path(path)
         if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / CARD_FILE).exists())):
-            raise ModelError(f"refusing to overwrite {target}: it exists and is not a model folder")
+            raise ModelError(f"refusing to overwrite {target}: it exists and is not a model folder", key="err_credit_model_refusing_overwrite_target_exists", target=target)
         with disk_errors(target, "the model"):
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
@@ -212,52 +212,52 @@ def load_model(path: str | Path) -> CreditModel:
     """
     folder = Path(path)
     if not folder.is_dir():
-        raise ModelError(f"{folder} is a file, not a model folder" if folder.exists()
-                         else f"model folder not found: {folder}")
+        raise (ModelError(f"{folder} is a file, not a model folder", key="err_model_folder_is_file", folder=folder)
+               if folder.exists() else ModelError(f"model folder not found: {folder}", key="err_model_folder_not_found", folder=folder))
     for name in (BOOSTER_FILE, CARD_FILE):
         if not (folder / name).is_file():
-            raise ModelError(f"model folder {folder} has no {name}")
+            raise ModelError(f"model folder {folder} has no {name}", key="err_credit_model_model_folder_folder_name", folder=folder, name=name)
     try:
         card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{folder / CARD_FILE} is not valid JSON: {exc}") from None
+        raise ModelError(f"{folder / CARD_FILE} is not valid JSON: {exc}", key="err_credit_model_folder_valid_json_exc", folder=folder / CARD_FILE, exc=exc) from None
     except OSError as exc:
-        raise ModelError(f"cannot read {folder / CARD_FILE}: {exc.strerror or exc}") from None
+        raise ModelError(f"cannot read {folder / CARD_FILE}: {exc.strerror or exc}", key="err_credit_model_cannot_read_folder_value", folder=folder / CARD_FILE, value=exc.strerror or exc) from None
     if not isinstance(card, dict):
-        raise ModelError(f"{folder / CARD_FILE} must hold a JSON object; got {type(card).__name__}")
+        raise ModelError(f"{folder / CARD_FILE} must hold a JSON object; got {type(card).__name__}", key="err_credit_model_folder_hold_json_object", folder=folder / CARD_FILE, kind=type(card).__name__)
     missing = [k for k in _REQUIRED_CARD_KEYS if k not in card]
     if missing:
-        raise ModelError(f"{folder / CARD_FILE} lacks {', '.join(missing)}")
+        raise ModelError(f"{folder / CARD_FILE} lacks {', '.join(missing)}", key="err_credit_model_folder_lacks_missing", folder=folder / CARD_FILE, missing=', '.join(missing))
     booster_path, card_path = folder / BOOSTER_FILE, folder / CARD_FILE
     try:
         text = booster_path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ModelError(f"{booster_path} is corrupted: not a LightGBM model text") from None
+        raise ModelError(f"{booster_path} is corrupted: not a LightGBM model text", key="err_credit_model_booster_path_corrupted_lightgbm", booster_path=booster_path) from None
     except OSError as exc:
-        raise ModelError(f"cannot read {booster_path}: {exc.strerror or exc}") from None
+        raise ModelError(f"cannot read {booster_path}: {exc.strerror or exc}", key="err_credit_model_cannot_read_booster_path", booster_path=booster_path, value=exc.strerror or exc) from None
     # LightGBM aborts the whole process on some malformed model strings, so nothing reaches it
     # before the text is known to be whole and to be the one the card describes
     names = re.search(r"^feature_names=(.*)$", text, flags=re.MULTILINE)
     if not text.startswith("tree") or "end of trees" not in text or names is None:
-        raise ModelError(f"{booster_path} is corrupted: not a complete LightGBM model text")
+        raise ModelError(f"{booster_path} is corrupted: not a complete LightGBM model text", key="err_credit_model_booster_path_corrupted_complete", booster_path=booster_path)
     try:
         card_features = [f["name"] for f in card["features"]]
         digest = _content_hash(text, card)
     except (KeyError, TypeError) as exc:
-        raise ModelError(f"{card_path} has an invalid features entry: {exc!r}") from None
+        raise ModelError(f"{card_path} has an invalid features entry: {exc!r}", key="err_credit_model_card_path_invalid_features", card_path=card_path, exc=exc) from None
     booster_features = names.group(1).split()
     if booster_features != booster_names([str(f) for f in card_features]):
         raise ModelError(f"feature list of {card_path} ({', '.join(map(str, card_features))}) does not match "
-                         f"{booster_path} ({', '.join(booster_features)})")
+                         f"{booster_path} ({', '.join(booster_features)})", key="err_credit_model_feature_list_card_path", card_path=card_path, value=', '.join(map(str, card_features)), booster_path=booster_path, booster_features=', '.join(booster_features))
     if digest != card["version"]:
         raise ModelError(f"{folder} does not match its card: content hash {digest}, card version "
-                         f"{card['version']}; booster.txt or card.json was changed or corrupted")
+                         f"{card['version']}; booster.txt or card.json was changed or corrupted", key="err_credit_model_folder_does_match_card", folder=folder, digest=digest, card=card['version'])
     try:
         model = CreditModel(text, card)
     except lgb.basic.LightGBMError as exc:
-        raise ModelError(f"{booster_path} is corrupted: {exc}") from None
+        raise ModelError(f"{booster_path} is corrupted: {exc}", key="err_credit_model_booster_path_corrupted_exc", booster_path=booster_path, exc=exc) from None
     except (KeyError, TypeError, ValueError, ConfigError) as exc:
-        raise ModelError(f"{card_path} has an invalid entry: {exc}") from None
+        raise ModelError(f"{card_path} has an invalid entry: {exc}", key="err_credit_model_card_path_invalid_entry", card_path=card_path, exc=exc) from None
     return model
 
 

@@ -24,9 +24,9 @@ def _predictions(values: Any, name: str = "pd") -> np.ndarray:
     try:
         arr = np.asarray(values, dtype=float).ravel()
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be numeric; got {type(values).__name__}") from None
+        raise ConfigError(f"{name} must be numeric; got {type(values).__name__}", key="err_metrics_name_numeric_got_kind", name=name, kind=type(values).__name__) from None
     if np.isnan(arr).any():
-        raise ConfigError(f"{name} must not contain missing values; got {int(np.isnan(arr).sum())}")
+        raise ConfigError(f"{name} must not contain missing values; got {int(np.isnan(arr).sum())}", key="err_metrics_name_contain_missing_values", name=name, value=int(np.isnan(arr).sum()))
     return arr
 
 
@@ -34,16 +34,16 @@ def _outcomes(y: Any, n: int, *, both_classes: bool) -> np.ndarray:
     try:
         arr = np.asarray(y, dtype=float).ravel()
     except (TypeError, ValueError):
-        raise ConfigError(f"y must be 0/1; got {type(y).__name__}") from None
+        raise ConfigError(f"y must be 0/1; got {type(y).__name__}", key="err_metrics_y_got_kind", kind=type(y).__name__) from None
     if arr.size != n:
-        raise ConfigError(f"predictions and y must have the same length; got {n} and {arr.size}")
+        raise ConfigError(f"predictions and y must have the same length; got {n} and {arr.size}", key="err_metrics_predictions_y_same_length", n=n, size=arr.size)
     if n == 0:
-        raise ConfigError("metrics need at least one row; got 0")
+        raise ConfigError("metrics need at least one row; got 0", key="err_metrics_metrics_need_least_one")
     bad = ~np.isin(arr, (0.0, 1.0))
     if bad.any():
-        raise ConfigError(f"y must be 0/1; got {arr[bad][:5].tolist()}")
+        raise ConfigError(f"y must be 0/1; got {arr[bad][:5].tolist()}", key="err_metrics_y_got_arr", arr=arr[bad][:5].tolist())
     if both_classes and (arr.min() == arr.max()):
-        raise ConfigError(f"y must contain both goods (0) and bads (1); got only {int(arr[0])}")
+        raise ConfigError(f"y must contain both goods (0) and bads (1); got only {int(arr[0])}", key="err_metrics_y_contain_both_goods", arr=int(arr[0]))
     return arr.astype(np.int64)
 
 
@@ -103,14 +103,14 @@ def brier(pd_: Any, y: Any) -> float:
     p = _predictions(pd_)
     t = _outcomes(y, p.size, both_classes=False)
     if p.min() < 0 or p.max() > 1:
-        raise ConfigError(f"pd must be within 0–1 for the Brier score; got {p.min()} to {p.max()}")
+        raise ConfigError(f"pd must be within 0–1 for the Brier score; got {p.min()} to {p.max()}", key="err_metrics_pd_within_brier_score", value=p.min(), value2=p.max())
     return float(np.mean((p - t) ** 2))
 
 
 def _rank_bins(risk: np.ndarray, n: int) -> np.ndarray:
     """Bin 1..n of each value, 1 = riskiest; equal values share a bin, so bins are near-equal."""
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise ConfigError(f"number of bins must be a whole number of at least 1; got {n!r}")
+        raise ConfigError(f"number of bins must be a whole number of at least 1; got {n!r}", key="err_metrics_number_bins_whole_number", n=n)
     ranks = rankdata(-risk, method="max")
     return np.ceil(ranks * n / risk.size).astype(np.int64)
 
@@ -193,12 +193,12 @@ def gains_table(score_or_pd: Any, y: Any, n: int = 10, *,
     v = _predictions(score_or_pd, "score_or_pd")
     t = _outcomes(y, v.size, both_classes=False)
     if kind not in ("auto", "pd", "score"):
-        raise ConfigError(f"kind must be 'auto', 'pd' or 'score'; got {kind!r}")
+        raise ConfigError(f"kind must be 'auto', 'pd' or 'score'; got {kind!r}", key="err_metrics_kind_auto_pd_score", kind=kind)
     is_pd = (v.min() >= 0 and v.max() <= 1) if kind == "auto" else kind == "pd"
     risk = v if is_pd else -v
     total_bads = t.sum()
     if total_bads == 0:
-        raise ConfigError("a gains table needs at least one bad (y = 1); got none")
+        raise ConfigError("a gains table needs at least one bad (y = 1); got none", key="err_metrics_gains_table_needs_least")
     g = _grouped(v, t, _rank_bins(risk, n))
     g["bad_rate"] = g["bads"] / g["count"]
     g["cum_count_share"] = g["count"].cumsum() / t.size
@@ -244,15 +244,15 @@ def psi_table(expected: Any, actual: Any, bins: int = 10) -> pd.DataFrame:
     e = pd.Series(expected).reset_index(drop=True)
     a = pd.Series(actual).reset_index(drop=True)
     if e.size == 0:
-        raise ConfigError("expected sample is empty")
+        raise ConfigError("expected sample is empty", key="err_metrics_expected_sample_empty")
     if a.size == 0:
-        raise ConfigError("actual sample is empty")
+        raise ConfigError("actual sample is empty", key="err_metrics_actual_sample_empty")
     if _is_numeric(e) and _is_numeric(a):
         ev = e.to_numpy(dtype=float, na_value=np.nan)
         av = a.to_numpy(dtype=float, na_value=np.nan)
         finite = ev[~np.isnan(ev)]
         if not isinstance(bins, (int, np.integer)) or bins < 1:
-            raise ConfigError(f"bins must be a whole number of at least 1; got {bins!r}")
+            raise ConfigError(f"bins must be a whole number of at least 1; got {bins!r}", key="err_metrics_bins_whole_number_least", bins=bins)
         edges = np.unique(np.quantile(finite, np.linspace(0, 1, bins + 1))[1:-1]) if finite.size else np.array([])
         lower = np.r_[-np.inf, edges]
         upper = np.r_[edges, np.inf]
@@ -300,7 +300,7 @@ def psi_by_column(expected: pd.DataFrame, actual: pd.DataFrame, bins: int = 10,
     cols = columns if columns is not None else [c for c in expected.columns if c in actual.columns]
     missing = [c for c in cols if c not in expected.columns or c not in actual.columns]
     if missing:
-        raise ConfigError(f"columns missing from one of the samples: {', '.join(map(str, missing))}")
+        raise ConfigError(f"columns missing from one of the samples: {', '.join(map(str, missing))}", key="err_metrics_columns_missing_from_one", value=', '.join(map(str, missing)))
     values = [psi(expected[c], actual[c], bins) for c in cols]
     out = pd.DataFrame({"column": cols, "psi": values})
     out["band"] = [psi_band(v) for v in values]

@@ -45,11 +45,11 @@ class ScoreScale:
         for name in ("pdo", "base_score", "base_odds"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ConfigError(f"{name} must be a finite number; got {value!r}")
+                raise ConfigError(f"{name} must be a finite number; got {value!r}", key="err_scale_name_finite_number_got", name=name, value=value)
         if self.pdo <= 0:
-            raise ConfigError(f"pdo must be greater than 0; got {self.pdo}")
+            raise ConfigError(f"pdo must be greater than 0; got {self.pdo}", key="err_scale_pdo_greater_than_got", pdo=self.pdo)
         if self.base_odds <= 0:
-            raise ConfigError(f"base_odds must be greater than 0; got {self.base_odds}")
+            raise ConfigError(f"base_odds must be greater than 0; got {self.base_odds}", key="err_scale_base_odds_greater_than", base_odds=self.base_odds)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> ScoreScale:
@@ -88,14 +88,14 @@ class GradeBands:
     def __post_init__(self) -> None:
         b = tuple(self.boundaries)
         if len(b) != N_GRADES - 1:
-            raise ConfigError(f"grade boundaries must be {N_GRADES - 1} scores; got {len(b)}: {list(b)}")
+            raise ConfigError(f"grade boundaries must be {N_GRADES - 1} scores; got {len(b)}: {list(b)}", key="err_scale_grade_boundaries_n_grades", N_GRADES=N_GRADES - 1, n_b=len(b), b=list(b))
         if not all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
                    and math.isfinite(v) for v in b):
-            raise ConfigError(f"grade boundaries must be finite numbers; got {list(b)}")
+            raise ConfigError(f"grade boundaries must be finite numbers; got {list(b)}", key="err_scale_grade_boundaries_finite_numbers", b=list(b))
         if any(later >= earlier for earlier, later in zip(b, b[1:])):
-            raise ConfigError(f"grade boundaries must be strictly descending; got {list(b)}")
+            raise ConfigError(f"grade boundaries must be strictly descending; got {list(b)}", key="err_scale_grade_boundaries_strictly_descending", b=list(b))
         if b[0] > SCORE_MAX or b[-1] < SCORE_MIN:
-            raise ConfigError(f"grade boundaries must be within 1–1000; got {list(b)}")
+            raise ConfigError(f"grade boundaries must be within 1–1000; got {list(b)}", key="err_scale_grade_boundaries_within_got", b=list(b))
         object.__setattr__(self, "boundaries", tuple(float(v) for v in b))
 
     def table(self, scale: ScoreScale | None = None) -> pd.DataFrame:
@@ -119,7 +119,7 @@ def _as_float_array(values: Any, name: str) -> np.ndarray:
     try:
         return np.asarray(values, dtype=float)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be numeric; got {type(values).__name__}") from None
+        raise ConfigError(f"{name} must be numeric; got {type(values).__name__}", key="err_scale_name_numeric_got_kind", name=name, kind=type(values).__name__) from None
 
 
 def _restore(result: np.ndarray, like: Any, name: str) -> Any:
@@ -181,7 +181,7 @@ def score_from_pd(pd_: Any, scale: ScoreScale | None = None, *, clip: bool = Tru
     p = _as_float_array(pd_, "pd")
     finite = p[~np.isnan(p)]
     if finite.size and (finite.min() < 0 or finite.max() > 1):
-        raise ConfigError(f"pd must be within 0–1; got values from {finite.min()} to {finite.max()}")
+        raise ConfigError(f"pd must be within 0–1; got values from {finite.min()} to {finite.max()}", key="err_scale_pd_within_got_values", value=finite.min(), value2=finite.max())
     with np.errstate(divide="ignore"):
         logit = np.log(p) - np.log1p(-p)
     return _restore(np.asarray(score_from_logit(logit, scale, clip=clip, rounded=rounded)), pd_, "score")
@@ -220,7 +220,7 @@ def grade_of(score: Any, bands: GradeBands | None = None) -> Any:
     b = bands or GradeBands()
     x = _as_float_array(score, "score")
     if np.isnan(x).any():
-        raise ConfigError(f"scores must not be missing to get a grade; got {int(np.isnan(x).sum())} missing")
+        raise ConfigError(f"scores must not be missing to get a grade; got {int(np.isnan(x).sum())} missing", key="err_scale_scores_missing_get_grade", value=int(np.isnan(x).sum()))
     # boundaries descend; count how many boundaries lie strictly above the score
     ascending = np.asarray(b.boundaries[::-1])
     above = len(ascending) - np.searchsorted(ascending, x, side="right")

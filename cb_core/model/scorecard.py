@@ -113,7 +113,7 @@ def train_scorecard(X: pd.DataFrame, y: pd.Series, time: pd.Series | None = None
     dropped = {f: f"{int(n)} distinct value(s) in the training rows" for f, n in distinct.items() if n < 2}
     entries = [e for e in entries if e["name"] not in dropped]
     if not entries:
-        raise ConfigError("no feature has at least two distinct values in the training rows")
+        raise ConfigError("no feature has at least two distinct values in the training rows", key="err_scorecard_feature_least_two_distinct")
     features = [e["name"] for e in entries]
     categorical = [f for f in features if f in levels]
     trends = {}

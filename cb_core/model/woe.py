@@ -304,7 +304,7 @@ def scaled_blocks(text: str, scale: float, shift: float) -> tuple[str, list[str]
     head, sep, rest = text.partition("\nTree=")
     body, sep2, tail = rest.partition("end of trees")
     if not sep or not sep2:
-        raise ModelError("not a LightGBM model text with trees")
+        raise ModelError("not a LightGBM model text with trees", key="err_woe_lightgbm_model_text_trees")
     blocks = []
     for k, block in enumerate(("Tree=" + body).split("\nTree=")):
         block = block if block.startswith("Tree=") else "Tree=" + block

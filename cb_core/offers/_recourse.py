@@ -291,7 +291,7 @@ def recourse(model: CreditModel, x_row: pd.Series, product: pd.Series | Mapping[
         of them (months with sales as if the merchant had traded long enough).
     """
     if isinstance(max_options, bool) or not isinstance(max_options, int) or max_options < 1:
-        raise ConfigError(f"max_options must be a whole number of at least 1; got {max_options!r}")
+        raise ConfigError(f"max_options must be a whole number of at least 1; got {max_options!r}", key="err_recourse_max_options_whole_number", max_options=max_options)
     deadline = time.perf_counter() + float(time_budget_s)
     if isinstance(product, pd.Series) and "product_id" not in product.index:
         product = product.copy()

@@ -177,29 +177,31 @@ def load_products(path: str | Path | None = None) -> pd.DataFrame:
     file = Path(path) if path is not None else PRODUCTS_FILE
     try:
         if not file.is_file():
-            raise DataSourceError(f"product catalog not found: {file}" if not file.exists()
-                                  else f"product catalog {file} is a folder, not a JSON file")
+            if not file.exists():
+                raise DataSourceError(f"product catalog not found: {file}", key="err_catalog_not_found", file=file)
+            raise DataSourceError(f"product catalog {file} is a folder, not a JSON file", key="err_catalog_is_folder",
+                                  file=file)
         if file.stat().st_size > MAX_CATALOG_BYTES:
             raise DataSourceError(f"product catalog {file} is {file.stat().st_size:,} bytes, more than the "
-                                  f"{MAX_CATALOG_BYTES:,} a catalog may have; is it the right file?")
+                                  f"{MAX_CATALOG_BYTES:,} a catalog may have; is it the right file?", key="err_catalog_product_catalog_file_st", file=file, st_size=file.stat().st_size, MAX_CATALOG_BYTES=MAX_CATALOG_BYTES)
         raw = file.read_bytes()
     except OSError as exc:
-        raise DataSourceError(f"cannot read product catalog {file}: {exc.strerror or exc}") from None
+        raise DataSourceError(f"cannot read product catalog {file}: {exc.strerror or exc}", key="err_catalog_cannot_read_product_catalog", file=file, value=exc.strerror or exc) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise DataSourceError(f"product catalog {file}: byte 0x{raw[exc.start]:02x} at byte offset {exc.start} "
-                              f"(line {line}) is not valid UTF-8 text; save it as UTF-8") from None
+                              f"(line {line}) is not valid UTF-8 text; save it as UTF-8", key="err_catalog_product_catalog_file_byte", file=file, raw=raw[exc.start], start=exc.start, line=line) from None
     if not text.strip():
-        raise DataSourceError(f"product catalog {file} is empty: expected a JSON list of products")
+        raise DataSourceError(f"product catalog {file} is empty: expected a JSON list of products", key="err_catalog_product_catalog_file_empty", file=file)
     try:
         records = json.loads(text, parse_constant=_NotANumber, parse_float=_finite_float,
                              object_pairs_hook=_fields_once)
     except json.JSONDecodeError as exc:
-        raise DataSourceError(f"product catalog {file} is not valid JSON: {exc}") from None
+        raise DataSourceError(f"product catalog {file} is not valid JSON: {exc}", key="err_catalog_product_catalog_file_valid", file=file, exc=exc) from None
     except _RepeatedField as exc:
-        raise DataSourceError(f"product catalog {file}: {exc}") from None
+        raise DataSourceError(f"product catalog {file}: {exc}", key="err_catalog_product_catalog_file_exc", file=file, exc=exc) from None
     if not isinstance(records, list):
         raise SchemaError([Problem(TABLE, "*", "the catalog must be a JSON list of products")],
                           f"product catalog {file} must be a JSON list of products; got {type(records).__name__}")

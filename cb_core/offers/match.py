@@ -183,10 +183,10 @@ def _check_rules(m: dict[str, Any], p: dict[str, Any], limit: float) -> list[tup
 
 def _merchant_values(merchant: pd.Series) -> dict[str, Any]:
     if not isinstance(merchant, (pd.Series, dict)):
-        raise ConfigError(f"merchant must be a pandas Series; got {type(merchant).__name__}")
+        raise ConfigError(f"merchant must be a pandas Series; got {type(merchant).__name__}", key="err_match_merchant_pandas_series_got", kind=type(merchant).__name__)
     missing = [f for f in MERCHANT_FIELDS if f not in merchant]
     if missing:
-        raise ConfigError(f"merchant needs {', '.join(MERCHANT_FIELDS)}; missing: {', '.join(missing)}")
+        raise ConfigError(f"merchant needs {', '.join(MERCHANT_FIELDS)}; missing: {', '.join(missing)}", key="err_match_merchant_needs_merchant_fields", MERCHANT_FIELDS=', '.join(MERCHANT_FIELDS), missing=', '.join(missing))
     values = {f: _num(merchant[f]) for f in MERCHANT_FIELDS if f != "category"}
     cat = merchant["category"]
     values["category"] = cat if isinstance(cat, str) else None
@@ -306,7 +306,7 @@ def match_book(frame: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
     """
     missing = [f for f in MERCHANT_FIELDS if f not in frame.columns]
     if missing:
-        raise ConfigError(f"match_book needs columns {', '.join(MERCHANT_FIELDS)}; missing: {', '.join(missing)}")
+        raise ConfigError(f"match_book needs columns {', '.join(MERCHANT_FIELDS)}; missing: {', '.join(missing)}", key="err_match_match_book_needs_columns", MERCHANT_FIELDS=', '.join(MERCHANT_FIELDS), missing=', '.join(missing))
     cat_codes = list(categories())
     P = _product_arrays(products, cat_codes)
     n, n_p = len(frame), len(products)

@@ -45,7 +45,7 @@ _TOLERANCE_KRW = 0.01  # sums of daily fractions of a won must not look like a m
 def _month_start(label: str) -> date:
     m = _MONTH_RE.match(label) if isinstance(label, str) else None
     if not m:
-        raise ConfigError(f"start_month must be a month YYYY-MM; got {label!r}")
+        raise ConfigError(f"start_month must be a month YYYY-MM; got {label!r}", key="err_repayment_start_month_month_yyyy", label=label)
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 
@@ -57,9 +57,9 @@ def _add_months(d: date, k: int) -> date:
 def _baseline(monthly_sales: Any) -> float:
     values = pd.to_numeric(pd.Series(monthly_sales, dtype=object), errors="coerce").to_numpy(dtype=float)
     if values.size == 0 or np.isnan(values).all():
-        raise ConfigError("monthly_sales must hold at least one month of sales; got none")
+        raise ConfigError("monthly_sales must hold at least one month of sales; got none", key="err_repayment_monthly_sales_hold_least")
     if np.nanmin(values) < 0:
-        raise ConfigError(f"monthly_sales must not be negative; got {np.nanmin(values):,.0f}")
+        raise ConfigError(f"monthly_sales must not be negative; got {np.nanmin(values):,.0f}", key="err_repayment_monthly_sales_negative_got", sales_krw=np.nanmin(values))
     recent = values[~np.isnan(values)][-3:]
     return float(recent.mean())
 
@@ -67,7 +67,7 @@ def _baseline(monthly_sales: Any) -> float:
 def scenario_sales(baseline: float, scenario: str, months: int) -> np.ndarray:
     """Projected sales of ``months`` months from the start under ``scenario``."""
     if scenario not in SCENARIOS:
-        raise ConfigError(f"scenario must be one of {', '.join(SCENARIOS)}; got {scenario!r}")
+        raise ConfigError(f"scenario must be one of {', '.join(SCENARIOS)}; got {scenario!r}", key="err_repayment_scenario_one_scenarios_got", SCENARIOS=', '.join(SCENARIOS), scenario=scenario)
     factor, lasts = SCENARIOS[scenario]
     k = np.arange(months)
     return baseline * np.where(k < (lasts if lasts is not None else months), factor, 1.0)
@@ -77,11 +77,11 @@ def _offer_number(offer: Mapping[str, Any], key: str) -> float:
     try:
         value = float(offer[key])
     except KeyError:
-        raise ConfigError(f"the offer has no {key}") from None
+        raise ConfigError(f"the offer has no {key}", key="err_repayment_offer_has_no_field", field=key) from None
     except (TypeError, ValueError):
-        raise ConfigError(f"the offer's {key} must be a number; got {offer[key]!r}") from None
+        raise ConfigError(f"the offer's {key} must be a number; got {offer[key]!r}", key="err_repayment_offer_field_not_number", field=key, offer=offer[key]) from None
     if not math.isfinite(value):
-        raise ConfigError(f"the offer's {key} is missing (is the merchant eligible for it?)")
+        raise ConfigError(f"the offer's {key} is missing (is the merchant eligible for it?)", key="err_repayment_offer_field_missing", field=key)
     return value
 
 
@@ -202,14 +202,14 @@ def simulate(offer: Mapping[str, Any] | pd.Series, monthly_sales: Any, scenario:
     """
     repayment = offer.get("repayment") if hasattr(offer, "get") else None
     if repayment not in (AMORTIZING, REVENUE_BASED):
-        raise ConfigError(f"the offer's repayment must be {AMORTIZING} or {REVENUE_BASED}; got {repayment!r}")
+        raise ConfigError(f"the offer's repayment must be {AMORTIZING} or {REVENUE_BASED}; got {repayment!r}", key="err_repayment_offer_s_repayment_amortizing", AMORTIZING=AMORTIZING, REVENUE_BASED=REVENUE_BASED, repayment=repayment)
     if not 0 < stress_share <= 1:
-        raise ConfigError(f"stress_share must be within (0, 1]; got {stress_share}")
+        raise ConfigError(f"stress_share must be within (0, 1]; got {stress_share}", key="err_repayment_stress_share_within_got", stress_share=stress_share)
     principal = _offer_number(offer, "limit_krw") if amount is None else float(amount)
     if not principal > 0:
-        raise ConfigError(f"amount must be greater than 0; got {principal}")
+        raise ConfigError(f"amount must be greater than 0; got {principal}", key="err_repayment_amount_greater_than_got", amount_krw=principal)
     if amount is not None and "limit_krw" in offer and principal > float(offer["limit_krw"]):
-        raise ConfigError(f"amount must not exceed the offer's limit {float(offer['limit_krw']):,.0f}; got {principal:,.0f}")
+        raise ConfigError(f"amount must not exceed the offer's limit {float(offer['limit_krw']):,.0f}; got {principal:,.0f}", key="err_repayment_amount_above_limit", limit_krw=float(offer['limit_krw']), amount_krw=principal)
     baseline = _baseline(monthly_sales)
     if start_month is None:
         index = getattr(monthly_sales, "index", None)

@@ -62,7 +62,7 @@ def hhi(balances: pd.Series | np.ndarray) -> float:
     percent, 0-10,000. NaN when the total is zero; ConfigError on a negative amount."""
     values = np.asarray(balances, dtype=float)
     if np.isnan(values).any() or (values < 0).any():
-        raise ConfigError("hhi needs amounts that are zero or more; got a negative or missing one")
+        raise ConfigError("hhi needs amounts that are zero or more; got a negative or missing one", key="err_booked_book_hhi_needs_amounts_that")
     total = values.sum()
     if total <= 0:
         return float("nan")
@@ -166,16 +166,16 @@ def partner_book(book: Book, partner: str, *, bad: str = "dpd_30", as_of: str | 
         Month ``YYYY-MM`` the book is read at (default: the last month of ``loan_months``).
     """
     if not isinstance(partner, str) or not partner.strip():
-        raise ConfigError(f"partner must be a non-empty text; got {partner!r}")
+        raise ConfigError(f"partner must be a non-empty text; got {partner!r}", key="err_booked_book_partner_non_empty_text", partner=partner)
     d = definition(bad)
     has_tables = book.loans is not None and book.loan_months is not None and len(book.loan_months) > 0
     if has_tables:
         last_all = int(np.max(month_index(book.loan_months["month"].astype(str))))
         if as_of is not None:
             if not isinstance(as_of, str) or not _MONTH.match(as_of):
-                raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}")
+                raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}", key="err_booked_book_as_month_yyyy_mm", as_of=as_of)
             if month_index(as_of) > last_all:
-                raise ConfigError(f"as_of {as_of} is after the last month of loan_months ({month_label(last_all)})")
+                raise ConfigError(f"as_of {as_of} is after the last month of loan_months ({month_label(last_all)})", key="err_booked_book_as_as_after_last", as_of=as_of, last_all=month_label(last_all))
             last_all = int(month_index(as_of))
         mine = book.loans[book.loans["partner"].astype(str) == partner]
         mine = mine[np.asarray(month_index(mine["booked_month"].astype(str))) <= last_all] if len(mine) else mine

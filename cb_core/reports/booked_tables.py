@@ -175,7 +175,7 @@ def raw_table(book: PartnerBook, part: str, lang: str) -> pd.DataFrame:
     amounts in won, shares as fractions 0–1, each header naming its unit in ``lang``; categories,
     regions, grades and statuses in words; personal data as masked as on screen."""
     if part not in RAW_PARTS:
-        raise ConfigError(f"part must be one of {', '.join(RAW_PARTS)}; got {part!r}")
+        raise ConfigError(f"part must be one of {', '.join(RAW_PARTS)}; got {part!r}", key="err_booked_tables_part_one_raw_parts", RAW_PARTS=', '.join(RAW_PARTS), part=part)
     if book.empty:
         return pd.DataFrame()
     if part == "volume":

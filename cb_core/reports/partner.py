@@ -53,7 +53,7 @@ def pool_input(strategy: pd.DataFrame, snapshot: pd.DataFrame) -> pd.DataFrame:
     need_snapshot = [c for c in ("months_active", "gmv_3m_avg_krw") if c not in snapshot]
     if need_strategy or need_snapshot:
         raise ConfigError(f"pool_input is missing strategy column(s) {need_strategy} and snapshot column(s) "
-                          f"{need_snapshot}")
+                          f"{need_snapshot}", key="err_partner_pool_input_missing_strategy", need_strategy=need_strategy, need_snapshot=need_snapshot)
     keep = [c for c in ("score", "grade", "pd", "category", "region") if c in strategy]
     out = strategy[keep].join(snapshot[["months_active", "gmv_3m_avg_krw"]], how="left")
     out["category"] = out["category"].astype(str)
@@ -71,7 +71,7 @@ def partner_products(products: pd.DataFrame, partner: str) -> pd.DataFrame:
     names no other partner."""
     mine = products.loc[products["partner"] == partner].reset_index(drop=True)
     if mine.empty:
-        raise ConfigError(f"the product catalog has no products of partner {partner!r}")
+        raise ConfigError(f"the product catalog has no products of partner {partner!r}", key="err_partner_product_catalog_products_partner", partner=partner)
     return mine
 
 
@@ -142,9 +142,9 @@ def partner_pool(frame: pd.DataFrame, products: pd.DataFrame, partner: str, *, l
     """
     missing = [c for c in POOL_INPUT_COLUMNS if c not in frame]
     if missing:
-        raise ConfigError(f"partner_pool needs column(s) {', '.join(missing)}")
+        raise ConfigError(f"partner_pool needs column(s) {', '.join(missing)}", key="err_partner_partner_pool_needs_column", missing=', '.join(missing))
     if isinstance(lgd, bool) or not isinstance(lgd, (int, float)) or not 0 <= lgd <= 1:
-        raise ConfigError(f"lgd must be within 0–1; got {lgd!r}")
+        raise ConfigError(f"lgd must be within 0–1; got {lgd!r}", key="err_partner_lgd_within_got_lgd", lgd=lgd)
     mine = partner_products(products, partner)
     unblocked = match_book(frame, mine)
     matched = block_offers(unblocked, blocked)
@@ -219,7 +219,7 @@ def sample_merchants(pool: PartnerPool, merchants: pd.DataFrame, lang: str, n: i
     names the owner): a partner sees no one it could identify.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ConfigError(f"n must be a whole number of at least 1; got {n!r}")
+        raise ConfigError(f"n must be a whole number of at least 1; got {n!r}", key="err_partner_n_whole_number_least", n=n)
     picked = pool.offers.sample(min(n, pool.n_eligible), random_state=seed).sort_values("score", ascending=False)
     people = merchants.assign(merchant_id=merchants["merchant_id"].astype(str)).set_index("merchant_id")
     masked = mask_frame(people.loc[picked.index, ["owner_name", "business_reg_no"]], PARTNER_ROLE)
@@ -316,7 +316,7 @@ def report_html(pool: PartnerPool, sample: pd.DataFrame, *, lang: str, generated
     (:func:`~cb_core.reports.booked_book.partner_book`, masked), when given; nothing else.
     """
     if booked is not None and booked.partner != pool.partner:
-        raise ConfigError("the booked book given to the partner report is another partner's")
+        raise ConfigError("the booked book given to the partner report is another partner's", key="err_partner_booked_book_given_partner")
     name = pool.partner_ko if lang == "ko" else pool.partner
     kpi_html = "".join(f"<div class=\"kpi\"><div class=\"label\">{_esc(k)}</div><div class=\"value\">{_esc(v)}</div>"
                        f"</div>" for k, v in kpis(pool, lang))

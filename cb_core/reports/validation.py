@@ -89,7 +89,7 @@ def information_weights_of(points: pd.DataFrame) -> pd.DataFrame:
     """
     cols = [c for c in points.columns if str(c).startswith("points__")]
     if not cols or len(points) == 0:
-        raise ConfigError("information weights need points__<feature> columns for at least one merchant")
+        raise ConfigError("information weights need points__<feature> columns for at least one merchant", key="err_validation_information_weights_need_points")
     return information_weights(points[cols].abs().mean(), "en")
 
 
@@ -144,7 +144,7 @@ def validation_tables(book: Book, model, report_data: Mapping[str, Any], points:
     if book.loans is None or book.loan_months is None:
         where = f" {book.source}" if book.source else ""
         raise ConfigError(f"the book{where} has no loans and loan_months tables; the validation pack needs both "
-                          "(python -m cb_core demo-data writes them)")
+                          "(python -m cb_core demo-data writes them)", key="err_validation_book_where_loans_loan", where=where)
     vintage_definition = definition(bad).key
     points = sample_points(book, model) if points is None else points
     validation = report_data.get("validation")

@@ -22,5 +22,5 @@ def user_row(session: Session, user: User | str, *, lock: bool = False, active: 
     if row is None:
         raise AuthError(f"no user named {name!r}", key="err_no_user", name=name)
     if active and row.disabled:
-        raise AuthError(f"user {name!r} is disabled")
+        raise AuthError(f"user {name!r} is disabled", key="err_actor_user_name_disabled", name=name)
     return row

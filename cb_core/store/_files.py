@@ -155,7 +155,7 @@ class Secret:
             key = bytes.fromhex(self._path.read_text(encoding="ascii").strip())
             if len(key) < 32:
                 raise StoreUnavailableError(f"the store's key file {SECRET_FILE} is damaged; remove it (the hashes "
-                                            "already in the audit log then no longer match new ones)")
+                                            "already in the audit log then no longer match new ones)", key="err_files_store_s_key_file", SECRET_FILE=SECRET_FILE)
             self._key = key
         return self._key
 

@@ -121,11 +121,11 @@ class Gateway:
             self._url = make_url(raw)
         except ArgumentError:
             raise ConfigError(f"database_url is not a SQLAlchemy URL (like sqlite:///path/cb.sqlite or "
-                              f"postgresql+psycopg://user@host/db); got {_hide_password(str(raw))!r}") from None
+                              f"postgresql+psycopg://user@host/db); got {_hide_password(str(raw))!r}", key="err_gateway_database_url_sqlalchemy_url", value=_hide_password(str(raw))) from None
         try:
             self._engine = _make_engine(self._url, busy_timeout_s)
         except (NoSuchModuleError, ImportError) as exc:
-            raise ConfigError(f"no database driver for {self.url}: {exc}") from None
+            raise ConfigError(f"no database driver for {self.url}: {exc}", key="err_gateway_database_driver_url_exc", url=self.url, exc=exc) from None
         self._retries = retries
         #: Set by the store once it has opened a SQLite file: checked before every transaction.
         self.identity: FileIdentity | None = None
@@ -241,8 +241,10 @@ class Gateway:
         if self._url.password:
             reason = reason.replace(str(self._url.password), "***")
         if "disk is full" in reason or "No space left" in reason:
-            return StoreUnavailableError(f"the database at {self.url} is full: {reason}; nothing was saved")
-        return StoreUnavailableError(f"the database at {self.url} cannot be reached: {reason}; nothing was saved")
+            return StoreUnavailableError(f"the database at {self.url} is full: {reason}; nothing was saved",
+                                         key="err_store_full", reason=reason)
+        return StoreUnavailableError(f"the database at {self.url} cannot be reached: {reason}; nothing was saved",
+                                     key="err_store_unreachable", reason=reason)
 
 
 def _reason(exc: DBAPIError) -> str:

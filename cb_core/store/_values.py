@@ -40,22 +40,22 @@ def aware(now: datetime | None, name: str = "now") -> datetime:
     if now is None:
         return utcnow()
     if not isinstance(now, datetime):
-        raise ConfigError(f"{name} must be a datetime; got {type(now).__name__} {now!r}")
+        raise ConfigError(f"{name} must be a datetime; got {type(now).__name__} {now!r}", key="err_values_name_datetime_got_kind", name=name, kind=type(now).__name__, now=now)
     if now.tzinfo is None:
         raise ConfigError(f"{name} must be timezone-aware (e.g. datetime.now(timezone.utc)); "
-                          f"got naive {now.isoformat()}")
+                          f"got naive {now.isoformat()}", key="err_values_name_timezone_aware_e", name=name, now=now.isoformat())
     return now.astimezone(timezone.utc)
 
 
 def clean_text(value: Any, name: str, *, max_length: int, allow_empty: bool = False) -> str:
     """``value`` stripped; a str of at most ``max_length`` characters, non-empty unless allowed."""
     if not isinstance(value, str):
-        raise ConfigError(f"{name} must be text; got {type(value).__name__} {value!r}")
+        raise ConfigError(f"{name} must be text; got {type(value).__name__} {value!r}", key="err_values_name_text_got_kind", name=name, kind=type(value).__name__, value=value)
     value = value.strip()
     if not value and not allow_empty:
-        raise ConfigError(f"{name} must not be empty")
+        raise ConfigError(f"{name} must not be empty", key="err_values_name_empty", name=name)
     if len(value) > max_length:
-        raise ConfigError(f"{name} must be at most {max_length} characters; got {len(value)}")
+        raise ConfigError(f"{name} must be at most {max_length} characters; got {len(value)}", key="err_values_name_most_max_length", name=name, max_length=max_length, n_value=len(value))
     return value
 
 
@@ -81,15 +81,15 @@ def json_document(value: Any, name: str) -> Any:
         return json.loads(json.dumps(value, default=_jsonable, allow_nan=False, ensure_ascii=False))
     except (TypeError, ValueError) as exc:
         reason = "NaN and infinity are not numbers JSON can hold" if "Out of range float" in str(exc) else str(exc)
-        raise ConfigError(f"{name} must be JSON data (dicts, lists, text, finite numbers); {reason}") from None
+        raise ConfigError(f"{name} must be JSON data (dicts, lists, text, finite numbers); {reason}", key="err_values_name_json_data_dicts", name=name, reason=reason) from None
 
 
 def finite_number(value: Any, name: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) and not hasattr(value, "__float__"):
-        raise ConfigError(f"{name} must be a number; got {type(value).__name__} {value!r}")
+        raise ConfigError(f"{name} must be a number; got {type(value).__name__} {value!r}", key="err_values_name_number_got_kind", name=name, kind=type(value).__name__, value=value)
     number = float(value)
     if not (math.isfinite(number) and low <= number <= high):
-        raise ConfigError(f"{name} must be within {low:g}–{high:g}; got {value!r}")
+        raise ConfigError(f"{name} must be within {low:g}–{high:g}; got {value!r}", key="err_values_name_within_low_high", name=name, low=low, high=high, value=value)
     return number
 
 
@@ -98,9 +98,9 @@ def check_filters(filters: Mapping[str, Any] | None, allowed: tuple[str, ...], l
     filters = dict(filters or {})
     unknown = sorted(set(filters) - set(allowed))
     if unknown:
-        raise ConfigError(f"unknown filter(s) {', '.join(unknown)}; use {', '.join(allowed)}")
+        raise ConfigError(f"unknown filter(s) {', '.join(unknown)}; use {', '.join(allowed)}", key="err_values_unknown_filter_s_unknown", unknown=', '.join(unknown), allowed=', '.join(allowed))
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise ConfigError(f"limit must be a whole number within 1–{MAX_LIMIT}; got {limit!r}")
+        raise ConfigError(f"limit must be a whole number within 1–{MAX_LIMIT}; got {limit!r}", key="err_values_limit_whole_number_within", MAX_LIMIT=MAX_LIMIT, limit=limit)
     for key in ("since", "until"):
         if filters.get(key) is not None:
             filters[key] = aware(filters[key], key)

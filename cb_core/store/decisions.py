@@ -48,22 +48,22 @@ def save_decision(session: Session, merchant_id: str, decision: str, note: str, 
     """
     merchant_id = clean_text(merchant_id, "merchant_id", max_length=NAME_LENGTH)
     if decision not in DECISIONS:
-        raise ConfigError(f"decision must be one of {', '.join(DECISIONS)}; got {decision!r}")
+        raise ConfigError(f"decision must be one of {', '.join(DECISIONS)}; got {decision!r}", key="err_decisions_decision_one_decisions_got", DECISIONS=', '.join(DECISIONS), decision=decision)
     note = clean_text("" if note is None else note, "note", max_length=MAX_NOTE_LENGTH, allow_empty=True)
     score = finite_number(score, "score", 1, 1000)
     if isinstance(grade, bool) or not hasattr(grade, "__index__") or not 1 <= int(grade) <= 10:
-        raise ConfigError(f"grade must be a whole number within 1–10; got {grade!r}")
+        raise ConfigError(f"grade must be a whole number within 1–10; got {grade!r}", key="err_decisions_grade_whole_number_within", grade=grade)
     grade = int(grade)
     pd = finite_number(pd, "pd", 0, 1)
     reason_codes = json_document(reason_codes, "reason_codes")
     if not isinstance(reason_codes, list):
-        raise ConfigError(f"reason_codes must be a list; got {type(reason_codes).__name__}")
+        raise ConfigError(f"reason_codes must be a list; got {type(reason_codes).__name__}", key="err_decisions_reason_codes_list_got", kind=type(reason_codes).__name__)
     if (policy_name is None) != (policy_version is None):
-        raise ConfigError(f"policy_name and policy_version go together; got {policy_name!r} and {policy_version!r}")
+        raise ConfigError(f"policy_name and policy_version go together; got {policy_name!r} and {policy_version!r}", key="err_decisions_policy_name_policy_version", policy_name=policy_name, policy_version=policy_version)
     model_version = clean_text(model_version, "model_version", max_length=128)
     supersedes_id = supersedes.id if isinstance(supersedes, Decision) else supersedes
     if supersedes_id is not None and (isinstance(supersedes_id, bool) or not isinstance(supersedes_id, int)):
-        raise ConfigError(f"supersedes must be a decision id; got {supersedes!r}")
+        raise ConfigError(f"supersedes must be a decision id; got {supersedes!r}", key="err_decisions_supersedes_decision_id_got", supersedes=supersedes)
     author = actor_name(user)
 
     user_row(session, author)
@@ -72,23 +72,23 @@ def save_decision(session: Session, merchant_id: str, decision: str, note: str, 
         if current is not None:
             raise ConflictError(f"merchant {merchant_id!r} already has decision {current.id} "
                                 f"({current.decision}, by {current.user_name}) recorded after you opened "
-                                f"it; review it and decide again")
+                                f"it; review it and decide again", key="err_decisions_decided_meanwhile", merchant_id=merchant_id, id=current.id, decision=current.decision, user_name=current.user_name)
     policy_id = None
     if policy_name is not None:
         policy_id = session.scalar(select(PolicyRow.id).join(PolicyVersionRow).where(
             PolicyRow.name == policy_name, PolicyVersionRow.version == policy_version))
         if policy_id is None:
-            raise PolicyError(f"policy {policy_name!r} has no published version {policy_version}")
+            raise PolicyError(f"policy {policy_name!r} has no published version {policy_version}", key="err_decisions_policy_policy_name_published", policy_name=policy_name, policy_version=policy_version)
     if supersedes_id is not None:
         old = session.get(DecisionRow, supersedes_id)
         if old is None:
-            raise ConfigError(f"there is no decision {supersedes_id} to supersede")
+            raise ConfigError(f"there is no decision {supersedes_id} to supersede", key="err_decisions_no_such_decision", supersedes_id=supersedes_id)
         if old.merchant_id != merchant_id:
-            raise ConfigError(f"decision {supersedes_id} is about merchant {old.merchant_id!r}, not {merchant_id!r}")
+            raise ConfigError(f"decision {supersedes_id} is about merchant {old.merchant_id!r}, not {merchant_id!r}", key="err_decisions_supersedes_other_merchant", supersedes_id=supersedes_id, merchant_id=old.merchant_id, merchant_id2=merchant_id)
         successor = session.scalar(select(DecisionRow.id).where(DecisionRow.supersedes_id == supersedes_id))
         if successor is not None:
             raise ConflictError(f"decision {supersedes_id} was already superseded by decision {successor}; "
-                                f"supersede that one instead")
+                                f"supersede that one instead", key="err_decisions_already_superseded", supersedes_id=supersedes_id, successor=successor)
     row = DecisionRow(merchant_id=merchant_id, decision=decision, note=note, user_name=author,
                       created_at=aware(None), score=score, grade=grade, pd=pd, reason_codes=reason_codes,
                       policy_id=policy_id, policy_version=policy_version, model_version=model_version,
@@ -100,7 +100,7 @@ def save_decision(session: Session, merchant_id: str, decision: str, note: str, 
         if supersedes_id is None or "supersedes_id" not in str(exc.orig):
             raise
         raise ConflictError(f"decision {supersedes_id} was superseded by someone else just now; "
-                            f"reload the merchant's decisions") from None
+                            f"reload the merchant's decisions", key="err_decisions_superseded_meanwhile", supersedes_id=supersedes_id) from None
     record = Decision.of(row, policy_name)
     write_audit(session, author, "decision.save", "decision", row.id, None, _decision_summary(record))
     return record

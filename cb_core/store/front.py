@@ -53,7 +53,7 @@ class Store:
                                  ("session_timeout_minutes", session_timeout_minutes, 0),
                                  ("busy_timeout_s", busy_timeout_s, 0), ("retries", retries, 0)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < low):
-                raise ConfigError(f"{name} must be a number of at least {low}; got {value!r}")
+                raise ConfigError(f"{name} must be a number of at least {low}; got {value!r}", key="err_front_name_number_least_low", name=name, low=low, value=value)
         self._gateway = Gateway(url, busy_timeout_s=busy_timeout_s, retries=retries)
         self.max_failed_logins = max_failed_logins
         self.lockout_minutes = lockout_minutes

@@ -30,7 +30,7 @@ def has_schema(session: Session) -> bool:
 
 def _sqlite_only(engine: Engine, what: str) -> None:
     if engine.dialect.name != "sqlite":
-        raise ConfigError(f"{what} works on the SQLite database only; {PG_TOOLS}")
+        raise ConfigError(f"{what} works on the SQLite database only; {PG_TOOLS}", key="err_maintenance_what_works_sqlite_database", what=what, PG_TOOLS=PG_TOOLS)
 
 
 def integrity_check(engine: Engine) -> list[str]:
@@ -48,7 +48,7 @@ def backup(engine: Engine, target: Path) -> Path:
     _sqlite_only(engine, "db backup")
     target = Path(target)
     if target.exists():
-        raise ConfigError(f"{target} exists already; give a new file name (a backup never overwrites a file)")
+        raise ConfigError(f"{target} exists already; give a new file name (a backup never overwrites a file)", key="err_maintenance_target_exists_already_give", target=target)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.touch(mode=FILE_MODE)
     raw = engine.raw_connection()
@@ -70,17 +70,17 @@ def check_backup(source: Path) -> None:
     """DataSourceError unless ``source`` is a sound SQLite file holding a store database."""
     source = Path(source)
     if not source.is_file():
-        raise DataSourceError(f"{source}: no such file")
+        raise DataSourceError(f"{source}: no such file", key="err_maintenance_source_such_file", source=source)
     try:
         with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as conn:
             rows = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as exc:
-        raise DataSourceError(f"{source}: not a readable SQLite database ({exc})") from None
+        raise DataSourceError(f"{source}: not a readable SQLite database ({exc})", key="err_maintenance_source_readable_sqlite_database", source=source, exc=exc) from None
     if rows != ["ok"]:
-        raise DataSourceError(f"{source}: damaged ({'; '.join(rows[:5])})")
+        raise DataSourceError(f"{source}: damaged ({'; '.join(rows[:5])})", key="err_maintenance_source_damaged_rows", source=source, rows='; '.join(rows[:5]))
     if not {"alembic_version", "users", "audit_log"} <= tables:
-        raise DataSourceError(f"{source}: not a Merchant CB database (no users/audit_log/alembic_version tables)")
+        raise DataSourceError(f"{source}: not a Merchant CB database (no users/audit_log/alembic_version tables)", key="err_maintenance_source_merchant_cb_database", source=source)
 
 
 def restore(engine: Engine, source: Path) -> None:

@@ -50,7 +50,7 @@ def check_password(password: object, user_name: str | None = None) -> str:
     name = (user_name or "").strip().lower()
     if len(name) >= MIN_NAME_IN_PASSWORD and name in password.lower():
         raise ConfigError(f"a password must not contain the user name; {PASSWORD_RULE}",
-                          key="err_password_has_name", min=MIN_PASSWORD_LENGTH)
+                          key="err_password_has_name")
     return password
 
 

@@ -56,10 +56,10 @@ def _latest(session: Session, policy: PolicyRow) -> PolicyVersionRow | None:
 def _draft_row(session: Session, draft_id: int) -> PolicyVersionRow:
     row = session.get(PolicyVersionRow, draft_id, with_for_update=True) if isinstance(draft_id, int) else None
     if row is None:
-        raise PolicyError(f"there is no policy draft {draft_id!r}")
+        raise PolicyError(f"there is no policy draft {draft_id!r}", key="err_policies_no_such_draft", draft_id=draft_id)
     if row.status != "draft":
         raise PolicyError(f"policy version id {draft_id} is published version {row.version}, not a draft; "
-                          f"published versions cannot change")
+                          f"published versions cannot change", key="err_policies_published_not_draft", draft_id=draft_id, version=row.version)
     return row
 
 
@@ -74,16 +74,16 @@ def save_draft(session: Session, policy_name: str, payload: Mapping[str, Any], u
     """
     policy_name = clean_text(policy_name, "policy name", max_length=NAME_LENGTH)
     if not isinstance(payload, Mapping):
-        raise PolicyError(f"a policy payload must be a mapping of settings; got {type(payload).__name__}")
+        raise PolicyError(f"a policy payload must be a mapping of settings; got {type(payload).__name__}", key="err_policies_policy_payload_mapping_settings", kind=type(payload).__name__)
     payload = json_document(dict(payload), "policy payload")
     if base_version is not None and (isinstance(base_version, bool) or not isinstance(base_version, int)):
-        raise PolicyError(f"base_version must be a version number or None; got {base_version!r}")
+        raise PolicyError(f"base_version must be a version number or None; got {base_version!r}", key="err_policies_base_version_version_number", base_version=base_version)
     author = actor_name(user)
     user_row(session, author)
     policy = _policy_row(session, policy_name, create=True, lock=True)
     latest = _latest(session, policy)
     if base_version is not None and (latest is None or not 1 <= base_version <= latest.version):
-        raise PolicyError(f"policy {policy_name!r} has no published version {base_version}")
+        raise PolicyError(f"policy {policy_name!r} has no published version {base_version}", key="err_policies_policy_policy_name_published", policy_name=policy_name, base_version=base_version)
     now = aware(None)
     draft = session.scalars(select(PolicyVersionRow).where(
         PolicyVersionRow.policy_id == policy.id, PolicyVersionRow.created_by == author,
@@ -111,7 +111,7 @@ def discard_draft(session: Session, draft_id: int, user: User | str) -> None:
     author = actor_name(user)
     draft = _draft_row(session, draft_id)
     if draft.created_by != author:
-        raise PolicyError(f"draft {draft_id} belongs to {draft.created_by!r}, not {author!r}")
+        raise PolicyError(f"draft {draft_id} belongs to {draft.created_by!r}, not {author!r}", key="err_policies_draft_of_other_user", draft_id=draft_id, created_by=draft.created_by, author=author)
     policy = session.get(PolicyRow, draft.policy_id)
     write_audit(session, author, "policy.discard_draft", "policy", policy.name,
                 {"draft_id": draft.id, "payload": draft.payload}, None)
@@ -124,7 +124,8 @@ def _conflict(session: Session, policy: PolicyRow, policy_name: str,
     return ConflictError(
         f"policy {policy_name!r} was published as version {latest.version} by {latest.published_by} "
         f"while you edited {_edited(expected_base_version)}; your draft is kept — review the changes "
-        f"and publish again")
+        f"and publish again", key="err_policies_publish_conflict", policy_name=policy_name,
+        version=latest.version, published_by=latest.published_by)
 
 
 def publish_conflict(session: Session, policy_name: str, expected_base_version: int | None) -> ConflictError:
@@ -144,15 +145,15 @@ def publish(session: Session, policy_name: str, draft_id: int, user: User | str,
     if note is not None:
         note = clean_text(note, "publication note", max_length=2000, allow_empty=True)
         if not note:
-            raise PolicyError("a publication note is required: say why this version is published")
+            raise PolicyError("a publication note is required: say why this version is published", key="err_policies_note_required")
     publisher = actor_name(user)
     user_row(session, publisher)
     policy = _policy_row(session, policy_name, lock=True)
     if policy is None:
-        raise PolicyError(f"there is no policy named {policy_name!r}")
+        raise PolicyError(f"there is no policy named {policy_name!r}", key="err_policies_there_policy_named_policy", policy_name=policy_name)
     draft = _draft_row(session, draft_id)
     if draft.policy_id != policy.id:
-        raise PolicyError(f"draft {draft_id} is not a draft of policy {policy_name!r}")
+        raise PolicyError(f"draft {draft_id} is not a draft of policy {policy_name!r}", key="err_policies_draft_of_other_policy", draft_id=draft_id, policy_name=policy_name)
     latest = _latest(session, policy)
     if (latest.version if latest else None) != expected_base_version:
         raise _conflict(session, policy, policy_name, expected_base_version)

@@ -54,7 +54,7 @@ def check_expected(expected_version: Any) -> int | None:
         return None
     if isinstance(expected_version, bool) or not isinstance(expected_version, int) or expected_version < 1:
         raise ConfigError(f"expected_version must be a catalog version (a whole number >= 1) or None for the "
-                          f"shipped catalog; got {expected_version!r}")
+                          f"shipped catalog; got {expected_version!r}", key="err_products_expected_version_catalog_version", expected_version=expected_version)
     return expected_version
 
 
@@ -83,7 +83,8 @@ def save_conflict(session: Session, expected_version: int | None) -> ConflictErr
     return ConflictError(
         f"the product catalog was saved as version {latest.version} by {latest.created_by} at "
         f"{latest.created_at:%Y-%m-%d %H:%M} UTC while you edited {_edited(expected_version)}; nothing was saved "
-        f"— reload the newest catalog and make your change again")
+        f"— reload the newest catalog and make your change again", key="err_products_save_conflict",
+        version=latest.version, created_by=latest.created_by, created_at=latest.created_at)
 
 
 def save_products(session: Session, catalog: list[dict[str, Any]], user: User | str,
@@ -117,7 +118,7 @@ def save_products(session: Session, catalog: list[dict[str, Any]], user: User | 
     if (latest.version if latest else None) != expected:
         raise save_conflict(session, expected)
     if latest is not None and latest.catalog == catalog:
-        raise ConfigError(f"the catalog is the same as version {latest.version}; nothing was saved")
+        raise ConfigError(f"the catalog is the same as version {latest.version}; nothing was saved", key="err_products_catalog_same_as_version", version=latest.version)
     version = (latest.version if latest else 0) + 1
     row = ProductVersionRow(version=version, catalog=catalog, created_by=author, created_at=aware(None))
     session.add(row)

@@ -57,14 +57,14 @@ def open_request(session: Session, merchant_id: str, kind: str, details: str, us
     """
     merchant_id = clean_text(merchant_id, "merchant_id", max_length=NAME_LENGTH)
     if known_merchants is not None and merchant_id not in known_merchants:
-        raise ConfigError(f"no merchant with id {merchant_id!r} in the book in use; check the id")
+        raise ConfigError(f"no merchant with id {merchant_id!r} in the book in use; check the id", key="err_requests_unknown_merchant", merchant_id=merchant_id)
     if kind not in REQUEST_KINDS:
-        raise ConfigError(f"kind must be one of {', '.join(REQUEST_KINDS)}; got {kind!r}")
+        raise ConfigError(f"kind must be one of {', '.join(REQUEST_KINDS)}; got {kind!r}", key="err_requests_kind_one_request_kinds", REQUEST_KINDS=', '.join(REQUEST_KINDS), kind=kind)
     details = clean_text(details, "details", max_length=MAX_TEXT, allow_empty=True)
     now = aware(None)
     received = aware(received_at, "received_at") if received_at is not None else now
     if received > now + timedelta(minutes=5):
-        raise ConfigError(f"received_at must not be in the future; got {received.isoformat()}")
+        raise ConfigError(f"received_at must not be in the future; got {received.isoformat()}", key="err_requests_received_future_got_received", received=received.isoformat())
     author = actor_name(user)
     user_row(session, author)
     row = RequestRow(merchant_id=merchant_id, kind=kind, details=details, opened_by=author,
@@ -84,7 +84,7 @@ def update_request(session: Session, request_id: int, status: str, resolution: s
     least 20 characters beyond sign-off words like "ok", "approved", "확인".
     """
     if status not in REQUEST_STATUSES or status == "open":
-        raise ConfigError(f"status must be in_progress or resolved; got {status!r}")
+        raise ConfigError(f"status must be in_progress or resolved; got {status!r}", key="err_requests_status_progress_resolved_got", status=status)
     resolution = None if resolution is None else clean_text(resolution, "resolution", max_length=MAX_TEXT,
                                                             allow_empty=True) or None
     now = aware(now)
@@ -92,16 +92,16 @@ def update_request(session: Session, request_id: int, status: str, resolution: s
     user_row(session, author)
     row = session.get(RequestRow, request_id, with_for_update=True) if isinstance(request_id, int) else None
     if row is None:
-        raise ConfigError(f"there is no request {request_id!r}")
+        raise ConfigError(f"there is no request {request_id!r}", key="err_requests_there_request_request_id", request_id=request_id)
     if status not in _NEXT[row.status]:
-        raise ConflictError(f"request {row.id} is already resolved (by {row.resolved_by}); open a new request instead")
+        raise ConflictError(f"request {row.id} is already resolved (by {row.resolved_by}); open a new request instead", key="err_requests_request_id_already_resolved", id=row.id, resolved_by=row.resolved_by)
     if status == "resolved":
         if resolution is None:
-            raise ConfigError(f"resolving request {row.id} needs a resolution saying what was done")
+            raise ConfigError(f"resolving request {row.id} needs a resolution saying what was done", key="err_requests_resolving_request_id_needs", id=row.id)
         if row.kind == "human_review" and substantive_length(resolution) < MIN_REVIEW_REASON:
             raise ConfigError(
                 f"a human review must record a substantive reason: at least {MIN_REVIEW_REASON} characters "
-                f"beyond sign-off words such as 'ok' or 'approved'; got {resolution!r}")
+                f"beyond sign-off words such as 'ok' or 'approved'; got {resolution!r}", key="err_requests_human_review_record_substantive", MIN_REVIEW_REASON=MIN_REVIEW_REASON, resolution=resolution)
     before = {"status": row.status, "resolution": row.resolution}
     row.status = status
     if resolution is not None:
@@ -121,7 +121,7 @@ def list_requests(session: Session, overdue_only: bool = False, now: datetime | 
     """
     now = aware(now)
     if status is not None and status not in REQUEST_STATUSES:
-        raise ConfigError(f"status must be one of {', '.join(REQUEST_STATUSES)}; got {status!r}")
+        raise ConfigError(f"status must be one of {', '.join(REQUEST_STATUSES)}; got {status!r}", key="err_requests_status_one_request_statuses", REQUEST_STATUSES=', '.join(REQUEST_STATUSES), status=status)
     query = select(RequestRow)
     if overdue_only:
         query = query.where(RequestRow.status != "resolved", RequestRow.due_at < now)

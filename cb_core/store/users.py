@@ -54,14 +54,14 @@ def add_user(session: Session, passwords: Passwords, name: str, role: str, partn
         raise ConfigError(f"a user name must not contain spaces or control characters; got {name!r}",
                           key="err_user_name", name=name)
     if role not in ROLES:
-        raise ConfigError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
+        raise ConfigError(f"role must be one of {', '.join(ROLES)}; got {role!r}", key="err_users_role_one_roles_got", ROLES=', '.join(ROLES), role=role)
     if role == "partner":
         if partner is None:
             raise ConfigError(f"user {name!r} has role partner and needs the partner it belongs to",
                               key="err_user_needs_partner", name=name)
         partner = clean_text(partner, "partner", max_length=NAME_LENGTH)
     elif partner is not None:
-        raise ConfigError(f"only role partner has a partner; {name!r} has role {role} and partner {partner!r}")
+        raise ConfigError(f"only role partner has a partner; {name!r} has role {role} and partner {partner!r}", key="err_users_only_role_partner_partner", name=name, role=role, partner=partner)
     generated = passwords.generate() if password is None else None
     password_hash = passwords.hash(password, name) if generated is None else passwords.hasher.hash(generated)
     if session.scalar(select(UserRow.id).where(UserRow.name == name)) is not None:

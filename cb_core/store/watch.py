@@ -49,14 +49,14 @@ def record_watch_action(session: Session, merchant_id: str, loan_id: str | None,
     """
     merchant_id = clean_text(merchant_id, "merchant_id", max_length=NAME_LENGTH)
     if known_merchants is not None and merchant_id not in known_merchants:
-        raise ConfigError(f"no merchant with id {merchant_id!r} in the book in use; check the id")
+        raise ConfigError(f"no merchant with id {merchant_id!r} in the book in use; check the id", key="err_watch_unknown_merchant", merchant_id=merchant_id)
     if loan_id is not None:
         loan_id = clean_text(loan_id, "loan_id", max_length=NAME_LENGTH)
     if action not in WATCH_ACTIONS:
-        raise ConfigError(f"action must be one of {', '.join(WATCH_ACTIONS)}; got {action!r}")
+        raise ConfigError(f"action must be one of {', '.join(WATCH_ACTIONS)}; got {action!r}", key="err_watch_unknown_action", WATCH_ACTIONS=', '.join(WATCH_ACTIONS), action=action)
     note = clean_text("" if note is None else note, "note", max_length=MAX_WATCH_NOTE, allow_empty=True)
     if action in WATCH_NOTE_REQUIRED and not note:
-        raise ConfigError(f"a note is required to {action.replace('_', ' ')}: say why")
+        raise ConfigError(f"a note is required to {action.replace('_', ' ')}: say why", key="err_watch_note_required", action=action)
     author = actor_name(user)
     user_row(session, author)
     if action in _FREEZING:  # one freeze state per merchant, even with two officers at once
@@ -65,9 +65,9 @@ def record_watch_action(session: Session, merchant_id: str, loan_id: str | None,
         newest = _newest_freezing(session, merchant_id)
         frozen = newest is not None and newest.action == "freeze_offers"
         if action == "freeze_offers" and frozen:
-            raise ConflictError(f"merchant {merchant_id} is already frozen (by {newest.user_name}); nothing was saved")
+            raise ConflictError(f"merchant {merchant_id} is already frozen (by {newest.user_name}); nothing was saved", key="err_watch_already_frozen", merchant_id=merchant_id, user_name=newest.user_name)
         if action == "unfreeze" and not frozen:
-            raise ConflictError(f"merchant {merchant_id} is not frozen; nothing was saved")
+            raise ConflictError(f"merchant {merchant_id} is not frozen; nothing was saved", key="err_watch_not_frozen", merchant_id=merchant_id)
     row = WatchActionRow(merchant_id=merchant_id, loan_id=loan_id, action=action, note=note, user_name=author,
                          created_at=aware(now))
     session.add(row)

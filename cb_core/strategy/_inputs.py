@@ -72,9 +72,9 @@ def default_exposure(snapshot: pd.DataFrame, *, share: float = EXPOSURE_SHARE_OF
         3,700,000; 20,000,000 a month -> 50,000,000.
     """
     if "gmv_3m_avg_krw" not in snapshot:
-        raise ConfigError("default_exposure needs the snapshot column gmv_3m_avg_krw")
+        raise ConfigError("default_exposure needs the snapshot column gmv_3m_avg_krw", key="err_inputs_default_exposure_needs_snapshot")
     if not share >= 0 or not round_to_krw > 0 or not cap_krw >= 0:
-        raise ConfigError(f"share, round_to_krw and cap_krw must be positive; got {share}, {round_to_krw}, {cap_krw}")
+        raise ConfigError(f"share, round_to_krw and cap_krw must be positive; got {share}, {round_to_krw}, {cap_krw}", key="err_inputs_share_round_krw_cap", share=share, round_krw=round_to_krw, cap_krw=cap_krw)
     monthly = pd.to_numeric(snapshot["gmv_3m_avg_krw"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     annual = 12.0 * np.nan_to_num(np.clip(monthly, 0, None), nan=0.0)
     # round before flooring so 0.25 * 12 * x does not lose a unit to binary fractions
@@ -117,16 +117,16 @@ def strategy_frame(snapshot: pd.DataFrame, scores: pd.DataFrame, merchants: pd.D
     """
     for name in ("pd", "score"):
         if name not in scores:
-            raise ConfigError(f"scores must have a {name} column; got {list(scores.columns)}")
+            raise ConfigError(f"scores must have a {name} column; got {list(scores.columns)}", key="err_inputs_scores_name_column_got", name=name, columns=list(scores.columns))
     missing = scores.index.difference(snapshot.index)
     if len(missing):
-        raise ConfigError(f"{len(missing)} scored merchant(s) are not in the snapshot, e.g. {list(missing[:3])}")
+        raise ConfigError(f"{len(missing)} scored merchant(s) are not in the snapshot, e.g. {list(missing[:3])}", key="err_inputs_n_missing_scored_merchant", n_missing=len(missing), missing=list(missing[:3]))
     ids = scores.index
     snap = snapshot.loc[ids]
     by_id = merchants.assign(merchant_id=merchants["merchant_id"].astype(str)).set_index("merchant_id")
     absent = pd.Index(ids.astype(str)).difference(by_id.index)
     if len(absent):
-        raise ConfigError(f"{len(absent)} scored merchant(s) are not in the merchants table, e.g. {list(absent[:3])}")
+        raise ConfigError(f"{len(absent)} scored merchant(s) are not in the merchants table, e.g. {list(absent[:3])}", key="err_inputs_n_absent_scored_merchant", n_absent=len(absent), absent=list(absent[:3]))
     rows = by_id.loc[ids.astype(str)]
 
     out = pd.DataFrame(index=pd.Index(ids, name="merchant_id"))
@@ -136,7 +136,7 @@ def strategy_frame(snapshot: pd.DataFrame, scores: pd.DataFrame, merchants: pd.D
         out["grade"] = scores["grade"].to_numpy()
     limit = default_exposure(snap) if exposure is None else exposure.reindex(ids)
     if limit.isna().any():
-        raise ConfigError(f"exposure is missing for {int(limit.isna().sum())} scored merchant(s)")
+        raise ConfigError(f"exposure is missing for {int(limit.isna().sum())} scored merchant(s)", key="err_inputs_exposure_missing_value_scored", value=int(limit.isna().sum()))
     out["exposure_krw"] = limit.to_numpy(dtype=float)
     category = snap["category"] if "category" in snap else rows["category"]
     out["category"] = category.astype(str).to_numpy()
@@ -191,10 +191,10 @@ def decision_frame(book: Book, model: Any, *, exposure: Callable[[pd.DataFrame],
     from ..features import current_snapshot, outcome_maturity
 
     if book.outcomes is None or book.outcomes.empty:
-        raise ConfigError("score-at-decision figures need an outcomes table; the book has none")
+        raise ConfigError("score-at-decision figures need an outcomes table; the book has none", key="err_inputs_score_decision_figures_need")
     latest = outcome_maturity(book)["latest_mature_snapshot"]
     if latest is None:
-        raise ConfigError(f"no outcome is known yet in the book (last month {book.last_month})")
+        raise ConfigError(f"no outcome is known yet in the book (last month {book.last_month})", key="err_inputs_outcome_known_yet_book", last_month=book.last_month)
     known = book.outcomes[book.outcomes["snapshot_month"].astype(str) <= latest]
     parts = []
     for month, rows in known.groupby(known["snapshot_month"].astype(str), sort=True):
@@ -233,13 +233,13 @@ def _numeric(frame: pd.DataFrame, name: str) -> np.ndarray:
     try:
         return pd.to_numeric(frame[name]).to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError):
-        raise ConfigError(f"strategy frame column {name} must be numeric; got dtype {frame[name].dtype}") from None
+        raise ConfigError(f"strategy frame column {name} must be numeric; got dtype {frame[name].dtype}", key="err_inputs_strategy_column_not_numeric", name=name, dtype=frame[name].dtype) from None
 
 
 def _count_bad(name: str, bad: np.ndarray, rule: str, values: np.ndarray) -> None:
     if bad.any():
         raise ConfigError(f"strategy frame column {name} must be {rule}; got {int(bad.sum())} row(s) outside, "
-                          f"e.g. {values[bad][:3].tolist()}")
+                          f"e.g. {values[bad][:3].tolist()}", key="err_inputs_strategy_frame_column_name", name=name, rule=rule, bad=int(bad.sum()), values=values[bad][:3].tolist())
 
 
 def frame_arrays(frame: pd.DataFrame) -> FrameArrays:
@@ -251,17 +251,17 @@ def frame_arrays(frame: pd.DataFrame) -> FrameArrays:
         Naming the column and how many rows break its rule.
     """
     if not isinstance(frame, pd.DataFrame):
-        raise ConfigError(f"a strategy frame must be a pandas DataFrame; got {type(frame).__name__}")
+        raise ConfigError(f"a strategy frame must be a pandas DataFrame; got {type(frame).__name__}", key="err_inputs_strategy_frame_pandas_dataframe", kind=type(frame).__name__)
     missing = [c for c in REQUIRED_COLUMNS if c not in frame]
     if missing:
-        raise ConfigError(f"strategy frame is missing column(s): {', '.join(missing)}")
+        raise ConfigError(f"strategy frame is missing column(s): {', '.join(missing)}", key="err_inputs_strategy_frame_missing_column", missing=', '.join(missing))
     score, pd_, exposure = (_numeric(frame, c) for c in REQUIRED_COLUMNS)
     _count_bad("score", ~((score >= SCORE_MIN) & (score <= SCORE_MAX)), "within 1–1000 and not missing", score)
     _count_bad("pd", ~((pd_ >= 0) & (pd_ <= 1)), "within 0–1 and not missing", pd_)
     _count_bad("exposure_krw", ~((exposure >= 0) & np.isfinite(exposure)), "at least 0 and not missing", exposure)
     apr = fee = None
     if "apr" in frame and "apr_pct" in frame:
-        raise ConfigError("strategy frame has both apr (a fraction) and apr_pct (percent); keep one")
+        raise ConfigError("strategy frame has both apr (a fraction) and apr_pct (percent); keep one", key="err_inputs_strategy_frame_both_apr")
     if "apr" in frame:
         apr = _numeric(frame, "apr")
         _count_bad("apr", ~((apr >= 0) & (apr <= 1)), "a yearly fraction within 0–1 and not missing", apr)
@@ -289,9 +289,9 @@ def segment_values(frame: pd.DataFrame, by: str) -> pd.Series:
     if by in DERIVED_SEGMENTS:
         source = DERIVED_SEGMENTS[by]
         if source not in frame:
-            raise ConfigError(f"segment {by} needs the frame column {source}")
+            raise ConfigError(f"segment {by} needs the frame column {source}", key="err_inputs_segment_by_needs_frame", by=by, source=source)
         tenure = pd.to_numeric(frame[source])
         return (tenure < 12).astype("Int64").where(tenure.notna()).rename(by)
     if by not in frame:
-        raise ConfigError(f"segment {by!r} is not a frame column; have {list(frame.columns)}")
+        raise ConfigError(f"segment {by!r} is not a frame column; have {list(frame.columns)}", key="err_inputs_segment_by_frame_column", by=by, columns=list(frame.columns))
     return frame[by]

@@ -36,7 +36,7 @@ GROUP_COLUMNS: tuple[str, ...] = ("n", "share", "expected_bad_rate", "observed_b
 
 def _bureau(frame: pd.DataFrame) -> np.ndarray:
     if "bureau_score" not in frame:
-        raise ConfigError("a bureau comparison needs a bureau_score column (missing = thin file)")
+        raise ConfigError("a bureau comparison needs a bureau_score column (missing = thin file)", key="err_bureau_bureau_comparison_needs_bureau")
     return pd.to_numeric(frame["bureau_score"]).to_numpy(dtype=float, na_value=np.nan)
 
 
@@ -56,14 +56,14 @@ def _group_table(groups: dict[str, np.ndarray], arrays: FrameArrays, thin: np.nd
 def _as_score(values: Any, frame: pd.DataFrame, name: str) -> np.ndarray:
     if isinstance(values, str):
         if values not in frame:
-            raise ConfigError(f"{name}: the frame has no column {values!r}")
+            raise ConfigError(f"{name}: the frame has no column {values!r}", key="err_bureau_name_frame_column_values", name=name, values=values)
         values = frame[values]
     if isinstance(values, pd.Series):
         if not values.index.equals(frame.index):
-            raise ConfigError(f"{name} must have the same index as the frame")
+            raise ConfigError(f"{name} must have the same index as the frame", key="err_bureau_name_same_index_as", name=name)
     out = pd.to_numeric(pd.Series(np.asarray(values))).to_numpy(dtype=float, na_value=np.nan)
     if out.shape != (len(frame),):
-        raise ConfigError(f"{name} must have one value per merchant ({len(frame)}); got {out.shape[0]}")
+        raise ConfigError(f"{name} must have one value per merchant ({len(frame)}); got {out.shape[0]}", key="err_bureau_name_one_value_per", name=name, n_frame=len(frame), shape=out.shape[0])
     return out
 
 
@@ -137,7 +137,7 @@ def swap_sets(frame: pd.DataFrame, policy: Policy, bureau_cutoff: float | None =
     SwapSets
     """
     if match not in ("approval", "bad_rate"):
-        raise ConfigError(f"match must be 'approval' or 'bad_rate'; got {match!r}")
+        raise ConfigError(f"match must be 'approval' or 'bad_rate'; got {match!r}", key="err_bureau_match_approval_bad_rate", match=match)
     arrays = frame_arrays(frame)
     bureau = _bureau(frame)
     ours = (decisions(frame, policy) == "approve").to_numpy()
@@ -149,7 +149,7 @@ def swap_sets(frame: pd.DataFrame, policy: Policy, bureau_cutoff: float | None =
         how = match
     else:
         if isinstance(bureau_cutoff, bool) or not isinstance(bureau_cutoff, (int, float, np.number)):
-            raise ConfigError(f"bureau_cutoff must be a number; got {bureau_cutoff!r}")
+            raise ConfigError(f"bureau_cutoff must be a number; got {bureau_cutoff!r}", key="err_bureau_bureau_cutoff_number_got", bureau_cutoff=bureau_cutoff)
         cutoff, how = float(bureau_cutoff), "cutoff"
     with np.errstate(invalid="ignore"):
         theirs = bureau >= cutoff  # NaN (thin file) compares False: declined
@@ -192,7 +192,7 @@ def bureau_only_scores(frame: pd.DataFrame, scale: ScoreScale | None = None, *,
         and ``attrs["coefficients"]`` its constants.
     """
     if method not in ("auto", "logistic", "linear"):
-        raise ConfigError(f"method must be 'auto', 'logistic' or 'linear'; got {method!r}")
+        raise ConfigError(f"method must be 'auto', 'logistic' or 'linear'; got {method!r}", key="err_bureau_method_auto_logistic_linear", method=method)
     arrays = frame_arrays(frame)
     bureau = _bureau(frame)
     thick = ~np.isnan(bureau)
@@ -204,7 +204,7 @@ def bureau_only_scores(frame: pd.DataFrame, scale: ScoreScale | None = None, *,
     chosen, coefficients = "linear", {}
     if method == "logistic" and not usable:
         raise ConfigError(f"a logistic bureau mapping needs at least {min_outcomes} thick-file merchants with "
-                          f"outcomes, goods and bads; got {int(fit_rows.sum())} with {int(y.sum())} bad")
+                          f"outcomes, goods and bads; got {int(fit_rows.sum())} with {int(y.sum())} bad", key="err_bureau_logistic_bureau_mapping_needs", min_outcomes=min_outcomes, fit_rows=int(fit_rows.sum()), y=int(y.sum()))
     if method != "linear" and usable:
         from ..model import fit_platt  # the model module loads LightGBM: import only when needed
 
@@ -213,7 +213,7 @@ def bureau_only_scores(frame: pd.DataFrame, scale: ScoreScale | None = None, *,
             chosen, coefficients = "logistic", {"a": a, "b": b}
             out[thick] = score_from_logit(a * (bureau[thick] - 750.0) / 100.0 + b, scale, rounded=True)
         elif method == "logistic":
-            raise ConfigError(f"the logistic bureau mapping must fall with the bureau score; got slope {a:.4g}")
+            raise ConfigError(f"the logistic bureau mapping must fall with the bureau score; got slope {a:.4g}", key="err_bureau_logistic_bureau_mapping_fall", a=a)
     if chosen == "linear" and thick.any():
         s, b_ = arrays.score[thick], bureau[thick]
         slope = float(s.std() / b_.std()) if b_.std() > 0 else 0.0

@@ -35,9 +35,9 @@ def check_positive_only(final: pd.Series, bureau_only: pd.Series, tolerance: flo
         shortfall first. Empty when the promise holds.
     """
     if not isinstance(final, pd.Series) or not isinstance(bureau_only, pd.Series):
-        raise ConfigError("final and bureau_only must be pandas Series with the same index")
+        raise ConfigError("final and bureau_only must be pandas Series with the same index", key="err_checks_final_bureau_only_pandas")
     if not final.index.equals(bureau_only.index):
-        raise ConfigError("final and bureau_only must have the same index")
+        raise ConfigError("final and bureau_only must have the same index", key="err_checks_final_bureau_only_same")
     f = pd.to_numeric(final).to_numpy(dtype=float, na_value=np.nan)
     b = pd.to_numeric(bureau_only).to_numpy(dtype=float, na_value=np.nan)
     with np.errstate(invalid="ignore"):
@@ -54,7 +54,7 @@ def _risk(scored: pd.DataFrame) -> tuple[np.ndarray, str]:
         return scored["pd"].to_numpy(dtype=float), "pd"
     if "score" in scored:
         return -scored["score"].to_numpy(dtype=float), "points"
-    raise ConfigError(f"model.score must return a pd or score column; got {list(scored.columns)}")
+    raise ConfigError(f"model.score must return a pd or score column; got {list(scored.columns)}", key="err_checks_model_score_return_pd", columns=list(scored.columns))
 
 
 def check_monotone(model: Any, X: pd.DataFrame, features: Sequence[str] | None = None, n_rows: int = 200,
@@ -95,9 +95,9 @@ def check_monotone(model: Any, X: pd.DataFrame, features: Sequence[str] | None =
     """
     catalog = feature_catalog() if catalog is None else catalog
     if not isinstance(X, pd.DataFrame) or len(X) == 0:
-        raise ConfigError("X must be a non-empty DataFrame")
+        raise ConfigError("X must be a non-empty DataFrame", key="err_checks_x_non_empty_dataframe")
     if n_rows < 1 or grid < 2:
-        raise ConfigError(f"n_rows must be at least 1 and grid at least 2; got {n_rows} and {grid}")
+        raise ConfigError(f"n_rows must be at least 1 and grid at least 2; got {n_rows} and {grid}", key="err_checks_n_rows_least_grid", n_rows=n_rows, grid=grid)
     if features is None:
         in_model = set(getattr(model, "features", X.columns))
         features = [f for f, spec in catalog.items() if spec.risk_direction and f in X and f in in_model]
@@ -106,7 +106,7 @@ def check_monotone(model: Any, X: pd.DataFrame, features: Sequence[str] | None =
         unconstrained = [f for f in features if f in X and not (f in catalog and catalog[f].risk_direction)]
         if unknown or unconstrained:
             raise ConfigError(f"features must be columns of X with a catalog risk direction; "
-                              f"not in X: {unknown}, no direction: {unconstrained}")
+                              f"not in X: {unknown}, no direction: {unconstrained}", key="err_checks_features_columns_x_catalog", unknown=unknown, unconstrained=unconstrained)
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(X), size=min(n_rows, len(X)), replace=False))
     base = X.iloc[rows].reset_index(drop=True)

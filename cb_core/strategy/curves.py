@@ -112,7 +112,7 @@ class CutoffCurves:
     def _check(self, policy: Policy) -> None:
         if policy.segment_key() != self.policy.segment_key() or policy.positive_only != self.policy.positive_only:
             raise PolicyError("these curves were precomputed for other segment cutoffs or positive-only option; "
-                              "precompute them again for this policy")
+                              "precompute them again for this policy", key="err_curves_these_curves_were_precomputed")
 
     def _count_at_least(self, cutoffs: np.ndarray) -> np.ndarray:
         """Index into ``cum`` of the merchants scoring ``>= cutoff`` (vectorised)."""
@@ -160,7 +160,7 @@ class CutoffCurves:
         policy = policy or self.policy
         self._check(policy)
         if not step > 0:
-            raise PolicyError(f"step must be greater than 0; got {step}")
+            raise PolicyError(f"step must be greater than 0; got {step}", key="err_curves_step_greater_than_got", step=step)
         approve = np.arange(SCORE_MIN, SCORE_MAX + step / 2, step, dtype=float)
         approve = approve[approve <= SCORE_MAX]
         refer = np.minimum(policy.refer_cutoff, approve)

@@ -27,13 +27,13 @@ def check_decision_note(decision: str | None, policy_decision: str | None, note:
         ("decline differs from the policy's decision (refer): a note saying why is required").
     """
     if decision is None:
-        raise PolicyError("choose a decision (approve, refer or decline)")
+        raise PolicyError("choose a decision (approve, refer or decline)", key="err_decision_note_choose_decision_approve_refer")
     if decision not in DECISIONS:
-        raise PolicyError(f"decision must be one of {', '.join(DECISIONS)}; got {decision!r}")
+        raise PolicyError(f"decision must be one of {', '.join(DECISIONS)}; got {decision!r}", key="err_decision_note_decision_one_decisions_got", DECISIONS=', '.join(DECISIONS), decision=decision)
     text = (note or "").strip()
     if decision != policy_decision and not text:
         raise PolicyError(f"{decision} differs from the policy's decision ({policy_decision or 'none'}): "
-                          "a note saying why is required")
+                          "a note saying why is required", key="err_decision_note_required", decision=decision, policy_decision=policy_decision)
     return text
 
 

@@ -81,7 +81,7 @@ def policy_in_force(store: PolicySource, name: str = DEFAULT_POLICY_NAME,
     try:
         policy = Policy.from_dict(record.payload)
     except PolicyError as err:
-        raise PolicyError(f"published policy {name!r} v{record.version} is not usable: {err}") from None
+        raise PolicyError(f"published policy {name!r} v{record.version} is not usable: {err}", key="err_in_force_unusable", name=name, version=record.version, err=err) from None
     return PolicyInForce(policy, int(record.version), "published", name)
 
 

@@ -40,14 +40,14 @@ def _fmt(value: Any) -> str:
 def _number(name: str, value: Any) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not math.isfinite(value):
-        raise PolicyError(f"{name} must be a finite number; got {value!r}")
+        raise PolicyError(f"{name} must be a finite number; got {value!r}", key="err_policy_name_finite_number_got", name=name, value=value)
     return float(value)
 
 
 def _within(name: str, value: Any, low: float, high: float, hint: str = "") -> float:
     v = _number(name, value)
     if not low <= v <= high:
-        raise PolicyError(f"{name} must be within {_fmt(float(low))}–{_fmt(float(high))}{hint}; got {_fmt(v)}")
+        raise PolicyError(f"{name} must be within {_fmt(float(low))}–{_fmt(float(high))}{hint}; got {_fmt(v)}", key="err_policy_out_of_range", name=name, low=_fmt(float(low)), high=_fmt(float(high)), hint=hint, v=_fmt(v))
     return v
 
 
@@ -63,7 +63,7 @@ def _segment_cutoffs(raw: Any) -> tuple[SegmentCutoff, ...]:
     if isinstance(raw, Mapping):
         for column, by_value in raw.items():
             if not isinstance(by_value, Mapping):
-                raise PolicyError(f"segment_cutoffs[{column!r}] must map segment values to cutoffs; got {by_value!r}")
+                raise PolicyError(f"segment_cutoffs[{column!r}] must map segment values to cutoffs; got {by_value!r}", key="err_policy_segment_cutoffs_column_map", column=column, by_value=by_value)
             items += [(column, value, cut) for value, cut in by_value.items()]
     elif isinstance(raw, Iterable) and not isinstance(raw, (str, bytes)):
         for entry in raw:
@@ -71,21 +71,21 @@ def _segment_cutoffs(raw: Any) -> tuple[SegmentCutoff, ...]:
                 unknown = set(entry) - {"column", "value", "approve_cutoff"}
                 if unknown or len(entry) != 3:
                     raise PolicyError("each segment cutoff needs exactly column, value, approve_cutoff; "
-                                      f"got {sorted(map(str, entry))}")
+                                      f"got {sorted(map(str, entry))}", key="err_policy_each_segment_cutoff_needs", value=sorted(map(str, entry)))
                 items.append((entry["column"], entry["value"], entry["approve_cutoff"]))
             else:
                 items.append(tuple(entry))  # type: ignore[arg-type]
     else:
-        raise PolicyError(f"segment_cutoffs must be a mapping or a list; got {type(raw).__name__}")
+        raise PolicyError(f"segment_cutoffs must be a mapping or a list; got {type(raw).__name__}", key="err_policy_segment_cutoffs_mapping_list", kind=type(raw).__name__)
     out: list[SegmentCutoff] = []
     seen: set[tuple[str, Any]] = set()
     for column, value, cut in items:
         if not isinstance(column, str) or not column:
-            raise PolicyError(f"a segment cutoff's column must be a column name; got {column!r}")
+            raise PolicyError(f"a segment cutoff's column must be a column name; got {column!r}", key="err_policy_segment_cutoff_s_column", column=column)
         value = _plain(value)
         label = f"{column}={_fmt(value)}"
         if (column, value) in seen:
-            raise PolicyError(f"segment cutoff for {label} is given twice")
+            raise PolicyError(f"segment cutoff for {label} is given twice", key="err_policy_segment_cutoff_label_given", label=label)
         seen.add((column, value))
         out.append(SegmentCutoff(column, value, _within(f"segment cutoff for {label}", _plain(cut), SCORE_MIN, SCORE_MAX)))
     return tuple(out)
@@ -140,12 +140,12 @@ class Policy:
         put(self, "refer_cutoff", _within("refer_cutoff", self.refer_cutoff, SCORE_MIN, SCORE_MAX))
         if self.refer_cutoff > self.approve_cutoff:
             raise PolicyError(f"refer_cutoff must not be above approve_cutoff; got refer_cutoff "
-                              f"{_fmt(self.refer_cutoff)} > approve_cutoff {_fmt(self.approve_cutoff)}")
+                              f"{_fmt(self.refer_cutoff)} > approve_cutoff {_fmt(self.approve_cutoff)}", key="err_policy_refer_above_approve", refer_cutoff=_fmt(self.refer_cutoff), approve_cutoff=_fmt(self.approve_cutoff))
         put(self, "segment_cutoffs", _segment_cutoffs(self.segment_cutoffs))
         try:
             bands = GradeBands(tuple(self.grade_boundaries))
         except (ConfigError, TypeError) as err:
-            raise PolicyError(str(err)) from None
+            raise PolicyError(str(err), key="err_policy_grade_bands", problem=err) from None
         put(self, "grade_boundaries", bands.boundaries)
         put(self, "lgd", _within("lgd", self.lgd, 0, 1))
         put(self, "apr", _within("apr", self.apr, 0, 1, " (a yearly fraction, 0.057 for 5.7%)"))
@@ -154,10 +154,10 @@ class Policy:
         term = self.term_months
         if isinstance(term, (bool, np.bool_)) or not isinstance(term, (int, np.integer, float)) \
                 or not float(term).is_integer() or not 1 <= term <= 120:
-            raise PolicyError(f"term_months must be a whole number within 1–120; got {term!r}")
+            raise PolicyError(f"term_months must be a whole number within 1–120; got {term!r}", key="err_policy_term_months_whole_number", term=term)
         put(self, "term_months", int(term))
         if not isinstance(self.positive_only, (bool, np.bool_)):
-            raise PolicyError(f"positive_only must be true or false; got {self.positive_only!r}")
+            raise PolicyError(f"positive_only must be true or false; got {self.positive_only!r}", key="err_policy_positive_only_true_false", positive_only=self.positive_only)
         put(self, "positive_only", bool(self.positive_only))
 
     @classmethod
@@ -195,11 +195,11 @@ class Policy:
         """A policy from :meth:`to_dict` output; fields it lacks take their defaults, unknown
         fields are an error."""
         if not isinstance(data, Mapping):
-            raise PolicyError(f"a stored policy must be a mapping; got {type(data).__name__}")
+            raise PolicyError(f"a stored policy must be a mapping; got {type(data).__name__}", key="err_policy_stored_policy_mapping_got", kind=type(data).__name__)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(map(str, data)) - known)
         if unknown:
-            raise PolicyError(f"unknown policy field(s): {', '.join(unknown)}")
+            raise PolicyError(f"unknown policy field(s): {', '.join(unknown)}", key="err_policy_unknown_policy_field_s", unknown=', '.join(unknown))
         return cls(**dict(data))
 
 

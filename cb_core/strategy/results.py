@@ -129,7 +129,7 @@ def effective_score(frame: pd.DataFrame, policy: Policy, score: np.ndarray | Non
     if not policy.positive_only:
         return s
     if BUREAU_ONLY_COLUMN not in frame:
-        raise PolicyError(f"the positive-only option needs a {BUREAU_ONLY_COLUMN} column in the frame")
+        raise PolicyError(f"the positive-only option needs a {BUREAU_ONLY_COLUMN} column in the frame", key="err_results_positive_only_option_needs", BUREAU_ONLY_COLUMN=BUREAU_ONLY_COLUMN)
     floor = pd.to_numeric(frame[BUREAU_ONLY_COLUMN]).to_numpy(dtype=float, na_value=np.nan)
     return np.where(np.isnan(floor), s, np.fmax(s, floor))
 
@@ -142,7 +142,7 @@ def approve_cutoffs(frame: pd.DataFrame, policy: Policy) -> np.ndarray:
         try:
             segment = segment_values(frame, column)
         except ConfigError as err:
-            raise PolicyError(f"the policy has a cutoff for segment {column}={_fmt(value)}, but {err}") from None
+            raise PolicyError(f"the policy has a cutoff for segment {column}={_fmt(value)}, but {err}", key="err_results_policy_cutoff_segment_column", column=column, value=_fmt(value), err=err) from None
         hit = (segment == value).to_numpy(dtype=bool, na_value=False)
         override[hit] = np.fmax(override[hit], cut)
     return np.where(np.isnan(override), policy.approve_cutoff, override)

@@ -116,9 +116,9 @@ def segment_table(frame: pd.DataFrame, policy: Policy, by: str = "thin_file", n_
         ``<rate>_low`` / ``<rate>_high``; ``n_approved_with_outcome`` before the observed rate.
     """
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ConfigError(f"n_boot must be a whole number of at least 1; got {n_boot!r}")
+        raise ConfigError(f"n_boot must be a whole number of at least 1; got {n_boot!r}", key="err_segments_n_boot_whole_number", n_boot=n_boot)
     if not 0 < level < 1:
-        raise ConfigError(f"level must be between 0 and 1; got {level}")
+        raise ConfigError(f"level must be between 0 and 1; got {level}", key="err_segments_level_between_got_level", level=level)
     arrays = frame_arrays(frame)
     codes, labels = pd.factorize(segment_values(frame, by), sort=True, use_na_sentinel=False)
     approved = (decisions(frame, policy) == "approve").to_numpy()

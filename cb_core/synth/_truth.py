@@ -26,10 +26,10 @@ def _rows(book: Book, rows: np.ndarray | None, month_codes: np.ndarray, label_ab
     row_merchant = ids.get_indexer(who)
     if (row_merchant < 0).any():
         unknown = who.iloc[np.flatnonzero(row_merchant < 0)[0]]
-        raise ConfigError(f"activity has merchant_id(s) missing from merchants, e.g. {unknown!r}")
+        raise ConfigError(f"activity has merchant_id(s) missing from merchants, e.g. {unknown!r}", key="err_truth_activity_merchant_id_s", unknown=unknown)
     cat = pd.Index(cat_codes).get_indexer(merchants["category"])
     if (cat < 0).any():
-        raise ConfigError(f"unknown category {merchants['category'].iloc[np.flatnonzero(cat < 0)[0]]!r}")
+        raise ConfigError(f"unknown category {merchants['category'].iloc[np.flatnonzero(cat < 0)[0]]!r}", key="err_truth_unknown_category_iloc", iloc=merchants['category'].iloc[np.flatnonzero(cat < 0)[0]])
     joined = merchants["joined_platform_on"]
     join_abs = (joined.str.slice(0, 4).astype(np.int64) * 12 + joined.str.slice(5, 7).astype(np.int64) - 1).to_numpy()
     # float64 is exact for the counts and accepts nullable (Int64) columns from loaded books
@@ -51,7 +51,7 @@ def _check_month(name: str, month: object, label_abs: np.ndarray) -> int:
     at = _parse_month(name, month)
     if at not in set(label_abs.tolist()):
         span = f"{_month_label(label_abs.min())} to {_month_label(label_abs.max())}" if len(label_abs) else "none"
-        raise ConfigError(f"{name} must be a month of the book ({span}); got {month!r}")
+        raise ConfigError(f"{name} must be a month of the book ({span}); got {month!r}", key="err_truth_name_month_book_span", name=name, span=span, month=month)
     return at
 
 

@@ -123,12 +123,12 @@ _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 def _check_int(name: str, value: object, low: int, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConfigError(f"{name} must be an integer; got {value!r}")
+        raise ConfigError(f"{name} must be an integer; got {value!r}", key="err_generate_name_integer_got_value", name=name, value=value)
     value = int(value)
     if high is not None and not low <= value <= high:
-        raise ConfigError(f"{name} must be within {low}–{high}; got {value}")
+        raise ConfigError(f"{name} must be within {low}–{high}; got {value}", key="err_generate_name_within_low_high", name=name, low=low, high=high, value=value)
     if value < low:
-        raise ConfigError(f"{name} must be at least {low}; got {value}")
+        raise ConfigError(f"{name} must be at least {low}; got {value}", key="err_generate_name_least_low_got", name=name, low=low, value=value)
     return value
 
 
@@ -136,7 +136,7 @@ def _parse_month(name: str, value: object) -> int:
     """'YYYY-MM' -> absolute month number (year * 12 + month - 1)."""
     match = _MONTH_RE.match(value) if isinstance(value, str) else None
     if match is None or not 1900 <= int(match.group(1)) <= 2999:
-        raise ConfigError(f"{name} must be a month YYYY-MM between 1900-01 and 2999-12; got {value!r}")
+        raise ConfigError(f"{name} must be a month YYYY-MM between 1900-01 and 2999-12; got {value!r}", key="err_generate_name_month_yyyy_mm", name=name, value=value)
     return int(match.group(1)) * 12 + int(match.group(2)) - 1
 
 
@@ -149,7 +149,7 @@ def _reference_tables() -> tuple[list[str], list[str]]:
     for what, shipped, known in (("category", cat_codes, _CATEGORIES), ("region", region_names, _REGIONS)):
         if set(shipped) != set(known):
             diff = sorted(set(shipped) ^ set(known))
-            raise ConfigError(f"data/{what} list and synth's {what} profiles differ: {', '.join(diff)}")
+            raise ConfigError(f"data/{what} list and synth's {what} profiles differ: {', '.join(diff)}", key="err_generate_data_what_list_synth", what=what, diff=', '.join(diff))
     return cat_codes, region_names
 
 

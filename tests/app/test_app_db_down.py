@@ -6,6 +6,7 @@ import socket
 from streamlit.testing.v1 import AppTest
 
 from tests.support.app import ROOT
+from ui.text import unescape
 
 
 def _closed_port() -> int:
@@ -19,7 +20,9 @@ def test_unreachable_database_gives_a_clear_message(app_state_with_model, monkey
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.run()
     assert not app.exception, app.exception  # no traceback
-    shown = "\n".join([e.value for e in app.error] + [c.value for c in app.code])
-    assert "cannot be reached" in shown and "nothing was saved" in shown
+    shown = unescape("\n".join([e.value for e in app.error] + [c.value for c in app.code]))
+    # said in the app's default language, Korean (the reason itself is the driver's text)
+    assert "데이터베이스에 연결할 수 없습니다" in shown and "아무것도 저장하지 않았습니다" in shown
+    assert "cannot be reached" not in shown
     assert "secret-pw" not in shown
     assert not app.text_input  # no login form, no page: nothing can be half-done

@@ -15,6 +15,7 @@ from cb_core.i18n import format_krw
 from cb_core.offers import PRODUCTS_FILE, load_products, match_book, offers_for, recourse, simulate
 from cb_core.loans import blocked_merchants
 from tests.support.app import app_as, edit_catalog, offers_script, products_page
+from ui.text import unescape
 
 OTHER_PARTNERS_OF_HANBIT = ("Nuri Capital", "Daon Savings Bank", "FlowPay")
 
@@ -228,8 +229,10 @@ def test_saving_after_someone_else_saved_is_a_conflict(own_store):
     records[1]["min_score"] = 650
     own_store.save_products(records, "admin", expected_version=None)
     edit_catalog(app, 0, {0: {"min_score": 620}})
-    assert any(e.value == "Someone else saved first: nothing was saved." for e in app.error)
-    assert any("saved as version 1 by admin" in c.value for c in app.code)
+    said = [unescape(e.value) for e in app.error]  # the page's title, then who saved which version (catalog key)
+    assert any(s.startswith("Someone else saved first: nothing was saved.\n\n")
+               and "the product catalog was saved as version 1 by admin at " in s and " KST while you edited" in s
+               for s in said), said
     assert own_store.current_products()[0] == 1 and own_store.current_products()[1][0]["min_score"] == 600
     assert any("Someone saved version 1" in w.value for w in app.warning)
     app.button(key="prod_reload").click().run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.app import app_as
+from ui.text import unescape
 
 
 @pytest.fixture
@@ -144,7 +145,9 @@ def test_a_decision_recorded_meanwhile_by_someone_else_is_a_conflict_and_the_not
     at.text_area(key=f"decision_note_{merchant_id}_0").set_value("my careful note")
     at.button[[b.label for b in at.button].index("결정 저장")].click().run()
     assert not at.exception, at.exception
-    assert any(f"already has decision {theirs.id}" in c.value for c in at.code), [c.value for c in at.code]
+    said = [unescape(e.value) for e in at.error]  # in Korean, from the conflict's catalog key: no English message
+    assert any(f"결정 {theirs.id}" in s and "기록되었습니다" in s for s in said), said
+    assert not any("already has decision" in c.value for c in at.code)
     assert [d.id for d in app_store.decisions_for(merchant_id)] == [theirs.id]  # nothing of mine was saved
     at.run()  # the next run shows their decision, and my form still holds what I typed
     assert at.text_area(key=f"decision_note_{merchant_id}_0").value == "my careful note"

@@ -10,7 +10,12 @@ import streamlit
 from argon2 import PasswordHasher
 
 from cb_core.errors import DataSourceError, SchemaError
-from cb_core.i18n import t
+from cb_core.data import feature_catalog, read_uploaded
+from cb_core.data.schema import TABLES
+from cb_core.errors import ModelError
+from cb_core.i18n import error_text, t
+from cb_core.model import check_book_features
+from ui.text import unescape
 from cb_core.model.credit_model import load_model
 from cb_core.data.schema import validate_tables
 from tests.support.app import PASSWORD, app_as
@@ -64,14 +69,19 @@ def test_data_page_shows_the_report_and_keeps_the_book(case, data_page, frozen_t
     if error is SchemaError:
         assert [e.value for e in at.error] == [t("error_schema", "en", n=len(problems))]
         shown = at.dataframe[-1].value
-        assert shown["Table"].tolist() == [p.table for p in problems]
+        assert shown["Table"].tolist() == [t(f"table_{p.table}", "en") if p.table in TABLES else p.table for p in problems]
         assert shown["Column"].tolist() == [p.column for p in problems]
         assert shown["Rule"].tolist() == [p.rule for p in problems]
-    else:
-        assert [e.value for e in at.error] == [t("data_upload_failed", "en")]
-        assert re.search(message, at.code[-1].value)
+    else:  # said from the error's catalog key (here in English), under the page's title; no code box
+        uploads = LONG_LINE if case == "long_line" else case_files(case)
+        with pytest.raises(DataSourceError) as caught:
+            read_uploaded(list(uploads.items()))
+        assert re.search(message, str(caught.value))
+        assert [unescape(e.value) for e in at.error] == [t("data_upload_failed", "en") + "\n\n" + error_text(caught.value, "en")]
+        assert not at.code
     assert workspace.current_fingerprint() == before
-    assert before in [m.value for m in at.metric]  # the page still shows the book in use
+    # the page still shows the book in use (its fingerprint in the line of text above the counts)
+    assert any(before in unescape(m.value) for m in at.markdown)
 
 
 @pytest.fixture
@@ -138,8 +148,11 @@ def test_an_unusable_model_in_use_is_explained_not_a_traceback(damage, private_s
     before = pointer.read_bytes(), sorted(p.name for p in (state / "models").iterdir())
     at = _portfolio(store)
     assert not at.exception, at.exception
-    assert [e.value for e in at.error] == [t("error_model_unusable", "en")]
-    assert re.search(message, at.code[-1].value)
+    with pytest.raises(ModelError) as caught:
+        check_book_features(load_model(folder).card["features"], feature_catalog(), str(folder))
+        load_model(folder)
+    assert re.search(message, str(caught.value))
+    assert [unescape(e.value) for e in at.error] == [t("error_model_unusable", "en") + "\n\n" + error_text(caught.value, "en")]
     # nothing replaced, nothing retrained
     assert (pointer.read_bytes(), sorted(p.name for p in (state / "models").iterdir())) == before
 
