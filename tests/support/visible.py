@@ -22,7 +22,7 @@ from cb_core.i18n import strings
 
 # Proto fields that never reach the screen as text (ids, keys, types, colours, icons, payloads).
 _HIDDEN_FIELDS = {
-    "id", "form_id", "type", "icon", "color", "css_class", "arrow_data", "lazy_data", "spec", "theme",
+    "id", "form_id", "deferred_file_id", "type", "icon", "color", "css_class", "arrow_data", "lazy_data", "spec", "theme",
     "data", "url", "mimetype", "file_type", "default", "value", "raw_value", "key", "element_type",
     "format", "step", "min", "max", "data_type", "columns", "editing_mode", "selection_mode", "width_config",
     "height_config", "text_alignment_config", "gap_config", "language", "disabled_reason", "vertical_alignment",
