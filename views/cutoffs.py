@@ -1,6 +1,8 @@
 """Cutoff tuning: move the cutoffs, watch approval, bad rate, loss, revenue; compare; publish."""
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
 from cb_core.strategy import DECISIONS, Policy
@@ -17,6 +19,7 @@ from ui.text import show_frame
 MONOTONE_UNITS = {"risk_direction": "num", "rows_checked": "count", "rows_violating": "count", "worst_move": "num3",
                   "value_from": "num2", "value_to": "num2"}
 CHANGES_SHOWN = 500  # merchants who change decision, best score first
+_FIGURE_KEY = "cut_curves_figure"  # (curves key, figure) of this session
 
 st.title(tr("nav_cutoffs"))
 show_flash()
@@ -26,6 +29,22 @@ published = in_force.policy
 with engine_errors():
     # both frames prepared once per book and model: each figure below is a few array passes a move
     tuning_book = cache.tuning_book(book, model)
+
+
+def _curves_chart(table, approve: int):
+    """The curves over every cutoff, redrawn only when the curves change (economics, overrides,
+    language); an approve-cutoff move only moves the dashed line to the slider."""
+    labels = {"approval": tr("approval_rate"), "bad": tr("expected_bad_rate"), "profit": tr("profit"),
+              "loss": tr("expected_loss"), "x": tr("approve_cutoff")}
+    drawn = table[["approve_cutoff", "approval_rate", "expected_bad_rate", "profit_krw", "expected_loss_krw"]]
+    key = (hashlib.sha256(drawn.to_numpy().tobytes()).hexdigest(), tuple(labels.values()))
+    kept = st.session_state.get(_FIGURE_KEY)
+    if kept is None or kept[0] != key:
+        kept = (key, curves_figure(table, approve, labels))
+        st.session_state[_FIGURE_KEY] = kept
+    else:
+        kept[1].update_shapes(x0=approve, x1=approve, selector={"type": "line"})  # the cutoff lines
+    return kept[1]
 
 
 @st.fragment
@@ -54,9 +73,7 @@ def tuning() -> None:
     k[1].metric(tr("interest_revenue"), krw(result.interest_revenue_krw))
     k[2].metric(tr("broker_fee_revenue"), krw(result.broker_fee_revenue_krw))
     k[3].metric(tr("profit"), krw(result.profit_krw))
-    st.plotly_chart(curves_figure(table, approve, {"approval": tr("approval_rate"), "bad": tr("expected_bad_rate"),
-                                                   "profit": tr("profit"), "loss": tr("expected_loss"),
-                                                   "x": tr("approve_cutoff")}), width="stretch")
+    st.plotly_chart(_curves_chart(table, approve), width="stretch")
 
     st.subheader(tr("compare_title", published=policy_label(in_force)))
     show_frame(decision_matrix(comparison.matrix), width="content")

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..model import grade_of
 from ._inputs import frame_arrays, segment_values
-from .bureau import GROUP_COLUMNS, ThinFileUplift, _as_score, _bureau, bureau_ladder
+from .bureau import ThinFileUplift, _as_score, _bureau, bureau_ladder
 from .policy import Policy
 from .results import decision_codes, effective_score, ratio, segment_overrides
 
@@ -112,15 +112,12 @@ class PreparedFrame:
         decision bits); each group is the cells its predicate (of the cell numbers) keeps."""
         sums = np.vstack([np.bincount(cells, weights=w, minlength=n_cells) for w in self.weights])
         ids = np.arange(n_cells)
-        rows = {}
-        for name, keep in groups.items():
-            n, pd_sum, with_outcome, bads, thin = sums[:, keep(ids)].sum(axis=1)
-            rows[name] = {"n": int(round(n)), "share": ratio(n, self.n), "expected_bad_rate": ratio(pd_sum, n),
-                          "observed_bad_rate": ratio(bads, with_outcome), "n_with_outcome": int(round(with_outcome)),
-                          "n_thin_file": int(round(thin))}
-        out = pd.DataFrame.from_dict(rows, orient="index", columns=list(GROUP_COLUMNS))
-        out.index.name = "group"
-        return out.astype({"n": np.int64, "n_with_outcome": np.int64, "n_thin_file": np.int64})
+        member = np.vstack([keep(ids) for keep in groups.values()]).astype(float)  # groups x cells
+        n, pd_sum, with_outcome, bads, thin = sums @ member.T                       # 5 x groups
+        counts = {k: np.round(v).astype(np.int64) for k, v in (("n", n), ("w", with_outcome), ("t", thin))}
+        return pd.DataFrame({"n": counts["n"], "share": ratio(n, self.n), "expected_bad_rate": ratio(pd_sum, n),
+                             "observed_bad_rate": ratio(bads, with_outcome), "n_with_outcome": counts["w"],
+                             "n_thin_file": counts["t"]}, index=pd.Index(list(groups), name="group"))
 
     # -------------------------------------------------------------- figures of one policy
     def swap_summary(self, approved: np.ndarray, bureau_cutoff: float) -> tuple[pd.DataFrame, pd.DataFrame]:
