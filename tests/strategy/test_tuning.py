@@ -158,3 +158,45 @@ def test_without_outcomes_nothing_observed_and_bad_input_named():
     no_bureau = TuningBook.precompute(today.drop(columns="bureau_score"))
     with pytest.raises(ConfigError, match="needs a bureau_score column"):
         no_bureau.swap_sets(POLICY)
+
+
+class RecordingModel:
+    """Scores from every numeric feature (so any feature that differs moves the score) and keeps the
+    snapshots it was given."""
+
+    def __init__(self) -> None:
+        self.seen: list[pd.DataFrame] = []
+
+    def score(self, snap: pd.DataFrame) -> pd.DataFrame:
+        self.seen.append(snap)
+        numeric = snap.select_dtypes("number").fillna(0.0)
+        z = (numeric.rank(pct=True).mean(axis=1) - 0.5) * 6
+        pd_ = 1 / (1 + np.exp(-z.to_numpy() + 3))
+        return pd.DataFrame({"pd": pd_, "score": np.clip(np.round(600 - 60 * z.to_numpy()), 1, 1000),
+                             "grade": 5}, index=snap.index)
+
+
+def test_decision_frame_from_each_months_merchants_equals_whole_book_snapshots(small_book):
+    from cb_core.features import current_snapshot
+    from cb_core.strategy import decision_frame
+
+    model = RecordingModel()
+    frame = decision_frame(small_book, model)
+    assert len(frame) > 1000 and frame["snapshot_month"].nunique() >= 2
+    months = sorted(set(frame["snapshot_month"]))
+    assert len(model.seen) == len(months)
+    for month, snap in zip(months, model.seen):  # the whole book's snapshot, restricted to that month's merchants
+        pd.testing.assert_frame_equal(snap, current_snapshot(small_book, month).loc[snap.index])
+    # and the frame is the one the per-month whole-book snapshots give
+    parts = []
+    for month, rows in small_book.outcomes.groupby(small_book.outcomes["snapshot_month"].astype(str)):
+        if month not in set(frame["snapshot_month"]):
+            continue
+        whole = current_snapshot(small_book, month)
+        ids = whole.index[whole.index.isin(rows["merchant_id"].astype(str))]
+        from cb_core.strategy import strategy_frame
+        part = strategy_frame(whole, RecordingModel().score(whole.loc[ids]), small_book.merchants, rows,
+                              outcome_month=month)
+        part.insert(0, "snapshot_month", month)
+        parts.append(part)
+    pd.testing.assert_frame_equal(frame, pd.concat(parts), check_like=False)
