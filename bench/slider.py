@@ -25,6 +25,7 @@ A section is appended to bench/RESULTS.md (every move's time with the load avera
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -204,6 +205,7 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
         reference_s = time.perf_counter() - t
         approve, refer = int(app.slider(key="cut_approve").value), int(app.slider(key="cut_refer").value)
         checked = check_page(app, ref, approve, refer)
+        gc.collect()
         moves: list[tuple[str, int, float, float]] = []
         seen: set[str] = set()
         for key, value in plan(approve, refer, args.moves):
@@ -216,6 +218,7 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
             if (approve if key == "cut_approve" else refer) != value:
                 raise AssertionError(f"{key} shows {approve if key == 'cut_approve' else refer}, set to {value}")
             checked += check_page(app, ref, approve, refer)
+            gc.collect()  # the check's own garbage is not charged to the next move
             seen.add(next(m.value for m in app.metric if m.label == "Approval rate"))
     wall, load_end, facts = time.perf_counter() - t0, os.getloadavg(), machine_facts()
     times = [m[2] for m in moves]
