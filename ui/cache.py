@@ -29,7 +29,7 @@ from cb_core.reports import (PartnerBook, PartnerPool, ValidationTables, partner
 from cb_core.reports import validation_tables as make_validation_tables
 from cb_core.store import Store, default_url
 from cb_core.errors import ConfigError
-from cb_core.strategy import CutoffCurves, PolicyInForce, bureau_only_scores, check_monotone
+from cb_core.strategy import CutoffCurves, PolicyInForce, TuningBook, bureau_only_scores, check_monotone
 
 # ------------------------------------------------------------------ the store
 
@@ -317,6 +317,22 @@ def bureau_points_at_decision(book: Book, model) -> pd.Series | None:
     if seen is None:
         return None
     return _bureau_points(book.fingerprint, model.version, "decision", seen, seen, model.scale)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _tuning_book(fingerprint: str, version: str, _book: Book, _model) -> TuningBook:
+    return TuningBook.precompute(strategy_frame(_book, _model), decision_frame(_book, _model),
+                                 bureau_today=bureau_points(_book, _model),
+                                 bureau_at_decision=bureau_points_at_decision(_book, _model),
+                                 platform_today=platform_only_scores(_book, _model),
+                                 curves=cutoff_curves(_book, _model), seen_curves=decision_curves(_book, _model))
+
+
+def tuning_book(book: Book, model) -> TuningBook:
+    """Cutoff tuning's :class:`TuningBook`: today's book and the score-at-decision frame prepared once
+    per book and model (with the bureau-only and platform-only scores), so every figure of a draft
+    follows each slider move within milliseconds."""
+    return _tuning_book(book.fingerprint, model.version, book, model)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)

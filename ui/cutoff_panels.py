@@ -2,19 +2,18 @@
 the positive-only check, inclusion by segment.
 
 Each takes the draft from the sliders of the same run (they are drawn inside the page's fragment),
-so every figure describes the cutoffs on screen after every move; what is fitted (the bureau-only
-and platform-only scores) comes precomputed once per book and model from :mod:`ui.cache`. Only the
-bootstrap intervals are for the last *applied* draft, which the page says, with a button to apply.
+so every figure describes the cutoffs on screen after every move. They read the page's
+:class:`~cb_core.strategy.TuningBook` (:func:`ui.cache.tuning_book`): both frames, the fitted
+bureau-only and platform-only scores and the segment codes prepared once per book and model, so a
+move costs a few array passes. Only the bootstrap intervals are for the last *applied* draft, which
+the page says, with a button to apply.
 """
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from cb_core.data import Book
-from cb_core.strategy import (Policy, aligned_rescue_summary, aligned_segment_rates, aligned_segment_table,
-                              aligned_swap_sets, check_positive_only, thin_file_uplift)
-from ui import cache
+from cb_core.strategy import Policy, TuningBook, aligned_segment_table
 from ui.charts_report import INTERVAL_RATES, interval_figure
 from ui.errors import engine_errors
 from ui.display import segment_label, show_present, value_label
@@ -31,16 +30,15 @@ POSITIVE_ONLY_UNITS = {"final_score": "num1", "bureau_only_score": "num1", "shor
 _APPLIED_KEY = "seg_applied"  # (policy dict, by) -> bootstrap table of the last applied draft
 
 
-def render_bureau(book: Book, model, frame: pd.DataFrame, draft: Policy) -> None:
+def render_bureau(book: TuningBook, draft: Policy) -> None:
     """Swap sets against the bureau score and the thin-file uplift, for ``draft``."""
     st.subheader(tr("swap_title"))
     match = st.radio(tr("swap_match"), ["approval", "bad_rate"], horizontal=True, key="swap_match",
                      format_func=label_func("swap_match_"))
     st.caption(tr("observed_at_decision_caption"))
-    seen = cache.decision_frame(book, model)
     with engine_errors():
-        swaps = aligned_swap_sets(frame, seen, draft, match)
-        uplift = thin_file_uplift(frame, draft, cache.bureau_points(book, model))
+        swaps = book.swap_sets(draft, match)
+        uplift = book.uplift(draft)
     c = [*st.columns(3), *st.columns(3)]  # two rows of three: five long labels clipped in one row at 1440 px
     c[0].metric(tr("thin_approval"), pct(uplift.thin_file_approval_rate),
                 pct(uplift.thin_file_uplift, signed=True) + " " + tr("vs_bureau"))
@@ -51,19 +49,17 @@ def render_bureau(book: Book, model, frame: pd.DataFrame, draft: Policy) -> None
     show_present(_groups(swaps.summary), GROUP_UNITS, "swap_sets.csv", "dl_swaps", {"group": value_label})
 
 
-def render_rescue(book: Book, model, frame: pd.DataFrame, draft: Policy) -> None:
+def render_rescue(book: TuningBook, draft: Policy) -> None:
     """The positive-only option, the two-stage rescue and the positive-only promise check, for ``draft``."""
     st.subheader(tr("rescue_title"))
     st.caption(tr("rescue_help"))
-    seen = cache.decision_frame(book, model)
     with engine_errors():
-        rescue = aligned_rescue_summary(frame, seen, draft, cache.bureau_points(book, model),
-                                        cache.bureau_points_at_decision(book, model),
-                                        cache.platform_only_scores(book, model))
-    show_present(_groups(rescue.summary), GROUP_UNITS, "rescue.csv", "dl_rescue", {"group": value_label})
-    broken = check_positive_only(rescue.merchants["positive_only_score"], rescue.merchants["bureau_only_score"])
-    st.metric(tr("check_positive_only"), count(len(broken)), help=tr("check_positive_only_help"))
-    if len(broken):
+        summary = book.rescue(draft)
+    show_present(_groups(summary), GROUP_UNITS, "rescue.csv", "dl_rescue", {"group": value_label})
+    # final = max(our score, bureau-only score) whatever the cutoffs: checked once per book and model
+    broken = book.positive_only_violations
+    st.metric(tr("check_positive_only"), count(0 if broken is None else len(broken)), help=tr("check_positive_only_help"))
+    if broken is not None and len(broken):
         show_present(broken.head(1000), POSITIVE_ONLY_UNITS, "positive_only_violations.csv",
                      "dl_positive_only_violations.csv")
 
@@ -73,13 +69,13 @@ def _groups(summary: pd.DataFrame) -> pd.DataFrame:
     return summary.rename_axis("group").reset_index()
 
 
-def render_segments(frame: pd.DataFrame, seen: pd.DataFrame | None, draft: Policy) -> None:
+def render_segments(book: TuningBook, draft: Policy) -> None:
     """Rates by segment for ``draft`` (O(n) a move); bootstrap intervals for the last applied draft."""
     st.subheader(tr("segments_title"))
     by = st.selectbox(tr("portfolio_group_by"), ["thin_file", "tenure_lt_12m", "category", "region"], key="seg_by",
                       format_func=label_func("segment_"))
     with engine_errors():
-        rates = aligned_segment_rates(frame, seen, draft, by)
+        rates = book.segment_rates(draft, by)
         show_present(rates, GROUP_UNITS, f"segments_{by}.csv", "dl_segments", {by: segment_label(by)})
     applied = st.session_state.get(_APPLIED_KEY)
     if applied is None or applied[1] != by:
@@ -89,7 +85,8 @@ def render_segments(frame: pd.DataFrame, seen: pd.DataFrame | None, draft: Polic
     if applied[2] is None:
         with engine_errors():
             shown_policy = Policy.from_dict(applied[0])
-            table = aligned_segment_table(frame, seen, shown_policy, by=by, n_boot=200)
+            seen = None if book.seen is None else book.seen.frame
+            table = aligned_segment_table(book.today.frame, seen, shown_policy, by=by, n_boot=200)
             applied = (applied[0], by, table)
         st.session_state[_APPLIED_KEY] = applied
     shown = Policy.from_dict(applied[0])

@@ -122,6 +122,7 @@ def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
             ("review_lookups", review_lookups),
             ("cutoff_curves", cache.cutoff_curves), ("platform_only_scores", cache.platform_only_scores),
             ("decision_frame", cache.decision_frame), ("decision_curves", cache.decision_curves),
+            ("tuning_book", cache.tuning_book),
             ("bureau_points", cache.bureau_points), ("bureau_points_at_decision", cache.bureau_points_at_decision),
             ("monotone", cache.monotone_violations),
             ("model_report", lambda b, m: cache.model_report(m)), ("sample_points", cache.sample_points),

@@ -1,9 +1,11 @@
 """Cutoff tuning: move the cutoffs, watch approval, bad rate, loss, revenue; compare; publish."""
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
-from cb_core.strategy import Policy, aligned_result, compare_policies
+from cb_core.strategy import DECISIONS, Policy
 from ui import cache
 from ui.charts import curves_figure
 from ui.cutoff_panels import render_bureau, render_rescue, render_segments
@@ -17,15 +19,33 @@ from ui.text import show_frame
 
 MONOTONE_UNITS = {"risk_direction": "num", "rows_checked": "count", "rows_violating": "count", "worst_move": "num3",
                   "value_from": "num2", "value_to": "num2"}
+CHANGES_SHOWN = 500  # merchants who change decision, best score first
+_FIGURE_KEY = "cut_curves_figure"  # (curves key, figure) of this session
 
 st.title(tr("nav_cutoffs"))
 show_flash()
 book, model = require_book_and_model()
 in_force = policy_in_force()  # the baseline the draft is compared with
 published = in_force.policy
-frame = cache.strategy_frame(book, model)
-curves = cache.cutoff_curves(book, model)
-seen_curves = cache.decision_curves(book, model)  # observed rates: scores at decision
+with engine_errors():
+    # both frames prepared once per book and model: each figure below is a few array passes a move
+    tuning_book = cache.tuning_book(book, model)
+
+
+def _curves_chart(table, approve: int):
+    """The curves over every cutoff, redrawn only when the curves change (economics, overrides,
+    language); an approve-cutoff move only moves the dashed line to the slider."""
+    labels = {"approval": tr("approval_rate"), "bad": tr("expected_bad_rate"), "profit": tr("profit"),
+              "loss": tr("expected_loss"), "x": tr("approve_cutoff")}
+    drawn = table[["approve_cutoff", "approval_rate", "expected_bad_rate", "profit_krw", "expected_loss_krw"]]
+    key = (hashlib.sha256(drawn.to_numpy().tobytes()).hexdigest(), tuple(labels.values()))
+    kept = st.session_state.get(_FIGURE_KEY)
+    if kept is None or kept[0] != key:
+        kept = (key, curves_figure(table, approve, labels, lang()))
+        st.session_state[_FIGURE_KEY] = kept
+    else:
+        kept[1].update_shapes(x0=approve, x1=approve, selector={"type": "line"})  # the cutoff lines
+    return kept[1]
 
 
 @st.fragment
@@ -38,9 +58,10 @@ def tuning() -> None:
     with engine_errors():
         draft = Policy.from_dict({**draft_payload(in_force), "approve_cutoff": approve,
                                   "refer_cutoff": min(refer, approve), "lgd": lgd, "apr": apr / 100})
-        result = aligned_result(curves, seen_curves, draft)
+        result, base = tuning_book.result(draft), tuning_book.result(published)
+        table = tuning_book.table(draft, step=5)
+        comparison = tuning_book.comparison(draft, published, limit=CHANGES_SHOWN)
     k = st.columns(4)
-    base = curves.evaluate(published)
     k[0].metric(tr("approval_rate"), pct(result.approval_rate),
                 pct(result.approval_rate - base.approval_rate, signed=True))
     k[1].metric(tr("refer_rate"), pct(result.refer_rate))
@@ -53,21 +74,18 @@ def tuning() -> None:
     k[1].metric(tr("interest_revenue"), krw(result.interest_revenue_krw, short=True))
     k[2].metric(tr("broker_fee_revenue"), krw(result.broker_fee_revenue_krw, short=True))
     k[3].metric(tr("profit"), krw(result.profit_krw, short=True))
-    table = curves.table(step=5, policy=draft)
-    st.plotly_chart(curves_figure(table, approve, {"approval": tr("approval_rate"), "bad": tr("expected_bad_rate"),
-                                                   "profit": tr("profit"), "loss": tr("expected_loss"),
-                                                   "x": tr("approve_cutoff")}, lang()), width="stretch")
+    st.plotly_chart(_curves_chart(table, approve), width="stretch")
 
     st.subheader(tr("compare_title", published=policy_label(in_force)))
-    comparison = compare_policies(frame, draft, published)
     show_frame(decision_matrix(comparison.matrix), width="content")
-    show_present(comparison.changes.head(500), {"score": "score"}, "decision_changes.csv", "dl_changes",
-                 {"old": decision_word, "new": decision_word})
-    policy_actions(draft, in_force, frame)
+    words = {d: decision_word(d) for d in DECISIONS}  # once a run, not twice per row
+    show_present(comparison.changes, {"score": "score"}, "decision_changes.csv", "dl_changes",
+                 {"old": words.__getitem__, "new": words.__getitem__})
+    policy_actions(draft, in_force, tuning_book.today.frame)
     # every figure below is of the draft on screen: the fragment reruns them with the sliders
-    render_bureau(book, model, frame, draft)
-    render_rescue(book, model, frame, draft)
-    render_segments(frame, cache.decision_frame(book, model), draft)
+    render_bureau(tuning_book, draft)
+    render_rescue(tuning_book, draft)
+    render_segments(tuning_book, draft)
 
 
 tuning()

@@ -17,6 +17,8 @@ The public face of the strategy modules (loaded lazily); import from here. May i
 - :mod:`cb_core.strategy.aligned` — every view on two frames: expected figures of today's book,
   observed bad rates of the merchants scored at decision (:func:`aligned_result`, swap sets, rescue,
   segments).
+- :mod:`cb_core.strategy.prepared` / :mod:`cb_core.strategy.tuning` — :class:`TuningBook`: both frames
+  prepared once per book and model, every figure of a draft in a few vectorised passes (a slider move).
 - :mod:`cb_core.strategy.in_force` — :func:`policy_in_force`: the published policy, else the settings'.
 
 Typical use on a page::
@@ -31,8 +33,8 @@ from ..lazy import lazy_exports
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "aligned": ("OBSERVED_AT", "aligned_rescue_summary", "aligned_result", "aligned_segment_rates",
                 "aligned_segment_table", "aligned_swap_sets", "with_observed"),
-    "bureau": ("RescueView", "SwapSets", "ThinFileUplift", "bureau_only_scores", "matched_bureau_cutoff",
-               "rescue_view", "swap_sets", "thin_file_uplift"),
+    "bureau": ("RescueView", "SwapSets", "ThinFileUplift", "bureau_ladder", "bureau_only_scores",
+               "matched_bureau_cutoff", "pick_bureau_cutoff", "rescue_view", "swap_sets", "thin_file_uplift"),
     "checks": ("check_monotone", "check_positive_only"),
     "curves": ("CutoffCurves",),
     "decision_note": ("check_decision_note",),
@@ -40,6 +42,8 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "in_force": ("DEFAULT_POLICY_NAME", "PolicyInForce", "policy_in_force"),
     "_inputs": ("SCORED_AT_DECISION", "decision_frame", "default_exposure", "frame_arrays", "segment_values",
                 "strategy_frame"),
+    "prepared": ("PreparedFrame",),
+    "tuning": ("DraftComparison", "DraftSwaps", "TuningBook"),
     "policy": ("DECISIONS", "Policy", "SegmentCutoff", "with_cutoffs"),
     "results": ("PolicyComparison", "PolicyResult", "compare_policies", "decisions", "evaluate", "policy_grades"),
     "segments": ("segment_rates", "segment_table"),

@@ -188,7 +188,7 @@ def decision_frame(book: Book, model: Any, *, exposure: Callable[[pd.DataFrame],
         The columns of :func:`strategy_frame` plus ``snapshot_month``; index ``merchant_id`` (a
         merchant appears once per outcome row); ``attrs["scored_at"]`` is :data:`SCORED_AT_DECISION`.
     """
-    from ..features import current_snapshot, outcome_maturity
+    from ..features import outcome_maturity, snapshot
 
     if book.outcomes is None or book.outcomes.empty:
         raise ConfigError("score-at-decision figures need an outcomes table; the book has none", key="err_inputs_score_decision_figures_need")
@@ -196,9 +196,18 @@ def decision_frame(book: Book, model: Any, *, exposure: Callable[[pd.DataFrame],
     if latest is None:
         raise ConfigError(f"no outcome is known yet in the book (last month {book.last_month})", key="err_inputs_outcome_known_yet_book", last_month=book.last_month)
     known = book.outcomes[book.outcomes["snapshot_month"].astype(str) <= latest]
+    # Features are per merchant: each month's snapshot is built from the rows of the merchants with an
+    # outcome that month only (the same features as the whole book's snapshot, for a fraction of the
+    # rows); the merchant of every activity and bureau row is found once, not once a month.
+    merchant_ids = pd.Index(book.merchants["merchant_id"].astype(str).to_numpy())
+    act_code = merchant_ids.get_indexer(book.activity["merchant_id"].astype(str).to_numpy())
+    history = book.bureau_history
+    hist_code = None if history is None else merchant_ids.get_indexer(history["merchant_id"].astype(str).to_numpy())
     parts = []
     for month, rows in known.groupby(known["snapshot_month"].astype(str), sort=True):
-        snap = current_snapshot(book, month)
+        wanted = merchant_ids.isin(rows["merchant_id"].astype(str).to_numpy())
+        snap = snapshot(book.merchants[wanted], book.activity[_rows_of(act_code, wanted)], month,
+                        None if history is None else history[_rows_of(hist_code, wanted)])
         ids = snap.index[snap.index.isin(rows["merchant_id"].astype(str))]
         if len(ids) == 0:
             continue
@@ -210,6 +219,11 @@ def decision_frame(book: Book, model: Any, *, exposure: Callable[[pd.DataFrame],
     frame = pd.concat(parts) if parts else pd.DataFrame()
     frame.attrs["scored_at"] = SCORED_AT_DECISION
     return frame
+
+
+def _rows_of(codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Rows whose merchant code (-1: not a merchant of the book) is a ``wanted`` merchant."""
+    return (codes >= 0) & wanted[np.maximum(codes, 0)]
 
 
 @dataclass(frozen=True)

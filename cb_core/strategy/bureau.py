@@ -101,16 +101,27 @@ def matched_bureau_cutoff(bureau: np.ndarray, pd_: np.ndarray, *, n_approved: in
                           bad_rate: float | None = None) -> float:
     """Bureau cutoff approving closest to ``n_approved`` merchants (ties: fewer), or the most
     merchants whose expected bad rate is at most ``bad_rate``. ``inf`` when the best is no one."""
+    return pick_bureau_cutoff(bureau_ladder(bureau, pd_), n_approved=n_approved, bad_rate=bad_rate)
+
+
+def bureau_ladder(bureau: np.ndarray, pd_: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every bureau cutoff worth trying, best first (``inf`` = no one), with the count approved at
+    each and their expected bad rate: sorted once, then :func:`pick_bureau_cutoff` is O(distinct scores)."""
     thick = ~np.isnan(bureau)
     b, p = bureau[thick], pd_[thick]
     order = np.argsort(-b, kind="stable")
     b, p = b[order], p[order]
     ends = np.flatnonzero(np.r_[b[1:] != b[:-1], True]) if len(b) else np.zeros(0, dtype=np.int64)
-    values = np.r_[np.inf, b[ends]]
     counts = np.r_[0, ends + 1]
+    return np.r_[np.inf, b[ends]], counts, ratio(np.r_[0.0, np.cumsum(p)[ends]], counts)
+
+
+def pick_bureau_cutoff(ladder: tuple[np.ndarray, np.ndarray, np.ndarray], *, n_approved: int | None = None,
+                       bad_rate: float | None = None) -> float:
+    """:func:`matched_bureau_cutoff` on a :func:`bureau_ladder`."""
+    values, counts, rates = ladder
     if n_approved is not None:
         return float(values[int(np.argmin(np.abs(counts - n_approved)))])  # argmin: first = fewest
-    rates = ratio(np.r_[0.0, np.cumsum(p)[ends]], counts)
     ok = np.flatnonzero(rates <= bad_rate * (1 + 1e-12)) if bad_rate is not None and bad_rate == bad_rate else []
     return float(values[ok[-1]]) if len(ok) else float("inf")
 
@@ -371,5 +382,5 @@ def rescue_view(frame: pd.DataFrame, policy: Policy, bureau_only_score: Any,
     return RescueView(_group_table(groups, arrays, thin), merchants)
 
 
-__all__ = ["SwapSets", "ThinFileUplift", "RescueView", "swap_sets", "matched_bureau_cutoff", "thin_file_uplift",
-           "bureau_only_scores", "rescue_view"]
+__all__ = ["SwapSets", "ThinFileUplift", "RescueView", "swap_sets", "matched_bureau_cutoff", "bureau_ladder",
+           "pick_bureau_cutoff", "thin_file_uplift", "bureau_only_scores", "rescue_view"]

@@ -28,6 +28,10 @@ from .results import (
 from ._inputs import frame_arrays, segment_values
 
 
+_COUNTS = frozenset({"n_merchants", "n_approved", "n_referred", "n_declined", "n_approved_with_outcome",
+                     "observed_bads"})
+
+
 def _sort_descending(score: np.ndarray) -> np.ndarray:
     """Row order by score, best first (stable). Whole-point scores sort as 16-bit keys (radix)."""
     if np.all(score == np.round(score)):
@@ -165,13 +169,11 @@ class CutoffCurves:
         approve = approve[approve <= SCORE_MAX]
         refer = np.minimum(policy.refer_cutoff, approve)
         cols = self._columns(approve, refer, policy)
-        out = pd.DataFrame({"approve_cutoff": approve, "refer_cutoff": refer})
-        for name in RESULT_FIELDS:
-            out[name] = np.broadcast_to(cols[name], approve.shape)
-        for name in ("n_merchants", "n_approved", "n_referred", "n_declined", "n_approved_with_outcome",
-                     "observed_bads"):
-            out[name] = np.round(out[name]).astype(np.int64)
-        return out
+        out = {"approve_cutoff": approve, "refer_cutoff": refer}
+        for name in RESULT_FIELDS:  # built as one dict: a column set at a time costs more than the sums
+            column = np.broadcast_to(np.asarray(cols[name], dtype=float), approve.shape)
+            out[name] = np.round(column).astype(np.int64) if name in _COUNTS else np.array(column)
+        return pd.DataFrame(out)
 
 
 def _covered(frame: pd.DataFrame, policy: Policy) -> np.ndarray:

@@ -137,6 +137,13 @@ def effective_score(frame: pd.DataFrame, policy: Policy, score: np.ndarray | Non
 def approve_cutoffs(frame: pd.DataFrame, policy: Policy) -> np.ndarray:
     """Each merchant's approve cutoff: ``policy.approve_cutoff``, or the highest segment cutoff
     of the overridden segments it belongs to."""
+    override = segment_overrides(frame, policy)
+    return np.where(np.isnan(override), policy.approve_cutoff, override)
+
+
+def segment_overrides(frame: pd.DataFrame, policy: Policy) -> np.ndarray:
+    """Each merchant's segment cutoff (the highest of the overrides covering it), NaN where none does:
+    fixed by the policy's ``segment_cutoffs`` alone, whatever its base approve cutoff."""
     override = np.full(len(frame), np.nan)
     for column, value, cut in policy.segment_cutoffs:
         try:
@@ -145,7 +152,7 @@ def approve_cutoffs(frame: pd.DataFrame, policy: Policy) -> np.ndarray:
             raise PolicyError(f"the policy has a cutoff for segment {column}={_fmt(value)}, but {err}", key="err_results_policy_cutoff_segment_column", column=column, value=_fmt(value), err=err) from None
         hit = (segment == value).to_numpy(dtype=bool, na_value=False)
         override[hit] = np.fmax(override[hit], cut)
-    return np.where(np.isnan(override), policy.approve_cutoff, override)
+    return override
 
 
 def decision_codes(score: np.ndarray, cutoffs: np.ndarray | float, refer_cutoff: float) -> np.ndarray:
