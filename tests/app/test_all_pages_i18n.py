@@ -45,6 +45,25 @@ def data_texts(small_book, app_users):
     return allowed
 
 
+def _typed_by_users(store) -> set[str]:
+    """Notes, reasons and messages other tests typed into the shared store (a decision's note "their
+    note" is the user's words, shown as written on a Korean page), read from every such column."""
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(store.url)
+    found: set[str] = set()
+    try:
+        with engine.connect() as conn:
+            for table in inspect(engine).get_table_names():
+                for column in inspect(engine).get_columns(table):
+                    if column["name"] in ("note", "notes", "message", "reason", "text", "body", "comment"):
+                        rows = conn.execute(text(f'SELECT "{column["name"]}" FROM "{table}"'))
+                        found |= {str(value) for (value,) in rows if value}
+    finally:
+        engine.dispose()
+    return found
+
+
 def test_every_page_and_role_is_covered():
     """The pages of the nav with the roles that see them: each appears in both languages."""
     files = {c.values[0] for c in CASES}
@@ -97,5 +116,5 @@ def test_page_reads_in_its_language(app_users, data_texts, file, role, lang):
     app.switch_page(file).run()
     texts = visible_texts(app)
     assert len(texts) > 5, texts  # the page drew something (not a blank page or a bare error)
-    problems = text_problems(texts, lang, data_texts)
+    problems = text_problems(texts, lang, data_texts | _typed_by_users(app_users))
     assert problems == [], "\n".join(problems)
