@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ConfigError
+from ..model import TreeEnsemble
 from ._fastshap_kernels import ALGO_RECURSIVE, ALGO_TABLE, explain_parallel, explain_serial
 from ._fastshap_parse import parse_booster
 
@@ -58,9 +59,9 @@ class FastTreeShap:
 
     Parameters
     ----------
-    booster : lightgbm.Booster
-        A single-output model (binary or regression), numeric and categorical splits, any
-        missing-value handling. Its best iteration is used when it has one, like
+    booster : lightgbm.Booster or TreeEnsemble
+        A single-output model (binary or regression; a booster, or a model's own parsed trees,
+        ``CreditModel.trees``), numeric and categorical splits, any missing-value handling. Its best iteration is used when it has one, like
         ``booster.predict``.
     max_table_features : int
         Trees whose leaves all have at most this many distinct features on their path use the
@@ -84,9 +85,13 @@ class FastTreeShap:
         if isinstance(max_table_features, bool) or not isinstance(max_table_features, (int, np.integer)) \
                 or not 0 <= max_table_features <= 20:
             raise ConfigError(f"max_table_features must be a whole number within 0–20; got {max_table_features!r}")
-        if not hasattr(booster, "dump_model"):
-            raise ConfigError(f"booster must be a lightgbm.Booster; got {type(booster).__name__}")
-        self._forest = parse_booster(booster.dump_model(), int(max_table_features), MAX_TABLE_VALUES)
+        if hasattr(booster, "dump_model"):
+            dump = booster.dump_model()
+        elif isinstance(booster, TreeEnsemble):  # a model's own parsed trees: no LightGBM needed
+            dump = booster.dump()
+        else:
+            raise ConfigError(f"booster must be a lightgbm.Booster or a TreeEnsemble; got {type(booster).__name__}")
+        self._forest = parse_booster(dump, int(max_table_features), MAX_TABLE_VALUES)
         self.n_features = self._forest.n_features
         self.feature_names = self._forest.feature_names
         self.expected_value = float(self._forest.bias)
@@ -179,7 +184,7 @@ def explainer_for(model: CreditModel) -> FastTreeShap:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    explainer = FastTreeShap(model.booster)
+    explainer = FastTreeShap(model.trees)  # the model's own parse of its trees: LightGBM is not imported
     with _CACHE_LOCK:
         _CACHE[key] = explainer
         while len(_CACHE) > CACHED_EXPLAINERS:
