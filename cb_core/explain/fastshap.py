@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..model import TreeEnsemble
-from ._fastshap_kernels import ALGO_RECURSIVE, ALGO_TABLE, explain_parallel, explain_serial
+from ._fastshap_kernels import ALGO_RECURSIVE, ALGO_TABLE, explain_parallel, explain_serial, predict_parallel
 from ._fastshap_parse import parse_booster
 
 if TYPE_CHECKING:
@@ -144,6 +144,17 @@ class FastTreeShap:
             finally:
                 numba.set_parallel_chunksize(previous_chunk)
                 numba.set_num_threads(before)
+        return out
+
+    def margins(self, X: Any) -> np.ndarray:
+        """Raw margins of every row, ``booster.predict(X, raw_score=True)``: the trees summed in
+        order like LightGBM (equal to it, not only to rounding), in parallel with numba's threads."""
+        matrix = self._checked(X)
+        out = np.zeros(matrix.shape[0])
+        f = self._forest
+        with _POOL:
+            predict_parallel(matrix, out, f.tree_nint, f.tree_n0, f.tree_l0, f.feat, f.thr, f.kind, f.default_left,
+                             f.cat_row, f.cat_mask, f.left, f.right, f.leaf_value)
         return out
 
     def _checked(self, X: Any) -> np.ndarray:
