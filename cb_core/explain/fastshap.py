@@ -90,7 +90,8 @@ class FastTreeShap:
         elif isinstance(booster, TreeEnsemble):  # a model's own parsed trees: no LightGBM needed
             dump = booster.dump()
         else:
-            raise ConfigError(f"booster must be a lightgbm.Booster or a TreeEnsemble; got {type(booster).__name__}")
+            raise ConfigError(f"booster must be a lightgbm.Booster; got {type(booster).__name__} "
+                              "(or pass a model's TreeEnsemble)")
         self._forest = parse_booster(dump, int(max_table_features), MAX_TABLE_VALUES)
         self.n_features = self._forest.n_features
         self.feature_names = self._forest.feature_names
