@@ -134,6 +134,9 @@ def _steps_child(book: str, model: str, out: str) -> None:
     mark(f"read + validate ({'trusted' if checked != 'full' else 'full validation'})")
     features = current_snapshot(b)
     del b
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()  # as the command does
     mark("snapshot (features)")
     import numba  # noqa: F401  (what --explain adds to the imports)
     from cb_core.explain.fastshap import explainer_for
