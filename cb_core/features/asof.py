@@ -122,7 +122,10 @@ def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str,
     end = month_index(as_of)
     ids = merchants["merchant_id"].astype(str).to_numpy()
     code_of = pd.Index(ids)
-    act_codes = code_of.get_indexer(activity["merchant_id"].astype(str))
+    # each distinct id is looked up once (Arrow's hash of the 24M ids, then 1M lookups), not every row
+    row_codes, distinct = pd.factorize(activity["merchant_id"].astype(str))
+    act_codes = np.append(code_of.get_indexer(pd.Index(distinct)), -1)[row_codes]  # missing id (-1): no merchant
+    del row_codes
     act_month = month_index(activity["month"])
     keep = (act_month <= end) & (act_codes >= 0)
     codes, mon = act_codes[keep], act_month[keep]
