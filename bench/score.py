@@ -251,8 +251,9 @@ def section(result: dict, command: str, started: datetime, load: tuple) -> str:
     steps = result.get("steps")
     if steps:
         proc = result["steps_process"]
+        peak = max(s["peak_mib"] for s in steps["steps"])  # the child resets its mark per step: ru_maxrss is the last
         lines += ["", f"Where the time goes (one more child running the command's steps one by one; process "
-                      f"{proc['wall']:.1f} s wall, {proc['cpu']:.1f} s CPU, {proc['peak_mib']:,.0f} MiB peak; the "
+                      f"{proc['wall']:.1f} s wall, {proc['cpu']:.1f} s CPU, {peak:,.0f} MiB peak; the "
                       "predict step is timed alone, then again inside `score_frame` with the explanation):", "",
                   "| step | wall | CPU s | peak RSS MiB (step) |", "| --- | ---: | ---: | ---: |"]
         for s in steps["steps"]:
