@@ -138,7 +138,9 @@ def _steps_child(book: str, model: str, out: str) -> None:
 
     pa.default_memory_pool().release_unused()  # as the command does
     mark("snapshot (features)")
-    import numba  # noqa: F401  (what --explain adds to the imports)
+    import importlib
+
+    importlib.import_module("numba")  # what --explain adds to the imports
     from cb_core.explain.fastshap import explainer_for
     mark("import numba")
     explainer = explainer_for(m)
@@ -160,7 +162,7 @@ def _steps_child(book: str, model: str, out: str) -> None:
 def measure(merchants: int, book: str, model: str, repeats: int, reference: str | None, shap_python: str) -> dict:
     python = sys.executable
     result: dict = {"merchants": merchants, "book": book, "model": model, "runs": [], "shap": [], "reference": []}
-    with tempfile.TemporaryDirectory(prefix="cb-score-", dir="/tmp/h5" if Path("/tmp/h5").is_dir() else None) as tmp:
+    with tempfile.TemporaryDirectory(prefix="cb-score-") as tmp:
         work = Path(tmp)
         ref_dir = None
         if reference:
