@@ -177,6 +177,9 @@ class TreeEnsemble:
             if tree.single is not None:
                 total += tree.single
                 continue
+            if tree.walk is not None:
+                total += tree.leaf_values[self._walk(tree.walk, cols, nan)]
+                continue
             bits = np.full(len(X), tree.all_bits, dtype=np.uint64)
             for f, kind, th, dl, nan_left, cat_row, clear in tree.nodes:
                 x = cols[f]
@@ -195,7 +198,30 @@ class TreeEnsemble:
             total += tree.leaf_values[position]
         return total
 
-    def _categorical(self, v: np.ndarray, row: int) -> np.ndarray:
+    def _walk(self, walk: tuple[np.ndarray, ...], cols: np.ndarray, nan: np.ndarray) -> np.ndarray:
+        """The leaf of every row in a wide tree, all rows one level per step."""
+        feat, thr, kind, dl, nan_left, cat_row, left, right = walk
+        n = cols.shape[1]
+        node, leaf, active = np.zeros(n, dtype=np.intp), np.zeros(n, dtype=np.intp), np.arange(n)
+        while active.size:
+            nd = node[active]
+            f = feat[nd]
+            x = cols[f, active]
+            k = kind[nd]
+            go = (x <= thr[nd]) | (nan[f, active] & nan_left[nd])
+            zero = (k == KIND_ZERO) & (x == 0.0)
+            go[zero] = dl[nd][zero]
+            cat = k == KIND_CATEGORICAL
+            if cat.any():
+                go[cat] = self._categorical(x[cat], cat_row[nd[cat]])
+            child = np.where(go, left[nd], right[nd])
+            done = child < 0
+            leaf[active[done]] = ~child[done]
+            node[active[~done]] = child[~done]
+            active = active[~done]
+        return leaf
+
+    def _categorical(self, v: np.ndarray, row: int | np.ndarray) -> np.ndarray:
         width = self._cat_mask.shape[1] - 1
         ok = (v > -1.0) & (v < width)  # truncation toward zero; NaN, negative and unknown codes go right
         code = np.where(ok, np.trunc(np.where(ok, v, 0.0)), width).astype(np.intp)
@@ -258,6 +284,36 @@ class _Plan:
     all_bits: np.uint64
     leaf_values: np.ndarray
     single: float | None
+    #: a tree of more than :data:`MAX_LEAVES` leaves (a scorecard's bins as one tree): its split
+    #: arrays (feature, threshold, kind, default left, NaN goes left, bitset row, left, right;
+    #: children ``~leaf`` for leaves), walked level by level; ``leaf_values`` then by leaf index
+    walk: tuple[np.ndarray, ...] | None = None
+
+
+def _wide(tree: _Tree, number: int, masks: list[np.ndarray]) -> _Plan:
+    feat, thr, kind, dl, nan_left, cat_row = [], [], [], [], [], []
+    for i in range(tree.num_leaves - 1):
+        d = tree.decision_type[i]
+        feat.append(tree.split_feature[i])
+        dl.append(bool(d & _DEFAULT_LEFT_MASK))
+        if d & _CATEGORICAL_MASK:
+            kind.append(KIND_CATEGORICAL)
+            thr.append(0.0)
+            nan_left.append(False)
+            cat_row.append(len(masks))
+            masks.append(_bitset_mask(tree, int(tree.threshold[i])))
+            continue
+        k = (d >> 2) & 3
+        if k > 2:
+            raise ModelError(f"Tree={number}: unsupported missing type {k}")
+        kind.append(k)
+        thr.append(tree.threshold[i])
+        nan_left.append((0.0 <= tree.threshold[i]) if k == KIND_NONE else dl[-1])
+        cat_row.append(0)
+    walk = (np.asarray(feat, dtype=np.intp), np.asarray(thr, dtype=np.float64), np.asarray(kind, dtype=np.int8),
+            np.asarray(dl, dtype=np.bool_), np.asarray(nan_left, dtype=np.bool_), np.asarray(cat_row, dtype=np.intp),
+            np.asarray(tree.left_child, dtype=np.intp), np.asarray(tree.right_child, dtype=np.intp))
+    return _Plan([], np.uint64(0), np.asarray(tree.leaf_value, dtype=np.float64), None, walk)
 
 
 #: Leaves a tree may have for the bit-per-leaf predictor.
@@ -268,7 +324,7 @@ def _plan(tree: _Tree, number: int, masks: list[np.ndarray]) -> _Plan:
     if tree.num_leaves == 1:
         return _Plan([], np.uint64(0), np.zeros(0), tree.leaf_value[0])
     if tree.num_leaves > MAX_LEAVES:
-        raise ModelError(f"Tree={number} has {tree.num_leaves} leaves; the predictor takes at most {MAX_LEAVES}")
+        return _wide(tree, number, masks)
     order: list[int] = []  # leaves left to right
     left_leaves: dict[int, list[int]] = {}
 

@@ -142,3 +142,21 @@ def test_wrong_matrix_shape_is_refused(demo):
     ours = TreeEnsemble(demo[0].booster_text)
     with pytest.raises(ModelError, match=f"must have {ours.n_features} columns"):
         ours.raw_margin(np.zeros((3, ours.n_features + 1)))
+
+
+def test_trees_wider_than_64_leaves_match_lightgbm():
+    """A blended scorecard's bins come as one tree of hundreds of leaves: walked level by level."""
+    rng = np.random.default_rng(11)
+    n = 6000
+    X = rng.normal(size=(n, 4))
+    X[:, 2] = rng.integers(0, 40, size=n)
+    X[rng.random(n) < 0.1, 0] = np.nan
+    X[rng.random(n) < 0.1, 1] = 0.0
+    y = (X[:, 0] * X[:, 1] + np.sin(X[:, 3] * 3) + (X[:, 2] % 4 == 0) + rng.normal(size=n) > 0.3).astype(int)
+    booster = lgb.train({"objective": "binary", "num_leaves": 200, "min_data_in_leaf": 5, "verbose": -1,
+                         "zero_as_missing": False, "max_cat_to_onehot": 2},
+                        lgb.Dataset(X, y, categorical_feature=[2]), num_boost_round=3)
+    text = booster.model_to_string()
+    assert max(int(line.split("=")[1]) for line in text.splitlines() if line.startswith("num_leaves=")) > 64
+    rows = _awkward(X[:500], seed=2)
+    assert np.max(np.abs(TreeEnsemble(text).raw_margin(rows) - booster.predict(rows, raw_score=True))) <= TOL
