@@ -187,8 +187,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
         book, checked = open_book(source)
         features = current_snapshot(book, args.as_of)
+        del book  # the book's tables (GBs at 1M merchants) are not needed past the snapshot
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()  # their Arrow buffers go back to the system now
     model.check_features(features)
     scores = score_frame(model, features, explain=args.explain)
+    del features
     scores.index.name = args.id or "merchant_id"
     _write_table(scores.reset_index(), Path(args.out))
     print(json.dumps({"out": args.out, "rows": len(scores), "model": model.version,

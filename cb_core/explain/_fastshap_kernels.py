@@ -233,3 +233,28 @@ def explain_serial(X, out, block, bias, tree_algo, tree_n0, tree_nint, tree_l0, 
                        tree_nunit, max_nodes, max_depth, feat, thr, kind, default_left, cat_row, cat_mask, left,
                        right, uleft, uright, node_count, bit, setbit, pair_unit, pairbit, leaf_value,
                        leaf_count, unit_eoff, unit_ne, e_feat, e_toff, e_test, e_clear, e_coef, tables)
+
+
+@njit(cache=True, parallel=True)
+def predict_parallel(X, out, tree_nint, tree_n0, tree_l0, feat, thr, kind, default_left, cat_row, cat_mask, left,
+                     right, leaf_value):
+    """Raw margins (sum of leaf values, trees in order, as LightGBM adds them) of every row: the
+    score of a batch that is explained anyway, with the explainer's arrays and threads."""
+    for r in prange(X.shape[0]):
+        total = 0.0
+        for t in range(tree_nint.shape[0]):
+            if tree_nint[t] == 0:
+                total += leaf_value[tree_l0[t]]
+                continue
+            node = 0
+            while True:
+                g = tree_n0[t] + node
+                if goes_left(X[r, feat[g]], kind[g], thr[g], default_left[g], cat_row[g], cat_mask):
+                    child = left[g]
+                else:
+                    child = right[g]
+                if child < 0:
+                    total += leaf_value[tree_l0[t] + ~child]
+                    break
+                node = child
+        out[r] = total

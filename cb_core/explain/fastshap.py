@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ConfigError
-from ._fastshap_kernels import ALGO_RECURSIVE, ALGO_TABLE, explain_parallel, explain_serial
+from ..model import TreeEnsemble
+from ._fastshap_kernels import ALGO_RECURSIVE, ALGO_TABLE, explain_parallel, explain_serial, predict_parallel
 from ._fastshap_parse import parse_booster
 
 if TYPE_CHECKING:
@@ -58,9 +59,9 @@ class FastTreeShap:
 
     Parameters
     ----------
-    booster : lightgbm.Booster
-        A single-output model (binary or regression), numeric and categorical splits, any
-        missing-value handling. Its best iteration is used when it has one, like
+    booster : lightgbm.Booster or TreeEnsemble
+        A single-output model (binary or regression; a booster, or a model's own parsed trees,
+        ``CreditModel.trees``), numeric and categorical splits, any missing-value handling. Its best iteration is used when it has one, like
         ``booster.predict``.
     max_table_features : int
         Trees whose leaves all have at most this many distinct features on their path use the
@@ -83,10 +84,17 @@ class FastTreeShap:
     def __init__(self, booster: lgb.Booster, *, max_table_features: int = MAX_TABLE_FEATURES) -> None:
         if isinstance(max_table_features, bool) or not isinstance(max_table_features, (int, np.integer)) \
                 or not 0 <= max_table_features <= 20:
-            raise ConfigError(f"max_table_features must be a whole number within 0–20; got {max_table_features!r}", key="err_fastshap_max_table_features_whole", max_table_features=max_table_features)
-        if not hasattr(booster, "dump_model"):
-            raise ConfigError(f"booster must be a lightgbm.Booster; got {type(booster).__name__}", key="err_fastshap_booster_lightgbm_booster_got", kind=type(booster).__name__)
-        self._forest = parse_booster(booster.dump_model(), int(max_table_features), MAX_TABLE_VALUES)
+            raise ConfigError(f"max_table_features must be a whole number within 0–20; got {max_table_features!r}",
+                              key="err_fastshap_max_table_features_whole", max_table_features=max_table_features)
+        if hasattr(booster, "dump_model"):
+            dump = booster.dump_model()
+        elif isinstance(booster, TreeEnsemble):  # a model's own parsed trees: no LightGBM needed
+            dump = booster.dump()
+        else:
+            raise ConfigError(f"booster must be a lightgbm.Booster; got {type(booster).__name__} "
+                              "(or pass a model's TreeEnsemble)", key="err_fastshap_booster_lightgbm_booster_got",
+                              kind=type(booster).__name__)
+        self._forest = parse_booster(dump, int(max_table_features), MAX_TABLE_VALUES)
         self.n_features = self._forest.n_features
         self.feature_names = self._forest.feature_names
         self.expected_value = float(self._forest.bias)
@@ -141,6 +149,17 @@ class FastTreeShap:
                 numba.set_num_threads(before)
         return out
 
+    def margins(self, X: Any) -> np.ndarray:
+        """Raw margins of every row, ``booster.predict(X, raw_score=True)``: the trees summed in
+        order like LightGBM (equal to it, not only to rounding), in parallel with numba's threads."""
+        matrix = self._checked(X)
+        out = np.zeros(matrix.shape[0])
+        f = self._forest
+        with _POOL:
+            predict_parallel(matrix, out, f.tree_nint, f.tree_n0, f.tree_l0, f.feat, f.thr, f.kind, f.default_left,
+                             f.cat_row, f.cat_mask, f.left, f.right, f.leaf_value)
+        return out
+
     def _checked(self, X: Any) -> np.ndarray:
         if hasattr(X, "dtypes") and any(str(t) == "category" for t in getattr(X, "dtypes", [])):
             raise ConfigError("X must be a float matrix with categories as integer codes (CreditModel.matrix); "
@@ -179,7 +198,7 @@ def explainer_for(model: CreditModel) -> FastTreeShap:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    explainer = FastTreeShap(model.booster)
+    explainer = FastTreeShap(model.trees)  # the model's own parse of its trees: LightGBM is not imported
     with _CACHE_LOCK:
         _CACHE[key] = explainer
         while len(_CACHE) > CACHED_EXPLAINERS:

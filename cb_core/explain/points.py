@@ -309,7 +309,14 @@ def dependence(points_frame: pd.DataFrame, X: pd.DataFrame, feature: str) -> pd.
 
 def score_frame(model, features: pd.DataFrame, explain: bool = False) -> pd.DataFrame:
     """``pd``, ``score``, ``grade`` per merchant; with ``explain``, ``base_points`` and ``points__*``."""
-    scores = model.score(features)
     if not explain:
-        return scores
-    return scores.join(points_by_feature(model, features))
+        return model.score(features)
+    from .fastshap import explainer_for  # lazily: numba loads with the first explanation
+
+    # one matrix, and the margins from the explainer's own trees and threads (equal to LightGBM's)
+    explainer = explainer_for(model)
+    matrix = model.matrix(features)
+    scores = model.score_margin(explainer.margins(matrix), features.index)
+    points = contributions_to_points(model, explainer.contributions(matrix), features.index)
+    del matrix
+    return scores.join(points)

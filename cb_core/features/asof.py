@@ -30,8 +30,11 @@ def month_index(months: pd.Series | np.ndarray | str) -> np.ndarray | int:
     """'YYYY-MM' -> months since year 0 (vectorised)."""
     if isinstance(months, str):
         return int(months[:4]) * 12 + int(months[5:7]) - 1
-    s = pd.Series(months).astype(str)
-    return s.str.slice(0, 4).astype(int).to_numpy() * 12 + s.str.slice(5, 7).astype(int).to_numpy() - 1
+    # each distinct month is parsed once (a book has a few dozen months over millions of rows)
+    codes, uniques = pd.factorize(pd.Series(months).astype(str))
+    u = pd.Series(uniques, dtype=object).astype(str)
+    index = u.str.slice(0, 4).astype(int).to_numpy() * 12 + u.str.slice(5, 7).astype(int).to_numpy() - 1
+    return index[codes]
 
 
 def month_label(index: int) -> str:
@@ -80,6 +83,19 @@ def _bureau_as_of(merchants: pd.DataFrame, bureau_history: pd.DataFrame | None, 
     return bureau, card
 
 
+def _column(activity: pd.DataFrame, name: str, rows: np.ndarray) -> np.ndarray:
+    """The values of ``rows`` of one activity column as floats: gathered first, converted after
+    (the same floats as converting the whole column, without a float copy of every row)."""
+    values = activity[name].to_numpy()
+    if values.dtype.kind in "iuf":
+        return values[rows].astype(float)
+    return activity[name].to_numpy(dtype=float)[rows]  # nullable or text-typed columns: as before
+
+
+def _key(sl: slice) -> tuple[int, int]:
+    return sl.start, sl.stop
+
+
 def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str,
              bureau_history: pd.DataFrame | None = None) -> pd.DataFrame:
     """Features of every merchant with activity up to ``as_of``.
@@ -106,7 +122,10 @@ def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str,
     end = month_index(as_of)
     ids = merchants["merchant_id"].astype(str).to_numpy()
     code_of = pd.Index(ids)
-    act_codes = code_of.get_indexer(activity["merchant_id"].astype(str))
+    # each distinct id is looked up once (Arrow's hash of the 24M ids, then 1M lookups), not every row
+    row_codes, distinct = pd.factorize(activity["merchant_id"].astype(str))
+    act_codes = np.append(code_of.get_indexer(pd.Index(distinct)), -1)[row_codes]  # missing id (-1): no merchant
+    del row_codes
     act_month = month_index(activity["month"])
     keep = (act_month <= end) & (act_codes >= 0)
     codes, mon = act_codes[keep], act_month[keep]
@@ -115,34 +134,48 @@ def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str,
     first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, codes, mon)
     has_rows = first <= end
-    gmv_all = activity["gmv_krw"].to_numpy(dtype=float)[keep]
+    kept = np.flatnonzero(keep)
+    del act_codes, act_month, keep
+    gmv_all = _column(activity, "gmv_krw", kept)
     months_active = np.bincount(codes, weights=(gmv_all > 0).astype(float), minlength=n)
+    del gmv_all
 
     start = end - WINDOW + 1
     in_win = mon >= start
     flat = codes[in_win] * WINDOW + (mon[in_win] - start)
+    rows = kept[in_win]  # activity rows in the window, gathered once per field
+    del kept, codes, mon, in_win
     col = np.arange(WINDOW) + start
     # observed: on or after the merchant's first month (closed months count as zero sales)
     observed = col[None, :] >= first[:, None]
 
-    arrays: dict[str, np.ndarray] = {}
-    for name in SUM_FIELDS:
-        a = np.zeros(n * WINDOW)
-        a[flat] = activity[name].to_numpy(dtype=float)[keep][in_win]
-        a = a.reshape(n, WINDOW)
-        a[~observed] = np.nan
-        arrays[name] = a
-    for name in RATE_FIELDS + ("avg_rating",):
-        a = np.full(n * WINDOW, np.nan)
-        a[flat] = activity[name].to_numpy(dtype=float)[keep][in_win]
-        arrays[name] = a.reshape(n, WINDOW)
-
     W = WINDOW
     last3, prior3, last6, last12 = slice(W - 3, W), slice(W - 6, W - 3), slice(W - 6, W), slice(W - 12, W)
     yoy3 = slice(0, 3)
+    # fields whose month-by-month values the formulas below read; the others only as window sums,
+    # taken as each field is laid out (1M merchants: 0.9 GB of arrays held instead of 1.8 GB)
+    whole = {"gmv_krw", "orders", "active_listings", "reviews", *RATE_FIELDS, "avg_rating"}
+    arrays: dict[str, np.ndarray] = {}
+    sums: dict[tuple[str, slice], np.ndarray] = {}
+    for name in SUM_FIELDS:
+        a = np.zeros(n * WINDOW)
+        a[flat] = _column(activity, name, rows)
+        a = a.reshape(n, WINDOW)
+        a[~observed] = np.nan
+        if name in whole:
+            arrays[name] = a
+        else:
+            for sl in (last3, prior3, last6, last12, yoy3):
+                sums[(name, _key(sl))] = np.nansum(a[:, sl], axis=1)
+    for name in RATE_FIELDS + ("avg_rating",):
+        a = np.full(n * WINDOW, np.nan)
+        a[flat] = _column(activity, name, rows)
+        arrays[name] = a.reshape(n, WINDOW)
+    del flat, rows
 
     def s(field: str, sl: slice) -> np.ndarray:
-        return np.nansum(arrays[field][:, sl], axis=1)
+        got = sums.get((field, _key(sl)))
+        return np.nansum(arrays[field][:, sl], axis=1) if got is None else got
 
     def seen(sl: slice) -> np.ndarray:
         return observed[:, sl].any(axis=1)

@@ -10,7 +10,9 @@ May import the base modules, ``data`` and ``features``. The front loads lazily: 
 from ..lazy import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
-    "credit_model": ("CreditModel", "assemble_model", "load_model", "train_model"),
+    "artifact": ("CreditModel", "load_model"),
+    "credit_model": ("assemble_model", "train_model"),
+    "trees": ("TreeEnsemble",),
     "_inputs": ("BOOSTER_FILE", "CARD_FILE", "DEFAULT_EARLY_STOPPING_ROUNDS", "DEFAULT_NUM_BOOST_ROUND",
                 "DEFAULT_PARAMS", "booster_names", "check_book_features", "feature_layout", "feature_matrix",
                 "typed_table"),

@@ -153,10 +153,12 @@ class TuningBook:
     def swap_sets(self, policy: Policy, match: str = "approval") -> DraftSwaps:
         """:func:`~cb_core.strategy.aligned.aligned_swap_sets` of ``policy``."""
         if match not in ("approval", "bad_rate"):
-            raise ConfigError(f"match must be 'approval' or 'bad_rate'; got {match!r}")
+            raise ConfigError(f"match must be 'approval' or 'bad_rate'; got {match!r}",
+                              key="err_bureau_match_approval_bad_rate", match=match)
         t = self.today
         if t.ladder is None:
-            raise ConfigError("a bureau comparison needs a bureau_score column (missing = thin file)")
+            raise ConfigError("a bureau comparison needs a bureau_score column (missing = thin file)",
+                              key="err_bureau_bureau_comparison_needs_bureau")
         ours = t.codes(policy) == 0
         if match == "approval":
             cutoff = pick_bureau_cutoff(t.ladder, n_approved=int(ours.sum()))
@@ -165,7 +167,8 @@ class TuningBook:
         summary, matrix = t.swap_summary(ours, cutoff)
         if self.seen is not None:
             if self.seen.bureau is None:
-                raise ConfigError("a bureau comparison needs a bureau_score column (missing = thin file)")
+                raise ConfigError("a bureau comparison needs a bureau_score column (missing = thin file)",
+                              key="err_bureau_bureau_comparison_needs_bureau")
             seen, _ = self.seen.swap_summary(self.seen.codes(policy) == 0, cutoff)
             summary = with_observed(summary, seen)
         return DraftSwaps(summary, matrix, cutoff, match)
@@ -192,7 +195,8 @@ class TuningBook:
     @staticmethod
     def _need_points(side: PreparedFrame, name: str) -> None:
         if side.points is None:
-            raise ConfigError(f"this view needs the bureau-only score ({name}) given to TuningBook.precompute")
+            raise ConfigError(f"this view needs the bureau-only score ({name}) given to TuningBook.precompute",
+                              key="err_tuning_needs_bureau_only_score", name=name)
 
 
 __all__ = ["DraftComparison", "DraftSwaps", "TuningBook"]

@@ -1,0 +1,292 @@
+"""The whole ``score --explain`` command against its references: ``python -m bench.score --merchants 50000``.
+
+Measures, in one run and on one demo book and model:
+
+- ``python -m cb_core score --model M --data BOOK --out F --explain`` as a child process, whole
+  (interpreter start to exit): wall and CPU seconds and peak RSS (``ru_maxrss`` of the child);
+- at 50,000 merchants the reference is ``shap.TreeExplainer(booster).shap_values(X)`` on the same
+  booster and the same feature rows (explanation alone: no imports, no I/O, the rows precomputed),
+  run alternately with the command (``--repeats`` times each), so both see the same load;
+- with ``--reference REV``, the same command on a checkout of that commit (a temporary ``git
+  worktree``), alternately too; at 1M merchants only when the machine has the memory for it, never
+  two 1M processes at once;
+- where the time goes: one more child runs the command's steps one by one (import, model, read,
+  validate or trust, snapshot, predict and explain, write) with the peak-RSS mark reset before each.
+
+Appends one section to bench/RESULTS.md (``--no-results``: print only). Standard library only at the
+top: the engine runs in the child processes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .results import machine_facts, publish
+from .serve import ROOT
+
+#: Where the demo inputs live when not given (python -m cb_core demo-data / train make them).
+DEFAULT_BOOKS = {50_000: "/tmp/s5/b50k", 1_000_000: "/tmp/s5/b1m", 20_000: "/tmp/s5/b20k"}
+DEFAULT_MODEL = "/tmp/s5/m20k"
+#: Memory (MiB) a 1M-merchant reference command may need (13.9 GB measured before this work).
+REFERENCE_1M_MIB = 14_500
+
+
+def _available_mib() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _measured(argv: list[str], cwd: Path, env: dict | None = None) -> dict:
+    """One child run to its end: wall, CPU seconds (user + system, all threads) and peak RSS, read
+    from ``wait4`` (that child alone)."""
+    start = time.perf_counter()
+    load0 = os.getloadavg()[0]
+    with tempfile.TemporaryFile() as errfile:
+        proc = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                                stderr=errfile)
+        out = proc.stdout.read()  # to its end, then the child's own rusage
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        errfile.seek(0)
+        err = errfile.read()
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024,
+            "rc": proc.returncode, "stdout": out.decode(errors="replace"), "stderr": err.decode(errors="replace")[-2000:],
+            "load_1m": (load0, os.getloadavg()[0])}
+
+
+def _score_argv(python: str, book: str, model: str, out: Path) -> list[str]:
+    return [python, "-m", "cb_core", "score", "--model", model, "--data", book, "--out", str(out), "--explain"]
+
+
+# ------------------------------------------------------------------ children (run with -m bench.score --child ...)
+
+_SHAP_CHILD = r"""
+import json, sys, time
+import numpy as np
+import lightgbm as lgb
+import shap
+booster = lgb.Booster(model_file=sys.argv[1])
+X = np.load(sys.argv[2])
+t = time.perf_counter()
+explainer = shap.TreeExplainer(booster)
+build = time.perf_counter() - t
+t = time.perf_counter()
+values = explainer.shap_values(X)
+explain = time.perf_counter() - t
+print(json.dumps({"build_s": build, "explain_s": explain, "rows": int(len(X))}))
+"""
+
+
+def _rows_child(book: str, model: str, out: str) -> None:
+    """The feature rows the command explains, as the matrix the booster reads (for shap)."""
+    import numpy as np
+
+    from cb_core.data import open_book
+    from cb_core.features import current_snapshot
+    from cb_core.model import load_model
+
+    m = load_model(model)
+    b, _ = open_book(book)
+    np.save(out, m.matrix(current_snapshot(b)))
+
+
+def _steps_child(book: str, model: str, out: str) -> None:
+    """The command's steps one by one, as ``_cmd_score`` runs them; prints one JSON list."""
+    started = time.perf_counter()
+    marks: list[dict] = []
+    last = [started, resource.getrusage(resource.RUSAGE_SELF)]
+
+    def hwm() -> float:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def mark(step: str) -> None:
+        now, usage = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+        cpu = (usage.ru_utime + usage.ru_stime) - (last[1].ru_utime + last[1].ru_stime)
+        marks.append({"step": step, "seconds": now - last[0], "cpu": cpu, "peak_mib": hwm()})
+        Path("/proc/self/clear_refs").write_text("5")  # the next step's peak from here
+        last[:] = [time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)]
+
+    from cb_core.cli.commands import _write_table
+    from cb_core.data import open_book
+    from cb_core.explain import score_frame
+    from cb_core.features import current_snapshot
+    from cb_core.model import load_model
+    mark("import (engine, pandas, pyarrow)")
+    m = load_model(model)
+    mark("load model (parse booster.txt)")
+    b, checked = open_book(book)
+    mark(f"read + validate ({'trusted' if checked != 'full' else 'full validation'})")
+    features = current_snapshot(b)
+    del b
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()  # as the command does
+    mark("snapshot (features)")
+    import importlib
+
+    importlib.import_module("numba")  # what --explain adds to the imports
+    from cb_core.explain.fastshap import explainer_for
+    mark("import numba")
+    explainer = explainer_for(m)
+    mark("build explainer (tables)")
+    matrix = m.matrix(features)
+    scores = m.score_margin(explainer.margins(matrix), features.index)
+    mark("predict (margins, score, grade)")
+    del matrix, scores
+    frame = score_frame(m, features, explain=True)  # predict again + explain: the command's own call
+    mark("predict + explain (score_frame)")
+    frame.index.name = "merchant_id"
+    _write_table(frame.reset_index(), Path(out))
+    mark("write output")
+    print(json.dumps({"steps": marks, "total_s": time.perf_counter() - started}))
+
+
+# ------------------------------------------------------------------ the run
+
+def measure(merchants: int, book: str, model: str, repeats: int, reference: str | None, shap_python: str) -> dict:
+    python = sys.executable
+    result: dict = {"merchants": merchants, "book": book, "model": model, "runs": [], "shap": [], "reference": []}
+    with tempfile.TemporaryDirectory(prefix="cb-score-") as tmp:
+        work = Path(tmp)
+        ref_dir = None
+        if reference:
+            if merchants >= 1_000_000 and _available_mib() < REFERENCE_1M_MIB:
+                result["reference_skipped"] = (f"{_available_mib():,.0f} MiB available, the reference needs about "
+                                               f"{REFERENCE_1M_MIB:,} MiB")
+                reference = None
+            else:
+                ref_dir = work / "reference"
+                subprocess.run(["git", "worktree", "add", "--detach", "-q", str(ref_dir), reference], cwd=ROOT,
+                               check=True)
+        try:
+            if merchants <= 100_000:
+                rows = work / "rows.npy"
+                done = subprocess.run([python, "-m", "bench.score", "--child", "rows", book, model, str(rows)],
+                                      cwd=ROOT, capture_output=True, text=True)
+                if done.returncode:
+                    raise RuntimeError(done.stderr[-2000:])
+            for i in range(repeats):
+                run = _measured(_score_argv(python, book, model, work / "ours.parquet"), ROOT)
+                result["runs"].append(run)
+                if run["rc"]:
+                    raise RuntimeError(f"score exited {run['rc']}: {run['stderr']}")
+                if merchants <= 100_000:
+                    shap = _measured([shap_python, "-c", _SHAP_CHILD, str(Path(model) / "booster.txt"), str(rows)], ROOT)
+                    if shap["rc"]:
+                        raise RuntimeError(f"shap child exited {shap['rc']}: {shap['stderr']}")
+                    result["shap"].append({**shap, **json.loads(shap["stdout"].strip().splitlines()[-1])})
+                if ref_dir is not None:
+                    ref = _measured(_score_argv(python, book, model, work / "ref.parquet"), ref_dir,
+                                    env={"PYTHONPATH": str(ref_dir)})
+                    result["reference"].append(ref)
+            steps = _measured([python, "-m", "bench.score", "--child", "steps", book, model,
+                               str(work / "steps.parquet")], ROOT)
+            if steps["rc"]:
+                raise RuntimeError(f"steps child exited {steps['rc']}: {steps['stderr']}")
+            result["steps"] = json.loads(steps["stdout"].strip().splitlines()[-1])
+            result["steps_process"] = {k: steps[k] for k in ("wall", "cpu", "peak_mib")}
+            if ref_dir is not None and result["reference"]:
+                import_check = subprocess.run(
+                    [python, "-c", "import pandas as pd, sys; a = pd.read_parquet(sys.argv[1]); "
+                     "b = pd.read_parquet(sys.argv[2]); pd.testing.assert_frame_equal(a, b, check_exact=False, "
+                     "rtol=1e-9, atol=1e-9); print('same')", str(work / "ours.parquet"), str(work / "ref.parquet")],
+                    capture_output=True, text=True)
+                result["same_output_as_reference"] = import_check.stdout.strip() == "same"
+        finally:
+            if ref_dir is not None:
+                subprocess.run(["git", "worktree", "remove", "--force", str(ref_dir)], cwd=ROOT, check=False)
+    return result
+
+
+def section(result: dict, command: str, started: datetime, load: tuple) -> str:
+    facts = machine_facts()
+    n = result["merchants"]
+    med = lambda rows, key: statistics.median(r[key] for r in rows)  # noqa: E731
+    lines = [f"## {started:%Y-%m-%d %H:%M} UTC: whole `score --explain` at {n:,} merchants (python -m bench.score)", "",
+             f"- Command: `{command}`; book `{result['book']}` ({n:,} merchants x 24 months, demo loans), model "
+             f"`{result['model']}` (trained on 20,000 merchants)",
+             f"- Machine: nproc {facts['nproc']}, {facts['mem_total_gib']} GiB, CPU `{facts['cpu_model']}`; Python "
+             f"{facts['python']}; commit {facts['commit']}{' with uncommitted changes' if facts.get('dirty') else ''}",
+             f"- Load average (1/5/15 min) at start {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}, at end {load[3]:.2f} / "
+             f"{load[4]:.2f} / {load[5]:.2f}. Other helpers' processes share these 2 cores: wall times are upper bounds.",
+             "- Each command row: the whole process (`python -m cb_core score ... --explain`, interpreter start to exit); "
+             "CPU = user + system of that child; peak RSS = its `ru_maxrss`.", "",
+             "| what | runs | wall (median; each) | CPU s | peak RSS MiB | load 1m |", "| --- | ---: | --- | ---: | ---: | --- |"]
+
+    def row(label: str, rows: list[dict], wall_key: str = "wall") -> None:
+        if not rows:
+            return
+        each = ", ".join(f"{r[wall_key]:.1f}" for r in rows)
+        loads = ", ".join(f"{r['load_1m'][0]:.1f}->{r['load_1m'][1]:.1f}" for r in rows)
+        lines.append(f"| {label} | {len(rows)} | {med(rows, wall_key):.2f} s ({each}) | {med(rows, 'cpu'):.1f} | "
+                     f"{med(rows, 'peak_mib'):,.0f} | {loads} |")
+
+    row("`score --explain`, this tree", result["runs"])
+    row("`shap.TreeExplainer(booster).shap_values(X)` alone (explanation only)", result["shap"], "explain_s")
+    row("reference commit's `score --explain`", result["reference"])
+    if result["shap"]:
+        pairs = [s["explain_s"] / r["wall"] for r, s in zip(result["runs"], result["shap"])]
+        lines += ["", f"- Ratio shap explanation alone / whole command, run by run (alternating): "
+                      f"{', '.join(f'{p:.2f}x' for p in pairs)}; median **{statistics.median(pairs):.2f}x** "
+                      f"(goal ≥ 3x). shap's TreeExplainer build (not counted): "
+                      f"{med(result['shap'], 'build_s'):.2f} s."]
+    if result.get("reference"):
+        lines.append(f"- Same output as the reference commit (1e-9): {result.get('same_output_as_reference')}")
+    if result.get("reference_skipped"):
+        lines.append(f"- Reference command not run: {result['reference_skipped']}")
+    steps = result.get("steps")
+    if steps:
+        proc = result["steps_process"]
+        peak = max(s["peak_mib"] for s in steps["steps"])  # the child resets its mark per step: ru_maxrss is the last
+        lines += ["", f"Where the time goes (one more child running the command's steps one by one; process "
+                      f"{proc['wall']:.1f} s wall, {proc['cpu']:.1f} s CPU, {peak:,.0f} MiB peak; the "
+                      "predict step is timed alone, then again inside `score_frame` with the explanation):", "",
+                  "| step | wall | CPU s | peak RSS MiB (step) |", "| --- | ---: | ---: | ---: |"]
+        for s in steps["steps"]:
+            lines.append(f"| {s['step']} | {s['seconds']:.2f} s | {s['cpu']:.1f} | {s['peak_mib']:,.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        kind, *rest = argv[1:]
+        {"rows": _rows_child, "steps": _steps_child}[kind](*rest)
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m bench.score", description=__doc__.splitlines()[0])
+    parser.add_argument("--merchants", type=int, default=50_000, choices=sorted(DEFAULT_BOOKS))
+    parser.add_argument("--book", help="book folder (default: the demo book of that size under /tmp/s5)")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--reference", help="a commit whose command runs alternately beside this tree's")
+    parser.add_argument("--shap-python", default=str(ROOT / "bench" / ".venv" / "bin" / "python")
+                        if (ROOT / "bench" / ".venv" / "bin" / "python").exists() else sys.executable,
+                        help="the Python with shap (bench/.venv when set up by bench/setup.sh)")
+    parser.add_argument("--no-results", action="store_true")
+    args = parser.parse_args(argv)
+    book = args.book or DEFAULT_BOOKS[args.merchants]
+    started, load0 = datetime.now(timezone.utc), os.getloadavg()
+    result = measure(args.merchants, book, args.model, args.repeats, args.reference, args.shap_python)
+    text = section(result, shlex.join(getattr(sys, "orig_argv", sys.argv)), started, (*load0, *os.getloadavg()))
+    publish(text, write=not args.no_results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
