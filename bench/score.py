@@ -34,9 +34,32 @@ from pathlib import Path
 from .results import machine_facts, publish
 from .serve import ROOT
 
-#: Where the demo inputs live when not given (python -m cb_core demo-data / train make them).
-DEFAULT_BOOKS = {50_000: "/tmp/s5/b50k", 1_000_000: "/tmp/s5/b1m", 20_000: "/tmp/s5/b20k"}
-DEFAULT_MODEL = "/tmp/s5/m20k"
+#: Book sizes the benchmark knows (the demo book of that size is made when no --book is given).
+SIZES = (20_000, 50_000, 1_000_000)
+#: Where made inputs are kept and reused (git-ignored, like every generated book).
+DEFAULT_WORKDIR = ROOT / "bench" / "out" / "score"
+
+
+def _made(workdir: Path, merchants: int, model: str | None, book: str | None) -> tuple[str, str]:
+    """The book and model to measure: those given, else the demo book of ``merchants`` (seed 7) and a
+    model trained on the 20,000-merchant demo book, made once with the engine's own commands under
+    ``workdir`` and reused by later runs."""
+    def run(*argv: str) -> None:
+        subprocess.run([sys.executable, "-m", "cb_core", *argv], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    if book is None:
+        book = str(workdir / f"book{merchants}")
+        if not (Path(book) / "merchants.parquet").exists():
+            run("demo-data", "--merchants", str(merchants), "--out", book)
+    if model is None:
+        model = str(workdir / "model20000")
+        if not (Path(model) / "booster.txt").exists():
+            train_book = str(workdir / "book20000")
+            if not (Path(train_book) / "merchants.parquet").exists():
+                run("demo-data", "--merchants", "20000", "--out", train_book)
+            run("train", "--data", train_book, "--out", model)
+    return book, model
 #: Memory (MiB) a 1M-merchant reference command may need (13.9 GB measured before this work).
 REFERENCE_1M_MIB = 14_500
 
@@ -270,9 +293,10 @@ def main(argv: list[str] | None = None) -> int:
         {"rows": _rows_child, "steps": _steps_child}[kind](*rest)
         return 0
     parser = argparse.ArgumentParser(prog="python -m bench.score", description=__doc__.splitlines()[0])
-    parser.add_argument("--merchants", type=int, default=50_000, choices=sorted(DEFAULT_BOOKS))
-    parser.add_argument("--book", help="book folder (default: the demo book of that size under /tmp/s5)")
-    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--merchants", type=int, default=50_000, choices=SIZES)
+    parser.add_argument("--book", help="book folder (default: the demo book of that size, made under --workdir)")
+    parser.add_argument("--model", help="model folder (default: trained on the 20,000-merchant demo book)")
+    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="where made inputs are kept")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--reference", help="a commit whose command runs alternately beside this tree's")
     parser.add_argument("--shap-python", default=str(ROOT / "bench" / ".venv" / "bin" / "python")
@@ -280,9 +304,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the Python with shap (bench/.venv when set up by bench/setup.sh)")
     parser.add_argument("--no-results", action="store_true")
     args = parser.parse_args(argv)
-    book = args.book or DEFAULT_BOOKS[args.merchants]
+    book, model = _made(args.workdir, args.merchants, args.model, args.book)
     started, load0 = datetime.now(timezone.utc), os.getloadavg()
-    result = measure(args.merchants, book, args.model, args.repeats, args.reference, args.shap_python)
+    result = measure(args.merchants, book, model, args.repeats, args.reference, args.shap_python)
     text = section(result, shlex.join(getattr(sys, "orig_argv", sys.argv)), started, (*load0, *os.getloadavg()))
     publish(text, write=not args.no_results)
     return 0
