@@ -28,7 +28,7 @@ NEEDS: dict[str, dict[str, int]] = {
     "cutoffs": {"metrics": 8, "charts": 1},
     "products": {"frames": 1},
     "partner_view": {"frames": 1},
-    "data": {"metrics": 4},
+    "data": {"metrics": 2, "frames": 1},
     "admin": {"frames": 1},
 }
 

@@ -53,24 +53,31 @@ def _expected(app_users, frame, seen, trained, approve: int) -> tuple[str, str, 
             f"{int(swaps.summary.loc['swap_out', 'n']):,}")
 
 
+@pytest.mark.parametrize("lang", ["ko", "en"])
 def test_moving_the_slider_moves_thin_file_approval_and_swap_counts(page, streamlit_server, app_users, frame, seen,
-                                                                     trained):
+                                                                     trained, lang):
+    from cb_core.i18n import t
+
     browser_open(page, streamlit_server, "cutoffs", user="kim")
+    if lang == "en":
+        page.goto(f"{streamlit_server}/cutoffs?lang=en")  # the language the address names (signed in by cookie)
+        expect(page.locator("h1", has_text=t("nav_cutoffs", "en"))).to_be_visible(timeout=120_000)
     slider = _approve_slider(page)
     expect(slider).to_be_visible()
     start = int(slider.input_value())
     thin, swap_in, swap_out = _expected(app_users, frame, seen, trained, start)
-    expect(_metric(page, "신파일러 승인율")).to_have_text(re.compile(f"^{re.escape(thin)}"))
+    expect(_metric(page, t("thin_approval", lang))).to_have_text(re.compile(f"^{re.escape(thin)}"))
     slider.focus()
     for _ in range(40):
         slider.press("ArrowRight")
     expect(slider).to_have_value(str(start + 40))
     moved = _expected(app_users, frame, seen, trained, start + 40)
     assert moved != (thin, swap_in, swap_out)  # the figures do change at +40 points
-    expect(_metric(page, "신파일러 승인율")).to_have_text(re.compile(f"^{re.escape(moved[0])}"))
-    expect(_metric(page, "스왑인 (우리만 승인)")).to_have_text(moved[1])
-    expect(_metric(page, "스왑아웃 (신용점수만 승인)")).to_have_text(moved[2])
-    expect(page.get_by_text(re.compile("마지막으로 적용한 초안"))).to_be_visible()
+    expect(_metric(page, t("thin_approval", lang))).to_have_text(re.compile(f"^{re.escape(moved[0])}"))
+    expect(_metric(page, t("swap_in_count", lang))).to_have_text(moved[1])
+    expect(_metric(page, t("swap_out_count", lang))).to_have_text(moved[2])
+    stale = t("segments_intervals_stale", lang, approve=start, refer=0).split("(")[0].strip()  # before the cutoffs
+    expect(page.get_by_text(re.compile(re.escape(stale))).first).to_be_visible()
 
 
 def test_a_saved_draft_reopens_into_the_sliders_after_a_reload(page, streamlit_server, app_users):
