@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-import streamlit
 
 from cb_core.i18n import t
-from tests.support.app import app_as
+from tests.support.app import app_as, data_page_with_uploads
 from tests.support.bad_inputs import UploadedFile, case_files
 from tests.support.bad_inputs import frozen_today  # noqa: F401  (fixture)
 from tests.support.visible import text_problems, visible_texts
@@ -39,13 +38,7 @@ def _shown(app) -> str:
 def korean_data_page(own_store):
     """The Data page signed in as admin, in Korean, with ``st.file_uploader`` handing over ``files``
     (AppTest cannot drive an uploader: the test puts the files there)."""
-    files: list[UploadedFile] = []
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(streamlit, "file_uploader", lambda *args, **kwargs: list(files))
-        app = app_as("admin", own_store)
-        app.session_state["lang"] = "ko"
-        app.switch_page("views/data.py").run()
-        assert not app.exception, app.exception
+    with data_page_with_uploads(own_store, "ko") as (app, files):
         yield app, files
 
 

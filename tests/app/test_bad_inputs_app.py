@@ -18,7 +18,7 @@ from cb_core.model import check_book_features
 from ui.text import unescape
 from cb_core.model.credit_model import load_model
 from cb_core.data.schema import validate_tables
-from tests.support.app import PASSWORD, app_as
+from tests.support.app import PASSWORD, app_as, data_page_with_uploads
 from tests.support.books import TODAY, good_tables
 from tests.support.bad_inputs import BOOK, UPLOADABLE, UploadedFile, case_files, one_problem
 from tests.support.bad_inputs import frozen_today, model_cases  # noqa: F401  (fixtures)
@@ -33,13 +33,7 @@ def data_page(app_users):
 
     AppTest cannot drive a file uploader; it runs the script in this process, so the uploader is
     replaced by a function returning the files a test puts in ``files``."""
-    files: list[UploadedFile] = []
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(streamlit, "file_uploader", lambda *args, **kwargs: list(files))
-        at = app_as("admin", app_users)
-        at.session_state["lang"] = "en"
-        at.switch_page("views/data.py").run()
-        assert not at.exception, at.exception
+    with data_page_with_uploads(app_users, "en") as (at, files):
         yield at, files
 
 

@@ -27,6 +27,24 @@ def app_as(name: str, store, timeout: int = 180):
 
 
 @contextmanager
+def data_page_with_uploads(store, lang: str):
+    """The Data page signed in as admin in ``lang``, with ``st.file_uploader`` handing over the files
+    a test puts in the yielded list: AppTest cannot drive an uploader, and it runs the script in this
+    process, so the uploader is replaced by a function returning them. Yields ``(app, files)``."""
+    import pytest
+    import streamlit
+
+    files: list = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(streamlit, "file_uploader", lambda *args, **kwargs: list(files))
+        app = app_as("admin", store)
+        app.session_state["lang"] = lang
+        app.switch_page("views/data.py").run()
+        assert not app.exception, app.exception
+        yield app, files
+
+
+@contextmanager
 def browser_page(chromium, width: int = 1400, height: int = 1000, timeout_ms: int = 30_000):
     """A Korean-locale page of its own browser context at ``width`` x ``height`` (closed afterwards)."""
     context = chromium.new_context(viewport={"width": width, "height": height}, locale="ko-KR")
