@@ -59,8 +59,10 @@ def test_a_refused_edit_keeps_the_last_saved_catalog_in_use(own_store, scored, b
     expected = offers_for(scored.loc[between], validate_products(last_good[1]))
     eligible, missed = expected[expected["eligible"]], expected[~expected["eligible"]]
     assert panel.dataframe[0].value["Product"].tolist() == eligible["name_en"].tolist()
-    assert panel.dataframe[1].value["Product"].tolist() == missed["name_en"].tolist()
-    assert panel.dataframe[1].value["Failed rules"].tolist() == ["; ".join(r) for r in missed["reasons_en"]]
+    # one row per failed rule of each missed product
+    assert panel.dataframe[1].value["Product"].tolist() == [n for n, r in zip(missed["name_en"], missed["reasons_en"])
+                                                            for _ in r]
+    assert panel.dataframe[1].value["Failed rules"].tolist() == [rule for r in missed["reasons_en"] for rule in r]
     assert KEPT in missed["name_en"].tolist()  # 600-619 points: BANK-01 missed at 620, as saved
     shown = panel.dataframe[0].value["Product"].tolist() + panel.dataframe[1].value["Product"].tolist()
     assert REFUSED not in shown
