@@ -16,6 +16,13 @@ def test_enabled_reads_the_environment(value, on):
     assert warm.enabled({} if value is None else {warm.ENV: value}) is on
 
 
+def _capture(errors: list[BaseException], work) -> None:
+    try:
+        work()
+    except BaseException as exc:  # noqa: BLE001  (said by the test's assert)
+        errors.append(exc)
+
+
 @pytest.mark.parametrize("value, started", [(None, 1), ("0", 0)])
 def test_server_lifespan_starts_keep_warm_only_when_enabled(monkeypatch, value, started):
     import server
@@ -32,7 +39,12 @@ def test_server_lifespan_starts_keep_warm_only_when_enabled(monkeypatch, value, 
         async with server.warm_up(None):
             pass
 
-    asyncio.run(run())
+    # in a thread of its own: a Playwright session of another test may hold this thread's event loop
+    errors: list[BaseException] = []
+    runner = threading.Thread(target=lambda: _capture(errors, lambda: asyncio.run(run())))
+    runner.start()
+    runner.join(30)
+    assert not errors, errors
     for thread in threading.enumerate():
         if thread.name == "cb-keep-warm":
             thread.join(5)
