@@ -19,8 +19,16 @@ TITLE = {"portfolio": "포트폴리오", "merchant_review": "가맹점 심사", 
          "model_report": "모형 보고서", "cutoffs": "컷오프 조정"}
 SAVED = re.compile(r"결정 #(\d+)을 저장했습니다")
 PUBLISHED = re.compile(r"정책 v(\d+)을 게시했습니다")
-DECISION_CONFLICT = re.compile(r"already superseded|superseded by someone else|already has decision")
-POLICY_CONFLICT = re.compile(r"was published as version (\d+) by (\S+)")
+# the store's conflict messages, as the app says them in Korean (data/i18n/s5_errors.json) or in English
+DECISION_CONFLICT = re.compile(r"already superseded|superseded by someone else|already has decision"
+                               r"|이미 결정 \d+\(으\)로 대체되었습니다|방금 다른 사람이 대체했습니다|화면을 연 뒤 결정 \d+")
+POLICY_CONFLICT = re.compile(r"was published as version (?P<en>\d+) by \S+|\S+님이 정책 .*?버전 (?P<ko>\d+)\(으\)로 게시했습니다")
+
+
+def conflict_version(message: str) -> int | None:
+    """The version a policy conflict message names (someone else published it), else None."""
+    found = POLICY_CONFLICT.search(message)
+    return None if found is None else int(found.group("en") or found.group("ko"))
 
 LIVE = '[data-testid="stElementContainer"]:not([data-stale="true"])'
 
@@ -98,5 +106,5 @@ class Users:
         return (*self.officers, *self.pms, self.rss)
 
 
-__all__ = ["DECISIONS", "DECISION_CONFLICT", "LABEL", "LIVE", "PASSWORD", "POLICY_CONFLICT", "POLICY_NAME", "PUBLISHED",
+__all__ = ["conflict_version", "DECISIONS", "DECISION_CONFLICT", "LABEL", "LIVE", "PASSWORD", "POLICY_CONFLICT", "POLICY_NAME", "PUBLISHED",
            "SAVED", "TITLE", "DecisionAttempt", "LoadRun", "PublishAttempt", "SessionLog", "Timing", "Users"]

@@ -9,7 +9,7 @@ import re
 import time
 
 from ..serve import CHROMIUM, CHROMIUM_ARGS
-from .records import (DECISIONS, LABEL, POLICY_CONFLICT, PUBLISHED, SAVED, TITLE, DecisionAttempt, LoadRun,
+from .records import (DECISIONS, LABEL, PUBLISHED, conflict_version, SAVED, TITLE, DecisionAttempt, LoadRun,
                       PublishAttempt, SessionLog, Users)
 from .state import Server
 from .tab import Tab, new_tab
@@ -38,7 +38,7 @@ async def officer_session(browser, base_url: str, user: str, merchants: list[str
             await form.get_by_label(LABEL["note"]).fill(attempt.token)
             attempt.radio_at_submit = await _checked(radio)
             await tab.timed("save_decision", form.get_by_role("button", name=LABEL["save"]).click,
-                            tab.live(SAVED).or_(tab.live(LABEL["error"])))
+                            tab.live(SAVED).or_(tab.errors()))
             saved = tab.live(SAVED)
             if await saved.count():
                 attempt.saved_id = int(SAVED.search(await saved.first.inner_text()).group(1))
@@ -114,10 +114,10 @@ async def _publish(tab: Tab, round_: int, phase: str, attempts: list[PublishAtte
             if version > seen[0]:
                 attempt.version, attempt.message = version, ""
                 return True
-        if await tab.live(LABEL["error"]).count():
+        if await tab.errors().count():
             message = " | ".join(await tab.error_messages())
-            found = POLICY_CONFLICT.search(message)
-            if found is None or int(found.group(1)) > seen[0]:
+            found = conflict_version(message)
+            if found is None or found > seen[0]:
                 attempt.message = message
                 return True
         return False
@@ -132,7 +132,7 @@ async def _publish(tab: Tab, round_: int, phase: str, attempts: list[PublishAtte
     if attempt.version is not None:
         seen[0] = attempt.version
     elif attempt.conflict:
-        seen[0] = int(POLICY_CONFLICT.search(attempt.message).group(1))
+        seen[0] = conflict_version(attempt.message)
     else:
         tab.log.problems.append(f"publish refused: {attempt.message}")
     return attempt

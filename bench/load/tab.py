@@ -93,16 +93,25 @@ class Tab:
         for i in range(await shown.count()):
             self.log.problems.append(f"exception after {kind}: {(await shown.nth(i).inner_text())[:500]}")
 
+    def errors(self):
+        """The ``st.error`` boxes on the page now (not stale)."""
+        return self.page.locator(LIVE).filter(has=self.page.get_by_test_id("stAlertContentError"))
+
     async def error_messages(self) -> list[str]:
-        """The engine's error messages on the page now (``st.error`` title followed by ``st.code``,
-        which the browser may draw a moment after the run ended: its component loads lazily)."""
+        """The engine's error messages on the page now: a keyed error is its ``st.error`` in the
+        user's language; one without a key is the ``st.error`` title followed by ``st.code``, which
+        the browser may draw a moment after the run ended (its component loads lazily)."""
         from playwright.async_api import expect
 
-        if not await self.live(LABEL["error"]).count():
+        boxes = self.errors()
+        if not await boxes.count():
             return []
-        codes = self.page.locator(LIVE).get_by_test_id("stCode")
-        await expect(codes.first).to_be_visible(timeout=self.timeout_ms)
-        return [await codes.nth(i).inner_text() for i in range(await codes.count())]
+        found = [await boxes.nth(i).inner_text() for i in range(await boxes.count())]
+        if any(LABEL["error"] in text for text in found):
+            codes = self.page.locator(LIVE).get_by_test_id("stCode")
+            await expect(codes.first).to_be_visible(timeout=self.timeout_ms)
+            found += [await codes.nth(i).inner_text() for i in range(await codes.count())]
+        return found
 
     async def sign_in(self, base_url: str, path: str, landing: str, *ready) -> None:
         """Open ``path`` (the login form shows), sign in, land on the page asked for."""

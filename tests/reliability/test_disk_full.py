@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+from ui.text import unescape
 from sqlalchemy import event
 
 from cb_core.diskio import write_frame_atomic, write_text_atomic
@@ -172,9 +174,9 @@ def test_app_first_start_on_a_full_disk_says_so_and_recovers(fresh_state, traine
     real_write_text = Path.write_text
     monkeypatch.setattr(Path, "write_text", _full_under("models", real_write_text, path_is_self=True))
     app = app_as("admin", store)
-    shown = "\n".join([e.value for e in app.error] + [c.value for c in app.code])
-    assert f"cannot write the model folder to {state / 'models' / trained[0].version}: the disk is full" in shown
-    assert "nothing was changed" in shown
+    shown = unescape("\n".join([e.value for e in app.error] + [c.value for c in app.code]))  # said in Korean
+    assert f"{state / 'models' / trained[0].version}에 쓸 수 없습니다: 디스크가 가득 찼습니다" in shown
+    assert "바뀐 것은 없으며 쓰던 것은 그대로 쓰입니다" in shown
     assert workspace.current_model_dir() is None and not (state / "current_model.json").exists()
     assert [p.name for p in (state / "models").iterdir()] == []  # no half-written model folder
     assert workspace.current_fingerprint() == small_book.fingerprint  # the book stays in use
@@ -214,8 +216,9 @@ def test_uploading_a_book_onto_a_full_disk_keeps_the_book_in_use(fresh_state, tr
     app.switch_page("views/data.py").run()
     app.button[[b.label for b in app.button].index(t("data_validate_and_load", "en"))].click().run()
     assert not app.exception, app.exception
-    assert [e.value for e in app.error] == [t("data_upload_failed", "en")]  # said above an emptied uploader
-    assert re.search(rf"^cannot write the book to {re.escape(str(state / 'books'))}/\w+: the disk is full",
-                     app.code[-1].value), app.code[-1].value
+    [said] = [unescape(e.value) for e in app.error]  # one message: the upload failed, then why
+    assert said.startswith(t("data_upload_failed", "en") + "\n\n"), said  # said above an emptied uploader
+    assert re.search(rf"cannot write to {re.escape(str(state / 'books'))}/\w+: the disk is full .*nothing was changed",
+                     said), said
     assert workspace.current_fingerprint() == small_book.fingerprint  # the book in use stays
     assert [p.name for p in (state / "books").iterdir()] == [small_book.fingerprint]  # no half-written book
