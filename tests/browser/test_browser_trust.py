@@ -68,7 +68,8 @@ def test_decision_form_presets_the_policy_and_needs_a_note_against_it(page, stre
     merchant_id = decided[decided == "decline"].index[-3]
     browser_open(page, streamlit_server, "merchant_review", user="lee")
     _search(page, merchant_id)
-    form = page.get_by_test_id("stForm")
+    # this merchant's form (while the page reruns for it, the previous merchant's form may still be drawn)
+    form = page.get_by_test_id("stForm").filter(has_text="정책상 이 점수의 결정: 거절")
     expect(form.get_by_text("정책상 이 점수의 결정: 거절")).to_be_visible()
     expect(form.get_by_role("radio", name="거절")).to_be_checked()
     expect(form.get_by_role("radio", name="승인")).not_to_be_checked()

@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+
+from cb_core.i18n import t
 from argon2 import PasswordHasher
 
 from bench import load as driver
@@ -91,7 +93,9 @@ def test_the_publish_race_has_one_winner_and_the_loser_publishes_after_reviewing
     assert sorted(a.user for a in race) == sorted(users.pms)
     winner, loser = sorted(race, key=lambda a: a.version is None)
     assert winner.version == 1 and loser.conflict, loser.message
-    assert f"was published as version 1 by {winner.user}" in loser.message
+    # the store's conflict, said in Korean on the page: who published which version
+    assert t("err_policies_publish_conflict", "ko", published_by=winner.user, policy_name="default",
+             version=1) in loser.message
     # the conflict showed the loser version 1, so publishing again goes through (it stayed refused before)
     assert [(a.user, a.version) for a in retries] == [(loser.user, 2)]
     c = check.counts
