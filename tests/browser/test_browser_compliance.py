@@ -48,12 +48,15 @@ def test_csv_download_is_the_shown_table_audited_once_and_the_toolbar_has_no_exp
     search = page.get_by_label("가맹점 ID 또는 상호 검색")
     search.fill(merchant_id)
     search.press("Enter")
+    expect(page.get_by_role("combobox", name="가맹점")).to_have_value(re.compile(f"^{merchant_id} · "))
+    # this merchant's run over: a download button of the previous run would download nothing
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
     table = page.get_by_test_id("stDataFrame").first
     expect(table).to_be_visible()
     table.hover()  # the toolbar shows on hover: search and fullscreen, but no download
     expect(page.get_by_test_id("stElementToolbar").first).to_be_attached()
     assert page.get_by_role("button", name=re.compile("Download as CSV|CSV로 다운로드")).count() == 0
-    with page.expect_download() as download:
+    with page.expect_download(timeout=90_000) as download:  # made on the click (deferred), on a loaded machine
         page.get_by_role("button", name="CSV 다운로드").first.click()
     assert download.value.suggested_filename == f"reasons_{merchant_id}.csv"
     lines = open(download.value.path(), encoding="utf-8-sig").read().splitlines()
