@@ -13,7 +13,11 @@ pytestmark = pytest.mark.browser
 
 def test_slider_updates_approval_rate(page, streamlit_server):
     browser_open(page, streamlit_server, "cutoffs", user="kim")
-    metric = page.get_by_test_id("stMetric").filter(has_text="승인율").first
+    # the headline approval rate by its exact label: "신파일러 승인율" (thin-file approval) also holds "승인율",
+    # and while the page's first run is still drawing it may be the only such metric on screen
+    label = page.get_by_test_id("stMetricLabel").get_by_text("승인율", exact=True)
+    metric = page.get_by_test_id("stMetric").filter(has=label)
+    expect(metric).to_have_count(1)
     expect(metric).to_contain_text("%")
     before = metric.get_by_test_id("stMetricValue").inner_text()
     slider = page.get_by_role("slider").first
