@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cb_core.offers import AMORTIZING
-from ui.charts import MEDIAN, MERCHANT, krw_axis
+from ui.charts import MEDIAN, MERCHANT, MONTH_FORMAT, krw_axis
 from ui.session import lang
 
 TOP_UP = "#D62728"
@@ -35,6 +35,8 @@ def repayment_figure(schedule: pd.DataFrame, repayment: str, labels: dict[str, s
                      **krw_axis(schedule["balance_krw"], language))
     fig.update_yaxes(title_text=labels["paid"], rangemode="tozero", showgrid=False, secondary_y=True,
                      **krw_axis(paid, language))
+    # months as 2026-11 (plotly's own ticks read "Nov 2026" in English); a day's bar hovers with its date
+    fig.update_xaxes(tickformat=MONTH_FORMAT, hoverformat=MONTH_FORMAT if amortizing else "%Y-%m-%d")
     fig.update_layout(height=340, margin=dict(t=20, b=10), barmode="stack",
                       legend=dict(orientation="h", y=1.08))
     return fig

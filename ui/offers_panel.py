@@ -82,8 +82,9 @@ def recourse_panel(model, values: pd.Series, merchant: pd.Series, missed: pd.Dat
     show_frame(recourse_table(found, language))
 
 
-def schedule_table(schedule: pd.DataFrame, repayment: str) -> pd.DataFrame:
-    """The schedule with labelled columns, won amounts rounded to whole won."""
+def schedule_table(schedule: pd.DataFrame, repayment: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(shown, raw)`` of the schedule: labelled columns, won amounts as Koreans read them on screen
+    (8,567원, 221만 7,433원; ₩8,567 in English) and as whole won with the unit in the header in the CSV."""
     if repayment == AMORTIZING:
         columns = {"month": "offers_col_month", "sales_krw": "offers_col_sales", "payment_krw": "offers_col_payment",
                    "interest_krw": "offers_col_interest", "principal_krw": "offers_col_principal",
@@ -91,10 +92,13 @@ def schedule_table(schedule: pd.DataFrame, repayment: str) -> pd.DataFrame:
     else:
         columns = {"date": "offers_col_date", "sales_krw": "offers_col_sales", "withheld_krw": "offers_col_withheld",
                    "top_up_krw": "offers_col_top_up", "balance_krw": "offers_col_balance"}
-    table = schedule[list(columns)].copy()
-    money = [c for c in columns if c.endswith("_krw")]
-    table[money] = table[money].round(0).astype("int64")
-    return table.rename(columns={c: tr(k) for c, k in columns.items()})
+    won = {c: schedule[c].round(0).astype("int64") for c in columns if c.endswith("_krw")}
+    unit = tr("unit_krw")
+    shown = pd.DataFrame({tr(k): [krw(v) for v in won[c]] if c in won else schedule[c].astype(str).to_numpy()
+                          for c, k in columns.items()})
+    raw = pd.DataFrame({f"{tr(k)} [{unit}]" if c in won else tr(k): won[c].to_numpy() if c in won
+                        else schedule[c].astype(str).to_numpy() for c, k in columns.items()})
+    return shown, raw
 
 
 @st.fragment
@@ -124,11 +128,9 @@ def simulator_panel(book, merchant_id: str, eligible: pd.DataFrame) -> None:
     st.plotly_chart(repayment_figure(schedule, summary["repayment"], {
         "balance": tr("offers_col_balance"), "paid": tr("offers_col_payment"), "withheld": tr("offers_col_withheld"),
         "top_up": tr("offers_col_top_up")}), width="stretch", key="offers_sim_chart")
-    table = schedule_table(schedule, summary["repayment"])
-    st.dataframe(table, hide_index=True, width="stretch", height=280,
-                 column_config={c: st.column_config.NumberColumn(format="localized")
-                                for c in table.columns if table[c].dtype.kind in "if"})
-    download_csv(table, f"schedule_{merchant_id}_{chosen}_{scenario}.csv", "offers_sim_download")
+    shown, raw = schedule_table(schedule, summary["repayment"])
+    st.dataframe(shown, hide_index=True, width="stretch", height=280)
+    download_csv(raw, f"schedule_{merchant_id}_{chosen}_{scenario}.csv", "offers_sim_download")
 
 
 def render_offers(book, model, merchant_id: str, values: pd.Series, score: int, grade: int) -> None:

@@ -42,7 +42,7 @@ from ..explain import what_if
 from ..i18n import format_krw
 from ..model import CreditModel
 from .catalog import LIMIT_STEP_KRW
-from .match import offers_for
+from .match import offers_for, won_pair
 from ..model import grade_of, score_from_logit
 
 __all__ = ["RECOURSE_COLUMNS", "recourse"]
@@ -105,7 +105,7 @@ def _text(value: float, unit: str, lang: str) -> str:
     if unit == "ratio":
         return f"{value * 100:.1f}%"
     if unit == "KRW":
-        return format_krw(value, lang) if lang == "ko" else f"{value:,.0f} KRW"
+        return format_krw(value, lang)
     if unit == "months":
         return f"{value:.0f}개월" if lang == "ko" else f"{value:.0f} months"
     if unit in ("count", "points"):
@@ -217,11 +217,10 @@ def _requirements(m: pd.Series, product: Mapping[str, Any], failed: tuple[str, .
             need = max(need, math.ceil(LIMIT_STEP_KRW / float(product["limit_multiple_of_monthly_gmv"])))
         have = float(m["gmv_3m_avg_krw"])
         needed["gmv_3m_avg_krw"] = need
+        ko, en = won_pair(have, need, "ko"), won_pair(have, need, "en")
         row("gmv_3m_avg_krw", have, need, True,
-            f"최근 3개월 평균 매출 {_text(have, 'KRW', 'ko')} → {_text(need, 'KRW', 'ko')} 이상 필요 — "
-            "점수 개선만으로는 충족할 수 없습니다",
-            f"3-month average sales {_text(have, 'KRW', 'en')} -> at least {_text(need, 'KRW', 'en')} — "
-            "not achievable by score improvements alone")
+            f"최근 3개월 평균 매출 {ko[0]} → {ko[1]} 이상 필요 — 점수 개선만으로는 충족할 수 없습니다",
+            f"3-month average sales {en[0]} -> at least {en[1]} — not achievable by score improvements alone")
     if "category" in failed:
         labels = categories()
         cat = m["category"]

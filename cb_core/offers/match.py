@@ -125,8 +125,22 @@ def failed_rules(mask: int) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------ one merchant: readable rules
 
-def _won_ko(amount: float) -> str:
-    return format_krw(amount, "ko") if amount % 10_000 == 0 else f"{amount:,.0f}원"
+def _exact_won(amount: float, lang: str) -> str:
+    """Every won of ``amount``: ``49만 9,999원`` / ``₩499,999``."""
+    won = int(round(amount))
+    if lang != "ko":
+        return f"{'-' if won < 0 else ''}₩{abs(won):,}"
+    man, rest = divmod(abs(won), 10_000)
+    if not rest or not man:
+        return format_krw(won, "ko")
+    return f"{'-' if won < 0 else ''}{format_krw(man * 10_000, 'ko')[:-1]} {rest:,}원"
+
+
+def won_pair(value: float, need: float, lang: str) -> tuple[str, str]:
+    """A merchant's amount and the rule's threshold with the one won formatter (214만원 < 300만원),
+    every won of the amount where rounding would make the two read the same (49만 9,999원 < 50만원)."""
+    shown, threshold = format_krw(value, lang), format_krw(need, lang)
+    return (_exact_won(value, lang) if shown == threshold else shown), threshold
 
 
 def _num(value: Any) -> float:
@@ -163,9 +177,9 @@ def _check_rules(m: dict[str, Any], p: dict[str, Any], limit: float) -> list[tup
     if not gmv >= p["min_avg_monthly_gmv_krw"]:
         known = gmv == gmv
         need = p["min_avg_monthly_gmv_krw"]
-        out.append(("gmv", f"최근 3개월 평균 매출 {_won_ko(gmv)} < 기준 {_won_ko(need)}" if known
-                    else "최근 3개월 평균 매출 없음",
-                    f"3-month average sales {gmv:,.0f} KRW < {need:,.0f} KRW required" if known
+        ko, en = (won_pair(gmv, need, "ko"), won_pair(gmv, need, "en")) if known else (None, None)
+        out.append(("gmv", f"최근 3개월 평균 매출 {ko[0]} < 기준 {ko[1]}" if known else "최근 3개월 평균 매출 없음",
+                    f"3-month average sales {en[0]} < {en[1]} required" if known
                     else "3-month average sales unknown"))
     allowed = p["eligible_categories"]
     if allowed and m["category"] not in allowed:
@@ -176,8 +190,8 @@ def _check_rules(m: dict[str, Any], p: dict[str, Any], limit: float) -> list[tup
         out.append(("category", f"업종 {ko}은(는) 대상이 아닙니다 (대상: {', '.join(labels[c]['ko'] for c in allowed)})",
                     f"category {en} is not offered (offered to: {', '.join(labels[c]['en'] for c in allowed)})"))
     if not limit >= LIMIT_STEP_KRW:
-        out.append(("limit", f"산정 한도가 최소 {_won_ko(LIMIT_STEP_KRW)} 미만입니다",
-                    f"limit comes to less than the minimum {LIMIT_STEP_KRW:,} KRW"))
+        out.append(("limit", f"산정 한도가 최소 {format_krw(LIMIT_STEP_KRW, 'ko')} 미만입니다",
+                    f"limit comes to less than the minimum {format_krw(LIMIT_STEP_KRW, 'en')}"))
     return out
 
 

@@ -67,6 +67,23 @@ def test_repayment_chart_shows_money_on_both_axes_in_round_korean_units():
     assert fig.layout.yaxis2.ticktext[-1] == "400만원" and "e+" not in " ".join(fig.layout.yaxis2.ticktext)
 
 
+def test_repayment_chart_of_an_advance_reads_its_days_without_english_month_names():
+    from cb_core.offers import AMORTIZING
+    from tests.support.visible import axis_format_problems
+    from ui.charts_offers import repayment_figure
+
+    days = pd.date_range("2026-11-01", periods=90, freq="D")
+    schedule = pd.DataFrame({"date": days.date, "withheld_krw": 8_567.0, "top_up_krw": 0.0,
+                             "balance_krw": np.linspace(2_217_433, 1_450_000, 90)})
+    for repayment in ("advance", AMORTIZING):
+        frame = schedule if repayment != AMORTIZING else schedule.rename(columns={"date": "month",
+                                                                                   "withheld_krw": "payment_krw"})
+        fig = repayment_figure(frame, repayment, {"paid": "상환액", "balance": "잔액", "withheld": "정산 차감액",
+                                                  "top_up": "부족분 출금"})
+        assert axis_format_problems(fig.to_json()) == []
+        assert fig.layout.xaxis.tickformat == "%Y-%m"  # 2026-11, never "Nov 2026" on a Korean page
+
+
 def test_the_category_band_is_drawn_as_a_band_without_markers():
     from ui.charts import trends_figure
 

@@ -142,8 +142,8 @@ def test_load_products_reports_unreadable_files(tmp_path):
 @pytest.mark.parametrize("field, at, below, above, en, ko", [
     ("score", 600, 599, 601, "score 599 < 600 required", "신용점수 599점 < 기준 600점"),
     ("months_active", 6, 5, 7, "months with sales 5 < 6 required", "매출 발생 개월수 5개월 < 기준 6개월"),
-    ("gmv_3m_avg_krw", 500_000, 499_999, 500_001, "3-month average sales 499,999 KRW < 500,000 KRW required",
-     "최근 3개월 평균 매출 499,999원 < 기준 50만원"),
+    ("gmv_3m_avg_krw", 500_000, 499_999, 500_001, "3-month average sales ₩499,999 < ₩500,000 required",
+     "최근 3개월 평균 매출 49만 9,999원 < 기준 50만원"),  # every won where 만 rounding would read 50만원 < 50만원
 ])
 def test_threshold_rules(field, at, below, above, en, ko):
     product = bank()
@@ -158,8 +158,11 @@ def test_threshold_rules(field, at, below, above, en, ko):
 
 def test_sales_rule_message_reads_like_the_published_one():
     out = one(bank(), merchant(gmv_3m_avg_krw=420_000))
-    assert out["reasons_en"] == ("3-month average sales 420,000 KRW < 500,000 KRW required",)
+    assert out["reasons_en"] == ("3-month average sales ₩420,000 < ₩500,000 required",)
     assert out["reasons_ko"] == ("최근 3개월 평균 매출 42만원 < 기준 50만원",)
+    big = one(bank(min_avg_monthly_gmv_krw=3_000_000), merchant(gmv_3m_avg_krw=2_141_733))
+    assert big["reasons_ko"] == ("최근 3개월 평균 매출 214만원 < 기준 300만원",)  # not 2,141,733원 beside 300만원
+    assert big["reasons_en"] == ("3-month average sales ₩2.1M < ₩3.0M required",)
 
 
 def test_grade_rule_at_both_ends_of_the_table():

@@ -166,6 +166,9 @@ def axis_format_problems(spec: str) -> list[str]:
             ref = str(trace.get(f"{letter}axis") or letter)
             name = f"{letter}axis{ref[1:]}"
             axis = layout.get(name) or {}
+            if axis.get("type") == "date" and not (axis.get("tickformat") or axis.get("tickvals")):
+                found.append(f"chart {name}: a date axis with plotly's default ticks (English month names)")
+                continue
             if axis.get("type") in ("category", "date", "log") or axis.get("tickformat") or axis.get("tickvals"):
                 continue
             raw = trace.get(letter)
