@@ -58,18 +58,19 @@ LIGHT_COLOURS = {"green": "#2CA02C", "amber": "#FFA15A", "red": "#D62728"}
 
 def backtest_figure(bt: pd.DataFrame, light_names: dict[str, str], labels: dict[str, str]) -> go.Figure:
     """Observed 12-month bad rate by grade with its 95% interval (bars), the predicted PD (diamonds),
-    each grade coloured by its light and the light named in words above the bar and on hover."""
-    grades = [f"{labels['grade_prefix']}{g}{labels['grade_suffix']}" for g in bt["grade"]]
+    each grade coloured by its light and the light named in words under the grade (not over the bar, where
+    it ran into the diamonds and the interval whiskers) and on hover."""
     words = [light_names[v] for v in bt["light"]]
+    grades = [f"{labels['grade_prefix']}{g}{labels['grade_suffix']}<br>{_safe(w)}" for g, w in zip(bt["grade"], words)]
     fig = go.Figure()
     fig.add_trace(go.Bar(
-        x=grades, y=bt["observed_bad_rate"], name=_safe(labels["observed"]), text=[_safe(w) for w in words],
-        textposition="outside", textfont=dict(size=11), marker_color=[LIGHT_COLOURS.get(v, "#888") for v in bt["light"]],
+        x=grades, y=bt["observed_bad_rate"], name=_safe(labels["observed"]),
+        marker_color=[LIGHT_COLOURS.get(v, "#888") for v in bt["light"]],
         error_y=dict(type="data", symmetric=False, array=bt["ci_high"] - bt["observed_bad_rate"],
                      arrayminus=bt["observed_bad_rate"] - bt["ci_low"], color="#555"),
         customdata=list(zip(bt["loans"], words)),
         hovertemplate=(f"%{{x}}<br>{_safe(labels['observed'])} %{{y:.2%}}<br>{_safe(labels['loans'])} "
-                       f"%{{customdata[0]:,}}<br>%{{customdata[1]}}<extra></extra>")))
+                       f"%{{customdata[0]:,}}<extra></extra>")))
     fig.add_trace(go.Scatter(x=grades, y=bt["predicted_pd"], mode="markers", name=_safe(labels["predicted"]),
                              marker=dict(symbol="diamond", size=11, color="#1F2430"),
                              hovertemplate=f"%{{x}}<br>{_safe(labels['predicted'])} %{{y:.2%}}<extra></extra>"))

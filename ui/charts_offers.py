@@ -7,6 +7,7 @@ from plotly.subplots import make_subplots
 
 from cb_core.offers import AMORTIZING
 from ui.charts import MEDIAN, MERCHANT, MONTH_FORMAT, krw_axis
+from ui.labels import krw
 from ui.session import lang
 
 TOP_UP = "#D62728"
@@ -45,9 +46,9 @@ def repayment_figure(schedule: pd.DataFrame, repayment: str, labels: dict[str, s
 def grade_mix_figure(grade_mix: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
     """Eligible merchants per grade (bars), with their limit volume on hover."""
     fig = go.Figure(go.Bar(x=grade_mix["grade"], y=grade_mix["merchants"], marker_color=MEDIAN,
-                           customdata=grade_mix[["limit_krw"]].to_numpy(),
+                           customdata=[[krw(v)] for v in grade_mix["limit_krw"]],  # 805억 2,300만원 (₩80.5B)
                            hovertemplate=f"{labels['x']} %{{x}}: %{{y:,}}<br>{labels['volume']} "
-                                         f"₩%{{customdata[0]:,.0f}}<extra></extra>"))
-    fig.update_layout(xaxis=dict(title=labels["x"], dtick=1), yaxis_title=labels["y"], height=320,
+                                         f"%{{customdata[0]}}<extra></extra>"))
+    fig.update_layout(xaxis=dict(title=labels["x"], dtick=1), yaxis=dict(title=labels["y"], tickformat=",d"), height=320,
                       margin=dict(t=20, b=10))
     return fig

@@ -26,8 +26,9 @@ GAINS_UNITS = {"bin": "num", "min": "score", "max": "score", "count": "count", "
 
 
 def signed(value: float) -> str:
-    """A difference of AUCs with its sign, three decimals."""
-    return ("+" if value >= 0 else "") + number(value, 3)
+    """A difference of AUCs with its sign, three decimals; one that rounds to zero reads 0.000 (not -0.000)."""
+    value = round(float(value), 3) + 0.0  # -0.0004 -> -0.0 -> 0.0
+    return ("+" if value > 0 else "") + number(value, 3)
 
 st.title(tr("nav_model_report"))
 book, model = require_book_and_model()

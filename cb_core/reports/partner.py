@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..data import categories, regions
 from ..errors import ConfigError
-from ..i18n import format_krw, format_kst, t
+from ..i18n import format_count, format_krw, format_kst, format_pct, t
 from ..loans import block_offers
 from ..offers import AMORTIZING
 from ..offers import match_book
@@ -298,10 +298,10 @@ def by_product_table(pool: PartnerPool, lang: str) -> pd.DataFrame:
     b = pool.by_product
     return pd.DataFrame({
         t("pview_col_product", lang): b["name"] if lang == "ko" else b["name_en"],
-        t("pview_col_eligible", lang): b["eligible_merchants"],
-        t("pview_col_best_count", lang): b["best_offer_merchants"],
+        t("pview_col_eligible", lang): [format_count(v, lang) for v in b["eligible_merchants"]],
+        t("pview_col_best_count", lang): [format_count(v, lang) for v in b["best_offer_merchants"]],
         t("pview_col_volume", lang): [format_krw(v, lang) for v in b["limit_krw"]],
-        t("pview_col_mean_pd", lang): [("–" if v != v else f"{v:.2%}") for v in b["mean_pd"]],
+        t("pview_col_mean_pd", lang): [format_pct(v, lang, 2) for v in b["mean_pd"]],
         t("pview_col_loss", lang): [format_krw(v, lang) for v in b["expected_loss_krw"]],
         t("pview_col_fee_krw", lang): [format_krw(v, lang) for v in b["broker_fee_krw"]],
     })
