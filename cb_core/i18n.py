@@ -50,7 +50,7 @@ def t(key: str, lang: str = "ko", **fmt: object) -> str:
     return text.format(**fmt) if fmt else text
 
 
-def format_krw(amount: float | int | None, lang: str = "ko", short: bool = False) -> str:
+def format_krw(amount: float | int | None, lang: str = "ko", short: bool = False, exact: bool = False) -> str:
     """KRW the way users read it: ``1,250만원`` / ``2억 5,000만원`` in Korean, ``₩12.5M`` in English.
 
     Parameters
@@ -61,6 +61,9 @@ def format_krw(amount: float | int | None, lang: str = "ko", short: bool = False
         For headline figures (a metric in a row of five): from 1억 on, three significant digits in
         억 or 조 (``5.33억원``, ``53.3억원``, ``1.25조원``), so the value never outgrows its column;
         below 1억 the full form. English is short already.
+    exact : bool
+        Every won (a schedule's balance, a value beside a threshold it would round to):
+        ``221만 7,433원`` / ``₩2,217,433``.
     """
     if amount is None or (isinstance(amount, float) and math.isnan(amount)):
         return "–"
@@ -72,10 +75,15 @@ def format_krw(amount: float | int | None, lang: str = "ko", short: bool = False
             return sign + _in_units(won, ((1e12, "조원"), (1e8, "억원")), decimals=2)
         if won < 100_000:
             return f"{sign}{won:,}원"
-        jo, rest = divmod(int(round(won / 10_000)), 100_000_000)  # in 만: 1조 = 10^8 만
+        in_man, below = divmod(won, 10_000) if exact else (int(round(won / 10_000)), 0)
+        jo, rest = divmod(in_man, 100_000_000)  # in 만: 1조 = 10^8 만
         eok, man = divmod(rest, 10_000)
         parts = [f"{n:,}{word}" for n, word in ((jo, "조"), (eok, "억"), (man, "만")) if n]
+        if below or not parts:
+            return f"{sign}{' '.join([*parts, f'{below:,}원'])}"
         return f"{sign}{' '.join(parts)}원"
+    if exact:
+        return f"{sign}₩{int(round(a)):,}"
     if a >= 999_950:  # rounds to at least ₩1.0M
         return f"{sign}₩" + _in_units(a, ((1e12, "T"), (1e9, "B"), (1e6, "M")), decimals=1)
     return f"{sign}₩{a:,.0f}"

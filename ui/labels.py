@@ -20,10 +20,10 @@ def label_func(prefix: str) -> Callable[[object], str]:
     return lambda option: t(f"{prefix}{option}", language)
 
 
-def krw(amount: float | int | None, short: bool = False) -> str:
+def krw(amount: float | int | None, short: bool = False, exact: bool = False) -> str:
     """A won amount as readers of the session's language read it (1,250만원 / ₩12.5M; ``short``: a
-    headline metric's value, 5.33억원, that fits its column)."""
-    return format_krw(amount, lang(), short=short)
+    headline metric's value, 5.33억원, that fits its column; ``exact``: every won, 221만 7,433원)."""
+    return format_krw(amount, lang(), short=short, exact=exact)
 
 
 def pct(fraction: float | None, digits: int = 1, signed: bool = False) -> str:

@@ -84,7 +84,7 @@ def recourse_panel(model, values: pd.Series, merchant: pd.Series, missed: pd.Dat
 
 def schedule_table(schedule: pd.DataFrame, repayment: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(shown, raw)`` of the schedule: labelled columns, won amounts as Koreans read them on screen
-    (8,567원, 221만 7,433원; ₩8,567 in English) and as whole won with the unit in the header in the CSV."""
+    (8,567원, 221만 7,433원: every won, as a schedule needs; ₩2,217,433 in English) and as whole won with the unit in the header in the CSV."""
     if repayment == AMORTIZING:
         columns = {"month": "offers_col_month", "sales_krw": "offers_col_sales", "payment_krw": "offers_col_payment",
                    "interest_krw": "offers_col_interest", "principal_krw": "offers_col_principal",
@@ -94,7 +94,7 @@ def schedule_table(schedule: pd.DataFrame, repayment: str) -> tuple[pd.DataFrame
                    "top_up_krw": "offers_col_top_up", "balance_krw": "offers_col_balance"}
     won = {c: schedule[c].round(0).astype("int64") for c in columns if c.endswith("_krw")}
     unit = tr("unit_krw")
-    shown = pd.DataFrame({tr(k): [krw(v) for v in won[c]] if c in won else schedule[c].astype(str).to_numpy()
+    shown = pd.DataFrame({tr(k): [krw(v, exact=True) for v in won[c]] if c in won else schedule[c].astype(str).to_numpy()
                           for c, k in columns.items()})
     raw = pd.DataFrame({f"{tr(k)} [{unit}]" if c in won else tr(k): won[c].to_numpy() if c in won
                         else schedule[c].astype(str).to_numpy() for c, k in columns.items()})

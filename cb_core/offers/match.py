@@ -125,22 +125,11 @@ def failed_rules(mask: int) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------ one merchant: readable rules
 
-def _exact_won(amount: float, lang: str) -> str:
-    """Every won of ``amount``: ``49만 9,999원`` / ``₩499,999``."""
-    won = int(round(amount))
-    if lang != "ko":
-        return f"{'-' if won < 0 else ''}₩{abs(won):,}"
-    man, rest = divmod(abs(won), 10_000)
-    if not rest or not man:
-        return format_krw(won, "ko")
-    return f"{'-' if won < 0 else ''}{format_krw(man * 10_000, 'ko')[:-1]} {rest:,}원"
-
-
 def won_pair(value: float, need: float, lang: str) -> tuple[str, str]:
     """A merchant's amount and the rule's threshold with the one won formatter (214만원 < 300만원),
     every won of the amount where rounding would make the two read the same (49만 9,999원 < 50만원)."""
     shown, threshold = format_krw(value, lang), format_krw(need, lang)
-    return (_exact_won(value, lang) if shown == threshold else shown), threshold
+    return (format_krw(value, lang, exact=True) if shown == threshold else shown), threshold
 
 
 def _num(value: Any) -> float:

@@ -63,6 +63,18 @@ def test_format_krw_large_and_short(amount, ko, ko_short, en):
     assert format_krw(amount, "en", short=True) == format_krw(amount, "en") == en
 
 
+@pytest.mark.parametrize("amount, ko, en", [
+    (2_217_433, "221만 7,433원", "₩2,217,433"), (499_999, "49만 9,999원", "₩499,999"),
+    (2_170_000, "217만원", "₩2,170,000"), (71_391, "71,391원", "₩71,391"), (0, "0원", "₩0"),
+    (1_000_000_000_005, "1조 5원", "₩1,000,000,000,005"), (-123_456_789, "-1억 2,345만 6,789원", "-₩123,456,789"),
+    (float("nan"), "–", "–"),
+])
+def test_format_krw_exact_keeps_every_won(amount, ko, en):
+    """A daily schedule's balance (each day 8,567원 less) must not read 217만원 twice."""
+    assert format_krw(amount, "ko", exact=True) == ko
+    assert format_krw(amount, "en", exact=True) == en
+
+
 def test_a_short_amount_fits_a_headline_column():
     """Every amount up to 999조, short, is at most 8 characters in Korean (9 with a sign): a row of five
     metrics at 1440 px holds that (tests/browser/test_browser_clipping.py checks the pages)."""
