@@ -11,6 +11,7 @@ def cold(app_state_with_model, app_users, monkeypatch):
     from ui import warm
 
     monkeypatch.setattr(warm, "_STATE", warm._Warmup())
+    monkeypatch.setattr(warm, "FIRST_PAGE_WAIT_S", 0.0)  # no user here: no first page to wait for
     st.cache_resource.clear()
     yield warm
     warm.wait(300)
