@@ -7,7 +7,11 @@ the monotone check, the model report, the exact explainer with its numba import)
 came first. :func:`start` computes them in a daemon thread into the same process-wide caches
 (:mod:`ui.cache`), so the pages find them ready. ``server.py`` runs :func:`keep_warm` for the life of
 the server: it warms the book and model in use at start, after the first-start build and whenever
-another book or model is installed. A user who arrives early waits only for what is still missing
+another book or model is installed. The installed book's tables are read on first use
+(:class:`cb_core.data.book.PendingTable`): the warm-up first fills what the landing page needs (today's
+strategy frame, from the cache folder when it is there), then waits for a user's first page (at most
+:data:`FIRST_PAGE_WAIT_S`) before it reads the rest of the book (18 million activity rows at 1,000,000
+merchants) and warms the other pages. A user who arrives early waits only for what is still missing
 (each cache computes a key once; a second caller waits for the first), and :func:`progress` lets
 the sidebar say how far the warm-up is. Only a real server warms: an AppTest (which never imports
 ``server.py``) computes on its visits, as it always did. ``CB_WARM_UP=0`` in the server's environment
