@@ -8,7 +8,7 @@ came first. :func:`start` computes them in a daemon thread into the same process
 (:mod:`ui.cache`), so the pages find them ready. ``server.py`` runs :func:`keep_warm` for the life of
 the server: it warms the book and model in use at start, after the first-start build and whenever
 another book or model is installed. The installed book's tables are read on first use
-(:class:`cb_core.data.book.PendingTable`): the warm-up first fills what the landing page needs (today's
+(:class:`cb_core.data.PendingTable`): the warm-up first fills what the landing page needs (today's
 strategy frame, from the cache folder when it is there), then waits for a user's first page (at most
 :data:`FIRST_PAGE_WAIT_S`) before it reads the rest of the book (18 million activity rows at 1,000,000
 merchants) and warms the other pages. A user who arrives early waits only for what is still missing

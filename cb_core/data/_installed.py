@@ -127,8 +127,9 @@ def _parse(data: bytes) -> pd.DataFrame:
     Text columns are read dictionary-encoded (as Parquet stores them: ``merchant_id`` and ``month``
     repeat once a month) and decoded into one chunk in one step, and the frame takes the Arrow
     buffers without consolidating them into 2-D blocks (``split_blocks``, ``self_destruct``, as the
-    validating reader does). At 1,000,000 merchants the activity table takes about 4 s of CPU
-    instead of 17 s."""
+    validating reader does): fewer copies than ``pd.read_parquet`` and :func:`_one_chunk`. A fresh
+    process pays mostly the kernel's price for the memory either way (bench/RESULTS.md, the note after
+    "2026-12-02 20:31 UTC")."""
     import pyarrow.parquet as pq
 
     source = pa.BufferReader(data)
@@ -150,8 +151,6 @@ def _read_checked(path: Path, digest: str, table: str) -> pd.DataFrame:
     DataSourceError
         The file changed since the book was installed, cannot be read, or is not the contract's shape.
     """
-    import pyarrow.parquet as pq
-
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -12,7 +12,7 @@ import pytest
 from cb_core.data import Book, load_current, open_book, save_current, validate_tables
 from cb_core.data import TRUSTED
 from cb_core.data import _installed
-from cb_core.data.book import PendingTable
+from cb_core.data import PendingTable
 from cb_core.errors import DataSourceError
 from tests.support.books import TODAY, good_tables
 
