@@ -203,17 +203,22 @@ def book_scores(book: Book, model, settings: Settings | None = None) -> "pd.Data
     return _cached_parquet(path, lambda: model.score(book_snapshot(book, settings)))
 
 
-def book_strategy_frame(book: Book, model, snapshot: "pd.DataFrame | None" = None,
-                        scores: "pd.DataFrame | None" = None, settings: Settings | None = None) -> "pd.DataFrame":
+def book_strategy_frame(book: Book, model, snapshot: "pd.DataFrame | Callable[[], pd.DataFrame] | None" = None,
+                        scores: "pd.DataFrame | Callable[[], pd.DataFrame] | None" = None,
+                        settings: Settings | None = None) -> "pd.DataFrame":
     """Today's strategy frame (``cb_core.strategy.strategy_frame``) of ``book`` under ``model``, kept in
     the state's cache folder per book and model: a restarted server reads it instead of building it.
-    ``snapshot`` and ``scores`` (when the caller holds them) spare reading them again."""
+    ``snapshot`` and ``scores`` (when the caller holds them, or a function giving them, called only when
+    the frame is built) spare reading them again."""
     from .strategy import strategy_frame
+
+    def given(frame, default: Callable[[], "pd.DataFrame"]) -> "pd.DataFrame":
+        return default() if frame is None else frame() if callable(frame) else frame
 
     path = state_dir(settings) / "cache" / f"strategy-{book.fingerprint}-{model.version}.parquet"
     return _cached_parquet(path, lambda: strategy_frame(
-        book_snapshot(book, settings) if snapshot is None else snapshot,
-        book_scores(book, model, settings) if scores is None else scores, book.merchants))
+        given(snapshot, lambda: book_snapshot(book, settings)),
+        given(scores, lambda: book_scores(book, model, settings)), book.merchants))
 
 
 def book_decision_frame(book: Book, model, settings: Settings | None = None) -> "pd.DataFrame":

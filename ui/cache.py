@@ -244,7 +244,8 @@ def sample_points(book: Book, model, n: int = 2000) -> tuple[pd.DataFrame, pd.Da
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _strategy_frame(fingerprint: str, version: str, _book: Book, _model) -> pd.DataFrame:
-    return workspace.book_strategy_frame(_book, _model, snapshot(_book), scores(_book, _model))
+    # from the cache folder when it is there: then neither the snapshot nor the scores are read
+    return workspace.book_strategy_frame(_book, _model, lambda: snapshot(_book), lambda: scores(_book, _model))
 
 
 def strategy_frame(book: Book, model) -> pd.DataFrame:

@@ -7,7 +7,11 @@ the monotone check, the model report, the exact explainer with its numba import)
 came first. :func:`start` computes them in a daemon thread into the same process-wide caches
 (:mod:`ui.cache`), so the pages find them ready. ``server.py`` runs :func:`keep_warm` for the life of
 the server: it warms the book and model in use at start, after the first-start build and whenever
-another book or model is installed. A user who arrives early waits only for what is still missing
+another book or model is installed. The installed book's tables are read on first use
+(:class:`cb_core.data.PendingTable`): the warm-up first fills what the landing page needs (today's
+strategy frame, from the cache folder when it is there), then waits for a user's first page (at most
+:data:`FIRST_PAGE_WAIT_S`) before it reads the rest of the book (18 million activity rows at 1,000,000
+merchants) and warms the other pages. A user who arrives early waits only for what is still missing
 (each cache computes a key once; a second caller waits for the first), and :func:`progress` lets
 the sidebar say how far the warm-up is. Only a real server warms: an AppTest (which never imports
 ``server.py``) computes on its visits, as it always did. ``CB_WARM_UP=0`` in the server's environment
@@ -34,6 +38,7 @@ class _Warmup:
     total: int = 0
     thread: threading.Thread | None = None
     failed: list[str] = field(default_factory=list)
+    started: float = 0.0  # time.monotonic() at its start
 
 
 _STATE = _Warmup()
@@ -87,9 +92,27 @@ def _partner_pages(book, model) -> None:
         cache.partner_book(book, partner, "dpd_30")
 
 
+#: The step that waits for the first page to be shown (:func:`_first_page`).
+FIRST_PAGE = "first_page"
+#: Seconds the warm-up waits, after the landing page's own caches, for a user's first page run to end
+#: before it reads the book's large tables; a server nobody visits goes on after this.
+FIRST_PAGE_WAIT_S = 30.0
+
+
+def _first_page(book, model, poll_s: float = 0.05) -> None:
+    """Wait until a user's page run has ended (at most :data:`FIRST_PAGE_WAIT_S` since the warm-up
+    started): the landing page, whose caches are warm by then, is shown before the warm-up takes the
+    2 cores to read the book's large tables (18 million activity rows at 1,000,000 merchants) and
+    build what the other pages need. A page that needs a table first reads it itself (the warm-up then
+    finds it read)."""
+    while _PAGES_DONE == 0 and time.monotonic() - _STATE.started < FIRST_PAGE_WAIT_S:
+        time.sleep(poll_s)
+
+
 def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
-    """The warm-up's steps, in the order users need them: the landing page (Portfolio) first, then
-    Merchant review, Cutoff tuning, the Model report, the Watch-list, Partner view and Book performance."""
+    """The warm-up's steps, in the order users need them: the landing page (Portfolio) first; then,
+    once a first page is shown, the book's tables not read yet, Merchant review, Cutoff tuning, the
+    Model report, the Watch-list, Partner view and Book performance."""
     from cb_core.config import get_settings
     from cb_core.explain import explain_merchant
     from cb_core.strategy import policy_in_force
@@ -115,8 +138,10 @@ def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
         cache.blocked(book, tuple(cache.store().frozen_merchants()))
         return cache.watch(book, model)
 
-    return [("snapshot", lambda b, m: cache.snapshot(b)), ("scores", cache.scores),
-            ("strategy_frame", cache.strategy_frame), ("charts", _charts),
+    return [("strategy_frame", cache.strategy_frame), ("charts", _charts),
+            (FIRST_PAGE, _first_page),
+            ("book_tables", lambda b, m: b.load_all()),
+            ("snapshot", lambda b, m: cache.snapshot(b)), ("scores", cache.scores),
             ("known_merchants", lambda b, m: cache.known_merchants()),
             ("reference", reference), ("explainer", explainer), ("category_bands", lambda b, m: cache.category_bands(b)),
             ("review_lookups", review_lookups),
@@ -130,6 +155,7 @@ def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
 
 
 _RUNS = 0  # users' page runs going on now (app.py: user_run)
+_PAGES_DONE = 0  # users' page runs ended since the server started
 
 
 @contextmanager
@@ -137,7 +163,7 @@ def user_run() -> Iterator[None]:
     """Around a user's page run (app.py): while one runs, the warm-up starts no new step, so the two
     do not share the GIL and the 2 cores; a step already under way finishes (a page waiting for its
     cache gets it), and a page needing a later step computes it itself."""
-    global _RUNS
+    global _RUNS, _PAGES_DONE
     with _LOCK:
         _RUNS += 1
     try:
@@ -145,6 +171,7 @@ def user_run() -> Iterator[None]:
     finally:
         with _LOCK:
             _RUNS -= 1
+            _PAGES_DONE += 1
 
 
 def _yield_to_users(max_wait_s: float = 10.0, poll_s: float = 0.05) -> None:
@@ -188,6 +215,7 @@ def start() -> bool:
         if _STATE.key == key:
             return False
         _STATE.key, _STATE.done, _STATE.total, _STATE.failed = key, 0, 0, []
+        _STATE.started = time.monotonic()
         _STATE.thread = threading.Thread(target=_run, args=(key, book, model), name="cb-warm-up", daemon=True)
         _STATE.thread.start()
     return True

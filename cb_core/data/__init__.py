@@ -10,7 +10,7 @@ from ..lazy import lazy_exports
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "book": ("ACTIVITY_COLUMNS", "BUREAU_HISTORY_COLUMNS", "DEFAULT_EVENT_COLUMNS", "MERCHANT_COLUMNS", "OUTCOME_COLUMNS",
              "OUTCOME_HORIZON_MONTHS", "OUTCOME_OPTIONAL_COLUMNS", "PERSONAL_COLUMNS", "REQUIRED_TABLES",
-             "SENSITIVE_COLUMNS", "STATIC_FIELDS", "TABLES", "Book"),
+             "SENSITIVE_COLUMNS", "STATIC_FIELDS", "TABLES", "Book", "PendingTable"),
     "loan_contract": ("LOAN_COLUMNS", "LOAN_CONTRACT", "LOAN_MONTH_COLUMNS", "LOAN_STATUSES", "REPAYMENT_KINDS",
                       "STATUS_DAYS", "TERMINAL_STATUSES"),
     "catalog": ("FeatureSpec", "categories", "feature_catalog", "regions"),

@@ -6,7 +6,9 @@ rules, ``synth.py`` produces them and ``sources.py`` reads them.
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass, field
+from typing import Callable
 
 import pandas as pd
 
@@ -46,6 +48,53 @@ TABLES: tuple[str, ...] = ("merchants", "monthly_activity", "outcomes", "bureau_
 REQUIRED_TABLES: tuple[str, ...] = ("merchants", "monthly_activity")
 
 
+class PendingTable:
+    """A table of a :class:`Book` that is read on first use: ``load()`` runs once (in whichever thread
+    asks first; a second caller waits for it) and its frame is kept. A load that fails raises in
+    every caller and is tried again on the next access (nothing half-read is kept).
+
+    The installed book (:func:`cb_core.data.load_current`) gives its large tables this way, so a
+    page that needs only the merchants (or the cached snapshot) does not wait for 18 million activity
+    rows; ``load`` checks the file's digest before it uses a byte of it."""
+
+    def __init__(self, load: Callable[[], pd.DataFrame]) -> None:
+        self._load: Callable[[], pd.DataFrame] | None = load
+        self._frame: pd.DataFrame | None = None
+        self._lock = threading.Lock()
+
+    def result(self) -> pd.DataFrame:
+        with self._lock:
+            if self._load is not None:
+                self._frame = self._load()
+                self._load = None  # what it closed over (paths, digests) is not kept
+            return self._frame
+
+
+class _Table:
+    """A table field of :class:`Book`: holds a frame, None (an absent optional table) or a
+    :class:`PendingTable`, which is read on first access and replaced by its frame."""
+
+    def __init__(self, optional: bool) -> None:
+        self.optional = optional
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.slot = name, f"_table_{name}"
+
+    def __get__(self, obj: object, owner: type | None = None) -> pd.DataFrame | None:
+        if obj is None:  # the dataclass's default: None for an optional table, none for a required one
+            if self.optional:
+                return None
+            raise AttributeError(self.name)
+        value = obj.__dict__[self.slot]
+        if isinstance(value, PendingTable):
+            value = value.result()
+            obj.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, obj: object, value: object) -> None:
+        obj.__dict__[self.slot] = value
+
+
 @dataclass
 class Book:
     """Validated input tables plus where they came from.
@@ -64,18 +113,32 @@ class Book:
         The optional booked-loan tables (:mod:`cb_core.data.loan_contract`).
     default_events : DataFrame or None
         The optional ``default_events`` table (:data:`DEFAULT_EVENT_COLUMNS`).
+
+    Any table may be given as a :class:`PendingTable`: it is read on first access (once, thread-safe),
+    so the attributes above always hold the real frames. :meth:`pending` names the tables not read
+    yet; :meth:`load_all` reads them.
     """
 
-    merchants: pd.DataFrame
-    activity: pd.DataFrame
-    outcomes: pd.DataFrame | None = None
+    merchants: pd.DataFrame = _Table(optional=False)
+    activity: pd.DataFrame = _Table(optional=False)
+    outcomes: pd.DataFrame | None = _Table(optional=True)
     source: str = ""
     _fingerprint: str | None = field(default=None, repr=False)
-    bureau_history: pd.DataFrame | None = None
+    bureau_history: pd.DataFrame | None = _Table(optional=True)
     _last_month: str | None = field(default=None, repr=False, compare=False)
-    loans: pd.DataFrame | None = None
-    loan_months: pd.DataFrame | None = None
-    default_events: pd.DataFrame | None = None
+    loans: pd.DataFrame | None = _Table(optional=True)
+    loan_months: pd.DataFrame | None = _Table(optional=True)
+    default_events: pd.DataFrame | None = _Table(optional=True)
+
+    def pending(self) -> tuple[str, ...]:
+        """The fields (``activity``, ``loan_months``, ...) whose table is not read yet."""
+        return tuple(slot.removeprefix("_table_") for slot, value in vars(self).items()
+                     if slot.startswith("_table_") and isinstance(value, PendingTable))
+
+    def load_all(self) -> None:
+        """Read every table not read yet (the app's background warm-up, after the landing page)."""
+        for name in self.pending():
+            getattr(self, name)
 
     @property
     def fingerprint(self) -> str:

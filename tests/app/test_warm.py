@@ -11,6 +11,7 @@ def cold(app_state_with_model, app_users, monkeypatch):
     from ui import warm
 
     monkeypatch.setattr(warm, "_STATE", warm._Warmup())
+    monkeypatch.setattr(warm, "FIRST_PAGE_WAIT_S", 0.0)  # no user here: no first page to wait for
     st.cache_resource.clear()
     yield warm
     warm.wait(300)
@@ -69,3 +70,29 @@ def test_keep_warm_warms_each_new_book_and_model_until_stopped(cold, monkeypatch
     stop.set()
     thread.join(5)
     assert not thread.is_alive()
+
+
+def test_the_book_tables_are_read_after_the_first_page_not_before(cold, monkeypatch):
+    import time
+
+    from cb_core import workspace
+    from ui import cache
+
+    warm = cold
+    workspace.book_strategy_frame(workspace.current_book(), workspace.current_model())  # as a server that ran before
+    monkeypatch.setattr(warm, "FIRST_PAGE_WAIT_S", 600.0)
+    monkeypatch.setattr(warm, "_PAGES_DONE", 0)  # a server just started
+    assert warm.start() is True
+    names = [name for name, _ in warm._steps()]
+    gate = names.index(warm.FIRST_PAGE)
+    assert names.index("book_tables") == gate + 1 and set(names[:gate]) == {"strategy_frame", "charts"}
+    deadline = time.monotonic() + 300
+    while warm._STATE.done < gate and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    book = cache.current_book()
+    assert warm._STATE.done == gate and "activity" in book.pending()  # waiting for a first page
+    with warm.user_run():  # a user's first page run, ended
+        pass
+    assert warm.wait(600) and warm._STATE.failed == []
+    assert book.pending() == ()
