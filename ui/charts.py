@@ -57,23 +57,29 @@ def trends_figure(trends: pd.DataFrame, bands: pd.DataFrame, metrics: list[str],
     fig = make_subplots(rows=rows, cols=2, subplot_titles=[titles[m] for m in metrics],
                         vertical_spacing=0.08, horizontal_spacing=0.08)
     months = trends["month"].tolist()
+    shown_bands = bands[bands["month"].isin(months)].sort_values("month")
+    by_metric = dict(tuple(shown_bands.groupby("metric", sort=False, observed=True)))
+    traces, places, axes = [], [], {}
     for i, metric in enumerate(metrics):
         r, c = i // 2 + 1, i % 2 + 1
-        b = bands[(bands["metric"] == metric) & bands["month"].isin(months)].sort_values("month")
+        b = by_metric.get(metric, shown_bands.iloc[:0])
         first = i == 0
         # mode="lines" everywhere but the merchant: plotly's default for short series adds markers,
         # which drew the band's edges as stray dots
-        fig.add_trace(go.Scatter(x=b["month"], y=b["p75"], mode="lines", line=dict(width=0), showlegend=False,
-                                 hoverinfo="skip"), r, c)
-        fig.add_trace(go.Scatter(x=b["month"], y=b["p25"], mode="lines", line=dict(width=0), fill="tonexty",
-                                 fillcolor=BAND, name=band_label, showlegend=first, legendgroup="band"), r, c)
-        fig.add_trace(go.Scatter(x=b["month"], y=b["p50"], mode="lines", line=dict(color=MEDIAN, dash="dot", width=1),
-                                 name=median_label, showlegend=first, legendgroup="median"), r, c)
-        fig.add_trace(go.Scatter(x=trends["month"], y=trends[metric], line=dict(color=MERCHANT, width=2),
-                                 mode="lines+markers", marker=dict(size=4), name=merchant_label,
-                                 showlegend=first, legendgroup="merchant"), r, c)
+        traces += [
+            go.Scatter(x=b["month"], y=b["p75"], mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip"),
+            go.Scatter(x=b["month"], y=b["p25"], mode="lines", line=dict(width=0), fill="tonexty", fillcolor=BAND,
+                       name=band_label, showlegend=first, legendgroup="band"),
+            go.Scatter(x=b["month"], y=b["p50"], mode="lines", line=dict(color=MEDIAN, dash="dot", width=1),
+                       name=median_label, showlegend=first, legendgroup="median"),
+            go.Scatter(x=trends["month"], y=trends[metric], line=dict(color=MERCHANT, width=2), mode="lines+markers",
+                       marker=dict(size=4), name=merchant_label, showlegend=first, legendgroup="merchant")]
+        places += [(r, c)] * 4
         shown = pd.concat([trends[metric], b["p25"], b["p75"]], ignore_index=True)
-        fig.update_yaxes(_unit_axis(metric, shown, language), row=r, col=c)
+        axes[f"yaxis{i + 1 if i else ''}"] = _unit_axis(metric, shown, language)
+    # one call for all traces and one for all axes: plotly validates per call, and 28 calls cost 0.2 s
+    fig.add_traces(traces, rows=[p[0] for p in places], cols=[p[1] for p in places])
+    fig.update_layout(**axes)
     fig.update_xaxes(tickformat=MONTH_FORMAT, hoverformat=MONTH_FORMAT)  # plotly's own: "Mar 2026", English
     fig.update_layout(height=260 * rows, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
