@@ -22,6 +22,8 @@ from ui.session import lang
 CALIBRATION_UNITS = {"bin": "num", "pd_min": "pct2", "pd_max": "pct2", "count": "count", "bads": "count", "mean_pd": "pct2",
                      "bad_rate": "pct2", "difference": "pp"}
 BEESWARM_ROWS = 800  # dots per feature row: the shape reads the same, the browser gets a third of 2,000
+#: Session key of the open tab of the test window's charts (its label: a test opens one by it).
+REPORT_TAB = "report_tab"
 GAINS_UNITS = {"bin": "num", "min": "score", "max": "score", "count": "count", "bads": "count", "bad_rate": "pct",
                "cum_count_share": "pct", "cum_bad_capture": "pct", "lift": "num2", "cum_lift": "num2"}
 
@@ -69,25 +71,31 @@ if extra.get("without_sensitive"):
 language = lang()
 tables = cache.window_tables(model)  # once per model; each figure once per model and language
 if tables is not None:
-    tabs = st.tabs([tr("tab_roc"), tr("tab_ks"), tr("tab_calibration"), tr("tab_gains")])
-    with tabs[0]:  # the curve thinned to a few hundred thresholds: a few kB to the browser
-        st.plotly_chart(kept_figure("report_roc", (model.version, language), lambda: roc_figure(
-            cache.roc_curve(model), m["auc"], {"x": tr("roc_x"), "y": tr("roc_y")})), width="stretch")
-    with tabs[1]:
-        st.plotly_chart(kept_figure("report_ks", (model.version, language), lambda: ks_figure(
-            tables["ks"], {"bad": tr("ks_bad"), "good": tr("ks_good"), "x": tr("ks_x")})), width="stretch")
-    with tabs[2]:
-        cal = tables["calibration"]
-        st.plotly_chart(kept_figure("report_calibration", (model.version, language), lambda: calibration_figure(
-            cal, {"observed": tr("cal_observed"), "x": tr("cal_x"), "y": tr("cal_y")})), width="stretch")
-        show_present(cal, CALIBRATION_UNITS, "calibration.csv", "dl_cal")
-    with tabs[3]:  # the test window's rows: the model never chose on them
-        gains = tables["gains"]
-        window = "–".join(dict.fromkeys([test["periods"][0], test["periods"][-1]])) if test["periods"] else "–"
-        st.plotly_chart(kept_figure("report_gains", (model.version, language), lambda: gains_figure(gains, {
-            "title": tr("chart_gains_title", window=window), "x": tr("chart_gains_x"), "y": tr("chart_gains_y"),
-            "model": tr("chart_gains_model"), "random": tr("chart_gains_random")})), width="stretch")
-        show_present(gains, GAINS_UNITS, "gains.csv", "dl_gains")
+    # only the open tab is drawn (a switch reruns the page): the browser draws one chart here, not four
+    tabs = st.tabs([tr("tab_roc"), tr("tab_ks"), tr("tab_calibration"), tr("tab_gains")], key=REPORT_TAB,
+                   on_change="rerun")
+    if tabs[0].open:  # the curve thinned to a few hundred thresholds: a few kB to the browser
+        with tabs[0]:
+            st.plotly_chart(kept_figure("report_roc", (model.version, language), lambda: roc_figure(
+                cache.roc_curve(model), m["auc"], {"x": tr("roc_x"), "y": tr("roc_y")})), width="stretch")
+    if tabs[1].open:
+        with tabs[1]:
+            st.plotly_chart(kept_figure("report_ks", (model.version, language), lambda: ks_figure(
+                tables["ks"], {"bad": tr("ks_bad"), "good": tr("ks_good"), "x": tr("ks_x")})), width="stretch")
+    if tabs[2].open:
+        with tabs[2]:
+            cal = tables["calibration"]
+            st.plotly_chart(kept_figure("report_calibration", (model.version, language), lambda: calibration_figure(
+                cal, {"observed": tr("cal_observed"), "x": tr("cal_x"), "y": tr("cal_y")})), width="stretch")
+            show_present(cal, CALIBRATION_UNITS, "calibration.csv", "dl_cal")
+    if tabs[3].open:
+        with tabs[3]:  # the test window's rows: the model never chose on them
+            gains = tables["gains"]
+            window = "–".join(dict.fromkeys([test["periods"][0], test["periods"][-1]])) if test["periods"] else "–"
+            st.plotly_chart(kept_figure("report_gains", (model.version, language), lambda: gains_figure(gains, {
+                "title": tr("chart_gains_title", window=window), "x": tr("chart_gains_x"), "y": tr("chart_gains_y"),
+                "model": tr("chart_gains_model"), "random": tr("chart_gains_random")})), width="stretch")
+            show_present(gains, GAINS_UNITS, "gains.csv", "dl_gains")
 
 st.subheader(tr("report_importance"))
 sample, points = cache.sample_points(book, model)
