@@ -21,7 +21,6 @@ from ui.session import lang
 
 CALIBRATION_UNITS = {"bin": "num", "pd_min": "pct2", "pd_max": "pct2", "count": "count", "bads": "count", "mean_pd": "pct2",
                      "bad_rate": "pct2", "difference": "pp"}
-BEESWARM_ROWS = 800  # dots per feature row: the shape reads the same, the browser gets a third of 2,000
 #: Session key of the open tab of the test window's charts (its label: a test opens one by it).
 REPORT_TAB = "report_tab"
 GAINS_UNITS = {"bin": "num", "min": "score", "max": "score", "count": "count", "bads": "count", "bad_rate": "pct",
@@ -108,8 +107,8 @@ def label_of(feature: str) -> str:
 
 def swarm():
     top = importance(points)["feature"].head(10).tolist()
-    return beeswarm_figure(points.head(BEESWARM_ROWS), peer_percentiles(sample[top]).head(BEESWARM_ROWS), top,
-                           label_of, tr("points"), tr("col_peer_pct"))
+    return beeswarm_figure(points, peer_percentiles(sample[top]), top, label_of, tr("points"), tr("col_peer_pct"),
+                           tr("data_merchants"))
 
 
 def dependence_chart():

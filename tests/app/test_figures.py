@@ -103,3 +103,23 @@ def test_model_report_dependence_follows_the_feature_and_the_language(app_users,
     assert model.feature_label(feature, "ko") in titles
     assert model.feature_label(feature, "en") not in titles or model.feature_label(feature, "en") == \
         model.feature_label(feature, "ko")
+
+
+def test_the_beeswarm_sends_bins_holding_every_merchant_with_its_mean_percentile():
+    import pandas as pd
+
+    from ui.charts import beeswarm_figure
+
+    # two features, six merchants; points span -10..10 over 4 bins 5 points wide: [-10,-5) [-5,0) [0,5) [5,10]
+    points = pd.DataFrame({"points__a": [-10.0, -9.0, 1.0, 10.0, np.nan, 4.0],
+                           "points__b": [0.0, 0.5, 0.9, -6.0, -6.0, 9.0]})
+    pct = pd.DataFrame({"a": [10.0, 30.0, 50.0, 90.0, 70.0, np.nan], "b": [20.0, 40.0, 60.0, 80.0, 100.0, 0.0]})
+    fig = beeswarm_figure(points, pct, ["a", "b"], str.upper, "pts", "pct", "n", bins=4).to_plotly_json()
+    trace = fig["data"][0]
+    rows = list(zip(_array(trace["y"]), _array(trace["x"]), [int(c[1]) for c in trace["customdata"]],
+                    _array(trace["marker"]["color"])))
+    # row 0 is the last feature (b): -6 twice (pct 80, 100), 0/0.5/0.9 (20, 40, 60), 9 (0)
+    expected = [(0, -7.5, 2, 90.0), (0, 2.5, 3, 40.0), (0, 7.5, 1, 0.0),
+                (1, -7.5, 2, 20.0), (1, 2.5, 2, 50.0), (1, 7.5, 1, 90.0)]  # a: NaN points left out, NaN pct not averaged
+    assert [v for row in sorted(rows) for v in row] == pytest.approx([v for row in sorted(expected) for v in row])
+    assert fig["layout"]["yaxis"]["ticktext"] == ["B", "A"]
