@@ -193,9 +193,11 @@ def feature_axis(unit: str, values, lang: str) -> dict:
 
 def dependence_figure(dep: pd.DataFrame, x_title: str, y_title: str, x_axis: dict | None = None) -> go.Figure:
     """Points against the feature's value; ``x_axis``: its ticks (:func:`feature_axis`). The points go
-    as 32-bit floats (seven digits); the values keep 64 bits (a won amount has ten digits)."""
-    fig = go.Figure(go.Scattergl(x=dep["value"], y=dep["points"].to_numpy(dtype=np.float32), mode="markers",
-                                 marker=dict(size=4, opacity=0.5)))
+    as 32-bit floats (seven digits); the values keep 64 bits (a won amount has ten digits). Drawn in
+    SVG, not WebGL: a few thousand dots draw as fast, and a WebGL context cost the Model report
+    0.2 s in a browser without a GPU."""
+    fig = go.Figure(go.Scatter(x=dep["value"], y=dep["points"].to_numpy(dtype=np.float32), mode="markers",
+                               marker=dict(size=4, opacity=0.5)))
     fig.update_layout(xaxis=dict(title=x_title, **(x_axis or {})), yaxis_title=y_title, height=380,
                       margin=dict(t=20, b=10))
     return fig

@@ -92,7 +92,8 @@ def test_model_report_dependence_follows_the_feature_and_the_language(app_users,
         at.selectbox(key="dep_feature").set_value(feature).run()
         assert not at.exception, at.exception
         dep = next(f for f in _figures(at) if f["layout"].get("yaxis", {}).get("title", {}).get("text") == "Points"
-                   and f["data"][0]["type"] == "scattergl" and len(f["data"]) == 1)
+                   and f["data"][0]["type"] == "scatter" and f["data"][0]["mode"] == "markers"
+                   and len(f["data"]) == 1)
         expected = dependence(points, sample, feature)
         assert _array(dep["data"][0]["y"]) == pytest.approx(expected["points"].tolist(), rel=1e-6, abs=1e-4)
         assert dep["layout"]["xaxis"]["title"]["text"] == model.feature_label(feature, "en")
