@@ -174,9 +174,12 @@ def beeswarm_figure(points: pd.DataFrame, percentiles: pd.DataFrame, features: l
         x=np.concatenate(xs) if xs else [], y=np.concatenate(ys) if ys else [], mode="markers", showlegend=False,
         marker=dict(size=size, color=np.concatenate(colours) if colours else [], colorscale="RdBu_r", cmin=0,
                     cmax=100, showscale=True, colorbar=dict(title=scale_title), line=dict(width=0), opacity=0.85),
-        customdata=np.column_stack([names, [f"{c:,}" for c in count]]) if names else None,
+        # a bin of merchants without the value has no percentile: "–" on hover, never "NaN"
+        customdata=np.column_stack([names, [f"{c:,}" for c in count],
+                                    ["–" if np.isnan(p) else f"{p:.0f}" for p in np.concatenate(colours)]])
+        if names else None,
         hovertemplate=(f"%{{customdata[0]}}: %{{x:.1f}}<br>{count_title} %{{customdata[1]}}<br>"
-                       f"{scale_title} %{{marker.color:.0f}}<extra></extra>")))
+                       f"{scale_title} %{{customdata[2]}}<extra></extra>")))
     fig.update_layout(yaxis=dict(tickvals=list(range(len(features))), ticktext=[label_of(f) for f in reversed(features)],
                                  range=[-0.6, len(features) - 0.4]),
                       xaxis_title=x_title, height=80 + 32 * len(features), margin=dict(t=20, b=10))

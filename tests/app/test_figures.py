@@ -124,3 +124,7 @@ def test_the_beeswarm_sends_bins_holding_every_merchant_with_its_mean_percentile
                 (1, -7.5, 2, 20.0), (1, 2.5, 2, 50.0), (1, 7.5, 1, 90.0)]  # a: NaN points left out, NaN pct not averaged
     assert [v for row in sorted(rows) for v in row] == pytest.approx([v for row in sorted(expected) for v in row])
     assert fig["layout"]["yaxis"]["ticktext"] == ["B", "A"]
+    # the hover's percentile is words: "–" for a bin whose merchants all lack the value, never NaN
+    lone = beeswarm_figure(points, pct.assign(a=np.nan), ["a"], str.upper, "pts", "pct", "n", bins=4).to_plotly_json()
+    assert [c[2] for c in lone["data"][0]["customdata"]] == ["–", "–", "–"]
+    assert [c[2] for c in trace["customdata"]] == [f"{v:.0f}" for v in _array(trace["marker"]["color"])]
