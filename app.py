@@ -25,8 +25,7 @@ def _pages(defs) -> list:
     return [st.Page(str(HERE / p.file), title=tr(p.title_key), icon=p.icon) for p in defs]
 
 
-with warm.user_run():  # the login's run too: the background warm-up starts no new step meanwhile
-    user = require_login(_pages(PAGES))
+user = require_login(_pages(PAGES))
 pages = _pages(pages_for(user.role))
 # Widgets of the entrypoint must come after st.navigation, or they reset on every page run.
 navigation = st.navigation(pages)
