@@ -212,6 +212,27 @@ def roc_curve(model, max_points: int = 400) -> pd.DataFrame | None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
+def _window_tables(version: str, _model) -> dict[str, pd.DataFrame] | None:
+    from cb_core.model import metrics
+
+    extra = model_report(_model)
+    v = extra.get("validation")
+    if v is None or not len(v):
+        return None
+    calibration = extra.get("calibration")
+    return {"ks": metrics.ks_table(v["pd"], v["defaulted_12m"]),
+            "calibration": calibration if calibration is not None else metrics.calibration_table(v["pd"], v["defaulted_12m"]),
+            "gains": metrics.gains_table(v["score"], v["defaulted_12m"], kind="score")}
+
+
+def window_tables(model) -> dict[str, pd.DataFrame] | None:
+    """The Model report's KS, calibration and gains tables of the test window's rows (``metrics.ks_table``,
+    the report's calibration table or ``metrics.calibration_table``, ``metrics.gains_table`` by score),
+    once per model; None without validation rows."""
+    return _window_tables(model.version, model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _stability(fingerprint: str, version: str, _book: Book, _model) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     from cb_core.model import metrics
 

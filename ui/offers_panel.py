@@ -5,6 +5,8 @@
 """
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +16,7 @@ from ui import cache
 from ui.brokerage import blocked_now, catalog_in_use, catalog_key
 from ui.charts_offers import repayment_figure
 from ui.errors import engine_errors
+from ui.figures import kept_figure
 from ui.labels import krw, label_func, tr
 from ui.session import lang
 from ui.tables import download_csv
@@ -125,9 +128,12 @@ def simulator_panel(book, merchant_id: str, eligible: pd.DataFrame) -> None:
                             first=summary["first_missed_on"] or "–", debited=krw(summary["shortfall_debited"])))
     else:
         k[3].metric(tr("offers_sim_stress"), f"{summary['stress_months']}", help=tr("offers_sim_stress_help"))
-    st.plotly_chart(repayment_figure(schedule, summary["repayment"], {
-        "balance": tr("offers_col_balance"), "paid": tr("offers_col_payment"), "withheld": tr("offers_col_withheld"),
-        "top_up": tr("offers_col_top_up")}), width="stretch", key="offers_sim_chart")
+    # kept per schedule drawn (its every number) and language: a revisit does not rebuild it
+    drawn = hashlib.sha256(pd.util.hash_pandas_object(schedule, index=True).to_numpy().tobytes()).hexdigest()
+    st.plotly_chart(kept_figure("offers_repayment", (drawn, *schedule.columns, summary["repayment"], language), lambda: repayment_figure(
+        schedule, summary["repayment"], {"balance": tr("offers_col_balance"), "paid": tr("offers_col_payment"),
+                                         "withheld": tr("offers_col_withheld"), "top_up": tr("offers_col_top_up")})),
+                    width="stretch", key="offers_sim_chart")
     shown, raw = schedule_table(schedule, summary["repayment"])
     st.dataframe(shown, hide_index=True, width="stretch", height=280)
     download_csv(raw, f"schedule_{merchant_id}_{chosen}_{scenario}.csv", "offers_sim_download")

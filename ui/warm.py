@@ -187,11 +187,13 @@ def _run(key: tuple[str, str], book, model) -> None:
         _STATE.total = len(steps)
     for name, step in steps:
         _yield_to_users()
+        began = time.perf_counter()
         try:
             step(book, model)
         except Exception:  # a page computes it again and says what is wrong; the warm-up goes on
             log.exception("warm-up step %s failed", name)
             _STATE.failed.append(name)
+        log.info("warm-up step %s: %.2f s", name, time.perf_counter() - began)
         with _LOCK:
             _STATE.done += 1
     log.info("warm-up of book %s, model %s done (%d steps, %d failed)", key[0], key[1], len(steps),

@@ -14,6 +14,7 @@ from ui.charts import trends_figure, waterfall_figure
 from ui.decision_panel import render_decision
 from ui.errors import engine_errors, require_book_and_model
 from ui.explanation_panel import render_explanation
+from ui.figures import kept_figure
 from ui.labels import tr
 from ui.brokerage import catalog_in_use
 from ui.offers_panel import render_offers
@@ -72,7 +73,9 @@ show_frame(pd.DataFrame({tr("review_field"): list(facts), tr("review_value"): [s
 
 # one above the other: beside the waterfall the reasons' six columns were cut at 1440 px
 st.subheader(tr("review_waterfall"))
-st.plotly_chart(waterfall_figure(waterfall_table(model, ex.points, lang()), "", tr("points")), width="stretch")
+seen = (book.fingerprint, model.version, merchant_id, lang())  # what this merchant's charts are drawn from
+st.plotly_chart(kept_figure("review_waterfall", seen, lambda: waterfall_figure(
+    waterfall_table(model, ex.points, lang()), "", tr("points"))), width="stretch")
 st.subheader(tr("review_reasons"))
 st.caption(tr("review_reasons_help", cutoff=int(policy.approve_cutoff), band=int(band)))
 reasons = ex.reasons.assign(value=ex.reasons["value_text"], peer_percentile=ex.reasons["peer_percentile"].map(
@@ -88,11 +91,16 @@ else:
                "dl_reasons")
 
 st.subheader(tr("review_trends"))
-trends = merchant_trends(book, merchant_id)
-bands = cache.category_bands(book)
-bands = bands[bands["category"] == profile["category"]]
-st.plotly_chart(trends_figure(trends, bands, list(TREND_METRICS), {m: tr(f"metric_{m}") for m in TREND_METRICS},
-                              tr("chart_band"), tr("chart_median"), tr("chart_merchant")), width="stretch")
+
+
+def trends_chart():
+    bands = cache.category_bands(book)
+    return trends_figure(merchant_trends(book, merchant_id), bands[bands["category"] == profile["category"]],
+                         list(TREND_METRICS), {m: tr(f"metric_{m}") for m in TREND_METRICS}, tr("chart_band"),
+                         tr("chart_median"), tr("chart_merchant"))
+
+
+st.plotly_chart(kept_figure("review_trends", seen, trends_chart), width="stretch")
 
 
 render_what_if(model, ex.values)

@@ -12,6 +12,7 @@ from ui.charts import (beeswarm_figure, calibration_figure, dependence_figure, f
                        ks_figure, roc_figure)
 from ui.charts_report import gains_figure, psi_figure
 from ui.errors import require_book_and_model
+from ui.figures import kept_figure
 from ui.display import show_present, value_label
 from ui.labels import kst, number, pct, tr
 from ui.model_choice import chosen_model, model_name, show_model_choice
@@ -20,7 +21,8 @@ from ui.session import lang
 
 CALIBRATION_UNITS = {"bin": "num", "pd_min": "pct2", "pd_max": "pct2", "count": "count", "bads": "count", "mean_pd": "pct2",
                      "bad_rate": "pct2", "difference": "pp"}
-BEESWARM_ROWS = 800  # dots per feature row: the shape reads the same, the browser gets a third of 2,000
+#: Session key of the open tab of the test window's charts (its label: a test opens one by it).
+REPORT_TAB = "report_tab"
 GAINS_UNITS = {"bin": "num", "min": "score", "max": "score", "count": "count", "bads": "count", "bad_rate": "pct",
                "cum_count_share": "pct", "cum_bad_capture": "pct", "lift": "num2", "cum_lift": "num2"}
 
@@ -66,56 +68,70 @@ show_present(compare, dict.fromkeys(("auc", "gini", "ks", "brier"), "num3"), "mo
 if extra.get("without_sensitive"):
     st.caption(tr("report_sensitive_cost", cost=signed(m["auc"] - extra["without_sensitive"]["auc"])))
 
-v = extra.get("validation")
-if v is not None and len(v):
-    tabs = st.tabs([tr("tab_roc"), tr("tab_ks"), tr("tab_calibration"), tr("tab_gains")])
-    with tabs[0]:
-        st.plotly_chart(roc_figure(cache.roc_curve(model), m["auc"],  # thinned: a few kB to the browser
-                                   {"x": tr("roc_x"), "y": tr("roc_y")}), width="stretch")
-    with tabs[1]:
-        st.plotly_chart(ks_figure(M.ks_table(v["pd"], v["defaulted_12m"]),
-                                  {"bad": tr("ks_bad"), "good": tr("ks_good"), "x": tr("ks_x")}), width="stretch")
-    with tabs[2]:
-        cal = extra["calibration"] if extra.get("calibration") is not None else M.calibration_table(v["pd"], v["defaulted_12m"])
-        st.plotly_chart(calibration_figure(cal, {"observed": tr("cal_observed"), "x": tr("cal_x"), "y": tr("cal_y")}),
-                        width="stretch")
-        show_present(cal, CALIBRATION_UNITS, "calibration.csv", "dl_cal")
-    with tabs[3]:  # the test window's rows: the model never chose on them
-        gains = M.gains_table(v["score"], v["defaulted_12m"], kind="score")
-        window = "–".join(dict.fromkeys([test["periods"][0], test["periods"][-1]])) if test["periods"] else "–"
-        st.plotly_chart(gains_figure(gains, {"title": tr("chart_gains_title", window=window), "x": tr("chart_gains_x"),
-                                             "y": tr("chart_gains_y"), "model": tr("chart_gains_model"),
-                                             "random": tr("chart_gains_random")}), width="stretch")
-        show_present(gains, GAINS_UNITS, "gains.csv", "dl_gains")
+language = lang()
+tables = cache.window_tables(model)  # once per model; each figure once per model and language
+if tables is not None:
+    # only the open tab is drawn (a switch reruns the page): the browser draws one chart here, not four
+    tabs = st.tabs([tr("tab_roc"), tr("tab_ks"), tr("tab_calibration"), tr("tab_gains")], key=REPORT_TAB,
+                   on_change="rerun")
+    if tabs[0].open:  # the curve thinned to a few hundred thresholds: a few kB to the browser
+        with tabs[0]:
+            st.plotly_chart(kept_figure("report_roc", (model.version, language), lambda: roc_figure(
+                cache.roc_curve(model), m["auc"], {"x": tr("roc_x"), "y": tr("roc_y")})), width="stretch")
+    if tabs[1].open:
+        with tabs[1]:
+            st.plotly_chart(kept_figure("report_ks", (model.version, language), lambda: ks_figure(
+                tables["ks"], {"bad": tr("ks_bad"), "good": tr("ks_good"), "x": tr("ks_x")})), width="stretch")
+    if tabs[2].open:
+        with tabs[2]:
+            cal = tables["calibration"]
+            st.plotly_chart(kept_figure("report_calibration", (model.version, language), lambda: calibration_figure(
+                cal, {"observed": tr("cal_observed"), "x": tr("cal_x"), "y": tr("cal_y")})), width="stretch")
+            show_present(cal, CALIBRATION_UNITS, "calibration.csv", "dl_cal")
+    if tabs[3].open:
+        with tabs[3]:  # the test window's rows: the model never chose on them
+            gains = tables["gains"]
+            window = "–".join(dict.fromkeys([test["periods"][0], test["periods"][-1]])) if test["periods"] else "–"
+            st.plotly_chart(kept_figure("report_gains", (model.version, language), lambda: gains_figure(gains, {
+                "title": tr("chart_gains_title", window=window), "x": tr("chart_gains_x"), "y": tr("chart_gains_y"),
+                "model": tr("chart_gains_model"), "random": tr("chart_gains_random")})), width="stretch")
+            show_present(gains, GAINS_UNITS, "gains.csv", "dl_gains")
 
 st.subheader(tr("report_importance"))
 sample, points = cache.sample_points(book, model)
-imp = importance(points)
-language = lang()
+drawn = (book.fingerprint, model.version, language)  # what the importance and stability charts are drawn from
 
 
 def label_of(feature: str) -> str:
     return model.feature_label(feature, language)
 
 
+def swarm():
+    top = importance(points)["feature"].head(10).tolist()
+    return beeswarm_figure(points, peer_percentiles(sample[top]), top, label_of, tr("points"), tr("col_peer_pct"),
+                           tr("data_merchants"))
+
+
+def dependence_chart():
+    dep = dependence(points, sample, feature)
+    unit = feature_catalog()[feature].unit if feature in feature_catalog() else ""
+    return dependence_figure(dep, label_of(feature), tr("points"), feature_axis(unit, dep["value"], language))
+
 
 left, right = st.columns(2)
-left.plotly_chart(importance_figure(imp, label_of, tr("mean_abs_points")), width="stretch")
-top = imp["feature"].head(10).tolist()
-right.plotly_chart(beeswarm_figure(points.head(BEESWARM_ROWS), peer_percentiles(sample[top]).head(BEESWARM_ROWS), top,
-                                   label_of, tr("points"), tr("col_peer_pct")), width="stretch")
+left.plotly_chart(kept_figure("report_importance", drawn, lambda: importance_figure(
+    importance(points), label_of, tr("mean_abs_points"))), width="stretch")
+right.plotly_chart(kept_figure("report_beeswarm", drawn, swarm), width="stretch")
 feature = st.selectbox(tr("report_dependence"), model.features, format_func=label_of, key="dep_feature")
-dep = dependence(points, sample, feature)
-unit = feature_catalog()[feature].unit if feature in feature_catalog() else ""
-st.plotly_chart(dependence_figure(dep, label_of(feature), tr("points"), feature_axis(unit, dep["value"], lang())),
-                width="stretch")
+st.plotly_chart(kept_figure("report_dependence", (*drawn, feature), dependence_chart), width="stretch")
 
 st.subheader(tr("report_stability"))
 score_psi, feature_psi = cache.stability(book, model)  # once per book and model
 st.metric(tr("report_score_psi"), number(score_psi["psi"].sum(), 3), help=tr("psi_help"))
 if feature_psi is not None:
-    st.plotly_chart(psi_figure(feature_psi, label_of, (M.PSI_WATCH, M.PSI_SHIFT), {
-        "title": tr("chart_psi_title"), "x": tr("chart_psi_x"), "watch": tr("chart_psi_watch"),
-        "shift": tr("chart_psi_shift"), "stable": tr("val_stable"), "watch_band": tr("val_watch"),
-        "shift_band": tr("val_shift")}), width="stretch")
+    st.plotly_chart(kept_figure("report_psi", drawn, lambda: psi_figure(
+        feature_psi, label_of, (M.PSI_WATCH, M.PSI_SHIFT), {
+            "title": tr("chart_psi_title"), "x": tr("chart_psi_x"), "watch": tr("chart_psi_watch"),
+            "shift": tr("chart_psi_shift"), "stable": tr("val_stable"), "watch_band": tr("val_watch"),
+            "shift_band": tr("val_shift")})), width="stretch")
     show_present(feature_psi, {"psi": "num3"}, "feature_psi.csv", "dl_psi", {"column": value_label, "band": value_label})

@@ -48,6 +48,11 @@ def test_model_report_draws_the_test_windows_gains_and_the_feature_psi(app_users
 
     model, report = trained
     app = _page(app_users, "kim", "views/model_report.py", lang)
+    gains_prefix = t("chart_gains_title", lang, window="\x00").split("\x00")[0]
+    assert gains_prefix and not any(title.startswith(gains_prefix) for title in _charts(app))  # a closed tab: not drawn
+    app.session_state["report_tab"] = t("tab_gains", lang)  # the gains tab opened
+    app.run()
+    assert not app.exception, app.exception
     periods = model.card["validation"]["test"]["periods"]
     charts = _charts(app)
     window = "–".join(dict.fromkeys([periods[0], periods[-1]]))  # one month, or first–last

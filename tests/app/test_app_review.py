@@ -108,10 +108,15 @@ def test_unknown_merchant_search_says_so(at):
 
 def test_model_report_numbers_match_the_card(at, trained):
     model, report = trained
+    from cb_core.i18n import t
+
     at.switch_page("views/model_report.py").run()
     at.session_state["lang"] = "en"
     at.run()
+    at.session_state["report_tab"] = t("tab_gains", "en")  # only the open tab is drawn: the gains one
+    at.run()
     assert not at.exception
+    assert [len(tab.children) > 0 for tab in at.tabs] == [False, False, False, True]
     m = model.card["metrics"]
     assert _metric(at, "AUC (out of time)") == f"{m['auc']:.3f}"
     assert _metric(at, "Oracle AUC") == f"{m['oracle_auc']:.3f}"
