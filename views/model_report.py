@@ -12,7 +12,7 @@ from ui.charts import (beeswarm_figure, calibration_figure, dependence_figure, f
                        ks_figure, roc_figure)
 from ui.charts_report import gains_figure, psi_figure
 from ui.errors import require_book_and_model
-from ui.figures import kept_figure
+from ui.cache import kept_figure
 from ui.display import show_present, value_label
 from ui.labels import kst, number, pct, tr
 from ui.model_choice import chosen_model, model_name, show_model_choice

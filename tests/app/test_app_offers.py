@@ -109,8 +109,10 @@ def test_simulator_shows_the_path_schedule_and_summary_of_a_scenario(own_store, 
     figure = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert {t["name"] for t in figure["data"]} == {"Balance", "Withheld", "Debited for the minimum"}
     table = _table_with(app, "Withheld")
-    assert len(table) == len(schedule) and table["Balance"].iloc[-1] == 0
-    assert table["Debited for the minimum"].gt(0).sum() == summary["missed_minimums"] + (
+    assert len(table) == len(schedule) and table["Balance"].iloc[-1] == "₩0"
+    # every won of each day, with the one formatter (a daily balance never rounds to a repeated value)
+    assert table["Balance"].tolist() == [format_krw(round(v), "en", exact=True) for v in schedule["balance_krw"]]
+    assert table["Debited for the minimum"].ne("₩0").sum() == summary["missed_minimums"] + (
         summary["balance_due_at_max_term"] > 0)
 
 

@@ -1,4 +1,4 @@
-"""Kept figures (ui/figures.py): a chart drawn once is shown again only while what it shows is the same;
+"""Kept figures (ui/cache.kept_figure): a chart drawn once is shown again only while what it shows is the same;
 another merchant, another language, another feature or another schedule draws it anew (issue #13)."""
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _figures(app) -> list[dict]:
 def test_a_kept_figure_is_built_once_per_key_and_again_for_another_key():
     import plotly.graph_objects as go
 
-    from ui.figures import kept_figure
+    from ui.cache import kept_figure
 
     built = []
 
