@@ -24,6 +24,8 @@ What it measures (bench/README.md, "App benchmarks", says it at length):
   click on the Merchant review link (the page's first run in that process), then merchants typed
   into the search box, each until its score, the waterfall chart and the reasons are shown and
   the script stopped running. Bytes received over the websocket are counted per visit.
+  ``review_warm_visit_idle``: as many other merchants again once the server's CPU has been idle for
+  3 s (its background warm-up ended), so both "while the warm-up runs" and "warm" are on record.
 * ``page_first_<page>`` / ``page_warm_<page>`` / ``pages_summary``: a third fresh server (cache/ kept,
   warm-up on) at ``--pages-at`` (default the smallest size): every page's first visit after the
   login, then ``--page-rounds`` warm visits of every page (:mod:`~bench.app.pages`).

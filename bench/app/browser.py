@@ -209,39 +209,75 @@ def measure_review(page, ws: WsCounter, server: StreamlitServer, facts: dict[str
                             f"over the websocket; {phases_note([first_phases])}", ws_bytes=first_bytes,
                       phases=first_phases)]
     search = page.get_by_label(labels["review_search"])
-    times, sizes, chosen, phases = [], [], [], []
-    previous = facts["first_score"]
     pairs = list(zip(facts["visit_merchants"], facts["visit_scores"]))
-    for merchant_id, score in pairs:
-        if len(chosen) == visits:
-            break
-        if score == previous:  # a new score on screen proves the new merchant is shown (besides its id)
-            continue
-        search.fill(merchant_id)
-        before = ws.bytes
-        page.evaluate(WATCH_JS)
-        t = time.perf_counter()
-        search.press("Enter")
-        done, visit_phases = wait(merchant_id, score)
-        times.append(done - t)
-        phases.append(visit_phases)
-        sizes.append(ws.bytes - before)
-        chosen.append(merchant_id)
-        previous = score
-    heap = page.evaluate("() => performance.memory ? performance.memory.usedJSHeapSize : null")
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
-    records.append(record(
-        "review_warm_visit", merchants, statistics.median(times), peak_rss_mb=_peak_mb(server), load_start=load_start,
-        notes=f"median of {len(times)} merchants typed into the search box (Enter) -> score, waterfall, reasons shown, "
-              f"script not running; min {min(times):.3f} s, p95 {p95:.3f} s, max {max(times):.3f} s; websocket "
-              f"per visit median {statistics.median(sizes) / 1e3:,.0f} kB, max {max(sizes) / 1e3:,.0f} kB; page JS "
-              f"heap after all visits {heap / 2**20 if heap else float('nan'):,.1f} MiB; medians {phases_note(phases)}; "
-              "peak RSS: the server's VmHWM",
-        visits=len(times), min_seconds=min(times), p95_seconds=p95, max_seconds=max(times), all_seconds=times,
-        ws_bytes_median=statistics.median(sizes), ws_bytes_max=max(sizes), page_js_heap_bytes=heap,
-        merchant_ids=chosen, phases=phases))
+
+    def series(previous: int) -> tuple[list[float], list[int], list[str], list[dict], int]:
+        """``visits`` searches for merchants not visited yet (each a new score on screen)."""
+        times, sizes, chosen, phases = [], [], [], []
+        while pairs and len(chosen) < visits:
+            merchant_id, score = pairs.pop(0)
+            if score == previous:  # a new score on screen proves the new merchant is shown (besides its id)
+                continue
+            search.fill(merchant_id)
+            before = ws.bytes
+            page.evaluate(WATCH_JS)
+            t = time.perf_counter()
+            search.press("Enter")
+            done, visit_phases = wait(merchant_id, score)
+            times.append(done - t)
+            phases.append(visit_phases)
+            sizes.append(ws.bytes - before)
+            chosen.append(merchant_id)
+            previous = score
+        return times, sizes, chosen, phases, previous
+
+    def warm_record(step: str, when: str, times, sizes, chosen, phases, load_at: float, **extra) -> dict[str, Any]:
+        heap = page.evaluate("() => performance.memory ? performance.memory.usedJSHeapSize : null")
+        ordered = sorted(times)
+        p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+        return record(
+            step, merchants, statistics.median(times), peak_rss_mb=_peak_mb(server), load_start=load_at,
+            notes=f"median of {len(times)} merchants typed into the search box (Enter) {when} -> score, waterfall, "
+                  f"reasons shown, script not running; min {min(times):.3f} s, p95 {p95:.3f} s, max {max(times):.3f} s; "
+                  f"websocket per visit median {statistics.median(sizes) / 1e3:,.0f} kB, max {max(sizes) / 1e3:,.0f} kB; "
+                  f"page JS heap after all visits {heap / 2**20 if heap else float('nan'):,.1f} MiB; medians "
+                  f"{phases_note(phases)}; peak RSS: the server's VmHWM",
+            visits=len(times), min_seconds=min(times), p95_seconds=p95, max_seconds=max(times), all_seconds=times,
+            ws_bytes_median=statistics.median(sizes), ws_bytes_max=max(sizes), page_js_heap_bytes=heap,
+            merchant_ids=chosen, phases=phases, **extra)
+
+    times, sizes, chosen, phases, previous = series(facts["first_score"])
+    records.append(warm_record("review_warm_visit", "right after the first visit, while the server's background "
+                               "warm-up may still run", times, sizes, chosen, phases, load_start))
+    # then again once the server has finished warming (its CPU idle), with merchants not visited before
+    t = time.perf_counter()
+    idle = _wait_idle(server.pid, timeout_s)
+    waited = time.perf_counter() - t
+    if idle and pairs:
+        load_idle = load1()
+        times, sizes, chosen, phases, previous = series(previous)
+        if times:
+            records.append(warm_record(
+                "review_warm_visit_idle", f"after the server's warm-up ended (its CPU idle {waited:.0f} s after the "
+                "previous visits)", times, sizes, chosen, phases, load_idle, waited_for_idle_s=waited))
     return records
+
+
+def _wait_idle(pid: int, timeout_s: float, quiet_s: float = 3.0, poll_s: float = 1.0) -> bool:
+    """Wait until the server process has used under 5% of a core for ``quiet_s`` in a row (its
+    background warm-up has ended); False after ``timeout_s``."""
+    end = time.perf_counter() + timeout_s
+    last, quiet = procfs.cpu_seconds(pid), 0.0
+    while last is not None and time.perf_counter() < end:
+        time.sleep(poll_s)
+        now = procfs.cpu_seconds(pid)
+        if now is None:  # the server is gone
+            return False
+        quiet = quiet + poll_s if now - last < 0.05 * poll_s else 0.0
+        last = now
+        if quiet >= quiet_s:
+            return True
+    return False
 
 
 def measure_app(sizes: list[int], prepared: dict[int, tuple[Path, dict]], review_at: int | None, visits: int,

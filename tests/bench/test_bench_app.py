@@ -49,7 +49,8 @@ def test_smallest_run_reports_every_step_well_formed(app_run):
     assert [r["step"] for r in records] == ["prepare", *[f"{s}_cold" for s in ("server_up", "login_form", "first_page",
                                                                               "app_ready")],
                                             *[f"{s}_warm" for s in ("server_up", "login_form", "first_page", "app_ready")],
-                                            "review_first_visit", "review_warm_visit", *PAGE_STEPS]
+                                            "review_first_visit", "review_warm_visit", "review_warm_visit_idle",
+                                            *PAGE_STEPS]
     for r in records:
         assert r["status"] == "ok", r
         assert r["merchants"] == 2000
@@ -66,6 +67,9 @@ def test_smallest_run_reports_every_step_well_formed(app_run):
     assert warm["visits"] == VISITS == len(warm["all_seconds"]) == len(set(warm["merchant_ids"]))
     assert warm["min_seconds"] <= warm["seconds"] <= warm["p95_seconds"] <= warm["max_seconds"]
     assert 0 < warm["ws_bytes_median"] <= warm["ws_bytes_max"]
+    idle = by_step["review_warm_visit_idle"]  # once the warm-up ended: other merchants, never the same ones again
+    assert idle["visits"] == len(idle["all_seconds"]) > 0 and not set(idle["merchant_ids"]) & set(warm["merchant_ids"])
+    assert idle["waited_for_idle_s"] >= 3 and "warm-up ended" in idle["notes"]
     assert (work / "n2000" / "prepared.json").exists()
     summary = by_step["pages_summary"]
     assert set(summary["first_seconds"]) == set(summary["warm_median_seconds"]) == {
