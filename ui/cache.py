@@ -12,14 +12,13 @@ What is *not* cached here: which policy version is in force (``ui.policy``). Any
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any, Callable, Hashable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from cb_core import workspace
 from cb_core.data import Book
-from cb_core.explain import points_by_feature
 from cb_core.explain import cutoff_reference
 from cb_core.loans import blocked_merchants, sales_strips, watchlist
 from cb_core.offers import PRODUCTS_FILE, load_products, recourse as find_recourse, validate_products
@@ -30,9 +29,6 @@ from cb_core.reports import validation_tables as make_validation_tables
 from cb_core.store import Store, default_url
 from cb_core.errors import ConfigError
 from cb_core.strategy import CutoffCurves, PolicyInForce, TuningBook, bureau_only_scores, check_monotone
-
-if TYPE_CHECKING:
-    import plotly.graph_objects as go
 
 # ------------------------------------------------------------------ the store
 
@@ -189,81 +185,6 @@ def reference(book: Book, model, in_force: PolicyInForce, band: float) -> pd.Ser
     codes' reference), cached by book, model, policy version, cutoff and band."""
     return _reference(book.fingerprint, model.version, in_force.version, float(in_force.policy.approve_cutoff),
                       float(band), model, snapshot(book), scores(book, model))
-
-
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _roc(version: str, max_points: int, _model) -> pd.DataFrame | None:
-    import numpy as np
-
-    from cb_core.model import metrics
-
-    v = model_report(_model).get("validation")
-    if v is None or not len(v):
-        return None
-    roc = metrics.roc_table(v["pd"], v["defaulted_12m"])
-    if len(roc) <= max_points:
-        return roc
-    keep = np.unique(np.linspace(0, len(roc) - 1, max_points).round().astype(int))  # both ends kept
-    return roc.iloc[keep].reset_index(drop=True)
-
-
-def roc_curve(model, max_points: int = 400) -> pd.DataFrame | None:
-    """The test window's ROC curve (``metrics.roc_table``) thinned to at most ``max_points`` evenly
-    spaced thresholds, both ends kept: the chart looks the same and ships a few kB, not one point per
-    distinct PD (None without validation rows). Once per model."""
-    return _roc(model.version, max_points, model)
-
-
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _window_tables(version: str, _model) -> dict[str, pd.DataFrame] | None:
-    from cb_core.model import metrics
-
-    extra = model_report(_model)
-    v = extra.get("validation")
-    if v is None or not len(v):
-        return None
-    calibration = extra.get("calibration")
-    return {"ks": metrics.ks_table(v["pd"], v["defaulted_12m"]),
-            "calibration": calibration if calibration is not None else metrics.calibration_table(v["pd"], v["defaulted_12m"]),
-            "gains": metrics.gains_table(v["score"], v["defaulted_12m"], kind="score")}
-
-
-def window_tables(model) -> dict[str, pd.DataFrame] | None:
-    """The Model report's KS, calibration and gains tables of the test window's rows (``metrics.ks_table``,
-    the report's calibration table or ``metrics.calibration_table``, ``metrics.gains_table`` by score),
-    once per model; None without validation rows."""
-    return _window_tables(model.version, model)
-
-
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _stability(fingerprint: str, version: str, _book: Book, _model) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    from cb_core.model import metrics
-
-    extra = model_report(_model)
-    score_psi = metrics.psi_table(pd.Series(extra.get("training_scores") or [], dtype=float),
-                                  scores(_book, _model)["score"])
-    sample = extra.get("training_sample")
-    if sample is None:
-        return score_psi, None
-    features = [f for f in _model.features if f in sample.columns]
-    return score_psi, metrics.psi_by_column(sample, snapshot(_book), columns=features)
-
-
-def stability(book: Book, model) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The Model report's stability figures, once per book and model: the score PSI table (training
-    scores vs today's book) and each feature's PSI (None without a training sample)."""
-    return _stability(book.fingerprint, model.version, book, model)
-
-
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _sample_points(fingerprint: str, version: str, n: int, _model, _snap) -> tuple[pd.DataFrame, pd.DataFrame]:
-    sample = _snap.sample(min(n, len(_snap)), random_state=0)
-    return sample, points_by_feature(_model, sample)
-
-
-def sample_points(book: Book, model, n: int = 2000) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A fixed random sample of merchants' features and their points (never the whole book)."""
-    return _sample_points(book.fingerprint, model.version, n, model, snapshot(book))
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -505,30 +426,3 @@ def validation_tables(book: Book, model) -> ValidationTables:
     """Every figure of the validation pack, language-neutral (cached per book and model version)."""
     return _validation(book.fingerprint, model.version, book, model)
 
-
-# ------------------------------------------------------------------ figures drawn once and kept
-# Figures drawn once and kept: a page's chart is rebuilt only when what it shows changes.
-#
-# Building a plotly figure validates every property in Python (0.05-0.3 s a figure at 20,000 merchants);
-# a page that draws the same figure on every visit paid for it each time. :func:`kept_figure` keeps a
-# figure for the life of the server process under a key that names *everything* it is drawn from:
-# the versions of its data (book fingerprint, model version, merchant id, policy version, ...) and
-# its language. A key that leaves something out would show a stale chart, so each caller builds the
-# key next to the call that draws (tests/app/test_figures.py checks that the kept figures follow what
-# they show).
-#
-# The figures are shared by every session: never change one after :func:`kept_figure` returns it
-# (``st.plotly_chart`` only reads it).
-
-
-@st.cache_resource(show_spinner=False, max_entries=256)
-def _kept(name: str, key: tuple[Hashable, ...], _build: Callable[[], "go.Figure"]) -> "go.Figure":
-    return _build()
-
-
-def kept_figure(name: str, key: tuple[Hashable, ...], build: Callable[[], "go.Figure"]) -> "go.Figure":
-    """The figure ``build()`` draws, built once per ``(name, key)`` in this server process.
-
-    ``name`` says which chart; ``key`` holds the version of everything the figure is drawn from and
-    the language of its words (str, int, float or None values)."""
-    return _kept(name, tuple(key), build)

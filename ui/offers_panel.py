@@ -16,7 +16,7 @@ from ui import cache
 from ui.brokerage import blocked_now, catalog_in_use, catalog_key
 from ui.charts_offers import repayment_figure
 from ui.errors import engine_errors
-from ui.cache import kept_figure
+from ui.cache_figures import kept_figure
 from ui.labels import krw, label_func, tr
 from ui.session import lang
 from ui.tables import download_csv

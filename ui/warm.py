@@ -116,7 +116,7 @@ def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
     from cb_core.config import get_settings
     from cb_core.explain import explain_merchant
     from cb_core.strategy import policy_in_force
-    from ui import cache
+    from ui import cache, cache_report
 
     def reference(book, model):
         return cache.reference(book, model, policy_in_force(cache.store()), get_settings().reason_band)
@@ -150,8 +150,8 @@ def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
             ("tuning_book", cache.tuning_book),
             ("bureau_points", cache.bureau_points), ("bureau_points_at_decision", cache.bureau_points_at_decision),
             ("monotone", cache.monotone_violations),
-            ("model_report", lambda b, m: cache.model_report(m)), ("sample_points", cache.sample_points),
-            ("stability", cache.stability), ("watchlist", watch), ("partner_and_book_pages", _partner_pages)]
+            ("model_report", lambda b, m: cache.model_report(m)), ("sample_points", cache_report.sample_points),
+            ("stability", cache_report.stability), ("watchlist", watch), ("partner_and_book_pages", _partner_pages)]
 
 
 _RUNS = 0  # users' page runs going on now (app.py: user_run)

@@ -14,7 +14,7 @@ from ui.charts import trends_figure, waterfall_figure
 from ui.decision_panel import render_decision
 from ui.errors import engine_errors, require_book_and_model
 from ui.explanation_panel import render_explanation
-from ui.cache import kept_figure
+from ui.cache_figures import kept_figure
 from ui.labels import tr
 from ui.brokerage import catalog_in_use
 from ui.offers_panel import render_offers

@@ -6,13 +6,13 @@ import streamlit as st
 
 from cb_core.model import metrics as M
 from cb_core.explain import dependence, importance, peer_percentiles
-from ui import cache
+from ui import cache, cache_report
 from cb_core.data import feature_catalog
 from ui.charts import (beeswarm_figure, calibration_figure, dependence_figure, feature_axis, importance_figure,
                        ks_figure, roc_figure)
 from ui.charts_report import gains_figure, psi_figure
 from ui.errors import require_book_and_model
-from ui.cache import kept_figure
+from ui.cache_figures import kept_figure
 from ui.display import show_present, value_label
 from ui.labels import kst, number, pct, tr
 from ui.model_choice import chosen_model, model_name, show_model_choice
@@ -69,7 +69,7 @@ if extra.get("without_sensitive"):
     st.caption(tr("report_sensitive_cost", cost=signed(m["auc"] - extra["without_sensitive"]["auc"])))
 
 language = lang()
-tables = cache.window_tables(model)  # once per model; each figure once per model and language
+tables = cache_report.window_tables(model)  # once per model; each figure once per model and language
 if tables is not None:
     # only the open tab is drawn (a switch reruns the page): the browser draws one chart here, not four
     tabs = st.tabs([tr("tab_roc"), tr("tab_ks"), tr("tab_calibration"), tr("tab_gains")], key=REPORT_TAB,
@@ -77,7 +77,7 @@ if tables is not None:
     if tabs[0].open:  # the curve thinned to a few hundred thresholds: a few kB to the browser
         with tabs[0]:
             st.plotly_chart(kept_figure("report_roc", (model.version, language), lambda: roc_figure(
-                cache.roc_curve(model), m["auc"], {"x": tr("roc_x"), "y": tr("roc_y")})), width="stretch")
+                cache_report.roc_curve(model), m["auc"], {"x": tr("roc_x"), "y": tr("roc_y")})), width="stretch")
     if tabs[1].open:
         with tabs[1]:
             st.plotly_chart(kept_figure("report_ks", (model.version, language), lambda: ks_figure(
@@ -98,7 +98,7 @@ if tables is not None:
             show_present(gains, GAINS_UNITS, "gains.csv", "dl_gains")
 
 st.subheader(tr("report_importance"))
-sample, points = cache.sample_points(book, model)
+sample, points = cache_report.sample_points(book, model)
 drawn = (book.fingerprint, model.version, language)  # what the importance and stability charts are drawn from
 
 
@@ -126,7 +126,7 @@ feature = st.selectbox(tr("report_dependence"), model.features, format_func=labe
 st.plotly_chart(kept_figure("report_dependence", (*drawn, feature), dependence_chart), width="stretch")
 
 st.subheader(tr("report_stability"))
-score_psi, feature_psi = cache.stability(book, model)  # once per book and model
+score_psi, feature_psi = cache_report.stability(book, model)  # once per book and model
 st.metric(tr("report_score_psi"), number(score_psi["psi"].sum(), 3), help=tr("psi_help"))
 if feature_psi is not None:
     st.plotly_chart(kept_figure("report_psi", drawn, lambda: psi_figure(

@@ -1,4 +1,4 @@
-"""Kept figures (ui/cache.kept_figure): a chart drawn once is shown again only while what it shows is the same;
+"""Kept figures (ui/cache_figures.kept_figure): a chart drawn once is shown again only while what it shows is the same;
 another merchant, another language, another feature or another schedule draws it anew (issue #13)."""
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _figures(app) -> list[dict]:
 def test_a_kept_figure_is_built_once_per_key_and_again_for_another_key():
     import plotly.graph_objects as go
 
-    from ui.cache import kept_figure
+    from ui.cache_figures import kept_figure
 
     built = []
 
@@ -83,7 +83,7 @@ def test_model_report_dependence_follows_the_feature_and_the_language(app_users,
 
     model, _ = trained
     snap = current_snapshot(small_book)
-    sample = snap.sample(min(2000, len(snap)), random_state=0)  # ui.cache.sample_points' sample
+    sample = snap.sample(min(2000, len(snap)), random_state=0)  # ui.cache_report.sample_points' sample
     points = points_by_feature(model, sample)
     at = app_as("admin", app_users)
     at.session_state["lang"] = "en"

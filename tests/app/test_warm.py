@@ -18,7 +18,7 @@ def cold(app_state_with_model, app_users, monkeypatch):
 
 
 def test_warm_up_fills_every_cache_the_pages_use_once(cold, monkeypatch):
-    from ui import cache
+    from ui import cache, cache_report
 
     warm = cold
     assert warm.start() is True
@@ -42,7 +42,7 @@ def test_warm_up_fills_every_cache_the_pages_use_once(cold, monkeypatch):
     monkeypatch.setattr(metrics, "psi_table", refuse)
     book, model = cache.book_and_model()
     for get in (cache.strategy_frame, cache.decision_frame, cache.cutoff_curves, cache.decision_curves,
-                cache.bureau_points, cache.bureau_points_at_decision, cache.monotone_violations, cache.stability,
+                cache.bureau_points, cache.bureau_points_at_decision, cache.monotone_violations, cache_report.stability,
                 cache.watch):
         assert get(book, model) is not None
     assert cache.loans_as_of(book) == str(book.loan_months["month"].astype(str).max())
