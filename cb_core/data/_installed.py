@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -91,7 +92,7 @@ def _pending_book(folder: Path, fingerprint: str, digests: dict[str, str], prese
         last_month = _last_month(pq.ParquetFile(tables["monthly_activity"]).metadata)
     except (OSError, ValueError, pa.ArrowException):
         return None
-    pending = {t: PendingTable(_reader(path, digests[path.name], t)) for t, path in tables.items()}
+    pending = {t: PendingTable(partial(_read_checked, path, digests[path.name], t)) for t, path in tables.items()}
     return Book(merchants=pending["merchants"], activity=pending["monthly_activity"], outcomes=pending.get("outcomes"),
                 bureau_history=pending.get("bureau_history"), _fingerprint=fingerprint,
                 _last_month=last_month, loans=pending.get("loans"), loan_months=pending.get("loan_months"),
@@ -113,12 +114,6 @@ def _last_month(metadata) -> str | None:
             return None
         highest = stats.max if highest is None else max(highest, stats.max)
     return highest
-
-
-def _reader(path: Path, digest: str, table: str):
-    def load() -> pd.DataFrame:
-        return _read_checked(path, digest, table)
-    return load
 
 
 def _parse(data: bytes) -> pd.DataFrame:
