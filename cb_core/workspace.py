@@ -197,10 +197,12 @@ def book_snapshot(book: Book, settings: Settings | None = None) -> "pd.DataFrame
     return _cached_parquet(path, lambda: current_snapshot(book))
 
 
-def book_scores(book: Book, model, settings: Settings | None = None) -> "pd.DataFrame":
-    """``pd``, ``score``, ``grade`` of every merchant under ``model`` (cached per book and model)."""
+def book_scores(book: Book, model, settings: Settings | None = None,
+                snapshot: "pd.DataFrame | None" = None) -> "pd.DataFrame":
+    """``pd``, ``score``, ``grade`` of every merchant under ``model`` (cached per book and model), from
+    ``snapshot`` when the caller holds the book's (:func:`book_snapshot`)."""
     path = state_dir(settings) / "cache" / f"scores-{book.fingerprint}-{model.version}.parquet"
-    return _cached_parquet(path, lambda: model.score(book_snapshot(book, settings)))
+    return _cached_parquet(path, lambda: model.score(book_snapshot(book, settings) if snapshot is None else snapshot))
 
 
 def book_strategy_frame(book: Book, model, snapshot: "pd.DataFrame | Callable[[], pd.DataFrame] | None" = None,
@@ -215,10 +217,13 @@ def book_strategy_frame(book: Book, model, snapshot: "pd.DataFrame | Callable[[]
     def given(frame, default: Callable[[], "pd.DataFrame"]) -> "pd.DataFrame":
         return default() if frame is None else frame() if callable(frame) else frame
 
+    def build() -> "pd.DataFrame":
+        snap = given(snapshot, lambda: book_snapshot(book, settings))
+        return strategy_frame(snap, given(scores, lambda: book_scores(book, model, settings, snapshot=snap)),
+                              book.merchants)
+
     path = state_dir(settings) / "cache" / f"strategy-{book.fingerprint}-{model.version}.parquet"
-    return _cached_parquet(path, lambda: strategy_frame(
-        given(snapshot, lambda: book_snapshot(book, settings)),
-        given(scores, lambda: book_scores(book, model, settings)), book.merchants))
+    return _cached_parquet(path, build)
 
 
 def book_decision_frame(book: Book, model, settings: Settings | None = None) -> "pd.DataFrame":

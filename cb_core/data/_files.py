@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import DataSourceError
+from ._parquet import read_parquet_frame
 
 _HANGUL = re.compile("[\uac00-\ud7a3]")
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -217,13 +218,15 @@ def _parse_parquet(name: str, content: bytes | ParquetOnDisk) -> pd.DataFrame:
         raise DataSourceError(f"{name} is {kind} (truncated, corrupt or another format)",
                               key="err_files_name_kind_truncated_corrupt", name=name, kind=kind)
     try:
-        columns = _column_by_column(content.path) if on_disk else None
-        if columns is not None:
-            frame = pd.concat([pd.read_parquet(content.path, engine="pyarrow", columns=[c], to_pandas_kwargs=_SLIM)
-                               for c in columns], axis=1)
-        else:
-            frame = pd.read_parquet(content.path if on_disk else io.BytesIO(content), engine="pyarrow",
-                                    to_pandas_kwargs=_SLIM)
+        frame = read_parquet_frame(content.path if on_disk else pa.BufferReader(content))
+        if frame is None:  # an index stored as columns, extension types: as pandas reads it
+            columns = _column_by_column(content.path) if on_disk else None
+            if columns is not None:
+                frame = pd.concat([pd.read_parquet(content.path, engine="pyarrow", columns=[c],
+                                                   to_pandas_kwargs=_SLIM) for c in columns], axis=1)
+            else:
+                frame = pd.read_parquet(content.path if on_disk else io.BytesIO(content), engine="pyarrow",
+                                        to_pandas_kwargs=_SLIM)
         pa.default_memory_pool().release_unused()  # what decompressing took goes back to the system
     except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
         raise DataSourceError(f"{name}: cannot read Parquet: {exc}", key="err_files_name_cannot_read_parquet", name=name, exc=exc) from None

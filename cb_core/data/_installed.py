@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from ._parquet import read_parquet_frame
 from .book import REQUIRED_TABLES, TABLES, Book, PendingTable
 from ..errors import DataSourceError
 from .schema import conforms
@@ -65,9 +66,9 @@ def _stored_book(folder: Path, fingerprint: str, digests: dict[str, str] | None 
     if same_bytes:
         return _pending_book(folder, fingerprint, digests, present)
     try:
-        frames = {t: _one_chunk(pd.read_parquet(folder / f"{t}.parquet")) for t in TABLES
+        frames = {t: _parse(folder / f"{t}.parquet") for t in TABLES
                   if f"{t}.parquet" in present}
-    except (OSError, ValueError):
+    except (OSError, ValueError, pa.ArrowException):
         return None
     if not all(conforms(name, frame) for name, frame in frames.items()):  # columns, order, dtypes; no data scan
         return None
@@ -116,25 +117,13 @@ def _last_month(metadata) -> str | None:
     return highest
 
 
-def _parse(data: bytes) -> pd.DataFrame:
-    """A stored table's frame from its file's bytes: the frame ``pd.read_parquet`` gives (same columns,
-    values and dtypes) with each text column in one Arrow chunk (:func:`_one_chunk`), built for less.
-    Text columns are read dictionary-encoded (as Parquet stores them: ``merchant_id`` and ``month``
-    repeat once a month) and decoded into one chunk in one step, and the frame takes the Arrow
-    buffers without consolidating them into 2-D blocks (``split_blocks``, ``self_destruct``, as the
-    validating reader does): fewer copies than ``pd.read_parquet`` and :func:`_one_chunk`. A fresh
-    process pays mostly the kernel's price for the memory either way (bench/RESULTS.md, the note after
-    "2026-12-02 20:31 UTC")."""
-    import pyarrow.parquet as pq
-
-    source = pa.BufferReader(data)
-    schema = pq.read_schema(source)
-    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
-    table = pq.read_table(source, read_dictionary=text)
-    columns = [pa.chunked_array([column.cast(field.type).combine_chunks()], type=field.type)
-               if field.name in text else column for field, column in zip(schema, table.columns)]
-    table = pa.Table.from_arrays(columns, schema=schema)  # the file's schema, its pandas metadata included
-    return table.to_pandas(split_blocks=True, self_destruct=True)
+def _parse(data: bytes | Path) -> pd.DataFrame:
+    """A stored table's frame from its file's bytes (or path): the frame ``pd.read_parquet`` gives (same
+    columns, values and dtypes) with each text column in one Arrow chunk (:func:`_one_chunk`), built
+    with fewer copies (:func:`~cb_core.data._parquet.read_parquet_frame`)."""
+    source = (lambda: pa.BufferReader(data)) if isinstance(data, bytes) else (lambda: data)
+    frame = read_parquet_frame(source())
+    return _one_chunk(pd.read_parquet(source())) if frame is None else frame
 
 
 def _read_checked(path: Path, digest: str, table: str) -> pd.DataFrame:

@@ -161,12 +161,13 @@ def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str,
         a = np.zeros(n * WINDOW)
         a[flat] = _column(activity, name, rows)
         a = a.reshape(n, WINDOW)
-        a[~observed] = np.nan
+        # window sums before the unobserved months become NaN: they hold 0 here (a merchant's rows are
+        # never before its first month), so these are the NaN-skipping sums, without a copy per sum
+        for sl in (last3, prior3, last6, last12, yoy3):
+            sums[(name, _key(sl))] = a[:, sl].sum(axis=1)
         if name in whole:
+            a[~observed] = np.nan
             arrays[name] = a
-        else:
-            for sl in (last3, prior3, last6, last12, yoy3):
-                sums[(name, _key(sl))] = np.nansum(a[:, sl], axis=1)
     for name in RATE_FIELDS + ("avg_rating",):
         a = np.full(n * WINDOW, np.nan)
         a[flat] = _column(activity, name, rows)
