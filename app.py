@@ -10,6 +10,7 @@ from ui.auth import keep_cookie, logout, require_login
 from ui.errors import engine_errors
 from ui.labels import tr
 from ui.nav import PAGES, pages_for
+from ui.page_paths import take_missing
 from ui.session import language_switch
 from ui import warm
 from ui.text import plain
@@ -47,6 +48,9 @@ if workspace.current_fingerprint() is None or workspace.current_model_dir() is N
         workspace.ensure_demo(progress=progress)
         bar.progress(1.0, text=tr("progress_done"))
         status.update(label=tr("first_start_done"), state="complete", expanded=False)
+missing = take_missing(st.query_params)  # server.py sent a path that is no page here (ui.page_paths)
+if missing is not None:
+    st.warning(tr("page_missing", path=plain(missing)))
 warming = warm.progress()
 if warming is not None:
     st.sidebar.caption(tr("warming_up", done=warming[0], total=warming[1]))

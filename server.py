@@ -14,6 +14,10 @@ the store refused).
 On start (its ``lifespan``), the caches the pages need for the book and model in use are warmed in
 a background thread (:mod:`ui.warm`), unless ``CB_WARM_UP=0`` (the browser-test servers).
 
+A page request (``Accept: text/html``) for a path that is no page its user may open is sent to the
+first page with ``?missing=`` (:mod:`ui.page_paths`), where the app says so in the user's language,
+instead of Streamlit's English "Page not found" dialog.
+
 What no Streamlit 1.67 option closes:
 
 - ``/_stcore/metrics`` answers 404: it told anyone cache names and session counts.
@@ -56,6 +60,26 @@ def _is_clear_cache(frame: bytes) -> bool:
     return msg.WhichOneof("type") == "clear_cache"
 
 
+def _not_a_page(scope: dict, path: str) -> str | None:
+    """Where to send a browser's page request for a path that is no page of its user's role
+    (:func:`ui.page_paths.redirect_for`), or None."""
+    from ui.page_paths import page_segment, redirect_for
+
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    if page_segment(path) is None or "text/html" not in headers.get("accept", ""):
+        return None
+    from http.cookies import SimpleCookie
+
+    role = None
+    try:
+        cookie = SimpleCookie(headers.get("cookie", "")).get(COOKIE)
+        user = _store().session_user(cookie.value, user_agent=headers.get("user-agent")) if cookie else None
+        role = user.role if user is not None else None
+    except Exception:  # a damaged cookie or database: treated as not signed in
+        log.exception("session not read for a page path")
+    return redirect_for(path, scope.get("query_string", b"").decode("latin-1"), role)
+
+
 class StreamlitGuard:
     """ASGI middleware in front of Streamlit: 404 for :data:`CLOSED_PATHS`, ``clear_cache`` dropped
     from the websocket."""
@@ -70,6 +94,13 @@ class StreamlitGuard:
                         "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
             await send({"type": "http.response.body", "body": b"not found"})
             return
+        if scope["type"] == "http" and scope.get("method") == "GET":
+            target = _not_a_page(scope, path)
+            if target is not None:
+                await send({"type": "http.response.start", "status": 303,
+                            "headers": [(b"location", target.encode()), (b"cache-control", b"no-store")]})
+                await send({"type": "http.response.body", "body": b""})
+                return
         if scope["type"] == "websocket" and path.rstrip("/").endswith(STREAM_PATH):
             async def filtered() -> dict:
                 while True:
