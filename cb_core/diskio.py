@@ -46,7 +46,7 @@ def describe(exc: OSError, target: str | Path, what: str) -> str:
 
 def _storage_error(exc: OSError, target: str | Path, what: str) -> StorageError:
     """The StorageError of a failed write, keyed by its reason (the catalog says it in the user's language)."""
-    message, where, detail = describe(exc, target, what), str(target), exc.strerror or str(exc)
+    message, where, detail = describe(exc, target, what), str(target), exc  # the catalog says the OS reason too
     code = exc.errno or 0
     if code == errno.ENOSPC:
         return StorageError(message, key="err_disk_full", target=where, detail=detail)

@@ -7,6 +7,7 @@ key has both languages and that every ``tr("...")`` used in the pages exists.
 """
 from __future__ import annotations
 
+import errno
 import json
 import math
 import re
@@ -192,12 +193,22 @@ FIELD_PARAMS = frozenset({"name", "column", "field", "what", "f", "feature"})
 CODE_LABELS = {"decision": "decision_", "policy_decision": "decision_", "action": "watch_action_", "role": "role_"}
 
 
+def os_reason(exc: OSError, lang: str = "ko") -> str:
+    """What the operating system said, in ``lang`` when the catalog knows its error number
+    (``os_errno_ENOSPC``...); else its own (English) text."""
+    name = errno.errorcode.get(exc.errno or 0, "")
+    key = f"os_errno_{name}"
+    return t(key, lang) if name and key in strings() else (exc.strerror or str(exc))
+
+
 def format_param(name: str, value: object, lang: str = "ko") -> str:
     """One parameter of a keyed engine error, with the formatter of its unit, chosen by its name:
     ``*_krw`` won, ``*_rate`` a fraction as %, ``months``/``*_months``,
     ``days``/``*_days``, ``*_at`` a time in KST, ``n``/``n_*`` a count, ``*id``/``*version`` as written;
     other numbers with separators and at most 4 decimals (never scientific notation); lists joined
     with commas. Missing (None, NaN) gives "–"."""
+    if isinstance(value, OSError) and getattr(value, "key", None) is None:
+        return os_reason(value, lang)
     if isinstance(value, BaseException):  # a cause: said in the language too when it has a key
         return error_text(value, lang) or str(value)
     if isinstance(value, (list, tuple, set, frozenset)):

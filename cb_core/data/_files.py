@@ -80,7 +80,7 @@ def _read_file(path: Path) -> bytes | ParquetOnDisk:
                 parts.append(chunk)
         return b"".join(parts)
     except OSError as exc:
-        raise DataSourceError(f"cannot read {path}: {exc.strerror or exc}", key="err_files_cannot_read_path_value", path=path, value=exc.strerror or exc) from None
+        raise DataSourceError(f"cannot read {path}: {exc.strerror or exc}", key="err_files_cannot_read_path_value", path=path, value=exc) from None
 
 
 class _LineLength:
@@ -212,7 +212,7 @@ def _parse_parquet(name: str, content: bytes | ParquetOnDisk) -> pd.DataFrame:
         head, tail = (content.head(4), content.tail(4)) if on_disk else (content[:4], content[-4:])
     except OSError as exc:
         raise DataSourceError(f"cannot read {name}: {exc.strerror or exc}", key="err_files_cannot_read_path_value",
-                              path=name, value=exc.strerror or exc) from None
+                              path=name, value=exc) from None
     if len(content) < 12 or head != _PARQUET_MAGIC or tail != _PARQUET_MAGIC:
         kind = "an Excel workbook" if head in _EXCEL_MAGIC else "not a complete Parquet file"
         raise DataSourceError(f"{name} is {kind} (truncated, corrupt or another format)",

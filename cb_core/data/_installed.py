@@ -139,7 +139,7 @@ def _read_checked(path: Path, digest: str, table: str) -> pd.DataFrame:
         data = path.read_bytes()
     except OSError as exc:
         raise DataSourceError(f"cannot read {path}: {exc.strerror or exc}", key="err_files_cannot_read_path_value",
-                              path=path, value=exc.strerror or exc) from None
+                              path=path, value=exc) from None
     if hashlib.sha256(data).hexdigest() != digest:
         raise DataSourceError(f"{path} changed since the book was installed (its sha256 is not the one recorded "
                               "then); load a book again", key="err_installed_file_changed", path=path)

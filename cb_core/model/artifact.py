@@ -226,7 +226,7 @@ def load_model(path: str | Path) -> CreditModel:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelError(f"{folder / CARD_FILE} is not valid JSON: {exc}", key="err_credit_model_folder_valid_json_exc", folder=folder / CARD_FILE, exc=exc) from None
     except OSError as exc:
-        raise ModelError(f"cannot read {folder / CARD_FILE}: {exc.strerror or exc}", key="err_credit_model_cannot_read_folder_value", folder=folder / CARD_FILE, value=exc.strerror or exc) from None
+        raise ModelError(f"cannot read {folder / CARD_FILE}: {exc.strerror or exc}", key="err_credit_model_cannot_read_folder_value", folder=folder / CARD_FILE, value=exc) from None
     if not isinstance(card, dict):
         raise ModelError(f"{folder / CARD_FILE} must hold a JSON object; got {type(card).__name__}", key="err_credit_model_folder_hold_json_object", folder=folder / CARD_FILE, kind=type(card).__name__)
     missing = [k for k in _REQUIRED_CARD_KEYS if k not in card]
@@ -238,7 +238,7 @@ def load_model(path: str | Path) -> CreditModel:
     except UnicodeDecodeError:
         raise ModelError(f"{booster_path} is corrupted: not a LightGBM model text", key="err_credit_model_booster_path_corrupted_lightgbm", booster_path=booster_path) from None
     except OSError as exc:
-        raise ModelError(f"cannot read {booster_path}: {exc.strerror or exc}", key="err_credit_model_cannot_read_booster_path", booster_path=booster_path, value=exc.strerror or exc) from None
+        raise ModelError(f"cannot read {booster_path}: {exc.strerror or exc}", key="err_credit_model_cannot_read_booster_path", booster_path=booster_path, value=exc) from None
     # LightGBM aborts the whole process on some malformed model strings, so nothing reaches it
     # before the text is known to be whole and to be the one the card describes
     names = re.search(r"^feature_names=(.*)$", text, flags=re.MULTILINE)

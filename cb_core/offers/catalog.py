@@ -186,7 +186,7 @@ def load_products(path: str | Path | None = None) -> pd.DataFrame:
                                   f"{MAX_CATALOG_BYTES:,} a catalog may have; is it the right file?", key="err_catalog_product_catalog_file_st", file=file, st_size=file.stat().st_size, MAX_CATALOG_BYTES=MAX_CATALOG_BYTES)
         raw = file.read_bytes()
     except OSError as exc:
-        raise DataSourceError(f"cannot read product catalog {file}: {exc.strerror or exc}", key="err_catalog_cannot_read_product_catalog", file=file, value=exc.strerror or exc) from None
+        raise DataSourceError(f"cannot read product catalog {file}: {exc.strerror or exc}", key="err_catalog_cannot_read_product_catalog", file=file, value=exc) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
