@@ -10,12 +10,18 @@ from ui.session import lang
 from ui.tables import audit, show_table
 from ui.text import cell
 
+#: Session key of the explanation record's expander (open: written; a test opens it by this key).
+EXPLANATION_OPEN = "expl_open"
+
 
 def render_explanation(ex, business_name: str, data_month: str, model_version: str, decision: str | None,
                        in_force: PolicyInForce) -> None:
     """Show the record (on the basis of the policy in force) and offer it as a plain-text download
     (the download is audited)."""
-    with st.expander(tr("expl_title")):
+    box = st.expander(tr("expl_title"), key=EXPLANATION_OPEN, on_change="rerun")
+    if not box.open:  # written only when asked for: not sent to the browser on every merchant shown
+        return
+    with box:
         record = explanation_record(ex, business_name, data_month, model_version, lang(), decision, in_force.version)
         weights = record.weights.assign(weight=(record.weights["weight"] * 100).round(1), points=record.weights["points"].round(1))
         show_table(weights[["label", "weight", "points", "features"]].rename(columns={

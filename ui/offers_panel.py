@@ -23,6 +23,9 @@ from ui.tables import download_csv
 from ui.text import cell, show_frame
 from ui.watch_panels import render_block_notice
 
+#: Session key of the repayment simulator's expander (open: drawn; a test opens it by this key).
+SIMULATOR_OPEN = "offers_sim_open"
+
 
 def _name(row: pd.Series, language: str) -> tuple[str, str]:
     return (row["partner_ko"], row["name"]) if language == "ko" else (row["partner"], row["name_en"])
@@ -176,5 +179,9 @@ def render_offers(book, model, merchant_id: str, values: pd.Series, score: int, 
         st.markdown(f"**{tr('offers_recourse_title')}**")
         recourse_panel(model, values, merchant, missed, products, catalog_key(version))
     if not eligible.empty:
-        st.markdown(f"**{tr('offers_sim_title')}**")
-        simulator_panel(book, merchant_id, eligible)
+        # drawn only while open: its chart and daily schedule, with the explanation record, were about half of
+        # the browser's work for every merchant shown (bench/RESULTS.md); once opened it stays open
+        box = st.expander(tr("offers_sim_title"), key=SIMULATOR_OPEN, on_change="rerun")
+        if box.open:
+            with box:
+                simulator_panel(book, merchant_id, eligible)

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from cb_core.i18n import format_krw
 from cb_core.offers import PRODUCTS_FILE, load_products, match_book, offers_for, recourse, simulate
 from cb_core.loans import blocked_merchants
+from ui.offers_panel import SIMULATOR_OPEN
 from tests.support.app import app_as, edit_catalog, offers_script, products_page
 from ui.text import unescape
 
@@ -96,6 +97,9 @@ def test_recourse_for_a_missed_product_lists_changes_with_points(own_store, scor
 
 def test_simulator_shows_the_path_schedule_and_summary_of_a_scenario(own_store, small_book, scored, candidate):
     app = _panel(candidate)
+    assert not app.get("plotly_chart")  # drawn only once its expander is opened
+    app.session_state[SIMULATOR_OPEN] = True
+    app.run()
     app.selectbox(key="offers_sim_offer").set_value("RBF-01").run()
     app.radio(key="offers_sim_scenario").set_value("stop_3m").run()
     assert not app.exception, app.exception

@@ -128,3 +128,17 @@ def test_model_report_numbers_match_the_card(at, trained):
     assert gains["Merchants"].str.replace(",", "").astype(int).sum() == len(report.validation)
     assert gains["Defaults"].str.replace(",", "").astype(int).sum() == int(report.validation["defaulted_12m"].sum())
     assert np.isfinite(float(_metric(at, "Score PSI")))
+
+
+def test_the_explanation_record_is_written_only_once_opened_and_names_the_merchant(at, small_book):
+    from ui.explanation_panel import EXPLANATION_OPEN
+
+    merchant = small_book.merchants.iloc[2]
+    at.switch_page("views/merchant_review.py").run()
+    at.text_input(key="review_query").set_value(str(merchant["merchant_id"])).run()
+    assert not at.code  # closed: nothing of it sent
+    at.session_state[EXPLANATION_OPEN] = True
+    at.run()
+    assert not at.exception, at.exception
+    [record] = at.code
+    assert merchant["merchant_id"] in record.value and str(merchant["business_name"]) in unescape(record.value)
