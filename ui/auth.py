@@ -53,9 +53,10 @@ def _first_start_admin() -> None:
 
 COOKIE = "cb_session"
 SESSION_ROUTE = "/cb/session"  # server.py: POST redeems a handoff ticket into the HttpOnly cookie; GET ?end=1 ends it
-#: ``post``: a background fetch that hands the ticket to the route (the route answers 204 with the
-#: cookie; no navigation, the ticket stays out of URLs and logs). ``go``: sends the browser (the top
-#: page) to the route, which comes back to ``next`` (default: the page it is on).
+#: With ``data.post``: a background fetch that hands the ticket to the route (which answers 204 with
+#: the cookie; no navigation, the ticket stays out of URLs and logs; a repeat of a spent ticket gets
+#: 403 and changes nothing). Otherwise: sends the browser (the top page) to the route, which comes
+#: back to ``next`` (default: the page it is on).
 _SESSION_JS = """
 export default function(component) {
   const { data } = component;
