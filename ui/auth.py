@@ -53,14 +53,30 @@ def _first_start_admin() -> None:
 
 COOKIE = "cb_session"
 SESSION_ROUTE = "/cb/session"  # server.py: POST redeems a handoff ticket into the HttpOnly cookie; GET ?end=1 ends it
-#: With ``data.post``: a background fetch that hands the ticket to the route (which answers 204 with
-#: the cookie; no navigation, the ticket stays out of URLs and logs; a repeat of a spent ticket gets
-#: 403 and changes nothing). Otherwise: sends the browser (the top page) to the route, which comes
-#: back to ``next`` (default: the page it is on).
+#: With ``data.preload``: imports those of Streamlit's lazily loaded element modules (by name, e.g.
+#: ``PlotlyChart``, found in Streamlit's own entry script) while the login form is shown, so the
+#: landing page after the login does not wait for them (best effort: a Streamlit whose bundle names
+#: them otherwise gets nothing preloaded, and nothing breaks). With ``data.post``: a background fetch
+#: that hands the ticket to the route (which answers 204 with the cookie; no navigation, the ticket
+#: stays out of URLs and logs; a repeat of a spent ticket gets 403 and changes nothing). Otherwise:
+#: sends the browser (the top page) to the route, which comes back to ``next`` (default: the page it
+#: is on).
 _SESSION_JS = """
 export default function(component) {
   const { data } = component;
-  if (!data || !data.route) return;
+  if (!data) return;
+  if (data.preload) {
+    const entry = document.querySelector('script[type="module"][src*="/static/js/index."]');
+    if (!entry) return;
+    fetch(entry.src).then((r) => r.text()).then((text) => {
+      for (const name of data.preload) {
+        const found = text.match(new RegExp("[./](" + name + "[.][A-Za-z0-9_-]+[.]js)"));
+        if (found) import(new URL(found[1], entry.src).href).catch(() => {});
+      }
+    }).catch(() => {});
+    return;
+  }
+  if (!data.route) return;
   if (data.post) {
     fetch(data.route, {method: "POST", credentials: "same-origin", cache: "no-store",
                        headers: {"Content-Type": "application/x-www-form-urlencoded"},
@@ -76,6 +92,8 @@ export default function(component) {
 """
 _session_js = st.components.v2.component("cb_session_route", js=_SESSION_JS)
 _TICKET_KEY = "_cookie_ticket"  # the handoff ticket waiting for its fetch (ui.handoff)
+#: Element modules every landing page needs (its charts and tables): loaded during the login form.
+PRELOAD = ("PlotlyChart", "DataFrame")
 
 
 def _to_session_route(next_path: str | None = None, **params: str) -> None:
@@ -187,6 +205,7 @@ def require_login(all_pages: list | None = None) -> User:
                 st.session_state["_cookie_spent"] = token  # refused: not read again (the next login replaces it)
     asked = st.navigation(all_pages, position="hidden") if all_pages else None
     keep_cookie()
+    _session_js(data={"preload": list(PRELOAD)}, key="cb_preload")
     language_switch()
     st.title(tr("login_title"))
     with st.form("login"):
