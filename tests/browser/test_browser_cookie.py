@@ -45,8 +45,15 @@ def _login_form(page, base: str, path: str = "", user: str = "admin") -> None:
 def test_the_login_does_not_reload_the_page_and_the_cookie_holds_the_tabs_session(page, streamlit_server, app_users):
     posts: list = []
     page.on("request", lambda r: posts.append(r) if r.url.endswith("/cb/session") else None)
+    chunks: list[str] = []
+    page.on("request", lambda r: chunks.append(r.url.rsplit("/", 1)[-1]) if "/static/js/" in r.url else None)
     _login_form(page, streamlit_server, "data")
     page.evaluate("window.__marker = 1")
+    for _ in range(100):  # the form preloads the landing page's chart and table modules while the user types
+        if {c.split(".")[0] for c in chunks} >= {"PlotlyChart", "DataFrame"}:
+            break
+        page.wait_for_timeout(100)
+    assert {c.split(".")[0] for c in chunks} >= {"PlotlyChart", "DataFrame"}, chunks
     page.get_by_role("button", name="로그인").click()
     expect(page.locator("h1", has_text="데이터")).to_be_visible()
     expect(page.get_by_role("button", name="로그아웃")).to_be_visible()
