@@ -3,12 +3,15 @@
 The session token is kept in session state and in an ``HttpOnly`` cookie, so a reload or a new tab of
 the same browser stays signed in while page scripts cannot read the token. After the right password
 the login form starts the session itself (``Store.start_session``, bound to the browser's User-Agent),
-keeps the token in session state and reruns into the page asked for: no reload, so the browser keeps
-Streamlit and plotly loaded. A script cannot set an HttpOnly cookie, so it hands the same token over
+keeps the token in session state and reruns into the page asked for: no reload, so the browser does not
+load and start Streamlit again. A script cannot set an HttpOnly cookie, so it hands the same token over
 (:mod:`ui.handoff`: an in-memory, one-time ticket of a minute, bound to the User-Agent) and a tiny
 component posts the ticket with a background ``fetch()`` to ``server.py``'s route
 (:data:`SESSION_ROUTE`), which answers with the cookie. One session per login: the cookie holds the
 token this tab holds, and logout ends it for both.
+
+While the form is shown, the same component has the browser import the landing page's chart and table
+modules (:data:`PRELOAD`), so the page after the login does not wait for plotly's 4.7 MB module.
 
 If that fetch fails (network, a server restart meanwhile), this tab stays signed in but no cookie is
 set: a reload or a new tab then shows the login form. Logout still sends the browser (a navigation) to
