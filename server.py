@@ -91,6 +91,21 @@ class StreamlitGuard:
         await self.app(scope, receive, send)
 
 
+_STORES: dict[str, Any] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def _store() -> Any:
+    """The app database (one Store per URL in this process, as ``ui.cache.store``)."""
+    from cb_core.store import Store, default_url
+
+    url = default_url()
+    with _STORES_LOCK:
+        if url not in _STORES:
+            _STORES[url] = Store(url)
+        return _STORES[url]
+
+
 def _local_path(value: str | None) -> str:
     """``value`` if it is a path of this site (``/...``), else ``/``: no redirect to another host."""
     if (not value or not value.startswith("/") or value.startswith("//") or "\\" in value
