@@ -3,13 +3,19 @@
 The pages are ``app.py``; this file adds one HTTP route and wraps Streamlit's server with what its
 configuration cannot close.
 
-``GET /cb/session?ticket=...&next=/page`` (:data:`SESSION_ROUTE`): the login form sends the browser
-here with a one-time ticket (``Store.issue_login_ticket``, a minute, bound to the User-Agent); the
-route redeems it for a session token and sets it as the ``cb_session`` cookie, ``HttpOnly;
-SameSite=Strict; Path=/`` (and ``Secure`` over HTTPS), then redirects to ``next`` (a path of this
-site only). Page scripts never see the token (``document.cookie``); the websocket handshake sends it,
-and ``st.context.cookies`` reads it. ``?end=1`` deletes the cookie (after a logout, or for a token
-the store refused).
+``POST /cb/session`` (:data:`SESSION_ROUTE`): after a login, the page script has started the session
+itself and keeps its token in session state; to put the same token in the ``cb_session`` cookie (a
+script cannot send ``Set-Cookie``) it hands the token to :mod:`ui.handoff` for a one-time ticket (a
+minute, bound to the User-Agent, memory only: the pages and this route run in one process), and a
+tiny component posts the ticket with a background ``fetch()`` (form body ``ticket=...``, so the ticket
+stays out of URLs and logs). The route redeems it and answers 204 with the cookie, ``HttpOnly;
+SameSite=Strict; Path=/`` (and ``Secure`` over HTTPS); an unknown, expired, used or other-browser ticket
+gets 403 and no cookie, a cross-site request (``Sec-Fetch-Site``) 403 before any ticket is touched. Page
+scripts never see the token (``document.cookie``); the websocket handshake of a reload or a new tab
+sends it, and ``st.context.cookies`` reads it.
+
+``GET /cb/session?end=1&next=/page`` deletes the cookie (after a logout) and redirects to ``next`` (a
+path of this site only); without ``end`` it only redirects.
 
 On start (its ``lifespan``), the caches the pages need for the book and model in use are warmed in
 a background thread (:mod:`ui.warm`), unless ``CB_WARM_UP=0`` (the browser-test servers).
@@ -36,7 +42,7 @@ from typing import Any, AsyncIterator
 import streamlit as st
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 log = logging.getLogger("merchant_cb.server")
@@ -139,23 +145,46 @@ def _local_path(value: str | None) -> str:
     return value
 
 
-def session_cookie(request: Request) -> RedirectResponse:
-    """Redeem a login ticket into an HttpOnly session cookie (or delete the cookie), then go on."""
-    response = RedirectResponse(_local_path(request.query_params.get("next")), status_code=303)
-    response.headers["Cache-Control"] = "no-store"
-    secure = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
-    if request.query_params.get("end"):
-        response.delete_cookie(COOKIE, path="/", secure=secure, httponly=True, samesite="strict")
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+#: A handoff ticket is 43 characters (``secrets.token_urlsafe(32)``); a body past this is not one.
+MAX_BODY = 256
+
+
+async def session_cookie(request: Request) -> Response:
+    """POST: redeem a handoff ticket into the HttpOnly session cookie (204), or refuse (403).
+    GET: delete the cookie when ``end`` is given, then go on to ``next``."""
+    if request.method == "GET":
+        response: Response = RedirectResponse(_local_path(request.query_params.get("next")), status_code=303)
+        response.headers["Cache-Control"] = "no-store"
+        if request.query_params.get("end"):
+            response.delete_cookie(COOKIE, path="/", secure=_secure(request), httponly=True, samesite="strict")
         return response
+    refused = Response(status_code=403, headers={"Cache-Control": "no-store"})
+    if request.headers.get("sec-fetch-site", "same-origin") != "same-origin":
+        return refused  # another site's page cannot post (nor use up) a ticket
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return refused
+    from urllib.parse import parse_qs
+
+    from ui import handoff
+
     try:
-        token = _store().redeem_login_ticket(request.query_params.get("ticket"),
-                                             user_agent=request.headers.get("user-agent"))
-    except Exception:  # a damaged database: the login page says so in words
-        log.exception("login ticket not redeemed")
-        token = None
-    if token:
-        response.set_cookie(COOKIE, token, max_age=COOKIE_MAX_AGE, path="/", secure=secure, httponly=True,
-                            samesite="strict")
+        tickets = parse_qs(body.decode("ascii"), max_num_fields=2).get("ticket", [])
+    except ValueError:  # not ASCII, or too many fields: not what the component posts
+        tickets = []
+    token = handoff.redeem(tickets[0] if len(tickets) == 1 else None, request.headers.get("user-agent"))
+    if not token:
+        log.warning("session handoff refused from %s", request.client.host if request.client else "?")
+        return refused
+    response = Response(status_code=204, headers={"Cache-Control": "no-store"})
+    response.set_cookie(COOKIE, token, max_age=COOKIE_MAX_AGE, path="/", secure=_secure(request), httponly=True,
+                        samesite="strict")
     return response
 
 
@@ -178,5 +207,5 @@ async def warm_up(_app: Any) -> AsyncIterator[None]:
     stop.set()
 
 
-app = st.App("app.py", lifespan=warm_up, routes=[Route(SESSION_ROUTE, session_cookie, methods=["GET"])],
+app = st.App("app.py", lifespan=warm_up, routes=[Route(SESSION_ROUTE, session_cookie, methods=["GET", "POST"])],
              middleware=[Middleware(StreamlitGuard)])

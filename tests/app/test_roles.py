@@ -88,3 +88,34 @@ def test_wrong_password_is_refused_in_the_browser(page, streamlit_server):
     page.get_by_role("button", name="로그인").click()
     expect(page.get_by_text(t("login_wrong", "ko"), exact=True)).to_be_visible()
     expect(page.get_by_text("locked", exact=False)).to_have_count(0)
+
+
+@pytest.mark.parametrize("name", ["kim", "park"])  # a role that sees the landing page, and one that does not
+def test_the_login_form_signs_the_session_in_and_hands_its_own_token_to_the_cookie(app_users, name):
+    """No reload: the run after the password is the role's first page, signed in; the ticket waiting for
+    the background fetch gives back exactly the session's token (the cookie's), once."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.support.app import ROOT
+    from ui import handoff
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    app.run()
+    assert not app.exception, app.exception
+    app.text_input(key="login_user").input(name)
+    app.text_input(key="login_password").input(PASSWORD)
+    app.button[0].click().run()  # the form's submit button
+    assert not app.exception, app.exception
+    first = pages_for(USERS[name][0])[0]
+    assert [h.value for h in app.title][:1] == [t(first.title_key, "ko")]
+    assert not [w for w in app.text_input if w.key == "login_password"]  # the form is gone
+    token = app.session_state["token"]
+    assert app_users.session_user(token).name == name and app.session_state["role"] == USERS[name][0]
+    ticket = app.session_state["_cookie_ticket"]
+    assert handoff.pending(ticket) and ticket != token
+    assert handoff.redeem(ticket, "another browser") is None  # AppTest sends no User-Agent: bound to none
+    app.session_state["_cookie_ticket"] = ticket = handoff.issue(token, None)
+    assert handoff.redeem(ticket, None) == token and handoff.redeem(ticket, None) is None
+    app.run()  # redeemed: no longer drawn, and forgotten
+    assert not app.exception, app.exception
+    assert "_cookie_ticket" not in app.session_state

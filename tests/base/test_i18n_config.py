@@ -182,11 +182,12 @@ def test_no_page_renders_html():
         for needle in ("unsafe_allow_html", "st.html(", "components.v1.html", "st.components"):
             if needle in text:
                 offenders.append(f"{path.name}: {needle}")
-    # The one component: the script that sends the browser to the session route (ui/auth.py). It has
-    # no HTML and is given only the server-made one-time ticket, never user text.
+    # The one component: the script that posts the login's handoff ticket to the session route, or sends
+    # the browser there after a logout (ui/auth.py). It has no HTML and is given only the server-made
+    # one-time ticket and paths, never user text.
     assert offenders == ["auth.py: st.components"]
     auth = (ROOT / "ui" / "auth.py").read_text(encoding="utf-8")
-    assert auth.count("st.components") == 1 and 'component("cb_session_route", js=_GO_JS)' in auth
+    assert auth.count("st.components") == 1 and 'component("cb_session_route", js=_SESSION_JS)' in auth
     assert "innerHTML" not in auth and "html=" not in auth
 
 

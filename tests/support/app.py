@@ -57,7 +57,9 @@ def browser_page(chromium, width: int = 1400, height: int = 1000, timeout_ms: in
 
 
 def browser_open(page, base_url: str, path: str = "", user: str = "admin") -> None:
-    """Open ``base_url/path`` in the browser and sign in as ``user`` on the login form it shows."""
+    """Open ``base_url/path`` in the browser and sign in as ``user`` on the login form it shows; returns
+    once the app shows and the login's background fetch has set the session cookie (a reload then stays
+    signed in)."""
     from playwright.sync_api import expect
 
     page.context.clear_cookies()  # a fresh sign-in each time, even where the session cookie would do
@@ -66,6 +68,18 @@ def browser_open(page, base_url: str, path: str = "", user: str = "admin") -> No
     page.get_by_label("비밀번호", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="로그인").click()
     expect(page.get_by_role("button", name="로그아웃")).to_be_visible()
+    session_cookie(page)
+
+
+def session_cookie(page, timeout_ms: int = 30_000) -> dict:
+    """The browser's ``cb_session`` cookie, once set (the login sets it from a background fetch, just
+    after the app shows); AssertionError when it does not come within ``timeout_ms``."""
+    for _ in range(max(1, timeout_ms // 100)):
+        found = [c for c in page.context.cookies() if c["name"] == "cb_session"]
+        if found:
+            return found[0]
+        page.wait_for_timeout(100)
+    raise AssertionError("the session cookie was not set after the login")
 
 
 def products_page(store, user: str = "kim"):
