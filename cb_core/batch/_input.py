@@ -12,7 +12,8 @@ from typing import Any, Iterable
 
 from ..errors import DataSourceError
 
-__all__ = ["blocked_ids", "location", "partition_by_merchant", "partitioned_tables", "read_tables", "table_path"]
+__all__ = ["blocked_ids", "location", "partition_by_merchant", "partitioned_tables", "ranges_plain", "read_tables",
+           "table_path"]
 
 def location(path: str | Path) -> tuple[Any, str]:
     """File system and path as the workers must see it: an absolute path for a local folder (the
@@ -112,9 +113,9 @@ def table_path(data: str | Path, name: str) -> tuple[Any, str, str] | None:
 
 
 def partitioned_tables(data: str | Path, tables: dict[str, Any], partitions: int, *, ranges: bool = True
-                       ) -> tuple[dict[str, Any], bool]:
+                       ) -> tuple[dict[str, Any], list[str] | None]:
     """``tables`` (from :func:`read_tables`) in ``partitions`` partitions that line up by merchant,
-    and whether they are ranges read in place (True) or hash buckets shuffled (False).
+    and the ids that cut them into ranges read in place (None: hash buckets, shuffled).
 
     Ranges when ``ranges`` and every table is Parquet, sorted by ``merchant_id``
     (:func:`~cb_core.batch._ranges.sorted_by_merchant`); each of their tasks raises
@@ -132,5 +133,18 @@ def partitioned_tables(data: str | Path, tables: dict[str, Any], partitions: int
         lows, highs = [None, *bounds], [*bounds, None]
         return {name: dd.from_map(read_range, lows, highs, fs=found[name][0], path=found[name][1],
                                   meta=frame._meta, label=f"read-{name}", enforce_metadata=False)
-                for name, frame in tables.items()}, True
-    return {name: partition_by_merchant(frame, partitions) for name, frame in tables.items()}, False
+                for name, frame in tables.items()}, bounds
+    return {name: partition_by_merchant(frame, partitions) for name, frame in tables.items()}, None
+
+
+def ranges_plain(client: Any, data: str | Path, names: Iterable[str], bounds: list[str]) -> bool:
+    """Whether every id in every range of every table ``names`` is plain, reading only ``merchant_id``
+    (:func:`~cb_core.batch._ranges.plain_ids`, one task per range and table)."""
+    from ._ranges import plain_ids
+
+    lows, highs = [None, *bounds], [*bounds, None]
+    futures = []
+    for name in names:
+        fs, path, _ = table_path(data, name)
+        futures += client.map(plain_ids, lows, highs, fs=fs, path=path, pure=False)
+    return all(client.gather(futures))

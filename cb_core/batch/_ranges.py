@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-__all__ = ["UnplainIds", "merchant_bounds", "read_range", "sorted_by_merchant"]
+__all__ = ["UnplainIds", "merchant_bounds", "plain_ids", "read_range", "sorted_by_merchant"]
 
 #: An id that the validation leaves as it is: no space, separator, control or format character
 #: (RE2 classes; a superset of what the validation strips or reports as invisible).
@@ -80,6 +80,27 @@ def merchant_bounds(fs: Any, path: str, partitions: int) -> list[str]:
     return [str(distinct[min(k * n // partitions, max(n - 1, 0))]) if n else "" for k in range(1, partitions)]
 
 
+def _read(lo: str | None, hi: str | None, fs: Any, path: str, columns: list[str] | None) -> pa.Table:
+    field = pc.field("merchant_id")
+    keep = None
+    if lo is not None:
+        keep = field >= lo
+    if hi is not None:
+        keep = field < hi if keep is None else keep & (field < hi)
+    if lo is None and keep is not None:
+        keep = keep | field.is_null()
+    return ds.dataset(_files(fs, path), filesystem=fs, format="parquet").to_table(columns=columns, filter=keep)
+
+
+def _plain(ids: pa.ChunkedArray) -> bool:
+    return not ids.null_count and (not len(ids) or pc.all(pc.match_substring_regex(pc.unique(ids), _PLAIN_ID)).as_py())
+
+
+def plain_ids(lo: str | None, hi: str | None, *, fs: Any, path: str) -> bool:
+    """Whether every ``merchant_id`` of the table in ``[lo, hi)`` is plain (only that column is read)."""
+    return _plain(_read(lo, hi, fs, path, ["merchant_id"])["merchant_id"])
+
+
 def read_range(lo: str | None, hi: str | None, *, fs: Any, path: str) -> pd.DataFrame:
     """The rows of one table with ``lo <= merchant_id < hi`` (``None``: no bound; the first range
     also takes the rows without an id), as :func:`dask.dataframe.read_parquet` gives them.
@@ -89,17 +110,8 @@ def read_range(lo: str | None, hi: str | None, *, fs: Any, path: str) -> pd.Data
     UnplainIds
         Some id read is missing, empty, or holds spaces or invisible characters.
     """
-    field = pc.field("merchant_id")
-    keep = None
-    if lo is not None:
-        keep = field >= lo
-    if hi is not None:
-        keep = field < hi if keep is None else keep & (field < hi)
-    if lo is None and keep is not None:
-        keep = keep | field.is_null()
-    table = ds.dataset(_files(fs, path), filesystem=fs, format="parquet").to_table(filter=keep)
-    ids = table["merchant_id"]
-    if ids.null_count or (len(ids) and not pc.all(pc.match_substring_regex(pc.unique(ids), _PLAIN_ID)).as_py()):
+    table = _read(lo, hi, fs, path, None)
+    if not _plain(table["merchant_id"]):
         raise UnplainIds(f"{path}: an id in [{lo}, {hi}) is missing or not plain")
     # column by column, each Arrow buffer freed once converted: one copy of the rows at a time
     return table.to_pandas(split_blocks=True, self_destruct=True)

@@ -36,8 +36,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ..errors import ConfigError, DataSourceError
-from ._input import blocked_ids, location as _location, partition_by_merchant, partitioned_tables, read_tables
+from ..errors import ConfigError, DataSourceError, SchemaError
+from ._input import (blocked_ids, location as _location, partition_by_merchant, partitioned_tables, ranges_plain,
+                     read_tables)
 
 __all__ = ["MERCHANTS_PER_PARTITION", "SUCCESS_FILE", "MODEL_DIR", "BatchResult", "cluster_client",
            "read_tables", "partition_by_merchant", "run_batch", "read_output"]
@@ -255,16 +256,20 @@ def run_batch(data: str | Path, out: str | Path, *, model: str | Path | None = N
     blocked = blocked_ids(data, as_of, frozen) if offers else ()
     pipeline = dict(client=client, loaded=loaded, train=train, today=today, as_of=as_of, explain=explain,
                     catalog=catalog, include_features=include_features, blocked=blocked, root=root)
+    parts, bounds = partitioned_tables(data, tables, partitions)
+    log.info("book %s: %d partitions (%s) on %d worker threads, as of %s", data, partitions,
+             "shuffled by merchant" if bounds is None else "merchant ranges", threads, as_of)
     try:
-        parts, ranged = partitioned_tables(data, tables, partitions)
-        log.info("book %s: %d partitions (%s) on %d worker threads, as of %s", data, partitions,
-                 "merchant ranges" if ranged else "shuffled by merchant", threads, as_of)
         loaded = _score_and_write(parts, **pipeline)
-    except UnplainIds:
-        ranged = False
+    except (UnplainIds, SchemaError) as exc:
+        # A range cannot hold an id with spaces or invisible characters beside its stripped form, which
+        # the validation compares: then the report is that of the shuffle by the stripped id.
+        if bounds is None or not (isinstance(exc, UnplainIds) or not ranges_plain(client, data, tables, bounds)):
+            raise
         log.info("book %s: an id with spaces or invisible characters; partitions shuffled by the stripped id", data)
         for part in fs.glob(f"{root}/part-*.parquet"):
             fs.rm(part)
+        bounds = None
         loaded = _score_and_write(partitioned_tables(data, tables, partitions, ranges=False)[0], **pipeline)
     if model_dir is not None:
         loaded.save(model_dir)
@@ -274,7 +279,7 @@ def run_batch(data: str | Path, out: str | Path, *, model: str | Path | None = N
         model_version=loaded.version, model_dir=model_dir, trained=train, as_of=as_of, explain=explain,
         offers=offers, seconds=round(time.perf_counter() - started, 3),
         finished=datetime.now(timezone.utc).isoformat(timespec="seconds"), blocked=len(blocked),
-        partitioned_by="ranges" if ranged else "shuffle")
+        partitioned_by="shuffle" if bounds is None else "ranges")
     with fs.open(f"{root}/{SUCCESS_FILE}", "w") as fh:
         fh.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
     log.info("wrote %d merchants in %d partitions to %s in %.1f s", rows, files, out, result.seconds)

@@ -342,3 +342,63 @@ def test_early_stopping_iteration_is_lightgbms():
     lgb.train(params, train, 40, valid_sets=[valid], valid_names=["valid"], callbacks=[lgb.record_evaluation(seen)])
     sums = _valid_loss_sums(rows, full.model_to_string(), [f"x{i}" for i in range(4)], {}, ["2025-10"])
     np.testing.assert_allclose(sums / len(rows), seen["valid"]["binary_logloss"], rtol=1e-9)
+
+
+# ------------------------------------------------------------------ ranges or shuffle
+
+def test_unsorted_book_is_shuffled_by_merchant_with_the_same_scores(client, small_book, scored, model_dir, tmp_path):
+    """Row groups that overlap in merchant_id (rows not sorted by merchant): each partition is then a
+    hash bucket of the stripped id, and the numbers are the same."""
+    import pyarrow.parquet as pq
+
+    book = write_book(small_book, tmp_path / "book")
+    rows = pd.read_parquet(book / "monthly_activity.parquet").sample(frac=1.0, random_state=5)
+    rows.to_parquet(book / "monthly_activity.parquet", index=False, row_group_size=2_000)
+    assert pq.ParquetFile(book / "monthly_activity.parquet").metadata.num_row_groups > 5
+    result = batch.run_batch(book, tmp_path / "out", model=model_dir, client=client, explain=True, partitions=4)
+    assert result.partitioned_by == "shuffle"
+    got = batch.read_output(tmp_path / "out")
+    assert_same(got, scored[1].set_index("merchant_id"), scored[1].columns.drop("merchant_id"))
+    # each partition is one hash bucket: recomputing the bucket of its merchants gives its number
+    for k, part in enumerate(sorted((tmp_path / "out").glob("part-*.parquet"))):
+        ids = pd.read_parquet(part)["merchant_id"]
+        assert ids.is_monotonic_increasing
+        assert set(with_bucket(pd.DataFrame({"merchant_id": ids}), 4)[BUCKET_COLUMN]) == {k}
+
+
+def test_an_id_with_spaces_gets_the_report_of_the_shuffle(client, small_book, model_dir, tmp_path):
+    """' M…' sorts before every plain id, so a range would hold it apart from its merchant (and
+    report it missing from merchants, and a gap in that merchant's months): the run falls back to
+    the shuffle by the stripped id, and the report names the spaces only."""
+    from dataclasses import replace
+
+    activity = small_book.activity.copy()
+    middle = activity["merchant_id"].drop_duplicates().iloc[len(activity["merchant_id"].unique()) // 2]
+    at = activity.index[activity["merchant_id"] == middle][3]
+    activity.loc[at, "merchant_id"] = f" {middle}"
+    bad_dir = write_book(replace(small_book, activity=activity, outcomes=None, _fingerprint=None), tmp_path / "bad")
+    with pytest.raises(SchemaError) as info:
+        batch.run_batch(bad_dir, tmp_path / "out", model=model_dir, client=client, partitions=4)
+    assert [(p.table, p.column, p.rule, p.n_rows) for p in info.value.problems] == [
+        ("monthly_activity", "merchant_id", "must not start or end with spaces", 1)]
+    assert not (tmp_path / "out" / batch.SUCCESS_FILE).exists()
+
+
+def test_sorted_by_merchant_reads_only_the_footers(tmp_path):
+    import fsspec
+
+    from cb_core.batch._ranges import merchant_bounds, sorted_by_merchant
+
+    fs = fsspec.filesystem("file")
+    frame = pd.DataFrame({"merchant_id": [f"M{i:04d}" for i in range(100) for _ in range(3)], "x": range(300)})
+    frame.to_parquet(tmp_path / "sorted.parquet", index=False, row_group_size=40)  # a merchant across two groups
+    frame.iloc[::-1].to_parquet(tmp_path / "reversed.parquet", index=False, row_group_size=40)  # groups apart
+    frame.sample(frac=1.0, random_state=1).to_parquet(tmp_path / "shuffled.parquet", index=False, row_group_size=40)
+    frame.assign(merchant_id=range(300)).to_parquet(tmp_path / "numbers.parquet", index=False, row_group_size=40)
+    frame.iloc[::-1].to_parquet(tmp_path / "one_group.parquet", index=False)
+    assert [sorted_by_merchant(fs, str(tmp_path / f"{n}.parquet")) for n in
+            ("sorted", "reversed", "shuffled", "numbers", "one_group")] == [True, True, False, False, True]
+    # 100 distinct ids in 4 ranges of 25, 7 in 3 (2, 2, 3)
+    assert merchant_bounds(fs, str(tmp_path / "reversed.parquet"), 4) == ["M0025", "M0050", "M0075"]
+    frame.iloc[:21].to_parquet(tmp_path / "seven.parquet", index=False)
+    assert merchant_bounds(fs, str(tmp_path / "seven.parquet"), 3) == ["M0002", "M0004"]
