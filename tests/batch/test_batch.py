@@ -98,6 +98,23 @@ def test_batch_equals_single_machine(scored, model, book_dir):
     assert (got[offer_column("best", "n_eligible")] > 0).sum() > 100
 
 
+def test_batch_equals_the_score_command_row_for_row(scored, book_dir, model_dir, tmp_path, capsys):
+    """``python -m cb_core score --explain`` on the same book and model: the same merchants, in the
+    same order (the ranges follow one another), with the same pd, score, grade and points."""
+    out = tmp_path / "scores.parquet"
+    assert cli_main(["score", "--model", str(model_dir), "--data", str(book_dir), "--out", str(out), "--explain"]) == 0
+    capsys.readouterr()
+    command = pd.read_parquet(out)
+    got = scored[1][list(command.columns)]
+    assert scored[0].partitioned_by == "ranges" and len(command) == len(got) > 1000
+    assert got["merchant_id"].tolist() == command["merchant_id"].tolist()
+    for col in command.columns:
+        if col.startswith("points__") or col == "base_points":
+            np.testing.assert_allclose(got[col].to_numpy(), command[col].to_numpy(), rtol=0, atol=1e-9, err_msg=col)
+        else:
+            np.testing.assert_array_equal(got[col].to_numpy(), command[col].to_numpy(), err_msg=col)
+
+
 def test_no_offer_to_merchants_with_an_overdue_loan_or_a_freeze(scored, client, small_book, book_dir, model,
                                                                model_dir, tmp_path):
     result, got = scored
