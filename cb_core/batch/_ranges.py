@@ -37,7 +37,9 @@ class UnplainIds(Exception):
 
 
 def _files(fs: Any, path: str) -> list[str]:
-    """The Parquet files of a table: the file itself, or the parts of a folder in name order."""
+    """The Parquet files of a table: the file itself, or the parts of a folder in name order (paths
+    without the URL's protocol, as ``fs`` and Arrow take them)."""
+    path = fs._strip_protocol(path)
     if not fs.isdir(path):
         return [path]
     return sorted(f for f in fs.find(path) if f.endswith(".parquet"))

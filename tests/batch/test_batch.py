@@ -419,3 +419,21 @@ def test_sorted_by_merchant_reads_only_the_footers(tmp_path):
     assert merchant_bounds(fs, str(tmp_path / "reversed.parquet"), 4) == ["M0025", "M0050", "M0075"]
     frame.iloc[:21].to_parquet(tmp_path / "seven.parquet", index=False)
     assert merchant_bounds(fs, str(tmp_path / "seven.parquet"), 3) == ["M0002", "M0004"]
+
+
+def test_a_book_behind_a_url_is_read_in_ranges(client, book_dir, model_dir, scored, tmp_path):
+    """fsspec URLs (here ``memory://``, which the in-process workers share) are cut into ranges too."""
+    import fsspec
+
+    memory = fsspec.filesystem("memory")
+    for name in ("merchants", "monthly_activity"):
+        memory.pipe(f"/batch-url-book/{name}.parquet", (book_dir / f"{name}.parquet").read_bytes())
+    try:
+        result = batch.run_batch("memory://batch-url-book", tmp_path / "out", model=model_dir, client=client,
+                                 explain=True, partitions=4)
+    finally:
+        memory.rm("/batch-url-book", recursive=True)
+    assert result.partitioned_by == "ranges" and result.blocked == 0  # the loans stayed on disk
+    got = batch.read_output(tmp_path / "out")
+    ref = scored[1].drop(columns=[c for c in scored[1].columns if c.startswith("offer__")])
+    pd.testing.assert_frame_equal(got[ref.columns], ref)
