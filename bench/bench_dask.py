@@ -4,6 +4,8 @@ Usage::
 
     python -m bench.bench_dask --merchants 200000
     python -m bench.bench_dask --book /tmp/b1m --model /tmp/m20k --partitions 20 --repeat 1
+    python -m bench.bench_dask --book /tmp/b1m --model /tmp/m20k --partitions 20 --repeat 1 \
+        --reference-tree /tmp/main-before --workers 1 --no-reference
 
 ``--book DIR`` reuses a demo book already written (its merchant count is read from it). The run's
 figures are printed as JSON and appended to ``bench/RESULTS.md`` as a section (``--no-write``: print only).
@@ -14,6 +16,11 @@ fresh ``LocalCluster(processes=True, threads_per_worker=1)``: :func:`cb_core.bat
 explanations and offers on 1 worker, then on 2 workers, with the same partitions. Also timed, as a
 reference: the single-machine path in this process (``read_book``, ``current_snapshot``,
 ``score_frame(explain=True)``, ``match_book``), step by step.
+
+``--reference-tree DIR`` (a checkout of another commit, e.g. ``git archive REV | tar -x -C DIR``)
+also runs that tree's batch on the same book, model and partitions, each run alternating with this
+tree's; every batch then runs in a child process of its own (``python`` with the tree as its
+working directory and first on ``sys.path``), so neither inherits the other's memory.
 
 Each worker count runs ``--repeat`` times (the fastest counts) in alternation, so that a burst of
 load from other processes on a shared machine hits both alike. Prints one JSON object: machine
@@ -27,6 +34,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -127,12 +135,44 @@ def _dask_run(book_dir: Path, model_dir: Path, out: Path, workers: int, partitio
         cpu = sum(client.run(_cpu_seconds).values()) - cpu_before
         peak = max(client.run(_peak_rss_mib).values())
     return {"workers": workers, "partitions": result.partitions, "rows": result.rows,
+            "partitioned_by": getattr(result, "partitioned_by", "shuffle"),
             "cluster_start_s": round(started, 2), "worker_imports_s": round(warm, 2), "batch_s": result.seconds,
             "worker_cpu_s": round(cpu, 1), "worker_peak_rss_mib": round(peak),
             # how much of its cores the run got: below 1 when other processes share the machine
             "cpu_share_of_workers": round(cpu / (result.seconds * workers), 2),
             "merchants_per_s": round(result.rows / result.seconds, 1),
             "load_avg_1m_before": round(load_before, 2), "load_avg_1m_after": round(os.getloadavg()[0], 2)}
+
+
+def _dask_run_in(tree: Path, book_dir: Path, model_dir: Path, out: Path, workers: int, partitions: int) -> dict:
+    """:func:`_dask_run` with the code of ``tree`` (its ``bench`` and ``cb_core``), in a child process."""
+    code = ("import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
+            "from bench.bench_dask import _dask_run; "
+            "print('RUN ' + json.dumps(_dask_run(*map(Path, sys.argv[2:5]), int(sys.argv[5]), int(sys.argv[6]))))")
+    done = subprocess.run([sys.executable, "-c", code, str(tree), str(book_dir), str(model_dir), str(out), str(workers),
+                           str(partitions)], cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)},
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"the batch of {tree} failed:\n{done.stderr[-3000:]}")
+    line = [x for x in done.stdout.splitlines() if x.startswith("RUN ")][-1]
+    return json.loads(line[4:])
+
+
+def _runs(args: argparse.Namespace, book_dir: Path, model_dir: Path, work: Path) -> list[dict]:
+    """Every batch run: per repeat and worker count, the reference tree's (when given), then this tree's."""
+    workers = [int(w) for w in str(args.workers).split(",")]
+    if not args.reference_tree:
+        return [_dask_run(book_dir, model_dir, work / f"out{w}", w, args.partitions)
+                for _ in range(args.repeat) for w in workers]
+    here, there = Path(__file__).resolve().parent.parent, Path(args.reference_tree).resolve()
+    every = []
+    for _ in range(args.repeat):
+        for w in workers:
+            for code, tree in (("reference", there), ("this tree", here)):
+                run = _dask_run_in(tree, book_dir, model_dir, work / f"out{w}", w, args.partitions)
+                every.append({"code": code, **run})
+                print(json.dumps(every[-1]), file=sys.stderr, flush=True)
+    return every
 
 
 def _best(runs: list[dict]) -> dict:
@@ -150,10 +190,11 @@ def _projection(two: dict) -> dict[str, object]:
         "wall_hours_by_worker_cores": hours,
         "assumptions": [
             f"{1000 * cpu_per_merchant:.2f} ms of worker CPU per merchant, as measured in the 2-worker run "
-            "(same model, 24 months of activity per merchant, cores as fast as this machine's), shuffle included",
+            "(same model, 24 months of activity per merchant, cores as fast as this machine's), reading included "
+            "(ranges of a sorted Parquet book: no shuffle)",
             "every worker core is fully available (unlike here, where other processes share the 2 cores) and "
-            "the work per merchant stays constant as cores are added (the partitions are independent; the "
-            "shuffle moves each activity row over the network once)",
+            "the work per merchant stays constant as cores are added (the partitions are independent; each "
+            "worker reads only its own merchants' row groups)",
             "the book is on storage every worker reads (object store or shared file system) faster than "
             "the workers consume it; ~600 partitions of 50,000 merchants, a few hundred MB of memory per task",
             "scheduler, client and cluster start-up and the workers' first imports are not counted",
@@ -173,6 +214,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--work", help="scratch folder (default: a temporary one, removed afterwards)")
     parser.add_argument("--book", help="an existing demo book folder to use (default: generate one)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not append to bench/RESULTS.md")
+    parser.add_argument("--workers", default="1,2", help="worker counts to run, comma-separated (default 1,2)")
+    parser.add_argument("--reference-tree", help="another checkout whose batch runs alternately with this tree's")
     args = parser.parse_args(argv)
     started = datetime.now(timezone.utc)
     load_start = os.getloadavg()
@@ -187,9 +230,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         book_dir, model_dir = _build(args, work)
         prepared = time.perf_counter() - t
         reference = None if args.no_reference else _reference(book_dir, model_dir)
-        every = [_dask_run(book_dir, model_dir, work / f"out{w}", w, args.partitions)
-                 for _ in range(args.repeat) for w in (1, 2)]
-        runs = [_best([r for r in every if r["workers"] == w]) for w in (1, 2)]
+        every = _runs(args, book_dir, model_dir, work)
+        mine = [r for r in every if r.get("code", "this tree") == "this tree"]
+        runs = [_best([r for r in mine if r["workers"] == w]) for w in sorted({r["workers"] for r in mine})]
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
@@ -204,10 +247,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "merchants": args.merchants, "months": args.months, "preparation_s": round(prepared, 1),
         "single_machine_reference_s": reference,
         "runs": every,
-        "speedup_2_over_1": round(runs[0]["batch_s"] / runs[1]["batch_s"], 2),
+        "reference_tree": args.reference_tree,
+        "speedup_2_over_1": round(runs[0]["batch_s"] / runs[1]["batch_s"], 2) if len(runs) == 2 else None,
         # CPU seconds of 2 workers over 1 for the same book: the cost of distributing the work
-        "cpu_ratio_2_over_1": round(runs[1]["worker_cpu_s"] / runs[0]["worker_cpu_s"], 2),
-        "projection": _projection(runs[1]),
+        "cpu_ratio_2_over_1": round(runs[1]["worker_cpu_s"] / runs[0]["worker_cpu_s"], 2) if len(runs) == 2 else None,
+        "projection": _projection(runs[-1]),
     }
     print(json.dumps(report, indent=2, ensure_ascii=False))
     publish(_section(report, started, load_start, " ".join(["python -m bench.bench_dask", *(argv or sys.argv[1:])])),
@@ -232,15 +276,19 @@ def _section(report: dict, started: datetime, load_start: tuple[float, ...], com
              "worker imports and cluster start are not in `batch`.", ""]
     if ref:
         lines += ["Single machine, in one process (the reference): " + ", ".join(f"{k} {x:,.2f} s" for k, x in ref.items()), ""]
-    lines += ["| workers | partitions | rows | batch | worker CPU | CPU share | worker peak RSS | merchants/s | load 1m |",
-              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    if report["reference_tree"]:
+        lines += [f"Reference: the batch of the checkout in `{report['reference_tree']}`, each run alternating with "
+                  "this tree's, every run in a child process of its own.", ""]
+    lines += ["| code | workers | partitions | rows | batch | worker CPU | CPU share | worker peak RSS | merchants/s | load 1m |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for r in report["runs"]:
-        lines.append(f"| {r['workers']} | {r['partitions']} | {r['rows']:,} | {r['batch_s']:,.1f} s | "
+        lines.append(f"| {r.get('code', 'this tree')} | {r['workers']} | {r['partitions']} | {r['rows']:,} | {r['batch_s']:,.1f} s | "
                      f"{r['worker_cpu_s']:,.1f} s | {r['cpu_share_of_workers']:.2f} | {r['worker_peak_rss_mib']:,} MiB | "
                      f"{r['merchants_per_s']:,.0f} | {r['load_avg_1m_before']:.2f} -> {r['load_avg_1m_after']:.2f} |")
     p = report["projection"]
-    lines += ["", f"2 workers over 1: {report['speedup_2_over_1']}x faster, {report['cpu_ratio_2_over_1']}x the CPU. "
-              f"Projection to {p['merchants']:,} merchants: {p['cpu_ms_per_merchant']} ms CPU per merchant, "
+    if report["speedup_2_over_1"] is not None:
+        lines += ["", f"This tree, 2 workers over 1: {report['speedup_2_over_1']}x faster, {report['cpu_ratio_2_over_1']}x the CPU."]
+    lines += ["", f"Projection to {p['merchants']:,} merchants: {p['cpu_ms_per_merchant']} ms CPU per merchant, "
               f"{p['cpu_hours']} CPU hours (assumptions in the JSON output)."]
     return "\n".join(lines) + "\n"
 

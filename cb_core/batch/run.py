@@ -5,9 +5,11 @@
 
 1. read ``merchants`` and ``monthly_activity`` (and ``outcomes`` to train) as Dask DataFrames
    from ``<table>.parquet`` (a file or a folder of parts) or ``<table>.csv`` under ``--data``;
-2. shuffle every table by a stable hash of ``merchant_id`` into ``--partitions`` buckets
-   (:func:`partition_by_merchant`), so all of a merchant's months and its merchants row are in
-   the same partition, with the same known divisions in every table;
+2. cut every table into ``--partitions`` partitions of whole merchants, the same merchants in
+   partition ``k`` of every table: ranges of ``merchant_id`` that each worker reads by itself from a
+   Parquet book sorted by merchant (as :func:`~cb_core.data.sources.write_book` writes it; no
+   shuffle), else a shuffle by a stable hash of the stripped ``merchant_id``
+   (:func:`partition_by_merchant`) with the same known divisions in every table;
 3. per partition (:func:`~cb_core.batch._partition.score_partition`): validate, snapshot as of
    the book's last month, score, explain (``--explain``) and match offers, the single-machine
    functions on each partition's rows, ``category`` fixed to the shipped category list;
@@ -34,7 +36,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ..errors import ConfigError, DataSourceError
+from ..errors import ConfigError, DataSourceError, SchemaError
+from ._input import (blocked_ids, location as _location, partition_by_merchant, partitioned_tables, ranges_plain,
+                     read_tables)
 
 __all__ = ["MERCHANTS_PER_PARTITION", "SUCCESS_FILE", "MODEL_DIR", "BatchResult", "cluster_client",
            "read_tables", "partition_by_merchant", "run_batch", "read_output"]
@@ -69,6 +73,8 @@ class BatchResult:
     seconds: float
     finished: str
     blocked: int = 0  # merchants whose offers Square's rule took out (an overdue loan or a freeze)
+    #: ``ranges`` (each worker read its merchants' rows of a sorted Parquet book) or ``shuffle``
+    partitioned_by: str = "shuffle"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,97 +106,6 @@ def cluster_client(scheduler: str | None = None, *, workers: int | None = None,
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         yield client
-
-
-# ------------------------------------------------------------------ input
-
-def _location(path: str | Path) -> tuple[Any, str]:
-    """File system and path as the workers must see it: an absolute path for a local folder (the
-    workers' working directory is not the client's), the URL as given otherwise."""
-    import fsspec
-    from fsspec.implementations.local import LocalFileSystem
-
-    fs, root = fsspec.core.url_to_fs(str(path).rstrip("/"))
-    return fs, root if isinstance(fs, LocalFileSystem) else str(path).rstrip("/")
-
-
-def read_tables(data: str | Path, *, outcomes: bool = False) -> dict[str, Any]:
-    """The book's tables under ``data`` (a folder or an fsspec URL such as ``s3://bucket/book``)
-    as Dask DataFrames, unvalidated: ``merchants``, ``monthly_activity`` and, with ``outcomes``,
-    ``outcomes``. Each is ``<table>.parquet`` (file or folder of parts) or ``<table>.csv``
-    (UTF-8, read as text like :func:`~cb_core.data.sources.read_book`).
-
-    Raises
-    ------
-    DataSourceError
-        ``data`` or a needed table is missing.
-    """
-    import dask.dataframe as dd
-
-    fs, base = _location(data)
-    if not fs.isdir(base):
-        raise DataSourceError(f"book folder not found: {base}")
-    names = ("merchants", "monthly_activity") + (("outcomes",) if outcomes else ())
-    tables: dict[str, Any] = {}
-    for name in names:
-        found = next(((f"{base}/{name}.{ext}", ext) for ext in ("parquet", "csv")
-                      if fs.exists(f"{base}/{name}.{ext}")), None)
-        if found is None:
-            need = "training needs an outcomes table:" if name == "outcomes" else "required table is missing:"
-            raise DataSourceError(f"{need} no {name}.parquet or {name}.csv in {base}")
-        path, ext = found
-        if ext == "parquet":
-            tables[name] = dd.read_parquet(path)
-        else:
-            tables[name] = dd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], blocksize="64MB")
-    return tables
-
-
-def blocked_ids(data: str | Path, as_of: str, frozen: Iterable[str] = ()) -> tuple[str, ...]:
-    """The merchants who get no offer (:func:`cb_core.loans.blocked_merchants` as of ``as_of``): an
-    open loan past due in the book's ``loans`` and ``loan_months`` (read here, in the driver: one row
-    per loan and month is small next to the activity), or ``frozen``. A book without both tables
-    blocks only ``frozen``."""
-    import pandas as pd
-
-    from ..data import Book
-    from ..loans import blocked_merchants
-
-    fs, base = _location(data)
-    found = {}
-    for name in ("loans", "loan_months"):
-        hit = next((f"{base}/{name}.{ext}" for ext in ("parquet", "csv") if fs.exists(f"{base}/{name}.{ext}")), None)
-        if hit is not None:
-            with fs.open(hit, "rb") as fh:
-                found[name] = pd.read_parquet(fh) if hit.endswith(".parquet") else \
-                    pd.read_csv(fh, dtype=str, keep_default_na=False, na_values=[""])
-    if len(found) == 1:
-        raise DataSourceError(f"the book in {base} has {next(iter(found))} without "
-                              f"{({'loans', 'loan_months'} - set(found)).pop()}; give both or neither")
-    loans, months = found.get("loans"), found.get("loan_months")
-    if months is not None:
-        days = pd.to_numeric(months["days_past_due"], errors="coerce")
-        if days.isna().any():
-            bad = months.loc[days.isna(), "days_past_due"].iloc[0]
-            raise DataSourceError(f"loan_months.days_past_due must be whole numbers; got {bad!r} in {base}")
-        months = months.assign(days_past_due=days.astype("int64"))
-    empty = pd.DataFrame({"merchant_id": []})
-    book = Book(merchants=empty, activity=empty, loans=loans, loan_months=months, source=base)
-    return tuple(blocked_merchants(book, frozen, as_of=as_of)["merchant_id"])
-
-
-def partition_by_merchant(frame: Any, partitions: int) -> Any:
-    """``frame`` shuffled into ``partitions`` partitions by a stable hash of ``merchant_id``.
-
-    Partition ``k`` holds exactly the rows whose bucket is ``k`` (divisions ``0, 1, ...,
-    partitions``), so two tables partitioned this way line up partition by partition.
-    """
-    from ._partition import BUCKET_COLUMN, with_bucket
-
-    if "merchant_id" not in frame.columns:
-        raise DataSourceError(f"a table has no merchant_id column; columns are {', '.join(map(str, frame.columns))}")
-    bucketed = frame.map_partitions(with_bucket, partitions, meta=with_bucket(frame._meta, partitions))
-    return bucketed.set_index(BUCKET_COLUMN, divisions=list(range(partitions + 1)))
 
 
 # ------------------------------------------------------------------ output folder
@@ -319,9 +234,7 @@ def run_batch(data: str | Path, out: str | Path, *, model: str | Path | None = N
             return run_batch(data, out, model=model, train=train, client=own, explain=explain, offers=offers,
                              products=products, partitions=partitions, as_of=as_of,
                              include_features=include_features, overwrite=overwrite, frozen=frozen)
-    import dask.dataframe as dd
-
-    from ._partition import output_meta, score_partition
+    from ._ranges import UnplainIds
     from ..model import load_model
     from ..offers import load_products
 
@@ -341,8 +254,45 @@ def run_batch(data: str | Path, out: str | Path, *, model: str | Path | None = N
     if as_of is None:
         as_of = str(tables["monthly_activity"]["month"].astype(str).max().compute())
     blocked = blocked_ids(data, as_of, frozen) if offers else ()
-    parts = {name: partition_by_merchant(frame, partitions) for name, frame in tables.items()}
-    log.info("book %s: %d partitions on %d worker threads, as of %s", data, partitions, threads, as_of)
+    pipeline = dict(client=client, loaded=loaded, train=train, today=today, as_of=as_of, explain=explain,
+                    catalog=catalog, include_features=include_features, blocked=blocked, root=root)
+    parts, bounds = partitioned_tables(data, tables, partitions)
+    log.info("book %s: %d partitions (%s) on %d worker threads, as of %s", data, partitions,
+             "shuffled by merchant" if bounds is None else "merchant ranges", threads, as_of)
+    try:
+        loaded = _score_and_write(parts, **pipeline)
+    except (UnplainIds, SchemaError) as exc:
+        # A range cannot hold an id with spaces or invisible characters beside its stripped form, which
+        # the validation compares: then the report is that of the shuffle by the stripped id.
+        if bounds is None or not (isinstance(exc, UnplainIds) or not ranges_plain(client, data, tables, bounds)):
+            raise
+        log.info("book %s: an id with spaces or invisible characters; partitions shuffled by the stripped id", data)
+        for part in fs.glob(f"{root}/part-*.parquet"):
+            fs.rm(part)
+        bounds = None
+        loaded = _score_and_write(partitioned_tables(data, tables, partitions, ranges=False)[0], **pipeline)
+    if model_dir is not None:
+        loaded.save(model_dir)
+    rows, files = _rows_written(fs, root)
+    result = BatchResult(
+        out=root, rows=rows, partitions=files, workers=len(client.nthreads()), threads=threads,
+        model_version=loaded.version, model_dir=model_dir, trained=train, as_of=as_of, explain=explain,
+        offers=offers, seconds=round(time.perf_counter() - started, 3),
+        finished=datetime.now(timezone.utc).isoformat(timespec="seconds"), blocked=len(blocked),
+        partitioned_by="shuffle" if bounds is None else "ranges")
+    with fs.open(f"{root}/{SUCCESS_FILE}", "w") as fh:
+        fh.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    log.info("wrote %d merchants in %d partitions to %s in %.1f s", rows, files, out, result.seconds)
+    return result
+
+
+def _score_and_write(parts: dict[str, Any], *, client: Any, loaded: Any, train: bool, today: date, as_of: str,
+                     explain: bool, catalog: Any, include_features: bool, blocked: tuple[str, ...], root: str) -> Any:
+    """Train (with ``train``) and score the partitioned tables, one Parquet file per partition under
+    ``root``; the model used."""
+    import dask.dataframe as dd
+
+    from ._partition import output_meta, score_partition
 
     if train:
         from .train import train_on_cluster
@@ -357,18 +307,7 @@ def run_batch(data: str | Path, out: str | Path, *, model: str | Path | None = N
         card=loaded.card, as_of=as_of, today=today, explain=explain, products=catalog,
         include_features=include_features, blocked=blocked, like=meta, meta=meta, align_dataframes=False)
     scored.to_parquet(root, write_index=False, name_function=_PART.format, write_metadata_file=False)
-    if model_dir is not None:
-        loaded.save(model_dir)
-    rows, files = _rows_written(fs, root)
-    result = BatchResult(
-        out=root, rows=rows, partitions=files, workers=len(client.nthreads()), threads=threads,
-        model_version=loaded.version, model_dir=model_dir, trained=train, as_of=as_of, explain=explain,
-        offers=offers, seconds=round(time.perf_counter() - started, 3),
-        finished=datetime.now(timezone.utc).isoformat(timespec="seconds"), blocked=len(blocked))
-    with fs.open(f"{root}/{SUCCESS_FILE}", "w") as fh:
-        fh.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
-    log.info("wrote %d merchants in %d partitions to %s in %.1f s", rows, files, out, result.seconds)
-    return result
+    return loaded
 
 
 def _local_folder(model_dir: str) -> str:

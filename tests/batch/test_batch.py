@@ -98,6 +98,23 @@ def test_batch_equals_single_machine(scored, model, book_dir):
     assert (got[offer_column("best", "n_eligible")] > 0).sum() > 100
 
 
+def test_batch_equals_the_score_command_row_for_row(scored, book_dir, model_dir, tmp_path, capsys):
+    """``python -m cb_core score --explain`` on the same book and model: the same merchants, in the
+    same order (the ranges follow one another), with the same pd, score, grade and points."""
+    out = tmp_path / "scores.parquet"
+    assert cli_main(["score", "--model", str(model_dir), "--data", str(book_dir), "--out", str(out), "--explain"]) == 0
+    capsys.readouterr()
+    command = pd.read_parquet(out)
+    got = scored[1][list(command.columns)]
+    assert scored[0].partitioned_by == "ranges" and len(command) == len(got) > 1000
+    assert got["merchant_id"].tolist() == command["merchant_id"].tolist()
+    for col in command.columns:
+        if col.startswith("points__") or col == "base_points":
+            np.testing.assert_allclose(got[col].to_numpy(), command[col].to_numpy(), rtol=0, atol=1e-9, err_msg=col)
+        else:
+            np.testing.assert_array_equal(got[col].to_numpy(), command[col].to_numpy(), err_msg=col)
+
+
 def test_no_offer_to_merchants_with_an_overdue_loan_or_a_freeze(scored, client, small_book, book_dir, model,
                                                                model_dir, tmp_path):
     result, got = scored
@@ -116,16 +133,21 @@ def test_no_offer_to_merchants_with_an_overdue_loan_or_a_freeze(scored, client, 
     assert_same(out.reset_index(), ref, offer_columns)
 
 
-def test_every_merchant_in_exactly_one_partition(scored):
+def test_every_merchant_in_exactly_one_partition(scored, book_dir):
+    """A sorted Parquet book is cut into ranges of merchant ids read in place: partition k holds
+    the merchants from the k-th quarter of the merchants table's distinct ids, in order."""
     result, _ = scored
+    assert result.partitioned_by == "ranges"
     parts = sorted((Path(result.out)).glob("part-*.parquet"))
     assert [p.name for p in parts] == [f"part-{i:05d}.parquet" for i in range(4)] and result.partitions == 4
     ids = [pd.read_parquet(p)["merchant_id"] for p in parts]
     assert all(s.is_monotonic_increasing for s in ids)
     assert sum(len(s) for s in ids) == len(set().union(*map(set, ids))) == result.rows
-    # each partition is one hash bucket: recomputing the bucket of its merchants gives its number
+    every = sorted(set(pd.read_parquet(book_dir / "merchants.parquet")["merchant_id"]))
+    cuts = [every[k * len(every) // 4] for k in range(1, 4)]
     for k, s in enumerate(ids):
-        assert set(with_bucket(pd.DataFrame({"merchant_id": s}), 4)[BUCKET_COLUMN]) == {k}
+        low, high = ([""] + cuts)[k], (cuts + ["\uffff"])[k]
+        assert ((s >= low) & (s < high)).all() and len(s) > 300, k
 
 
 def test_bucket_is_a_stable_hash_of_the_stripped_id():
@@ -337,3 +359,81 @@ def test_early_stopping_iteration_is_lightgbms():
     lgb.train(params, train, 40, valid_sets=[valid], valid_names=["valid"], callbacks=[lgb.record_evaluation(seen)])
     sums = _valid_loss_sums(rows, full.model_to_string(), [f"x{i}" for i in range(4)], {}, ["2025-10"])
     np.testing.assert_allclose(sums / len(rows), seen["valid"]["binary_logloss"], rtol=1e-9)
+
+
+# ------------------------------------------------------------------ ranges or shuffle
+
+def test_unsorted_book_is_shuffled_by_merchant_with_the_same_scores(client, small_book, scored, model_dir, tmp_path):
+    """Row groups that overlap in merchant_id (rows not sorted by merchant): each partition is then a
+    hash bucket of the stripped id, and the numbers are the same."""
+    import pyarrow.parquet as pq
+
+    book = write_book(small_book, tmp_path / "book")
+    rows = pd.read_parquet(book / "monthly_activity.parquet").sample(frac=1.0, random_state=5)
+    rows.to_parquet(book / "monthly_activity.parquet", index=False, row_group_size=2_000)
+    assert pq.ParquetFile(book / "monthly_activity.parquet").metadata.num_row_groups > 5
+    result = batch.run_batch(book, tmp_path / "out", model=model_dir, client=client, explain=True, partitions=4)
+    assert result.partitioned_by == "shuffle"
+    got = batch.read_output(tmp_path / "out")
+    assert_same(got, scored[1].set_index("merchant_id"), scored[1].columns.drop("merchant_id"))
+    # each partition is one hash bucket: recomputing the bucket of its merchants gives its number
+    for k, part in enumerate(sorted((tmp_path / "out").glob("part-*.parquet"))):
+        ids = pd.read_parquet(part)["merchant_id"]
+        assert ids.is_monotonic_increasing
+        assert set(with_bucket(pd.DataFrame({"merchant_id": ids}), 4)[BUCKET_COLUMN]) == {k}
+
+
+def test_an_id_with_spaces_gets_the_report_of_the_shuffle(client, small_book, model_dir, tmp_path):
+    """' M…' sorts before every plain id, so a range would hold it apart from its merchant (and
+    report it missing from merchants, and a gap in that merchant's months): the run falls back to
+    the shuffle by the stripped id, and the report names the spaces only."""
+    from dataclasses import replace
+
+    activity = small_book.activity.copy()
+    middle = activity["merchant_id"].drop_duplicates().iloc[len(activity["merchant_id"].unique()) // 2]
+    at = activity.index[activity["merchant_id"] == middle][3]
+    activity.loc[at, "merchant_id"] = f" {middle}"
+    bad_dir = write_book(replace(small_book, activity=activity, outcomes=None, _fingerprint=None), tmp_path / "bad")
+    with pytest.raises(SchemaError) as info:
+        batch.run_batch(bad_dir, tmp_path / "out", model=model_dir, client=client, partitions=4)
+    assert [(p.table, p.column, p.rule, p.n_rows) for p in info.value.problems] == [
+        ("monthly_activity", "merchant_id", "must not start or end with spaces", 1)]
+    assert not (tmp_path / "out" / batch.SUCCESS_FILE).exists()
+
+
+def test_sorted_by_merchant_reads_only_the_footers(tmp_path):
+    import fsspec
+
+    from cb_core.batch._ranges import merchant_bounds, sorted_by_merchant
+
+    fs = fsspec.filesystem("file")
+    frame = pd.DataFrame({"merchant_id": [f"M{i:04d}" for i in range(100) for _ in range(3)], "x": range(300)})
+    frame.to_parquet(tmp_path / "sorted.parquet", index=False, row_group_size=40)  # a merchant across two groups
+    frame.iloc[::-1].to_parquet(tmp_path / "reversed.parquet", index=False, row_group_size=40)  # groups apart
+    frame.sample(frac=1.0, random_state=1).to_parquet(tmp_path / "shuffled.parquet", index=False, row_group_size=40)
+    frame.assign(merchant_id=range(300)).to_parquet(tmp_path / "numbers.parquet", index=False, row_group_size=40)
+    frame.iloc[::-1].to_parquet(tmp_path / "one_group.parquet", index=False)
+    assert [sorted_by_merchant(fs, str(tmp_path / f"{n}.parquet")) for n in
+            ("sorted", "reversed", "shuffled", "numbers", "one_group")] == [True, True, False, False, True]
+    # 100 distinct ids in 4 ranges of 25, 7 in 3 (2, 2, 3)
+    assert merchant_bounds(fs, str(tmp_path / "reversed.parquet"), 4) == ["M0025", "M0050", "M0075"]
+    frame.iloc[:21].to_parquet(tmp_path / "seven.parquet", index=False)
+    assert merchant_bounds(fs, str(tmp_path / "seven.parquet"), 3) == ["M0002", "M0004"]
+
+
+def test_a_book_behind_a_url_is_read_in_ranges(client, book_dir, model_dir, scored, tmp_path):
+    """fsspec URLs (here ``memory://``, which the in-process workers share) are cut into ranges too."""
+    import fsspec
+
+    memory = fsspec.filesystem("memory")
+    for name in ("merchants", "monthly_activity"):
+        memory.pipe(f"/batch-url-book/{name}.parquet", (book_dir / f"{name}.parquet").read_bytes())
+    try:
+        result = batch.run_batch("memory://batch-url-book", tmp_path / "out", model=model_dir, client=client,
+                                 explain=True, partitions=4)
+    finally:
+        memory.rm("/batch-url-book", recursive=True)
+    assert result.partitioned_by == "ranges" and result.blocked == 0  # the loans stayed on disk
+    got = batch.read_output(tmp_path / "out")
+    ref = scored[1].drop(columns=[c for c in scored[1].columns if c.startswith("offer__")])
+    pd.testing.assert_frame_equal(got[ref.columns], ref)
