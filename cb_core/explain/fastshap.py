@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ConfigError
-from ..model import TreeEnsemble
+from ..model import NUMBA_POOL_LOCK, TreeEnsemble
 from ._fastshap_kernels import ALGO_RECURSIVE, ALGO_TABLE, explain_parallel, explain_serial, predict_parallel
 from ._fastshap_parse import parse_booster
 
@@ -50,8 +50,8 @@ CACHED_EXPLAINERS: int = 4
 
 # numba's "workqueue" threading layer (its fallback without OpenMP or TBB) must not be entered from
 # two threads at once (Streamlit runs sessions in threads); thread count and chunk size are set per
-# calling thread
-_POOL = threading.Lock()
+# calling thread. One lock with the model's own numba pass (TreeEnsemble.raw_margin on big inputs).
+_POOL = NUMBA_POOL_LOCK
 
 
 class FastTreeShap:
