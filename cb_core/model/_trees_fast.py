@@ -22,7 +22,7 @@ COLD_ROWS = 200_000
 #: Rows from which the numba pass runs when numba is already imported.
 WARM_ROWS = 20_000
 #: Rows per parallel work item.
-BLOCK_ROWS = 4096
+BLOCK_ROWS = 1024
 ENGINES = ("numpy", "numba")
 
 # numba's "workqueue" threading layer (its fallback without OpenMP or TBB) must not be entered from
