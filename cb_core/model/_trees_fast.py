@@ -2,7 +2,7 @@
 (:mod:`cb_core.model._trees_kernel`) instead of its numpy one; both give the same margins.
 
 numba costs a process its import and, on the first parallel call, its thread pool and the cached
-kernel: 1.5-3 s together, against a saving of 10-25 µs a row (``python -m bench.trees_predict``, on
+kernel: 1.2-3 s together, against a saving of 9-25 µs a row (``python -m bench.trees_predict``, on
 two cores). So the numba pass runs from :data:`COLD_ROWS` rows, or from :data:`WARM_ROWS` once
 something (an explanation) has imported numba: its pool is then usually started (the first call
 after an explanation took 0.06 s). Without numba, numpy. This module itself imports numpy only.
