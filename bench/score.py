@@ -217,6 +217,8 @@ def measure(merchants: int, book: str, model: str, repeats: int, reference: str 
                 if ref_dir is not None:
                     ref = _measured(_score_argv(python, book, model, work / "ref.parquet"), ref_dir,
                                     env={"PYTHONPATH": str(ref_dir)})
+                    if ref["rc"]:
+                        raise RuntimeError(f"the reference's score exited {ref['rc']}: {ref['stderr']}")
                     result["reference"].append(ref)
             steps = _measured([python, "-m", "bench.score", "--child", "steps", book, model,
                                str(work / "steps.parquet")], ROOT)
@@ -305,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-results", action="store_true")
     args = parser.parse_args(argv)
     book, model = _made(args.workdir, args.merchants, args.model, args.book)
+    book, model = str(Path(book).resolve()), str(Path(model).resolve())  # the reference runs in another folder
     started, load0 = datetime.now(timezone.utc), os.getloadavg()
     result = measure(args.merchants, book, model, args.repeats, args.reference, args.shap_python)
     text = section(result, shlex.join(getattr(sys, "orig_argv", sys.argv)), started, (*load0, *os.getloadavg()))

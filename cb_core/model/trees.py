@@ -1,9 +1,7 @@
 """Our own reader and predictor of a LightGBM model text (``booster.txt``), without LightGBM.
 
-Why: scoring needs only the sum of the trees' leaf values, and LightGBM's Python package imports
-scikit-learn whenever it is installed (``lightgbm/compat.py``), which made ``python -m cb_core
-score`` spend a second importing libraries it never used. The model text is a documented, stable
-format (the very file LightGBM itself reloads); reading it gives the split arrays LightGBM's own
+Why: LightGBM's Python package imports scikit-learn whenever it is installed, a second that scoring
+never used. The model text is the documented file LightGBM itself reloads; it gives the split arrays
 ``Tree::Predict`` walks, and the decisions below are LightGBM's ``Tree::Decision`` (``tree.h``):
 
 - numeric split, missing type ``None``: NaN reads as 0, then ``value <= threshold`` goes left;
@@ -13,13 +11,11 @@ format (the very file LightGBM itself reloads); reading it gives the split array
   unknown codes go right;
 - values within 1e-35 of zero are zero (LightGBM drops them from a dense row).
 
-Trees are summed in their order, as LightGBM sums them, so the margins equal ``Booster.predict(X,
-raw_score=True)`` (checked to 1e-9 in ``tests/model/test_trees.py``; in practice bit for bit). The
-same parse also gives the ``dump_model()``-shaped structure the exact TreeSHAP explainer reads
-(:meth:`TreeEnsemble.dump`), so explaining needs no LightGBM either.
-
-Prediction is numpy only (no numba): all trees of a block of rows advance one level per step,
-leaves pointing at themselves.
+Trees are summed in their order, as LightGBM sums them: margins equal ``Booster.predict(X,
+raw_score=True)`` bit for bit (tests/model/test_trees.py). Small inputs run in numpy (QuickScorer bit
+masks, below), so scoring a small book imports no numba; big ones in a numba kernel with the same
+sums (:mod:`cb_core.model._trees_fast` says when). :meth:`TreeEnsemble.dump` gives the
+``dump_model()``-shaped trees the exact TreeSHAP explainer reads.
 """
 from __future__ import annotations
 
@@ -29,11 +25,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError
+from . import _trees_fast
 
 
 def _damaged(detail: str) -> ModelError:
-    """A model text this reader cannot use (damaged, or a LightGBM feature it does not support),
-    with what is wrong in ``detail``."""
+    """A model text this reader cannot use (damaged, or unsupported), naming what is wrong."""
     return ModelError(detail, key="err_model_text_damaged", detail=detail)
 
 _CATEGORICAL_MASK, _DEFAULT_LEFT_MASK = 1, 2
@@ -139,6 +135,7 @@ class TreeEnsemble:
             if any(not 0 <= f < self.n_features for f in tree.split_feature):
                 raise _damaged(f"Tree={i}: a split feature is outside the model's {self.n_features} features")
         self._flatten()
+        self._flat: tuple[np.ndarray, ...] | None = None  # the numba kernel's arrays
 
     def _flatten(self) -> None:
         masks: list[np.ndarray] = []
@@ -148,7 +145,7 @@ class TreeEnsemble:
         for row, m in enumerate(masks):
             self._cat_mask[row, :len(m)] = m
 
-    def raw_margin(self, matrix: np.ndarray) -> np.ndarray:
+    def raw_margin(self, matrix: np.ndarray, *, engine: str | None = None) -> np.ndarray:
         """Sum of the trees' leaf values per row: ``Booster.predict(matrix, raw_score=True)``.
 
         Parameters
@@ -156,14 +153,20 @@ class TreeEnsemble:
         matrix : array-like, shape (rows, n_features)
             Floats in the model's column order; NaN is missing; a categorical feature holds its
             integer code.
+        engine : {"numpy", "numba"}, optional
+            Forces a pass (both give the same margins); default by rows (``_trees_fast.use_numba``).
         """
         X = np.asarray(matrix, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_features:
-            raise _damaged(f"the matrix must have {self.n_features} columns (the model's features); "
-                             f"got shape {X.shape}")
-        out = np.zeros(len(X))
-        for start in range(0, len(X), BLOCK_ROWS):
-            out[start:start + BLOCK_ROWS] = self._block(X[start:start + BLOCK_ROWS])
+            raise _damaged(f"the matrix must have {self.n_features} columns (the model's features); got shape {X.shape}")
+        if _trees_fast.use_numba(len(X), engine):
+            if self._flat is None:  # once per ensemble, on its first big input
+                self._flat = _trees_fast.flatten(self._plans, self._cat_mask)
+            out = _trees_fast.margins(X, self._flat)
+        else:
+            out = np.zeros(len(X))
+            for start in range(0, len(X), BLOCK_ROWS):
+                out[start:start + BLOCK_ROWS] = self._block(X[start:start + BLOCK_ROWS])
         if self.average_output and self.n_trees:
             out /= self.n_trees
         return out
@@ -316,9 +319,9 @@ def _wide(tree: _Tree, number: int, masks: list[np.ndarray]) -> _Plan:
         thr.append(tree.threshold[i])
         nan_left.append((0.0 <= tree.threshold[i]) if k == KIND_NONE else dl[-1])
         cat_row.append(0)
-    walk = (np.asarray(feat, dtype=np.intp), np.asarray(thr, dtype=np.float64), np.asarray(kind, dtype=np.int8),
-            np.asarray(dl, dtype=np.bool_), np.asarray(nan_left, dtype=np.bool_), np.asarray(cat_row, dtype=np.intp),
-            np.asarray(tree.left_child, dtype=np.intp), np.asarray(tree.right_child, dtype=np.intp))
+    walk = tuple(np.asarray(a, dtype=t) for a, t in zip(
+        (feat, thr, kind, dl, nan_left, cat_row, tree.left_child, tree.right_child),
+        (np.intp, np.float64, np.int8, np.bool_, np.bool_, np.intp, np.intp, np.intp)))
     return _Plan([], np.uint64(0), np.asarray(tree.leaf_value, dtype=np.float64), None, walk)
 
 

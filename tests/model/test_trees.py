@@ -7,10 +7,13 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from cb_core.errors import ModelError
+import sys
+import threading
+
+from cb_core.errors import ConfigError, ModelError
 from cb_core.explain.fastshap import FastTreeShap
 from cb_core.features import current_snapshot
-from cb_core.model import TreeEnsemble
+from cb_core.model import TreeEnsemble, _trees_fast
 
 TOL = 1e-9
 
@@ -28,6 +31,14 @@ def _awkward(X: np.ndarray, seed: int = 0) -> np.ndarray:
     return np.vstack(parts)
 
 
+def _both_passes(ours: TreeEnsemble, rows: np.ndarray) -> np.ndarray:
+    """The margins of both passes, which must be equal bit for bit (same sums in the same order)."""
+    numpy_pass = ours.raw_margin(rows, engine="numpy")
+    numba_pass = ours.raw_margin(rows, engine="numba")
+    assert np.array_equal(numpy_pass, numba_pass)
+    return numba_pass
+
+
 @pytest.fixture(scope="module")
 def demo(trained, small_book):
     model = trained[0]
@@ -41,7 +52,7 @@ def test_margins_equal_lightgbm_on_a_book_and_on_awkward_values(demo):
     booster = lgb.Booster(model_str=model.booster_text)
     rows = _awkward(X[:300])
     want = booster.predict(rows, raw_score=True)
-    got = ours.raw_margin(rows)
+    got = _both_passes(ours, rows)
     assert np.max(np.abs(got - want)) <= TOL
     assert np.array_equal(got, want)  # trees summed in LightGBM's order: bit for bit
     # the model's own scoring goes through it: margins of the book's merchants as LightGBM's
@@ -73,7 +84,7 @@ def test_every_missing_type_and_categorical_splits_match_lightgbm(params):
     ours = TreeEnsemble(text)
     rows = _awkward(X[:400], seed=1)
     want = booster.predict(rows, raw_score=True)
-    assert np.max(np.abs(ours.raw_margin(rows) - want)) <= TOL
+    assert np.max(np.abs(_both_passes(ours, rows) - want)) <= TOL
     # the explainer built from our parse is the one built from LightGBM's dump
     fast_ours, fast_lgb = FastTreeShap(ours), FastTreeShap(booster)
     assert np.array_equal(fast_ours.contributions(rows), fast_lgb.contributions(rows))
@@ -159,4 +170,60 @@ def test_trees_wider_than_64_leaves_match_lightgbm():
     text = booster.model_to_string()
     assert max(int(line.split("=")[1]) for line in text.splitlines() if line.startswith("num_leaves=")) > 64
     rows = _awkward(X[:500], seed=2)
-    assert np.max(np.abs(TreeEnsemble(text).raw_margin(rows) - booster.predict(rows, raw_score=True))) <= TOL
+    assert np.max(np.abs(_both_passes(TreeEnsemble(text), rows) - booster.predict(rows, raw_score=True))) <= TOL
+
+
+def test_big_inputs_take_the_numba_pass_small_ones_numpy_unless_numba_is_loaded(demo, monkeypatch):
+    model, X, _ = demo
+    ours = TreeEnsemble(model.booster_text)
+    rows = np.resize(X, (3 * len(X), X.shape[1]))
+    monkeypatch.setattr(_trees_fast, "COLD_ROWS", len(rows))
+    monkeypatch.setattr(_trees_fast, "WARM_ROWS", len(rows) - 1)
+    monkeypatch.delitem(sys.modules, "numba")  # as in a process that never imported it
+    small = ours.raw_margin(rows[:-1])
+    assert ours._flat is None  # numpy: numba not loaded and fewer rows than COLD_ROWS
+    big = ours.raw_margin(rows)
+    assert ours._flat is not None  # the kernel's arrays, built on the first big input
+    want = lgb.Booster(model_str=model.booster_text).predict(rows, raw_score=True)
+    assert np.array_equal(big, want) and np.array_equal(small, want[:-1])
+    monkeypatch.undo()
+    monkeypatch.setattr(_trees_fast, "WARM_ROWS", 100)
+    assert _trees_fast.use_numba(100, None) and not _trees_fast.use_numba(99, None)  # numba loaded
+
+
+def test_without_numba_the_numpy_pass_scores_and_a_forced_numba_pass_is_refused(demo, monkeypatch):
+    model, X, _ = demo
+    ours = TreeEnsemble(model.booster_text)
+    monkeypatch.setitem(sys.modules, "cb_core.model._trees_kernel", None)  # its import fails
+    monkeypatch.delattr(sys.modules["cb_core.model"], "_trees_kernel", raising=False)
+    monkeypatch.setattr(_trees_fast, "COLD_ROWS", 1)
+    assert np.array_equal(ours.raw_margin(X), lgb.Booster(model_str=model.booster_text).predict(X, raw_score=True))
+    assert ours._flat is None
+    with pytest.raises(ConfigError, match="needs the numba package") as caught:
+        ours.raw_margin(X, engine="numba")
+    assert caught.value.key == "err_trees_numba_missing"
+    with pytest.raises(ConfigError, match="engine must be one of numpy, numba; got 'gpu'"):
+        ours.raw_margin(X, engine="gpu")
+
+
+def test_numba_pass_and_explainer_from_two_threads_at_once(demo):
+    model, X, _ = demo
+    ours = TreeEnsemble(model.booster_text)
+    rows = np.resize(X, (20 * len(X), X.shape[1]))
+    want = ours.raw_margin(rows, engine="numpy")
+    explainer = FastTreeShap(ours)
+    contributions = explainer.contributions(rows[:2000])
+    results: dict[str, list[bool]] = {"margins": [], "shap": []}
+
+    def margins() -> None:
+        results["margins"] += [np.array_equal(ours.raw_margin(rows, engine="numba"), want) for _ in range(5)]
+
+    def shap() -> None:
+        results["shap"] += [np.array_equal(explainer.contributions(rows[:2000]), contributions) for _ in range(5)]
+
+    threads = [threading.Thread(target=margins), threading.Thread(target=shap)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {"margins": [True] * 5, "shap": [True] * 5}
