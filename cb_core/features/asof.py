@@ -30,11 +30,39 @@ def month_index(months: pd.Series | np.ndarray | str) -> np.ndarray | int:
     """'YYYY-MM' -> months since year 0 (vectorised)."""
     if isinstance(months, str):
         return int(months[:4]) * 12 + int(months[5:7]) - 1
+    fixed = _fixed_width_months(months)
+    if fixed is not None:
+        return fixed
     # each distinct month is parsed once (a book has a few dozen months over millions of rows)
     codes, uniques = pd.factorize(pd.Series(months).astype(str))
     u = pd.Series(uniques, dtype=object).astype(str)
     index = u.str.slice(0, 4).astype(int).to_numpy() * 12 + u.str.slice(5, 7).astype(int).to_numpy() - 1
     return index[codes]
+
+
+def _fixed_width_months(months) -> np.ndarray | None:
+    """:func:`month_index` of Arrow-backed text that is all ``DDDD-DD`` (a validated book's months),
+    read from the column's bytes in numpy (18M rows: 0.1 s instead of 1 s of hashing); None for anything
+    else (other storage, a missing value, another length or character), which the general path reads."""
+    import pyarrow as pa
+
+    column = getattr(getattr(months, "array", None), "_pa_array", None)
+    if column is None or len(column) == 0:
+        return None
+    chunk = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if chunk.null_count or not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+        return None
+    n, width = len(chunk), np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=width)[chunk.offset:chunk.offset + n + 1].astype(np.int64)
+    if offsets[-1] - offsets[0] != 7 * n or np.any(np.diff(offsets) != 7):
+        return None
+    text = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, 7)
+    digits = text[:, [0, 1, 2, 3, 5, 6]] - np.uint8(48)  # below '0' wraps around to above 9
+    if np.any(text[:, 4] != 45) or np.any(digits > 9):
+        return None
+    d = digits.astype(np.int64)
+    return (d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]) * 12 + d[:, 4] * 10 + d[:, 5] - 1
 
 
 def month_label(index: int) -> str:
@@ -84,11 +112,11 @@ def _bureau_as_of(merchants: pd.DataFrame, bureau_history: pd.DataFrame | None, 
 
 
 def _column(activity: pd.DataFrame, name: str, rows: np.ndarray) -> np.ndarray:
-    """The values of ``rows`` of one activity column as floats: gathered first, converted after
-    (the same floats as converting the whole column, without a float copy of every row)."""
+    """The values of ``rows`` of one activity column, numbers as stored (the arrays they are written
+    into are floats: the same floats as converting the whole column, without a float copy of any row)."""
     values = activity[name].to_numpy()
     if values.dtype.kind in "iuf":
-        return values[rows].astype(float)
+        return values[rows]  # integers become floats where they are stored (no float copy of them here)
     return activity[name].to_numpy(dtype=float)[rows]  # nullable or text-typed columns: as before
 
 
