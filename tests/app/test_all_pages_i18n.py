@@ -15,6 +15,8 @@ import pytest
 
 from cb_core.config import Settings
 from cb_core.data import categories
+from ui.explanation_panel import EXPLANATION_OPEN
+from ui.offers_panel import SIMULATOR_OPEN
 from tests.support.app import ROOT, USERS, app_as
 from tests.support.visible import text_problems, visible_texts
 from ui.nav import PAGES
@@ -113,6 +115,8 @@ def test_the_axis_rule_catches_default_ticks_on_large_numbers():
 def test_page_reads_in_its_language(app_users, data_texts, file, role, lang):
     app = app_as(USER_OF_ROLE[role], app_users)
     app.session_state["lang"] = lang
+    for key in (EXPLANATION_OPEN, SIMULATOR_OPEN):  # what is drawn only once opened is read too
+        app.session_state[key] = True
     app.switch_page(file).run()
     texts = visible_texts(app)
     assert len(texts) > 5, texts  # the page drew something (not a blank page or a bare error)

@@ -11,6 +11,7 @@ import json
 import pytest
 
 from cb_core.i18n import format_krw
+from ui.explanation_panel import EXPLANATION_OPEN
 from tests.support.app import app_as
 
 SETTINGS_CUTOFF, PUBLISHED_CUTOFF = 590, 620
@@ -48,6 +49,7 @@ def _metric(app, label: str):
 
 
 def _review(app, merchant_id: str) -> None:
+    app.session_state[EXPLANATION_OPEN] = True  # the record is written only once its expander is open
     app.switch_page("views/merchant_review.py").run()
     app.text_input(key="review_query").set_value(merchant_id).run()
     assert not app.exception, app.exception
