@@ -22,6 +22,7 @@ install-test: $(VENV)/.test
 ## (server_address, default 127.0.0.1: CB_SERVER_ADDRESS=0.0.0.0 serves the network) and the upload limit
 ## (max_upload_mb; server.maxUploadSize is not settable from a script) come from the settings.
 run: $(VENV)/.app
+	@scripts/bytecode.sh
 	@$(PY) -m cb_core users ensure-admin
 	flags=$$($(PY) -c 'from cb_core.config import streamlit_flags; print(" ".join(streamlit_flags()))') && \
 	$(PY) -m streamlit run server.py --server.port $(PORT) --server.headless true \

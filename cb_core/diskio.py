@@ -151,7 +151,7 @@ def write_text_atomic(path: Path, text: str, what: str = "a file", *, private: b
 
 
 def write_frame_atomic(frame, path: Path, what: str = "a table", *, private: bool = False, **options) -> None:
-    """Write a DataFrame as CSV or Parquet (by ``path``'s suffix) under a temporary name, then rename
+    """Write a DataFrame as CSV or Parquet (by ``path``'s suffix; an Arrow table as Parquet) under a temporary name, then rename
     (``private``: the file 0600 before it gets its name, a folder created for it 0700)."""
     path = Path(path)
     with disk_errors(path, what):
@@ -162,8 +162,12 @@ def write_frame_atomic(frame, path: Path, what: str = "a table", *, private: boo
                 os.close(os.open(staging, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE_MODE))
             if path.suffix.lower() == ".csv":
                 frame.to_csv(staging, **options)
-            else:
+            elif hasattr(frame, "to_parquet"):
                 frame.to_parquet(staging, **options)
+            else:  # an Arrow table (a frame converted beforehand, as pandas would)
+                import pyarrow.parquet as pq
+
+                pq.write_table(frame, staging, **options)
             if private:
                 os.chmod(staging, PRIVATE_FILE_MODE)
             os.replace(staging, path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -21,6 +22,7 @@ from .errors import StorageError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
@@ -174,19 +176,63 @@ def ensure_model(book: Book, settings: Settings | None = None, progress: Progres
     return model
 
 
-def _cached_parquet(path: Path, build: Callable[[], "pd.DataFrame"]) -> "pd.DataFrame":
-    """``build()``, kept in ``path`` for the next process. A cache that cannot be written (full disk)
-    costs only speed: the frame is returned all the same and the failure is logged."""
-    import pandas as pd
+#: Rows from which a cache file is written in the background (a frame of 1,000,000 merchants takes 0.5-0.8 s
+#: to write); smaller ones are written before the frame is returned.
+BACKGROUND_ROWS = 100_000
+_WRITING: dict[Path, tuple[threading.Thread, "pd.DataFrame"]] = {}
+_WRITING_LOCK = threading.Lock()
 
-    if path.exists():
-        return pd.read_parquet(path)
-    frame = build()
+
+def _save_cache(frame: "pd.DataFrame | pa.Table", path: Path) -> None:
     try:
         write_frame_atomic(frame, path, "a cache file", private=True)
     except StorageError as exc:
         log.warning("cache not saved (it will be computed again next time): %s", exc)
+    finally:
+        with _WRITING_LOCK:
+            if _WRITING.get(path, (None,))[0] is threading.current_thread():
+                del _WRITING[path]
+
+
+def _cached_parquet(path: Path, build: Callable[[], "pd.DataFrame"]) -> "pd.DataFrame":
+    """``build()``, kept in ``path`` for the next process. A cache that cannot be written (full disk)
+    costs only speed: the frame is returned all the same and the failure is logged.
+
+    A frame of :data:`BACKGROUND_ROWS` rows or more is returned at once and written by a thread of its
+    own (not a daemon: a process ends after its writes; :func:`flush_cache_writes` waits for them); until
+    it is written, this process gets that frame again rather than building it twice. Callers never
+    change a returned frame in place (the app shares them between sessions)."""
+    import pandas as pd
+
+    with _WRITING_LOCK:
+        writing = _WRITING.get(path)
+    if writing is not None:
+        return writing[1]
+    if path.exists():
+        return pd.read_parquet(path)
+    frame = build()
+    if len(frame) < BACKGROUND_ROWS:
+        _save_cache(frame, path)
+        return frame
+    import pyarrow as pa
+
+    # converted here, as pandas would before writing: Python's thread pools refuse work once the process
+    # is ending, and Arrow's writer, the slow part, needs none of them
+    table = pa.Table.from_pandas(frame)
+    writer = threading.Thread(target=_save_cache, args=(table, path), name=f"cb-cache-{path.name}")
+    with _WRITING_LOCK:
+        _WRITING[path] = (writer, frame)
+    writer.start()
     return frame
+
+
+def flush_cache_writes(timeout: float | None = None) -> bool:
+    """Wait for the cache files being written in the background; True when none is left."""
+    with _WRITING_LOCK:
+        writers = [writer for writer, _ in _WRITING.values()]
+    for writer in writers:
+        writer.join(timeout)
+    return not any(writer.is_alive() for writer in writers)
 
 
 def book_snapshot(book: Book, settings: Settings | None = None) -> "pd.DataFrame":
@@ -218,12 +264,31 @@ def book_strategy_frame(book: Book, model, snapshot: "pd.DataFrame | Callable[[]
         return default() if frame is None else frame() if callable(frame) else frame
 
     def build() -> "pd.DataFrame":
+        _load_kernel_beside(model, len(book.merchants))
         snap = given(snapshot, lambda: book_snapshot(book, settings))
         return strategy_frame(snap, given(scores, lambda: book_scores(book, model, settings, snapshot=snap)),
                               book.merchants)
 
     path = state_dir(settings) / "cache" / f"strategy-{book.fingerprint}-{model.version}.parquet"
     return _cached_parquet(path, build)
+
+
+def _load_kernel_beside(model, rows: int) -> None:
+    """When ``rows`` merchants are to be scored through numba's pass (from ``COLD_ROWS``), load its kernel in
+    a background thread: numba's import and the first call (1.5 s at 1,000,000 merchants) then run while the
+    snapshot is computed, not after it. Best effort: without numba, the scoring uses numpy as always."""
+    import numpy as np
+
+    from .model import COLD_ROWS
+
+    def load() -> None:
+        try:
+            model.trees.raw_margin(np.full((1, model.trees.n_features), np.nan), engine="numba")
+        except Exception:  # no numba, or a model without trees: the scoring itself says so or uses numpy
+            log.debug("numba kernel not preloaded", exc_info=True)
+
+    if rows >= COLD_ROWS:
+        threading.Thread(target=load, name="cb-numba-load", daemon=True).start()
 
 
 def book_decision_frame(book: Book, model, settings: Settings | None = None) -> "pd.DataFrame":

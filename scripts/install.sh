@@ -24,7 +24,10 @@ fi
 if [ ! -x "$VENV/bin/uv" ]; then
     "$VENV/bin/python" -m pip install -q uv >/dev/null 2>&1 || true
 fi
-if [ -x "$VENV/bin/uv" ] && "$VENV/bin/uv" pip install -q -p "$VENV/bin/python" -r "$REQ" ${PIN[@]+"${PIN[@]}"}; then
+# --compile-bytecode: every new process (the server, each command, each test server) would otherwise
+# compile the packages' modules again when PYTHONDONTWRITEBYTECODE is set (7.3 s instead of 2.6 s for
+# the app's imports here); pip compiles by default.
+if [ -x "$VENV/bin/uv" ] && "$VENV/bin/uv" pip install -q --compile-bytecode -p "$VENV/bin/python" -r "$REQ" ${PIN[@]+"${PIN[@]}"}; then
     exit 0
 fi
 echo "uv unavailable or failed; installing with pip" >&2

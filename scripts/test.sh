@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+scripts/bytecode.sh
 
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium chromium-driver)

@@ -9,6 +9,7 @@ import hashlib
 import logging
 from functools import partial
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -93,7 +94,10 @@ def _pending_book(folder: Path, fingerprint: str, digests: dict[str, str], prese
         last_month = _last_month(pq.ParquetFile(tables["monthly_activity"]).metadata)
     except (OSError, ValueError, pa.ArrowException):
         return None
-    pending = {t: PendingTable(partial(_read_checked, path, digests[path.name], t)) for t, path in tables.items()}
+    pending = {t: PendingTable(partial(_read_checked, path, digests[path.name], t),
+                               parts=partial(_parts_checked, path, digests[path.name], t) if t == "monthly_activity"
+                               else None)
+               for t, path in tables.items()}
     return Book(merchants=pending["merchants"], activity=pending["monthly_activity"], outcomes=pending.get("outcomes"),
                 bureau_history=pending.get("bureau_history"), _fingerprint=fingerprint,
                 _last_month=last_month, loans=pending.get("loans"), loan_months=pending.get("loan_months"),
@@ -126,6 +130,20 @@ def _parse(data: bytes | Path) -> pd.DataFrame:
     return _one_chunk(pd.read_parquet(source())) if frame is None else frame
 
 
+def _checked_bytes(path: Path, digest: str) -> bytes:
+    """The file's bytes, read once, when their sha256 is still the digest recorded when the book was
+    installed (:class:`DataSourceError` otherwise)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataSourceError(f"cannot read {path}: {exc.strerror or exc}", key="err_files_cannot_read_path_value",
+                              path=path, value=exc) from None
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise DataSourceError(f"{path} changed since the book was installed (its sha256 is not the one recorded "
+                              "then); load a book again", key="err_installed_file_changed", path=path)
+    return data
+
+
 def _read_checked(path: Path, digest: str, table: str) -> pd.DataFrame:
     """One table of the installed book, read on first use: the file's bytes are read once and parsed
     only if their sha256 is still the digest recorded when the book was installed.
@@ -135,21 +153,122 @@ def _read_checked(path: Path, digest: str, table: str) -> pd.DataFrame:
     DataSourceError
         The file changed since the book was installed, cannot be read, or is not the contract's shape.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataSourceError(f"cannot read {path}: {exc.strerror or exc}", key="err_files_cannot_read_path_value",
-                              path=path, value=exc) from None
-    if hashlib.sha256(data).hexdigest() != digest:
-        raise DataSourceError(f"{path} changed since the book was installed (its sha256 is not the one recorded "
-                              "then); load a book again", key="err_installed_file_changed", path=path)
+    data = _checked_bytes(path, digest)
     try:
         frame = _parse(data)
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise DataSourceError(f"{path}: cannot read Parquet: {exc}", key="err_files_name_cannot_read_parquet",
-                              name=path, exc=exc) from None
+        raise _unreadable(path, exc) from None
     if not conforms(table, frame):
-        raise DataSourceError(f"{path} no longer has the columns and types of the {table} table; load a book again",
-                              key="err_installed_file_shape", path=path, table=table)
+        raise _wrong_shape(path, table)
     log.info("read %s (%d rows) on first use", path.name, len(frame))
     return frame
+
+
+#: Rows a part of :func:`_parts_checked` holds at least (row groups are joined until then): 1,000,000 rows
+#: of activity are about 60,000 merchants, and their arrays a few hundred MB at most.
+PART_ROWS = 1_000_000
+
+
+def _merchant_ordered_groups(metadata) -> list[tuple[str, str, int]] | None:
+    """The file's non-empty row groups as ``(lowest id, highest id, group)`` in id order, from the
+    ``merchant_id`` statistics of the footer; None when a group has none, the column is not text, or
+    two groups' id ranges overlap (they may touch: one merchant's rows at the end of one group and the
+    start of the next)."""
+    names = metadata.schema.names
+    if "merchant_id" not in names:
+        return None
+    column = names.index("merchant_id")
+    spans = []
+    for group in range(metadata.num_row_groups):
+        if metadata.row_group(group).num_rows == 0:
+            continue
+        stats = metadata.row_group(group).column(column).statistics
+        if stats is None or not stats.has_min_max or not isinstance(stats.min, str):
+            return None
+        spans.append((stats.min, stats.max, group))
+    spans.sort()
+    return spans if all(a[1] <= b[0] for a, b in zip(spans, spans[1:])) else None
+
+
+def _parts_checked(path: Path, digest: str, table: str) -> Iterator[pd.DataFrame] | None:
+    """The installed book's table at ``path`` as frames of whole merchants (:meth:`Book.activity_parts`),
+    None when its row groups are not ordered by merchant. The file's bytes are read once and used only
+    if their sha256 is still ``digest``; the parts are then decoded one after the other (a merchant
+    whose rows continue in the next row group goes into the next part whole).
+
+    Raises
+    ------
+    DataSourceError
+        As :func:`_read_checked`: the file changed, cannot be read, or a part is not the contract's shape
+        (when that part is reached).
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        if _merchant_ordered_groups(pq.read_metadata(path)) is None:
+            return None  # checked on the footer first, so an unordered file's bytes are not read for nothing
+    except (OSError, ValueError, pa.ArrowException):
+        return None  # the full read reports it
+    data = _checked_bytes(path, digest)
+    try:
+        parquet = pq.ParquetFile(pa.BufferReader(data))
+        ordered = _merchant_ordered_groups(parquet.metadata)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise _unreadable(path, exc) from None
+    return None if ordered is None else _parts(parquet, ordered, path, table)
+
+
+def _unreadable(path: Path, exc: BaseException) -> DataSourceError:
+    return DataSourceError(f"{path}: cannot read Parquet: {exc}", key="err_files_name_cannot_read_parquet",
+                           name=path, exc=exc)
+
+
+def _wrong_shape(path: Path, table: str) -> DataSourceError:
+    return DataSourceError(f"{path} no longer has the columns and types of the {table} table; load a book again",
+                           key="err_installed_file_shape", path=path, table=table)
+
+
+def _parts(parquet, ordered: list[tuple[str, str, int]], path: Path, table: str) -> Iterator[pd.DataFrame]:
+    """The parts of :func:`_parts_checked`; the next row group is decoded by a thread of its own while the
+    caller works on the current part (Arrow decodes without Python's lock)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    held: list[pa.Table] = []
+    rows = 0
+    with ThreadPoolExecutor(1, thread_name_prefix="cb-parquet") as reader:
+        ahead = reader.submit(parquet.read_row_group, ordered[0][2]) if ordered else None
+        for at, (_, highest, group) in enumerate(ordered):
+            try:
+                held.append(ahead.result())
+            except (pa.ArrowException, OSError, ValueError) as exc:
+                raise _unreadable(path, exc) from None
+            following = ordered[at + 1][0] if at + 1 < len(ordered) else None
+            if following is not None:
+                ahead = reader.submit(parquet.read_row_group, ordered[at + 1][2])
+            rows += held[-1].num_rows
+            if following is not None and rows < PART_ROWS:
+                continue
+            part = pa.concat_tables(held) if len(held) > 1 else held[0]
+            held, rows = [], 0
+            if following is not None and highest == following:  # that merchant's rows continue: all go next
+                tail, part = _split_off(part, following)
+                held, rows = [tail], tail.num_rows
+            if part.num_rows:
+                frame = part.to_pandas(split_blocks=True, self_destruct=True)
+                del part
+                if not conforms(table, frame):
+                    raise _wrong_shape(path, table)
+                yield frame
+
+
+def _split_off(part: pa.Table, merchant: str) -> tuple[pa.Table, pa.Table]:
+    """``part``'s rows of ``merchant`` and the others: slices (no copy) when they are its last rows, as
+    in a file sorted by merchant, else filtered copies."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    same = pc.fill_null(pc.equal(part["merchant_id"], merchant), False)
+    at = np.flatnonzero(same.to_numpy(zero_copy_only=False))
+    if len(at) and at[0] + len(at) == part.num_rows:
+        return part.slice(int(at[0])), part.slice(0, int(at[0]))
+    return part.filter(same), part.filter(pc.invert(same))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import pandas as pd
 
@@ -57,8 +57,11 @@ class PendingTable:
     page that needs only the merchants (or the cached snapshot) does not wait for 18 million activity
     rows; ``load`` checks the file's digest before it uses a byte of it."""
 
-    def __init__(self, load: Callable[[], pd.DataFrame]) -> None:
+    def __init__(self, load: Callable[[], pd.DataFrame],
+                 parts: Callable[[], Iterator[pd.DataFrame] | None] | None = None) -> None:
         self._load: Callable[[], pd.DataFrame] | None = load
+        #: The table in parts without reading it whole (:meth:`Book.activity_parts`), when the source can.
+        self.parts = parts
         self._frame: pd.DataFrame | None = None
         self._lock = threading.Lock()
 
@@ -134,6 +137,17 @@ class Book:
         """The fields (``activity``, ``loan_months``, ...) whose table is not read yet."""
         return tuple(slot.removeprefix("_table_") for slot, value in vars(self).items()
                      if slot.startswith("_table_") and isinstance(value, PendingTable))
+
+    def activity_parts(self) -> Iterator[pd.DataFrame] | None:
+        """The activity table as frames that each hold every row of the merchants they name (a merchant's
+        rows are never split between two), read one after the other and not kept, when the table is not
+        read yet and its source can give it so (the installed book, its file sorted by merchant); None
+        otherwise (then use :attr:`activity`). The features of every merchant are computed this way
+        without holding the whole table (:func:`cb_core.features.snapshot_in_parts`)."""
+        value = self.__dict__.get("_table_activity")
+        if not isinstance(value, PendingTable) or value.parts is None:
+            return None
+        return value.parts()
 
     def load_all(self) -> None:
         """Read every table not read yet (the app's background warm-up, after the landing page)."""

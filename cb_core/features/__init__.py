@@ -4,7 +4,8 @@ the training table (one snapshot per outcome month) and the current snapshot tha
 May import the base modules and ``data``.
 """
 from .pipeline import current_snapshot, outcome_maturity, static_features, training_table
-from .asof import RATE_FIELDS, SUM_FIELDS, WINDOW, feature_names, month_index, month_label, snapshot
+from .asof import (ACTIVITY_FEATURES, RATE_FIELDS, SUM_FIELDS, WINDOW, feature_names, month_index, month_label, snapshot,
+                   snapshot_in_parts)
 
-__all__ = ["RATE_FIELDS", "SUM_FIELDS", "WINDOW", "current_snapshot", "feature_names", "month_index", "month_label",
-           "outcome_maturity", "snapshot", "static_features", "training_table"]
+__all__ = ["ACTIVITY_FEATURES", "RATE_FIELDS", "SUM_FIELDS", "WINDOW", "current_snapshot", "feature_names", "month_index", "month_label",
+           "outcome_maturity", "snapshot", "snapshot_in_parts", "static_features", "training_table"]

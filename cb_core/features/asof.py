@@ -11,6 +11,7 @@ The catalog (``data/feature_catalog.csv``) names and documents every feature bui
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,15 @@ _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 SUM_FIELDS = ("gmv_krw", "orders", "returns", "refund_krw", "unique_buyers", "active_listings",
                "reviews", "disputes", "settlement_krw", "search_clicks", "ad_spend_krw")
 RATE_FIELDS = ("repeat_buyer_rate", "inventory_turnover", "ship_delay_rate")
+#: The features computed from a merchant's monthly activity (the others come from the merchants table
+#: and the bureau history).
+ACTIVITY_FEATURES = ("gmv_3m_avg_krw", "gmv_12m_total_krw", "gmv_trend_3m", "gmv_yoy", "gmv_volatility_12m",
+                     "gmv_max_drop_12m", "orders_3m_avg", "orders_trend_3m", "avg_ticket_krw", "months_active",
+                     "zero_sales_months_12m", "return_rate_6m", "return_rate_trend", "refund_ratio_6m",
+                     "inventory_turnover_6m", "active_listings_3m", "unique_buyers_3m_avg", "repeat_buyer_rate_6m",
+                     "avg_rating_6m", "rating_trend", "reviews_per_order_6m", "dispute_rate_6m", "dispute_trend",
+                     "ship_delay_rate_6m", "search_clicks_trend", "search_clicks_per_listing", "ad_spend_ratio_6m",
+                     "settlement_ratio_6m")
 
 
 def month_index(months: pd.Series | np.ndarray | str) -> np.ndarray | int:
@@ -124,46 +134,23 @@ def _key(sl: slice) -> tuple[int, int]:
     return sl.start, sl.stop
 
 
-def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str,
-             bureau_history: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Features of every merchant with activity up to ``as_of``.
-
-    Parameters
-    ----------
-    merchants, activity : DataFrame
-        Validated ``merchants`` and ``monthly_activity`` tables.
-    as_of : str
-        Snapshot month ``YYYY-MM``; only months up to and including it are used.
-    bureau_history : DataFrame, optional
-        The ``bureau_history`` table: ``bureau_score``, ``thin_file`` and ``owner_has_credit_card``
-        are then as of ``as_of``. Without it they are the merchants table's (today's) values.
-
-    Returns
-    -------
-    DataFrame
-        Index ``merchant_id`` (merchants with at least one activity row up to ``as_of``, in
-        ``merchants`` order), one column per catalog feature; ``category`` is categorical with the
-        shipped category list.
-    """
-    if not isinstance(as_of, str) or not _MONTH_RE.match(as_of):
-        raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}", key="err_asof_as_month_yyyy_mm", as_of=as_of)
-    end = month_index(as_of)
-    ids = merchants["merchant_id"].astype(str).to_numpy()
-    code_of = pd.Index(ids)
-    # each distinct id is looked up once (Arrow's hash of the 24M ids, then 1M lookups), not every row
-    row_codes, distinct = pd.factorize(activity["merchant_id"].astype(str))
-    act_codes = np.append(code_of.get_indexer(pd.Index(distinct)), -1)[row_codes]  # missing id (-1): no merchant
-    del row_codes
+def _activity_features(code_of: pd.Index, activity: pd.DataFrame, end: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The activity features (:data:`ACTIVITY_FEATURES`) of the merchants of ``activity`` that have a row
+    up to month ``end``: their positions in ``code_of`` (the merchants' ids) and one array per feature,
+    in the order of those positions. Every value is computed from the merchant's own rows alone."""
+    # each distinct id is looked up once (Arrow's hash of the 18M ids, then 1M lookups), not every row;
+    # the arrays below have a row per distinct id of these rows (codes), not per merchant
+    codes, distinct = pd.factorize(activity["merchant_id"].astype(str))
+    where = code_of.get_indexer(pd.Index(distinct))  # -1: no such merchant
     act_month = month_index(activity["month"])
-    keep = (act_month <= end) & (act_codes >= 0)
-    codes, mon = act_codes[keep], act_month[keep]
-    n = len(ids)
+    keep = (act_month <= end) & (where[codes] >= 0)
+    codes, mon = codes[keep], act_month[keep]
+    n = len(distinct)
 
     first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, codes, mon)
-    has_rows = first <= end
     kept = np.flatnonzero(keep)
-    del act_codes, act_month, keep
+    del act_month, keep
     gmv_all = _column(activity, "gmv_krw", kept)
     months_active = np.bincount(codes, weights=(gmv_all > 0).astype(float), minlength=n)
     del gmv_all
@@ -235,9 +222,6 @@ def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str,
     f["months_active"] = months_active
     f["zero_sales_months_12m"] = np.sum(g12 == 0, axis=1).astype(float)
 
-    as_of_days = end
-    f["tenure_months"] = np.clip(as_of_days - _date_month_index(merchants["joined_platform_on"]), 0, None)
-    f["business_age_months"] = np.clip(as_of_days - _date_month_index(merchants["opened_on"]), 0, None)
 
     o6, o3, op3 = s("orders", last6), s("orders", last3), s("orders", prior3)
     f["return_rate_6m"] = _safe_div(s("returns", last6), o6)
@@ -266,6 +250,59 @@ def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str,
     f["ad_spend_ratio_6m"] = _safe_div(s("ad_spend_krw", last6), s("gmv_krw", last6))
     f["settlement_ratio_6m"] = _safe_div(s("settlement_krw", last6), s("gmv_krw", last6))
 
+    has_rows = first <= end
+    return where[has_rows], {name: values[has_rows] for name, values in f.items()}
+
+
+def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str,
+             bureau_history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Features of every merchant with activity up to ``as_of``.
+
+    Parameters
+    ----------
+    merchants, activity : DataFrame
+        Validated ``merchants`` and ``monthly_activity`` tables.
+    as_of : str
+        Snapshot month ``YYYY-MM``; only months up to and including it are used.
+    bureau_history : DataFrame, optional
+        The ``bureau_history`` table: ``bureau_score``, ``thin_file`` and ``owner_has_credit_card``
+        are then as of ``as_of``. Without it they are the merchants table's (today's) values.
+
+    Returns
+    -------
+    DataFrame
+        Index ``merchant_id`` (merchants with at least one activity row up to ``as_of``, in
+        ``merchants`` order), one column per catalog feature; ``category`` is categorical with the
+        shipped category list.
+    """
+    return snapshot_in_parts(merchants, [activity], as_of, bureau_history)
+
+
+def snapshot_in_parts(merchants: pd.DataFrame, parts: Iterable[pd.DataFrame], as_of: str,
+                      bureau_history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`snapshot` of the activity given as ``parts``, frames that each hold every row of the
+    merchants they name (in any order; a merchant's rows are never split between two parts): the same
+    frame, value for value, while only one part's rows and arrays are held at a time. The installed
+    book gives its activity this way (:meth:`cb_core.data.Book.activity_parts`): at 1,000,000
+    merchants the 18 million rows are never in memory at once."""
+    if not isinstance(as_of, str) or not _MONTH_RE.match(as_of):
+        raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}", key="err_asof_as_month_yyyy_mm", as_of=as_of)
+    end = month_index(as_of)
+    ids = merchants["merchant_id"].astype(str).to_numpy()
+    code_of = pd.Index(ids)
+    n = len(ids)
+    has_rows = np.zeros(n, dtype=bool)
+    f = {name: np.full(n, np.nan) for name in ACTIVITY_FEATURES}
+    for part in parts:
+        at, values = _activity_features(code_of, part, end)
+        del part
+        has_rows[at] = True
+        for name in ACTIVITY_FEATURES:
+            f[name][at] = values[name]
+
+    as_of_days = end
+    f["tenure_months"] = np.clip(as_of_days - _date_month_index(merchants["joined_platform_on"]), 0, None)
+    f["business_age_months"] = np.clip(as_of_days - _date_month_index(merchants["opened_on"]), 0, None)
     bureau, card = _bureau_as_of(merchants, bureau_history, as_of)
     f["bureau_score"] = bureau
     f["thin_file"] = np.isnan(bureau).astype(float)

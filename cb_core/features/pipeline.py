@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..data import OUTCOME_HORIZON_MONTHS, STATIC_FIELDS, Book
 from ..errors import ModelError
-from .asof import month_index, month_label, snapshot
+from .asof import month_index, month_label, snapshot, snapshot_in_parts
 
 #: Features computed from a static field (the merchants table's value today): ``thin_file`` is
 #: whether ``bureau_score`` is missing.
@@ -89,8 +89,14 @@ def training_table(book: Book) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.S
 
 
 def current_snapshot(book: Book, as_of: str | None = None) -> pd.DataFrame:
-    """Features of every merchant as of the book's last month (or ``as_of``)."""
-    return snapshot(book.merchants, book.activity, as_of or book.last_month, book.bureau_history)
+    """Features of every merchant as of the book's last month (or ``as_of``). An installed book whose
+    activity is not read yet gives it in parts of whole merchants (:meth:`Book.activity_parts`): the
+    same snapshot without holding its 18 million rows (1,000,000 merchants) at once."""
+    month = as_of or book.last_month
+    parts = book.activity_parts()
+    if parts is None:
+        return snapshot(book.merchants, book.activity, month, book.bureau_history)
+    return snapshot_in_parts(book.merchants, parts, month, book.bureau_history)
 
 
 __all__ = ["current_snapshot", "outcome_maturity", "static_features", "training_table"]

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Byte-compile the project's modules into __pycache__ (only those whose source changed since), so a new
+# process (the server, a command, a test server) loads them instead of compiling them. Python writes
+# these itself on import unless PYTHONDONTWRITEBYTECODE is set, as on this project's machines; the
+# installed packages are compiled at install (scripts/install.sh). Failing to write costs only speed.
+cd "$(dirname "$0")/.."
+.venv/bin/python -m compileall -q -j 0 cb_core ui views bench app.py server.py >/dev/null 2>&1 || true

@@ -1,0 +1,115 @@
+"""The current snapshot computed from the activity in parts of whole merchants (issue #15's cold start at
+1,000,000 merchants): the same frame, value for value, as the snapshot of the whole table, whatever the
+parts; the installed book gives its sorted activity file so, with the file's digest checked, a merchant
+whose rows straddle row groups kept whole, and an unordered file read whole as before."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cb_core.data import _installed, load_current, save_current
+from cb_core.data._installed import _digests
+from cb_core.errors import DataSourceError
+from cb_core.features import ACTIVITY_FEATURES, current_snapshot, feature_names, snapshot, snapshot_in_parts
+
+
+def _whole(book, month=None):
+    return snapshot(book.merchants, book.activity, month or book.last_month, book.bureau_history)
+
+
+def test_activity_features_are_the_catalog_features_not_from_the_merchants_table():
+    static = {"tenure_months", "business_age_months", "bureau_score", "thin_file", "owner_has_credit_card",
+              "region_income_index", "category"}
+    assert set(ACTIVITY_FEATURES) == set(feature_names()) - static
+    assert len(ACTIVITY_FEATURES) == len(set(ACTIVITY_FEATURES))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_any_split_into_whole_merchants_gives_the_same_snapshot(small_book, seed):
+    rng = np.random.default_rng(seed)
+    activity = small_book.activity
+    ids = activity["merchant_id"].astype(str).unique()
+    group_of = dict(zip(ids, rng.integers(0, 5, len(ids))))  # merchants dealt to 5 parts at random
+    groups = activity["merchant_id"].astype(str).map(group_of).to_numpy()
+    parts = [activity[groups == g].sample(frac=1.0, random_state=seed) for g in range(5)]  # rows shuffled too
+    parts.append(activity.iloc[:0])  # an empty part changes nothing
+    for month in (small_book.last_month, "2025-06"):  # also as of an earlier month: later rows left out
+        expected = _whole(small_book, month)
+        got = snapshot_in_parts(small_book.merchants, iter(parts), month, small_book.bureau_history)
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_a_merchant_without_rows_in_any_part_is_left_out(small_book):
+    first = small_book.merchants["merchant_id"].astype(str).iloc[0]
+    rest = small_book.activity[small_book.activity["merchant_id"].astype(str) != first]
+    got = snapshot_in_parts(small_book.merchants, [rest], small_book.last_month, small_book.bureau_history)
+    assert first not in got.index and len(got) == len(_whole(small_book)) - 1
+    pd.testing.assert_frame_equal(got, _whole(small_book).drop(index=first), check_exact=True)
+
+
+def _install(book, tmp_path, activity: pd.DataFrame, row_group_size: int):
+    """``book`` installed, its activity file rewritten as ``activity`` in row groups of ``row_group_size``
+    rows, with the pointer's digests recorded for the new bytes (as if it had been installed so)."""
+    state = tmp_path / "state"
+    folder = save_current(book, state)
+    pq.write_table(pa.Table.from_pandas(activity, preserve_index=False), folder / "monthly_activity.parquet",
+                   row_group_size=row_group_size)
+    pointer = json.loads((state / "current_book.json").read_text())
+    pointer["files"] = _digests(folder)
+    (state / "current_book.json").write_text(json.dumps(pointer))
+    return state, folder
+
+
+def test_the_installed_sorted_book_gives_whole_merchants_and_the_same_snapshot(small_book, tmp_path, monkeypatch):
+    activity = small_book.activity.sort_values(["merchant_id", "month"], kind="mergesort").reset_index(drop=True)
+    # 7-row groups: nearly every merchant's rows straddle two or more groups (24 months span four)
+    state, folder = _install(small_book, tmp_path, activity, row_group_size=7)
+    monkeypatch.setattr(_installed, "PART_ROWS", 50)
+    loaded = load_current(state)
+    parts = list(loaded.activity_parts())
+    assert len(parts) > 100 and "activity" in loaded.pending()  # given in parts, never read whole
+    seen: dict[str, int] = {}
+    for number, part in enumerate(parts):
+        for merchant in part["merchant_id"].astype(str).unique():
+            assert seen.setdefault(merchant, number) == number, f"{merchant} is split between parts"
+    together = pd.concat(parts, ignore_index=True)
+    pd.testing.assert_frame_equal(together, activity)  # every row once, in the file's order, same dtypes
+
+    loaded = load_current(state)
+    pd.testing.assert_frame_equal(current_snapshot(loaded), _whole(small_book), check_exact=True)
+    assert "activity" in loaded.pending()
+
+
+def test_an_unordered_file_is_read_whole_with_the_same_snapshot(small_book, tmp_path):
+    shuffled = small_book.activity.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    state, _ = _install(small_book, tmp_path, shuffled, row_group_size=500)  # row groups' id ranges overlap
+    loaded = load_current(state)
+    assert loaded.activity_parts() is None
+    pd.testing.assert_frame_equal(current_snapshot(loaded), _whole(small_book), check_exact=True)
+    assert "activity" not in loaded.pending()
+
+
+def test_a_table_already_read_is_not_given_in_parts(small_book, tmp_path):
+    state, _ = _install(small_book, tmp_path, small_book.activity, row_group_size=10_000)
+    loaded = load_current(state)
+    assert loaded.activity_parts() is not None
+    loaded.activity
+    assert loaded.activity_parts() is None
+
+
+def test_a_file_changed_since_it_was_installed_is_refused_before_any_part(small_book, tmp_path):
+    activity = small_book.activity.sort_values(["merchant_id", "month"], kind="mergesort").reset_index(drop=True)
+    state, folder = _install(small_book, tmp_path, activity, row_group_size=1_000)
+    loaded = load_current(state)
+    changed = activity.copy()
+    changed.loc[0, "gmv_krw"] += 1
+    pq.write_table(pa.Table.from_pandas(changed, preserve_index=False), folder / "monthly_activity.parquet",
+                   row_group_size=1_000)
+    with pytest.raises(DataSourceError, match=r"monthly_activity\.parquet changed since the book was installed") as caught:
+        current_snapshot(loaded)
+    assert caught.value.key == "err_installed_file_changed"
