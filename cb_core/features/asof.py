@@ -10,7 +10,10 @@ The catalog (``data/feature_catalog.csv``) names and documents every feature bui
 """
 from __future__ import annotations
 
+import os
 import re
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Iterable
 
 import numpy as np
@@ -20,6 +23,8 @@ from ..data import categories, feature_catalog
 from ..errors import ConfigError
 
 WINDOW = 15
+#: Parts of :func:`snapshot_in_parts` computed at once (at most the machine's cores).
+PART_THREADS = 2
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 SUM_FIELDS = ("gmv_krw", "orders", "returns", "refund_krw", "unique_buyers", "active_listings",
@@ -293,12 +298,25 @@ def snapshot_in_parts(merchants: pd.DataFrame, parts: Iterable[pd.DataFrame], as
     n = len(ids)
     has_rows = np.zeros(n, dtype=bool)
     f = {name: np.full(n, np.nan) for name in ACTIVITY_FEATURES}
-    for part in parts:
-        at, values = _activity_features(code_of, part, end)
-        del part
+
+    def keep(done: Future) -> None:
+        at, values = done.result()
         has_rows[at] = True
         for name in ACTIVITY_FEATURES:
             f[name][at] = values[name]
+
+    code_of.get_indexer(code_of[:1])  # the id lookup table is built here, before two threads share it
+    # numpy lets go of Python's lock in its loops: two parts at a time keep both cores busy
+    workers = max(1, min(PART_THREADS, os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers, thread_name_prefix="cb-snapshot") as pool:
+        running: deque[Future] = deque()
+        for part in parts:
+            running.append(pool.submit(_activity_features, code_of, part, end))
+            del part
+            if len(running) >= workers:
+                keep(running.popleft())
+        while running:
+            keep(running.popleft())
 
     as_of_days = end
     f["tenure_months"] = np.clip(as_of_days - _date_month_index(merchants["joined_platform_on"]), 0, None)
