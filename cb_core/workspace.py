@@ -181,6 +181,7 @@ def ensure_model(book: Book, settings: Settings | None = None, progress: Progres
 BACKGROUND_ROWS = 100_000
 _WRITING: dict[Path, tuple[threading.Thread, "pd.DataFrame"]] = {}
 _WRITING_LOCK = threading.Lock()
+_BUILDING: dict[Path, threading.Lock] = {}  # one build of a cache file at a time in a process
 
 
 def _save_cache(frame: "pd.DataFrame | pa.Table", path: Path) -> None:
@@ -200,8 +201,16 @@ def _cached_parquet(path: Path, build: Callable[[], "pd.DataFrame"]) -> "pd.Data
 
     A frame of :data:`BACKGROUND_ROWS` rows or more is returned at once and written by a thread of its
     own (not a daemon: a process ends after its writes; :func:`flush_cache_writes` waits for them); until
-    it is written, this process gets that frame again rather than building it twice. Callers never
-    change a returned frame in place (the app shares them between sessions)."""
+    it is written, this process gets that frame again rather than building it twice. A second caller
+    while it is being built waits for that build. Callers never change a returned frame in place (the
+    app shares them between sessions)."""
+    with _WRITING_LOCK:
+        building = _BUILDING.setdefault(path, threading.Lock())
+    with building:
+        return _cached_or_built(path, build)
+
+
+def _cached_or_built(path: Path, build: Callable[[], "pd.DataFrame"]) -> "pd.DataFrame":
     import pandas as pd
 
     with _WRITING_LOCK:
