@@ -150,6 +150,26 @@ def write_text_atomic(path: Path, text: str, what: str = "a file", *, private: b
         fsync_path(path.parent)
 
 
+def write_bytes_atomic(path: Path, data: bytes, what: str = "a file", *, private: bool = False) -> None:
+    """Replace ``path`` with ``data`` in one rename, as :func:`write_text_atomic` (``private``: the
+    file 0600, a folder created for it 0700)."""
+    path = Path(path)
+    with disk_errors(path, what):
+        _mkdir(path.parent, private)
+        staging = staging_name(path)
+        try:
+            fd = os.open(staging, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE_MODE if private else 0o666)
+            with open(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(staging, path)
+        except BaseException:
+            staging.unlink(missing_ok=True)
+            raise
+        fsync_path(path.parent)
+
+
 def write_frame_atomic(frame, path: Path, what: str = "a table", *, private: bool = False, **options) -> None:
     """Write a DataFrame as CSV or Parquet (by ``path``'s suffix) under a temporary name, then rename
     (``private``: the file 0600 before it gets its name, a folder created for it 0700)."""

@@ -58,6 +58,9 @@ class CreditModel:
         self.scale = ScoreScale(**card["scale"])
         self.bands = GradeBands(tuple(card["grade_boundaries"]))
         self._entries = {f["name"]: f for f in card["features"]}
+        #: The folder :func:`load_model` read it from (None when trained or built in memory): what is
+        #: derived from the model once per model (the explainer's tables) may be kept there.
+        self.folder: Path | None = None
 
     def __repr__(self) -> str:
         return f"CreditModel(version={self.version!r}, features={len(self.features)})"
@@ -261,4 +264,5 @@ def load_model(path: str | Path) -> CreditModel:
         raise ModelError(f"{booster_path} is corrupted: {exc}", key="err_credit_model_booster_path_corrupted_exc", booster_path=booster_path, exc=exc) from None
     except (KeyError, TypeError, ValueError, ConfigError) as exc:
         raise ModelError(f"{card_path} has an invalid entry: {exc}", key="err_credit_model_card_path_invalid_entry", card_path=card_path, exc=exc) from None
+    model.folder = folder
     return model
