@@ -242,6 +242,12 @@ def measure(merchants: int, book: str, model: str, repeats: int, reference: str 
             if warm["rc"]:
                 raise RuntimeError(f"score exited {warm['rc']}: {warm['stderr']}")
             result["warm_up"] = warm
+            if ref_dir is not None:  # a fresh checkout compiles numba's kernels on its first run
+                warm = _measured(_score_argv(python, book, model, work / "ref.parquet"), ref_dir,
+                                 env={"PYTHONPATH": str(ref_dir)})
+                if warm["rc"]:
+                    raise RuntimeError(f"the reference's score exited {warm['rc']}: {warm['stderr']}")
+                result["warm_up_reference"] = warm
             for i in range(repeats):
                 for key, mode in (("runs", MODES[0]), ("runs_bytecode", MODES[1])):
                     run = _measured(_score_argv(python, book, model, work / "ours.parquet"), ROOT, envs[mode])
@@ -323,7 +329,9 @@ def section(result: dict, command: str, started: datetime, load: tuple) -> str:
                       "installed by uv without `--compile-bytecode` has no `.pyc`, so every process compiles numpy, "
                       "pandas, pyarrow and numba from source). \"Bytecode cached\": `PYTHONPYCACHEPREFIX` set to "
                       "a cache filled by the warm-up, as a venv installed by pip (or uv `--compile-bytecode`, "
-                      "scripts/install.sh) has it."]
+                      "scripts/install.sh) has it."
+                      + (f" The reference commit's command was warmed up once too ({result['warm_up_reference']['wall']:.2f} s; "
+                         "its checkout is new, so numba compiled its kernels then)." if result.get("warm_up_reference") else "")]
     else:
         lines.append("")
     for key, mode in (("runs", MODES[0]), ("runs_bytecode", MODES[1])):
