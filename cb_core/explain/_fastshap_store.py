@@ -63,7 +63,10 @@ def _meta(forest: Forest, booster_text: str, limits: tuple[int, int]) -> dict[st
 
 def save_forest(folder: Path, booster_text: str, forest: Forest, limits: tuple[int, int]) -> bool:
     """Write ``forest`` into ``folder`` (:data:`TABLES_FILE`, 0600); False when the folder cannot be
-    written (read-only, full disk): the explainer then lives in memory only."""
+    written (read-only, full disk) or is gone (a folder is never created here): the explainer then
+    lives in memory only."""
+    if not Path(folder).is_dir():
+        return False
     meta = json.dumps(_meta(forest, booster_text, limits), sort_keys=True).encode("utf-8")
     arrays = {name: getattr(forest, name) for name in _ARRAYS}
     buffer = io.BytesIO()

@@ -7,6 +7,7 @@ import dataclasses
 import errno
 import io
 import os
+import shutil
 import stat
 from collections import OrderedDict
 
@@ -159,3 +160,12 @@ def test_a_model_not_loaded_from_a_folder_writes_nothing(trained, tmp_path, rows
     assert model.folder is None
     assert np.array_equal(explainer_for(model).contributions(rows), _in_memory(model).contributions(rows))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_model_whose_folder_is_gone_creates_nothing(trained, tmp_path, rows, monkeypatch):
+    monkeypatch.setattr(fastshap, "_CACHE", OrderedDict())
+    model = load_model(trained[0].save(tmp_path / "model"))
+    gone = tmp_path / "model"
+    shutil.rmtree(gone)  # removed after loading (e.g. replaced by another install)
+    assert np.array_equal(explainer_for(model).contributions(rows), _in_memory(model).contributions(rows))
+    assert not gone.exists()
