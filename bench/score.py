@@ -323,7 +323,8 @@ def section(result: dict, command: str, started: datetime, load: tuple) -> str:
         for mode, rows in by_mode.items():
             row(f"floor: {label}, {mode}", rows)
     if result.get("warm_up"):
-        lines += ["", f"- One warm-up command before these (not counted; fills the bytecode cache): "
+        lines += ["", f"- One warm-up command before these (not counted; fills the bytecode cache and, on a model's first "
+                      "explanation, keeps its explainer tables beside it): "
                       f"{result['warm_up']['wall']:.2f} s wall. \"As set up\": the environment of this run "
                       f"(PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', 'unset')}; a venv "
                       "installed by uv without `--compile-bytecode` has no `.pyc`, so every process compiles numpy, "
