@@ -71,13 +71,36 @@ def _available_mib() -> float:
     return 0.0
 
 
+def _child_env(env: dict | None) -> dict:
+    """This process's environment with ``env`` laid over it (a value None removes the variable)."""
+    out = {**os.environ, **(env or {})}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _bytecode_env(pycache: Path) -> dict:
+    """A child's environment that reads and writes compiled bytecode (``.pyc``) under ``pycache``
+    (``PYTHONPYCACHEPREFIX``), as a normally installed venv has it beside every module: pip
+    compiles it when it installs, Python writes it on the first import. Without it (a venv installed
+    by uv without ``--compile-bytecode``, and ``PYTHONDONTWRITEBYTECODE`` set, as on this project's
+    session machines) every process compiles numpy, pandas, pyarrow and numba from source."""
+    return {"PYTHONPYCACHEPREFIX": str(pycache), "PYTHONDONTWRITEBYTECODE": None}
+
+
+#: Processes that bound the command from below: the interpreter alone, and it with the libraries
+#: every ``score`` process needs (no engine, no work).
+FLOORS = {"`python -c pass`": "pass", "`python -c \"import numpy, pandas, pyarrow.parquet\"`":
+          "import numpy, pandas, pyarrow.parquet"}
+#: How the children run: as this machine's environment has it, and with a bytecode cache.
+MODES = ("as set up", "bytecode cached")
+
+
 def _measured(argv: list[str], cwd: Path, env: dict | None = None) -> dict:
     """One child run to its end: wall, CPU seconds (user + system, all threads) and peak RSS, read
     from ``wait4`` (that child alone)."""
     start = time.perf_counter()
     load0 = os.getloadavg()[0]
     with tempfile.TemporaryFile() as errfile:
-        proc = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+        proc = subprocess.Popen(argv, cwd=cwd, env=_child_env(env), stdout=subprocess.PIPE,
                                 stderr=errfile)
         out = proc.stdout.read()  # to its end, then the child's own rusage
         _, status, usage = os.wait4(proc.pid, 0)
@@ -166,9 +189,13 @@ def _steps_child(book: str, model: str, out: str) -> None:
     importlib.import_module("numba")  # what --explain adds to the imports
     from cb_core.explain.fastshap import explainer_for
     mark("import numba")
+    kept = (Path(model) / "fastshap_tables.npz").is_file()
     explainer = explainer_for(m)
-    mark("build explainer (tables)")
+    mark(f"explainer ({'tables read from the model folder' if kept else 'tables built'})")
     matrix = m.matrix(features)
+    explainer.margins(matrix[:1])  # numba's typing registries and the cached kernels load on a first call
+    explainer.contributions(matrix[:256])
+    mark("numba's first calls (registries, cached kernels; 1 and 256 rows)")
     scores = m.score_margin(explainer.margins(matrix), features.index)
     mark("predict (margins, score, grade)")
     del matrix, scores
@@ -183,10 +210,17 @@ def _steps_child(book: str, model: str, out: str) -> None:
 # ------------------------------------------------------------------ the run
 
 def measure(merchants: int, book: str, model: str, repeats: int, reference: str | None, shap_python: str) -> dict:
+    """Every child of one run, alternating repeat by repeat: the command as this machine's
+    environment runs it and with a bytecode cache (:func:`_bytecode_env`), shap's explanation, the
+    floors (:data:`FLOORS`) and, with ``reference``, that commit's command; then the steps child in
+    both modes. One warm-up command first (not counted): it fills the bytecode cache and, in a fresh
+    checkout, numba's cache of the compiled kernels."""
     python = sys.executable
-    result: dict = {"merchants": merchants, "book": book, "model": model, "runs": [], "shap": [], "reference": []}
+    result: dict = {"merchants": merchants, "book": book, "model": model, "runs": [], "runs_bytecode": [],
+                    "shap": [], "reference": [], "floors": {label: {mode: [] for mode in MODES} for label in FLOORS}}
     with tempfile.TemporaryDirectory(prefix="cb-score-") as tmp:
         work = Path(tmp)
+        envs = {MODES[0]: None, MODES[1]: _bytecode_env(work / "pycache")}
         ref_dir = None
         if reference:
             if merchants >= 1_000_000 and _available_mib() < REFERENCE_1M_MIB:
@@ -204,28 +238,47 @@ def measure(merchants: int, book: str, model: str, repeats: int, reference: str 
                                       cwd=ROOT, capture_output=True, text=True)
                 if done.returncode:
                     raise RuntimeError(done.stderr[-2000:])
+            warm = _measured(_score_argv(python, book, model, work / "ours.parquet"), ROOT, envs[MODES[1]])
+            if warm["rc"]:
+                raise RuntimeError(f"score exited {warm['rc']}: {warm['stderr']}")
+            result["warm_up"] = warm
+            if ref_dir is not None:  # a fresh checkout compiles numba's kernels on its first run
+                warm = _measured(_score_argv(python, book, model, work / "ref.parquet"), ref_dir,
+                                 env={"PYTHONPATH": str(ref_dir)})
+                if warm["rc"]:
+                    raise RuntimeError(f"the reference's score exited {warm['rc']}: {warm['stderr']}")
+                result["warm_up_reference"] = warm
             for i in range(repeats):
-                run = _measured(_score_argv(python, book, model, work / "ours.parquet"), ROOT)
-                result["runs"].append(run)
-                if run["rc"]:
-                    raise RuntimeError(f"score exited {run['rc']}: {run['stderr']}")
+                for key, mode in (("runs", MODES[0]), ("runs_bytecode", MODES[1])):
+                    run = _measured(_score_argv(python, book, model, work / "ours.parquet"), ROOT, envs[mode])
+                    result[key].append(run)
+                    if run["rc"]:
+                        raise RuntimeError(f"score exited {run['rc']}: {run['stderr']}")
                 if merchants <= 100_000:
                     shap = _measured([shap_python, "-c", _SHAP_CHILD, str(Path(model) / "booster.txt"), str(rows)], ROOT)
                     if shap["rc"]:
                         raise RuntimeError(f"shap child exited {shap['rc']}: {shap['stderr']}")
                     result["shap"].append({**shap, **json.loads(shap["stdout"].strip().splitlines()[-1])})
+                for label, code in FLOORS.items():
+                    for mode in MODES:
+                        floor = _measured([python, "-c", code], ROOT, envs[mode])
+                        if floor["rc"]:
+                            raise RuntimeError(f"{label} exited {floor['rc']}: {floor['stderr']}")
+                        result["floors"][label][mode].append(floor)
                 if ref_dir is not None:
                     ref = _measured(_score_argv(python, book, model, work / "ref.parquet"), ref_dir,
                                     env={"PYTHONPATH": str(ref_dir)})
                     if ref["rc"]:
                         raise RuntimeError(f"the reference's score exited {ref['rc']}: {ref['stderr']}")
                     result["reference"].append(ref)
-            steps = _measured([python, "-m", "bench.score", "--child", "steps", book, model,
-                               str(work / "steps.parquet")], ROOT)
-            if steps["rc"]:
-                raise RuntimeError(f"steps child exited {steps['rc']}: {steps['stderr']}")
-            result["steps"] = json.loads(steps["stdout"].strip().splitlines()[-1])
-            result["steps_process"] = {k: steps[k] for k in ("wall", "cpu", "peak_mib")}
+            result["steps"], result["steps_process"] = {}, {}
+            for mode in MODES:
+                steps = _measured([python, "-m", "bench.score", "--child", "steps", book, model,
+                                   str(work / "steps.parquet")], ROOT, envs[mode])
+                if steps["rc"]:
+                    raise RuntimeError(f"steps child exited {steps['rc']}: {steps['stderr']}")
+                result["steps"][mode] = json.loads(steps["stdout"].strip().splitlines()[-1])
+                result["steps_process"][mode] = {k: steps[k] for k in ("wall", "cpu", "peak_mib")}
             if ref_dir is not None and result["reference"]:
                 import_check = subprocess.run(
                     [python, "-c", "import pandas as pd, sys; a = pd.read_parquet(sys.argv[1]); "
@@ -262,29 +315,55 @@ def section(result: dict, command: str, started: datetime, load: tuple) -> str:
         lines.append(f"| {label} | {len(rows)} | {med(rows, wall_key):.2f} s ({each}) | {med(rows, 'cpu'):.1f} | "
                      f"{med(rows, 'peak_mib'):,.0f} | {loads} |")
 
-    row("`score --explain`, this tree", result["runs"])
+    row("`score --explain`, this tree, as set up", result["runs"])
+    row("`score --explain`, this tree, bytecode cached", result.get("runs_bytecode", []))
     row("`shap.TreeExplainer(booster).shap_values(X)` alone (explanation only)", result["shap"], "explain_s")
     row("reference commit's `score --explain`", result["reference"])
+    for label, by_mode in result.get("floors", {}).items():
+        for mode, rows in by_mode.items():
+            row(f"floor: {label}, {mode}", rows)
+    if result.get("warm_up"):
+        lines += ["", f"- One warm-up command before these (not counted; fills the bytecode cache and, on a model's first "
+                      "explanation, keeps its explainer tables beside it): "
+                      f"{result['warm_up']['wall']:.2f} s wall. \"As set up\": the environment of this run "
+                      f"(PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', 'unset')}; a venv "
+                      "installed by uv without `--compile-bytecode` has no `.pyc`, so every process compiles numpy, "
+                      "pandas, pyarrow and numba from source). \"Bytecode cached\": `PYTHONPYCACHEPREFIX` set to "
+                      "a cache filled by the warm-up, as a venv installed by pip (or uv `--compile-bytecode`, "
+                      "scripts/install.sh) has it."
+                      + (f" The reference commit's command was warmed up once too ({result['warm_up_reference']['wall']:.2f} s; "
+                         "its checkout is new, so numba compiled its kernels then)." if result.get("warm_up_reference") else "")]
+    else:
+        lines.append("")
+    for key, mode in (("runs", MODES[0]), ("runs_bytecode", MODES[1])):
+        if result["shap"] and result.get(key):
+            pairs = [s["explain_s"] / r["wall"] for r, s in zip(result[key], result["shap"])]
+            lines.append(f"- Ratio shap explanation alone / whole command ({mode}), run by run (alternating): "
+                         f"{', '.join(f'{p:.2f}x' for p in pairs)}; median **{statistics.median(pairs):.2f}x** "
+                         f"(goal ≥ 3x).")
     if result["shap"]:
-        pairs = [s["explain_s"] / r["wall"] for r, s in zip(result["runs"], result["shap"])]
-        lines += ["", f"- Ratio shap explanation alone / whole command, run by run (alternating): "
-                      f"{', '.join(f'{p:.2f}x' for p in pairs)}; median **{statistics.median(pairs):.2f}x** "
-                      f"(goal ≥ 3x). shap's TreeExplainer build (not counted): "
-                      f"{med(result['shap'], 'build_s'):.2f} s."]
+        lines.append(f"- shap's TreeExplainer build (not counted): {med(result['shap'], 'build_s'):.2f} s.")
     if result.get("reference"):
         lines.append(f"- Same output as the reference commit (1e-9): {result.get('same_output_as_reference')}")
     if result.get("reference_skipped"):
         lines.append(f"- Reference command not run: {result['reference_skipped']}")
     steps = result.get("steps")
     if steps:
-        proc = result["steps_process"]
-        peak = max(s["peak_mib"] for s in steps["steps"])  # the child resets its mark per step: ru_maxrss is the last
-        lines += ["", f"Where the time goes (one more child running the command's steps one by one; process "
-                      f"{proc['wall']:.1f} s wall, {proc['cpu']:.1f} s CPU, {peak:,.0f} MiB peak; the "
-                      "predict step is timed alone, then again inside `score_frame` with the explanation):", "",
-                  "| step | wall | CPU s | peak RSS MiB (step) |", "| --- | ---: | ---: | ---: |"]
-        for s in steps["steps"]:
-            lines.append(f"| {s['step']} | {s['seconds']:.2f} s | {s['cpu']:.1f} | {s['peak_mib']:,.0f} |")
+        modes = list(steps)
+        procs = [result["steps_process"][m] for m in modes]
+        peaks = [max(s["peak_mib"] for s in steps[m]["steps"]) for m in modes]
+        lines += ["", "Where the time goes (one more child per mode running the command's steps one by one; "
+                      + "; ".join(f"{m}: process {p['wall']:.1f} s wall, {p['cpu']:.1f} s CPU, {k:,.0f} MiB peak"
+                                  for m, p, k in zip(modes, procs, peaks))
+                      + "; the predict step is timed alone, then again inside `score_frame` with the explanation):",
+                  "", "| step | " + " | ".join(f"wall, {m} | CPU s, {m}" for m in modes)
+                  + " | peak RSS MiB (step) |", "| --- |" + " ---: | ---: |" * len(modes) + " ---: |"]
+        for i, first in enumerate(steps[modes[0]]["steps"]):
+            cells = []
+            for m in modes:
+                s = steps[m]["steps"][i]
+                cells += [f"{s['seconds']:.2f} s", f"{s['cpu']:.2f}"]
+            lines.append(f"| {first['step']} | " + " | ".join(cells) + f" | {first['peak_mib']:,.0f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -131,16 +131,21 @@ def staging_name(path: Path) -> Path:
 
 
 def write_text_atomic(path: Path, text: str, what: str = "a file", *, private: bool = False) -> None:
-    """Replace ``path`` with ``text`` in one rename; on failure ``path`` is as it was
+    """Replace ``path`` with ``text`` (UTF-8) in one rename; on failure ``path`` is as it was
     (``private``: the file 0600, a folder created for it 0700)."""
+    write_bytes_atomic(path, text.encode("utf-8"), what, private=private)
+
+
+def write_bytes_atomic(path: Path, data: bytes, what: str = "a file", *, private: bool = False) -> None:
+    """Replace ``path`` with ``data`` in one rename, as :func:`write_text_atomic`."""
     path = Path(path)
     with disk_errors(path, what):
         _mkdir(path.parent, private)
         staging = staging_name(path)
         try:
             fd = os.open(staging, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE_MODE if private else 0o666)
-            with open(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
+            with open(fd, "wb") as fh:
+                fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(staging, path)

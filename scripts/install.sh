@@ -4,6 +4,9 @@
 #   scripts/install.sh [PYTHON [REQUIREMENTS [VENV [CONSTRAINTS]]]]
 # defaults python3.11, requirements.txt, .venv, constraints.txt; CONSTRAINTS "none" installs unconstrained
 # (bench/setup.sh: bench/.venv pins its own versions).
+# Both installers leave compiled bytecode (.pyc) beside every module: without it (uv's default) and with
+# PYTHONDONTWRITEBYTECODE set, every process compiles numpy, pandas, pyarrow and numba from source again,
+# about 1.5 s of CPU per `score --explain` (bench/RESULTS.md, the fixed costs of one score process).
 set -euo pipefail
 PYTHON="${1:-python3.11}"
 REQ="${2:-requirements.txt}"
@@ -24,11 +27,12 @@ fi
 if [ ! -x "$VENV/bin/uv" ]; then
     "$VENV/bin/python" -m pip install -q uv >/dev/null 2>&1 || true
 fi
-# --compile-bytecode: every new process (the server, each command, each test server) would otherwise
-# compile the packages' modules again when PYTHONDONTWRITEBYTECODE is set (7.3 s instead of 2.6 s for
-# the app's imports here); pip compiles by default.
 if [ -x "$VENV/bin/uv" ] && "$VENV/bin/uv" pip install -q --compile-bytecode -p "$VENV/bin/python" -r "$REQ" ${PIN[@]+"${PIN[@]}"}; then
-    exit 0
+    :
+else
+    echo "uv unavailable or failed; installing with pip" >&2
+    "$VENV/bin/python" -m pip install -q -r "$REQ" ${PIN[@]+"${PIN[@]}"}
 fi
-echo "uv unavailable or failed; installing with pip" >&2
-"$VENV/bin/python" -m pip install -q -r "$REQ" ${PIN[@]+"${PIN[@]}"}
+# A venv installed before (uv compiles only what it installs now) gets its bytecode too; up-to-date files
+# are skipped (3 s on a compiled venv, ~50 s of CPU on one without any .pyc).
+"$VENV/bin/python" -m compileall -q -j 0 "$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null

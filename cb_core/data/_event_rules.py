@@ -37,15 +37,21 @@ def event_problems(tables: dict[str, dict[str, _Column]]) -> list[Found]:
     label = outcomes["defaulted_12m"].numbers[0]
     d = pd.Series(event.reindex(who.to_numpy()).to_numpy(), index=who.index)
     found: list[Found] = []
-    shown = (who + " " + outcomes["snapshot_month"].values + ", default "
-             + d.map(lambda p: f"{int(p) // 12:04d}-{int(p) % 12 + 1:02d}" if pd.notna(p) else "none"))
+
+    def shown(rows: list[object]) -> pd.Series:
+        """The examples of ``rows``, built only for a row that is reported (one per rule)."""
+        return (who.loc[rows] + " " + outcomes["snapshot_month"].values.loc[rows] + ", default "
+                + d.loc[rows].map(lambda p: f"{int(p) // 12:04d}-{int(p) % 12 + 1:02d}" if pd.notna(p) else "none"))
+
     after = snap.notna() & d.notna() & (snap >= d)
     _flag(found, "outcomes", "snapshot_month",
-          "outcome row at or after the merchant's default_month in default_events", after, shown)
+          "outcome row at or after the merchant's default_month in default_events", after,
+          lambda at: shown([at]).loc[at])
     expected = (d.notna() & (snap < d) & (d <= snap + _HORIZON)).astype("float64")
     known = snap.notna() & label.isin([0, 1]) & ~after
     _flag(found, "outcomes", "defaulted_12m",
           "defaulted_12m does not match default_events (1 exactly when the default_month falls in the "
           "12 months after snapshot_month)", known & (label != expected),
-          shown + ", defaulted_12m " + outcomes["defaulted_12m"].values.astype(str))
+          lambda at: (shown([at]) + ", defaulted_12m "
+                      + outcomes["defaulted_12m"].values.loc[[at]].astype(str)).loc[at])
     return found

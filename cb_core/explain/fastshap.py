@@ -28,7 +28,8 @@ import numpy as np
 from ..errors import ConfigError
 from ..model import NUMBA_POOL_LOCK, TreeEnsemble
 from ._fastshap_kernels import ALGO_RECURSIVE, ALGO_TABLE, explain_parallel, explain_serial, predict_parallel
-from ._fastshap_parse import parse_booster
+from ._fastshap_parse import Forest, parse_booster
+from ._fastshap_store import load_forest, save_forest
 
 if TYPE_CHECKING:
     import lightgbm as lgb
@@ -94,9 +95,20 @@ class FastTreeShap:
             raise ConfigError(f"booster must be a lightgbm.Booster; got {type(booster).__name__} "
                               "(or pass a model's TreeEnsemble)", key="err_fastshap_booster_lightgbm_booster_got",
                               kind=type(booster).__name__)
-        self._forest = parse_booster(dump, int(max_table_features), MAX_TABLE_VALUES)
+        self._use(parse_booster(dump, int(max_table_features), MAX_TABLE_VALUES),
+                  booster if isinstance(booster, TreeEnsemble) else None)
+
+    @classmethod
+    def _of_forest(cls, forest: Forest, trees: TreeEnsemble | None) -> FastTreeShap:
+        """An explainer of arrays already parsed (kept beside the model: :func:`explainer_for`)."""
+        explainer = cls.__new__(cls)
+        explainer._use(forest, trees)
+        return explainer
+
+    def _use(self, forest: Forest, trees: TreeEnsemble | None) -> None:
+        self._forest = forest
         # margins of a model's own trees come from their numba pass (QuickScorer: ~8x this module's walk)
-        self._trees = booster if isinstance(booster, TreeEnsemble) else None
+        self._trees = trees
         self.n_features = self._forest.n_features
         self.feature_names = self._forest.feature_names
         self.expected_value = float(self._forest.bias)
@@ -196,17 +208,34 @@ _CACHE_LOCK = threading.Lock()
 
 def explainer_for(model: CreditModel) -> FastTreeShap:
     """The :class:`FastTreeShap` of a model, built once per model version (the content hash of
-    its booster and card) and kept for the last :data:`CACHED_EXPLAINERS` versions."""
+    its booster and card) and kept for the last :data:`CACHED_EXPLAINERS` versions; a model loaded
+    from a folder keeps its tables there for the next process (:func:`_kept_or_built`)."""
     key = model.version
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    explainer = FastTreeShap(model.trees)  # the model's own parse of its trees: LightGBM is not imported
+    explainer = _kept_or_built(model)
     with _CACHE_LOCK:
         _CACHE[key] = explainer
         while len(_CACHE) > CACHED_EXPLAINERS:
             _CACHE.popitem(last=False)
+    return explainer
+
+
+def _kept_or_built(model: CreditModel) -> FastTreeShap:
+    """The explainer from the tables kept in the model's folder when they are its booster's (see
+    :mod:`cb_core.explain._fastshap_store`), else built from the model's own parse of its trees
+    (LightGBM is not imported) and kept there for the next process."""
+    folder = getattr(model, "folder", None)
+    limits = (MAX_TABLE_FEATURES, MAX_TABLE_VALUES)
+    if folder is not None:
+        forest = load_forest(folder, model.booster_text, limits)
+        if forest is not None:
+            return FastTreeShap._of_forest(forest, model.trees)
+    explainer = FastTreeShap(model.trees)
+    if folder is not None:
+        save_forest(folder, model.booster_text, explainer._forest, limits)
     return explainer
 
 

@@ -11,11 +11,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from ..errors import ConfigError, MissingFeaturesError
 from ..model import CreditModel
-from ..model import grade_of, score_from_logit
+from ..model import grade_of, pd_from_logit, score_from_logit
 from .reasons import reason_kind, reason_text, value_text
 
 POINTS_PREFIX = "points__"
@@ -263,8 +262,8 @@ def what_if(model: CreditModel, x_row: pd.Series, changes: dict[str, Any]) -> di
     grades = grade_of(scores, model.bands)
     points = contributions_to_points(model, contrib[1:], pd.Index([row.name])).iloc[0]
     return {
-        "pd": float(expit(logit[1])), "score": int(scores[1]), "grade": int(grades[1]), "points": points,
-        "pd_before": float(expit(logit[0])), "score_before": int(scores[0]), "grade_before": int(grades[0]),
+        "pd": float(pd_from_logit(logit[1])), "score": int(scores[1]), "grade": int(grades[1]), "points": points,
+        "pd_before": float(pd_from_logit(logit[0])), "score_before": int(scores[0]), "grade_before": int(grades[0]),
         "score_change": int(scores[1] - scores[0]),
     }
 

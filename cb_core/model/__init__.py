@@ -24,7 +24,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "_windows": ("TEST_SHARE", "VALID_SHARE", "TimeWindows", "outcome_gap", "period_order", "purge", "sorted_periods",
                  "time_windows"),
     "scale": ("DEFAULT_GRADE_BOUNDARIES", "N_GRADES", "SCORE_MAX", "SCORE_MIN", "GradeBands", "ScoreScale",
-              "grade_of", "pd_from_score", "score_from_logit", "score_from_pd"),
+              "grade_of", "pd_from_logit", "pd_from_score", "score_from_logit", "score_from_pd"),
     "scorecard": ("ScorecardResult", "train_scorecard"),
     "woe": ("Steps", "WoeScorecard", "bin_feature", "fit_woe_scorecard"),
     "report": ("NON_PLATFORM_FEATURES", "TrainingReport", "point_in_time_note", "save_bundle",

@@ -20,11 +20,10 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from ..diskio import disk_errors
 from ..errors import ConfigError, MissingFeaturesError, ModelError
-from .scale import GradeBands, ScoreScale, grade_of, score_from_logit
+from .scale import GradeBands, ScoreScale, grade_of, pd_from_logit, score_from_logit
 from ._inputs import BOOSTER_FILE, CARD_FILE, _REQUIRED_CARD_KEYS, SINGLE_THREAD_ROWS, _frame, booster_names, feature_matrix
 from .trees import TreeEnsemble
 
@@ -59,6 +58,9 @@ class CreditModel:
         self.scale = ScoreScale(**card["scale"])
         self.bands = GradeBands(tuple(card["grade_boundaries"]))
         self._entries = {f["name"]: f for f in card["features"]}
+        #: The folder :func:`load_model` read it from (None when trained or built in memory): what is
+        #: derived from the model once per model (the explainer's tables) may be kept there.
+        self.folder: Path | None = None
 
     def __repr__(self) -> str:
         return f"CreditModel(version={self.version!r}, features={len(self.features)})"
@@ -125,7 +127,7 @@ class CreditModel:
 
     def predict_pd(self, X: pd.DataFrame | pd.Series) -> pd.Series:
         """Calibrated probability of default per row."""
-        return pd.Series(expit(self.logit(X).to_numpy()), index=self._index(X), name="pd")
+        return pd.Series(pd_from_logit(self.logit(X).to_numpy()), index=self._index(X), name="pd")
 
     def score(self, X: pd.DataFrame | pd.Series) -> pd.DataFrame:
         """PD, score (whole points, clipped to 1–1000) and grade per row, index preserved."""
@@ -136,7 +138,7 @@ class CreditModel:
         a, b = self.calibration
         logit = a * np.asarray(margin, dtype=float) + b
         score = score_from_logit(logit, self.scale, rounded=True)
-        return pd.DataFrame({"pd": expit(logit), "score": score.astype(np.int64),
+        return pd.DataFrame({"pd": pd_from_logit(logit), "score": score.astype(np.int64),
                              "grade": grade_of(score, self.bands)}, index=index)
 
     # -------------------------------------------------------------- catalog view
@@ -262,4 +264,5 @@ def load_model(path: str | Path) -> CreditModel:
         raise ModelError(f"{booster_path} is corrupted: {exc}", key="err_credit_model_booster_path_corrupted_exc", booster_path=booster_path, exc=exc) from None
     except (KeyError, TypeError, ValueError, ConfigError) as exc:
         raise ModelError(f"{card_path} has an invalid entry: {exc}", key="err_credit_model_card_path_invalid_entry", card_path=card_path, exc=exc) from None
+    model.folder = folder
     return model

@@ -203,6 +203,22 @@ def pd_from_score(score: Any, scale: ScoreScale | None = None) -> Any:
     return _restore(out, score, "pd")
 
 
+def pd_from_logit(logit: Any) -> np.ndarray:
+    """Probability of default of calibrated log-odds, ``1 / (1 + exp(-logit))``: the formula of
+    ``scipy.special.expit`` (equal to it within one unit in the last place: numpy's ``exp`` is not
+    the C library's everywhere), without importing scipy, a quarter of a second of every ``score``
+    process.
+
+    Returns
+    -------
+    ndarray of float
+        Same shape as ``logit``; NaN stays NaN, very negative log-odds give 0.
+    """
+    z = np.asarray(logit, dtype=float)
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
 def grade_of(score: Any, bands: GradeBands | None = None) -> Any:
     """Grade 1 (best) to 10 of each score; a score equal to a boundary gets the better grade.
 

@@ -13,12 +13,19 @@ def test_a_run_measures_the_command_shap_and_every_step(trained, small_book, tmp
     model = trained[0].save(tmp_path / "model")
     result = bench_score.measure(1_500, str(book), str(model), repeats=1, reference=None,
                                  shap_python=bench_score.sys.executable)
-    run, shap = result["runs"][0], result["shap"][0]
+    run, cached, shap = result["runs"][0], result["runs_bytecode"][0], result["shap"][0]
     assert run["rc"] == 0 and run["cpu"] > 0 and run["peak_mib"] > 50
+    assert cached["rc"] == 0 and cached["cpu"] > 0 and cached["peak_mib"] > 50
     assert shap["rows"] == len(small_book.merchants) and shap["explain_s"] > 0
-    steps = [s["step"] for s in result["steps"]["steps"]]
-    assert steps[0].startswith("import") and steps[-1] == "write output" and len(steps) == 9
-    assert any("full validation" in s for s in steps)  # a folder that is not installed is validated in full
+    for label in bench_score.FLOORS:  # each floor ran once in each mode
+        assert [len(result["floors"][label][m]) for m in bench_score.MODES] == [1, 1]
+    assert set(result["steps"]) == set(bench_score.MODES)
+    for mode in bench_score.MODES:
+        steps = [s["step"] for s in result["steps"][mode]["steps"]]
+        assert steps[0].startswith("import") and steps[-1] == "write output" and len(steps) == 10
+        assert any("full validation" in s for s in steps)  # a folder that is not installed is validated in full
     text = bench_score.section(result, "python -m bench.score (test)", datetime.now(timezone.utc), (0.0,) * 6)
-    assert "Ratio shap explanation alone / whole command" in text and "| write output |" in text
+    assert "Ratio shap explanation alone / whole command (as set up)" in text
+    assert "Ratio shap explanation alone / whole command (bytecode cached)" in text and "| write output |" in text
+    assert "floor: `python -c pass`, bytecode cached" in text
     assert "Reference command" not in text  # none was asked for

@@ -39,3 +39,17 @@ def test_validate_imports_no_model_library_and_not_pandera(book_folder):
 def test_help_imports_no_model_library():
     loaded = _imported("--help")
     assert not loaded & (MODEL_LIBRARIES | {"pandas", "pandera"})
+
+
+def test_score_imports_no_model_library_and_explain_adds_numba_only(book_folder, trained, tmp_path):
+    """Scoring walks the model's own trees with numpy (numba from 200,000 rows): no scipy (the PD of a
+    log-odds is numpy's), no LightGBM; ``--explain`` adds numba (which loads scipy.linalg for its
+    BLAS check) and nothing of training."""
+    model = trained[0].save(tmp_path / "model")
+    loaded = _imported("score", "--model", str(model), "--data", str(book_folder), "--out", str(tmp_path / "s.csv"))
+    assert "cb_core" in loaded and "pandas" in loaded and (tmp_path / "s.csv").is_file()
+    assert not loaded & MODEL_LIBRARIES, loaded & MODEL_LIBRARIES
+    loaded = _imported("score", "--model", str(model), "--data", str(book_folder), "--out", str(tmp_path / "e.csv"),
+                       "--explain")
+    assert "numba" in loaded and (tmp_path / "e.csv").is_file()
+    assert not loaded & {"sklearn", "lightgbm", "shap"}, loaded & {"sklearn", "lightgbm", "shap"}

@@ -106,12 +106,17 @@ def test_events_that_disagree_with_the_outcomes_are_named(book):
     labelled = o.index[(o["merchant_id"] == who) & (o["defaulted_12m"] == 1)] + 1
     assert found[0].rows == tuple(labelled)
     assert "defaulted_12m does not match default_events" in found[0].rule
+    first = labelled[0] - 1  # the example is the first reported row's
+    assert found[0].example == f"{who} {o['snapshot_month'][first]}, default none, defaulted_12m 1"
     # move the event before the merchant's outcome rows: the rows are now after the default
     early = ev.copy()
     early.loc[early["merchant_id"] == who, "default_month"] = "2024-12"
     found = _problems({**book.tables(), "default_events": early})
     rules = {(p.table, p.column, p.rule) for p in found}
     assert ("outcomes", "snapshot_month", "outcome row at or after the merchant's default_month in default_events") in rules
+    after = next(p for p in found if p.column == "snapshot_month")
+    first = o.index[o["merchant_id"] == who][0]
+    assert after.rows[0] == first + 1 and after.example == f"{who} {o['snapshot_month'][first]}, default 2024-12"
 
 
 def test_no_model_input_reads_the_default_events(book):
