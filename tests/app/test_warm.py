@@ -60,8 +60,9 @@ def test_keep_warm_warms_each_new_book_and_model_until_stopped(cold, monkeypatch
     import threading
 
     warm = cold
-    started = []
+    started, landing = [], []
     monkeypatch.setattr(warm, "start", lambda: started.append(1) or False)
+    monkeypatch.setattr(warm, "_landing_frame", lambda: landing.append(1))
     stop = threading.Event()
     thread = threading.Thread(target=warm.keep_warm, kwargs={"interval_s": 0.01, "stop": stop})
     thread.start()
@@ -69,7 +70,40 @@ def test_keep_warm_warms_each_new_book_and_model_until_stopped(cold, monkeypatch
         stop.wait(0.01)
     stop.set()
     thread.join(5)
-    assert not thread.is_alive()
+    assert not thread.is_alive() and landing == [1]  # the landing page's frame started once, first
+
+
+def test_the_landing_frame_is_built_from_the_engine_alone_and_the_warm_up_finds_it(tmp_path, small_book, trained):
+    """At server start the strategy frame is built without the pages' modules (plotting, statistics,
+    validation: seconds of imports at 1M merchants' cold start), into the cache file the warm-up reads."""
+    import json
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from cb_core import strategy
+    from cb_core.config import get_settings, state_dir
+    from cb_core.data.sources import save_current
+    from cb_core.features import current_snapshot
+    from cb_core.workspace import install_model
+    from tests.support.app import ROOT
+
+    state = tmp_path / "state"
+    save_current(small_book, state)
+    model = trained[0]
+    install_model(*trained, settings=get_settings(state_dir=str(state)))
+    code = ("import sys; from ui import warm; warm._landing_frame(); import json\n"
+            "print(json.dumps(sorted(m for m in ('streamlit', 'plotly', 'scipy.stats', 'pandera', 'lightgbm', 'sklearn',"
+            " 'sqlalchemy') if m in sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "CB_STATE_DIR": str(state)})
+    assert done.returncode == 0 and "landing frame not built" not in done.stderr, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    path = state_dir(get_settings(state_dir=str(state))) / "cache" / f"strategy-{small_book.fingerprint}-{model.version}.parquet"
+    snap = current_snapshot(small_book)
+    pd.testing.assert_frame_equal(pd.read_parquet(path), strategy.strategy_frame(snap, model.score(snap),
+                                                                                   small_book.merchants))
 
 
 def test_the_book_tables_are_read_after_the_first_page_not_before(cold, monkeypatch):

@@ -77,3 +77,26 @@ def test_a_process_that_ends_right_after_still_writes_the_file(tmp_path):
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     written = pd.read_parquet(path)  # several columns: pandas would convert them on a thread pool
     assert written["score"].tolist() == list(range(200_000)) and set(written["grade"]) == {"A"}
+
+
+def test_a_second_caller_waits_for_the_build_under_way(tmp_path):
+    started, gate, builds, got = threading.Event(), threading.Event(), [], []
+
+    def slow():
+        builds.append(1)
+        started.set()
+        assert gate.wait(10)
+        return _frame()
+
+    path = tmp_path / "cache" / "strategy-x.parquet"
+    first = threading.Thread(target=lambda: got.append(workspace._cached_parquet(path, slow)))
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=lambda: got.append(workspace._cached_parquet(path, slow)))
+    second.start()
+    second.join(0.3)
+    assert second.is_alive() and builds == [1]  # waiting for the first build, not building again
+    gate.set()
+    first.join(10), second.join(10)
+    assert builds == [1] and len(got) == 2
+    pd.testing.assert_frame_equal(got[0], got[1])
