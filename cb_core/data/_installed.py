@@ -237,7 +237,7 @@ def _parts(parquet, ordered: list[tuple[str, str, int]], path: Path, table: str)
     rows = 0
     with ThreadPoolExecutor(1, thread_name_prefix="cb-parquet") as reader:
         ahead = reader.submit(parquet.read_row_group, ordered[0][2]) if ordered else None
-        for at, (_, highest, group) in enumerate(ordered):
+        for at, (_, highest, _group) in enumerate(ordered):
             try:
                 held.append(ahead.result())
             except (pa.ArrowException, OSError, ValueError) as exc:

@@ -227,7 +227,6 @@ def _activity_features(code_of: pd.Index, activity: pd.DataFrame, end: int) -> t
     f["months_active"] = months_active
     f["zero_sales_months_12m"] = np.sum(g12 == 0, axis=1).astype(float)
 
-
     o6, o3, op3 = s("orders", last6), s("orders", last3), s("orders", prior3)
     f["return_rate_6m"] = _safe_div(s("returns", last6), o6)
     f["return_rate_trend"] = _safe_div(s("returns", last3), o3) - _safe_div(s("returns", prior3), op3)
@@ -287,7 +286,8 @@ def snapshot_in_parts(merchants: pd.DataFrame, parts: Iterable[pd.DataFrame], as
                       bureau_history: pd.DataFrame | None = None) -> pd.DataFrame:
     """:func:`snapshot` of the activity given as ``parts``, frames that each hold every row of the
     merchants they name (in any order; a merchant's rows are never split between two parts): the same
-    frame, value for value, while only one part's rows and arrays are held at a time. The installed
+    frame, value for value, while only the parts being computed (:data:`PART_THREADS` at a time) and
+    their arrays are held. The installed
     book gives its activity this way (:meth:`cb_core.data.Book.activity_parts`): at 1,000,000
     merchants the 18 million rows are never in memory at once."""
     if not isinstance(as_of, str) or not _MONTH_RE.match(as_of):
