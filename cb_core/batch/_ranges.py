@@ -47,23 +47,17 @@ def _files(fs: Any, path: str) -> list[str]:
 
 def sorted_by_merchant(fs: Any, path: str) -> bool:
     """Whether every row group of the table at ``path`` has ``merchant_id`` statistics, the column
-    is text, and the row groups' ``[min, max]`` ranges do not overlap (at most they touch): from
-    the footers only, no row is read."""
+    is text, and the row groups' ``[min, max]`` ranges do not overlap (at most they touch), over all
+    its files (:func:`cb_core.data.merchant_row_groups`): from the footers only, no row is read."""
+    from ..data import merchant_row_groups
+
     spans: list[tuple[str, str]] = []
     for name in _files(fs, path):
         with fs.open(name, "rb") as fh:
-            meta = pq.ParquetFile(fh).metadata
-        schema = meta.schema.to_arrow_schema()
-        at = schema.get_field_index("merchant_id")
-        if at < 0 or not (pa.types.is_string(schema.field(at).type) or pa.types.is_large_string(schema.field(at).type)):
+            groups = merchant_row_groups(pq.ParquetFile(fh).metadata)
+        if groups is None:
             return False
-        for g in range(meta.num_row_groups):
-            if meta.row_group(g).num_rows == 0:
-                continue
-            stats = meta.row_group(g).column(at).statistics
-            if stats is None or not stats.has_min_max:
-                return False
-            spans.append((stats.min, stats.max))
+        spans += [(low, high) for low, high, _ in groups]
     spans.sort()
     return all(prev[1] <= nxt[0] for prev, nxt in zip(spans, spans[1:]))
 

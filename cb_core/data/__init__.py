@@ -15,6 +15,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
                       "STATUS_DAYS", "TERMINAL_STATUSES"),
     "catalog": ("FeatureSpec", "categories", "feature_catalog", "regions"),
     "_files": ("read_table",),
+    "_installed": ("merchant_row_groups",),
     "quality": ("column_summary",),
     "retention": ("prune_books",),
     "schema": ("CANONICAL_SCHEMAS", "CONTRACT", "MAX_PROBLEMS", "ROW_NUMBERS_NOTE", "ColumnSpec", "conforms",

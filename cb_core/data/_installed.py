@@ -169,11 +169,12 @@ def _read_checked(path: Path, digest: str, table: str) -> pd.DataFrame:
 PART_ROWS = 1_000_000
 
 
-def _merchant_ordered_groups(metadata) -> list[tuple[str, str, int]] | None:
-    """The file's non-empty row groups as ``(lowest id, highest id, group)`` in id order, from the
-    ``merchant_id`` statistics of the footer; None when a group has none, the column is not text, or
-    two groups' id ranges overlap (they may touch: one merchant's rows at the end of one group and the
-    start of the next)."""
+def merchant_row_groups(metadata) -> list[tuple[str, str, int]] | None:
+    """A Parquet file's non-empty row groups as ``(lowest id, highest id, group)`` in id order, from the
+    ``merchant_id`` statistics of its footer (``metadata``: no row is read); None when a group has none,
+    the column is not text, or two groups' id ranges overlap (they may touch: one merchant's rows at the
+    end of one group and the start of the next). The installed book's parts and the Dask batch's
+    merchant ranges (``cb_core.batch``) both rely on it."""
     names = metadata.schema.names
     if "merchant_id" not in names:
         return None
@@ -205,14 +206,14 @@ def _parts_checked(path: Path, digest: str, table: str) -> Iterator[pd.DataFrame
     import pyarrow.parquet as pq
 
     try:
-        if _merchant_ordered_groups(pq.read_metadata(path)) is None:
+        if merchant_row_groups(pq.read_metadata(path)) is None:
             return None  # checked on the footer first, so an unordered file's bytes are not read for nothing
     except (OSError, ValueError, pa.ArrowException):
         return None  # the full read reports it
     data = _checked_bytes(path, digest)
     try:
         parquet = pq.ParquetFile(pa.BufferReader(data))
-        ordered = _merchant_ordered_groups(parquet.metadata)
+        ordered = merchant_row_groups(parquet.metadata)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise _unreadable(path, exc) from None
     return None if ordered is None else _parts(parquet, ordered, path, table)
