@@ -278,8 +278,20 @@ def book_strategy_frame(book: Book, model, snapshot: "pd.DataFrame | Callable[[]
         return strategy_frame(snap, given(scores, lambda: book_scores(book, model, settings, snapshot=snap)),
                               book.merchants)
 
-    path = state_dir(settings) / "cache" / f"strategy-{book.fingerprint}-{model.version}.parquet"
-    return _cached_parquet(path, build)
+    return _cached_parquet(_strategy_path(book, model, settings), build)
+
+
+def _strategy_path(book: Book, model, settings: Settings | None) -> Path:
+    return state_dir(settings) / "cache" / f"strategy-{book.fingerprint}-{model.version}.parquet"
+
+
+def prepare_strategy_frame(book: Book, model, settings: Settings | None = None) -> bool:
+    """Build today's strategy frame into the cache folder when it is not there (True then); when it is,
+    nothing is read (the server's start, which only wants it ready for the landing page)."""
+    if _strategy_path(book, model, settings).exists():
+        return False
+    book_strategy_frame(book, model, settings=settings)
+    return True
 
 
 def _load_kernel_beside(model, rows: int) -> None:

@@ -234,7 +234,7 @@ def _landing_frame() -> None:
 
         book, model = workspace.current_book(), workspace.current_model()
         if book is not None and model is not None:
-            workspace.book_strategy_frame(book, model)
+            workspace.prepare_strategy_frame(book, model)  # reads nothing when it is there already
     except Exception:  # the warm-up and the pages compute it again and say what is wrong
         log.exception("landing frame not built ahead")
 

@@ -62,3 +62,16 @@ def test_decision_frame_is_cached_per_model_with_its_description(settings, small
     assert again.attrs == direct.attrs and direct.attrs  # what the frame is (score at decision) survives the file
     files = sorted(p.name for p in (state_dir(settings) / "cache").iterdir())
     assert files == [f"decisions-{small_book.fingerprint}-{model.version}.parquet"]
+
+
+def test_prepare_builds_the_strategy_frame_once_and_then_reads_nothing(settings, small_book, trained, monkeypatch):
+    from cb_core import workspace
+    from cb_core.config import state_dir
+
+    model = trained[0]
+    assert workspace.prepare_strategy_frame(small_book, model, settings=settings) is True
+    path = state_dir(settings) / "cache" / f"strategy-{small_book.fingerprint}-{model.version}.parquet"
+    pd.testing.assert_frame_equal(pd.read_parquet(path), workspace.book_strategy_frame(small_book, model,
+                                                                                       settings=settings))
+    monkeypatch.setattr(pd, "read_parquet", lambda *a, **k: (_ for _ in ()).throw(AssertionError("read again")))
+    assert workspace.prepare_strategy_frame(small_book, model, settings=settings) is False
