@@ -20,12 +20,12 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
-from scipy.special import expit
 
 from . import _training as T
 from . import metrics as M
 from . import woe as W
 from ._inputs import booster_names
+from .scale import pd_from_logit
 
 #: The candidates, simplest first: the chosen one is the simplest whose inner AUC is within
 #: ``AUC_TOLERANCE`` of the best (a blend must beat both its parts by more than that to be kept).
@@ -158,7 +158,7 @@ def fit_out_of_time_with_choice(params: dict[str, Any], features: list[str], lev
     tr, va, te = windows.train_mask, windows.valid_mask, windows.test_mask
     kept = choose_and_fit(setup, matrix, target, np.flatnonzero(tr), seed)
     a, b = T._platt(kept.booster.predict(matrix[va], raw_score=True), target[va])
-    test_pd = expit(a * kept.booster.predict(matrix[te], raw_score=True) + b)
+    test_pd = pd_from_logit(a * kept.booster.predict(matrix[te], raw_score=True) + b)
     validation = {"method": "out_of_time", "period_order": windows.order,
                   "train": {**T._window(tr, target, windows.train_periods),
                             "role": "chooses the model by inner cross-validation and fits it"},
@@ -186,7 +186,7 @@ def fit_with_choice(params: dict[str, Any], features: list[str], levels: dict[st
     for k, (outer_train, outer_test) in enumerate(
             StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(matrix, target)):
         c = choose_and_fit(setup, matrix, target, outer_train, seed + k)
-        oof_pd[outer_test] = expit(c.a * c.booster.predict(matrix[outer_test], raw_score=True) + c.b)
+        oof_pd[outer_test] = pd_from_logit(c.a * c.booster.predict(matrix[outer_test], raw_score=True) + c.b)
         folds.append({"fit_rows": int(len(outer_train)), "test_rows": int(len(outer_test)),
                       "test_bads": int(target[outer_test].sum()), "model": c.chosen,
                       "inner_auc": c.inner_auc, "calibration": {"a": c.a, "b": c.b}})

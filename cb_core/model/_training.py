@@ -12,11 +12,11 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from . import metrics as M
 from ..errors import ConfigError, ModelError
 from ._inputs import _aligned, _frame, booster_names
+from .scale import pd_from_logit
 from ._windows import TimeWindows, outcome_gap, purge, time_windows
 
 
@@ -80,7 +80,7 @@ def fit_platt(margin: np.ndarray, y: np.ndarray, max_iter: int = 100) -> tuple[f
     w = np.array([1.0, 0.0])
     current = loss(w)
     for _ in range(max_iter):
-        p = expit(design @ w)
+        p = pd_from_logit(design @ w)
         grad = design.T @ (p - t)
         hess = design.T @ (design * (p * (1 - p))[:, None]) + 1e-12 * np.eye(2)
         step = np.linalg.solve(hess, grad)
@@ -187,7 +187,7 @@ def _fit_out_of_time(params: dict[str, Any], features: list[str], levels: dict[s
     booster, best = _train_booster(params, features, levels, matrix, target, np.flatnonzero(tr), np.flatnonzero(va),
                                    num_boost_round, early_stopping_rounds)
     a, b = _platt(booster.predict(matrix[va], raw_score=True, num_iteration=best), target[va])
-    test_pd = expit(a * booster.predict(matrix[te], raw_score=True, num_iteration=best) + b)
+    test_pd = pd_from_logit(a * booster.predict(matrix[te], raw_score=True, num_iteration=best) + b)
     result = held_out_metrics(test_pd, target[te], None if oracle is None else oracle[te])
     validation = {"method": "out_of_time", "period_order": windows.order,
                   "train": {**_window(tr, target, windows.train_periods), "role": "fits the trees"},
@@ -241,7 +241,7 @@ def _fit_nested(params: dict[str, Any], features: list[str], levels: dict[str, l
         booster, best, margin = fitted[chosen]
         a, b = _platt(margin, target[stop_rows])
         oof_margin[outer_test] = booster.predict(matrix[outer_test], raw_score=True, num_iteration=best)
-        oof_pd[outer_test] = expit(a * oof_margin[outer_test] + b)
+        oof_pd[outer_test] = pd_from_logit(a * oof_margin[outer_test] + b)
         folds.append({"fit_rows": int(len(fit_rows)), "stop_rows": int(len(stop_rows)),
                       "test_rows": int(len(outer_test)), "test_bads": int(target[outer_test].sum()),
                       "best_iteration": int(best), "calibration": {"a": a, "b": b}, "model": chosen})
@@ -299,4 +299,4 @@ def calibrate(oos_margin: np.ndarray, oos_y: np.ndarray, oracle: np.ndarray | No
     same rows: ``(a, b, metrics)``. Used by the two-window Dask trainer; ``train_model`` measures on
     a window its calibration never saw (:func:`held_out_metrics`)."""
     a, b = _platt(oos_margin, oos_y)
-    return a, b, held_out_metrics(expit(a * oos_margin + b), oos_y, oracle)
+    return a, b, held_out_metrics(pd_from_logit(a * oos_margin + b), oos_y, oracle)
