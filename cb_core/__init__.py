@@ -16,6 +16,15 @@ import os
 # server that made training 3x slower (bench/RESULTS.md: 222 s vs 77 s at 1M merchants). It must be
 # set before LightGBM loads, and cb_core is imported first everywhere.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Likewise numpy's and scipy's OpenBLAS: each starts a thread per core that spins for ~0.1 s (2^28 cycles)
+# waiting for work as the library loads, CPU taken from a command's own threads (a 50,000-merchant
+# score --explain: 0.2 CPU s). 2^4 cycles: they sleep at once and wake when a product needs them.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+# numpy asks the kernel for huge pages on every array of 4 MB or more; where that is granted on a fault
+# (transparent huge pages "madvise", as on Debian), the fault may first compact memory, and the engine
+# makes many such arrays once each (a fresh score --explain: 0.2 s more system time at 50,000 merchants,
+# 1.6 s at 1,000,000; wall time no worse).
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 from .lazy import lazy_exports  # noqa: E402  (after the environment above)
 

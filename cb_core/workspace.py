@@ -267,13 +267,14 @@ def book_strategy_frame(book: Book, model, snapshot: "pd.DataFrame | Callable[[]
     the state's cache folder per book and model: a restarted server reads it instead of building it.
     ``snapshot`` and ``scores`` (when the caller holds them, or a function giving them, called only when
     the frame is built) spare reading them again."""
+    from .explain import kernels_beside
     from .strategy import strategy_frame
 
     def given(frame, default: Callable[[], "pd.DataFrame"]) -> "pd.DataFrame":
         return default() if frame is None else frame() if callable(frame) else frame
 
     def build() -> "pd.DataFrame":
-        _load_kernel_beside(model, len(book.merchants))
+        kernels_beside(model, len(book.merchants), explain=False)
         snap = given(snapshot, lambda: book_snapshot(book, settings))
         return strategy_frame(snap, given(scores, lambda: book_scores(book, model, settings, snapshot=snap)),
                               book.merchants)
@@ -292,24 +293,6 @@ def prepare_strategy_frame(book: Book, model, settings: Settings | None = None) 
         return False
     book_strategy_frame(book, model, settings=settings)
     return True
-
-
-def _load_kernel_beside(model, rows: int) -> None:
-    """When ``rows`` merchants are to be scored through numba's pass (from ``COLD_ROWS``), load its kernel in
-    a background thread: numba's import and the first call (1.5 s at 1,000,000 merchants) then run while the
-    snapshot is computed, not after it. Best effort: without numba, the scoring uses numpy as always."""
-    import numpy as np
-
-    from .model import COLD_ROWS
-
-    def load() -> None:
-        try:
-            model.trees.raw_margin(np.full((1, model.trees.n_features), np.nan), engine="numba")
-        except Exception:  # no numba, or a model without trees: the scoring itself says so or uses numpy
-            log.debug("numba kernel not preloaded", exc_info=True)
-
-    if rows >= COLD_ROWS:
-        threading.Thread(target=load, name="cb-numba-load", daemon=True).start()
 
 
 def book_decision_frame(book: Book, model, settings: Settings | None = None) -> "pd.DataFrame":

@@ -171,7 +171,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _cmd_score(args: argparse.Namespace) -> int:
     from ..model import load_model
-    from ..explain import score_frame
+    from ..explain import kernels_beside, score_frame
     from ..features import current_snapshot
 
     model = load_model(args.model)
@@ -186,6 +186,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         from ..data import open_book
 
         book, checked = open_book(source)
+        kernels_beside(model, len(book.merchants), explain=args.explain)  # numba loads while features are computed
         features = current_snapshot(book, args.as_of)
         del book  # the book's tables (GBs at 1M merchants) are not needed past the snapshot
         import pyarrow as pa

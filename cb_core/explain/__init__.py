@@ -9,7 +9,7 @@ from ..lazy import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "points": ("BASE_COLUMN", "LANGS", "POINTS_PREFIX", "contributions", "contributions_to_points", "dependence",
-               "importance", "peer_percentiles", "points_by_feature", "points_column", "reason_codes",
+               "importance", "kernels_beside", "peer_percentiles", "points_by_feature", "points_column", "reason_codes",
                "reference_points", "score_frame", "what_if"),
     "review": ("TREND_METRICS", "MerchantExplanation", "activity_of", "category_bands", "cutoff_reference",
                "explain_merchant", "find_merchants", "merchant_trends", "percentiles_of_row", "waterfall_table"),

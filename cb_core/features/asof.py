@@ -26,6 +26,7 @@ WINDOW = 15
 #: Parts of :func:`snapshot_in_parts` computed at once (at most the machine's cores).
 PART_THREADS = 2
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_FIXED_MONTH_RE = re.compile(r"[0-9]{4}-[0-9]{2}\Z")  # what the fast path reads (the general path: the rest)
 
 SUM_FIELDS = ("gmv_krw", "orders", "returns", "refund_krw", "unique_buyers", "active_listings",
                "reviews", "disputes", "settlement_krw", "search_clicks", "ad_spend_krw")
@@ -56,10 +57,15 @@ def month_index(months: pd.Series | np.ndarray | str) -> np.ndarray | int:
 
 
 def _fixed_width_months(months) -> np.ndarray | None:
-    """:func:`month_index` of Arrow-backed text that is all ``DDDD-DD`` (a validated book's months),
-    read from the column's bytes in numpy (18M rows: 0.1 s instead of 1 s of hashing); None for anything
-    else (other storage, a missing value, another length or character), which the general path reads."""
+    """:func:`month_index` of Arrow-backed text that is all ``DDDD-DD`` (a validated book's months): Arrow
+    encodes the column against its few distinct months (one hash per row, in C) and each distinct month is
+    parsed once. None for anything else (other storage, a missing value, another length or character),
+    which the general path reads.
+
+    Parsing the column's bytes in numpy instead made int64 copies of every character: 18M rows took 5.7 s,
+    most of it the kernel zeroing fresh pages for them; this takes 0.24 s (50,000 merchants: 15-20 ms)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     column = getattr(getattr(months, "array", None), "_pa_array", None)
     if column is None or len(column) == 0:
@@ -67,17 +73,12 @@ def _fixed_width_months(months) -> np.ndarray | None:
     chunk = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if chunk.null_count or not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
         return None
-    n, width = len(chunk), np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    _, offsets_buffer, data_buffer = chunk.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=width)[chunk.offset:chunk.offset + n + 1].astype(np.int64)
-    if offsets[-1] - offsets[0] != 7 * n or np.any(np.diff(offsets) != 7):
+    encoded = pc.dictionary_encode(chunk)
+    distinct = encoded.dictionary.to_pylist()
+    if not all(_FIXED_MONTH_RE.match(month) for month in distinct):
         return None
-    text = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, 7)
-    digits = text[:, [0, 1, 2, 3, 5, 6]] - np.uint8(48)  # below '0' wraps around to above 9
-    if np.any(text[:, 4] != 45) or np.any(digits > 9):
-        return None
-    d = digits.astype(np.int64)
-    return (d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]) * 12 + d[:, 4] * 10 + d[:, 5] - 1
+    index = np.array([int(m[:4]) * 12 + int(m[5:7]) - 1 for m in distinct], dtype=np.int64)
+    return index[encoded.indices.to_numpy()]
 
 
 def month_label(index: int) -> str:

@@ -1,0 +1,74 @@
+"""kernels_beside: numba's kernels load on a thread of their own while the features are computed (issue #15),
+only when the scoring will use them, and a failure there is left to the scoring itself."""
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+
+import numpy as np
+
+from cb_core.explain import kernels_beside
+from cb_core.model import COLD_ROWS
+from tests.support.app import ROOT
+
+
+def test_nothing_loads_for_a_scoring_that_uses_numpy_only(trained):
+    model = trained[0]
+    assert kernels_beside(model, COLD_ROWS - 1, explain=False) is None
+
+
+def test_the_thread_loads_numba_and_the_explainer_and_the_scores_do_not_change(trained, small_book, tmp_path):
+    """In a fresh process: numba is not imported before, is after the thread ends, the explainer is then the
+    one score_frame uses, and the explained frame is the one of a process without the thread."""
+    from cb_core.features import current_snapshot
+
+    model, X = trained[0], current_snapshot(small_book)
+    folder = model.save(tmp_path / "model")
+    X.to_parquet(tmp_path / "x.parquet")
+    script = f"""
+import sys
+import pandas as pd
+from cb_core.explain import kernels_beside, score_frame
+from cb_core.model import load_model
+model = load_model({str(folder)!r})
+X = pd.read_parquet({str(tmp_path / 'x.parquet')!r})
+if sys.argv[1] == "beside":
+    thread = kernels_beside(model, len(X), explain=True)
+    thread.join()
+    from cb_core.explain import fastshap
+    assert thread.name == "cb-numba-load" and model.version in fastshap._CACHE and "numba" in sys.modules
+else:
+    assert "numba" not in sys.modules
+score_frame(model, X, explain=True).to_parquet(sys.argv[2])
+"""
+    for mode in ("beside", "plain"):
+        done = subprocess.run([sys.executable, "-c", script, mode, str(tmp_path / f"{mode}.parquet")], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "beside.parquet"), pd.read_parquet(tmp_path / "plain.parquet"))
+    assert np.isfinite(pd.read_parquet(tmp_path / "plain.parquet")["score"]).all()
+
+
+def test_a_model_the_kernels_cannot_take_is_left_to_the_scoring(caplog):
+    class NoTrees:
+        version = "broken"
+
+        @property
+        def trees(self):
+            raise RuntimeError("no trees in this model")
+
+    escaped = []
+    previous = threading.excepthook
+    threading.excepthook = escaped.append
+    try:
+        with caplog.at_level(logging.DEBUG, logger="cb_core.explain.points"):
+            thread = kernels_beside(NoTrees(), COLD_ROWS, explain=False)
+            thread.join(30)
+    finally:
+        threading.excepthook = previous
+    assert not thread.is_alive() and escaped == []
+    assert "numba kernels not preloaded" in caplog.text
