@@ -205,6 +205,9 @@ def _steps_child(book: str, model: str, out: str) -> None:
     _write_table(frame.reset_index(), Path(out))
     mark("write output")
     print(json.dumps({"steps": marks, "total_s": time.perf_counter() - started}))
+    import gc
+
+    gc.freeze()  # as python -m cb_core ends
 
 
 # ------------------------------------------------------------------ the run
@@ -355,7 +358,10 @@ def section(result: dict, command: str, started: datetime, load: tuple) -> str:
         lines += ["", "Where the time goes (one more child per mode running the command's steps one by one; "
                       + "; ".join(f"{m}: process {p['wall']:.1f} s wall, {p['cpu']:.1f} s CPU, {k:,.0f} MiB peak"
                                   for m, p, k in zip(modes, procs, peaks))
-                      + "; the predict step is timed alone, then again inside `score_frame` with the explanation):",
+                      + "; the predict step is timed alone, then again inside `score_frame` with the explanation. "
+                      "The command itself loads numba and its kernels on a thread beside the snapshot "
+                      "(`cb_core.explain.kernels_beside`), and its process ends without the collector's walk over "
+                      "every module (`gc.freeze` in `cb_core/__main__.py`); here each step runs alone):",
                   "", "| step | " + " | ".join(f"wall, {m} | CPU s, {m}" for m in modes)
                   + " | peak RSS MiB (step) |", "| --- |" + " ---: | ---: |" * len(modes) + " ---: |"]
         for i, first in enumerate(steps[modes[0]]["steps"]):
