@@ -155,6 +155,23 @@ def write_bytes_atomic(path: Path, data: bytes, what: str = "a file", *, private
         fsync_path(path.parent)
 
 
+def _parquet_options(frame, options: dict) -> dict:
+    """Parquet writer options: a dictionary page for every column but the floating-point ones (unless the
+    caller says otherwise). Scores, PDs and points are almost all distinct: their dictionaries were built
+    and thrown away (a scored 50,000-merchant book: 80 ms to write instead of 19, and 11% larger)."""
+    if "use_dictionary" in options:
+        return options
+    if hasattr(frame, "dtypes"):
+        floats = {str(c) for c, t in frame.dtypes.items() if getattr(t, "kind", "") == "f"}
+        names = [str(c) for c in frame.columns]
+    else:
+        import pyarrow as pa
+
+        floats = {f.name for f in frame.schema if pa.types.is_floating(f.type)}
+        names = frame.schema.names
+    return {**options, "use_dictionary": [n for n in names if n not in floats]}
+
+
 def write_frame_atomic(frame, path: Path, what: str = "a table", *, private: bool = False, **options) -> None:
     """Write a DataFrame as CSV or Parquet (by ``path``'s suffix; an Arrow table as Parquet) under a temporary name, then rename
     (``private``: the file 0600 before it gets its name, a folder created for it 0700)."""
@@ -168,11 +185,11 @@ def write_frame_atomic(frame, path: Path, what: str = "a table", *, private: boo
             if path.suffix.lower() == ".csv":
                 frame.to_csv(staging, **options)
             elif hasattr(frame, "to_parquet"):
-                frame.to_parquet(staging, **options)
+                frame.to_parquet(staging, **_parquet_options(frame, options))
             else:  # an Arrow table (a frame converted beforehand, as pandas would)
                 import pyarrow.parquet as pq
 
-                pq.write_table(frame, staging, **options)
+                pq.write_table(frame, staging, **_parquet_options(frame, options))
             if private:
                 os.chmod(staging, PRIVATE_FILE_MODE)
             os.replace(staging, path)

@@ -176,7 +176,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     model = load_model(args.model)
     source = Path(args.data)
-    checked = None
+    checked = loading = None
     if source.is_file():
         from ..model import typed_table
 
@@ -186,13 +186,15 @@ def _cmd_score(args: argparse.Namespace) -> int:
         from ..data import open_book
 
         book, checked = open_book(source)
-        kernels_beside(model, len(book.merchants), explain=args.explain)  # numba loads while features are computed
+        loading = kernels_beside(model, len(book.merchants), explain=args.explain, lean=True)  # beside the features
         features = current_snapshot(book, args.as_of)
         del book  # the book's tables (GBs at 1M merchants) are not needed past the snapshot
         import pyarrow as pa
 
         pa.default_memory_pool().release_unused()  # their Arrow buffers go back to the system now
     model.check_features(features)
+    if loading is not None:
+        loading.join()  # its kernels are the scoring's (and nothing imports scipy.linalg while it loads them)
     scores = score_frame(model, features, explain=args.explain)
     del features
     scores.index.name = args.id or "merchant_id"

@@ -325,13 +325,19 @@ def score_frame(model, features: pd.DataFrame, explain: bool = False) -> pd.Data
     return scores.join(points)
 
 
-def kernels_beside(model, rows: int, *, explain: bool) -> threading.Thread | None:
+def kernels_beside(model, rows: int, *, explain: bool, lean: bool = False) -> threading.Thread | None:
     """When :func:`score_frame` of ``rows`` rows will call numba's kernels (an explanation; margins alone from
     ``COLD_ROWS`` rows), start loading them on a thread of its own and return it: numba's import, typing
     registries, cached kernels and thread pool (with a 20,000-merchant model 0.4-0.6 s on an idle machine,
     1.5 s beside other work) then load while the caller computes the features, not after. With
     ``explain`` the explainer and its tables too. Best effort: a model without trees or a machine without
-    numba is left to the scoring itself to handle. None when nothing is to load."""
+    numba is left to the scoring itself to handle. None when nothing is to load.
+
+    ``lean``: for a process that imports nothing from ``scipy.linalg`` meanwhile (a command line's). numba
+    checks once, as its numpy support loads, whether ``np.dot`` can call BLAS, by importing
+    ``scipy.linalg`` (0.3 s of a 50,000-merchant ``score --explain``); no kernel here calls ``np.dot``, so
+    that import is refused for the check alone (numba then uses its own loop for ``np.dot`` in this process)
+    and allowed again right after it."""
     from ..model import COLD_ROWS
 
     if not explain and rows < COLD_ROWS:
@@ -339,6 +345,8 @@ def kernels_beside(model, rows: int, *, explain: bool) -> threading.Thread | Non
 
     def load() -> None:
         try:
+            if lean:
+                _numpy_support_without_blas()
             if explain:
                 from .fastshap import SERIAL_ROWS, explainer_for
 
@@ -355,3 +363,18 @@ def kernels_beside(model, rows: int, *, explain: bool) -> threading.Thread | Non
     thread.start()
     return thread
 
+
+def _numpy_support_without_blas() -> None:
+    """Load numba's numpy support (``numba.np.arraymath``, which numba's first call loads anyway) with
+    ``scipy.linalg.cython_blas`` refused, unless scipy's linear algebra is loaded already."""
+    import sys
+
+    name = "scipy.linalg.cython_blas"
+    if "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    sys.modules[name] = None  # an import of it raises ImportError, which numba reads as "no BLAS"
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        if sys.modules.get(name, 0) is None:
+            del sys.modules[name]

@@ -16,12 +16,17 @@ MODEL_LIBRARIES = {"sklearn", "lightgbm", "numba", "shap", "scipy"}
 
 
 def _imported(*args: str) -> set[str]:
+    return {n.split(".")[0] for n in _modules(*args)}
+
+
+def _modules(*args: str) -> set[str]:
+    """Every module's full name the process ``python -m cb_core ARGS`` imported."""
     done = subprocess.run([sys.executable, "-X", "importtime", "-m", "cb_core", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode in (0, 2), done.stderr[-2000:]
     names = re.findall(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s*(\S+)", done.stderr, flags=re.M)
     assert names, "no -X importtime report"
-    return {n.split(".")[0] for n in names}
+    return set(names)
 
 
 @pytest.fixture(scope="module")
@@ -43,13 +48,15 @@ def test_help_imports_no_model_library():
 
 def test_score_imports_no_model_library_and_explain_adds_numba_only(book_folder, trained, tmp_path):
     """Scoring walks the model's own trees with numpy (numba from 200,000 rows): no scipy (the PD of a
-    log-odds is numpy's), no LightGBM; ``--explain`` adds numba (which loads scipy.linalg for its
-    BLAS check) and nothing of training."""
+    log-odds is numpy's), no LightGBM; ``--explain`` adds numba and nothing of training, not even
+    scipy.linalg (numba's BLAS check for np.dot, refused there: kernels_beside's ``lean``)."""
     model = trained[0].save(tmp_path / "model")
     loaded = _imported("score", "--model", str(model), "--data", str(book_folder), "--out", str(tmp_path / "s.csv"))
     assert "cb_core" in loaded and "pandas" in loaded and (tmp_path / "s.csv").is_file()
     assert not loaded & MODEL_LIBRARIES, loaded & MODEL_LIBRARIES
-    loaded = _imported("score", "--model", str(model), "--data", str(book_folder), "--out", str(tmp_path / "e.csv"),
+    modules = _modules("score", "--model", str(model), "--data", str(book_folder), "--out", str(tmp_path / "e.csv"),
                        "--explain")
-    assert "numba" in loaded and (tmp_path / "e.csv").is_file()
+    loaded = {n.split(".")[0] for n in modules}
+    assert "numba" in loaded and "numba.np.arraymath" in modules and (tmp_path / "e.csv").is_file()
+    assert "scipy.linalg" not in modules  # (-X importtime also lists the refused scipy.linalg.cython_blas)
     assert not loaded & {"sklearn", "lightgbm", "shap"}, loaded & {"sklearn", "lightgbm", "shap"}

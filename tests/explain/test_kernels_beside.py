@@ -72,3 +72,27 @@ def test_a_model_the_kernels_cannot_take_is_left_to_the_scoring(caplog):
         threading.excepthook = previous
     assert not thread.is_alive() and escaped == []
     assert "numba kernels not preloaded" in caplog.text
+
+
+def test_lean_loading_leaves_scipy_linalg_and_numba_whole(trained, tmp_path):
+    """``lean``: numba's numpy support loads without scipy.linalg; afterwards scipy.linalg still imports in
+    full in the same process, and numba's np.dot (its own loop now) gives numpy's value."""
+    folder = trained[0].save(tmp_path / "model")
+    script = f"""
+import sys
+import numpy as np
+from cb_core.explain import kernels_beside
+from cb_core.model import load_model
+kernels_beside(load_model({str(folder)!r}), 10, explain=True, lean=True).join()
+assert "numba.np.arraymath" in sys.modules and "scipy.linalg" not in sys.modules
+assert "scipy.linalg.cython_blas" not in sys.modules  # the refusal is gone
+import scipy.linalg
+from scipy.linalg import cython_blas
+assert cython_blas.__name__ == "scipy.linalg.cython_blas" and scipy.linalg.cython_blas is cython_blas
+import numba
+x, y = np.arange(1.0, 6.0), np.arange(2.0, 7.0)
+assert numba.njit(lambda a, b: np.dot(a, b))(x, y) == 70.0 == float(x @ y)
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
