@@ -184,18 +184,14 @@ def _steps_child(book: str, model: str, out: str) -> None:
 
     pa.default_memory_pool().release_unused()  # as the command does
     mark("snapshot (features)")
-    import importlib
+    from cb_core.explain import kernels_beside
 
-    importlib.import_module("numba")  # what --explain adds to the imports
+    kernels_beside(m, len(features), explain=True, lean=True).join()  # what the command loads beside the snapshot
+    mark("numba: import, registries, explainer, cached kernels, pool (kernels_beside, lean; alone here)")
     from cb_core.explain.fastshap import explainer_for
-    mark("import numba")
-    kept = (Path(model) / "fastshap_tables.npz").is_file()
+
     explainer = explainer_for(m)
-    mark(f"explainer ({'tables read from the model folder' if kept else 'tables built'})")
     matrix = m.matrix(features)
-    explainer.margins(matrix[:1])  # numba's typing registries and the cached kernels load on a first call
-    explainer.contributions(matrix[:256])
-    mark("numba's first calls (registries, cached kernels; 1 and 256 rows)")
     scores = m.score_margin(explainer.margins(matrix), features.index)
     mark("predict (margins, score, grade)")
     del matrix, scores
