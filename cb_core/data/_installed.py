@@ -95,9 +95,8 @@ def _pending_book(folder: Path, fingerprint: str, digests: dict[str, str], prese
     except (OSError, ValueError, pa.ArrowException):
         return None
     pending = {t: PendingTable(partial(_read_checked, path, digests[path.name], t),
-                               **({"parts": partial(_parts_checked, path, digests[path.name], t),
-                                   "rows_of": partial(_merchant_rows_checked, path, digests[path.name], t)}
-                                  if t == "monthly_activity" else {}))
+                               parts=partial(_parts_checked, path, digests[path.name], t) if t == "monthly_activity"
+                               else None)
                for t, path in tables.items()}
     return Book(merchants=pending["merchants"], activity=pending["monthly_activity"], outcomes=pending.get("outcomes"),
                 bureau_history=pending.get("bureau_history"), _fingerprint=fingerprint,
@@ -204,19 +203,11 @@ def _parts_checked(path: Path, digest: str, table: str) -> Iterator[pd.DataFrame
         As :func:`_read_checked`: the file changed, cannot be read, or a part is not the contract's shape
         (when that part is reached).
     """
-    opened = _ordered_checked(path, digest)
-    return None if opened is None else _parts(*opened, path, table)
-
-
-def _ordered_checked(path: Path, digest: str):
-    """``(ParquetFile, merchant_row_groups)`` of the file's bytes, read once and used only if their sha256 is
-    still ``digest``; None when its row groups are not ordered by merchant (checked on the footer first, so
-    an unordered file's bytes are not read for nothing). :class:`DataSourceError` as :func:`_read_checked`."""
     import pyarrow.parquet as pq
 
     try:
         if merchant_row_groups(pq.read_metadata(path)) is None:
-            return None
+            return None  # checked on the footer first, so an unordered file's bytes are not read for nothing
     except (OSError, ValueError, pa.ArrowException):
         return None  # the full read reports it
     data = _checked_bytes(path, digest)
@@ -225,46 +216,7 @@ def _ordered_checked(path: Path, digest: str):
         ordered = merchant_row_groups(parquet.metadata)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise _unreadable(path, exc) from None
-    return None if ordered is None else (parquet, ordered)
-
-
-def _merchant_rows_checked(path: Path, digest: str, table: str, merchant_id: str) -> pd.DataFrame | None:
-    """One merchant's rows of the installed book's table at ``path`` (:meth:`Book.activity_rows_of`),
-    labelled with their positions in the file (the labels the whole table gives them), from the row
-    groups whose merchant range holds it; None when the row groups are not ordered by merchant. The
-    file's bytes are read once and used only if their sha256 is still ``digest`` (1M merchants: 0.5 GB,
-    under a second, against 10 s to read the whole table and index it).
-
-    Raises
-    ------
-    DataSourceError
-        As :func:`_read_checked`.
-    """
-    import numpy as np
-    import pyarrow.compute as pc
-
-    opened = _ordered_checked(path, digest)
-    if opened is None:
-        return None
-    parquet, ordered = opened
-    try:
-        first_row = np.cumsum([0] + [parquet.metadata.row_group(g).num_rows for g in range(parquet.num_row_groups)])
-        groups = sorted(g for low, high, g in ordered if low <= merchant_id <= high)
-        pieces, labels = [], []
-        for group in groups:
-            rows = parquet.read_row_group(group)
-            at = np.flatnonzero(pc.fill_null(pc.equal(rows["merchant_id"], merchant_id), False).to_numpy(
-                zero_copy_only=False))
-            pieces.append(rows.take(pa.array(at)))
-            labels.append(first_row[group] + at)
-        found = pa.concat_tables(pieces) if pieces else parquet.schema_arrow.empty_table()
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        raise _unreadable(path, exc) from None
-    frame = _one_chunk(found.to_pandas())
-    frame.index = pd.RangeIndex(0, 0) if not labels else pd.Index(np.concatenate(labels))
-    if not conforms(table, frame):
-        raise _wrong_shape(path, table)
-    return frame
+    return None if ordered is None else _parts(parquet, ordered, path, table)
 
 
 def _unreadable(path: Path, exc: BaseException) -> DataSourceError:

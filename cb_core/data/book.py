@@ -58,13 +58,10 @@ class PendingTable:
     rows; ``load`` checks the file's digest before it uses a byte of it."""
 
     def __init__(self, load: Callable[[], pd.DataFrame],
-                 parts: Callable[[], Iterator[pd.DataFrame] | None] | None = None,
-                 rows_of: Callable[[str], pd.DataFrame | None] | None = None) -> None:
+                 parts: Callable[[], Iterator[pd.DataFrame] | None] | None = None) -> None:
         self._load: Callable[[], pd.DataFrame] | None = load
         #: The table in parts without reading it whole (:meth:`Book.activity_parts`), when the source can.
         self.parts = parts
-        #: One merchant's rows without reading the table whole (:meth:`Book.activity_rows_of`), when it can.
-        self.rows_of = rows_of
         self._frame: pd.DataFrame | None = None
         self._lock = threading.Lock()
 
@@ -151,15 +148,6 @@ class Book:
         if not isinstance(value, PendingTable) or value.parts is None:
             return None
         return value.parts()
-
-    def activity_rows_of(self, merchant_id: str) -> pd.DataFrame | None:
-        """One merchant's activity rows, when the table is not read yet and its source can give them alone
-        (the installed book: only the row groups whose merchant range holds it are decoded), with the
-        labels they have in :attr:`activity`; None otherwise (then use :attr:`activity`)."""
-        value = self.__dict__.get("_table_activity")
-        if not isinstance(value, PendingTable) or value.rows_of is None:
-            return None
-        return value.rows_of(merchant_id)
 
     def load_all(self) -> None:
         """Read every table not read yet (the app's background warm-up, after the landing page)."""

@@ -43,13 +43,9 @@ def _with_rates(activity: pd.DataFrame) -> pd.DataFrame:
 
 def activity_of(book: Book, merchant_id: str) -> pd.DataFrame:
     """One merchant's monthly rows. A merchant -> row-positions index is built once per book, so
-    each lookup is a hash probe, however large the book; until then, an installed book whose activity
-    is not read yet gives the merchant's rows from its file alone (:meth:`Book.activity_rows_of`)."""
+    each lookup is a hash probe, however large the book."""
     index = getattr(book, "_activity_index", None)
     if index is None:
-        alone = book.activity_rows_of(merchant_id)  # the installed book, its activity not read yet
-        if alone is not None:
-            return alone.sort_values("month")
         codes, uniques = pd.factorize(book.activity["merchant_id"])
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))

@@ -65,14 +65,6 @@ def _install(book, tmp_path, activity: pd.DataFrame, row_group_size: int):
     return state, folder
 
 
-def change_one_value(folder, activity: pd.DataFrame, row_group_size: int) -> None:
-    """The installed activity file rewritten with one value changed (its digest no longer the recorded one)."""
-    changed = activity.copy()
-    changed.loc[0, "gmv_krw"] += 1
-    pq.write_table(pa.Table.from_pandas(changed, preserve_index=False), folder / "monthly_activity.parquet",
-                   row_group_size=row_group_size)
-
-
 def test_the_installed_sorted_book_gives_whole_merchants_and_the_same_snapshot(small_book, tmp_path, monkeypatch):
     activity = small_book.activity.sort_values(["merchant_id", "month"], kind="mergesort").reset_index(drop=True)
     # 7-row groups: nearly every merchant's rows straddle two or more groups (24 months span four)
@@ -114,7 +106,10 @@ def test_a_file_changed_since_it_was_installed_is_refused_before_any_part(small_
     activity = small_book.activity.sort_values(["merchant_id", "month"], kind="mergesort").reset_index(drop=True)
     state, folder = _install(small_book, tmp_path, activity, row_group_size=1_000)
     loaded = load_current(state)
-    change_one_value(folder, activity, row_group_size=1_000)
+    changed = activity.copy()
+    changed.loc[0, "gmv_krw"] += 1
+    pq.write_table(pa.Table.from_pandas(changed, preserve_index=False), folder / "monthly_activity.parquet",
+                   row_group_size=1_000)
     with pytest.raises(DataSourceError, match=r"monthly_activity\.parquet changed since the book was installed") as caught:
         current_snapshot(loaded)
     assert caught.value.key == "err_installed_file_changed"
