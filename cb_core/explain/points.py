@@ -351,9 +351,9 @@ def kernels_beside(model, rows: int, *, explain: bool, lean: bool = False) -> th
                 from .fastshap import SERIAL_ROWS, explainer_for
 
                 explainer = explainer_for(model)
-                rows = np.full((SERIAL_ROWS, model.trees.n_features), np.nan)
-                explainer.margins(rows)
-                explainer.contributions(rows)  # parallel from SERIAL_ROWS rows: the pool starts too
+                sample = np.full((SERIAL_ROWS, model.trees.n_features), np.nan)
+                explainer.margins(sample)
+                explainer.contributions(sample)  # parallel from SERIAL_ROWS rows: the pool starts too
             else:
                 model.trees.raw_margin(np.full((1, model.trees.n_features), np.nan), engine="numba")
         except Exception:  # noqa: BLE001 (the scoring reports its own errors)
