@@ -1,4 +1,4 @@
-"""month_index: the fixed-width fast path (validated months read from Arrow bytes) equals the general one."""
+"""month_index: the fast path (validated Arrow months, encoded by distinct value) equals the general one."""
 from __future__ import annotations
 
 import numpy as np
