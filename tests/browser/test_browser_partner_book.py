@@ -35,7 +35,7 @@ def test_partner_opens_its_booked_book_and_the_report_holds_it(page, streamlit_s
     expect(page.get_by_role("heading", name="집중도")).to_be_visible()
     page.screenshot(path=str(tmp_path / "booked_book.png"), full_page=True)
 
-    with page.expect_download() as download:
+    with page.expect_download(timeout=120_000) as download:  # built on the click; CI once over 30 s
         page.get_by_role("button", name="보고서 내려받기 (HTML)").click()
     path = tmp_path / "report.html"
     download.value.save_as(path)
