@@ -187,7 +187,7 @@ def _steps_child(book: str, model: str, out: str) -> None:
     from cb_core.explain import kernels_beside
 
     kernels_beside(m, len(features), explain=True, lean=True).join()  # what the command loads beside the snapshot
-    mark("numba: import, registries, explainer, cached kernels, pool (kernels_beside, lean; alone here)")
+    mark("kernels: explainer and its tables, the C kernels (kernels_beside, lean; alone here)")
     from cb_core.explain.fastshap import explainer_for
 
     explainer = explainer_for(m)
@@ -355,7 +355,8 @@ def section(result: dict, command: str, started: datetime, load: tuple) -> str:
                       + "; ".join(f"{m}: process {p['wall']:.1f} s wall, {p['cpu']:.1f} s CPU, {k:,.0f} MiB peak"
                                   for m, p, k in zip(modes, procs, peaks))
                       + "; the predict step is timed alone, then again inside `score_frame` with the explanation. "
-                      "The command itself loads numba and its kernels on a thread beside the snapshot "
+                      "The command itself loads the explainer and its kernels (C, built once per machine by "
+                      "scripts/bytecode.sh; numba's where no compiler works) on a thread beside the snapshot "
                       "(`cb_core.explain.kernels_beside`), and its process ends without the collector's walk over "
                       "every module (`gc.freeze` in `cb_core/__main__.py`); here each step runs alone):",
                   "", "| step | " + " | ".join(f"wall, {m} | CPU s, {m}" for m in modes)

@@ -12,10 +12,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._fastshap_recursive import NUMERIC_NAN, NUMERIC_NONE, NUMERIC_ZERO, ZERO_THRESHOLD, goes_left, recursive_tree
+from ._fastshap_parse import ALGO_RECURSIVE, ALGO_TABLE, NUMERIC_NAN, NUMERIC_NONE, NUMERIC_ZERO, ZERO_THRESHOLD
+from ._fastshap_recursive import goes_left, recursive_tree
 
-#: How a tree is explained (``tree_algo`` array).
-ALGO_TABLE, ALGO_RECURSIVE, ALGO_CONSTANT = 0, 1, 2
 #: Blocks of fewer rows take the one-row table kernel.
 FEW_ROWS = 4
 

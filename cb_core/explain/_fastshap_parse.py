@@ -20,10 +20,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError
-from ._fastshap_kernels import ALGO_CONSTANT, ALGO_RECURSIVE, ALGO_TABLE
-from ._fastshap_recursive import CATEGORICAL, NUMERIC_NAN, NUMERIC_NONE, NUMERIC_ZERO
-from ._fastshap_tables import build_tables
-from ._fastshap_units import _int64, _TreeSpan, _units, _UnitTables
+
+#: How a tree is explained (``tree_algo`` array).
+ALGO_TABLE, ALGO_RECURSIVE, ALGO_CONSTANT = 0, 1, 2
+#: Split kinds (``kind`` array).
+NUMERIC_NONE, NUMERIC_ZERO, NUMERIC_NAN, CATEGORICAL = 0, 1, 2, 3
+# LightGBM's kZeroThreshold (1e-35f widened to double): dense rows drop values this small, and
+# zero-as-missing splits treat them as zero
+ZERO_THRESHOLD = float(np.float32(1e-35))
 
 _MISSING_KINDS = {"None": NUMERIC_NONE, "Zero": NUMERIC_ZERO, "NaN": NUMERIC_NAN}
 
@@ -190,6 +194,11 @@ def parse_booster(dump: dict[str, Any], max_table_features: int, max_table_value
         Memory bound on all tables together (8 bytes a value): past it, the trees with the largest
         tables use the recursion.
     """
+    # numba's pattern-table kernels load with the first parse (an explainer read back from its model's
+    # folder needs none of them)
+    from ._fastshap_tables import build_tables
+    from ._fastshap_units import _int64, _TreeSpan, _units, _UnitTables
+
     per_iteration = int(dump.get("num_tree_per_iteration", 1))
     if int(dump.get("num_class", 1)) != 1 or per_iteration != 1:
         raise ModelError(f"explanations support one output per row (binary or regression); "

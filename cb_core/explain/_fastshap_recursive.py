@@ -6,14 +6,9 @@ pattern tables, and the decision for single rows.
 """
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
-#: Split kinds in the flat forest (``kind`` array).
-NUMERIC_NONE, NUMERIC_ZERO, NUMERIC_NAN, CATEGORICAL = 0, 1, 2, 3
-# LightGBM's kZeroThreshold (1e-35f widened to double): dense rows drop values this small, and
-# zero-as-missing splits treat them as zero
-ZERO_THRESHOLD = float(np.float32(1e-35))
+from ._fastshap_parse import CATEGORICAL, NUMERIC_NAN, NUMERIC_NONE, NUMERIC_ZERO, ZERO_THRESHOLD
 
 
 @njit(cache=True, inline="always")

@@ -9,13 +9,15 @@ value last, each row summing to the raw margin.
 How: per leaf, or per pair of sibling leaves, the Shapley weights of every pattern of satisfied
 splits are tabulated when the explainer is built (Fast TreeSHAP v2, Yang 2021; see
 :mod:`cb_core.explain._fastshap_tables`), so a row costs one pass over a tree's nodes plus one table read
-per leaf and path feature, in numba kernels vectorised over blocks of rows and parallel over
-blocks (:mod:`cb_core.explain._fastshap_kernels`). Trees with a path over more than ``max_table_features``
+per leaf and path feature, in kernels vectorised over blocks of rows and parallel over blocks:
+compiled ahead of time in C (:mod:`cb_core.explain._fastshap_native`) where the machine has a C
+compiler, else numba's (:mod:`cb_core.explain._fastshap_kernels`), bit for bit the same. Trees with a path over more than ``max_table_features``
 distinct features use the classic recursion (:mod:`cb_core.explain._fastshap_recursive`) in the same
 pass. Measured with ``bench/bench_explain.py``.
 
-The first call of a process loads the compiled kernels from numba's cache (``__pycache__``,
-well under a second); the first call on a machine compiles them (about 10 s).
+The first call of a process loads the C library (a millisecond; built once per machine, well under a
+second) or numba's kernels from its cache (``__pycache__``, 0.3-0.5 s; compiled on a machine's first
+call, about 10 s). The pattern tables are built with numba once per model and kept in its folder.
 """
 from __future__ import annotations
 
@@ -27,8 +29,8 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..model import NUMBA_POOL_LOCK, TreeEnsemble
-from ._fastshap_kernels import ALGO_RECURSIVE, ALGO_TABLE, explain_parallel, explain_serial, predict_parallel
-from ._fastshap_parse import Forest, parse_booster
+from . import _fastshap_native
+from ._fastshap_parse import ALGO_RECURSIVE, ALGO_TABLE, Forest, parse_booster
 from ._fastshap_store import load_forest, save_forest
 
 if TYPE_CHECKING:
@@ -107,6 +109,7 @@ class FastTreeShap:
 
     def _use(self, forest: Forest, trees: TreeEnsemble | None) -> None:
         self._forest = forest
+        self._native: _fastshap_native.NativeForest | None = None  # made on the first C call
         # margins of a model's own trees come from their numba pass (QuickScorer: ~8x this module's walk)
         self._trees = trees
         self.n_features = self._forest.n_features
@@ -131,8 +134,8 @@ class FastTreeShap:
             Feature values in the model's column order as floats; NaN is missing; a categorical
             feature holds its integer code (as :meth:`CreditModel.matrix` builds it).
         n_threads : int, optional
-            Threads to use; default all numba threads. Inputs under :data:`SERIAL_ROWS` rows
-            always run on the calling thread.
+            Threads to use; default numba's count (``NUMBA_NUM_THREADS``, else the CPUs). Inputs
+            under :data:`SERIAL_ROWS` rows always run on the calling thread.
 
         Returns
         -------
@@ -142,11 +145,18 @@ class FastTreeShap:
         """
         matrix = self._checked(X)
         threads = None if n_threads is None else _checked_threads(n_threads)
-        out = np.zeros((matrix.shape[0], self.n_features + 1))
         if matrix.shape[0] == 0:
-            return out
+            return np.zeros((0, self.n_features + 1))
+        serial = matrix.shape[0] < SERIAL_ROWS or threads == 1
+        native = self._native_forest()
+        if native is not None:
+            threads = 1 if serial else threads or _fastshap_native.default_threads()
+            return native.contributions(matrix, BLOCK_ROWS, threads)
+        from ._fastshap_kernels import explain_parallel, explain_serial
+
+        out = np.zeros((matrix.shape[0], self.n_features + 1))
         args = self._forest.kernel_args()
-        if matrix.shape[0] < SERIAL_ROWS or threads == 1:
+        if serial:
             explain_serial(matrix, out, BLOCK_ROWS, *args)
             return out
         import numba
@@ -165,16 +175,28 @@ class FastTreeShap:
 
     def margins(self, X: Any) -> np.ndarray:
         """Raw margins of every row, ``booster.predict(X, raw_score=True)``: the trees summed in
-        order like LightGBM (equal to it, not only to rounding), in parallel with numba's threads."""
+        order like LightGBM (equal to it, not only to rounding), in parallel."""
         matrix = self._checked(X)
+        native = self._native_forest()
+        if native is not None:
+            threads = 1 if matrix.shape[0] < SERIAL_ROWS else _fastshap_native.default_threads()
+            return native.margins(matrix, BLOCK_ROWS, threads)
         if self._trees is not None:
             return self._trees.raw_margin(matrix, engine="numba")
+        from ._fastshap_kernels import predict_parallel
+
         out = np.zeros(matrix.shape[0])
         f = self._forest
         with _POOL:
             predict_parallel(matrix, out, f.tree_nint, f.tree_n0, f.tree_l0, f.feat, f.thr, f.kind, f.default_left,
                              f.cat_row, f.cat_mask, f.left, f.right, f.leaf_value)
         return out
+
+    def _native_forest(self) -> _fastshap_native.NativeForest | None:
+        """The forest as the C kernels take it; None where they are not available (numba's then)."""
+        if self._native is None and _fastshap_native.library() is not None:
+            self._native = _fastshap_native.NativeForest(self._forest)
+        return self._native
 
     def _checked(self, X: Any) -> np.ndarray:
         if hasattr(X, "dtypes") and any(str(t) == "category" for t in getattr(X, "dtypes", [])):
@@ -194,9 +216,7 @@ class FastTreeShap:
 
 
 def _checked_threads(n_threads: Any) -> int:
-    import numba
-
-    limit = numba.config.NUMBA_NUM_THREADS
+    limit = _fastshap_native.default_threads()
     if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or not 1 <= n_threads <= limit:
         raise ConfigError(f"n_threads must be a whole number within 1–{limit}; got {n_threads!r}", key="err_fastshap_n_threads_whole_number", limit=limit, n_threads=n_threads)
     return int(n_threads)

@@ -7,9 +7,10 @@ add up exactly to the score before rounding and clipping.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,7 @@ def points_column(feature: str) -> str:
 def _contrib(model: CreditModel, X: pd.DataFrame | pd.Series) -> np.ndarray:
     """Exact TreeSHAP contributions (+ expected value last), as LightGBM's ``pred_contrib`` gives
     them, computed by :mod:`cb_core.explain.fastshap` (equal to 1e-9; 20-70x faster, bench/RESULTS.md)."""
-    from .fastshap import pred_contrib  # lazily: numba loads on the first explanation
+    from .fastshap import pred_contrib  # lazily: the kernels load on the first explanation
 
     return pred_contrib(model, X)
 
@@ -314,7 +315,7 @@ def score_frame(model, features: pd.DataFrame, explain: bool = False) -> pd.Data
     """``pd``, ``score``, ``grade`` per merchant; with ``explain``, ``base_points`` and ``points__*``."""
     if not explain:
         return model.score(features)
-    from .fastshap import explainer_for  # lazily: numba loads with the first explanation
+    from .fastshap import explainer_for  # lazily: the kernels load with the first explanation
 
     # one matrix, and the margins from the explainer's own trees and threads (equal to LightGBM's)
     explainer = explainer_for(model)
@@ -326,18 +327,20 @@ def score_frame(model, features: pd.DataFrame, explain: bool = False) -> pd.Data
 
 
 def kernels_beside(model, rows: int, *, explain: bool, lean: bool = False) -> threading.Thread | None:
-    """When :func:`score_frame` of ``rows`` rows will call numba's kernels (an explanation; margins alone from
-    ``COLD_ROWS`` rows), start loading them on a thread of its own and return it: numba's import, typing
-    registries, cached kernels and thread pool (with a 20,000-merchant model 0.4-0.6 s on an idle machine,
-    1.5 s beside other work) then load while the caller computes the features, not after. With
-    ``explain`` the explainer and its tables too. Best effort: a model without trees or a machine without
-    numba is left to the scoring itself to handle. None when nothing is to load.
+    """When :func:`score_frame` of ``rows`` rows will call compiled kernels (an explanation; margins alone
+    from ``COLD_ROWS`` rows), start loading them on a thread of its own and return it, so they load while
+    the caller computes the features, not after. With ``explain``: the explainer and its tables (kept in the
+    model's folder) and the C kernels (:mod:`cb_core.explain._fastshap_native`, built on a machine's first
+    use), or numba's where no C compiler works; margins alone: numba's import, typing registries, cached
+    kernel and thread pool (0.4-0.6 s on an idle machine, 1.5 s beside other work). Best effort: a model
+    without trees or a machine without numba is left to the scoring itself to handle. None when nothing
+    is to load.
 
-    ``lean``: for a process that imports nothing from ``scipy.linalg`` meanwhile (a command line's). numba
-    checks once, as its numpy support loads, whether ``np.dot`` can call BLAS, by importing
-    ``scipy.linalg`` (0.3 s of a 50,000-merchant ``score --explain``); no kernel here calls ``np.dot``, so
-    that import is refused for the check alone (numba then uses its own loop for ``np.dot`` in this process)
-    and allowed again right after it."""
+    ``lean``: for a process that imports nothing from ``scipy.linalg`` meanwhile (a command line's), when
+    numba loads. numba checks once, as its numpy support loads, whether ``np.dot`` can call BLAS, by
+    importing ``scipy.linalg`` (0.3 s of a 50,000-merchant ``score --explain``); no kernel here calls
+    ``np.dot``, so that import is refused for the check alone (numba then uses its own loop for ``np.dot``
+    in this process) and allowed again right after it."""
     from ..model import COLD_ROWS
 
     if not explain and rows < COLD_ROWS:
@@ -345,36 +348,38 @@ def kernels_beside(model, rows: int, *, explain: bool, lean: bool = False) -> th
 
     def load() -> None:
         try:
-            if lean:
-                _numpy_support_without_blas()
-            if explain:
-                from .fastshap import SERIAL_ROWS, explainer_for
+            with _blas_check_refused(lean):
+                if explain:
+                    from .fastshap import SERIAL_ROWS, explainer_for
 
-                explainer = explainer_for(model)
-                sample = np.full((SERIAL_ROWS, model.trees.n_features), np.nan)
-                explainer.margins(sample)
-                explainer.contributions(sample)  # parallel from SERIAL_ROWS rows: the pool starts too
-            else:
-                model.trees.raw_margin(np.full((1, model.trees.n_features), np.nan), engine="numba")
+                    explainer = explainer_for(model)  # a model's first explanation builds its tables with numba
+                    sample = np.full((SERIAL_ROWS, model.trees.n_features), np.nan)
+                    explainer.margins(sample)
+                    explainer.contributions(sample)  # parallel from SERIAL_ROWS rows: the threads start too
+                else:
+                    model.trees.raw_margin(np.full((1, model.trees.n_features), np.nan), engine="numba")
         except Exception:  # noqa: BLE001 (the scoring reports its own errors)
-            log.debug("numba kernels not preloaded", exc_info=True)
+            log.debug("kernels not preloaded", exc_info=True)
 
-    thread = threading.Thread(target=load, name="cb-numba-load", daemon=True)
+    thread = threading.Thread(target=load, name="cb-kernels-load", daemon=True)
     thread.start()
     return thread
 
 
-def _numpy_support_without_blas() -> None:
-    """Load numba's numpy support (``numba.np.arraymath``, which numba's first call loads anyway) with
-    ``scipy.linalg.cython_blas`` refused, unless scipy's linear algebra is loaded already."""
+@contextlib.contextmanager
+def _blas_check_refused(lean: bool) -> Iterator[None]:
+    """With ``lean``, ``scipy.linalg.cython_blas`` refused while the block runs, unless scipy's linear algebra
+    or numba's numpy support (``numba.np.arraymath``, whose import makes the check) is loaded already: numba,
+    if the block loads it, then finds no BLAS. Nothing is imported here."""
     import sys
 
     name = "scipy.linalg.cython_blas"
-    if "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules:
+    if not lean or "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules:
+        yield
         return
     sys.modules[name] = None  # an import of it raises ImportError, which numba reads as "no BLAS"
     try:
-        import numba.np.arraymath  # noqa: F401
+        yield
     finally:
         if sys.modules.get(name, 0) is None:
             del sys.modules[name]

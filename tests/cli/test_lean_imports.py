@@ -2,6 +2,7 @@
 ``python -X importtime -m cb_core ...`` process, whose report names every module it imported."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -19,10 +20,10 @@ def _imported(*args: str) -> set[str]:
     return {n.split(".")[0] for n in _modules(*args)}
 
 
-def _modules(*args: str) -> set[str]:
+def _modules(*args: str, env: dict | None = None) -> set[str]:
     """Every module's full name the process ``python -m cb_core ARGS`` imported."""
     done = subprocess.run([sys.executable, "-X", "importtime", "-m", "cb_core", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
     assert done.returncode in (0, 2), done.stderr[-2000:]
     names = re.findall(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s*(\S+)", done.stderr, flags=re.M)
     assert names, "no -X importtime report"
@@ -46,17 +47,27 @@ def test_help_imports_no_model_library():
     assert not loaded & (MODEL_LIBRARIES | {"pandas", "pandera"})
 
 
-def test_score_imports_no_model_library_and_explain_adds_numba_only(book_folder, trained, tmp_path):
+def test_score_imports_no_model_library_and_explain_adds_numba_only_for_a_new_model(book_folder, trained, tmp_path):
     """Scoring walks the model's own trees with numpy (numba from 200,000 rows): no scipy (the PD of a
-    log-odds is numpy's), no LightGBM; ``--explain`` adds numba and nothing of training, not even
-    scipy.linalg (numba's BLAS check for np.dot, refused there: kernels_beside's ``lean``)."""
+    log-odds is numpy's), no LightGBM. ``--explain`` on a model explained for the first time builds its
+    pattern tables with numba (and keeps them in its folder), importing nothing of training, not even
+    scipy.linalg (numba's BLAS check for np.dot, refused there: kernels_beside's ``lean``); from then on
+    it imports no model library at all (the C kernels); with them switched off, numba again."""
     model = trained[0].save(tmp_path / "model")
     loaded = _imported("score", "--model", str(model), "--data", str(book_folder), "--out", str(tmp_path / "s.csv"))
     assert "cb_core" in loaded and "pandas" in loaded and (tmp_path / "s.csv").is_file()
     assert not loaded & MODEL_LIBRARIES, loaded & MODEL_LIBRARIES
-    modules = _modules("score", "--model", str(model), "--data", str(book_folder), "--out", str(tmp_path / "e.csv"),
-                       "--explain")
-    loaded = {n.split(".")[0] for n in modules}
-    assert "numba" in loaded and "numba.np.arraymath" in modules and (tmp_path / "e.csv").is_file()
-    assert "scipy.linalg" not in modules  # (-X importtime also lists the refused scipy.linalg.cython_blas)
-    assert not loaded & {"sklearn", "lightgbm", "shap"}, loaded & {"sklearn", "lightgbm", "shap"}
+    explain = ("score", "--model", str(model), "--data", str(book_folder), "--explain", "--out")
+    first = _modules(*explain, str(tmp_path / "e1.csv"))
+    kept = _modules(*explain, str(tmp_path / "e2.csv"))
+    off = _modules(*explain, str(tmp_path / "e3.csv"), env={"CB_NATIVE_KERNELS": "0"})
+    for modules in (first, kept, off):
+        loaded = {n.split(".")[0] for n in modules}
+        assert "scipy.linalg" not in modules  # (-X importtime also lists the refused scipy.linalg.cython_blas)
+        assert not loaded & {"sklearn", "lightgbm", "shap"}, loaded & {"sklearn", "lightgbm", "shap"}
+    assert (model / "fastshap_tables.npz").is_file() and "numba" in {n.split(".")[0] for n in first}
+    assert not {n.split(".")[0] for n in kept} & MODEL_LIBRARIES  # the C kernels, the tables from the folder
+    assert "cb_core.explain._fastshap_native" in kept
+    assert "numba.np.arraymath" in off  # numba's kernels when asked for
+    frames = [(tmp_path / f"e{i}.csv").read_text() for i in (1, 2, 3)]
+    assert frames[0] == frames[1] == frames[2]
