@@ -223,17 +223,37 @@ static inline void decide(const double *restrict x, int64_t *restrict go, int64_
     }
 }
 
+/* Which child each row reaching node `here` goes to (masks: -1 reached, 0 not), and for a leaf child its
+ * value into `leaf`: the row's leaf in this tree, found with the decisions the explanation makes anyway. */
+static inline void reach_child(const int64_t *restrict here, const int64_t *restrict go, int64_t nb, int64_t child,
+                               int left, int64_t *reach, int64_t stride, double *restrict leaf, double value) {
+    if (child >= 0) {
+        int64_t *restrict to = reach + child * stride;
+        for (int64_t r = 0; r < nb; r++) to[r] = here[r] & (left ? -go[r] : go[r] - 1);
+    } else {
+        for (int64_t r = 0; r < nb; r++) leaf[r] = (here[r] & (left ? -go[r] : go[r] - 1)) ? value : leaf[r];
+    }
+}
+
 /* One tree for a block of nb rows; xt, phit, node_pat and unit_pat hold a row of `stride` values per
- * feature or node (the block's rows first). */
+ * feature or node (the block's rows first). With `reach`, each row's leaf value goes into `leaf`. */
 static void table_tree(const double *xt, double *phit, int64_t nb, int64_t stride, int64_t n0, int64_t n_int,
                        int64_t u0, int64_t n_units, const forest_t *f, int64_t *node_pat, int64_t *unit_pat,
-                       int64_t *go) {
+                       int64_t *go, int64_t *reach, double *leaf, int64_t l0) {
     int64_t *root = node_pat;
     for (int64_t r = 0; r < nb; r++) root[r] = 0;
+    if (reach != NULL)
+        for (int64_t r = 0; r < nb; r++) reach[r] = -1;
     for (int64_t i = 0; i < n_int; i++) {
         int64_t n = n0 + i;
         decide(xt + f->feat[n] * stride, go, nb, f->kind[n], f->thr[n], f->default_left[n],
                f->cat_mask + (f->kind[n] == CATEGORICAL ? f->cat_row[n] * f->cat_width : 0), f->cat_width - 1);
+        if (reach != NULL) {
+            int64_t c = f->left[n];
+            reach_child(reach + i * stride, go, nb, c, 1, reach, stride, leaf, c < 0 ? f->leaf_value[l0 + ~c] : 0.0);
+            c = f->right[n];
+            reach_child(reach + i * stride, go, nb, c, 0, reach, stride, leaf, c < 0 ? f->leaf_value[l0 + ~c] : 0.0);
+        }
         const int64_t *src = node_pat + i * stride;
         int64_t pu = f->pair_unit[n];
         if (pu >= 0) {
@@ -289,13 +309,25 @@ static void table_tree_row(const double *x, double *phi, int64_t n0, int64_t n_i
     }
 }
 
+/* The value of the leaf one row reaches in tree t (its raw margin's term). */
+static inline double leaf_of(const double *x, const forest_t *f, int64_t t) {
+    int64_t node = 0, n0 = f->tree_n0[t];
+    if (f->tree_nint[t] == 0) return f->leaf_value[f->tree_l0[t]];
+    for (;;) {
+        int64_t g = n0 + node;
+        node = goes_left(x[f->feat[g]], f->kind[g], f->thr[g], f->default_left[g], f->cat_row[g], f) ? f->left[g]
+                                                                                                     : f->right[g];
+        if (node < 0) return f->leaf_value[f->tree_l0[t] + ~node];
+    }
+}
+
 /* ------------------------------------------------------------ blocks of rows */
 
 /* One thread's working memory, for blocks of up to `stride` rows. */
 typedef struct {
     int64_t stride;
-    double *xt, *phit, *x, *phi;
-    int64_t *node_pat, *unit_pat, *go, *row_nodes, *row_units;
+    double *xt, *phit, *x, *phi, *leaf, *margin;
+    int64_t *node_pat, *unit_pat, *go, *row_nodes, *row_units, *reach;
     path_t path;
     void *mem;
 } work_t;
@@ -303,8 +335,8 @@ typedef struct {
 static int work_init(work_t *w, const forest_t *f, int64_t n_features, int64_t stride) {
     int64_t nodes = f->max_nodes + 1, width = f->max_depth + 2, stack = 2 * width + 2;
     size_t doubles = (size_t)(n_features * stride + (n_features + 1) * stride + n_features + (n_features + 1)
-                              + 3 * width * width + 2 * stack);
-    size_t ints = (size_t)(2 * nodes * stride + stride + 2 * nodes + width * width + 4 * stack);
+                              + 2 * stride + 3 * width * width + 2 * stack);
+    size_t ints = (size_t)(3 * nodes * stride + stride + 2 * nodes + width * width + 4 * stack);
     w->mem = calloc(doubles + ints, 8);
     if (w->mem == NULL) return -1;
     double *d = (double *)w->mem;
@@ -313,6 +345,8 @@ static int work_init(work_t *w, const forest_t *f, int64_t n_features, int64_t s
     w->phit = d; d += (n_features + 1) * stride;
     w->x = d; d += n_features;
     w->phi = d; d += n_features + 1;
+    w->leaf = d; d += stride;
+    w->margin = d; d += stride;
     w->path.pz = d; d += width * width;
     w->path.po = d; d += width * width;
     w->path.pw = d; d += width * width;
@@ -322,6 +356,7 @@ static int work_init(work_t *w, const forest_t *f, int64_t n_features, int64_t s
     w->node_pat = i; i += nodes * stride;
     w->unit_pat = i; i += nodes * stride;
     w->go = i; i += stride;
+    w->reach = i; i += nodes * stride;
     w->row_nodes = i; i += nodes;
     w->row_units = i; i += nodes;
     w->path.pf = i; i += width * width;
@@ -333,10 +368,13 @@ static int work_init(work_t *w, const forest_t *f, int64_t n_features, int64_t s
     return 0;
 }
 
-static void explain_block(const double *X, double *out, int64_t n_features, int64_t r0, int64_t r1,
-                          const forest_t *f, work_t *w) {
+/* Contributions of rows r0..r1 into out and, unless `margins` is NULL, their raw margins: per row the
+ * trees' leaf values summed in order, as LightGBM adds them. */
+static void explain_block(const double *X, double *out, double *margins, int64_t n_features, int64_t r0,
+                          int64_t r1, const forest_t *f, work_t *w) {
     int64_t nb = r1 - r0, stride = w->stride;
-    double *xt = w->xt, *phit = w->phit, *x = w->x, *phi = w->phi;
+    double *xt = w->xt, *phit = w->phit, *x = w->x, *phi = w->phi, *mt = w->margin;
+    for (int64_t r = 0; r < nb; r++) mt[r] = 0.0;
     /* the block transposed, values LightGBM drops from dense rows (|x| <= 1e-35) as 0 */
     for (int64_t r = 0; r < nb; r++)
         for (int64_t c = 0; c < n_features; c++) {
@@ -358,6 +396,7 @@ static void explain_block(const double *X, double *out, int64_t n_features, int6
                                    w->row_nodes, w->row_units);
                 else if (f->tree_algo[t] == ALGO_RECURSIVE)
                     recursive_tree(x, phi, f->tree_n0[t], f->tree_l0[t], f, &w->path);
+                if (margins != NULL) mt[r] += leaf_of(x, f, t);
             }
             for (int64_t c = 0; c < n_features; c++) phit[c * stride + r] = phi[c];
         }
@@ -366,8 +405,18 @@ static void explain_block(const double *X, double *out, int64_t n_features, int6
             int64_t algo = f->tree_algo[t];
             if (algo == ALGO_TABLE) {
                 table_tree(xt, phit, nb, stride, f->tree_n0[t], f->tree_nint[t], f->tree_u0[t], f->tree_nunit[t], f,
-                           w->node_pat, w->unit_pat, w->go);
-            } else if (algo == ALGO_RECURSIVE) {
+                           w->node_pat, w->unit_pat, w->go, margins != NULL ? w->reach : NULL, w->leaf,
+                           f->tree_l0[t]);
+                if (margins != NULL)
+                    for (int64_t r = 0; r < nb; r++) mt[r] += w->leaf[r];
+                continue;
+            }
+            if (margins != NULL)
+                for (int64_t r = 0; r < nb; r++) {
+                    for (int64_t c = 0; c < n_features; c++) x[c] = xt[c * stride + r];
+                    mt[r] += leaf_of(x, f, t);
+                }
+            if (algo == ALGO_RECURSIVE) {
                 for (int64_t r = 0; r < nb; r++) {
                     for (int64_t c = 0; c < n_features; c++) {
                         x[c] = xt[c * stride + r];
@@ -383,38 +432,50 @@ static void explain_block(const double *X, double *out, int64_t n_features, int6
         for (int64_t c = 0; c < n_features; c++) out[(r0 + r) * (n_features + 1) + c] = phit[c * stride + r];
         out[(r0 + r) * (n_features + 1) + n_features] = f->bias;
     }
+    if (margins != NULL)
+        for (int64_t r = 0; r < nb; r++) margins[r0 + r] = mt[r];
 }
 
-/* Raw margin of one row: the trees' leaf values summed in order, as LightGBM adds them. */
-static double margin_row(const double *x, const forest_t *f) {
-    double total = 0.0;
-    for (int64_t t = 0; t < f->n_trees; t++) {
-        if (f->tree_nint[t] == 0) {
-            total += f->leaf_value[f->tree_l0[t]];
-            continue;
-        }
-        int64_t node = 0;
-        for (;;) {
-            int64_t g = f->tree_n0[t] + node, child;
-            if (goes_left(x[f->feat[g]], f->kind[g], f->thr[g], f->default_left[g], f->cat_row[g], f))
-                child = f->left[g];
-            else
-                child = f->right[g];
-            if (child < 0) {
-                total += f->leaf_value[f->tree_l0[t] + ~child];
-                break;
+/* Raw margins of rows r0..r1: per row the trees' leaf values summed in order, as LightGBM adds them. The
+ * rows of a group walk each tree together, a level at a time, so their walks (each a chain of dependent
+ * loads and branches) overlap instead of waiting on one another. */
+#define WALK_ROWS 16
+static void margins_block(const double *X, double *out, int64_t n_features, int64_t r0, int64_t r1,
+                          const forest_t *f) {
+    for (int64_t g0 = r0; g0 < r1; g0 += WALK_ROWS) {
+        int64_t nr = r1 - g0 < WALK_ROWS ? r1 - g0 : WALK_ROWS;
+        double total[WALK_ROWS];
+        int64_t node[WALK_ROWS];
+        for (int64_t r = 0; r < nr; r++) total[r] = 0.0;
+        for (int64_t t = 0; t < f->n_trees; t++) {
+            int64_t n0 = f->tree_n0[t], l0 = f->tree_l0[t];
+            if (f->tree_nint[t] == 0) {
+                for (int64_t r = 0; r < nr; r++) total[r] += f->leaf_value[l0];
+                continue;
             }
-            node = child;
+            for (int64_t r = 0; r < nr; r++) node[r] = 0;
+            for (int64_t walking = nr; walking > 0;) {
+                walking = 0;
+                for (int64_t r = 0; r < nr; r++) {
+                    if (node[r] < 0) continue;
+                    int64_t g = n0 + node[r];
+                    const double *x = X + (g0 + r) * n_features;
+                    node[r] = goes_left(x[f->feat[g]], f->kind[g], f->thr[g], f->default_left[g], f->cat_row[g], f)
+                                  ? f->left[g] : f->right[g];
+                    walking += node[r] >= 0;
+                }
+            }
+            for (int64_t r = 0; r < nr; r++) total[r] += f->leaf_value[l0 + ~node[r]];
         }
+        for (int64_t r = 0; r < nr; r++) out[g0 + r] = total[r];
     }
-    return total;
 }
 
 /* ------------------------------------------------------------ threads */
 
 typedef struct {
     const double *X;
-    double *out;
+    double *out, *margins; /* contributions (NULL: margins alone), margins (NULL: contributions alone) */
     int64_t n_rows, n_features, block, n_blocks, contributions;
     const forest_t *f;
     int64_t next; /* the next block to take (atomic) */
@@ -433,9 +494,9 @@ static void *run_job(void *arg) {
         if (b >= job->n_blocks) break;
         int64_t r0 = b * job->block, r1 = r0 + job->block < job->n_rows ? r0 + job->block : job->n_rows;
         if (job->contributions) {
-            explain_block(job->X, job->out, job->n_features, r0, r1, job->f, &w);
+            explain_block(job->X, job->out, job->margins, job->n_features, r0, r1, job->f, &w);
         } else {
-            for (int64_t r = r0; r < r1; r++) job->out[r] = margin_row(job->X + r * job->n_features, job->f);
+            margins_block(job->X, job->margins, job->n_features, r0, r1, job->f);
         }
     }
     if (job->contributions) free(w.mem);
@@ -461,17 +522,18 @@ static int run(job_t *job, int64_t n_threads) {
 }
 
 /* Contributions of every row of X (n_rows x n_features, C order) into out (n_rows x (n_features + 1)):
- * per feature, then the expected value. 0, or -1 when working memory could not be had. */
-int cb_explain(const double *X, int64_t n_rows, int64_t n_features, double *out, int64_t block, int64_t n_threads,
-               const forest_t *f) {
-    job_t job = {X, out, n_rows, n_features, block, 0, 1, f, 0, 0};
+ * per feature, then the expected value; and, unless `margins` is NULL, every row's raw margin into it
+ * (n_rows), from the same pass over the trees. 0, or -1 when working memory could not be had. */
+int cb_explain(const double *X, int64_t n_rows, int64_t n_features, double *out, double *margins, int64_t block,
+               int64_t n_threads, const forest_t *f) {
+    job_t job = {X, out, margins, n_rows, n_features, block, 0, 1, f, 0, 0};
     return run(&job, n_threads);
 }
 
-/* Raw margins of every row of X into out (n_rows). */
-int cb_margins(const double *X, int64_t n_rows, int64_t n_features, double *out, int64_t block, int64_t n_threads,
-               const forest_t *f) {
-    job_t job = {X, out, n_rows, n_features, block, 0, 0, f, 0, 0};
+/* Raw margins of every row of X into margins (n_rows). */
+int cb_margins(const double *X, int64_t n_rows, int64_t n_features, double *margins, int64_t block,
+               int64_t n_threads, const forest_t *f) {
+    job_t job = {X, NULL, margins, n_rows, n_features, block, 0, 0, f, 0, 0};
     return run(&job, n_threads);
 }
 

@@ -125,10 +125,9 @@ def _load() -> Any:
         return None
     try:
         lib = ctypes.CDLL(str(build()))
-        for name in ("cb_explain", "cb_margins"):
-            fn = getattr(lib, name)
-            fn.restype = ctypes.c_int
-            fn.argtypes = [_F64, _INT, _INT, _F64, _INT, _INT, ctypes.POINTER(_Forest)]
+        lib.cb_explain.argtypes = [_F64, _INT, _INT, _F64, _F64, _INT, _INT, ctypes.POINTER(_Forest)]
+        lib.cb_margins.argtypes = [_F64, _INT, _INT, _F64, _INT, _INT, ctypes.POINTER(_Forest)]
+        lib.cb_explain.restype = lib.cb_margins.restype = ctypes.c_int
         lib.cb_forest_size.restype = ctypes.c_int64
         if lib.cb_forest_size() != ctypes.sizeof(_Forest):
             raise RuntimeError("the library's forest layout differs from its ctypes mirror")
@@ -157,21 +156,28 @@ class NativeForest:
         self.n_features = int(forest.n_features)
         self.struct = _Forest(**fields)
 
-    def _call(self, name: str, matrix: np.ndarray, out: np.ndarray, block: int, threads: int) -> np.ndarray:
-        fn = getattr(library(), name)
-        code = fn(matrix.ctypes.data_as(_F64), len(matrix), self.n_features, out.ctypes.data_as(_F64), block, threads,
-                  ctypes.byref(self.struct))
-        if code != 0:
-            raise MemoryError(f"the explainer's working memory for {len(matrix):,} rows could not be had")
-        return out
-
-    def contributions(self, matrix: np.ndarray, block: int, threads: int) -> np.ndarray:
-        """``matrix`` (C-ordered float64, rows x features) -> rows x (features + 1)."""
+    def contributions(self, matrix: np.ndarray, block: int, threads: int, *,
+                      margins: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """``matrix`` (C-ordered float64, rows x features) -> rows x (features + 1); with ``margins`` also
+        every row's raw margin, from the same pass."""
         out = np.empty((len(matrix), self.n_features + 1))
-        return self._call("cb_explain", matrix, out, block, threads)
+        sums = np.empty(len(matrix)) if margins else None
+        self._check(library().cb_explain(matrix.ctypes.data_as(_F64), len(matrix), self.n_features,
+                                         out.ctypes.data_as(_F64), None if sums is None else sums.ctypes.data_as(_F64),
+                                         block, threads, ctypes.byref(self.struct)), len(matrix))
+        return out if sums is None else (out, sums)
 
     def margins(self, matrix: np.ndarray, block: int, threads: int) -> np.ndarray:
-        return self._call("cb_margins", matrix, np.empty(len(matrix)), block, threads)
+        sums = np.empty(len(matrix))
+        self._check(library().cb_margins(matrix.ctypes.data_as(_F64), len(matrix), self.n_features,
+                                         sums.ctypes.data_as(_F64), block, threads, ctypes.byref(self.struct)),
+                    len(matrix))
+        return sums
+
+    @staticmethod
+    def _check(code: int, rows: int) -> None:
+        if code != 0:
+            raise MemoryError(f"the explainer's working memory for {rows:,} rows could not be had")
 
 
 def default_threads() -> int:

@@ -143,7 +143,17 @@ class FastTreeShap:
             Per feature, then the expected value; what ``booster.predict(X, pred_contrib=True)``
             returns.
         """
+        return self._explain(self._checked(X), n_threads, margins=False)
+
+    def contributions_and_margins(self, X: Any, *, n_threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`contributions` and :meth:`margins` of ``X``; with the C kernels from one pass over the
+        trees (the decisions the explanation makes find each row's leaves), the same values as each alone."""
         matrix = self._checked(X)
+        if self._native_forest() is None or matrix.shape[0] == 0:
+            return self._explain(matrix, n_threads, margins=False), self.margins(matrix)
+        return self._explain(matrix, n_threads, margins=True)
+
+    def _explain(self, matrix: np.ndarray, n_threads: int | None, *, margins: bool) -> Any:
         threads = None if n_threads is None else _checked_threads(n_threads)
         if matrix.shape[0] == 0:
             return np.zeros((0, self.n_features + 1))
@@ -151,7 +161,7 @@ class FastTreeShap:
         native = self._native_forest()
         if native is not None:
             threads = 1 if serial else threads or _fastshap_native.default_threads()
-            return native.contributions(matrix, BLOCK_ROWS, threads)
+            return native.contributions(matrix, BLOCK_ROWS, threads, margins=margins)
         from ._fastshap_kernels import explain_parallel, explain_serial
 
         out = np.zeros((matrix.shape[0], self.n_features + 1))

@@ -317,12 +317,13 @@ def score_frame(model, features: pd.DataFrame, explain: bool = False) -> pd.Data
         return model.score(features)
     from .fastshap import explainer_for  # lazily: the kernels load with the first explanation
 
-    # one matrix, and the margins from the explainer's own trees and threads (equal to LightGBM's)
+    # one matrix, and the margins from the explanation's own pass over the trees (equal to LightGBM's)
     explainer = explainer_for(model)
     matrix = model.matrix(features)
-    scores = model.score_margin(explainer.margins(matrix), features.index)
-    points = contributions_to_points(model, explainer.contributions(matrix), features.index)
+    contrib, margins = explainer.contributions_and_margins(matrix)
     del matrix
+    scores = model.score_margin(margins, features.index)
+    points = contributions_to_points(model, contrib, features.index)
     return scores.join(points)
 
 
@@ -354,8 +355,7 @@ def kernels_beside(model, rows: int, *, explain: bool, lean: bool = False) -> th
 
                     explainer = explainer_for(model)  # a model's first explanation builds its tables with numba
                     sample = np.full((SERIAL_ROWS, model.trees.n_features), np.nan)
-                    explainer.margins(sample)
-                    explainer.contributions(sample)  # parallel from SERIAL_ROWS rows: the threads start too
+                    explainer.contributions_and_margins(sample)  # parallel from SERIAL_ROWS rows: threads too
                 else:
                     model.trees.raw_margin(np.full((1, model.trees.n_features), np.nan), engine="numba")
         except Exception:  # noqa: BLE001 (the scoring reports its own errors)

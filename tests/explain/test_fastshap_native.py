@@ -32,9 +32,14 @@ def _numba(explainer: FastTreeShap, X: np.ndarray, *, parallel: bool = True) -> 
 
 
 def _native(explainer: FastTreeShap, X: np.ndarray, threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """The C kernels' contributions and margins of ``X``; the margins found by the explanation's own pass
+    and by the walk alone are checked equal here, and the contributions with and without margins."""
     forest = native.NativeForest(explainer._forest)
     X = np.ascontiguousarray(X, dtype=np.float64)
-    return forest.contributions(X, BLOCK_ROWS, threads), forest.margins(X, BLOCK_ROWS, threads)
+    contributions, margins = forest.contributions(X, BLOCK_ROWS, threads, margins=True)
+    assert np.array_equal(margins, forest.margins(X, BLOCK_ROWS, threads))
+    assert np.array_equal(contributions, forest.contributions(X, BLOCK_ROWS, threads))
+    return contributions, margins
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +90,20 @@ def test_equal_to_numba_on_categorical_and_missing_value_splits(zero_as_missing)
     assert {"categorical", "Zero" if zero_as_missing else "NaN"} <= split_kinds(booster)
     rows, _ = make_data(600, seed=12)
     explainer = FastTreeShap(booster)
-    assert np.array_equal(_native(explainer, rows, 2)[0], _numba(explainer, rows)[0])
+    got, want = _native(explainer, rows, 2), _numba(explainer, rows)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_constant_trees_add_their_leaf_to_the_margins():
+    X, _ = make_data(200, seed=1)
+    booster = train(X, np.zeros(200, dtype=int) + (np.arange(200) % 2 == 0), rounds=3, min_data_in_leaf=150)
+    explainer = FastTreeShap(booster)
+    assert explainer.n_trees >= 1 and explainer.n_table_trees == explainer.n_recursive_trees == 0
+    for n in (2, 300):  # the row path and the block path
+        rows = np.vstack([X] * 2)[:n]
+        got, want = _native(explainer, rows, 2), _numba(explainer, rows)
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+        assert np.array_equal(got[1], booster.predict(rows, raw_score=True))
 
 
 def test_the_explainer_uses_the_c_kernels_and_gives_what_they_give(deep):
@@ -95,6 +113,8 @@ def test_the_explainer_uses_the_c_kernels_and_gives_what_they_give(deep):
     assert explainer._native is not None  # the C kernels ran
     assert np.array_equal(got, _numba(explainer, rows)[0])
     assert np.array_equal(explainer.margins(rows), booster.predict(rows, raw_score=True))
+    both = explainer.contributions_and_margins(rows)
+    assert np.array_equal(both[0], got) and np.array_equal(both[1], booster.predict(rows, raw_score=True))
 
 
 def test_a_changed_source_gets_a_library_of_its_own(tmp_path, monkeypatch):
