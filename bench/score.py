@@ -193,10 +193,10 @@ def _steps_child(book: str, model: str, out: str) -> None:
     explainer = explainer_for(m)
     matrix = m.matrix(features)
     scores = m.score_margin(explainer.margins(matrix), features.index)
-    mark("predict (margins, score, grade)")
+    mark("predict alone (margins, score, grade)")
     del matrix, scores
-    frame = score_frame(m, features, explain=True)  # predict again + explain: the command's own call
-    mark("predict + explain (score_frame)")
+    frame = score_frame(m, features, explain=True)  # the command's own call: margins from the explanation's pass
+    mark("predict + explain (score_frame, one pass)")
     frame.index.name = "merchant_id"
     _write_table(frame.reset_index(), Path(out))
     mark("write output")
@@ -354,7 +354,8 @@ def section(result: dict, command: str, started: datetime, load: tuple) -> str:
         lines += ["", "Where the time goes (one more child per mode running the command's steps one by one; "
                       + "; ".join(f"{m}: process {p['wall']:.1f} s wall, {p['cpu']:.1f} s CPU, {k:,.0f} MiB peak"
                                   for m, p, k in zip(modes, procs, peaks))
-                      + "; the predict step is timed alone, then again inside `score_frame` with the explanation. "
+                      + "; the predict step is timed alone, then inside `score_frame`, whose margins come from the explanation's "
+                      "own pass over the trees (the command's call). "
                       "The command itself loads the explainer and its kernels (C, built once per machine by "
                       "scripts/bytecode.sh; numba's where no compiler works) on a thread beside the snapshot "
                       "(`cb_core.explain.kernels_beside`), and its process ends without the collector's walk over "

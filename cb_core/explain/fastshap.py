@@ -187,12 +187,12 @@ class FastTreeShap:
         """Raw margins of every row, ``booster.predict(X, raw_score=True)``: the trees summed in
         order like LightGBM (equal to it, not only to rounding), in parallel."""
         matrix = self._checked(X)
+        if self._trees is not None:  # a model's own trees: numpy for few rows, numba's QuickScorer for many
+            return self._trees.raw_margin(matrix)
         native = self._native_forest()
-        if native is not None:
+        if native is not None:  # a walk per row (1M rows of a 69-tree model: 2.4 s; with contributions, free)
             threads = 1 if matrix.shape[0] < SERIAL_ROWS else _fastshap_native.default_threads()
             return native.margins(matrix, BLOCK_ROWS, threads)
-        if self._trees is not None:
-            return self._trees.raw_margin(matrix, engine="numba")
         from ._fastshap_kernels import predict_parallel
 
         out = np.zeros(matrix.shape[0])
