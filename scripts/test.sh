@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The whole suite: system packages the tests need (Debian's Chromium for browser tests, a Korean
-# font (fonts-nanum) so Korean pages render as Korean in screenshots, and PostgreSQL for the store
-# tests), a throwaway PostgreSQL cluster, then pytest.
+# font (fonts-nanum) so Korean pages render as Korean in screenshots, PostgreSQL for the store
+# tests, a C compiler for the explainer's kernels), a throwaway PostgreSQL cluster, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-scripts/bytecode.sh
 
 need=()
+command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)  # the explainer's C kernels (scripts/bytecode.sh)
 [ -x /usr/bin/chromium ] || need+=(chromium chromium-driver)
 [ -f /usr/share/fonts/truetype/nanum/NanumGothic.ttf ] || need+=(fonts-nanum)
 command -v pg_ctlcluster >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
@@ -21,6 +21,8 @@ if [ ${#need[@]} -gt 0 ]; then
         exit 1
     fi
 fi
+
+scripts/bytecode.sh
 
 # Throwaway PostgreSQL cluster on 127.0.0.1 for the store tests (stopped on exit).
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
@@ -36,8 +38,8 @@ as_pg "$PGBIN/pg_ctl" -D "$PGTMP/data" -l "$PGTMP/log" -w \
 as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres cb_test
 export CB_TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:$PGPORT/cb_test"
 export CB_TEST_PG_BIN="$PGBIN" CB_TEST_PG_DATA="$PGTMP/data" CB_TEST_PG_PORT="$PGPORT"
-# Browser and PostgreSQL tests must run here, never skip silently.
-export CB_REQUIRE_BROWSER=1 CB_REQUIRE_POSTGRES=1
+# Browser, PostgreSQL and C-kernel tests must run here, never skip silently.
+export CB_REQUIRE_BROWSER=1 CB_REQUIRE_POSTGRES=1 CB_REQUIRE_NATIVE=1
 
 set +e
 $PY -m pytest -q -W ignore::pytest.PytestRemovedIn10Warning -p no:cacheprovider "$@"

@@ -169,23 +169,23 @@ def _read_checked(path: Path, digest: str, table: str) -> pd.DataFrame:
     return frame
 
 
-#: Rows a part of :func:`_parts_checked` holds at most as row groups are joined (:func:`part_rows`): 1,000,000
-#: rows of activity are about 60,000 merchants, and their arrays a few hundred MB at most.
+#: Rows a part of :func:`_parts_checked` holds at most (1,000,000 rows of activity are about 60,000
+#: merchants, and their arrays a few hundred MB at most) ...
 PART_ROWS = 1_000_000
-#: Rows per row group of a book's activity file as :func:`cb_core.data.sources.write_book` writes it (about
-#: 7,000 merchants): a smaller book is still read in several parts.
-ROW_GROUP_ROWS = 131_072
-#: Parts a table is cut into at least, row groups allowing: decoding the next part, and the two threads
-#: computing features, overlap, and each part's buffers are reused by the next. At 50,000 merchants (903,000
-#: rows, one part before) the snapshot took 0.38-0.45 s instead of 0.59-0.79 s, with a third of the system
-#: time; at 1,000,000 merchants, parts of 131,072 rows cost 11 ms each more than they saved, so parts stay
-#: at :data:`PART_ROWS` there (bench/RESULTS.md).
+#: ... and at least, unless the table is smaller: below, a part's fixed costs (about 11 ms each) outweigh it.
+MIN_PART_ROWS = 65_536
+#: Parts a table is cut into at least, sizes allowing: decoding the next part and the two threads computing
+#: features overlap, and each part's buffers are reused by the next. At 50,000 merchants (903,000 rows,
+#: one part before) the snapshot took 0.38-0.45 s instead of 0.59-0.79 s, with a third of the system time
+#: (bench/RESULTS.md).
 MIN_PARTS = 8
 
 
 def part_rows(total_rows: int) -> int:
-    """Rows from which the row groups joined so far make a part, for a table of ``total_rows``."""
-    return min(PART_ROWS, max(ROW_GROUP_ROWS, -(-total_rows // MIN_PARTS)))
+    """Rows of one part of a table of ``total_rows``: the row-group size :func:`cb_core.data.sources.write_book`
+    writes the activity with, and the rows from which the groups joined so far make a part. A part is then one
+    row group, handed to pandas without a copy (a part of several groups is concatenated first)."""
+    return min(PART_ROWS, max(MIN_PART_ROWS, -(-total_rows // MIN_PARTS)))
 
 
 def merchant_row_groups(metadata) -> list[tuple[str, str, int]] | None:

@@ -26,7 +26,7 @@ from .retention import prune_books
 from ..errors import ConfigError, DataSourceError
 from .schema import _validate, validate_tables
 from ._files import _read_file, _read_files
-from ._installed import ROW_GROUP_ROWS, _digests, _stored_book
+from ._installed import _digests, _stored_book, part_rows
 
 __all__ = ["FORMATS", "TRUSTED", "load_current", "open_book", "read_book", "save_current", "write_book"]
 
@@ -214,9 +214,9 @@ def write_book(book: Book, out_dir: Path, fmt: str = "parquet") -> Path:
             for table, frame in book.tables().items():
                 path = staging / f"{table}.{fmt}"
                 if fmt == "parquet":
-                    # the activity in row groups of ROW_GROUP_ROWS rows, so a book is read in parts (activity_parts)
+                    # the activity in row groups of an eighth of it at least, read in parts (Book.activity_parts)
                     frame.to_parquet(path, index=False, engine="pyarrow",
-                                     row_group_size=ROW_GROUP_ROWS if table == "monthly_activity" else None)
+                                     row_group_size=part_rows(len(frame)) if table == "monthly_activity" else None)
                 else:
                     frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
                 fsync_path(path)

@@ -5,6 +5,7 @@ source and rebuilt when that changes; without a compiler, or switched off, numba
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 
@@ -53,10 +54,14 @@ def deep():
     return booster, rows
 
 
-def test_the_library_builds_and_loads_here():
-    """Every test below is about the C kernels: a machine that runs them must have them (make test installs
-    the compiler's output with scripts/install.sh), never silently numba's."""
-    assert native.library() is not None
+@pytest.fixture(autouse=True)
+def c_kernels():
+    """Every test here is about the C kernels. Under ``make test`` (CB_REQUIRE_NATIVE=1; scripts/test.sh
+    installs gcc and builds them) a machine without them fails; elsewhere the tests say why they skip."""
+    if native.library() is None:
+        if os.environ.get("CB_REQUIRE_NATIVE"):
+            pytest.fail("the explainer's C kernels did not build or load here (see the log of scripts/bytecode.sh)")
+        pytest.skip("no C compiler here: the explainer runs numba's kernels")
 
 
 @pytest.mark.parametrize("max_table_features", [16, 8, 0])
@@ -154,8 +159,6 @@ out = explainer.contributions(np.load({str(tmp_path / 'rows.npy')!r}))
 assert native.library() is None and explainer._native is None and "numba" in sys.modules
 np.save(sys.argv[2], out)
 """
-    import os
-
     outs = []
     for mode, env in (("no-compiler", {"PATH": "/nonexistent", "CC": ""}), ("off", {native.ENV_SWITCH: "0"})):
         out = tmp_path / f"{mode}.npy"

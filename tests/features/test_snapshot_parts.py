@@ -116,28 +116,28 @@ def test_a_file_changed_since_it_was_installed_is_refused_before_any_part(small_
 
 
 def test_an_installed_book_is_written_in_row_groups_and_read_in_at_least_eight_parts(small_book, tmp_path, monkeypatch):
-    """write_book writes the activity in row groups of ROW_GROUP_ROWS rows (here 100), and a small table is
-    cut into MIN_PARTS parts or more (a part joins row groups until it has part_rows(total) rows), each of
+    """write_book writes the activity in row groups of part_rows(rows) rows: an eighth of the table (here, with
+    parts of at least 100 rows), at most PART_ROWS; the installed book is read a row group a part, each of
     whole merchants, with the same snapshot as the whole table."""
-    from cb_core.data import sources
-
-    monkeypatch.setattr(sources, "ROW_GROUP_ROWS", 100)
-    monkeypatch.setattr(_installed, "ROW_GROUP_ROWS", 100)
+    monkeypatch.setattr(_installed, "MIN_PART_ROWS", 100)
     activity = small_book.activity.sort_values(["merchant_id", "month"], kind="mergesort").reset_index(drop=True)
     sorted_book = type(small_book)(merchants=small_book.merchants, activity=activity, outcomes=small_book.outcomes,
                                    bureau_history=small_book.bureau_history)
     state = tmp_path / "state"
     folder = save_current(sorted_book, state)
     rows = len(activity)
+    size = -(-rows // _installed.MIN_PARTS)
+    assert size > 100 and _installed.part_rows(rows) == size
     meta = pq.read_metadata(folder / "monthly_activity.parquet")
-    assert meta.num_row_groups == -(-rows // 100) and meta.row_group(0).num_rows == 100
+    assert meta.num_row_groups == _installed.MIN_PARTS and meta.row_group(0).num_rows == size
     assert pq.read_metadata(folder / "merchants.parquet").num_row_groups == 1  # the other tables as before
-    assert _installed.part_rows(rows) == max(100, -(-rows // _installed.MIN_PARTS))
     assert _installed.part_rows(10**9) == _installed.PART_ROWS  # big tables: parts of at most PART_ROWS rows
+    assert _installed.part_rows(50) == 100  # small ones: one part
     loaded = load_current(state)
     parts = list(loaded.activity_parts())
-    assert len(parts) >= min(_installed.MIN_PARTS, meta.num_row_groups) - 1
+    assert len(parts) == _installed.MIN_PARTS  # a merchant across two groups moves to the next part whole
     owners = [set(p["merchant_id"].astype(str)) for p in parts]
     assert all(not (a & b) for i, a in enumerate(owners) for b in owners[i + 1:])  # no merchant in two parts
+    assert sum(map(len, parts)) == rows
     loaded = load_current(state)
     pd.testing.assert_frame_equal(current_snapshot(loaded), _whole(sorted_book), check_exact=True)
