@@ -20,7 +20,7 @@ from ui.cache import store
 from ui.display import decision_word, value_label
 from ui.errors import engine_errors
 from ui.labels import count, kst, label_func, tr
-from ui.session import lang, user_name
+from ui.session import lang, translated_picker, user_name
 from ui.tables import download_csv, flash
 from ui.text import plain, show_frame
 
@@ -110,7 +110,7 @@ def render_audit_log() -> None:
     c = st.columns(4)
     who = c[0].text_input(tr("audit_user"), key="au_user").strip()
     names = {"": tr("audit_all_actions"), **{a: action_name(a) for a in ACTIONS}}  # bound now: see label_func
-    action = c[1].selectbox(tr("audit_action"), list(names), key="au_action", format_func=names.get)
+    action = c[1].selectbox(tr("audit_action"), list(names), key=translated_picker("au_action"), format_func=names.get)
     since = c[2].date_input(tr("audit_since"), value=None, key="au_since", format="YYYY-MM-DD")
     limit = c[3].number_input(tr("audit_limit"), 10, 100_000, 1000, 100, key="au_limit")
     filters = {**({"user": who} if who else {}), **({"action": action} if action else {}),
@@ -150,8 +150,8 @@ def render_users() -> None:
     with st.expander(tr("users_add_title")), st.form("user_add", clear_on_submit=True):
         c = st.columns(4)
         name = c[0].text_input(tr("login_user"), key="ua_name")
-        role = c[1].selectbox(tr("users_role"), ROLES, key="ua_role", format_func=label_func("role_"))
-        partner = c[2].selectbox(tr("users_partner"), list(partners), key="ua_partner", format_func=partners.get,
+        role = c[1].selectbox(tr("users_role"), ROLES, key=translated_picker("ua_role"), format_func=label_func("role_"))
+        partner = c[2].selectbox(tr("users_partner"), list(partners), key=translated_picker("ua_partner"), format_func=partners.get,
                                  help=tr("users_partner_help"))
         password = c[3].text_input(tr("users_password"), type="password", key="ua_password", help=tr("users_password_help"))
         if st.form_submit_button(tr("users_add"), type="primary"):
@@ -189,7 +189,7 @@ def render_users() -> None:
             with c[2].form("user_role"):
                 new_role = st.selectbox(tr("users_role"), ROLES, index=ROLES.index(target.role), key="um_role",
                                         format_func=label_func("role_"))
-                new_partner = st.selectbox(tr("users_partner"), list(partners), key="um_partner",
+                new_partner = st.selectbox(tr("users_partner"), list(partners), key=translated_picker("um_partner"),
                                            format_func=partners.get)
                 if st.form_submit_button(tr("users_change_role")):
                     _do("users_role_changed", lambda: store().set_role(chosen, new_role, new_partner or None,

@@ -18,7 +18,7 @@ from ui import cache
 from ui.charts_book import backtest_figure, roll_heatmap_figure, vintage_figure
 from ui.errors import engine_errors
 from ui.labels import label_func, tr
-from ui.session import LANGUAGES, lang
+from ui.session import LANGUAGES, lang, translated_picker
 from ui.tables import audit
 from ui.text import cell, plain, show_frame
 
@@ -46,7 +46,7 @@ def render_vintages(book) -> None:
     left, right = st.columns(2)
     bad = left.selectbox(tr("bp_choose_definition"), list(DEFINITIONS), index=list(DEFINITIONS).index("dpd_90"),
                          format_func=label_func("loans_def_"), key="bp_definition")
-    by_key = right.selectbox(tr("bp_choose_group"), GROUPINGS, format_func=label_func("bp_by_"), key="bp_by")
+    by_key = right.selectbox(tr("bp_choose_group"), GROUPINGS, format_func=label_func("bp_by_"), key=translated_picker("bp_by"))
     by = None if by_key == "none" else by_key
     with engine_errors():
         v = cache.book_vintages(book, bad, by)

@@ -18,6 +18,7 @@ from ui.charts_report import INTERVAL_RATES, interval_figure
 from ui.errors import engine_errors
 from ui.display import segment_label, show_present, value_label
 from ui.labels import count, label_func, number, pct, tr
+from ui.session import translated_picker
 
 #: Units of the columns of the swap, rescue and segment tables (ui.display).
 GROUP_UNITS = {"n": "count", "share": "pct", "expected_bad_rate": "pct2", "observed_bad_rate": "pct2",
@@ -72,7 +73,7 @@ def _groups(summary: pd.DataFrame) -> pd.DataFrame:
 def render_segments(book: TuningBook, draft: Policy) -> None:
     """Rates by segment for ``draft`` (O(n) a move); bootstrap intervals for the last applied draft."""
     st.subheader(tr("segments_title"))
-    by = st.selectbox(tr("portfolio_group_by"), ["thin_file", "tenure_lt_12m", "category", "region"], key="seg_by",
+    by = st.selectbox(tr("portfolio_group_by"), ["thin_file", "tenure_lt_12m", "category", "region"], key=translated_picker("seg_by"),
                       format_func=label_func("segment_"))
     with engine_errors():
         rates = book.segment_rates(draft, by)

@@ -18,7 +18,7 @@ from ui.charts_offers import repayment_figure
 from ui.errors import engine_errors
 from ui.cache_figures import kept_figure
 from ui.labels import krw, label_func, tr
-from ui.session import lang
+from ui.session import lang, translated_picker
 from ui.tables import download_csv
 from ui.text import cell, show_frame
 from ui.watch_panels import render_block_notice
@@ -113,7 +113,7 @@ def simulator_panel(book, merchant_id: str, eligible: pd.DataFrame) -> None:
     labels = {o["product_id"]: cell(f"{int(o['rank'])}. " + " · ".join(_name(o, language)), 300)
               for _, o in eligible.iterrows()}
     c = st.columns([2, 3])
-    chosen = c[0].selectbox(tr("offers_sim_offer"), list(labels), format_func=labels.get, key="offers_sim_offer")
+    chosen = c[0].selectbox(tr("offers_sim_offer"), list(labels), format_func=labels.get, key=translated_picker("offers_sim_offer"))
     scenario = c[1].radio(tr("offers_sim_scenario"), list(SCENARIOS), horizontal=True, key="offers_sim_scenario",
                           format_func=label_func("offers_scn_"))
     offer = eligible.loc[eligible["product_id"] == chosen].iloc[0]

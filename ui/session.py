@@ -30,9 +30,23 @@ def lang() -> str:
     return chosen
 
 
+#: Keys of pickers whose option labels are in the session's language (:func:`translated_picker`).
+_TRANSLATED_PICKERS: set[str] = set()
+
+
+def translated_picker(key: str) -> str:
+    """``key``, for a keyed selectbox whose ``format_func`` labels its options in the session's language. A
+    keyed selectbox keeps drawing the label it drew for its choice when only the labels change
+    (streamlit/streamlit#13788): a language switch sets such a choice again, which redraws it."""
+    _TRANSLATED_PICKERS.add(key)
+    return key
+
+
 def _choose_language() -> None:
     st.session_state[LANG_KEY] = st.session_state[_LANG_WIDGET]
     st.query_params[LANG_PARAM] = st.session_state[_LANG_WIDGET]
+    for key in _TRANSLATED_PICKERS & set(st.session_state.keys()):
+        st.session_state[key] = st.session_state[key]  # the same choice, sent again: its label is redrawn
 
 
 def language_switch() -> None:

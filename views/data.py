@@ -13,6 +13,7 @@ from ui.errors import show_engine_error
 from ui.labels import count, kst, label_func, tr
 from ui.tables import audit, flash, show_flash
 from ui.text import plain
+from ui.session import translated_picker
 
 QUALITY_UNITS = {"missing": "count", "missing_share": "pct", "distinct": "count", "min": "num2", "median": "num2",
                  "max": "num2"}
@@ -41,7 +42,7 @@ else:
 
     st.subheader(tr("data_quality"))
     tables = book.tables()
-    table = st.selectbox(tr("data_table"), list(tables), key="data_table", format_func=label_func("table_"))
+    table = st.selectbox(tr("data_table"), list(tables), key=translated_picker("data_table"), format_func=label_func("table_"))
     show_present(quality_frame(column_summary(tables[table])), QUALITY_UNITS, f"quality_{table}.csv", "dl_quality")
 
 st.subheader(tr("data_upload"))

@@ -9,7 +9,7 @@ from cb_core.strategy import DECISIONS
 from ui.cache import known_merchants, store
 from ui.errors import engine_errors
 from ui.labels import count, kst, label_func, tr
-from ui.session import user_name
+from ui.session import translated_picker, user_name
 from ui.tables import flash, show_flash, show_table
 
 
@@ -20,7 +20,7 @@ tab_decisions, tab_requests = st.tabs([tr("decisions_log"), tr("requests_title")
 with tab_decisions:
     c = st.columns(3)
     merchant = c[0].text_input(tr("review_merchant"), key="dl_merchant").strip()
-    kind = c[1].selectbox(tr("decision_choice"), ["all", *DECISIONS], key="dl_kind",
+    kind = c[1].selectbox(tr("decision_choice"), ["all", *DECISIONS], key=translated_picker("dl_kind"),
                           format_func=label_func("decision_"))
     current_only = c[2].toggle(tr("decisions_current_only"), value=True, key="dl_current")
     filters = {"current_only": current_only, **({"merchant_id": merchant} if merchant else {}),
@@ -55,7 +55,7 @@ with tab_requests:
         st.markdown(f"**{tr('requests_new')}**")
         c = st.columns(2)
         rq_merchant = c[0].text_input(tr("review_merchant"), key="rq_merchant")
-        rq_kind = c[1].selectbox(tr("requests_kind"), REQUEST_KINDS, key="rq_kind", format_func=label_func("request_"))
+        rq_kind = c[1].selectbox(tr("requests_kind"), REQUEST_KINDS, key=translated_picker("rq_kind"), format_func=label_func("request_"))
         rq_details = st.text_area(tr("requests_details"), key="rq_details")
         if st.form_submit_button(tr("requests_open")):
             with engine_errors():
@@ -69,7 +69,7 @@ with tab_requests:
             st.markdown(f"**{tr('requests_update')}**")
             c = st.columns(2)
             rid = c[0].selectbox(tr("decision_id"), open_ids, key="ru_id")
-            status = c[1].selectbox(tr("requests_status"), REQUEST_STATUSES[1:], key="ru_status", format_func=label_func("status_"))
+            status = c[1].selectbox(tr("requests_status"), REQUEST_STATUSES[1:], key=translated_picker("ru_status"), format_func=label_func("status_"))
             resolution = st.text_area(tr("requests_resolution"), key="ru_resolution", help=tr("requests_resolution_help"))
             if st.form_submit_button(tr("requests_save")):
                 with engine_errors():

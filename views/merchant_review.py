@@ -19,7 +19,7 @@ from ui.labels import tr
 from ui.brokerage import catalog_in_use
 from ui.offers_panel import render_offers
 from ui.policy import policy_in_force, policy_label
-from ui.session import lang, role
+from ui.session import lang, role, translated_picker
 from ui.tables import show_flash, show_table
 from ui.text import cell, plain, show_frame
 from ui.watch_panels import render_merchant_loans
@@ -45,7 +45,8 @@ labels = {m: cell(" · ".join([str(m), str(name), categories().get(cat, {}).get(
                               tr("review_pick_no_score")]), 300)
           for m, name, cat, reg in zip(matches["merchant_id"], matches["business_name"], matches["category"],
                                        matches["region"])}
-merchant_id = st.selectbox(tr("review_merchant"), list(labels), format_func=labels.get, key="review_merchant")
+merchant_id = st.selectbox(tr("review_merchant"), list(labels), format_func=labels.get,
+                           key=translated_picker("review_merchant"))
 
 snap = cache.snapshot(book)
 with engine_errors():

@@ -17,7 +17,7 @@ from ui.display import show_present, value_label
 from ui.labels import kst, number, pct, tr
 from ui.model_choice import chosen_model, model_name, show_model_choice
 from ui.report_text import point_in_time_text, windows_frame
-from ui.session import lang
+from ui.session import lang, translated_picker
 
 CALIBRATION_UNITS = {"bin": "num", "pd_min": "pct2", "pd_max": "pct2", "count": "count", "bads": "count", "mean_pd": "pct2",
                      "bad_rate": "pct2", "difference": "pp"}
@@ -122,7 +122,7 @@ left, right = st.columns(2)
 left.plotly_chart(kept_figure("report_importance", drawn, lambda: importance_figure(
     importance(points), label_of, tr("mean_abs_points"))), width="stretch")
 right.plotly_chart(kept_figure("report_beeswarm", drawn, swarm), width="stretch")
-feature = st.selectbox(tr("report_dependence"), model.features, format_func=label_of, key="dep_feature")
+feature = st.selectbox(tr("report_dependence"), model.features, format_func=label_of, key=translated_picker("dep_feature"))
 st.plotly_chart(kept_figure("report_dependence", (*drawn, feature), dependence_chart), width="stretch")
 
 st.subheader(tr("report_stability"))

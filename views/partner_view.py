@@ -20,7 +20,7 @@ from ui.errors import engine_errors, require_book_and_model
 from ui.labels import count, tr
 from ui.partner_book import booked_book_for, render_booked_book
 from ui.policy import policy_in_force
-from ui.session import can, lang, partner as own_partner
+from ui.session import can, lang, partner as own_partner, translated_picker
 from ui.tables import audit
 from ui.text import cell, plain, show_frame
 
@@ -33,7 +33,7 @@ lg = lang()
 if can("all_partners"):
     table = partners(products)
     names = {p: cell(n, 300) for p, n in zip(table["partner"], table["partner_ko"] if lg == "ko" else table["partner"])}
-    partner = st.selectbox(tr("pview_choose"), list(names), format_func=names.get, key="pv_partner")
+    partner = st.selectbox(tr("pview_choose"), list(names), format_func=names.get, key=translated_picker("pv_partner"))
 elif can("view_partner"):
     partner = own_partner()
     if not partner or partner not in set(products["partner"]):

@@ -11,7 +11,7 @@ from ui.errors import engine_errors, require_book_and_model
 from ui.display import present
 from ui.labels import count, krw, label_func, pct, tr
 from ui.policy import policy_in_force, policy_label
-from ui.session import lang
+from ui.session import lang, translated_picker
 from ui.tables import show_table
 
 st.title(tr("nav_portfolio"))
@@ -29,7 +29,7 @@ with st.expander(tr("filters"), expanded=False):
                             format_func=lambda k: categories()[k][lg], placeholder=tr("choose_all"))
     regs = c[1].multiselect(tr("review_region"), list(regions()), key="pf_region",
                             format_func=lambda k: regions()[k][lg], placeholder=tr("choose_all"))
-    thin = c[2].selectbox(tr("portfolio_thin"), ["all", "thin", "thick"], key="pf_thin",
+    thin = c[2].selectbox(tr("portfolio_thin"), ["all", "thin", "thick"], key=translated_picker("pf_thin"),
                           format_func=label_func("portfolio_thin_"))
     grades = c[3].slider(tr("review_grade"), 1, 10, (1, 10), key="pf_grades")
 mask = frame["grade"].between(*grades)

@@ -34,3 +34,16 @@ def test_language_survives_a_reload(page, streamlit_server):
     expect(page.get_by_role("button", name="로그아웃")).to_be_visible()
     page.reload()
     expect(page.get_by_role("button", name="로그아웃")).to_be_visible(timeout=120_000)
+
+
+def test_a_picker_of_translated_labels_is_redrawn_in_the_new_language(page, streamlit_server):
+    """The Data page's table picker (labels from the UI strings): after a switch to English its chosen table
+    reads in English, not in the Korean it was drawn in (streamlit/streamlit#13788; ui.session.translated_picker)."""
+    from cb_core.i18n import t
+
+    browser_open(page, streamlit_server, "data")
+    picker = page.get_by_role("combobox", name=t("data_table", "ko"), exact=True)
+    expect(picker).to_have_value(t("table_merchants", "ko"))
+    page.get_by_test_id("stSidebar").get_by_text("English").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("combobox", name=t("data_table", "en"), exact=True)).to_have_value(t("table_merchants", "en"))
