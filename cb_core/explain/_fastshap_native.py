@@ -7,10 +7,10 @@ import, registries and cached kernels cost 0.35 s of a 50,000-merchant ``score -
 this library about a millisecond. Both give the same contributions bit for bit (the C keeps numba's
 order of operations and is built without fused multiply-adds; tests/explain/test_fastshap_native.py).
 
-The library is built by ``scripts/install.sh`` (``python -m cb_core.explain._fastshap_native``) and
-otherwise on first use (well under a second), into this package's ``__pycache__`` (or
-``~/.cache/cb_core`` when that is read-only), named by the source's sha256 and the machine, so an edited
-source or another machine never loads a stale build. Where no compiler works, :func:`library` is None
+The library is built by ``scripts/bytecode.sh`` (``python -m cb_core.explain._fastshap_native``; ``make run``
+and ``make test`` call it) and otherwise on first use (well under a second), into this package's
+``__pycache__`` (or ``~/.cache/cb_core`` when that is read-only), named by the sha256 of the source, the
+flags and the CPU's features, so an edited source or another CPU never loads a stale build. Where no compiler works, :func:`library` is None
 and the explainer runs numba's kernels as before; ``CB_NATIVE_KERNELS=0`` asks for them explicitly.
 """
 from __future__ import annotations

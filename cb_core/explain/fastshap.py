@@ -110,7 +110,8 @@ class FastTreeShap:
     def _use(self, forest: Forest, trees: TreeEnsemble | None) -> None:
         self._forest = forest
         self._native: _fastshap_native.NativeForest | None = None  # made on the first C call
-        # margins of a model's own trees come from their numba pass (QuickScorer: ~8x this module's walk)
+        # margins alone of a model's own trees come from its predictor (numpy, or numba's QuickScorer for many
+        # rows: ~8x a walk); an explained batch's from the explanation's own pass (contributions_and_margins)
         self._trees = trees
         self.n_features = self._forest.n_features
         self.feature_names = self._forest.feature_names
