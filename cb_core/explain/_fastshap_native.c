@@ -436,38 +436,13 @@ static void explain_block(const double *X, double *out, double *margins, int64_t
         for (int64_t r = 0; r < nb; r++) margins[r0 + r] = mt[r];
 }
 
-/* Raw margins of rows r0..r1: per row the trees' leaf values summed in order, as LightGBM adds them. The
- * rows of a group walk each tree together, a level at a time, so their walks (each a chain of dependent
- * loads and branches) overlap instead of waiting on one another. */
-#define WALK_ROWS 16
+/* Raw margins of rows r0..r1: per row the trees' leaf values summed in order, as LightGBM adds them. */
 static void margins_block(const double *X, double *out, int64_t n_features, int64_t r0, int64_t r1,
                           const forest_t *f) {
-    for (int64_t g0 = r0; g0 < r1; g0 += WALK_ROWS) {
-        int64_t nr = r1 - g0 < WALK_ROWS ? r1 - g0 : WALK_ROWS;
-        double total[WALK_ROWS];
-        int64_t node[WALK_ROWS];
-        for (int64_t r = 0; r < nr; r++) total[r] = 0.0;
-        for (int64_t t = 0; t < f->n_trees; t++) {
-            int64_t n0 = f->tree_n0[t], l0 = f->tree_l0[t];
-            if (f->tree_nint[t] == 0) {
-                for (int64_t r = 0; r < nr; r++) total[r] += f->leaf_value[l0];
-                continue;
-            }
-            for (int64_t r = 0; r < nr; r++) node[r] = 0;
-            for (int64_t walking = nr; walking > 0;) {
-                walking = 0;
-                for (int64_t r = 0; r < nr; r++) {
-                    if (node[r] < 0) continue;
-                    int64_t g = n0 + node[r];
-                    const double *x = X + (g0 + r) * n_features;
-                    node[r] = goes_left(x[f->feat[g]], f->kind[g], f->thr[g], f->default_left[g], f->cat_row[g], f)
-                                  ? f->left[g] : f->right[g];
-                    walking += node[r] >= 0;
-                }
-            }
-            for (int64_t r = 0; r < nr; r++) total[r] += f->leaf_value[l0 + ~node[r]];
-        }
-        for (int64_t r = 0; r < nr; r++) out[g0 + r] = total[r];
+    for (int64_t r = r0; r < r1; r++) {
+        double total = 0.0;
+        for (int64_t t = 0; t < f->n_trees; t++) total += leaf_of(X + r * n_features, f, t);
+        out[r] = total;
     }
 }
 
@@ -476,7 +451,7 @@ static void margins_block(const double *X, double *out, int64_t n_features, int6
 typedef struct {
     const double *X;
     double *out, *margins; /* contributions (NULL: margins alone), margins (NULL: contributions alone) */
-    int64_t n_rows, n_features, block, n_blocks, contributions;
+    int64_t n_rows, n_features, block, n_blocks;
     const forest_t *f;
     int64_t next; /* the next block to take (atomic) */
     int failed;
@@ -485,7 +460,7 @@ typedef struct {
 static void *run_job(void *arg) {
     job_t *job = (job_t *)arg;
     work_t w;
-    if (job->contributions && work_init(&w, job->f, job->n_features, job->block) != 0) {
+    if (job->out != NULL && work_init(&w, job->f, job->n_features, job->block) != 0) {
         __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
         return NULL;
     }
@@ -493,13 +468,13 @@ static void *run_job(void *arg) {
         int64_t b = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
         if (b >= job->n_blocks) break;
         int64_t r0 = b * job->block, r1 = r0 + job->block < job->n_rows ? r0 + job->block : job->n_rows;
-        if (job->contributions) {
+        if (job->out != NULL) {
             explain_block(job->X, job->out, job->margins, job->n_features, r0, r1, job->f, &w);
         } else {
             margins_block(job->X, job->margins, job->n_features, r0, r1, job->f);
         }
     }
-    if (job->contributions) free(w.mem);
+    if (job->out != NULL) free(w.mem);
     return NULL;
 }
 
@@ -526,14 +501,14 @@ static int run(job_t *job, int64_t n_threads) {
  * (n_rows), from the same pass over the trees. 0, or -1 when working memory could not be had. */
 int cb_explain(const double *X, int64_t n_rows, int64_t n_features, double *out, double *margins, int64_t block,
                int64_t n_threads, const forest_t *f) {
-    job_t job = {X, out, margins, n_rows, n_features, block, 0, 1, f, 0, 0};
+    job_t job = {X, out, margins, n_rows, n_features, block, 0, f, 0, 0};
     return run(&job, n_threads);
 }
 
 /* Raw margins of every row of X into margins (n_rows). */
 int cb_margins(const double *X, int64_t n_rows, int64_t n_features, double *margins, int64_t block,
                int64_t n_threads, const forest_t *f) {
-    job_t job = {X, NULL, margins, n_rows, n_features, block, 0, 0, f, 0, 0};
+    job_t job = {X, NULL, margins, n_rows, n_features, block, 0, f, 0, 0};
     return run(&job, n_threads);
 }
 
