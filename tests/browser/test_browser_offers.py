@@ -15,7 +15,7 @@ def test_partner_downloads_its_report(page, streamlit_server, small_book, tmp_pa
     browser_open(page, streamlit_server, "partner_view", user="park")
     expect(page.get_by_test_id("stMetric").filter(has_text="대상 가맹점").first).to_be_visible()
     button = page.get_by_role("button", name="보고서 내려받기 (HTML)")
-    with page.expect_download() as download:
+    with page.expect_download(timeout=120_000) as download:  # the report is built on the click; CI once over 30 s
         button.click()
     assert download.value.suggested_filename == "partner_report_Hanbit_Bank.html"
     path = tmp_path / "report.html"
