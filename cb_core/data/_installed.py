@@ -100,7 +100,7 @@ def _pending_book(folder: Path, fingerprint: str, digests: dict[str, str], prese
     except (OSError, ValueError, pa.ArrowException):
         return None
     pending = {t: PendingTable(partial(_read_checked, path, digests[path.name], t),
-                               parts=partial(_parts_checked, path, digests[path.name], t) if t == "monthly_activity"
+                               parts=partial(_parts_checked, path, digests[path.name]) if t == "monthly_activity"
                                else None)
                for t, path in tables.items()}
     return Book(merchants=pending["merchants"], activity=pending["monthly_activity"], outcomes=pending.get("outcomes"),
@@ -210,17 +210,18 @@ def merchant_row_groups(metadata) -> list[tuple[str, str, int]] | None:
     return spans if all(a[1] <= b[0] for a, b in zip(spans, spans[1:])) else None
 
 
-def _parts_checked(path: Path, digest: str, table: str) -> Iterator[pd.DataFrame] | None:
-    """The installed book's table at ``path`` as frames of whole merchants (:meth:`Book.activity_parts`),
+def _parts_checked(path: Path, digest: str) -> Iterator[pa.Table] | None:
+    """The installed book's table at ``path`` as Arrow tables of whole merchants (:meth:`Book.activity_parts`),
     None when its row groups are not ordered by merchant. The file's bytes are read once and used only
     if their sha256 is still ``digest``; the parts are then decoded one after the other (a merchant
-    whose rows continue in the next row group goes into the next part whole).
+    whose rows continue in the next row group goes into the next part whole). Every part has the file's
+    schema, found to be the contract's shape when the book was opened (:func:`_pending_book`); no frame is
+    made of it (the snapshot reads its columns in place: at 50,000 merchants 0.08 s of CPU less).
 
     Raises
     ------
     DataSourceError
-        As :func:`_read_checked`: the file changed, cannot be read, or a part is not the contract's shape
-        (when that part is reached).
+        As :func:`_read_checked`: the file changed or cannot be read (a part: when that part is reached).
     """
     import pyarrow.parquet as pq
 
@@ -235,7 +236,7 @@ def _parts_checked(path: Path, digest: str, table: str) -> Iterator[pd.DataFrame
         ordered = merchant_row_groups(parquet.metadata)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise _unreadable(path, exc) from None
-    return None if ordered is None else _parts(parquet, ordered, path, table)
+    return None if ordered is None else _parts(parquet, ordered, path)
 
 
 def _unreadable(path: Path, exc: BaseException) -> DataSourceError:
@@ -248,7 +249,7 @@ def _wrong_shape(path: Path, table: str) -> DataSourceError:
                            key="err_installed_file_shape", path=path, table=table)
 
 
-def _parts(parquet, ordered: list[tuple[str, str, int]], path: Path, table: str) -> Iterator[pd.DataFrame]:
+def _parts(parquet, ordered: list[tuple[str, str, int]], path: Path) -> Iterator[pa.Table]:
     """The parts of :func:`_parts_checked`; the next row group is decoded by a thread of its own while the
     caller works on the current part (Arrow decodes without Python's lock)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -274,11 +275,7 @@ def _parts(parquet, ordered: list[tuple[str, str, int]], path: Path, table: str)
                 tail, part = _split_off(part, following)
                 held, rows = [tail], tail.num_rows
             if part.num_rows:
-                frame = part.to_pandas(split_blocks=True, self_destruct=True)
-                del part
-                if not conforms(table, frame):
-                    raise _wrong_shape(path, table)
-                yield frame
+                yield part
 
 
 def _split_off(part: pa.Table, merchant: str) -> tuple[pa.Table, pa.Table]:

@@ -8,9 +8,12 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 MERCHANT_COLUMNS: tuple[str, ...] = (
     "merchant_id", "business_name", "owner_name", "business_reg_no", "category", "region",
@@ -58,7 +61,7 @@ class PendingTable:
     rows; ``load`` checks the file's digest before it uses a byte of it."""
 
     def __init__(self, load: Callable[[], pd.DataFrame],
-                 parts: Callable[[], Iterator[pd.DataFrame] | None] | None = None) -> None:
+                 parts: Callable[[], Iterator[pa.Table] | None] | None = None) -> None:
         self._load: Callable[[], pd.DataFrame] | None = load
         #: The table in parts without reading it whole (:meth:`Book.activity_parts`), when the source can.
         self.parts = parts
@@ -138,9 +141,10 @@ class Book:
         return tuple(slot.removeprefix("_table_") for slot, value in vars(self).items()
                      if slot.startswith("_table_") and isinstance(value, PendingTable))
 
-    def activity_parts(self) -> Iterator[pd.DataFrame] | None:
-        """The activity table as frames that each hold every row of the merchants they name (a merchant's
-        rows are never split between two), read one after the other and not kept, when the table is not
+    def activity_parts(self) -> Iterator[pa.Table] | None:
+        """The activity table as Arrow tables (the columns and types of the installed file) that each hold
+        every row of the merchants they name (a merchant's rows are never split between two), read one after
+        the other and not kept, when the table is not
         read yet and its source can give it so (the installed book, its file sorted by merchant); None
         otherwise (then use :attr:`activity`). The features of every merchant are computed this way
         without holding the whole table (:func:`cb_core.features.snapshot_in_parts`)."""

@@ -18,6 +18,8 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..data import categories, feature_catalog
 from ..errors import ConfigError
@@ -64,10 +66,8 @@ def _fixed_width_months(months) -> np.ndarray | None:
 
     Parsing the column's bytes in numpy instead made int64 copies of every character: 18M rows took 5.7 s,
     most of it the kernel zeroing fresh pages for them; this takes 0.24 s (50,000 merchants: 15-20 ms)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    column = getattr(getattr(months, "array", None), "_pa_array", None)
+    column = months if isinstance(months, (pa.Array, pa.ChunkedArray)) else \
+        getattr(getattr(months, "array", None), "_pa_array", None)
     if column is None or len(column) == 0:
         return None
     chunk = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
@@ -127,28 +127,44 @@ def _bureau_as_of(merchants: pd.DataFrame, bureau_history: pd.DataFrame | None, 
     return bureau, card
 
 
-def _column(activity: pd.DataFrame, name: str, rows: np.ndarray) -> np.ndarray:
+def _column(activity: pd.DataFrame | pa.Table, name: str, rows: np.ndarray) -> np.ndarray:
     """The values of ``rows`` of one activity column, numbers as stored (the arrays they are written
-    into are floats: the same floats as converting the whole column, without a float copy of any row)."""
-    values = activity[name].to_numpy()
+    into are floats: the same floats as converting the whole column, without a float copy of any row).
+    An Arrow part's column is read in place (numbers without a missing value) or, with missing values,
+    as pandas reads it (missing: NaN)."""
+    if isinstance(activity, pa.Table):
+        values = activity.column(name).to_numpy()
+    else:
+        values = activity[name].to_numpy()
     if values.dtype.kind in "iuf":
         return values[rows]  # integers become floats where they are stored (no float copy of them here)
+    if isinstance(activity, pa.Table):
+        return activity.column(name).cast(pa.float64()).to_numpy()[rows]
     return activity[name].to_numpy(dtype=float)[rows]  # nullable or text-typed columns: as before
+
+
+def _merchant_codes(activity: pd.DataFrame | pa.Table) -> tuple[np.ndarray, pd.Index]:
+    """Each activity row's merchant as a code into the distinct ids (in order of first appearance)."""
+    if isinstance(activity, pa.Table):  # an installed book's part: Arrow's hash of its ids, no frame made
+        encoded = pc.dictionary_encode(activity.column("merchant_id")).combine_chunks()
+        return encoded.indices.to_numpy(zero_copy_only=False), pd.Index(encoded.dictionary.to_pandas())
+    codes, distinct = pd.factorize(activity["merchant_id"].astype(str))
+    return codes, pd.Index(distinct)
 
 
 def _key(sl: slice) -> tuple[int, int]:
     return sl.start, sl.stop
 
 
-def _activity_features(code_of: pd.Index, activity: pd.DataFrame, end: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def _activity_features(code_of: pd.Index, activity: pd.DataFrame | pa.Table, end: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The activity features (:data:`ACTIVITY_FEATURES`) of the merchants of ``activity`` that have a row
     up to month ``end``: their positions in ``code_of`` (the merchants' ids) and one array per feature,
     in the order of those positions. Every value is computed from the merchant's own rows alone."""
     # each distinct id is looked up once (Arrow's hash of the 18M ids, then 1M lookups), not every row;
     # the arrays below have a row per distinct id of these rows (codes), not per merchant
-    codes, distinct = pd.factorize(activity["merchant_id"].astype(str))
-    where = code_of.get_indexer(pd.Index(distinct))  # -1: no such merchant
-    act_month = month_index(activity["month"])
+    codes, distinct = _merchant_codes(activity)
+    where = code_of.get_indexer(distinct)  # -1: no such merchant
+    act_month = month_index(activity.column("month") if isinstance(activity, pa.Table) else activity["month"])
     keep = (act_month <= end) & (where[codes] >= 0)
     codes, mon = codes[keep], act_month[keep]
     n = len(distinct)
@@ -283,9 +299,9 @@ def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str,
     return snapshot_in_parts(merchants, [activity], as_of, bureau_history)
 
 
-def snapshot_in_parts(merchants: pd.DataFrame, parts: Iterable[pd.DataFrame], as_of: str,
+def snapshot_in_parts(merchants: pd.DataFrame, parts: Iterable[pd.DataFrame | pa.Table], as_of: str,
                       bureau_history: pd.DataFrame | None = None) -> pd.DataFrame:
-    """:func:`snapshot` of the activity given as ``parts``, frames that each hold every row of the
+    """:func:`snapshot` of the activity given as ``parts``, frames or Arrow tables that each hold every row of the
     merchants they name (in any order; a merchant's rows are never split between two parts): the same
     frame, value for value, while only the parts being computed (:data:`PART_THREADS` at a time) and
     their arrays are held. The installed

@@ -73,11 +73,12 @@ def test_the_installed_sorted_book_gives_whole_merchants_and_the_same_snapshot(s
     loaded = load_current(state)
     parts = list(loaded.activity_parts())
     assert len(parts) > 100 and "activity" in loaded.pending()  # given in parts, never read whole
+    assert all(isinstance(part, pa.Table) for part in parts)  # Arrow tables: no frame is made of a part
     seen: dict[str, int] = {}
     for number, part in enumerate(parts):
-        for merchant in part["merchant_id"].astype(str).unique():
+        for merchant in set(part.column("merchant_id").to_pylist()):
             assert seen.setdefault(merchant, number) == number, f"{merchant} is split between parts"
-    together = pd.concat(parts, ignore_index=True)
+    together = pa.concat_tables(parts).to_pandas()
     pd.testing.assert_frame_equal(together, activity)  # every row once, in the file's order, same dtypes
 
     loaded = load_current(state)
@@ -136,7 +137,7 @@ def test_an_installed_book_is_written_in_row_groups_and_read_in_at_least_eight_p
     loaded = load_current(state)
     parts = list(loaded.activity_parts())
     assert len(parts) == _installed.MIN_PARTS  # a merchant across two groups moves to the next part whole
-    owners = [set(p["merchant_id"].astype(str)) for p in parts]
+    owners = [set(p.column("merchant_id").to_pylist()) for p in parts]
     assert all(not (a & b) for i, a in enumerate(owners) for b in owners[i + 1:])  # no merchant in two parts
     assert sum(map(len, parts)) == rows
     loaded = load_current(state)
