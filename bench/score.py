@@ -86,10 +86,11 @@ def _bytecode_env(pycache: Path) -> dict:
     return {"PYTHONPYCACHEPREFIX": str(pycache), "PYTHONDONTWRITEBYTECODE": None}
 
 
-#: Processes that bound the command from below: the interpreter alone, and it with the libraries
-#: every ``score`` process needs (no engine, no work).
-FLOORS = {"`python -c pass`": "pass", "`python -c \"import numpy, pandas, pyarrow.parquet\"`":
-          "import numpy, pandas, pyarrow.parquet"}
+#: Processes that bound the command from below: the interpreter alone, it with the libraries a ``score`` of
+#: the installed book needs (no engine, no work), and with pandas as well (what every score imported before).
+FLOORS = {"`python -c pass`": "pass",
+          "`python -c \"import numpy, pyarrow.parquet, pyarrow.compute\"`": "import numpy, pyarrow.parquet, pyarrow.compute",
+          "`python -c \"import numpy, pandas, pyarrow.parquet\"`": "import numpy, pandas, pyarrow.parquet"}
 #: How the children run: as this machine's environment has it, and with a bytecode cache.
 MODES = ("as set up", "bytecode cached")
 
@@ -168,22 +169,24 @@ def _steps_child(book: str, model: str, out: str) -> None:
         Path("/proc/self/clear_refs").write_text("5")  # the next step's peak from here
         last[:] = [time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)]
 
-    from cb_core.cli.commands import _write_table
+    from cb_core.cli.score import _write_columns, _write_table
     from cb_core.data import open_book
-    from cb_core.explain import score_frame
-    from cb_core.features import current_snapshot
+    from cb_core.explain import score_columns, score_frame
+    from cb_core.features import current_columns, current_snapshot
     from cb_core.model import load_model
-    mark("import (engine, pandas, pyarrow)")
+    mark("import (engine, pyarrow; pandas is imported later only by a book that needs frames)")
     m = load_model(model)
     mark("load model (parse booster.txt)")
     b, checked = open_book(book)
     mark(f"read + validate ({'trusted' if checked != 'full' else 'full validation'})")
-    features = current_snapshot(b)
-    del b
+    columns = current_columns(b)  # the installed book: Arrow columns, no pandas (as the command takes it)
+    features = columns[0] if columns is not None else current_snapshot(b)
+    how = "Arrow columns, no pandas" if columns is not None else "frame, pandas imported"
+    del b, columns
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()  # as the command does
-    mark("snapshot (features)")
+    mark(f"snapshot (features: {how})")
     from cb_core.explain import kernels_beside
 
     kernels_beside(m, len(features), explain=True, lean=True).join()  # what the command loads beside the snapshot
@@ -192,13 +195,18 @@ def _steps_child(book: str, model: str, out: str) -> None:
 
     explainer = explainer_for(m)
     matrix = m.matrix(features)
-    scores = m.score_margin(explainer.margins(matrix), features.index)
+    scores = m.score_values(explainer.margins(matrix))
     mark("predict alone (margins, score, grade)")
     del matrix, scores
-    frame = score_frame(m, features, explain=True)  # the command's own call: margins from the explanation's pass
-    mark("predict + explain (score_frame, one pass)")
-    frame.index.name = "merchant_id"
-    _write_table(frame.reset_index(), Path(out))
+    if hasattr(features, "codes"):  # the command's own calls: margins from the explanation's pass
+        values = score_columns(m, features, explain=True)
+        mark("predict + explain (score_columns, one pass)")
+        _write_columns(features.index, values, Path(out))
+    else:
+        frame = score_frame(m, features, explain=True)
+        mark("predict + explain (score_frame, one pass)")
+        frame.index.name = "merchant_id"
+        _write_table(frame.reset_index(), Path(out))
     mark("write output")
     print(json.dumps({"steps": marks, "total_s": time.perf_counter() - started}))
     import gc

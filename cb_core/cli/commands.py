@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..access import ROLES, can, roles_with
 from ..errors import CBError, SchemaError
-from . import batch, bench, db, loans, policy, report
+from . import batch, bench, db, loans, policy, report, score
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
@@ -104,16 +104,6 @@ def _target(table, column: str, bad_value: str | None):
     return (text == bad_value).astype(int)
 
 
-def _write_table(frame, path: Path) -> None:
-    from ..diskio import write_frame_atomic
-    from ..errors import ConfigError
-
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet"):
-        raise ConfigError(f"--out must end in .csv or .parquet; got {path.name}")
-    write_frame_atomic(frame, path, "the output", index=False)
-
-
 def _metrics_line(model) -> str:
     """The test window's (or the outer folds') metrics, and the rows and bads of each window."""
     keys = ("auc", "gini", "ks", "brier", "ece", "oracle_auc")
@@ -166,41 +156,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
         report = None
     save_bundle(model, report, Path(args.out))
     print(_metrics_line(model))
-    return 0
-
-
-def _cmd_score(args: argparse.Namespace) -> int:
-    from ..model import load_model
-    from ..explain import kernels_beside, score_frame
-    from ..features import current_snapshot
-
-    model = load_model(args.model)
-    source = Path(args.data)
-    checked = loading = None
-    if source.is_file():
-        from ..model import typed_table
-
-        table = _read_table(source)
-        features = typed_table(table.set_index(args.id) if args.id else table)
-    else:
-        from ..data import open_book
-
-        book, checked = open_book(source)
-        loading = kernels_beside(model, len(book.merchants), explain=args.explain, lean=True)  # beside the features
-        features = current_snapshot(book, args.as_of)
-        del book  # the book's tables (GBs at 1M merchants) are not needed past the snapshot
-        import pyarrow as pa
-
-        pa.default_memory_pool().release_unused()  # their Arrow buffers go back to the system now
-    model.check_features(features)
-    if loading is not None:
-        loading.join()  # its kernels are the scoring's (and nothing imports scipy.linalg while it loads them)
-    scores = score_frame(model, features, explain=args.explain)
-    del features
-    scores.index.name = args.id or "merchant_id"
-    _write_table(scores.reset_index(), Path(args.out))
-    print(json.dumps({"out": args.out, "rows": len(scores), "model": model.version,
-                      **({"validation": checked} if checked else {})}, ensure_ascii=False))
     return 0
 
 
@@ -324,15 +279,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="model folder to write")
     p.set_defaults(func=_cmd_train)
 
-    p = sub.add_parser("score", help="score a book (or a feature table) with a model folder")
-    p.add_argument("--model", required=True)
-    p.add_argument("--data", required=True, help="merchant book folder, or a feature table file")
-    p.add_argument("--id", help="id column when --data is a feature table")
-    p.add_argument("--as-of", help="snapshot month YYYY-MM (default: the book's last month)")
-    p.add_argument("--out", required=True, help="output .csv or .parquet")
-    p.add_argument("--explain", action="store_true", help="add base_points and points__<feature> columns")
-    p.set_defaults(func=_cmd_score)
-
     p = sub.add_parser("model", help="check a model folder, or check it and make it the model in use")
     models = p.add_subparsers(dest="model_command", required=True)
     for name, text in (("validate", "check that a model folder loads and fits the merchant book's features"),
@@ -379,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_parser(sub)
     loans.add_parsers(sub)
     report.add_parser(sub)
+    score.add_parser(sub)
     return parser
 
 

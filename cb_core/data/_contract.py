@@ -8,12 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from ..errors import Problem
 from .book import TABLES
 from ._spec import MONEY as _MONEY, ColumnSpec
 from .loan_contract import LOAN_CONTRACT
+from ..lazy import LazyModule
+
+pd = LazyModule("pandas")
 
 _EXAMPLE_CHARS = 60
 

@@ -14,11 +14,13 @@ import io
 import re
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
 
 from ..errors import DataSourceError
 from ._parquet import read_parquet_frame
+from ..lazy import LazyModule
+
+pd = LazyModule("pandas")
 
 _HANGUL = re.compile("[\uac00-\ud7a3]")
 _UTF8_BOM = b"\xef\xbb\xbf"

@@ -6,18 +6,21 @@ Split out of :mod:`cb_core.data.sources`.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from functools import partial
 from pathlib import Path
 from typing import Iterator
 
-import pandas as pd
 import pyarrow as pa
 
 from ._parquet import read_parquet_frame
 from .book import REQUIRED_TABLES, TABLES, Book, PendingTable
 from ..errors import DataSourceError
-from .schema import conforms
+from ._contract import CONTRACT
+from ..lazy import LazyModule
+
+pd = LazyModule("pandas")
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,8 @@ def _stored_book(folder: Path, fingerprint: str, digests: dict[str, str] | None 
                   if f"{t}.parquet" in present}
     except (OSError, ValueError, pa.ArrowException):
         return None
+    from .schema import conforms
+
     if not all(conforms(name, frame) for name, frame in frames.items()):  # columns, order, dtypes; no data scan
         return None
     book = Book(merchants=frames["merchants"], activity=frames["monthly_activity"], outcomes=frames.get("outcomes"),
@@ -94,19 +99,35 @@ def _pending_book(folder: Path, fingerprint: str, digests: dict[str, str], prese
     tables = {t: folder / f"{t}.parquet" for t in TABLES if f"{t}.parquet" in present}
     try:
         for name, path in tables.items():  # the files' own schemas (footers only): columns, order, dtypes
-            if not conforms(name, pq.read_schema(path).empty_table().to_pandas()):
+            if not _footer_conforms(name, pq.read_schema(path)):
                 return None
         last_month = _last_month(pq.ParquetFile(tables["monthly_activity"]).metadata)
     except (OSError, ValueError, pa.ArrowException):
         return None
     pending = {t: PendingTable(partial(_read_checked, path, digests[path.name], t),
                                parts=partial(_parts_checked, path, digests[path.name]) if t == "monthly_activity"
-                               else None)
+                               else None, arrow=partial(_arrow_checked, path, digests[path.name]))
                for t, path in tables.items()}
     return Book(merchants=pending["merchants"], activity=pending["monthly_activity"], outcomes=pending.get("outcomes"),
                 bureau_history=pending.get("bureau_history"), _fingerprint=fingerprint,
                 _last_month=last_month, loans=pending.get("loans"), loan_months=pending.get("loan_months"),
                 default_events=pending.get("default_events"))
+
+
+def _footer_conforms(table: str, schema: pa.Schema) -> bool:
+    """Whether a stored file's schema (its footer) is ``table``'s canonical shape as pandas wrote it: every
+    required column, no other, in the contract's order, each with the dtype the contract gives it as pandas
+    recorded it in the file (what :func:`~cb_core.data.schema.conforms` finds of the frame read from it),
+    without pandas. False for a file without pandas' record (then the book is read and validated in full)."""
+    try:
+        recorded = {c["name"]: c.get("numpy_type") for c in json.loads((schema.metadata or {})[b"pandas"])["columns"]}
+    except (KeyError, TypeError, ValueError):
+        return False
+    specs = CONTRACT[table]
+    names = schema.names
+    if names != [c for c in specs if c in names] or any(specs[c].required and c not in names for c in specs):
+        return False
+    return all(recorded.get(c) == specs[c].dtype_name for c in names)
 
 
 def _last_month(metadata) -> str | None:
@@ -149,6 +170,25 @@ def _checked_bytes(path: Path, digest: str) -> bytes:
     return data
 
 
+def _arrow_checked(path: Path, digest: str) -> pa.Table:
+    """One table of the installed book as the Arrow table of its file (:meth:`Book.arrow_table`), its bytes
+    read once and used only if their sha256 is still ``digest``; its shape was checked when the book was
+    opened (:func:`_footer_conforms`). No frame is made, and pandas is not imported.
+
+    Raises
+    ------
+    DataSourceError
+        As :func:`_read_checked`: the file changed since the book was installed or cannot be read.
+    """
+    import pyarrow.parquet as pq
+
+    data = _checked_bytes(path, digest)
+    try:
+        return pq.ParquetFile(pa.BufferReader(data)).read()
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise _unreadable(path, exc) from None
+
+
 def _read_checked(path: Path, digest: str, table: str) -> pd.DataFrame:
     """One table of the installed book, read on first use: the file's bytes are read once and parsed
     only if their sha256 is still the digest recorded when the book was installed.
@@ -163,6 +203,8 @@ def _read_checked(path: Path, digest: str, table: str) -> pd.DataFrame:
         frame = _parse(data)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise _unreadable(path, exc) from None
+    from .schema import conforms
+
     if not conforms(table, frame):
         raise _wrong_shape(path, table)
     log.info("read %s (%d rows) on first use", path.name, len(frame))
@@ -284,8 +326,12 @@ def _split_off(part: pa.Table, merchant: str) -> tuple[pa.Table, pa.Table]:
     import numpy as np
     import pyarrow.compute as pc
 
-    same = pc.fill_null(pc.equal(part["merchant_id"], merchant), False)
-    at = np.flatnonzero(same.to_numpy(zero_copy_only=False))
+    from ._arrow import arrow_to_numpy, text_scalar
+
+    ids = part["merchant_id"]
+    # an Arrow scalar (no pandas: _arrow.py); a missing id is not that merchant
+    same = pc.and_kleene(pc.equal(ids, text_scalar(merchant, ids.type)), pc.is_valid(ids))
+    at = np.flatnonzero(arrow_to_numpy(same) == 1.0)
     if len(at) and at[0] + len(at) == part.num_rows:
         return part.slice(int(at[0])), part.slice(0, int(at[0]))
     return part.filter(same), part.filter(pc.invert(same))

@@ -22,8 +22,11 @@ import json
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+
+from ..lazy import LazyModule
+
+pd = LazyModule("pandas")
 
 #: numpy types a numeric Arrow column is copied into, when the pandas metadata agrees.
 _DIRECT = {"int64": np.dtype("int64"), "double": np.dtype("float64")}

@@ -10,10 +10,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator
 
-import pandas as pd
+from ..lazy import LazyModule
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+pd = LazyModule("pandas")
 
 MERCHANT_COLUMNS: tuple[str, ...] = (
     "merchant_id", "business_name", "owner_name", "business_reg_no", "category", "region",
@@ -61,10 +63,13 @@ class PendingTable:
     rows; ``load`` checks the file's digest before it uses a byte of it."""
 
     def __init__(self, load: Callable[[], pd.DataFrame],
-                 parts: Callable[[], Iterator[pa.Table] | None] | None = None) -> None:
+                 parts: Callable[[], Iterator[pa.Table] | None] | None = None,
+                 arrow: Callable[[], pa.Table] | None = None) -> None:
         self._load: Callable[[], pd.DataFrame] | None = load
         #: The table in parts without reading it whole (:meth:`Book.activity_parts`), when the source can.
         self.parts = parts
+        #: The table as an Arrow table, read each time and not kept (:meth:`Book.arrow_table`), when the source can.
+        self.arrow = arrow
         self._frame: pd.DataFrame | None = None
         self._lock = threading.Lock()
 
@@ -152,6 +157,16 @@ class Book:
         if not isinstance(value, PendingTable) or value.parts is None:
             return None
         return value.parts()
+
+    def arrow_table(self, name: str) -> pa.Table | None:
+        """The table of the field ``name`` (``merchants``, ``bureau_history``, ...) as an Arrow table, read from
+        its source now and not kept, when it is not read yet and its source can (the installed book: its file,
+        checked against its digest); None otherwise (then use the attribute). No frame is made: the command
+        line's score of the installed book computes its snapshot from these (:func:`cb_core.features.current_columns`)."""
+        value = self.__dict__.get(f"_table_{name}")
+        if not isinstance(value, PendingTable) or value.arrow is None:
+            return None
+        return value.arrow()
 
     def load_all(self) -> None:
         """Read every table not read yet (the app's background warm-up, after the landing page)."""

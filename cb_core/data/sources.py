@@ -17,16 +17,16 @@ import uuid
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import pandas as pd
-
 from .book import REQUIRED_TABLES, TABLES, Book
 from ..config import Settings, get_settings
 from ..diskio import disk_errors, fsync_path, make_private, write_text_atomic
 from .retention import prune_books
 from ..errors import ConfigError, DataSourceError
-from .schema import _validate, validate_tables
 from ._files import _read_file, _read_files
 from ._installed import _digests, _stored_book, part_rows
+from ..lazy import LazyModule
+
+pd = LazyModule("pandas")
 
 __all__ = ["FORMATS", "TRUSTED", "load_current", "open_book", "read_book", "save_current", "write_book"]
 
@@ -93,6 +93,8 @@ def read_book(source: str | Path, *, tables: dict[str, str] | None = None,
         elif table in REQUIRED_TABLES:
             problems.append((table, "*", f"required table is missing: no {stem}.parquet or {stem}.csv "
                                          f"in {folder}"))
+    from .schema import _validate  # validating: pandas and the contract's checks, loaded only here
+
     return _validate(_read_files(files), today=today, max_rows=max_rows, source=str(folder),
                      problems=tuple(problems))
 
@@ -177,6 +179,8 @@ def _read_database(url: str, names: dict[str, str], today: date | None, max_rows
         raise DataSourceError(f"cannot read from {shown}: {detail}", key="err_sources_cannot_read_from_shown", shown=shown, detail=detail) from None
     finally:
         engine.dispose()
+    from .schema import _validate
+
     return _validate(frames, today=today, max_rows=max_rows, source=shown, problems=tuple(problems))
 
 
@@ -305,6 +309,8 @@ def _canonical(book: Book) -> Book:
         for name, frame in book.tables().items():
             schema.CANONICAL_SCHEMAS[name].validate(frame)
     except PanderaSchemaError:
+        from .schema import validate_tables
+
         return validate_tables(book.tables(), source=book.source, max_rows=_max_rows())
     return book
 

@@ -9,8 +9,9 @@ from ..lazy import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "points": ("BASE_COLUMN", "LANGS", "POINTS_PREFIX", "contributions", "contributions_to_points", "dependence",
-               "importance", "kernels_beside", "peer_percentiles", "points_by_feature", "points_column", "reason_codes",
-               "reference_points", "score_frame", "what_if"),
+               "importance", "peer_percentiles", "points_by_feature", "points_column", "points_values", "reason_codes",
+               "reference_points", "what_if"),
+    "scoring": ("kernels_beside", "score_columns", "score_frame"),
     "review": ("TREND_METRICS", "MerchantExplanation", "activity_of", "category_bands", "cutoff_reference",
                "explain_merchant", "find_merchants", "merchant_trends", "percentiles_of_row", "waterfall_table"),
     "reasons": ("FACT_WORDING", "REASON_KINDS", "is_missing", "reason_kind", "reason_text", "value_text"),

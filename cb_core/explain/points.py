@@ -7,20 +7,17 @@ add up exactly to the score before rounding and clipping.
 """
 from __future__ import annotations
 
-import contextlib
-import logging
-import threading
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..errors import ConfigError, MissingFeaturesError
 from ..model import CreditModel
 from ..model import grade_of, pd_from_logit, score_from_logit
 from .reasons import reason_kind, reason_text, value_text
+from ..lazy import LazyModule
 
-log = logging.getLogger(__name__)
+pd = LazyModule("pandas")
 
 POINTS_PREFIX = "points__"
 BASE_COLUMN = "base_points"
@@ -56,12 +53,19 @@ def contributions_to_points(model: CreditModel, contrib: np.ndarray, index: pd.I
     """TreeSHAP contributions (margin units, expected value last) in score points: ``points_j = -factor
     * a * contrib_j`` and ``base = offset - factor * (a * expected + b)`` (DESIGN.md), so
     ``score = base + sum(points)`` before rounding and clipping."""
+    names, values = points_values(model, contrib)
+    return pd.DataFrame(values, index=index, columns=names, copy=False)
+
+
+def points_values(model: CreditModel, contrib: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """:func:`contributions_to_points` as its column names (``base_points``, ``points__<feature>``) and a
+    matrix, one column each."""
     a, b = model.calibration
     factor, offset = model.scale.factor, model.scale.offset
     values = np.empty_like(contrib)
     values[:, 0] = offset - factor * (a * contrib[:, -1] + b)
     np.multiply(contrib[:, :-1], -factor * a, out=values[:, 1:])  # no temporary (1M merchants: 240 MB)
-    return pd.DataFrame(values, index=index, columns=[BASE_COLUMN, *map(points_column, model.features)], copy=False)
+    return [BASE_COLUMN, *map(points_column, model.features)], values
 
 
 def contributions(model: CreditModel, X: pd.DataFrame | pd.Series) -> pd.DataFrame:
@@ -309,77 +313,3 @@ def dependence(points_frame: pd.DataFrame, X: pd.DataFrame, feature: str) -> pd.
     if not X.index.equals(points_frame.index):
         raise ConfigError("X must have the same index as the points frame", key="err_points_x_same_index_as")
     return pd.DataFrame({"value": X[feature], "points": points_frame[col]}, index=points_frame.index)
-
-
-def score_frame(model, features: pd.DataFrame, explain: bool = False) -> pd.DataFrame:
-    """``pd``, ``score``, ``grade`` per merchant; with ``explain``, ``base_points`` and ``points__*``."""
-    if not explain:
-        return model.score(features)
-    from .fastshap import explainer_for  # lazily: the kernels load with the first explanation
-
-    # one matrix, and the margins from the explanation's own pass over the trees (equal to LightGBM's)
-    explainer = explainer_for(model)
-    matrix = model.matrix(features)
-    contrib, margins = explainer.contributions_and_margins(matrix)
-    del matrix
-    scores = model.score_margin(margins, features.index)
-    points = contributions_to_points(model, contrib, features.index)
-    return scores.join(points)
-
-
-def kernels_beside(model, rows: int, *, explain: bool, lean: bool = False) -> threading.Thread | None:
-    """When :func:`score_frame` of ``rows`` rows will call compiled kernels (an explanation; margins alone
-    from ``COLD_ROWS`` rows), start loading them on a thread of its own and return it, so they load while
-    the caller computes the features, not after. With ``explain``: the explainer and its tables (kept in the
-    model's folder) and the C kernels (:mod:`cb_core.explain._fastshap_native`, built on a machine's first
-    use), or numba's where no C compiler works; margins alone: numba's import, typing registries, cached
-    kernel and thread pool (0.4-0.6 s on an idle machine, 1.5 s beside other work). Best effort: a model
-    without trees or a machine without numba is left to the scoring itself to handle. None when nothing
-    is to load.
-
-    ``lean``: for a process that imports nothing from ``scipy.linalg`` meanwhile (a command line's), when
-    numba loads. numba checks once, as its numpy support loads, whether ``np.dot`` can call BLAS, by
-    importing ``scipy.linalg`` (0.3 s of a 50,000-merchant ``score --explain``); no kernel here calls
-    ``np.dot``, so that import is refused for the check alone (numba then uses its own loop for ``np.dot``
-    in this process) and allowed again right after it."""
-    from ..model import COLD_ROWS
-
-    if not explain and rows < COLD_ROWS:
-        return None
-
-    def load() -> None:
-        try:
-            with _blas_check_refused(lean):
-                if explain:
-                    from .fastshap import SERIAL_ROWS, explainer_for
-
-                    explainer = explainer_for(model)  # a model's first explanation builds its tables with numba
-                    sample = np.full((SERIAL_ROWS, model.trees.n_features), np.nan)
-                    explainer.contributions_and_margins(sample)  # parallel from SERIAL_ROWS rows: threads too
-                else:
-                    model.trees.raw_margin(np.full((1, model.trees.n_features), np.nan), engine="numba")
-        except Exception:  # noqa: BLE001 (the scoring reports its own errors)
-            log.debug("kernels not preloaded", exc_info=True)
-
-    thread = threading.Thread(target=load, name="cb-kernels-load", daemon=True)
-    thread.start()
-    return thread
-
-
-@contextlib.contextmanager
-def _blas_check_refused(lean: bool) -> Iterator[None]:
-    """With ``lean``, ``scipy.linalg.cython_blas`` refused while the block runs, unless scipy's linear algebra
-    or numba's numpy support (``numba.np.arraymath``, whose import makes the check) is loaded already: numba,
-    if the block loads it, then finds no BLAS. Nothing is imported here."""
-    import sys
-
-    name = "scipy.linalg.cython_blas"
-    if not lean or "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules:
-        yield
-        return
-    sys.modules[name] = None  # an import of it raises ImportError, which numba reads as "no BLAS"
-    try:
-        yield
-    finally:
-        if sys.modules.get(name, 0) is None:
-            del sys.modules[name]

@@ -3,9 +3,11 @@ the training table (one snapshot per outcome month) and the current snapshot tha
 
 May import the base modules and ``data``.
 """
-from .pipeline import current_snapshot, outcome_maturity, static_features, training_table
+from ._columns import FeatureColumns
+from .pipeline import current_columns, current_snapshot, outcome_maturity, static_features, training_table
 from .asof import (ACTIVITY_FEATURES, RATE_FIELDS, SUM_FIELDS, WINDOW, feature_names, month_index, month_label, snapshot,
-                   snapshot_in_parts)
+                   snapshot_columns, snapshot_in_parts)
 
-__all__ = ["ACTIVITY_FEATURES", "RATE_FIELDS", "SUM_FIELDS", "WINDOW", "current_snapshot", "feature_names", "month_index", "month_label",
-           "outcome_maturity", "snapshot", "snapshot_in_parts", "static_features", "training_table"]
+__all__ = ["ACTIVITY_FEATURES", "RATE_FIELDS", "SUM_FIELDS", "WINDOW", "FeatureColumns", "current_columns",
+           "current_snapshot", "feature_names", "month_index", "month_label", "outcome_maturity", "snapshot",
+           "snapshot_columns", "snapshot_in_parts", "static_features", "training_table"]

@@ -13,22 +13,27 @@ from __future__ import annotations
 import os
 import re
 from collections import deque
+from datetime import date
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..data import categories, feature_catalog
 from ..errors import ConfigError
+from ..lazy import LazyModule
+from ._columns import FeatureColumns, flags, indices_of, is_arrow, numbers, positions_in, take, texts, to_numpy
+
+pd = LazyModule("pandas")  # a score of the installed book computes its snapshot without it (_columns.py)
 
 WINDOW = 15
 #: Parts of :func:`snapshot_in_parts` computed at once (at most the machine's cores).
 PART_THREADS = 2
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _FIXED_MONTH_RE = re.compile(r"[0-9]{4}-[0-9]{2}\Z")  # what the fast path reads (the general path: the rest)
+_FIXED_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 SUM_FIELDS = ("gmv_krw", "orders", "returns", "refund_krw", "unique_buyers", "active_listings",
                "reviews", "disputes", "settlement_krw", "search_clicks", "ad_spend_krw")
@@ -78,7 +83,7 @@ def _fixed_width_months(months) -> np.ndarray | None:
     if not all(_FIXED_MONTH_RE.match(month) for month in distinct):
         return None
     index = np.array([int(m[:4]) * 12 + int(m[5:7]) - 1 for m in distinct], dtype=np.int64)
-    return index[encoded.indices.to_numpy()]
+    return index[to_numpy(encoded.indices)]
 
 
 def month_label(index: int) -> str:
@@ -91,7 +96,21 @@ def feature_names(include_sensitive: bool = True) -> list[str]:
     return [n for n, s in feature_catalog().items() if include_sensitive or not s.sensitive]
 
 
-def _date_month_index(dates: pd.Series) -> np.ndarray:
+def _date_month_index(dates: pd.Series | pa.Array) -> np.ndarray:
+    """'YYYY-MM-DD' -> months since year 0, as floats (NaN: missing or not such a date). An Arrow array whose
+    distinct values are all such dates (a validated book's) is read a distinct value at a time; anything else
+    as pandas reads it."""
+    if isinstance(dates, pa.Array):
+        encoded = pc.dictionary_encode(dates)
+        distinct = encoded.dictionary.to_pylist()
+        try:
+            checked = [date.fromisoformat(v) for v in distinct if _FIXED_DATE_RE.match(v)]
+        except ValueError:  # e.g. 2024-02-30: pandas reads it as missing
+            checked = []
+        if len(checked) == len(distinct):
+            of_distinct = np.array([d.year * 12 + d.month - 1 for d in checked] + [np.nan], dtype=float)
+            return of_distinct[indices_of(encoded)]
+        dates = dates.to_pandas()
     d = pd.to_datetime(dates.astype(str), format="%Y-%m-%d", errors="coerce")
     return (d.dt.year * 12 + d.dt.month - 1).to_numpy(dtype=float)
 
@@ -110,20 +129,25 @@ def _trend(last: np.ndarray, prior: np.ndarray, prior_seen: np.ndarray) -> np.nd
     return np.where(prior_seen, out, np.nan)
 
 
-def _bureau_as_of(merchants: pd.DataFrame, bureau_history: pd.DataFrame | None, as_of: str
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Bureau score and credit card of each merchant: the latest ``bureau_history`` row up to
-    ``as_of`` (missing when there is none yet), or without a history the merchants table's values
-    (today's, not point-in-time)."""
+def _bureau_as_of(merchants, bureau_history, end: int, lookup) -> tuple[np.ndarray, np.ndarray]:
+    """Bureau score and credit card of each merchant (frames or Arrow tables): the latest ``bureau_history``
+    row up to month ``end`` (the last of them when a month has two; missing when there is none yet), or
+    without a history the merchants table's values (today's, not point-in-time). ``lookup``: the merchants'
+    positions of ids (:func:`~cb_core.features._columns.positions_in`)."""
     if bureau_history is None:
-        bureau = pd.to_numeric(merchants["bureau_score"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        card = merchants["owner_has_credit_card"].astype("boolean")
-        return bureau, card.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    h = bureau_history[bureau_history["month"].astype(str) <= as_of]
-    h = h.sort_values(["merchant_id", "month"], kind="mergesort").drop_duplicates("merchant_id", keep="last")
-    h = h.set_index(h["merchant_id"].astype(str)).reindex(merchants["merchant_id"].astype(str).to_numpy())
-    bureau = pd.to_numeric(h["bureau_score"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    card = h["owner_has_credit_card"].astype("boolean").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        return numbers(merchants, "bureau_score"), flags(merchants, "owner_has_credit_card")
+    ids = texts(bureau_history, "merchant_id")
+    codes, distinct = (lambda e: (to_numpy(e.indices), e.dictionary))(pc.dictionary_encode(ids)) \
+        if is_arrow(bureau_history) else pd.factorize(ids.astype(str))
+    at = lookup(distinct if is_arrow(bureau_history) else pd.Index(distinct))[codes]
+    month = month_index(texts(bureau_history, "month"))
+    rows = np.flatnonzero((month <= end) & (at >= 0))
+    rows = rows[np.lexsort((rows, month[rows], at[rows]))]  # by merchant, then month, then row: the last counts
+    last = rows[np.r_[at[rows][1:] != at[rows][:-1], True]] if len(rows) else rows
+    n = len(texts(merchants, "merchant_id"))
+    bureau, card = np.full(n, np.nan), np.full(n, np.nan)
+    bureau[at[last]] = numbers(bureau_history, "bureau_score")[last]
+    card[at[last]] = flags(bureau_history, "owner_has_credit_card")[last]
     return bureau, card
 
 
@@ -133,21 +157,21 @@ def _column(activity: pd.DataFrame | pa.Table, name: str, rows: np.ndarray) -> n
     An Arrow part's column is read in place (numbers without a missing value) or, with missing values,
     as pandas reads it (missing: NaN)."""
     if isinstance(activity, pa.Table):
-        values = activity.column(name).to_numpy()
+        values = to_numpy(activity.column(name))
     else:
         values = activity[name].to_numpy()
     if values.dtype.kind in "iuf":
         return values[rows]  # integers become floats where they are stored (no float copy of them here)
     if isinstance(activity, pa.Table):
-        return activity.column(name).cast(pa.float64()).to_numpy()[rows]
+        return to_numpy(activity.column(name), floats=True)[rows]
     return activity[name].to_numpy(dtype=float)[rows]  # nullable or text-typed columns: as before
 
 
-def _merchant_codes(activity: pd.DataFrame | pa.Table) -> tuple[np.ndarray, pd.Index]:
+def _merchant_codes(activity: pd.DataFrame | pa.Table) -> tuple[np.ndarray, pd.Index | pa.Array]:
     """Each activity row's merchant as a code into the distinct ids (in order of first appearance)."""
     if isinstance(activity, pa.Table):  # an installed book's part: Arrow's hash of its ids, no frame made
         encoded = pc.dictionary_encode(activity.column("merchant_id")).combine_chunks()
-        return encoded.indices.to_numpy(zero_copy_only=False), pd.Index(encoded.dictionary.to_pandas())
+        return to_numpy(encoded.indices), encoded.dictionary
     codes, distinct = pd.factorize(activity["merchant_id"].astype(str))
     return codes, pd.Index(distinct)
 
@@ -156,14 +180,15 @@ def _key(sl: slice) -> tuple[int, int]:
     return sl.start, sl.stop
 
 
-def _activity_features(code_of: pd.Index, activity: pd.DataFrame | pa.Table, end: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def _activity_features(lookup, activity: pd.DataFrame | pa.Table, end: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The activity features (:data:`ACTIVITY_FEATURES`) of the merchants of ``activity`` that have a row
-    up to month ``end``: their positions in ``code_of`` (the merchants' ids) and one array per feature,
+    up to month ``end``: their positions among the merchants (``lookup``: :func:`._columns.positions_in`)
+    and one array per feature,
     in the order of those positions. Every value is computed from the merchant's own rows alone."""
     # each distinct id is looked up once (Arrow's hash of the 18M ids, then 1M lookups), not every row;
     # the arrays below have a row per distinct id of these rows (codes), not per merchant
     codes, distinct = _merchant_codes(activity)
-    where = code_of.get_indexer(distinct)  # -1: no such merchant
+    where = lookup(distinct)  # -1: no such merchant
     act_month = month_index(activity.column("month") if isinstance(activity, pa.Table) else activity["month"])
     keep = (act_month <= end) & (where[codes] >= 0)
     codes, mon = codes[keep], act_month[keep]
@@ -307,11 +332,38 @@ def snapshot_in_parts(merchants: pd.DataFrame, parts: Iterable[pd.DataFrame | pa
     their arrays are held. The installed
     book gives its activity this way (:meth:`cb_core.data.Book.activity_parts`): at 1,000,000
     merchants the 18 million rows are never in memory at once."""
+    ids, has_rows, f = snapshot_arrays(merchants, parts, as_of, bureau_history)
+    names = feature_names()
+    frame = pd.DataFrame({k: f[k] for k in names if k != "category"}, index=pd.Index(ids, name="merchant_id"))
+    frame["category"] = pd.Categorical(merchants["category"].astype(str).to_numpy(),
+                                       categories=list(categories()))
+    frame = frame[names]
+    return frame.loc[has_rows]
+
+
+def snapshot_columns(merchants: pa.Table, parts: Iterable[pa.Table], as_of: str,
+                     bureau_history: pa.Table | None = None) -> FeatureColumns:
+    """:func:`snapshot_in_parts` of Arrow tables (the installed book's, :meth:`cb_core.data.Book.arrow_table`)
+    as columns, without pandas: the command line's score of the installed book (0.25 s less at 50,000
+    merchants). The same merchants and values as the frame."""
+    ids, has_rows, f = snapshot_arrays(merchants, parts, as_of, bureau_history)
+    kept = np.flatnonzero(has_rows)
+    values = {name: f[name][kept] for name in f}
+    values["category"] = take(texts(merchants, "category"), kept)
+    return FeatureColumns(take(ids, kept), values, feature_names(), categories())
+
+
+def snapshot_arrays(merchants, parts: Iterable, as_of: str, bureau_history=None
+                    ) -> tuple[Any, np.ndarray, dict[str, np.ndarray]]:
+    """What both give: the merchants' ids (as their table holds them: numpy for a frame, Arrow for an Arrow
+    table), which of them have activity up to ``as_of``, and every numeric feature's array over all of them.
+    ``merchants`` and ``bureau_history``: frames or Arrow tables."""
     if not isinstance(as_of, str) or not _MONTH_RE.match(as_of):
         raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}", key="err_asof_as_month_yyyy_mm", as_of=as_of)
     end = month_index(as_of)
-    ids = merchants["merchant_id"].astype(str).to_numpy()
-    code_of = pd.Index(ids)
+    ids = texts(merchants, "merchant_id")
+    ids = ids if is_arrow(merchants) else ids.astype(str).to_numpy()
+    lookup = positions_in(ids if is_arrow(merchants) else merchants["merchant_id"])
     n = len(ids)
     has_rows = np.zeros(n, dtype=bool)
     f = {name: np.full(n, np.nan) for name in ACTIVITY_FEATURES}
@@ -322,31 +374,23 @@ def snapshot_in_parts(merchants: pd.DataFrame, parts: Iterable[pd.DataFrame | pa
         for name in ACTIVITY_FEATURES:
             f[name][at] = values[name]
 
-    code_of.get_indexer(code_of[:1])  # the id lookup table is built here, before two threads share it
     # numpy lets go of Python's lock in its loops: two parts at a time keep both cores busy
     workers = max(1, min(PART_THREADS, os.cpu_count() or 1))
     with ThreadPoolExecutor(workers, thread_name_prefix="cb-snapshot") as pool:
         running: deque[Future] = deque()
         for part in parts:
-            running.append(pool.submit(_activity_features, code_of, part, end))
+            running.append(pool.submit(_activity_features, lookup, part, end))
             del part
             if len(running) >= workers:
                 keep(running.popleft())
         while running:
             keep(running.popleft())
 
-    as_of_days = end
-    f["tenure_months"] = np.clip(as_of_days - _date_month_index(merchants["joined_platform_on"]), 0, None)
-    f["business_age_months"] = np.clip(as_of_days - _date_month_index(merchants["opened_on"]), 0, None)
-    bureau, card = _bureau_as_of(merchants, bureau_history, as_of)
+    f["tenure_months"] = np.clip(end - _date_month_index(texts(merchants, "joined_platform_on")), 0, None)
+    f["business_age_months"] = np.clip(end - _date_month_index(texts(merchants, "opened_on")), 0, None)
+    bureau, card = _bureau_as_of(merchants, bureau_history, end, lookup)
     f["bureau_score"] = bureau
     f["thin_file"] = np.isnan(bureau).astype(float)
     f["owner_has_credit_card"] = card
-    f["region_income_index"] = pd.to_numeric(merchants["region_income_index"]).to_numpy(dtype=float)
-
-    names = feature_names()
-    frame = pd.DataFrame({k: f[k] for k in names if k != "category"}, index=pd.Index(ids, name="merchant_id"))
-    frame["category"] = pd.Categorical(merchants["category"].astype(str).to_numpy(),
-                                       categories=list(categories()))
-    frame = frame[names]
-    return frame.loc[has_rows]
+    f["region_income_index"] = numbers(merchants, "region_income_index")
+    return ids, has_rows, f

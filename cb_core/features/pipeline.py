@@ -2,13 +2,17 @@
 current snapshot the CLI, the app and batch jobs score."""
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..data import OUTCOME_HORIZON_MONTHS, STATIC_FIELDS, Book
 from ..errors import ModelError
-from .asof import month_index, month_label, snapshot, snapshot_in_parts
+from ..lazy import LazyModule
+from .asof import month_index, month_label, snapshot, snapshot_columns, snapshot_in_parts
+
+if TYPE_CHECKING:
+    from ._columns import FeatureColumns
+
+pd = LazyModule("pandas")
 
 #: Features computed from a static field (the merchants table's value today): ``thin_file`` is
 #: whether ``bureau_score`` is missing.
@@ -99,4 +103,25 @@ def current_snapshot(book: Book, as_of: str | None = None) -> pd.DataFrame:
     return snapshot_in_parts(book.merchants, parts, month, book.bureau_history)
 
 
-__all__ = ["current_snapshot", "outcome_maturity", "static_features", "training_table"]
+def current_columns(book: Book, as_of: str | None = None, *, then: Callable[[int], Any] | None = None
+                    ) -> tuple[FeatureColumns, Any] | None:
+    """:func:`current_snapshot` as columns (:class:`~cb_core.features._columns.FeatureColumns`), computed from
+    the Arrow tables of the book's source without pandas, when it can: every table it reads is not read yet and
+    its source gives it as Arrow (the installed book, its activity file sorted by merchant). None otherwise
+    (then use :func:`current_snapshot`). ``then`` is called with the number of merchants once they are read,
+    before the activity (the command line starts loading its kernels there); the pair returned holds its result.
+    """
+    pending = book.pending()
+    if "merchants" not in pending or ("bureau_history" not in pending and book.bureau_history is not None):
+        return None
+    month = as_of or book.last_month
+    parts = book.activity_parts()
+    if parts is None:
+        return None
+    merchants = book.arrow_table("merchants")
+    history = book.arrow_table("bureau_history") if "bureau_history" in pending else None
+    started = then(merchants.num_rows) if then is not None else None
+    return snapshot_columns(merchants, parts, month, history), started
+
+
+__all__ = ["current_columns", "current_snapshot", "outcome_maturity", "static_features", "training_table"]

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
-import pandas as pd
 
 from ..data import FeatureSpec
 from ..errors import ConfigError, ModelError
+from ..lazy import LazyModule
+
+if TYPE_CHECKING:
+    from ..features import FeatureColumns
+
+pd = LazyModule("pandas")
 
 #: LightGBM parameters for small-to-medium tabular credit data; ``params`` in
 #: :func:`train_model` overrides any of them.
@@ -191,9 +196,14 @@ def booster_names(features: list[str]) -> list[str]:
     return [f if not _BAD_NAME.search(f) else f"feature_{j}" for j, f in enumerate(features)]
 
 
-def feature_matrix(X: pd.DataFrame | pd.Series, features: list[str], levels: dict[str, list[Any]],
+def feature_matrix(X: pd.DataFrame | pd.Series | FeatureColumns, features: list[str], levels: dict[str, list[Any]],
             level_codes: dict[str, dict[Any, int]]) -> np.ndarray:
     """Float matrix in model column order; categories become their code (unseen or missing: NaN)."""
+    if hasattr(X, "codes"):  # a snapshot's columns (FeatureColumns, no pandas): numbers as floats, text by its codes
+        out = np.empty((len(X), len(features)))
+        for j, f in enumerate(features):
+            out[:, j] = X.codes(f, levels[f]) if f in levels else X[f]
+        return out
     if isinstance(X, pd.Series):  # one merchant: plain Python is faster than pandas here
         row = np.empty((1, len(features)))
         for j, f in enumerate(features):

@@ -19,16 +19,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
-import pandas as pd
 
 from ..diskio import disk_errors
 from ..errors import ConfigError, MissingFeaturesError, ModelError
 from .scale import GradeBands, ScoreScale, grade_of, pd_from_logit, score_from_logit
 from ._inputs import BOOSTER_FILE, CARD_FILE, _REQUIRED_CARD_KEYS, SINGLE_THREAD_ROWS, _frame, booster_names, feature_matrix
 from .trees import TreeEnsemble
+from ..lazy import LazyModule
+
+pd = LazyModule("pandas")
 
 if TYPE_CHECKING:
     import lightgbm as lgb
+
+    from ..features import FeatureColumns
 
 # ------------------------------------------------------------------ the model
 
@@ -80,15 +84,15 @@ class CreditModel:
         return str(self.card["version"])
 
     # -------------------------------------------------------------- data in
-    def check_features(self, X: pd.DataFrame | pd.Series) -> None:
+    def check_features(self, X: pd.DataFrame | pd.Series | FeatureColumns) -> None:
         """Raise :class:`MissingFeaturesError` naming every model feature absent from ``X``."""
-        present = X.index if isinstance(X, pd.Series) else X.columns
+        present = X.columns if hasattr(X, "columns") else X.index  # a Series (one merchant) has no columns
         missing = [f for f in self.features if f not in present]
         if missing:
             raise MissingFeaturesError(f"model needs features missing from the data: {', '.join(missing)}", key="err_model_features_missing", missing=', '.join(missing))
 
-    def matrix(self, X: pd.DataFrame | pd.Series) -> np.ndarray:
-        """``X`` (a frame, or one merchant as a Series) as the float matrix the booster reads:
+    def matrix(self, X: pd.DataFrame | pd.Series | FeatureColumns) -> np.ndarray:
+        """``X`` (a frame, one merchant as a Series, or a snapshot's columns) as the float matrix the booster reads:
         model column order, categories as their training code, unseen categories missing."""
         self.check_features(X)
         return feature_matrix(X, self.features, self.categorical_levels, self._level_codes)
@@ -135,11 +139,14 @@ class CreditModel:
 
     def score_margin(self, margin: np.ndarray, index: pd.Index) -> pd.DataFrame:
         """:meth:`score` from raw margins already computed (one per row of ``index``)."""
+        return pd.DataFrame(self.score_values(margin), index=index)
+
+    def score_values(self, margin: np.ndarray) -> dict[str, np.ndarray]:
+        """``pd``, ``score`` (whole points, clipped to 1–1000) and ``grade`` arrays of raw margins."""
         a, b = self.calibration
         logit = a * np.asarray(margin, dtype=float) + b
         score = score_from_logit(logit, self.scale, rounded=True)
-        return pd.DataFrame({"pd": pd_from_logit(logit), "score": score.astype(np.int64),
-                             "grade": grade_of(score, self.bands)}, index=index)
+        return {"pd": pd_from_logit(logit), "score": score.astype(np.int64), "grade": grade_of(score, self.bands)}
 
     # -------------------------------------------------------------- catalog view
     def feature_label(self, feature: str, lang: str = "ko") -> str:

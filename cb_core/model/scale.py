@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..config import Settings, get_settings
 from ..errors import ConfigError
+from ..lazy import LazyModule
+
+pd = LazyModule("pandas")
 
 SCORE_MIN: float = 1.0
 SCORE_MAX: float = 1000.0
@@ -123,7 +125,7 @@ def _as_float_array(values: Any, name: str) -> np.ndarray:
 
 
 def _restore(result: np.ndarray, like: Any, name: str) -> Any:
-    if isinstance(like, pd.Series):
+    if pd.loaded() and isinstance(like, pd.Series):
         return pd.Series(result, index=like.index, name=name)
     if np.ndim(like) == 0:
         return result.item()

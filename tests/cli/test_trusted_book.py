@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from cb_core.data import TRUSTED, open_book, save_current, write_book
-from cb_core.data import sources
+from cb_core.data import schema
 from cb_core.errors import SchemaError
 from cb_core.loans import with_demo_loans
 from cb_core.synth import generate_book
@@ -38,8 +38,8 @@ def _cli(*args: str) -> tuple[int, dict, str]:
 def test_open_book_trusts_only_the_installed_book_with_matching_digests(installed, monkeypatch):
     plain, folder, book = installed
     calls = []
-    real = sources._validate
-    monkeypatch.setattr(sources, "_validate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = schema._validate  # what sources calls to validate (imported there when a book is validated)
+    monkeypatch.setattr(schema, "_validate", lambda *a, **k: calls.append(1) or real(*a, **k))
     trusted, how = open_book(folder)
     assert how == TRUSTED and calls == []  # not validated again
     assert trusted.fingerprint == book.fingerprint and trusted.source == str(folder)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cb_core.data import sources
+from cb_core.data import schema, sources
 from cb_core.data import Book
 from cb_core.errors import ConfigError, DataSourceError, Problem, SchemaError, StorageError
 from cb_core.data import validate_tables
@@ -307,7 +307,7 @@ def test_the_stored_book_is_trusted_by_its_fingerprint_not_validated_again(tmp_p
     def no_validation(*args, **kwargs):
         raise AssertionError("the stored book was validated again")
 
-    monkeypatch.setattr(sources, "_validate", no_validation)
+    monkeypatch.setattr(schema, "_validate", no_validation)  # what sources calls to validate
     _assert_same_book(load_current(state), book)  # read as stored: same frames, same dtypes
     # Same columns and dtypes, other content: not trusted; read in full, and refused by its fingerprint.
     monkeypatch.undo()

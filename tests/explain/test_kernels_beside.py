@@ -70,7 +70,7 @@ def test_a_model_the_kernels_cannot_take_is_left_to_the_scoring(caplog):
     previous = threading.excepthook
     threading.excepthook = escaped.append
     try:
-        with caplog.at_level(logging.DEBUG, logger="cb_core.explain.points"):
+        with caplog.at_level(logging.DEBUG, logger="cb_core.explain.scoring"):
             thread = kernels_beside(NoTrees(), COLD_ROWS, explain=False)
             thread.join(30)
     finally:
