@@ -362,7 +362,8 @@ def section(result: dict, command: str, started: datetime, load: tuple) -> str:
         lines += ["", "Where the time goes (one more child per mode running the command's steps one by one; "
                       + "; ".join(f"{m}: process {p['wall']:.1f} s wall, {p['cpu']:.1f} s CPU, {k:,.0f} MiB peak"
                                   for m, p, k in zip(modes, procs, peaks))
-                      + "; the predict step is timed alone, then inside `score_frame`, whose margins come from the explanation's "
+                      + "; the predict step is timed alone, then inside `score_columns` (the installed book, without "
+                      "pandas) or `score_frame` (a book read as frames), whose margins come from the explanation's "
                       "own pass over the trees (the command's call). "
                       "The command itself loads the explainer and its kernels (C, built once per machine by "
                       "scripts/bytecode.sh; numba's where no compiler works) on a thread beside the snapshot "

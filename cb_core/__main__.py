@@ -2,9 +2,10 @@
 import gc
 import sys
 
-from .cli import keep_freed_blocks, main
+from .allocator import keep_freed_blocks
+from .cli import main
 
-keep_freed_blocks()  # before any array is made (cb_core/cli/_allocator.py)
+keep_freed_blocks()  # before any array is made (cb_core/allocator.py)
 code = main()
 # The command is done: Python's shutdown would otherwise walk every object of every module imported
 # (pandas, pyarrow, numba: some 150,000) in several collections, 0.3 s after a score --explain. Frozen

@@ -187,8 +187,10 @@ def render_users() -> None:
                     st.success(tr("users_password_reset", name=plain(chosen)))
                     st.code(new_password, language=None)
             with c[2].form("user_role"):
-                new_role = st.selectbox(tr("users_role"), ROLES, index=ROLES.index(target.role), key="um_role",
-                                        format_func=label_func("role_"))
+                # one picker per language, starting at the user's role: a switch draws it anew in the new
+                # language (an unsaved choice in it is dropped), since index= may not be set again
+                new_role = st.selectbox(tr("users_role"), ROLES, index=ROLES.index(target.role),
+                                        key=f"um_role_{lang()}", format_func=label_func("role_"))
                 new_partner = st.selectbox(tr("users_partner"), list(partners), key=translated_picker("um_partner"),
                                            format_func=partners.get)
                 if st.form_submit_button(tr("users_change_role")):

@@ -77,7 +77,7 @@ def recourse_panel(model, values: pd.Series, merchant: pd.Series, missed: pd.Dat
     language = lang()
     labels = {o["product_id"]: cell(" · ".join(_name(o, language)), 300) for _, o in missed.iterrows()}
     chosen = st.selectbox(tr("offers_recourse_pick"), list(labels), format_func=labels.get, index=None,
-                          placeholder=tr("offers_recourse_placeholder"), key="offers_recourse_product")
+                          placeholder=tr("offers_recourse_placeholder"), key=translated_picker("offers_recourse_product"))
     if chosen is None:
         return
     product = products.loc[products["product_id"] == chosen].iloc[0]

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 import re
 from collections import deque
-from datetime import date
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date
 from typing import Any, Iterable
 
 import numpy as np
@@ -137,9 +137,12 @@ def _bureau_as_of(merchants, bureau_history, end: int, lookup) -> tuple[np.ndarr
     if bureau_history is None:
         return numbers(merchants, "bureau_score"), flags(merchants, "owner_has_credit_card")
     ids = texts(bureau_history, "merchant_id")
-    codes, distinct = (lambda e: (to_numpy(e.indices), e.dictionary))(pc.dictionary_encode(ids)) \
-        if is_arrow(bureau_history) else pd.factorize(ids.astype(str))
-    at = lookup(distinct if is_arrow(bureau_history) else pd.Index(distinct))[codes]
+    if is_arrow(bureau_history):
+        encoded = pc.dictionary_encode(ids)
+        at = lookup(encoded.dictionary)[to_numpy(encoded.indices)]
+    else:
+        codes, distinct = pd.factorize(ids.astype(str))
+        at = lookup(pd.Index(distinct))[codes]
     month = month_index(texts(bureau_history, "month"))
     rows = np.flatnonzero((month <= end) & (at >= 0))
     rows = rows[np.lexsort((rows, month[rows], at[rows]))]  # by merchant, then month, then row: the last counts
@@ -157,13 +160,10 @@ def _column(activity: pd.DataFrame | pa.Table, name: str, rows: np.ndarray) -> n
     An Arrow part's column is read in place (numbers without a missing value) or, with missing values,
     as pandas reads it (missing: NaN)."""
     if isinstance(activity, pa.Table):
-        values = to_numpy(activity.column(name))
-    else:
-        values = activity[name].to_numpy()
+        return to_numpy(activity.column(name))[rows]
+    values = activity[name].to_numpy()
     if values.dtype.kind in "iuf":
         return values[rows]  # integers become floats where they are stored (no float copy of them here)
-    if isinstance(activity, pa.Table):
-        return to_numpy(activity.column(name), floats=True)[rows]
     return activity[name].to_numpy(dtype=float)[rows]  # nullable or text-typed columns: as before
 
 
@@ -362,8 +362,8 @@ def snapshot_arrays(merchants, parts: Iterable, as_of: str, bureau_history=None
         raise ConfigError(f"as_of must be a month YYYY-MM; got {as_of!r}", key="err_asof_as_month_yyyy_mm", as_of=as_of)
     end = month_index(as_of)
     ids = texts(merchants, "merchant_id")
+    lookup = positions_in(ids)
     ids = ids if is_arrow(merchants) else ids.astype(str).to_numpy()
-    lookup = positions_in(ids if is_arrow(merchants) else merchants["merchant_id"])
     n = len(ids)
     has_rows = np.zeros(n, dtype=bool)
     f = {name: np.full(n, np.nan) for name in ACTIVITY_FEATURES}

@@ -82,7 +82,7 @@ def test_disable_enable_reset_and_change_role(own_store):
     assert new_password != PASSWORD and own_store.authenticate("lee", new_password).name == "lee"
     assert last_entry(own_store, "user.reset_password").entity_id == "lee"
 
-    app.selectbox(key="um_role").set_value("partner")
+    app.selectbox(key="um_role_ko").set_value("partner")
     app.selectbox(key="um_partner").set_value("Hanbit Bank")
     press(app, "역할 변경")
     user = own_store.get_user("lee")
@@ -98,7 +98,7 @@ def test_the_last_admin_stays(own_store):
     app.button(key="um_disable").click().run()
     assert errors(app) == ["admin is the last active admin. Add another admin before disabling it or changing its role."]
     assert own_store.get_user("admin").disabled is False
-    app.selectbox(key="um_role").set_value("pm")
+    app.selectbox(key="um_role_en").set_value("pm")
     press(app, "Change role")
     assert len(app.error) == 1 and "last active admin" in app.error[0].value
     assert own_store.get_user("admin").role == "admin"

@@ -13,7 +13,8 @@ ADMIN = next(name for name, (role, _partner) in USERS.items() if role == "admin"
 
 
 @pytest.mark.parametrize("file", ["views/merchant_review.py", "views/data.py", "views/decisions.py",
-                                  "views/partner_view.py", "views/admin.py", "views/model_report.py"])
+                                  "views/partner_view.py", "views/admin.py", "views/model_report.py",
+                                  "views/book_performance.py"])
 def test_a_language_switch_keeps_every_picker_without_an_error(app_users, file):
     app = app_as(ADMIN, app_users)
     app.switch_page(file).run()
@@ -25,3 +26,16 @@ def test_a_language_switch_keeps_every_picker_without_an_error(app_users, file):
     assert app.session_state["lang"] == "en"
     after = {box.key: box.value for box in app.selectbox if box.key in shown}
     assert after == shown  # the same choices, now labelled in English
+
+
+def test_the_role_picker_is_drawn_anew_in_the_new_language_at_the_users_role(app_users):
+    """The admin's role picker passes index= (the chosen user's role), which may not be set again: it is one
+    picker per language, so a switch draws a new one, labelled in the new language."""
+    app = app_as(ADMIN, app_users)
+    app.switch_page("views/admin.py").run()
+    app.selectbox(key="um_user").set_value(ADMIN).run()
+    assert app.selectbox(key="um_role_ko").value == "admin"
+    app.radio(key="lang_radio").set_value("en").run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="um_role_en").value == "admin"
+    assert "um_role_ko" not in [box.key for box in app.selectbox]

@@ -30,3 +30,15 @@ def test_pm_opens_the_page_and_downloads_the_pack(page, streamlit_server, small_
     assert pack.startswith("<!DOCTYPE html>") and '<html lang="ko">' in pack and "<script" not in pack
     assert t("bp_sec_backtest", "ko") in pack and t("bp_sec_weights", "ko") in pack
     assert not [r for r in small_book.merchants["business_reg_no"] if r in pack]
+
+
+def test_the_delinquency_definition_reads_in_the_new_language_after_a_switch(page, streamlit_server):
+    """The definition picker starts at 90+ days past due, set as its choice (not index=) so that a language switch
+    can set it again: its label is then redrawn in English (streamlit/streamlit#13788; ui.session.translated_picker)."""
+    browser_open(page, streamlit_server, "book_performance", user="kim")
+    picker = page.get_by_role("combobox", name=t("bp_choose_definition", "ko"), exact=True)
+    expect(picker).to_have_value(t("loans_def_dpd_90", "ko"), timeout=60_000)
+    page.get_by_test_id("stSidebar").get_by_text("English").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    english = page.get_by_role("combobox", name=t("bp_choose_definition", "en"), exact=True)
+    expect(english).to_have_value(t("loans_def_dpd_90", "en"))

@@ -1,4 +1,4 @@
-"""A command's process keeps glibc's freed blocks for its next arrays (cb_core/cli/_allocator.py).
+"""A command's process keeps glibc's freed blocks for its next arrays (cb_core/allocator.py).
 
 Checked where the blocks land: with glibc's defaults a fresh 4 MB array is a mapping of its own (from 128 kB
 a block is mapped straight from the kernel, and unmapped when freed); once the thresholds are set it comes
@@ -17,18 +17,18 @@ from tests.support.app import ROOT
 _PROBE = r"""
 import json, sys
 import numpy as np
-from cb_core.cli import keep_freed_blocks
+from cb_core.allocator import keep_freed_blocks
 
 set_ = keep_freed_blocks() if sys.argv[1] == "set" else None
 block = np.ones(4 << 20, dtype=np.uint8)  # 4 MB: above glibc's default mapping threshold, below ours
 address = block.ctypes.data
-heap = None
+in_heap = False
 with open("/proc/self/maps") as maps:
-    for line in maps:
+    for line in maps:  # the heap may be listed as several ranges
         if line.rstrip().endswith("[heap]"):
             low, high = (int(x, 16) for x in line.split()[0].split("-"))
-            heap = [low, high]
-print(json.dumps({"set": set_, "in_heap": heap is not None and heap[0] <= address < heap[1]}))
+            in_heap = in_heap or low <= address < high
+print(json.dumps({"set": set_, "in_heap": in_heap}))
 """
 
 

@@ -6,10 +6,14 @@ snapshot's per-part arrays (a few hundred kB to a few MB each, made and freed pa
 kernel fresh zeroed pages every time: 26,000 of the 69,000 page faults of a 50,000-merchant
 ``score --explain``, 0.1-0.3 s of system time on this machine, and far more in the hours when its hypervisor
 takes CPU away (system time alone then varied from 0.3 to 1.3 s between runs of the same command). From
-:data:`MMAP_THRESHOLD` the blocks are still mapped (a 1,000,000-merchant table's columns), and up to
+:data:`MMAP_THRESHOLD` the blocks are still mapped (the feature matrix of 1,000,000 merchants, 300 MB), and up to
 :data:`TRIM_THRESHOLD` of free heap is kept for the next part instead of returned (bench/RESULTS.md).
 
-Only a command's process does this (:func:`cb_core.cli.main`); the app's server keeps glibc's defaults.
+A command's process sets them before its command runs (``cb_core/__main__.py``). The app's server keeps glibc's
+defaults: set there too, its cold start at 1,000,000 merchants took 19.1-19.5 s against 18.8 s without, in the
+same hour (bench/RESULTS.md), though the snapshot alone, in a process of its own, took 8.0-8.3 s instead of
+9.4-12.5 s; a long-lived server would also keep up to 128 MB of freed heap. A base module: it imports nothing
+from ``cb_core``.
 """
 from __future__ import annotations
 
