@@ -2,32 +2,21 @@
 ``python -X importtime -m cb_core ...`` process, whose report names every module it imported."""
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-
 import pytest
 
 from cb_core.data import write_book
 from cb_core.synth import generate_book
-from tests.support.app import ROOT
+from tests.support.imports import imported_modules, imported_packages
 
 MODEL_LIBRARIES = {"sklearn", "lightgbm", "numba", "shap", "scipy"}
 
 
 def _imported(*args: str) -> set[str]:
-    return {n.split(".")[0] for n in _modules(*args)}
+    return imported_packages(*args, codes=(0, 2))
 
 
 def _modules(*args: str, env: dict | None = None) -> set[str]:
-    """Every module's full name the process ``python -m cb_core ARGS`` imported."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "cb_core", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
-    assert done.returncode in (0, 2), done.stderr[-2000:]
-    names = re.findall(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s*(\S+)", done.stderr, flags=re.M)
-    assert names, "no -X importtime report"
-    return set(names)
+    return imported_modules(*args, env=env, codes=(0, 2))
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,7 @@ and points as the booster itself gives them), that Parquet read column by column
 and that a bad book still gets the full validation report."""
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
-import sys
 
 import lightgbm as lgb
 import numpy as np
@@ -18,6 +15,7 @@ from cb_core.data import read_book, write_book
 from cb_core.explain import contributions_to_points
 from cb_core.features import current_snapshot
 from tests.support.app import ROOT
+from tests.support.imports import imported_packages
 
 BAD = ROOT / "tests" / "bad_inputs"
 
@@ -30,12 +28,7 @@ def folders(trained, small_book, tmp_path_factory):
 
 
 def _imported(*args: str) -> set[str]:
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "cb_core", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    names = re.findall(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s*(\S+)", done.stderr, flags=re.M)
-    assert names, "no -X importtime report"
-    return {n.split(".")[0] for n in names}
+    return imported_packages(*args)
 
 
 def test_score_imports_neither_lightgbm_nor_sklearn_nor_numba(folders):

@@ -4,7 +4,6 @@ pandas, and writes the table the frame path gives, value for value and type for 
 plain folder) still goes through pandas, with the same values."""
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 
@@ -21,15 +20,11 @@ from cb_core.explain import score_frame
 from cb_core.features import current_snapshot
 from cb_core.lazy import LazyModule
 from tests.support.app import ROOT
+from tests.support.imports import imported_packages
 
 
 def _run(*args: str) -> set[str]:
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "cb_core", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    names = re.findall(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s*(\S+)", done.stderr, flags=re.M)
-    assert names, "no -X importtime report"
-    return {n.split(".")[0] for n in names}
+    return imported_packages(*args)
 
 
 @pytest.fixture(scope="module")
