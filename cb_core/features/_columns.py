@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..data import arrow_take as take, arrow_to_numpy as to_numpy
+from ..data import arrow_take as take, arrow_to_numpy as to_numpy, one_array
 from ..lazy import LazyModule
 
 pd = LazyModule("pandas")
@@ -40,7 +40,7 @@ def flags(table: Any, name: str) -> np.ndarray:
 def texts(table: Any, name: str) -> Any:
     """A text column as stored: an Arrow array (one chunk) or a pandas Series."""
     if is_arrow(table):
-        return table.column(name).combine_chunks()
+        return one_array(table.column(name))
     return table[name]
 
 

@@ -24,7 +24,8 @@ import pyarrow.compute as pc
 from ..data import categories, feature_catalog
 from ..errors import ConfigError
 from ..lazy import LazyModule
-from ._columns import FeatureColumns, flags, indices_of, is_arrow, numbers, positions_in, take, texts, to_numpy
+from ._columns import (FeatureColumns, flags, indices_of, is_arrow, numbers, one_array, positions_in, take, texts,
+                       to_numpy)
 
 pd = LazyModule("pandas")  # a score of the installed book computes its snapshot without it (_columns.py)
 
@@ -75,7 +76,7 @@ def _fixed_width_months(months) -> np.ndarray | None:
         getattr(getattr(months, "array", None), "_pa_array", None)
     if column is None or len(column) == 0:
         return None
-    chunk = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    chunk = one_array(column)
     if chunk.null_count or not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
         return None
     encoded = pc.dictionary_encode(chunk)
@@ -170,7 +171,7 @@ def _column(activity: pd.DataFrame | pa.Table, name: str, rows: np.ndarray) -> n
 def _merchant_codes(activity: pd.DataFrame | pa.Table) -> tuple[np.ndarray, pd.Index | pa.Array]:
     """Each activity row's merchant as a code into the distinct ids (in order of first appearance)."""
     if isinstance(activity, pa.Table):  # an installed book's part: Arrow's hash of its ids, no frame made
-        encoded = pc.dictionary_encode(activity.column("merchant_id")).combine_chunks()
+        encoded = pc.dictionary_encode(one_array(activity.column("merchant_id")))
         return to_numpy(encoded.indices), encoded.dictionary
     codes, distinct = pd.factorize(activity["merchant_id"].astype(str))
     return codes, pd.Index(distinct)

@@ -13,7 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cb_core.data import arrow_take, arrow_to_numpy, load_current, numpy_to_arrow, save_current, text_scalar, write_book
+from cb_core.data import (arrow_take, arrow_to_numpy, load_current, numpy_to_arrow, one_array, save_current, text_scalar,
+                          write_book)
 from cb_core.data._installed import _footer_conforms
 from cb_core.data.schema import conforms
 from cb_core.explain import score_frame
@@ -77,6 +78,11 @@ def test_arrow_arrays_to_numpy_and_back_without_pyarrows_pandas_shim():
     assert back.type == pa.float64() and back.to_pylist()[0] == 1.5
     assert arrow_take(pa.array(["a", "b", "c"]), np.array([2, 0])).to_pylist() == ["c", "a"]
     assert text_scalar("M01", pa.large_string()).as_py() == "M01"
+    single = pa.chunked_array([pa.array([1.0, 2.0])])
+    assert one_array(single).buffers()[1].address == single.chunk(0).buffers()[1].address  # one chunk: no copy
+    assert one_array(values).to_pylist() == [1, None, 3, 4, 5]  # several: joined
+    column = arrow_to_numpy(single)
+    assert column.ctypes.data == single.chunk(0).buffers()[1].address  # read in place
     probe = ("import sys, numpy as np, pyarrow as pa; from cb_core.data import arrow_to_numpy, numpy_to_arrow; "
              "arrow_to_numpy(pa.chunked_array([numpy_to_arrow(np.arange(3.0))])); print('pandas' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
