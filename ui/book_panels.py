@@ -44,10 +44,8 @@ def render_vintages(book) -> None:
     st.subheader(tr("bp_vintage_heading"))
     language = lang()
     left, right = st.columns(2)
-    # 90+ days past due first: set as the choice, not as index=, so a language switch may set it again
-    st.session_state.setdefault(translated_picker("bp_definition"), "dpd_90")
     bad = left.selectbox(tr("bp_choose_definition"), list(DEFINITIONS), format_func=label_func("loans_def_"),
-                         key="bp_definition")
+                         key=translated_picker("bp_definition", default="dpd_90"))  # 90+ days past due first
     by_key = right.selectbox(tr("bp_choose_group"), GROUPINGS, format_func=label_func("bp_by_"), key=translated_picker("bp_by"))
     by = None if by_key == "none" else by_key
     with engine_errors():

@@ -34,11 +34,15 @@ def lang() -> str:
 _TRANSLATED_PICKERS: set[str] = set()
 
 
-def translated_picker(key: str) -> str:
+def translated_picker(key: str, default: object = None) -> str:
     """``key``, for a keyed selectbox whose ``format_func`` labels its options in the session's language. A
     keyed selectbox keeps drawing the label it drew for its choice when only the labels change
-    (streamlit/streamlit#13788): a language switch sets such a choice again, which redraws it."""
+    (streamlit/streamlit#13788): a language switch sets such a choice again, which redraws it. ``default``:
+    the first choice, set here (such a picker may not pass ``index=``: Streamlit warns of a default value also
+    set through the Session State API)."""
     _TRANSLATED_PICKERS.add(key)
+    if default is not None:
+        st.session_state.setdefault(key, default)
     return key
 
 

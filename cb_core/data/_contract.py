@@ -6,6 +6,7 @@ checks and the rules across rows and tables can share them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -77,6 +78,16 @@ class _Found:
 
     order: tuple
     problem: Problem
+
+
+def shape_conforms(table: str, names: list[str], same_dtype: Callable[[int, str], bool]) -> bool:
+    """Whether ``names`` are ``table``'s canonical columns (every required one, no other, in the contract's
+    order) and ``same_dtype(position, name)`` holds for each: the shape of a frame
+    (:func:`~cb_core.data.schema.conforms`) and of a stored file's footer (``_installed._footer_conforms``)."""
+    specs = CONTRACT[table]
+    if names != [c for c in specs if c in names] or any(specs[c].required and c not in names for c in specs):
+        return False
+    return all(same_dtype(i, c) for i, c in enumerate(names))
 
 
 def _rows_problem(table: str, column: str, rule: str, rows: object, example: object,

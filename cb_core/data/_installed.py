@@ -17,7 +17,7 @@ import pyarrow as pa
 from ._parquet import read_parquet_frame
 from .book import REQUIRED_TABLES, TABLES, Book, PendingTable
 from ..errors import DataSourceError
-from ._contract import CONTRACT
+from ._contract import CONTRACT, shape_conforms
 from ..lazy import LazyModule
 
 pd = LazyModule("pandas")
@@ -124,10 +124,7 @@ def _footer_conforms(table: str, schema: pa.Schema) -> bool:
     except (KeyError, TypeError, ValueError):
         return False
     specs = CONTRACT[table]
-    names = schema.names
-    if names != [c for c in specs if c in names] or any(specs[c].required and c not in names for c in specs):
-        return False
-    return all(recorded.get(c) == specs[c].dtype_name for c in names)
+    return shape_conforms(table, schema.names, lambda _i, c: recorded.get(c) == specs[c].dtype_name)
 
 
 def _last_month(metadata) -> str | None:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from .book import REQUIRED_TABLES, TABLES, Book
 from ..errors import ConfigError, Problem, SchemaError
-from ._contract import CONTRACT, _column_position, _Found, _rows_problem, _table_level
+from ._contract import CONTRACT, _column_position, _Found, _rows_problem, _table_level, shape_conforms
 from ._cross_rules import _cross_problems
 from ._schema_checks import _column_checks
 from ._schema_parse import _Column
@@ -57,10 +57,7 @@ def conforms(table: str, frame: pd.DataFrame) -> bool:
     contract's order) and their canonical dtypes: the shape :data:`CANONICAL_SCHEMAS` checks,
     without scanning the values."""
     specs = CONTRACT[table]
-    names = [str(c) for c in frame.columns]
-    if names != [c for c in specs if c in names] or any(specs[c].required and c not in names for c in specs):
-        return False
-    return all(frame.dtypes.iloc[i] == specs[c].dtype for i, c in enumerate(names))
+    return shape_conforms(table, [str(c) for c in frame.columns], lambda i, c: frame.dtypes.iloc[i] == specs[c].dtype)
 
 
 # ---------------------------------------------------------------------------------------------

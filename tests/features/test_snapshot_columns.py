@@ -118,4 +118,5 @@ def test_snapshot_columns_refuses_a_month_that_is_not_one(small_book):
     merchants = pa.Table.from_pandas(small_book.merchants)
     with pytest.raises(Exception, match="as_of must be a month"):
         snapshot_columns(merchants, [], "2024-13")
-    assert feature_names()[0] in snapshot_columns(merchants, [], "2024-06").columns
+    nobody = snapshot_columns(merchants, [], "2024-06")  # no activity: no merchant has a snapshot row
+    assert len(nobody) == 0 and nobody.columns == feature_names() and len(nobody["gmv_3m_avg_krw"]) == 0
