@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 
@@ -37,11 +36,9 @@ def add_parsers(sub: Any) -> None:
 
 def _write(frame, out: str, **summary: Any) -> int:
     from ..diskio import write_frame_atomic
-    from ..errors import ConfigError
+    from ._out import table_out
 
-    if Path(out).suffix.lower() not in (".csv", ".parquet"):
-        raise ConfigError(f"--out must end in .csv or .parquet; got {Path(out).name}")
-    write_frame_atomic(frame, Path(out), "the output", index=False)
+    write_frame_atomic(frame, table_out(out), "the output", index=False)
     print(json.dumps({"out": out, "rows": len(frame), **summary}, ensure_ascii=False))
     return 0
 

@@ -111,3 +111,12 @@ def test_a_bad_book_gets_the_full_validation_report_from_score(folders, tmp_path
     said = capsys.readouterr().err
     assert "duplicate" in report and report.strip() in said
     assert not (tmp_path / "o.parquet").exists()
+
+
+def test_a_wrong_out_suffix_is_refused_before_any_work(tmp_path, capsys):
+    """Before the model is read (a 1,000,000-merchant score takes 10 s): the message names --out, not the model."""
+    code = main(["score", "--model", str(tmp_path / "no-model"), "--data", str(tmp_path / "no-book"),
+                 "--out", str(tmp_path / "scores.xlsx")])
+    err = capsys.readouterr().err
+    assert code == 2 and "--out must end in .csv or .parquet; got scores.xlsx" in err
+    assert "model folder not found" not in err and not (tmp_path / "scores.xlsx").exists()
