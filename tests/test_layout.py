@@ -13,7 +13,7 @@ from tests.support.app import ROOT
 #: Engine layers, lowest first. A module may import its own package and lower layers only; two
 #: packages of one layer do not import each other (base modules may use each other).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "config", "i18n", "diskio", "access", "lazy", "allocator"),   # base
+    ("errors", "config", "i18n", "diskio", "access", "lazy", "allocator", "native"),   # base
     ("data",),
     ("synth", "features"),
     ("model",),

@@ -7,37 +7,25 @@ import, registries and cached kernels cost 0.35 s of a 50,000-merchant ``score -
 this library about a millisecond. Both give the same contributions bit for bit (the C keeps numba's
 order of operations and is built without fused multiply-adds; tests/explain/test_fastshap_native.py).
 
-The library is built by ``scripts/bytecode.sh`` (``python -m cb_core.explain._fastshap_native``; ``make run``
-and ``make test`` call it) and otherwise on first use (well under a second), into this package's
-``__pycache__`` (or ``~/.cache/cb_core`` when that is read-only), named by the sha256 of the source, the
-flags and the CPU's features, so an edited source or another CPU never loads a stale build. Where no compiler works, :func:`library` is None
-and the explainer runs numba's kernels as before; ``CB_NATIVE_KERNELS=0`` asks for them explicitly.
+The library is built by ``scripts/bytecode.sh`` (``make run`` and ``make test`` call it) and otherwise on first
+use, as every C kernel of the engine is (:mod:`cb_core.native`: named by the source, flags and CPU). Where no
+compiler works, :func:`library` is None and the explainer runs numba's kernels as before; ``CB_NATIVE_KERNELS=0``
+asks for them explicitly.
 """
 from __future__ import annotations
 
 import ctypes
-import hashlib
-import logging
 import os
-import platform
-import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-log = logging.getLogger(__name__)
+from .. import native
 
 SOURCE = Path(__file__).with_name("_fastshap_native.c")
-#: Flags: optimised for this machine's CPU (the build is named by its CPU flags, so another CPU builds
-#: its own), position-independent, no contraction into fused multiply-adds (numba's order of
-#: operations, bit for bit), threads.
-CFLAGS = ("-O3", "-march=native", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math", "-pthread")
-#: Set to 0 to run numba's kernels instead.
-ENV_SWITCH = "CB_NATIVE_KERNELS"
+CFLAGS, ENV_SWITCH = native.CFLAGS, native.ENV_SWITCH
 
 _I64 = ctypes.POINTER(ctypes.c_int64)
 _F64 = ctypes.POINTER(ctypes.c_double)
@@ -66,47 +54,10 @@ _lock = threading.Lock()
 _loaded: list[Any] = []  # [library or None] once tried
 
 
-def _cpu_flags() -> bytes:
-    try:
-        for line in Path("/proc/cpuinfo").read_bytes().splitlines():
-            if line.startswith((b"flags", b"Features")):
-                return line
-    except OSError:
-        pass
-    return platform.processor().encode()
-
-
-def _built_path(source: bytes) -> Path:
-    digest = hashlib.sha256(b"\0".join([source, " ".join(CFLAGS).encode(), _cpu_flags()])).hexdigest()[:16]
-    name = f"_fastshap_native-{digest}-{platform.machine()}-{sys.implementation.cache_tag}.so"
-    here = SOURCE.parent / "__pycache__"
-    try:
-        here.mkdir(exist_ok=True)
-        if os.access(here, os.W_OK):
-            return here / name
-    except OSError:
-        pass
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cb_core" / name
-
-
 def build() -> Path:
     """Compile the source into its cache path (unless built already) and return that path; raises
     RuntimeError naming the compiler's complaint when it cannot be built."""
-    source = SOURCE.read_bytes()
-    target = _built_path(source)
-    if target.exists():
-        return target
-    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if not compiler:
-        raise RuntimeError("no C compiler (cc or gcc) on PATH")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
-    done = subprocess.run([compiler, *CFLAGS, str(SOURCE), "-o", str(partial)], capture_output=True, text=True)
-    if done.returncode != 0:
-        partial.unlink(missing_ok=True)
-        raise RuntimeError(f"{compiler} failed: {done.stderr.strip()[:2000]}")
-    os.replace(partial, target)  # atomic: a concurrent process sees the whole library or none
-    return target
+    return native.build(SOURCE)
 
 
 def library() -> Any:
@@ -121,20 +72,16 @@ def library() -> Any:
 
 
 def _load() -> Any:
-    if os.environ.get(ENV_SWITCH, "1").strip() == "0":
-        return None
-    try:
-        lib = ctypes.CDLL(str(build()))
-        lib.cb_explain.argtypes = [_F64, _INT, _INT, _F64, _F64, _INT, _INT, ctypes.POINTER(_Forest)]
-        lib.cb_margins.argtypes = [_F64, _INT, _INT, _F64, _INT, _INT, ctypes.POINTER(_Forest)]
-        lib.cb_explain.restype = lib.cb_margins.restype = ctypes.c_int
-        lib.cb_forest_size.restype = ctypes.c_int64
-        if lib.cb_forest_size() != ctypes.sizeof(_Forest):
-            raise RuntimeError("the library's forest layout differs from its ctypes mirror")
-        return lib
-    except (OSError, RuntimeError) as exc:
-        log.info("explainer runs numba's kernels: the C kernels are not available (%s)", exc)
-        return None
+    return native.load(build, _declare, "explainer runs numba's kernels")
+
+
+def _declare(lib: Any) -> None:
+    lib.cb_explain.argtypes = [_F64, _INT, _INT, _F64, _F64, _INT, _INT, ctypes.POINTER(_Forest)]
+    lib.cb_margins.argtypes = [_F64, _INT, _INT, _F64, _INT, _INT, ctypes.POINTER(_Forest)]
+    lib.cb_explain.restype = lib.cb_margins.restype = ctypes.c_int
+    lib.cb_forest_size.restype = ctypes.c_int64
+    if lib.cb_forest_size() != ctypes.sizeof(_Forest):
+        raise RuntimeError("the library's forest layout differs from its ctypes mirror")
 
 
 class NativeForest:

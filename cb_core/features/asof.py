@@ -1,8 +1,8 @@
 """As-of feature snapshots: one row per merchant from months up to and including ``as_of``.
 
-Monthly activity is laid into dense (merchant x month) arrays over the last 15 months before
-``as_of`` (12 months plus 3 for the year-over-year comparison), so every feature is a vectorised
-reduction; nothing after ``as_of`` is ever read. Months between a merchant's first row and
+The activity features read each merchant's months over the last 15 months up to ``as_of`` (12 months
+plus 3 for the year-over-year comparison; :mod:`._activity`: a C kernel, or numpy's dense arrays where no
+compiler works); nothing after ``as_of`` is ever read. Months between a merchant's first row and
 ``as_of`` that have no row count as months without sales (the store closed); months before its
 first row are unobserved (NaN).
 
@@ -24,30 +24,17 @@ import pyarrow.compute as pc
 from ..data import categories, feature_catalog
 from ..errors import ConfigError
 from ..lazy import LazyModule
+from ._activity import ACTIVITY_FEATURES, RATE_FIELDS, SUM_FIELDS, WINDOW, features_of_rows
 from ._columns import (FeatureColumns, flags, indices_of, is_arrow, numbers, one_array, positions_in, take, texts,
                        to_numpy)
 
 pd = LazyModule("pandas")  # a score of the installed book computes its snapshot without it (_columns.py)
 
-WINDOW = 15
 #: Parts of :func:`snapshot_in_parts` computed at once (at most the machine's cores).
 PART_THREADS = 2
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _FIXED_MONTH_RE = re.compile(r"[0-9]{4}-[0-9]{2}\Z")  # what the fast path reads (the general path: the rest)
 _FIXED_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-
-SUM_FIELDS = ("gmv_krw", "orders", "returns", "refund_krw", "unique_buyers", "active_listings",
-               "reviews", "disputes", "settlement_krw", "search_clicks", "ad_spend_krw")
-RATE_FIELDS = ("repeat_buyer_rate", "inventory_turnover", "ship_delay_rate")
-#: The features computed from a merchant's monthly activity (the others come from the merchants table
-#: and the bureau history).
-ACTIVITY_FEATURES = ("gmv_3m_avg_krw", "gmv_12m_total_krw", "gmv_trend_3m", "gmv_yoy", "gmv_volatility_12m",
-                     "gmv_max_drop_12m", "orders_3m_avg", "orders_trend_3m", "avg_ticket_krw", "months_active",
-                     "zero_sales_months_12m", "return_rate_6m", "return_rate_trend", "refund_ratio_6m",
-                     "inventory_turnover_6m", "active_listings_3m", "unique_buyers_3m_avg", "repeat_buyer_rate_6m",
-                     "avg_rating_6m", "rating_trend", "reviews_per_order_6m", "dispute_rate_6m", "dispute_trend",
-                     "ship_delay_rate_6m", "search_clicks_trend", "search_clicks_per_listing", "ad_spend_ratio_6m",
-                     "settlement_ratio_6m")
 
 
 def month_index(months: pd.Series | np.ndarray | str) -> np.ndarray | int:
@@ -116,20 +103,6 @@ def _date_month_index(dates: pd.Series | pa.Array) -> np.ndarray:
     return (d.dt.year * 12 + d.dt.month - 1).to_numpy(dtype=float)
 
 
-def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    out = np.full(np.broadcast(num, den).shape, np.nan)
-    np.divide(num, den, out=out, where=den > 0)
-    return out
-
-
-def _trend(last: np.ndarray, prior: np.ndarray, prior_seen: np.ndarray) -> np.ndarray:
-    """last/prior - 1, clipped to [-1, 3]; growth from zero counts as +3; NaN when prior unseen."""
-    out = np.where(prior > 0, _safe_div(last, np.where(prior > 0, prior, 1.0)) - 1.0,
-                   np.where(last > 0, 3.0, 0.0))
-    out = np.clip(out, -1.0, 3.0)
-    return np.where(prior_seen, out, np.nan)
-
-
 def _bureau_as_of(merchants, bureau_history, end: int, lookup) -> tuple[np.ndarray, np.ndarray]:
     """Bureau score and credit card of each merchant (frames or Arrow tables): the latest ``bureau_history``
     row up to month ``end`` (the last of them when a month has two; missing when there is none yet), or
@@ -155,19 +128,6 @@ def _bureau_as_of(merchants, bureau_history, end: int, lookup) -> tuple[np.ndarr
     return bureau, card
 
 
-def _column(activity: pd.DataFrame | pa.Table, name: str, rows: np.ndarray) -> np.ndarray:
-    """The values of ``rows`` of one activity column, numbers as stored (the arrays they are written
-    into are floats: the same floats as converting the whole column, without a float copy of any row).
-    An Arrow part's column is read in place (numbers without a missing value) or, with missing values,
-    as pandas reads it (missing: NaN)."""
-    if isinstance(activity, pa.Table):
-        return to_numpy(activity.column(name))[rows]
-    values = activity[name].to_numpy()
-    if values.dtype.kind in "iuf":
-        return values[rows]  # integers become floats where they are stored (no float copy of them here)
-    return activity[name].to_numpy(dtype=float)[rows]  # nullable or text-typed columns: as before
-
-
 def _merchant_codes(activity: pd.DataFrame | pa.Table) -> tuple[np.ndarray, pd.Index | pa.Array]:
     """Each activity row's merchant as a code into the distinct ids (in order of first appearance)."""
     if isinstance(activity, pa.Table):  # an installed book's part: Arrow's hash of its ids, no frame made
@@ -177,128 +137,15 @@ def _merchant_codes(activity: pd.DataFrame | pa.Table) -> tuple[np.ndarray, pd.I
     return codes, pd.Index(distinct)
 
 
-def _key(sl: slice) -> tuple[int, int]:
-    return sl.start, sl.stop
-
-
 def _activity_features(lookup, activity: pd.DataFrame | pa.Table, end: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The activity features (:data:`ACTIVITY_FEATURES`) of the merchants of ``activity`` that have a row
     up to month ``end``: their positions among the merchants (``lookup``: :func:`._columns.positions_in`)
-    and one array per feature,
-    in the order of those positions. Every value is computed from the merchant's own rows alone."""
-    # each distinct id is looked up once (Arrow's hash of the 18M ids, then 1M lookups), not every row;
-    # the arrays below have a row per distinct id of these rows (codes), not per merchant
+    and one array per feature, in the order of those positions (:func:`._activity.features_of_rows`)."""
+    # each distinct id is looked up once (Arrow's hash of the 18M ids, then 1M lookups), not every row
     codes, distinct = _merchant_codes(activity)
     where = lookup(distinct)  # -1: no such merchant
     act_month = month_index(activity.column("month") if isinstance(activity, pa.Table) else activity["month"])
-    keep = (act_month <= end) & (where[codes] >= 0)
-    codes, mon = codes[keep], act_month[keep]
-    n = len(distinct)
-
-    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first, codes, mon)
-    kept = np.flatnonzero(keep)
-    del act_month, keep
-    gmv_all = _column(activity, "gmv_krw", kept)
-    months_active = np.bincount(codes, weights=(gmv_all > 0).astype(float), minlength=n)
-    del gmv_all
-
-    start = end - WINDOW + 1
-    in_win = mon >= start
-    flat = codes[in_win] * WINDOW + (mon[in_win] - start)
-    rows = kept[in_win]  # activity rows in the window, gathered once per field
-    del kept, codes, mon, in_win
-    col = np.arange(WINDOW) + start
-    # observed: on or after the merchant's first month (closed months count as zero sales)
-    observed = col[None, :] >= first[:, None]
-
-    W = WINDOW
-    last3, prior3, last6, last12 = slice(W - 3, W), slice(W - 6, W - 3), slice(W - 6, W), slice(W - 12, W)
-    yoy3 = slice(0, 3)
-    # fields whose month-by-month values the formulas below read; the others only as window sums,
-    # taken as each field is laid out (1M merchants: 0.9 GB of arrays held instead of 1.8 GB)
-    whole = {"gmv_krw", "orders", "active_listings", "reviews", *RATE_FIELDS, "avg_rating"}
-    arrays: dict[str, np.ndarray] = {}
-    sums: dict[tuple[str, slice], np.ndarray] = {}
-    for name in SUM_FIELDS:
-        a = np.zeros(n * WINDOW)
-        a[flat] = _column(activity, name, rows)
-        a = a.reshape(n, WINDOW)
-        # window sums before the unobserved months become NaN: they hold 0 here (a merchant's rows are
-        # never before its first month), so these are the NaN-skipping sums, without a copy per sum
-        for sl in (last3, prior3, last6, last12, yoy3):
-            sums[(name, _key(sl))] = a[:, sl].sum(axis=1)
-        if name in whole:
-            a[~observed] = np.nan
-            arrays[name] = a
-    for name in RATE_FIELDS + ("avg_rating",):
-        a = np.full(n * WINDOW, np.nan)
-        a[flat] = _column(activity, name, rows)
-        arrays[name] = a.reshape(n, WINDOW)
-    del flat, rows
-
-    def s(field: str, sl: slice) -> np.ndarray:
-        got = sums.get((field, _key(sl)))
-        return np.nansum(arrays[field][:, sl], axis=1) if got is None else got
-
-    def seen(sl: slice) -> np.ndarray:
-        return observed[:, sl].any(axis=1)
-
-    def nanmean(a: np.ndarray) -> np.ndarray:
-        cnt = np.sum(~np.isnan(a), axis=1)
-        return _safe_div(np.nansum(a, axis=1), cnt.astype(float))
-
-    gmv = arrays["gmv_krw"]
-    orders = arrays["orders"]
-    n_seen3 = observed[:, last3].sum(axis=1).astype(float)
-    f: dict[str, np.ndarray] = {}
-    f["gmv_3m_avg_krw"] = _safe_div(s("gmv_krw", last3), n_seen3)
-    f["gmv_12m_total_krw"] = s("gmv_krw", last12)
-    f["gmv_trend_3m"] = _trend(s("gmv_krw", last3), s("gmv_krw", prior3), seen(prior3))
-    f["gmv_yoy"] = _trend(s("gmv_krw", last3), s("gmv_krw", yoy3), observed[:, yoy3].all(axis=1))
-    g12 = gmv[:, last12]
-    cnt12 = np.sum(~np.isnan(g12), axis=1)
-    mean12 = _safe_div(np.nansum(g12, axis=1), cnt12.astype(float))
-    with np.errstate(invalid="ignore"):
-        var12 = _safe_div(np.nansum((g12 - mean12[:, None]) ** 2, axis=1), cnt12.astype(float))
-    f["gmv_volatility_12m"] = np.where(cnt12 >= 3, _safe_div(np.sqrt(var12), mean12), np.nan)
-    peak = np.where(cnt12 > 0, np.nanmax(np.where(np.isnan(g12), -np.inf, g12), axis=1), np.nan)
-    f["gmv_max_drop_12m"] = np.where(peak > 0, 1.0 - _safe_div(np.nan_to_num(gmv[:, -1]), peak), np.nan)
-    f["orders_3m_avg"] = _safe_div(s("orders", last3), n_seen3)
-    f["orders_trend_3m"] = _trend(s("orders", last3), s("orders", prior3), seen(prior3))
-    f["avg_ticket_krw"] = _safe_div(s("gmv_krw", last6), s("orders", last6))
-    f["months_active"] = months_active
-    f["zero_sales_months_12m"] = np.sum(g12 == 0, axis=1).astype(float)
-
-    o6, o3, op3 = s("orders", last6), s("orders", last3), s("orders", prior3)
-    f["return_rate_6m"] = _safe_div(s("returns", last6), o6)
-    f["return_rate_trend"] = _safe_div(s("returns", last3), o3) - _safe_div(s("returns", prior3), op3)
-    f["refund_ratio_6m"] = _safe_div(s("refund_krw", last6), s("gmv_krw", last6))
-    f["inventory_turnover_6m"] = nanmean(arrays["inventory_turnover"][:, last6])
-    f["active_listings_3m"] = nanmean(arrays["active_listings"][:, last3])
-    f["unique_buyers_3m_avg"] = _safe_div(s("unique_buyers", last3), n_seen3)
-    selling = orders > 0
-    f["repeat_buyer_rate_6m"] = nanmean(np.where(selling, arrays["repeat_buyer_rate"], np.nan)[:, last6])
-
-    rv = arrays["reviews"]
-    rating_x_reviews = np.where(rv > 0, arrays["avg_rating"] * rv, 0.0)
-
-    def weighted_rating(sl: slice) -> np.ndarray:
-        return _safe_div(np.nansum(rating_x_reviews[:, sl], axis=1), np.nansum(rv[:, sl], axis=1))
-
-    f["avg_rating_6m"] = weighted_rating(last6)
-    f["rating_trend"] = weighted_rating(last3) - weighted_rating(prior3)
-    f["reviews_per_order_6m"] = _safe_div(s("reviews", last6), o6)
-    f["dispute_rate_6m"] = _safe_div(s("disputes", last6), o6)
-    f["dispute_trend"] = _safe_div(s("disputes", last3), o3) - _safe_div(s("disputes", prior3), op3)
-    f["ship_delay_rate_6m"] = nanmean(np.where(selling, arrays["ship_delay_rate"], np.nan)[:, last6])
-    f["search_clicks_trend"] = _trend(s("search_clicks", last3), s("search_clicks", prior3), seen(prior3))
-    f["search_clicks_per_listing"] = _safe_div(s("search_clicks", last3), s("active_listings", last3))
-    f["ad_spend_ratio_6m"] = _safe_div(s("ad_spend_krw", last6), s("gmv_krw", last6))
-    f["settlement_ratio_6m"] = _safe_div(s("settlement_krw", last6), s("gmv_krw", last6))
-
-    has_rows = first <= end
-    return where[has_rows], {name: values[has_rows] for name, values in f.items()}
+    return features_of_rows(activity, codes, act_month, where, end)
 
 
 def snapshot(merchants: pd.DataFrame, activity: pd.DataFrame, as_of: str,
