@@ -8,6 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import threading
+import time
 from functools import partial
 from pathlib import Path
 from typing import Iterator
@@ -40,12 +43,39 @@ def _one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _digests(folder: Path) -> dict[str, str]:
     """sha256 of each file of a stored book folder, streamed through one small buffer (reading each file whole
-    first cost the pages of a fresh copy: at 1,000,000 merchants half a GB)."""
-    out = {}
-    for path in sorted(folder.iterdir()):
+    first cost the pages of a fresh copy: at 1,000,000 merchants half a GB). A file this process hashed already,
+    and that nobody wrote since (the same inode, size, modification and change times), is not hashed again: the
+    server's start opened the book in two threads at once, each hashing its 550 MB (1,000,000 merchants)."""
+    return {path.name: _file_digest(path) for path in sorted(folder.iterdir())}
+
+
+_HASHED: dict[Path, tuple[tuple[int, ...], str]] = {}  # path -> (its stat when hashed, sha256)
+_HASHING: dict[Path, threading.Lock] = {}
+_HASHING_LOCK = threading.Lock()
+#: A file written less than this long ago is hashed every time: the kernel's file times advance in ticks of a
+#: few milliseconds, so a second write in the same tick and of the same size would leave its stat unchanged.
+_SETTLED_NS = 2_000_000_000
+
+
+def _file_digest(path: Path) -> str:
+    with _HASHING_LOCK:
+        lock = _HASHING.setdefault(path, threading.Lock())
+    with lock:  # a second thread asking for the same file waits for the first one's digest
         with path.open("rb") as f:
-            out[path.name] = hashlib.file_digest(f, "sha256").hexdigest()
-    return out
+            before = _stat_key(os.fstat(f.fileno()))
+            known = _HASHED.get(path)
+            if known is not None and known[0] == before:
+                return known[1]
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+            settled = time.time_ns() - max(before[3], before[4]) > _SETTLED_NS
+            if settled and _stat_key(os.fstat(f.fileno())) == before and _stat_key(path.stat()) == before:
+                _HASHED[path] = (before, digest)  # unchanged while hashed, and still the file at that path
+            return digest
+
+
+def _stat_key(st: os.stat_result) -> tuple[int, ...]:
+    """What changes when a file is written or replaced (the change time is set by the kernel on every write)."""
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def _stored_book(folder: Path, fingerprint: str, digests: dict[str, str] | None = None, *,

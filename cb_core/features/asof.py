@@ -87,7 +87,11 @@ def feature_names(include_sensitive: bool = True) -> list[str]:
 def _date_month_index(dates: pd.Series | pa.Array) -> np.ndarray:
     """'YYYY-MM-DD' -> months since year 0, as floats (NaN: missing or not such a date). An Arrow array whose
     distinct values are all such dates (a validated book's) is read a distinct value at a time; anything else
-    as pandas reads it."""
+    as pandas reads it. A pandas column stored in Arrow (the installed book's frames) is read as its Arrow array:
+    pandas' own parse took 1.3 s a column at 1,000,000 merchants."""
+    stored = getattr(getattr(dates, "array", None), "_pa_array", None)
+    if stored is not None:
+        dates = one_array(stored)
     if isinstance(dates, pa.Array):
         encoded = pc.dictionary_encode(dates)
         distinct = encoded.dictionary.to_pylist()

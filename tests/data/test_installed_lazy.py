@@ -3,7 +3,9 @@ each file's digest checked again on the bytes that are parsed, and a file change
 from __future__ import annotations
 
 import json
+import os
 import threading
+from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -129,3 +131,64 @@ def test_a_book_given_pending_tables_reads_them_on_access():
     assert lazy.pending() == ("activity",) and calls == []
     assert lazy.activity is book.activity and calls == [1] and lazy.pending() == ()
     assert lazy.fingerprint == Book(merchants=book.merchants, activity=book.activity).fingerprint
+
+
+def _hashes_counted(monkeypatch) -> list[str]:
+    hashed: list[str] = []
+    real = _installed.hashlib.file_digest
+    monkeypatch.setattr(_installed.hashlib, "file_digest",
+                        lambda f, name: hashed.append(Path(f.name).name) or real(f, name))
+    return hashed
+
+
+def test_a_settled_file_is_hashed_once_per_process_and_again_once_written(installed, monkeypatch):
+    """The server's start opened the book in two threads, each hashing every file (550 MB at 1,000,000
+    merchants): a file not written since it was hashed is not hashed again; one written since is."""
+    book, state, folder = installed
+    monkeypatch.setattr(_installed, "_SETTLED_NS", 0)  # the files were written just now; count them as settled
+    monkeypatch.setattr(_installed, "_HASHED", {})
+    hashed = _hashes_counted(monkeypatch)
+    first = _installed._digests(folder)
+    assert sorted(hashed) == sorted(first) and len(first) >= 3
+    assert load_current(state).fingerprint == book.fingerprint
+    assert _installed._digests(folder) == first and sorted(hashed) == sorted(first)  # none hashed again
+    target = folder / "outcomes.parquet"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, other bytes
+    target.write_bytes(bytes(data))
+    stat = target.stat()
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # a later write, in any tick
+    again = _installed._digests(folder)
+    assert hashed.count("outcomes.parquet") == 2 and again["outcomes.parquet"] != first["outcomes.parquet"]
+    assert {k: v for k, v in again.items() if k != "outcomes.parquet"} == \
+        {k: v for k, v in first.items() if k != "outcomes.parquet"}
+
+
+def test_a_file_written_moments_ago_is_hashed_every_time(installed, monkeypatch):
+    """Its times may not have advanced since a write in the same clock tick: it is never taken from memory."""
+    _, _, folder = installed
+    monkeypatch.setattr(_installed, "_HASHED", {})
+    hashed = _hashes_counted(monkeypatch)
+    _installed._digests(folder)
+    _installed._digests(folder)
+    assert len(hashed) == 2 * len(list(folder.iterdir()))
+
+
+def test_two_threads_opening_the_book_at_once_hash_each_file_once(installed, monkeypatch):
+    book, state, folder = installed
+    monkeypatch.setattr(_installed, "_SETTLED_NS", 0)
+    monkeypatch.setattr(_installed, "_HASHED", {})
+    hashed = _hashes_counted(monkeypatch)
+    barrier, books = threading.Barrier(2), []
+
+    def open_it() -> None:
+        barrier.wait()
+        books.append(load_current(state))
+
+    threads = [threading.Thread(target=open_it) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [b.fingerprint for b in books] == [book.fingerprint] * 2
+    assert sorted(hashed) == sorted(p.name for p in folder.iterdir())

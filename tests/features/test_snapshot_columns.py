@@ -97,9 +97,12 @@ def test_bureau_as_of_a_month_is_the_latest_row_up_to_it(small_book):
 def test_dates_read_from_arrow_are_pandas_reading(monkeypatch):
     values = ["2024-01-31", "1999-12-01", None, "2024-01-31"]
     odd = values + ["2024-02-30"]  # not a date: pandas reads it as missing, and so does the Arrow path
-    for given in (values, odd):
-        want = asof._date_month_index(pd.Series(given, dtype="str"))
+    for given in (values, odd, ["2024-1-31", "31/01/2024", "2024-01-31T00:00"]):
+        parsed = pd.to_datetime(pd.Series(given, dtype=object), format="%Y-%m-%d", errors="coerce")
+        want = (parsed.dt.year * 12 + parsed.dt.month - 1).to_numpy(dtype=float)  # pandas' own reading
         np.testing.assert_array_equal(asof._date_month_index(pa.array(given, pa.large_string())), want)
+        for dtype in ("str", "string[pyarrow]", object):  # a frame's column: read as its Arrow array when it is one
+            np.testing.assert_array_equal(asof._date_month_index(pd.Series(given, dtype=dtype)), want, err_msg=dtype)
     assert asof._date_month_index(pa.array(values))[:2].tolist() == [2024 * 12, 1999 * 12 + 11]
 
 
