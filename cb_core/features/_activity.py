@@ -69,30 +69,41 @@ def _key(sl: slice) -> tuple[int, int]:
     return sl.start, sl.stop
 
 
-def features_of_rows(activity: Any, codes: np.ndarray, months: np.ndarray, where: np.ndarray, end: int
-                     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def features_into(activity: Any, codes: np.ndarray, months: tuple[np.ndarray, np.ndarray | None], where: np.ndarray,
+                  end: int, into: dict[str, np.ndarray], has_rows: np.ndarray) -> None:
     """The features of the merchants of ``activity`` (a frame or an Arrow table) that have a row up to month
-    ``end``: their positions among the merchants and one array per feature, in the order of those positions.
-    ``codes``: each row's merchant as a code into its distinct ids; ``where``: each code's position among the
-    merchants (-1: none, its rows are left out); ``months``: each row's month (:func:`.asof.month_index`).
-    Every value is computed from the merchant's own rows alone."""
+    ``end``, written at their positions among the merchants into ``into`` (a float64 array per feature of
+    :data:`ACTIVITY_FEATURES`), and ``has_rows`` (bool) set there; nothing is written for the others. ``codes``:
+    each row's merchant as a code into its distinct ids; ``where``: each code's position among the merchants
+    (-1: none, its rows are left out); ``months``: each row's month (:func:`.asof.month_index`) and None, or each
+    row's code into the second array, of months. Every value is computed from the merchant's own rows alone.
+    Parts whose merchants differ may be computed at once into the same arrays."""
     kernels = library()
     if kernels is None:
-        return dense_features(activity, codes, months, where, end)
+        rows_months = months[0] if months[1] is None else months[1][months[0]]
+        at, values = dense_features(activity, codes, rows_months, where, end)
+        has_rows[at] = True
+        for name in ACTIVITY_FEATURES:
+            into[name][at] = values[name]
+        return
+    if not (has_rows.dtype == np.bool_ and has_rows.flags.c_contiguous and all(
+            into[name].dtype == np.float64 and into[name].flags.c_contiguous and into[name].flags.writeable and
+            len(into[name]) == len(has_rows) for name in ACTIVITY_FEATURES)):
+        raise ValueError("features_into needs writable float64 arrays and a bool array, all of the merchants' length")
     where = np.ascontiguousarray(where, dtype=np.int64)
-    codes = np.ascontiguousarray(codes if codes.dtype in (np.int32, np.int64) else codes.astype(np.int64))
-    months = np.ascontiguousarray(months, dtype=np.int64)
+    if len(where) and where.max(initial=-1) >= len(has_rows):
+        raise ValueError("a merchant position is beyond the arrays")
+    codes, month_codes = (np.ascontiguousarray(a if a.dtype in (np.int32, np.int64) else a.astype(np.int64))
+                          for a in (codes, months[0]))
+    table = None if months[1] is None else np.ascontiguousarray(months[1], dtype=np.int64)
     bounds, columns, held = _chunks(activity)
-    n = len(where)
-    out = np.empty((len(ACTIVITY_FEATURES), n))
-    first = np.empty(n, dtype=np.int64)
-    if kernels.cb_activity_features(len(codes), codes.ctypes.data, int(codes.dtype == np.int32), months.ctypes.data,
-                                    where.ctypes.data, n, int(end), len(bounds) - 1, bounds.ctypes.data, columns,
-                                    out.ctypes.data, first.ctypes.data) != 0:
+    arrays = (ctypes.c_void_p * len(ACTIVITY_FEATURES))(*(into[name].ctypes.data for name in ACTIVITY_FEATURES))
+    if kernels.cb_activity_features(len(codes), codes.ctypes.data, int(codes.dtype == np.int32), month_codes.ctypes.data,
+                                    int(month_codes.dtype == np.int32), None if table is None else table.ctypes.data,
+                                    where.ctypes.data, len(where), int(end), len(bounds) - 1, bounds.ctypes.data,
+                                    columns, arrays, has_rows.ctypes.data) != 0:
         raise MemoryError(f"the activity features' working memory for {len(codes):,} rows could not be had")
     del held
-    has_rows = first <= end
-    return where[has_rows], {name: out[k][has_rows] for k, name in enumerate(ACTIVITY_FEATURES)}
 
 
 class _Chunk(ctypes.Structure):
@@ -156,7 +167,7 @@ def build() -> Path:
 
 def _declare(lib: Any) -> None:
     p, i64 = ctypes.c_void_p, ctypes.c_int64
-    lib.cb_activity_features.argtypes = [i64, p, i64, p, p, i64, i64, i64, p, ctypes.POINTER(_Chunk), p, p]
+    lib.cb_activity_features.argtypes = [i64, p, i64, p, i64, p, p, i64, i64, i64, p, ctypes.POINTER(_Chunk), p, p]
     lib.cb_activity_features.restype = ctypes.c_int
     lib.cb_activity_chunk_size.restype = ctypes.c_int64
     if (lib.cb_activity_count(), lib.cb_activity_fields()) != (len(ACTIVITY_FEATURES), len(FIELDS)):

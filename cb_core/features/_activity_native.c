@@ -105,9 +105,9 @@ static inline double nan_to_num(double x) {
 }
 
 /* One merchant's features from its 15 months (a[field][month]), its first month's column (may be before
- * the window: then every month is observed); out[feature * stride]. */
-static void merchant_features(double a[N_FIELDS][W], int64_t first_col, double months_active, double *out,
-                              int64_t stride) {
+ * the window: then every month is observed), written at into[feature][at]. */
+static void merchant_features(double a[N_FIELDS][W], int64_t first_col, double months_active, double *const *into,
+                              int64_t at) {
     double s[N_SUM][N_SLICES];
     int observed[W];
     for (int k = 0; k < N_SUM; k++)  /* before the unobserved months become NaN (they hold 0.0 here) */
@@ -123,7 +123,7 @@ static void merchant_features(double a[N_FIELDS][W], int64_t first_col, double m
     for (int j = 0; j < 3; j++) all_yoy &= observed[j];
     for (int j = W - 3; j < W; j++) n_seen3 += observed[j];
 
-#define OUT(f) out[(int64_t)(f) * stride]
+#define OUT(f) into[f][at]
     OUT(F_GMV3) = safe_div(s[GMV][LAST3], (double)n_seen3);
     OUT(F_GMV12) = s[GMV][LAST12];
     OUT(F_GMV_TREND) = trend(s[GMV][LAST3], s[GMV][PRIOR3], seen_prior3);
@@ -187,35 +187,40 @@ static void merchant_features(double a[N_FIELDS][W], int64_t first_col, double m
 #undef OUT
 }
 
-/* The features of every distinct merchant code of a part's rows.
+/* The features of every merchant of a part's rows, written at its position among all the merchants.
  *   rows: the part's rows; codes[row]: the merchant's code (int32 when codes_are_32, else int64), in
- *     [0, n_codes); month[row]: months since year 0; where[code]: the merchant's position, -1 for none
- *     (its rows are left out, as rows after month `end` are);
+ *     [0, n_codes); where[code]: the merchant's position, -1 for none (its rows are left out, as rows after
+ *     month `end` are); months[row] (int32 when months_are_32, else int64): the row's month (months since
+ *     year 0), or with a month_table the code of its month there;
  *   the columns come in n_chunks chunks, chunk ch holding rows chunk_start[ch] to chunk_start[ch + 1] - 1 of
  *     every column; columns[k * n_chunks + ch]: field k's chunk ch (FIELDS of _activity.py);
- *   out: N_OUT x n_codes doubles, feature after feature (NaN for a code without rows);
- *   first: each code's first month up to `end` (INT64_MAX without one).
+ *   into[feature][position]: the N_OUT features (ACTIVITY_FEATURES) of a merchant with a row up to `end`, and
+ *     has_rows[position] set to 1; nothing is written for the others. Each merchant's rows being in one part
+ *     only, two parts may be computed at once into the same arrays.
  * Returns 0, or -1 when its working memory cannot be had. */
-int cb_activity_features(int64_t n_rows, const void *codes, int64_t codes_are_32, const int64_t *month,
-                         const int64_t *where, int64_t n_codes, int64_t end, int64_t n_chunks,
-                         const int64_t *chunk_start, const chunk_t *columns, double *out, int64_t *first) {
+int cb_activity_features(int64_t n_rows, const void *codes, int64_t codes_are_32, const void *months,
+                         int64_t months_are_32, const int64_t *month_table, const int64_t *where, int64_t n_codes,
+                         int64_t end, int64_t n_chunks, const int64_t *chunk_start, const chunk_t *columns,
+                         double *const *into, uint8_t *has_rows) {
     const int64_t start = end - W + 1;
     int64_t *offset = calloc((size_t)n_codes + 1, sizeof(int64_t));
     double *active = calloc((size_t)n_codes + 1, sizeof(double));
+    int64_t *first = malloc((size_t)(n_codes ? n_codes : 1) * sizeof(int64_t));
     int64_t *chunk_of = NULL, *order = NULL, *fill = NULL;
-    if (!offset || !active) goto no_memory;
+    if (!offset || !active || !first) goto no_memory;
     for (int64_t c = 0; c < n_codes; c++) first[c] = INT64_MAX;
 #define CODE(r) (codes_are_32 ? (int64_t)((const int32_t *)codes)[r] : ((const int64_t *)codes)[r])
-#define KEPT(c, r) ((c) >= 0 && (c) < n_codes && where[c] >= 0 && month[r] <= end)
+#define RAW_MONTH(r) (months_are_32 ? (int64_t)((const int32_t *)months)[r] : ((const int64_t *)months)[r])
+#define MONTH(r) (month_table ? month_table[RAW_MONTH(r)] : RAW_MONTH(r))
     int64_t in_window = 0;
     for (int64_t ch = 0; ch < n_chunks; ch++) {
         const chunk_t *gmv = &columns[GMV * n_chunks + ch];
         for (int64_t r = chunk_start[ch]; r < chunk_start[ch + 1]; r++) {
-            int64_t c = CODE(r);
-            if (!KEPT(c, r)) continue;
-            if (month[r] < first[c]) first[c] = month[r];
+            int64_t c = CODE(r), m = MONTH(r);
+            if (c < 0 || c >= n_codes || where[c] < 0 || m > end) continue;
+            if (m < first[c]) first[c] = m;
             active[c] += value_of(gmv, r - chunk_start[ch]) > 0 ? 1.0 : 0.0;
-            if (month[r] >= start) {
+            if (m >= start) {
                 offset[c + 1]++;
                 in_window++;
             }
@@ -229,30 +234,29 @@ int cb_activity_features(int64_t n_rows, const void *codes, int64_t codes_are_32
     for (int64_t c = 0; c < n_codes; c++) fill[c] = offset[c];
     for (int64_t ch = 0; ch < n_chunks; ch++) /* each merchant's window rows, in row order (the last one counts) */
         for (int64_t r = chunk_start[ch]; r < chunk_start[ch + 1]; r++) {
-            int64_t c = CODE(r);
-            if (!KEPT(c, r) || month[r] < start) continue;
+            int64_t c = CODE(r), m = MONTH(r);
+            if (c < 0 || c >= n_codes || where[c] < 0 || m > end || m < start) continue;
             chunk_of[fill[c]] = ch;
             order[fill[c]++] = r;
         }
-#undef KEPT
-#undef CODE
     double a[N_FIELDS][W];
     for (int64_t c = 0; c < n_codes; c++) {
-        if (first[c] > end) {
-            for (int f = 0; f < N_OUT; f++) out[f * n_codes + c] = NAN;
-            continue;
-        }
+        if (first[c] > end) continue;
         for (int k = 0; k < N_FIELDS; k++)
             for (int j = 0; j < W; j++) a[k][j] = k < N_SUM ? 0.0 : NAN;
         for (int64_t i = offset[c]; i < offset[c + 1]; i++) {
-            int64_t r = order[i], ch = chunk_of[i], j = month[r] - start;
+            int64_t r = order[i], ch = chunk_of[i], j = MONTH(r) - start;
             for (int k = 0; k < N_FIELDS; k++) a[k][j] = value_of(&columns[k * n_chunks + ch], r - chunk_start[ch]);
         }
-        merchant_features(a, first[c] - start, active[c], out + c, n_codes);
+        merchant_features(a, first[c] - start, active[c], into, where[c]);
+        has_rows[where[c]] = 1;
     }
-    free(offset), free(active), free(order), free(chunk_of), free(fill);
+#undef MONTH
+#undef RAW_MONTH
+#undef CODE
+    free(offset), free(active), free(first), free(order), free(chunk_of), free(fill);
     return 0;
 no_memory:
-    free(offset), free(active), free(order), free(chunk_of), free(fill);
+    free(offset), free(active), free(first), free(order), free(chunk_of), free(fill);
     return -1;
 }

@@ -3,6 +3,7 @@ each file's digest checked again on the bytes that are parsed, and a file change
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import threading
 from pathlib import Path
@@ -192,3 +193,24 @@ def test_two_threads_opening_the_book_at_once_hash_each_file_once(installed, mon
         t.join()
     assert [b.fingerprint for b in books] == [book.fingerprint] * 2
     assert sorted(hashed) == sorted(p.name for p in folder.iterdir())
+
+
+def test_checked_bytes_are_the_file_mapped_and_stay_the_hashed_ones_when_it_is_replaced(installed, tmp_path):
+    """Mapped from the page cache, not copied (a 500 MB activity file at 1,000,000 merchants); a book written
+    again replaces its files whole, and a mapping keeps the bytes that were hashed."""
+    _, state, folder = installed
+    digests = json.loads((state / "current_book.json").read_text())["files"]
+    path = folder / "merchants.parquet"
+    original = path.read_bytes()
+    data = _installed._checked_bytes(path, digests[path.name])
+    assert isinstance(data, mmap.mmap) and data[:] == original
+    other = tmp_path / "other.parquet"
+    other.write_bytes(b"PAR1" + b"\0" * 100)
+    os.replace(other, path)  # as a book written again is swapped in
+    assert data[:] == original
+    with pytest.raises(DataSourceError, match="changed since the book was installed"):
+        _installed._checked_bytes(path, digests[path.name])
+    empty = tmp_path / "empty.parquet"
+    empty.write_bytes(b"")
+    with pytest.raises(DataSourceError, match="changed since"):
+        _installed._checked_bytes(empty, digests[path.name])

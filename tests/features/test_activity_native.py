@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pytest
 
-from cb_core.features import ACTIVITY_FEATURES, asof, snapshot
+from cb_core.features import ACTIVITY_FEATURES, asof, snapshot, snapshot_columns
 from cb_core.features import _activity
 from cb_core.features._columns import positions_in
 
@@ -75,10 +76,23 @@ def kernel():
     return lib
 
 
+def _written(part, codes, months, where, end, n):
+    """What features_into writes for ``n`` merchants: the positions written (ascending) and their features."""
+    into = {name: np.full(n, np.nan) for name in ACTIVITY_FEATURES}
+    has_rows = np.zeros(n, dtype=bool)
+    _activity.features_into(part, codes, months, where, end, into, has_rows)
+    at = np.flatnonzero(has_rows)
+    assert all(np.isnan(into[name][~has_rows]).all() for name in ACTIVITY_FEATURES)  # nothing written there
+    return at, {name: into[name][at] for name in ACTIVITY_FEATURES}
+
+
 def _both(part, ids, end=END):
+    """The kernel's features and numpy's (in the same order of positions)."""
     codes, months, where = _inputs(part, ids)
-    return (_activity.features_of_rows(part, codes, months, where, end),
-            _activity.dense_features(part, codes, months, where, end))
+    at, values = _activity.dense_features(part, codes, months, where, end)
+    order = np.argsort(at)
+    return (_written(part, codes, (months, None), where, end, len(ids)),
+            (at[order], {name: v[order] for name, v in values.items()}))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -149,10 +163,23 @@ def test_one_merchants_features_by_hand(kernel):
 
 
 def test_the_snapshot_uses_the_kernel_and_gives_numpys_frame(kernel, small_book, monkeypatch):
-    got = snapshot(small_book.merchants, small_book.activity, "2025-06", small_book.bureau_history)
+    """From frames, and from Arrow tables in parts (the installed book's way: months as Arrow's codes)."""
+    tables = [pa.Table.from_pandas(t, preserve_index=False) for t in (small_book.merchants, small_book.bureau_history)]
+    activity = pa.Table.from_pandas(small_book.activity.sort_values("merchant_id", kind="mergesort"),
+                                    preserve_index=False)
+    parts = [activity.slice(0, 10_000), activity.slice(10_000)]
+    cut = parts[0].column("merchant_id")[-1]  # a merchant's rows are in one part only
+    parts = [activity.filter(pa.compute.less_equal(activity.column("merchant_id"), cut)),
+             activity.filter(pa.compute.greater(activity.column("merchant_id"), cut))]
+    got = [snapshot(small_book.merchants, small_book.activity, "2025-06", small_book.bureau_history),
+           snapshot_columns(tables[0], parts, "2025-06", tables[1])]
     monkeypatch.setattr(_activity, "library", lambda: None)
-    want = snapshot(small_book.merchants, small_book.activity, "2025-06", small_book.bureau_history)
-    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    want = [snapshot(small_book.merchants, small_book.activity, "2025-06", small_book.bureau_history),
+            snapshot_columns(tables[0], parts, "2025-06", tables[1])]
+    pd.testing.assert_frame_equal(got[0], want[0], check_exact=True)
+    assert got[1].index.equals(want[1].index) and got[1].columns == want[1].columns
+    for name in ACTIVITY_FEATURES:
+        np.testing.assert_array_equal(got[1][name], want[1][name], err_msg=name)
 
 
 def test_switched_off_or_without_a_compiler_numpy_computes_the_same(tmp_path, kernel):
@@ -172,9 +199,12 @@ if sys.argv[1] == "no-compiler":
 frame = pd.read_parquet({str(tmp_path / 'rows.parquet')!r})
 codes, distinct = asof._merchant_codes(frame)
 where = positions_in(pd.Series([f"M{{m:05d}}" for m in range(400)]))(distinct)
-at, f = _activity.features_of_rows(frame, codes, asof.month_index(frame["month"]), where, {END})
+into = {{n: np.full(400, np.nan) for n in _activity.ACTIVITY_FEATURES}}
+has_rows = np.zeros(400, dtype=bool)
+_activity.features_into(frame, codes, (asof.month_index(frame["month"]), None), where, {END}, into, has_rows)
 assert _activity.library() is None
-np.save(sys.argv[2], np.vstack([at] + [f[n] for n in _activity.ACTIVITY_FEATURES]))
+at = np.flatnonzero(has_rows)
+np.save(sys.argv[2], np.vstack([at] + [into[n][at] for n in _activity.ACTIVITY_FEATURES]))
 """
     reason = "activity features computed with numpy: the C kernels are not available (no C compiler (cc or gcc) on PATH)"
     ids = [f"M{m:05d}" for m in range(400)]
@@ -186,3 +216,17 @@ np.save(sys.argv[2], np.vstack([at] + [f[n] for n in _activity.ACTIVITY_FEATURES
         assert done.returncode == 0, done.stderr[-2000:]
         assert (reason in done.stderr) == (mode == "no-compiler"), done.stderr[-2000:]
         np.testing.assert_array_equal(np.load(out), np.vstack([at] + [f[n] for n in ACTIVITY_FEATURES]))
+
+
+def test_arrays_the_kernel_cannot_write_are_refused_before_it_runs(kernel):
+    frame = _rows(6, merchants=20)
+    ids = [f"M{m:05d}" for m in range(20)]
+    codes, months, where = _inputs(frame, ids)
+    good = {name: np.full(20, np.nan) for name in ACTIVITY_FEATURES}
+    for into, has_rows in (({**good, "gmv_yoy": np.zeros(20, dtype=np.float32)}, np.zeros(20, dtype=bool)),
+                           ({**good, "gmv_yoy": np.full(19, np.nan)}, np.zeros(20, dtype=bool)),
+                           (good, np.zeros(20, dtype=np.int64)),
+                           (good, np.zeros(10, dtype=bool))):
+        with pytest.raises(ValueError, match="features_into|beyond"):
+            _activity.features_into(frame, codes, (months, None), where, END, into, has_rows)
+    assert all(np.isnan(v).all() for v in good.values())  # nothing written
