@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -184,8 +185,10 @@ _WRITING_LOCK = threading.Lock()
 _BUILDING: dict[Path, threading.Lock] = {}  # one build of a cache file at a time in a process
 
 
-def _save_cache(frame: "pd.DataFrame | pa.Table", path: Path) -> None:
+def _save_cache(frame: "pd.DataFrame | pa.Table", path: Path, background: bool = False) -> None:
     try:
+        if background:
+            _yield_cpu()
         write_frame_atomic(frame, path, "a cache file", private=True)
     except StorageError as exc:
         log.warning("cache not saved (it will be computed again next time): %s", exc)
@@ -228,11 +231,22 @@ def _cached_or_built(path: Path, build: Callable[[], "pd.DataFrame"]) -> "pd.Dat
     # converted here, as pandas would before writing: Python's thread pools refuse work once the process
     # is ending, and Arrow's writer, the slow part, needs none of them
     table = pa.Table.from_pandas(frame)
-    writer = threading.Thread(target=_save_cache, args=(table, path), name=f"cb-cache-{path.name}")
+    writer = threading.Thread(target=_save_cache, args=(table, path, True), name=f"cb-cache-{path.name}")
     with _WRITING_LOCK:
         _WRITING[path] = (writer, frame)
     writer.start()
     return frame
+
+
+def _yield_cpu() -> None:
+    """Give this thread the lowest CPU priority (Linux keeps one per thread): a cache file written in the background
+    takes the cores only when the threads computing what a user waits for leave them (at 1,000,000 merchants the
+    snapshot's file, 1-2 CPU s, was written while the scores and the landing page's frame were computed). It holds
+    no lock any other thread waits for."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):  # not Linux, or not allowed: at the same priority as before
+        pass
 
 
 def flush_cache_writes(timeout: float | None = None) -> bool:

@@ -64,14 +64,24 @@ def _file_digest(path: Path) -> str:
     with lock:  # a second thread asking for the same file waits for the first one's digest
         with path.open("rb") as f:
             before = _stat_key(os.fstat(f.fileno()))
-            known = _HASHED.get(path)
-            if known is not None and known[0] == before:
-                return known[1]
+            known = _known_digest(path, before)
+            if known is not None:
+                return known
             digest = hashlib.file_digest(f, "sha256").hexdigest()
-            settled = time.time_ns() - max(before[3], before[4]) > _SETTLED_NS
-            if settled and _stat_key(os.fstat(f.fileno())) == before and _stat_key(path.stat()) == before:
-                _HASHED[path] = (before, digest)  # unchanged while hashed, and still the file at that path
+            if _stat_key(os.fstat(f.fileno())) == before and _stat_key(path.stat()) == before:
+                _remember(path, before, digest)  # unchanged while hashed, and still the file at that path
             return digest
+
+
+def _known_digest(path: Path, key: tuple[int, ...]) -> str | None:
+    """The sha256 this process found for the file at ``path`` when its stat was ``key`` (None: not hashed so)."""
+    known = _HASHED.get(path)
+    return known[1] if known is not None and known[0] == key else None
+
+
+def _remember(path: Path, key: tuple[int, ...], digest: str) -> None:
+    if time.time_ns() - max(key[3], key[4]) > _SETTLED_NS:  # not written moments ago (see _SETTLED_NS)
+        _HASHED[path] = (key, digest)
 
 
 def _stat_key(st: os.stat_result) -> tuple[int, ...]:
@@ -190,15 +200,20 @@ def _checked_bytes(path: Path, digest: str) -> bytes | mmap.mmap:
     1,000,000 merchants, 500 MB, cost 121,000 page faults in a fresh copy, 0.4-1.5 s of system time on these
     machines; mapped, 7,600). The engine never writes an installed file in place (a book is written into a
     staging folder and swapped in whole, another book into another folder), so the bytes parsed are the bytes
-    hashed; a file replaced meanwhile leaves the mapping on the one that was hashed."""
+    hashed; a file replaced meanwhile leaves the mapping on the one that was hashed. A file this process hashed
+    when the book was opened, and that nobody wrote since (:func:`_file_digest`), is not hashed a second time."""
     try:
         with path.open("rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            data = mmap.mmap(f.fileno(), size, access=mmap.ACCESS_READ) if size else b""
+            key = _stat_key(os.fstat(f.fileno()))
+            data = mmap.mmap(f.fileno(), key[2], access=mmap.ACCESS_READ) if key[2] else b""
     except (OSError, ValueError) as exc:
         raise DataSourceError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}",
                               key="err_files_cannot_read_path_value", path=path, value=exc) from None
-    if hashlib.sha256(data).hexdigest() != digest:
+    if _known_digest(path, key) == digest:
+        return data  # this process hashed this very file, unwritten since, when the book was opened
+    found = hashlib.sha256(data).hexdigest()
+    _remember(path, key, found)
+    if found != digest:
         raise DataSourceError(f"{path} changed since the book was installed (its sha256 is not the one recorded "
                               "then); load a book again", key="err_installed_file_changed", path=path)
     return data

@@ -2,6 +2,7 @@
 each file's digest checked again on the bytes that are parsed, and a file changed since caught."""
 from __future__ import annotations
 
+import hashlib
 import json
 import mmap
 import os
@@ -153,14 +154,21 @@ def test_a_settled_file_is_hashed_once_per_process_and_again_once_written(instal
     assert sorted(hashed) == sorted(first) and len(first) >= 3
     assert load_current(state).fingerprint == book.fingerprint
     assert _installed._digests(folder) == first and sorted(hashed) == sorted(first)  # none hashed again
+    whole, real_sha = [], _installed.hashlib.sha256
+    monkeypatch.setattr(_installed.hashlib, "sha256", lambda data: whole.append(len(data)) or real_sha(data))
+    data = _installed._checked_bytes(folder / "merchants.parquet", first["merchants.parquet"])
+    assert data[:] == (folder / "merchants.parquet").read_bytes() and whole == []  # read, not hashed again
     target = folder / "outcomes.parquet"
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0xFF  # same size, other bytes
     target.write_bytes(bytes(data))
     stat = target.stat()
     os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # a later write, in any tick
+    with pytest.raises(DataSourceError, match="changed since the book was installed"):
+        _installed._checked_bytes(target, first["outcomes.parquet"])  # hashed again, and found changed
+    assert whole == [target.stat().st_size]
     again = _installed._digests(folder)
-    assert hashed.count("outcomes.parquet") == 2 and again["outcomes.parquet"] != first["outcomes.parquet"]
+    assert again["outcomes.parquet"] == hashlib.sha256(target.read_bytes()).hexdigest() != first["outcomes.parquet"]
     assert {k: v for k, v in again.items() if k != "outcomes.parquet"} == \
         {k: v for k, v in first.items() if k != "outcomes.parquet"}
 

@@ -100,3 +100,25 @@ def test_a_second_caller_waits_for_the_build_under_way(tmp_path):
     first.join(10), second.join(10)
     assert builds == [1] and len(got) == 2
     pd.testing.assert_frame_equal(got[0], got[1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a priority per thread is Linux's")
+def test_a_background_write_runs_at_the_lowest_priority_and_the_caller_keeps_its_own(tmp_path, monkeypatch):
+    """The kernel's own record of each thread's priority (getpriority of its thread id): the writer's is 19, so
+    it takes the cores only when the threads computing what a user waits for leave them."""
+    import os
+
+    monkeypatch.setattr(workspace, "BACKGROUND_ROWS", 10)
+    seen, real = [], workspace.write_frame_atomic
+
+    def recording(*args, **kwargs):
+        seen.append((threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(workspace, "write_frame_atomic", recording)
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    workspace._cached_parquet(tmp_path / "cache" / "big.parquet", _frame)
+    assert workspace.flush_cache_writes(10)
+    workspace._cached_parquet(tmp_path / "cache" / "small.parquet", lambda: _frame(5))  # written by the caller
+    assert seen == [("cb-cache-big.parquet", 19), (threading.current_thread().name, before)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
