@@ -10,7 +10,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from ..errors import ConfigError
 
@@ -57,6 +56,8 @@ def auc(pd_: Any, y: Any) -> float:
     """
     p = _predictions(pd_)
     t = _outcomes(y, p.size, both_classes=True)
+    from scipy.stats import rankdata  # on use: 0.7 s of import the app's landing page does not need
+
     ranks = rankdata(p, method="average")
     n_bad = int(t.sum())
     n_good = t.size - n_bad
@@ -111,6 +112,8 @@ def _rank_bins(risk: np.ndarray, n: int) -> np.ndarray:
     """Bin 1..n of each value, 1 = riskiest; equal values share a bin, so bins are near-equal."""
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise ConfigError(f"number of bins must be a whole number of at least 1; got {n!r}", key="err_metrics_number_bins_whole_number", n=n)
+    from scipy.stats import rankdata
+
     ranks = rankdata(-risk, method="max")
     return np.ceil(ranks * n / risk.size).astype(np.int64)
 

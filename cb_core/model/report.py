@@ -16,9 +16,8 @@ import pandas as pd
 
 from ..data import OUTCOME_HORIZON_MONTHS, Book
 from ..diskio import disk_errors
-from .credit_model import CreditModel, train_model
+from .artifact import CreditModel
 from .scale import ScoreScale
-from .scorecard import train_scorecard
 from ..features import outcome_maturity, static_features, training_table
 
 log = logging.getLogger(__name__)
@@ -94,6 +93,11 @@ def train_with_report(book: Book, *, exclude_sensitive: bool = False, params: di
     -------
     (CreditModel, TrainingReport)
     """
+    # training's modules here: LightGBM, scikit-learn and scipy.stats are 1 s of import that the app, which reads
+    # this module for its model report, does not need
+    from .credit_model import train_model
+    from .scorecard import train_scorecard
+
     step = progress or (lambda f, m: None)
     scale = scale or ScoreScale.from_settings()
     X, y, time, true_pd, merchant_id = training_table(book)
