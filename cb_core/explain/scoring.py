@@ -60,8 +60,9 @@ def kernels_beside(model, rows: int, *, explain: bool, lean: bool = False) -> th
     from ``COLD_ROWS`` rows), start loading them on a thread of its own and return it, so they load while
     the caller computes the features, not after. With ``explain``: the explainer and its tables (kept in the
     model's folder) and the C kernels (:mod:`cb_core.explain._fastshap_native`, built on a machine's first
-    use), or numba's where no C compiler works; margins alone: numba's import, typing registries, cached
-    kernel and thread pool (0.4-0.6 s on an idle machine, 1.5 s beside other work). Best effort: a model
+    use), or numba's where no C compiler works; margins alone: the C pass of the trees (a millisecond), or where
+    it cannot be built numba's import, typing registries, cached kernel and thread pool (0.4-0.6 s on an idle
+    machine, 1.5 s beside other work). Best effort: a model
     without trees or a machine without numba is left to the scoring itself to handle. None when nothing
     is to load.
 
@@ -70,7 +71,7 @@ def kernels_beside(model, rows: int, *, explain: bool, lean: bool = False) -> th
     importing ``scipy.linalg`` (0.3 s of a 50,000-merchant ``score --explain``); no kernel here calls
     ``np.dot``, so that import is refused for the check alone (numba then uses its own loop for ``np.dot``
     in this process) and allowed again right after it."""
-    from ..model import COLD_ROWS
+    from ..model import COLD_ROWS, engine_for
 
     if not explain and rows < COLD_ROWS:
         return None
@@ -84,8 +85,10 @@ def kernels_beside(model, rows: int, *, explain: bool, lean: bool = False) -> th
                     explainer = explainer_for(model)  # a model's first explanation builds its tables with numba
                     sample = np.full((SERIAL_ROWS, model.trees.n_features), np.nan)
                     explainer.contributions_and_margins(sample)  # parallel from SERIAL_ROWS rows: threads too
-                else:
-                    model.trees.raw_margin(np.full((1, model.trees.n_features), np.nan), engine="numba")
+                else:  # the C pass (a millisecond), else numba's
+                    engine = engine_for(COLD_ROWS, None)
+                    if engine != "numpy":
+                        model.trees.raw_margin(np.full((1, model.trees.n_features), np.nan), engine=engine)
         except Exception:  # noqa: BLE001 (the scoring reports its own errors)
             log.debug("kernels not preloaded", exc_info=True)
 

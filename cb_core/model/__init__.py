@@ -13,7 +13,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "artifact": ("CreditModel", "load_model"),
     "credit_model": ("assemble_model", "train_model"),
     "trees": ("TreeEnsemble",),
-    "_trees_fast": ("COLD_ROWS", "NUMBA_POOL_LOCK"),
+    "_trees_fast": ("COLD_ROWS", "NUMBA_POOL_LOCK", "engine_for"),
     "_inputs": ("BOOSTER_FILE", "CARD_FILE", "DEFAULT_EARLY_STOPPING_ROUNDS", "DEFAULT_NUM_BOOST_ROUND",
                 "DEFAULT_PARAMS", "booster_names", "check_book_features", "feature_layout", "feature_matrix",
                 "typed_table"),

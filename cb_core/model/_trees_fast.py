@@ -1,20 +1,25 @@
-"""When and how :meth:`cb_core.model.TreeEnsemble.raw_margin` runs the numba pass
-(:mod:`cb_core.model._trees_kernel`) instead of its numpy one; both give the same margins.
+"""When and how :meth:`cb_core.model.TreeEnsemble.raw_margin` runs a compiled pass instead of its numpy one;
+all three give the same margins bit for bit.
 
-numba costs a process its import and, on the first parallel call, its thread pool and the cached
-kernel: 1.2-3 s together, against a saving of 9-25 µs a row (``python -m bench.trees_predict``, on
-two cores). So the numba pass runs from :data:`COLD_ROWS` rows, or from :data:`WARM_ROWS` once
-something (an explanation) has imported numba: its pool is then usually started (the first call
-after an explanation took 0.06 s). Without numba, numpy. This module itself imports numpy only.
+From :data:`WARM_ROWS` rows the C pass (``_trees_native.c``, the numba kernel line for line, built and loaded as
+every C kernel of the engine is: :mod:`cb_core.native`) runs: loading it costs a millisecond. Where it cannot be
+built, the numba pass (:mod:`cb_core.model._trees_kernel`): numba costs a process its import and, on the first
+parallel call, its thread pool and the cached kernel, 1.2-3 s together, against a saving of 9-25 µs a row
+(``python -m bench.trees_predict``, on two cores), so it runs from :data:`COLD_ROWS` rows, or from
+:data:`WARM_ROWS` once something has imported numba. Without either, numpy. This module imports numpy only.
 """
 from __future__ import annotations
 
+import ctypes
+import os
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .. import native
 from ..errors import ConfigError
 
 #: Rows from which numba is imported for a prediction (its import and kernel load pay for themselves).
@@ -23,7 +28,8 @@ COLD_ROWS = 200_000
 WARM_ROWS = 20_000
 #: Rows per parallel work item.
 BLOCK_ROWS = 1024
-ENGINES = ("numpy", "numba")
+ENGINES = ("numpy", "numba", "native")
+SOURCE = Path(__file__).with_name("_trees_native.c")
 
 # numba's "workqueue" threading layer (its fallback without OpenMP or TBB) must not be entered from
 # two threads at once, and Streamlit scores and explains in several threads: every parallel numba
@@ -31,19 +37,52 @@ ENGINES = ("numpy", "numba")
 NUMBA_POOL_LOCK = threading.Lock()
 
 
-def use_numba(rows: int, engine: str | None) -> bool:
-    """Whether ``rows`` rows go through the numba pass; ``engine`` forces one ("numpy", "numba")."""
+def engine_for(rows: int, engine: str | None) -> str:
+    """The pass ``rows`` rows go through ("numpy", "numba" or "native"); ``engine`` forces one."""
     if engine is not None and engine not in ENGINES:
         raise ConfigError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}",
                           key="err_trees_engine", engines=", ".join(ENGINES), engine=engine)
+    if engine == "numba" and _kernel() is None:
+        raise ConfigError("engine 'numba' needs the numba package, which is not installed",
+                          key="err_trees_numba_missing")
+    if engine == "native" and library() is None:
+        raise ConfigError("engine 'native' needs the C kernel, which is not built here (no C compiler, or "
+                          "CB_NATIVE_KERNELS=0)", key="err_trees_native_missing")
     if engine is not None:
-        if engine == "numba" and _kernel() is None:
-            raise ConfigError("engine 'numba' needs the numba package, which is not installed",
-                              key="err_trees_numba_missing")
-        return engine == "numba"
-    if rows < WARM_ROWS or (rows < COLD_ROWS and "numba" not in sys.modules):
-        return False
-    return _kernel() is not None
+        return engine
+    if rows < WARM_ROWS:
+        return "numpy"
+    if library() is not None:
+        return "native"
+    if rows < COLD_ROWS and "numba" not in sys.modules:
+        return "numpy"
+    return "numba" if _kernel() is not None else "numpy"
+
+
+def build() -> Path:
+    """Compile the C pass into its cache path (unless built already) and return that path."""
+    return native.build(SOURCE)
+
+
+class _Trees(ctypes.Structure):
+    """Mirror of ``trees_t`` in the C source: :func:`flatten`'s arrays in its order."""
+
+    _fields_ = [("n_trees", ctypes.c_int64), *((name, ctypes.c_void_p) for name in (
+        "tree_type", "tree_n0", "tree_nn", "tree_l0", "tree_all", "feat", "thr", "kind", "default_left", "nan_left",
+        "cat_row", "keep", "left", "right", "leaf_value", "cat_mask")), ("cat_width", ctypes.c_int64)]
+
+
+def _declare(lib: Any) -> None:
+    lib.cb_tree_margins.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
+                                    ctypes.c_int64, ctypes.POINTER(_Trees)]
+    lib.cb_tree_margins.restype = ctypes.c_int
+    lib.cb_trees_size.restype = ctypes.c_int64
+    if lib.cb_trees_size() != ctypes.sizeof(_Trees):
+        raise RuntimeError("the library's trees layout differs from its ctypes mirror")
+
+
+#: The loaded C pass (built first if needed), or None (then numba's or numpy's).
+library = native.Once(lambda: native.load(build, _declare, "tree margins computed with numba or numpy"))
 
 
 def _kernel() -> Any:
@@ -90,14 +129,32 @@ def flatten(plans: list[Any], cat_mask: np.ndarray) -> tuple[np.ndarray, ...]:
             np.asarray(leaf_value, dtype=np.float64), np.ascontiguousarray(cat_mask))
 
 
-def margins(X: np.ndarray, flat: tuple[np.ndarray, ...]) -> np.ndarray:
-    """Sum of the trees' leaf values per row of ``X`` (floats, model columns), with numba's threads."""
-    kernel = _kernel()
+def margins(X: np.ndarray, flat: tuple[np.ndarray, ...], engine: str = "numba") -> np.ndarray:
+    """Sum of the trees' leaf values per row of ``X`` (floats, model columns), with the threads of the C pass
+    (``engine`` "native") or numba's."""
     X = np.ascontiguousarray(X, dtype=np.float64)
     out = np.empty(len(X))
+    if engine == "native":
+        trees = _Trees(len(flat[0]), *(a.ctypes.data for a in flat), flat[-1].shape[1])
+        if library().cb_tree_margins(X.ctypes.data, len(X), X.shape[1], out.ctypes.data, BLOCK_ROWS, _threads(),
+                                     ctypes.byref(trees)) != 0:
+            raise MemoryError(f"the tree margins' working memory for {len(X):,} rows could not be had")
+        return out
+    kernel = _kernel()
     with NUMBA_POOL_LOCK:
         kernel.margins(X, out, BLOCK_ROWS, *flat)
     return out
 
 
-__all__ = ["COLD_ROWS", "ENGINES", "NUMBA_POOL_LOCK", "WARM_ROWS", "flatten", "margins", "use_numba"]
+def _threads() -> int:
+    """numba's own default: ``NUMBA_NUM_THREADS``, else the CPUs this process may run on."""
+    configured = os.environ.get("NUMBA_NUM_THREADS", "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+__all__ = ["COLD_ROWS", "ENGINES", "NUMBA_POOL_LOCK", "WARM_ROWS", "engine_for", "flatten", "margins"]

@@ -13,9 +13,8 @@ never used. The model text is the documented file LightGBM itself reloads; it gi
 
 Trees are summed in their order, as LightGBM sums them: margins equal ``Booster.predict(X,
 raw_score=True)`` bit for bit (tests/model/test_trees.py). Small inputs run in numpy (QuickScorer bit
-masks, below), so scoring a small book imports no numba; big ones in a numba kernel with the same
-sums (:mod:`cb_core.model._trees_fast` says when). :meth:`TreeEnsemble.dump` gives the
-``dump_model()``-shaped trees the exact TreeSHAP explainer reads.
+masks, below); big ones in a C or numba kernel with the same sums (:mod:`cb_core.model._trees_fast` says
+when). :meth:`TreeEnsemble.dump` gives the ``dump_model()``-shaped trees the exact TreeSHAP explainer reads.
 """
 from __future__ import annotations
 
@@ -153,16 +152,17 @@ class TreeEnsemble:
         matrix : array-like, shape (rows, n_features)
             Floats in the model's column order; NaN is missing; a categorical feature holds its
             integer code.
-        engine : {"numpy", "numba"}, optional
-            Forces a pass (both give the same margins); default by rows (``_trees_fast.use_numba``).
+        engine : {"numpy", "numba", "native"}, optional
+            Forces a pass (all give the same margins bit for bit); default by rows (``_trees_fast.engine_for``).
         """
         X = np.asarray(matrix, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise _damaged(f"the matrix must have {self.n_features} columns (the model's features); got shape {X.shape}")
-        if _trees_fast.use_numba(len(X), engine):
+        chosen = _trees_fast.engine_for(len(X), engine)
+        if chosen != "numpy":
             if self._flat is None:  # once per ensemble, on its first big input
                 self._flat = _trees_fast.flatten(self._plans, self._cat_mask)
-            out = _trees_fast.margins(X, self._flat)
+            out = _trees_fast.margins(X, self._flat, chosen)
         else:
             out = np.zeros(len(X))
             for start in range(0, len(X), BLOCK_ROWS):

@@ -32,11 +32,12 @@ def _awkward(X: np.ndarray, seed: int = 0) -> np.ndarray:
 
 
 def _both_passes(ours: TreeEnsemble, rows: np.ndarray) -> np.ndarray:
-    """The margins of both passes, which must be equal bit for bit (same sums in the same order)."""
+    """The margins of the three passes, which must be equal bit for bit (same sums in the same order)."""
     numpy_pass = ours.raw_margin(rows, engine="numpy")
     numba_pass = ours.raw_margin(rows, engine="numba")
-    assert np.array_equal(numpy_pass, numba_pass)
-    return numba_pass
+    native_pass = ours.raw_margin(rows, engine="native")
+    assert np.array_equal(numpy_pass, numba_pass) and np.array_equal(numpy_pass, native_pass)
+    return native_pass
 
 
 @pytest.fixture(scope="module")
@@ -173,10 +174,29 @@ def test_trees_wider_than_64_leaves_match_lightgbm():
     assert np.max(np.abs(_both_passes(TreeEnsemble(text), rows) - booster.predict(rows, raw_score=True))) <= TOL
 
 
-def test_big_inputs_take_the_numba_pass_small_ones_numpy_unless_numba_is_loaded(demo, monkeypatch):
+def test_big_inputs_take_the_c_pass_and_import_no_numba(demo, monkeypatch):
     model, X, _ = demo
     ours = TreeEnsemble(model.booster_text)
     rows = np.resize(X, (3 * len(X), X.shape[1]))
+    monkeypatch.setattr(_trees_fast, "WARM_ROWS", len(rows))
+    monkeypatch.delitem(sys.modules, "numba", raising=False)  # as in a process that never imported it
+    monkeypatch.delitem(sys.modules, "cb_core.model._trees_kernel", raising=False)
+    chosen = []
+    real = _trees_fast.margins
+    monkeypatch.setattr(_trees_fast, "margins", lambda X, flat, engine: chosen.append(engine) or real(X, flat, engine))
+    small = ours.raw_margin(rows[:-1])
+    assert ours._flat is None and chosen == []  # numpy below WARM_ROWS
+    big = ours.raw_margin(rows)
+    assert chosen == ["native"] and "numba" not in sys.modules and "cb_core.model._trees_kernel" not in sys.modules
+    want = lgb.Booster(model_str=model.booster_text).predict(rows, raw_score=True)
+    assert np.array_equal(big, want) and np.array_equal(small, want[:-1])
+
+
+def test_without_the_c_pass_big_inputs_take_numbas_small_ones_numpy_unless_numba_is_loaded(demo, monkeypatch):
+    model, X, _ = demo
+    ours = TreeEnsemble(model.booster_text)
+    rows = np.resize(X, (3 * len(X), X.shape[1]))
+    monkeypatch.setattr(_trees_fast, "library", lambda: None)  # no C compiler here
     monkeypatch.setattr(_trees_fast, "COLD_ROWS", len(rows))
     monkeypatch.setattr(_trees_fast, "WARM_ROWS", len(rows) - 1)
     monkeypatch.delitem(sys.modules, "numba")  # as in a process that never imported it
@@ -187,8 +207,12 @@ def test_big_inputs_take_the_numba_pass_small_ones_numpy_unless_numba_is_loaded(
     want = lgb.Booster(model_str=model.booster_text).predict(rows, raw_score=True)
     assert np.array_equal(big, want) and np.array_equal(small, want[:-1])
     monkeypatch.undo()
+    monkeypatch.setattr(_trees_fast, "library", lambda: None)
     monkeypatch.setattr(_trees_fast, "WARM_ROWS", 100)
-    assert _trees_fast.use_numba(100, None) and not _trees_fast.use_numba(99, None)  # numba loaded
+    assert _trees_fast.engine_for(100, None) == "numba" and _trees_fast.engine_for(99, None) == "numpy"
+    with pytest.raises(ConfigError, match="engine 'native' needs the C kernel") as caught:
+        ours.raw_margin(X, engine="native")
+    assert caught.value.key == "err_trees_native_missing"
 
 
 def test_without_numba_the_numpy_pass_scores_and_a_forced_numba_pass_is_refused(demo, monkeypatch):
@@ -197,12 +221,13 @@ def test_without_numba_the_numpy_pass_scores_and_a_forced_numba_pass_is_refused(
     monkeypatch.setitem(sys.modules, "cb_core.model._trees_kernel", None)  # its import fails
     monkeypatch.delattr(sys.modules["cb_core.model"], "_trees_kernel", raising=False)
     monkeypatch.setattr(_trees_fast, "COLD_ROWS", 1)
+    monkeypatch.setattr(_trees_fast, "library", lambda: None)
     assert np.array_equal(ours.raw_margin(X), lgb.Booster(model_str=model.booster_text).predict(X, raw_score=True))
     assert ours._flat is None
     with pytest.raises(ConfigError, match="needs the numba package") as caught:
         ours.raw_margin(X, engine="numba")
     assert caught.value.key == "err_trees_numba_missing"
-    with pytest.raises(ConfigError, match="engine must be one of numpy, numba; got 'gpu'"):
+    with pytest.raises(ConfigError, match="engine must be one of numpy, numba, native; got 'gpu'"):
         ours.raw_margin(X, engine="gpu")
 
 
@@ -216,14 +241,15 @@ def test_numba_pass_and_explainer_from_two_threads_at_once(demo):
     results: dict[str, list[bool]] = {"margins": [], "shap": []}
 
     def margins() -> None:
-        results["margins"] += [np.array_equal(ours.raw_margin(rows, engine="numba"), want) for _ in range(5)]
+        results["margins"] += [np.array_equal(ours.raw_margin(rows, engine=engine), want)
+                               for engine in ("numba", "native", "native", "numba", "native")]
 
     def shap() -> None:
         results["shap"] += [np.array_equal(explainer.contributions(rows[:2000]), contributions) for _ in range(5)]
 
-    threads = [threading.Thread(target=margins), threading.Thread(target=shap)]
+    threads = [threading.Thread(target=margins), threading.Thread(target=shap), threading.Thread(target=margins)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert results == {"margins": [True] * 5, "shap": [True] * 5}
+    assert results == {"margins": [True] * 10, "shap": [True] * 5}
