@@ -91,6 +91,18 @@ def load(built: Callable[[], Path], setup: Callable[[Any], None], instead: str) 
         return None
 
 
+def default_threads() -> int:
+    """Threads a kernel uses by default: numba's own default (``NUMBA_NUM_THREADS``, else the CPUs this process
+    may run on), so the C kernels and numba's share the machine alike."""
+    configured = os.environ.get("NUMBA_NUM_THREADS", "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 class Once:
     """A value computed once per process on first use, by one thread (the others wait for it)."""
 

@@ -15,7 +15,6 @@ asks for them explicitly.
 from __future__ import annotations
 
 import ctypes
-import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -127,16 +126,7 @@ class NativeForest:
             raise MemoryError(f"the explainer's working memory for {rows:,} rows could not be had")
 
 
-def default_threads() -> int:
-    """Threads the kernels use by default: numba's own default (``NUMBA_NUM_THREADS``, else the CPUs
-    this process may run on)."""
-    configured = os.environ.get("NUMBA_NUM_THREADS", "").strip()
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+default_threads = native.default_threads
 
 
 if __name__ == "__main__":  # scripts/install.sh: build once at install time

@@ -11,7 +11,6 @@ parallel call, its thread pool and the cached kernel, 1.2-3 s together, against 
 from __future__ import annotations
 
 import ctypes
-import os
 import sys
 import threading
 from pathlib import Path
@@ -136,7 +135,7 @@ def margins(X: np.ndarray, flat: tuple[np.ndarray, ...], engine: str = "numba") 
     out = np.empty(len(X))
     if engine == "native":
         trees = _Trees(len(flat[0]), *(a.ctypes.data for a in flat), flat[-1].shape[1])
-        if library().cb_tree_margins(X.ctypes.data, len(X), X.shape[1], out.ctypes.data, BLOCK_ROWS, _threads(),
+        if library().cb_tree_margins(X.ctypes.data, len(X), X.shape[1], out.ctypes.data, BLOCK_ROWS, native.default_threads(),
                                      ctypes.byref(trees)) != 0:
             raise MemoryError(f"the tree margins' working memory for {len(X):,} rows could not be had")
         return out
@@ -144,17 +143,6 @@ def margins(X: np.ndarray, flat: tuple[np.ndarray, ...], engine: str = "numba") 
     with NUMBA_POOL_LOCK:
         kernel.margins(X, out, BLOCK_ROWS, *flat)
     return out
-
-
-def _threads() -> int:
-    """numba's own default: ``NUMBA_NUM_THREADS``, else the CPUs this process may run on."""
-    configured = os.environ.get("NUMBA_NUM_THREADS", "").strip()
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 __all__ = ["COLD_ROWS", "ENGINES", "NUMBA_POOL_LOCK", "WARM_ROWS", "engine_for", "flatten", "margins"]
