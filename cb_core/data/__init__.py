@@ -8,7 +8,7 @@ lazily: the feature catalog alone does not load pyarrow; validating does not loa
 from ..lazy import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
-    "_arrow": ("arrow_take", "arrow_to_numpy", "numpy_to_arrow", "one_array", "text_scalar"),
+    "_arrow": ("arrow_take", "arrow_to_numpy", "dictionary_codes", "numpy_to_arrow", "one_array", "text_scalar"),
     "book": ("ACTIVITY_COLUMNS", "BUREAU_HISTORY_COLUMNS", "DEFAULT_EVENT_COLUMNS", "MERCHANT_COLUMNS", "OUTCOME_COLUMNS",
              "OUTCOME_HORIZON_MONTHS", "OUTCOME_OPTIONAL_COLUMNS", "PERSONAL_COLUMNS", "REQUIRED_TABLES",
              "SENSITIVE_COLUMNS", "STATIC_FIELDS", "TABLES", "Book", "PendingTable"),

@@ -147,7 +147,8 @@ class Book:
                      if slot.startswith("_table_") and isinstance(value, PendingTable))
 
     def activity_parts(self) -> Iterator[pa.Table] | None:
-        """The activity table as Arrow tables (the columns and types of the installed file) that each hold
+        """The activity table as Arrow tables (the columns and types of the installed file, its ids and months
+        dictionary-encoded as Parquet stores them) that each hold
         every row of the merchants they name (a merchant's rows are never split between two), read one after
         the other and not kept, when the table is not
         read yet and its source can give it so (the installed book, its file sorted by merchant); None

@@ -47,22 +47,38 @@ def texts(table: Any, name: str) -> Any:
 def positions_in(ids: Any) -> Callable[[Any], np.ndarray]:
     """A lookup of merchant ids into their positions in ``ids`` (-1: not there), built once and shared by
     threads: pandas' hash index for a frame's ids, a dict for an Arrow array's (no pandas). The argument of
-    the lookup is an Arrow array or a pandas Index of distinct ids."""
+    the lookup is an Arrow array or a pandas Index of distinct ids.
+
+    Distinct ids (Arrow) that stand in ``ids`` one after the other, in that order, are found by comparing them
+    with that run, in Arrow: an installed book's activity part against a merchants table in the same order (the
+    demo book's, any book sorted by id), one lookup and one comparison instead of one lookup per merchant (at
+    1,000,000 merchants 1 CPU s over the parts' 1,000,000 ids, most of it making Python strings of them)."""
+    stored = ids if isinstance(ids, (pa.Array, pa.ChunkedArray)) else getattr(getattr(ids, "array", None),
+                                                                             "_pa_array", None)
+    stored = None if stored is None else one_array(stored)
     if isinstance(ids, (pa.Array, pa.ChunkedArray)):
         where = {merchant: at for at, merchant in enumerate(ids.to_pylist())}
 
-        def lookup(distinct: Any) -> np.ndarray:
+        def each(distinct: Any) -> np.ndarray:
             values = distinct.to_pylist() if isinstance(distinct, (pa.Array, pa.ChunkedArray)) else list(distinct)
             return np.fromiter((where.get(v, -1) for v in values), dtype=np.intp, count=len(values))
-        return lookup
-    index = pd.Index(np.asarray(ids.astype(str).to_numpy()))
-    index.get_indexer(index[:1])  # the hash table is built here, before two threads share it
+    else:
+        index = pd.Index(np.asarray(ids.astype(str).to_numpy()))
+        index.get_indexer(index[:1])  # the hash table is built here, before two threads share it
 
-    def lookup_frame(distinct: Any) -> np.ndarray:
-        if isinstance(distinct, (pa.Array, pa.ChunkedArray)):
-            distinct = pd.Index(distinct.to_pandas())
-        return index.get_indexer(distinct)
-    return lookup_frame
+        def each(distinct: Any) -> np.ndarray:
+            if isinstance(distinct, (pa.Array, pa.ChunkedArray)):
+                distinct = pd.Index(distinct.to_pandas())
+            return index.get_indexer(distinct)
+
+    def lookup(distinct: Any) -> np.ndarray:
+        if stored is not None and isinstance(distinct, pa.Array) and len(distinct) and not distinct.null_count:
+            start = int(each(distinct.slice(0, 1))[0])
+            if 0 <= start and start + len(distinct) <= len(stored) and \
+                    pc.equal(stored.slice(start, len(distinct)), distinct).true_count == len(distinct):
+                return np.arange(start, start + len(distinct), dtype=np.intp)
+        return each(distinct)
+    return lookup
 
 
 class FeatureColumns:

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..data import categories, feature_catalog
+from ..data import categories, dictionary_codes, feature_catalog
 from ..errors import ConfigError
 from ..lazy import LazyModule
 from ._activity import ACTIVITY_FEATURES, RATE_FIELDS, SUM_FIELDS, WINDOW, features_into
@@ -64,21 +64,21 @@ def _fixed_width_months(months) -> np.ndarray | None:
 
 
 def _month_codes(months) -> tuple[np.ndarray, np.ndarray] | None:
-    """:func:`_fixed_width_months` as each row's code (Arrow's dictionary indices, in place) and each code's
-    month: the activity kernel reads them so, without an 8-byte month per row (18M rows: 144 MB of fresh pages).
-    None where :func:`_fixed_width_months` is."""
+    """:func:`_fixed_width_months` as each row's code (into the column's distinct months, in place for a
+    dictionary-encoded column, else Arrow's hash) and each code's month: the activity kernel reads them so, without
+    an 8-byte month per row (18M rows: 144 MB of fresh pages). None where :func:`_fixed_width_months` is."""
     column = months if isinstance(months, (pa.Array, pa.ChunkedArray)) else \
         getattr(getattr(months, "array", None), "_pa_array", None)
-    if column is None or len(column) == 0:
+    if column is None or len(column) == 0 or column.null_count:
         return None
-    chunk = one_array(column)
-    if chunk.null_count or not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+    text = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    if not (pa.types.is_string(text) or pa.types.is_large_string(text)):
         return None
-    encoded = pc.dictionary_encode(chunk)
-    distinct = encoded.dictionary.to_pylist()
-    if not all(_FIXED_MONTH_RE.match(month) for month in distinct):
+    codes, dictionary = dictionary_codes(column)
+    distinct = dictionary.to_pylist()
+    if not all(isinstance(month, str) and _FIXED_MONTH_RE.match(month) for month in distinct):
         return None
-    return to_numpy(encoded.indices), np.array([int(m[:4]) * 12 + int(m[5:7]) - 1 for m in distinct], dtype=np.int64)
+    return codes, np.array([int(m[:4]) * 12 + int(m[5:7]) - 1 for m in distinct], dtype=np.int64)
 
 
 def month_label(index: int) -> str:
@@ -141,9 +141,8 @@ def _bureau_as_of(merchants, bureau_history, end: int, lookup) -> tuple[np.ndarr
 
 def _merchant_codes(activity: pd.DataFrame | pa.Table) -> tuple[np.ndarray, pd.Index | pa.Array]:
     """Each activity row's merchant as a code into the distinct ids (in order of first appearance)."""
-    if isinstance(activity, pa.Table):  # an installed book's part: Arrow's hash of its ids, no frame made
-        encoded = pc.dictionary_encode(one_array(activity.column("merchant_id")))
-        return to_numpy(encoded.indices), encoded.dictionary
+    if isinstance(activity, pa.Table):  # an installed book's part: its ids' dictionary from Parquet, no frame made
+        return dictionary_codes(activity.column("merchant_id"))
     codes, distinct = pd.factorize(activity["merchant_id"].astype(str))
     return codes, pd.Index(distinct)
 

@@ -123,3 +123,19 @@ def test_snapshot_columns_refuses_a_month_that_is_not_one(small_book):
         snapshot_columns(merchants, [], "2024-13")
     nobody = snapshot_columns(merchants, [], "2024-06")  # no activity: no merchant has a snapshot row
     assert len(nobody) == 0 and nobody.columns == feature_names() and len(nobody["gmv_3m_avg_krw"]) == 0
+
+
+def test_positions_of_a_run_of_ids_and_of_any_other_ids_are_a_dicts(monkeypatch):
+    """A part's distinct ids that stand in the merchants table one after the other are found by one comparison of
+    that run; ids that do not (a gap, another order, an id not there, one past the end) one by one; every answer
+    is the position a plain dict of the merchants' ids gives (-1: not there)."""
+    merchants = [f"M{i:03d}" for i in range(40)]
+    truth = {m: i for i, m in enumerate(merchants)}
+    asked = [merchants[5:17], merchants[:1], merchants[30:], ["M005", "M007", "M006"], merchants[38:] + ["M999"],
+             ["M999", "M000"], merchants[10:12] + ["M013"]]
+    for ids in (pa.array(merchants, pa.large_string()), pd.Series(merchants, dtype="string[pyarrow]"),
+                pd.Series(merchants, dtype=object)):
+        lookup = positions_in(ids)
+        for distinct in asked:
+            for given in (pa.array(distinct), pa.array(distinct).dictionary_encode().dictionary):
+                assert lookup(given).tolist() == [truth.get(m, -1) for m in distinct], (type(ids), distinct)
