@@ -7,6 +7,7 @@ from its table is said here, once per storage.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -56,29 +57,44 @@ def positions_in(ids: Any) -> Callable[[Any], np.ndarray]:
     stored = ids if isinstance(ids, (pa.Array, pa.ChunkedArray)) else getattr(getattr(ids, "array", None),
                                                                              "_pa_array", None)
     stored = None if stored is None else one_array(stored)
-    if isinstance(ids, (pa.Array, pa.ChunkedArray)):
-        where = {merchant: at for at, merchant in enumerate(ids.to_pylist())}
+    built: list[Callable[[Any], np.ndarray]] = []
+    lock = threading.Lock()
 
-        def each(distinct: Any) -> np.ndarray:
-            values = distinct.to_pylist() if isinstance(distinct, (pa.Array, pa.ChunkedArray)) else list(distinct)
-            return np.fromiter((where.get(v, -1) for v in values), dtype=np.intp, count=len(values))
-    else:
-        index = pd.Index(np.asarray(ids.astype(str).to_numpy()))
-        index.get_indexer(index[:1])  # the hash table is built here, before two threads share it
-
-        def each(distinct: Any) -> np.ndarray:
-            if isinstance(distinct, (pa.Array, pa.ChunkedArray)):
-                distinct = pd.Index(distinct.to_pandas())
-            return index.get_indexer(distinct)
+    def each(distinct: Any) -> np.ndarray:
+        """One lookup per id; its table is built on first use (none when every part is a run), once for all
+        threads."""
+        with lock:
+            if not built:
+                built.append(_hashed(ids))
+        return built[0](distinct)
 
     def lookup(distinct: Any) -> np.ndarray:
         if stored is not None and isinstance(distinct, pa.Array) and len(distinct) and not distinct.null_count:
-            start = int(each(distinct.slice(0, 1))[0])
+            start = stored.index(distinct[0]).as_py()
             if 0 <= start and start + len(distinct) <= len(stored) and \
                     pc.equal(stored.slice(start, len(distinct)), distinct).true_count == len(distinct):
                 return np.arange(start, start + len(distinct), dtype=np.intp)
         return each(distinct)
     return lookup
+
+
+def _hashed(ids: Any) -> Callable[[Any], np.ndarray]:
+    """:func:`positions_in`'s lookup of one id at a time."""
+    if isinstance(ids, (pa.Array, pa.ChunkedArray)):
+        where = {merchant: at for at, merchant in enumerate(ids.to_pylist())}
+
+        def lookup(distinct: Any) -> np.ndarray:
+            values = distinct.to_pylist() if isinstance(distinct, (pa.Array, pa.ChunkedArray)) else list(distinct)
+            return np.fromiter((where.get(v, -1) for v in values), dtype=np.intp, count=len(values))
+        return lookup
+    index = pd.Index(np.asarray(ids.astype(str).to_numpy()))
+    index.get_indexer(index[:1])  # the hash table is built here, before two threads share it
+
+    def lookup_frame(distinct: Any) -> np.ndarray:
+        if isinstance(distinct, (pa.Array, pa.ChunkedArray)):
+            distinct = pd.Index(distinct.to_pandas())
+        return index.get_indexer(distinct)
+    return lookup_frame
 
 
 class FeatureColumns:
