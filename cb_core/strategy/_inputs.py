@@ -82,6 +82,16 @@ def default_exposure(snapshot: pd.DataFrame, *, share: float = EXPOSURE_SHARE_OF
     return pd.Series(np.minimum(limit, cap_krw), index=snapshot.index, name="exposure_krw")
 
 
+#: What :func:`strategy_frame` reads of the snapshot and of the merchants table.
+_SNAPSHOT_COLUMNS = ("gmv_3m_avg_krw", "category", "bureau_score", "thin_file", "tenure_months")
+_MERCHANT_COLUMNS = ("region", "category", "bureau_score")
+
+
+def _rows_at(frame: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
+    """``frame``'s rows at ``ids``: itself when its index is already those ids in that order."""
+    return frame if frame.index.equals(ids) else frame.loc[ids]
+
+
 def strategy_frame(snapshot: pd.DataFrame, scores: pd.DataFrame, merchants: pd.DataFrame,
                    outcomes: pd.DataFrame | None = None, *, exposure: pd.Series | None = None,
                    outcome_month: str | None = None) -> pd.DataFrame:
@@ -122,12 +132,16 @@ def strategy_frame(snapshot: pd.DataFrame, scores: pd.DataFrame, merchants: pd.D
     if len(missing):
         raise ConfigError(f"{len(missing)} scored merchant(s) are not in the snapshot, e.g. {list(missing[:3])}", key="err_inputs_n_missing_scored_merchant", n_missing=len(missing), missing=list(missing[:3]))
     ids = scores.index
-    snap = snapshot.loc[ids]
-    by_id = merchants.assign(merchant_id=merchants["merchant_id"].astype(str)).set_index("merchant_id")
-    absent = pd.Index(ids.astype(str)).difference(by_id.index)
+    # only the columns read here, and rows taken only when not already the scores' (the app's 1,000,000
+    # merchants: whole copies of the snapshot and the merchants table, 100,000 fresh pages, were most of it)
+    snap = _rows_at(snapshot[[c for c in _SNAPSHOT_COLUMNS if c in snapshot]], ids)
+    by_id = merchants[["merchant_id", *(c for c in _MERCHANT_COLUMNS if c in merchants)]]
+    by_id = by_id.assign(merchant_id=by_id["merchant_id"].astype(str)).set_index("merchant_id")
+    text_ids = pd.Index(ids.astype(str))
+    absent = pd.Index([]) if text_ids.equals(by_id.index) else text_ids.difference(by_id.index)
     if len(absent):
         raise ConfigError(f"{len(absent)} scored merchant(s) are not in the merchants table, e.g. {list(absent[:3])}", key="err_inputs_n_absent_scored_merchant", n_absent=len(absent), absent=list(absent[:3]))
-    rows = by_id.loc[ids.astype(str)]
+    rows = _rows_at(by_id, text_ids)
 
     out = pd.DataFrame(index=pd.Index(ids, name="merchant_id"))
     out["score"] = scores["score"].to_numpy()
