@@ -306,14 +306,15 @@ def merchant_row_groups(metadata) -> list[tuple[str, str, int]] | None:
     return spans if all(a[1] <= b[0] for a, b in zip(spans, spans[1:])) else None
 
 
-def _parts_checked(path: Path, digest: str) -> Iterator[pa.Table] | None:
+def _parts_checked(path: Path, digest: str, *, dictionaries: bool = False) -> Iterator[pa.Table] | None:
     """The installed book's table at ``path`` as Arrow tables of whole merchants (:meth:`Book.activity_parts`),
     None when its row groups are not ordered by merchant. The file's bytes are read once and used only
     if their sha256 is still ``digest``; the parts are then decoded one after the other (a merchant
     whose rows continue in the next row group goes into the next part whole). Every part has the file's
-    columns, found to be the contract's shape when the book was opened (:func:`_pending_book`), and their types,
-    but for :data:`DICTIONARY_COLUMNS`, given encoded against their distinct values as Parquet stores them; no frame
-    is made of it (the snapshot reads its columns in place: at 50,000 merchants 0.08 s of CPU less).
+    columns, found to be the contract's shape when the book was opened (:func:`_pending_book`), and their types
+    (with ``dictionaries``, :data:`DICTIONARY_COLUMNS` encoded against their distinct values as Parquet stores
+    them); no frame is made of it (the snapshot reads its columns in place: at 50,000 merchants 0.08 s of CPU
+    less).
 
     Raises
     ------
@@ -331,7 +332,7 @@ def _parts_checked(path: Path, digest: str) -> Iterator[pa.Table] | None:
     try:
         footer = pq.read_metadata(pa.BufferReader(data))
         parquet = pq.ParquetFile(pa.BufferReader(data), metadata=footer,
-                                 read_dictionary=[name for name in DICTIONARY_COLUMNS if name in footer.schema.names])
+                                 read_dictionary=[name for name in DICTIONARY_COLUMNS if dictionaries and name in footer.schema.names])
         ordered = merchant_row_groups(parquet.metadata)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise _unreadable(path, exc) from None

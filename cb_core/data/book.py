@@ -63,7 +63,7 @@ class PendingTable:
     rows; ``load`` checks the file's digest before it uses a byte of it."""
 
     def __init__(self, load: Callable[[], pd.DataFrame],
-                 parts: Callable[[], Iterator[pa.Table] | None] | None = None,
+                 parts: Callable[..., Iterator[pa.Table] | None] | None = None,
                  arrow: Callable[[], pa.Table] | None = None) -> None:
         self._load: Callable[[], pd.DataFrame] | None = load
         #: The table in parts without reading it whole (:meth:`Book.activity_parts`), when the source can.
@@ -146,18 +146,19 @@ class Book:
         return tuple(slot.removeprefix("_table_") for slot, value in vars(self).items()
                      if slot.startswith("_table_") and isinstance(value, PendingTable))
 
-    def activity_parts(self) -> Iterator[pa.Table] | None:
-        """The activity table as Arrow tables (the columns and types of the installed file, its ids and months
-        dictionary-encoded as Parquet stores them) that each hold
+    def activity_parts(self, *, dictionaries: bool = False) -> Iterator[pa.Table] | None:
+        """The activity table as Arrow tables (the columns and types of the installed file) that each hold
         every row of the merchants they name (a merchant's rows are never split between two), read one after
         the other and not kept, when the table is not
         read yet and its source can give it so (the installed book, its file sorted by merchant); None
         otherwise (then use :attr:`activity`). The features of every merchant are computed this way
-        without holding the whole table (:func:`cb_core.features.snapshot_in_parts`)."""
+        without holding the whole table (:func:`cb_core.features.snapshot_in_parts`). ``dictionaries``: ids and
+        months encoded against their distinct values, as Parquet stores them (what the snapshot reads: no string
+        of them decoded or hashed)."""
         value = self.__dict__.get("_table_activity")
         if not isinstance(value, PendingTable) or value.parts is None:
             return None
-        return value.parts()
+        return value.parts(dictionaries=dictionaries)
 
     def arrow_table(self, name: str) -> pa.Table | None:
         """The table of the field ``name`` (``merchants``, ``bureau_history``, ...) as an Arrow table, read from

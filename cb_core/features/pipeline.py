@@ -97,7 +97,7 @@ def current_snapshot(book: Book, as_of: str | None = None) -> pd.DataFrame:
     activity is not read yet gives it in parts of whole merchants (:meth:`Book.activity_parts`): the
     same snapshot without holding its 18 million rows (1,000,000 merchants) at once."""
     month = as_of or book.last_month
-    parts = book.activity_parts()
+    parts = book.activity_parts(dictionaries=True)
     if parts is None:
         return snapshot(book.merchants, book.activity, month, book.bureau_history)
     return snapshot_in_parts(book.merchants, parts, month, book.bureau_history)
@@ -115,7 +115,7 @@ def current_columns(book: Book, as_of: str | None = None, *, then: Callable[[int
     if "merchants" not in pending or ("bureau_history" not in pending and book.bureau_history is not None):
         return None
     month = as_of or book.last_month
-    parts = book.activity_parts()
+    parts = book.activity_parts(dictionaries=True)
     if parts is None:
         return None
     merchants = book.arrow_table("merchants")

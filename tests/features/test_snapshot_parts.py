@@ -78,8 +78,13 @@ def test_the_installed_sorted_book_gives_whole_merchants_and_the_same_snapshot(s
     for number, part in enumerate(parts):
         for merchant in set(part.column("merchant_id").to_pylist()):
             assert seen.setdefault(merchant, number) == number, f"{merchant} is split between parts"
+    together = pa.concat_tables(parts).to_pandas()
+    pd.testing.assert_frame_equal(together, activity)  # every row once, in the file's order, same dtypes
+
     stored = pq.read_schema(folder / "monthly_activity.parquet")
-    for part in parts:  # ids and months as Parquet stores them, against their distinct values; the rest as the file
+    encoded = list(loaded.activity_parts(dictionaries=True))  # what the snapshot reads
+    assert [p.num_rows for p in encoded] == [p.num_rows for p in parts]
+    for part in encoded:  # ids and months as Parquet stores them, against their distinct values; the rest as the file
         assert [(f.name, f.type) for f in part.schema if f.name not in _installed.DICTIONARY_COLUMNS] == \
             [(f.name, f.type) for f in stored if f.name not in _installed.DICTIONARY_COLUMNS]
         for name in _installed.DICTIONARY_COLUMNS:
@@ -88,8 +93,7 @@ def test_the_installed_sorted_book_gives_whole_merchants_and_the_same_snapshot(s
             # a part's dictionary holds its own values, and at most the id of the merchant moved to the next part
             words = set().union(*(chunk.dictionary.to_pylist() for chunk in part.column(name).chunks))
             assert held <= words and (name != "merchant_id" or len(words - held) <= 1)
-    together = pa.concat_tables([part.cast(stored) for part in parts]).to_pandas()
-    pd.testing.assert_frame_equal(together, activity)  # every row once, in the file's order, same dtypes
+    pd.testing.assert_frame_equal(pa.concat_tables([p.cast(stored) for p in encoded]).to_pandas(), activity)
 
     loaded = load_current(state)
     pd.testing.assert_frame_equal(current_snapshot(loaded), _whole(small_book), check_exact=True)
