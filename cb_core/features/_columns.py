@@ -70,7 +70,8 @@ def positions_in(ids: Any) -> Callable[[Any], np.ndarray]:
 
     def lookup(distinct: Any) -> np.ndarray:
         if stored is not None and isinstance(distinct, pa.Array) and len(distinct) and not distinct.null_count:
-            start = stored.index(distinct[0]).as_py()
+            # the first id as an Arrow scalar of the ids' own type (another type is converted through pandas)
+            start = stored.index(distinct.slice(0, 1).cast(stored.type)[0]).as_py()
             if 0 <= start and start + len(distinct) <= len(stored) and \
                     pc.equal(stored.slice(start, len(distinct)), distinct).true_count == len(distinct):
                 return np.arange(start, start + len(distinct), dtype=np.intp)
