@@ -43,9 +43,13 @@ def _with_rates(activity: pd.DataFrame) -> pd.DataFrame:
 
 def activity_of(book: Book, merchant_id: str) -> pd.DataFrame:
     """One merchant's monthly rows. A merchant -> row-positions index is built once per book, so
-    each lookup is a hash probe, however large the book."""
+    each lookup is a hash probe, however large the book; while the installed book's activity is not read
+    yet, the merchant's rows are read from its file alone (:meth:`~cb_core.data.Book.activity_rows`)."""
     index = getattr(book, "_activity_index", None)
     if index is None:
+        alone = book.activity_rows(merchant_id)
+        if alone is not None:
+            return alone.sort_values("month")
         codes, uniques = pd.factorize(book.activity["merchant_id"])
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
@@ -78,7 +82,7 @@ def category_bands(book: Book, per_category: int = 3000, seed: int = 0) -> pd.Da
     merchants = book.merchants[["merchant_id", "category"]]
     sample = merchants.sample(frac=1.0, random_state=seed).groupby("category", observed=True).head(per_category)
     category = sample.set_index("merchant_id")["category"]
-    activity = book.activity[book.activity["merchant_id"].isin(category.index)]
+    activity = _sampled_activity(book, category.index)
     frame = _with_rates(activity)
     frame["category"] = frame["merchant_id"].map(category)
     parts = []
@@ -87,6 +91,22 @@ def category_bands(book: Book, per_category: int = 3000, seed: int = 0) -> pd.Da
         q.columns = ["p25", "p50", "p75"]
         parts.append(q.reset_index().assign(metric=metric))
     return pd.concat(parts, ignore_index=True)[["category", "month", "metric", "p25", "p50", "p75"]]
+
+
+def _sampled_activity(book: Book, sampled: pd.Index) -> pd.DataFrame:
+    """The activity rows of the ``sampled`` merchants, in the table's order: taken part by part from the installed
+    book's file while its activity is not read yet (the sample's rows only are kept, not the 18M rows of
+    1,000,000 merchants), else from :attr:`~cb_core.data.Book.activity`."""
+    parts = book.activity_parts()
+    if parts is None:
+        return book.activity[book.activity["merchant_id"].isin(sampled)]
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    wanted = pa.array(sampled.astype(str).to_numpy(dtype=object), pa.large_string())
+    kept = [part.filter(pc.is_in(part["merchant_id"], value_set=wanted.cast(part.schema.field("merchant_id").type)))
+            for part in parts]
+    return pa.concat_tables(kept).to_pandas() if kept else book.activity.iloc[:0]
 
 
 def cutoff_reference(model, snapshot: pd.DataFrame, scores: pd.DataFrame, cutoff: float,

@@ -1,5 +1,6 @@
 """The installed book's tables are read on first use (issue #15): the landing page is shown without the
-activity rows once the book's caches exist, and a page that needs them gets exactly the stored rows."""
+activity rows once the book's caches exist, the review page reads its merchant's rows alone, and a page that
+needs the table gets exactly the stored rows."""
 from __future__ import annotations
 
 import pandas as pd
@@ -26,7 +27,12 @@ def test_landing_page_reads_no_activity_and_review_gets_the_stored_rows(app_user
 
     at.switch_page("views/merchant_review.py").run()
     assert not at.exception, at.exception
-    assert "activity" not in served.pending()
+    # the review read its merchant's rows alone (the row groups that hold them), not the whole table
+    assert "activity" in served.pending()
     stored = state_dir() / "books" / book.fingerprint / "monthly_activity.parquet"
-    pd.testing.assert_frame_equal(served.activity, pd.read_parquet(stored))
+    whole = pd.read_parquet(stored)
+    shown = str(book.merchants["merchant_id"].iloc[0])  # the page's default merchant
+    pd.testing.assert_frame_equal(served.activity_rows(shown).reset_index(drop=True),
+                                  whole[whole["merchant_id"] == shown].reset_index(drop=True))
+    pd.testing.assert_frame_equal(served.activity, whole)
     pd.testing.assert_frame_equal(served.activity, book.activity)
