@@ -111,8 +111,10 @@ def _first_page(book, model, poll_s: float = 0.05) -> None:
 
 def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
     """The warm-up's steps, in the order users need them: the landing page (Portfolio) first; then,
-    once a first page is shown, the book's tables not read yet, Merchant review, Cutoff tuning, the
-    Model report, the Watch-list, Partner view and Book performance."""
+    once a first page is shown, Merchant review (which reads no whole activity table: its merchant's rows and
+    the category bands' sample come from the installed file), the book's tables not read yet, the review's
+    merchant -> rows index over the table read, Cutoff tuning, the Model report, the Watch-list, Partner view
+    and Book performance."""
     from cb_core.config import get_settings
     from cb_core.explain import explain_merchant
     from cb_core.strategy import policy_in_force
@@ -138,13 +140,17 @@ def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
         cache.blocked(book, tuple(cache.store().frozen_merchants()))
         return cache.watch(book, model)
 
+    def blocked(book, model):  # the review's offers: merchants with an overdue loan, or frozen
+        return cache.blocked(book, tuple(cache.store().frozen_merchants()))
+
     return [("strategy_frame", cache.strategy_frame), ("charts", _charts),
             (FIRST_PAGE, _first_page),
-            ("book_tables", lambda b, m: b.load_all()),
             ("snapshot", lambda b, m: cache.snapshot(b)), ("scores", cache.scores),
             ("known_merchants", lambda b, m: cache.known_merchants()),
             ("reference", reference), ("explainer", explainer), ("category_bands", lambda b, m: cache.category_bands(b)),
-            ("review_lookups", review_lookups),
+            ("review_lookups", review_lookups), ("blocked", blocked),
+            ("book_tables", lambda b, m: b.load_all()),
+            ("review_index", review_lookups),
             ("cutoff_curves", cache.cutoff_curves), ("platform_only_scores", cache.platform_only_scores),
             ("decision_frame", cache.decision_frame), ("decision_curves", cache.decision_curves),
             ("tuning_book", cache.tuning_book),

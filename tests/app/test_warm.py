@@ -116,10 +116,26 @@ def test_the_book_tables_are_read_after_the_first_page_not_before(cold, monkeypa
     workspace.book_strategy_frame(workspace.current_book(), workspace.current_model())  # as a server that ran before
     monkeypatch.setattr(warm, "FIRST_PAGE_WAIT_S", 600.0)
     monkeypatch.setattr(warm, "_PAGES_DONE", 0)  # a server just started
+    reached, steps = [], warm._steps
+
+    def watched():  # each step notes whether the activity table was still unread when it ended
+        def noting(name, step):
+            def run(b, m):
+                try:
+                    return step(b, m)
+                finally:
+                    reached.append((name, "activity" in b.pending()))
+            return run
+        return [(name, noting(name, step)) for name, step in steps()]
+
+    monkeypatch.setattr(warm, "_steps", watched)
     assert warm.start() is True
     names = [name for name, _ in warm._steps()]
     gate = names.index(warm.FIRST_PAGE)
-    assert names.index("book_tables") == gate + 1 and set(names[:gate]) == {"strategy_frame", "charts"}
+    assert names.index("book_tables") > gate and set(names[:gate]) == {"strategy_frame", "charts"}
+    # the review's steps between the first page and the tables read none of the activity table
+    review = names[gate + 1:names.index("book_tables")]
+    assert {"category_bands", "review_lookups", "blocked"} <= set(review)
     deadline = time.monotonic() + 300
     while warm._STATE.done < gate and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -130,3 +146,5 @@ def test_the_book_tables_are_read_after_the_first_page_not_before(cold, monkeypa
         pass
     assert warm.wait(600) and warm._STATE.failed == []
     assert book.pending() == ()
+    assert {name for name, _ in reached} >= set(review)
+    assert all(pending for name, pending in reached if name in review)  # the activity still not read by them
