@@ -4,14 +4,12 @@ gives, and the table still not read."""
 from __future__ import annotations
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from cb_core.data import load_current
 from cb_core.errors import DataSourceError
 from cb_core.explain import activity_of, category_bands, merchant_trends
-from tests.features.test_snapshot_parts import _install
+from tests.features.test_snapshot_parts import _install, changed_after_opening
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +47,6 @@ def test_category_bands_from_the_parts_are_the_whole_tables(installed):
 
 
 def test_a_merchants_rows_from_a_changed_file_are_refused(small_book, tmp_path):
-    activity = small_book.activity.sort_values(["merchant_id", "month"], kind="mergesort").reset_index(drop=True)
-    state, folder = _install(small_book, tmp_path, activity, row_group_size=100)
-    book = load_current(state)
-    changed = activity.copy()
-    changed.loc[0, "gmv_krw"] += 1
-    pq.write_table(pa.Table.from_pandas(changed, preserve_index=False), folder / "monthly_activity.parquet",
-                   row_group_size=100)
+    book, activity = changed_after_opening(small_book, tmp_path, 100)
     with pytest.raises(DataSourceError, match=r"changed since the book was installed"):
         book.activity_rows(str(activity["merchant_id"].iloc[0]))

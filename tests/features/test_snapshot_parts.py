@@ -117,14 +117,21 @@ def test_a_table_already_read_is_not_given_in_parts(small_book, tmp_path):
     assert loaded.activity_parts() is None
 
 
-def test_a_file_changed_since_it_was_installed_is_refused_before_any_part(small_book, tmp_path):
-    activity = small_book.activity.sort_values(["merchant_id", "month"], kind="mergesort").reset_index(drop=True)
-    state, folder = _install(small_book, tmp_path, activity, row_group_size=1_000)
+def changed_after_opening(book, tmp_path, row_group_size: int):
+    """``book`` installed sorted by merchant and opened, then its activity file changed (one amount) without
+    the pointer's digests: the opened book and the activity as installed."""
+    activity = book.activity.sort_values(["merchant_id", "month"], kind="mergesort").reset_index(drop=True)
+    state, folder = _install(book, tmp_path, activity, row_group_size=row_group_size)
     loaded = load_current(state)
     changed = activity.copy()
     changed.loc[0, "gmv_krw"] += 1
     pq.write_table(pa.Table.from_pandas(changed, preserve_index=False), folder / "monthly_activity.parquet",
-                   row_group_size=1_000)
+                   row_group_size=row_group_size)
+    return loaded, activity
+
+
+def test_a_file_changed_since_it_was_installed_is_refused_before_any_part(small_book, tmp_path):
+    loaded, _ = changed_after_opening(small_book, tmp_path, 1_000)
     with pytest.raises(DataSourceError, match=r"monthly_activity\.parquet changed since the book was installed") as caught:
         current_snapshot(loaded)
     assert caught.value.key == "err_installed_file_changed"
