@@ -133,15 +133,15 @@ def _steps() -> list[tuple[str, Callable[[object, object], object]]]:
         cache.find_merchants(book, "0")
         return merchant_trends(book, str(book.merchants["merchant_id"].iloc[0]))
 
+    def blocked(book, model):  # the review's offers: merchants with an overdue loan, or frozen
+        return cache.blocked(book, tuple(cache.store().frozen_merchants()))
+
     def watch(book, model):
         if book.loans is None or book.loan_months is None:
             return None
         cache.loans_as_of(book)
-        cache.blocked(book, tuple(cache.store().frozen_merchants()))
+        blocked(book, model)
         return cache.watch(book, model)
-
-    def blocked(book, model):  # the review's offers: merchants with an overdue loan, or frozen
-        return cache.blocked(book, tuple(cache.store().frozen_merchants()))
 
     return [("strategy_frame", cache.strategy_frame), ("charts", _charts),
             (FIRST_PAGE, _first_page),
